@@ -1,0 +1,59 @@
+"""Access helpers for pages: login, current organisation, role capability, tenant-scoped lookups.
+
+Every page view goes through :class:`TenantViewMixin` so the checks live here and
+nowhere else. Another organisation's object is not found (404); a role that lacks the
+capability gets 403.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+
+from aims.roles import Capability
+from aims.tenancy import Tenant, get_tenant
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class TenantViewMixin(LoginRequiredMixin):
+    """Require a signed-in member of an organisation with the right capability.
+
+    ``capability`` guards reads; ``write_capability`` guards POST and other unsafe
+    methods. ``model`` (a :class:`aims.tenancy.TenantModel`) gets its queryset narrowed
+    to the current organisation.
+    """
+
+    capability: str = Capability.VIEW
+    write_capability: str | None = Capability.EDIT
+    tenant: Tenant
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        tenant = get_tenant(request)
+        if tenant is None:
+            return redirect("no_organization")
+        self.tenant = tenant
+        needed = self.capability if request.method in SAFE_METHODS else self.write_capability
+        if needed is None or not tenant.can(needed):
+            raise PermissionDenied("Your role in this organisation does not allow this.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return self.model.objects.for_org(self.tenant.organization)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_edit"] = self.tenant.can(Capability.EDIT)
+        return context
+
+
+def get_for_tenant_or_404(tenant: Tenant, model, **lookup):
+    """Fetch one of the organisation's objects; anything else, including another tenant's, is 404."""
+    try:
+        return model.objects.for_org(tenant.organization).get(**lookup)
+    except (model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(f"No {model._meta.verbose_name} matches the given query.") from exc

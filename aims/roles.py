@@ -1,0 +1,50 @@
+"""Roles and what each may do: the one place that answers "may this role do that?".
+
+Pages and API endpoints name a capability; they never compare role names themselves.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Administrator"
+    OFFICER = "officer", "Compliance officer"
+    OWNER = "owner", "AI system owner"
+    AUDITOR = "auditor", "Auditor"
+    VIEWER = "viewer", "Viewer"
+
+
+class Capability(models.TextChoices):
+    VIEW = "view", "Read the organisation's AIMS records"
+    EDIT = "edit", "Create and change AIMS records"
+    APPROVE = "approve", "Approve documents and accept risks"
+    RECORD_FINDINGS = "record_findings", "Record audit findings"
+    REQUEST_PACKS = "request_packs", "Request and download evidence packs"
+    MANAGE_MEMBERS = "manage_members", "Invite members and change their roles"
+    MANAGE_TOKENS = "manage_tokens", "Create and revoke API tokens"
+    MANAGE_ORGANIZATION = "manage_organization", "Change organisation settings"
+
+
+_ALL = frozenset(Capability)
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.ADMIN: _ALL,
+    Role.OFFICER: frozenset({Capability.VIEW, Capability.EDIT, Capability.APPROVE, Capability.REQUEST_PACKS}),
+    Role.OWNER: frozenset({Capability.VIEW, Capability.EDIT, Capability.REQUEST_PACKS}),
+    Role.AUDITOR: frozenset({Capability.VIEW, Capability.RECORD_FINDINGS, Capability.REQUEST_PACKS}),
+    Role.VIEWER: frozenset({Capability.VIEW}),
+}
+
+# Rank used to stop a token or an invitation from granting more than its creator holds.
+ROLE_RANK = {Role.VIEWER: 0, Role.AUDITOR: 1, Role.OWNER: 2, Role.OFFICER: 3, Role.ADMIN: 4}
+
+
+def role_can(role: str | None, capability: str) -> bool:
+    """True when ``role`` grants ``capability``; an unknown or missing role grants nothing."""
+    return role is not None and capability in ROLE_CAPABILITIES.get(role, frozenset())
+
+
+def role_at_most(role: str, ceiling: str) -> bool:
+    return ROLE_RANK[Role(role)] <= ROLE_RANK[Role(ceiling)]

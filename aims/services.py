@@ -1,0 +1,209 @@
+"""Writes for organisations, members, invitations and API tokens.
+
+Every function is keyword-only, atomic, takes the acting user for the history
+record, and raises ``django.core.exceptions.ValidationError`` with field messages
+for bad input, which pages show as form errors and the API as HTTP 400.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from aims.models import ApiToken, Invitation, Membership, Organization, User
+from aims.roles import Role, role_at_most
+
+
+def _save(instance, acting_user: User | None, **kwargs) -> None:
+    # simple-history reads _history_user when there is no request (commands, tasks).
+    if acting_user is not None:
+        instance._history_user = acting_user
+    instance.full_clean()
+    instance.save(**kwargs)
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:50] or "organisation"
+    slug, n = base, 2
+    while Organization.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def organization_create(*, name: str, acting_user: User) -> Organization:
+    """Create an organisation with ``acting_user`` as its first administrator."""
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the organisation a name."})
+    organization = Organization(name=name, slug=_unique_slug(name))
+    _save(organization, acting_user)
+    _save(Membership(organization=organization, user=acting_user, role=Role.ADMIN), acting_user)
+    return organization
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, name: str, acting_user: User) -> Organization:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the organisation a name."})
+    organization.name = name
+    _save(organization, acting_user)
+    return organization
+
+
+def _ensure_role(role: str, acting_role: str | None) -> None:
+    if role not in Role.values:
+        raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}."})
+    if acting_role is not None and not role_at_most(role, acting_role):
+        raise ValidationError({"role": "You cannot grant a role above your own."})
+
+
+@transaction.atomic
+def member_add(
+    *, organization: Organization, email: str, role: str, acting_user: User, acting_role: str | None = None
+) -> Membership | Invitation:
+    """Add an existing user straight away, or invite an e-mail address that has no account.
+
+    Returns the new membership or the invitation; the invitation e-mail is sent by a
+    Celery task once the transaction has committed.
+    """
+    email = (email or "").strip().lower()
+    if not email:
+        raise ValidationError({"email": "Enter an e-mail address."})
+    _ensure_role(role, acting_role)
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        if Membership.objects.filter(organization=organization, user=user).exists():
+            raise ValidationError({"email": f"{email} is already a member of {organization}."})
+        membership = Membership(organization=organization, user=user, role=role)
+        _save(membership, acting_user)
+        return membership
+    if (
+        Invitation.objects.for_org(organization)
+        .filter(email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .exists()
+    ):
+        raise ValidationError({"email": f"{email} already has a pending invitation."})
+    invitation = Invitation(
+        organization=organization,
+        email=email,
+        role=role,
+        invited_by=acting_user,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
+    )
+    _save(invitation, acting_user)
+    from aims.tasks import send_invitation_email
+
+    transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk))
+    return invitation
+
+
+def _ensure_admin_remains(membership: Membership) -> None:
+    if (
+        membership.role == Role.ADMIN
+        and not Membership.objects.for_org(membership.organization).admins().exclude(pk=membership.pk).exists()
+    ):
+        raise ValidationError({"role": "An organisation needs at least one administrator."})
+
+
+@transaction.atomic
+def membership_change_role(
+    *, membership: Membership, role: str, acting_user: User, acting_role: str | None = None
+) -> Membership:
+    _ensure_role(role, acting_role)
+    if role != Role.ADMIN:
+        _ensure_admin_remains(membership)
+    membership.role = role
+    _save(membership, acting_user)
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, acting_user: User) -> None:
+    """Remove a member and revoke the API tokens they created for this organisation."""
+    _ensure_admin_remains(membership)
+    for token in ApiToken.objects.for_org(membership.organization).active().filter(created_by=membership.user):
+        api_token_revoke(token=token, acting_user=acting_user)
+    membership._history_user = acting_user
+    membership.delete()
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, acting_user: User) -> Invitation:
+    if not invitation.is_pending:
+        raise ValidationError(f"This invitation is already {invitation.status}.")
+    invitation.revoked_at = timezone.now()
+    _save(invitation, acting_user)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Turn a pending invitation into a membership for ``user`` (whose e-mail must match)."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_pending:
+        raise ValidationError(f"This invitation is {invitation.status}.")
+    if user.email.lower() != invitation.email.lower():
+        raise ValidationError(f"This invitation was sent to {invitation.email}; sign in with that address.")
+    membership = Membership.objects.filter(organization=invitation.organization, user=user).first()
+    if membership is None:
+        membership = Membership(organization=invitation.organization, user=user, role=invitation.role)
+        _save(membership, user)
+    invitation.accepted_at = timezone.now()
+    _save(invitation, user)
+    return membership
+
+
+@transaction.atomic
+def user_register(*, email: str, full_name: str, password: str) -> User:
+    user = User(email=email.strip().lower(), full_name=full_name.strip())
+    user.set_password(password)
+    _save(user, None)
+    return user
+
+
+@transaction.atomic
+def api_token_create(
+    *,
+    organization: Organization,
+    name: str,
+    role: str,
+    expires_in_days: int,
+    acting_user: User,
+    acting_role: str | None = None,
+) -> tuple[ApiToken, str]:
+    """Create a token and return it with its raw key, which is shown once and never stored."""
+    errors = {}
+    if not (name or "").strip():
+        errors["name"] = "Name the token after the integration that uses it."
+    if not 1 <= int(expires_in_days) <= settings.API_TOKEN_MAX_DAYS:
+        errors["expires_in_days"] = f"Choose between 1 and {settings.API_TOKEN_MAX_DAYS} days."
+    if errors:
+        raise ValidationError(errors)
+    _ensure_role(role, acting_role)
+    raw_key = ApiToken.generate_key()
+    token = ApiToken(
+        organization=organization,
+        name=name.strip(),
+        role=role,
+        key_prefix=raw_key[: len(ApiToken.PREFIX) + 6],
+        key_hash=ApiToken.hash_key(raw_key),
+        created_by=acting_user,
+        expires_at=timezone.now() + timedelta(days=int(expires_in_days)),
+    )
+    _save(token, acting_user)
+    return token, raw_key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        _save(token, acting_user)
+    return token

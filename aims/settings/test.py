@@ -1,0 +1,16 @@
+"""Test settings: the services come from the environment (CI sets PostgreSQL and Redis)."""
+
+from __future__ import annotations
+
+from .base import *  # noqa: F403
+from .base import env
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Celery runs eagerly in ordinary tests; the worker test starts a real worker on
+# CELERY_BROKER_URL itself.
+CELERY_TASK_ALWAYS_EAGER = True
+PRIVATE_STORAGE_DIR = Path(env.str("PRIVATE_STORAGE_DIR", default="/tmp/aims-test-private"))  # noqa: F405
+STORAGES["default"]["OPTIONS"]["location"] = PRIVATE_STORAGE_DIR  # noqa: F405
+MEDIA_ROOT = PRIVATE_STORAGE_DIR
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

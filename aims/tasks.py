@@ -1,0 +1,42 @@
+"""Background work for the core: e-mails."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from aims.models import Invitation, invitation_token
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=30,
+)
+def send_invitation_email(self, invitation_id: int) -> bool:
+    """E-mail the invitation link; returns False when the invitation is no longer pending."""
+    invitation = Invitation.objects.select_related("organization", "invited_by").filter(pk=invitation_id).first()
+    if invitation is None or not invitation.is_pending:
+        logger.info("Invitation %s is not pending; nothing sent.", invitation_id)
+        return False
+    link = settings.SITE_URL + reverse("invitation_accept", args=[invitation_token(invitation)])
+    context = {"invitation": invitation, "link": link}
+    send_mail(
+        subject=f"You are invited to {invitation.organization.name} on the AIMS portal",
+        message=render_to_string("emails/invitation.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[invitation.email],
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+    return True

@@ -1,0 +1,111 @@
+"""Tenancy: the one place that narrows data to the current organisation and checks the role.
+
+Every tenant-owned model inherits :class:`TenantModel`, whose manager offers
+``for_org(organization)``. The current organisation and role of a request are
+resolved once, by :func:`resolve_tenant`, for pages (session) and API (session or
+token) alike; views and API endpoints use the mixins in :mod:`aims.views_base` and
+:mod:`aims.api.base`, which call ``for_org`` so that another organisation's object
+is simply not found (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from aims.roles import role_can
+
+if TYPE_CHECKING:
+    from aims.models import ApiToken, Membership, Organization
+
+SESSION_KEY = "organization_id"
+
+
+class TenantQuerySet(models.QuerySet):
+    def for_org(self, organization: Organization) -> TenantQuerySet:
+        return self.filter(organization=organization)
+
+
+class TenantModel(models.Model):
+    """Base of every row owned by an organisation; its history is recorded too."""
+
+    organization = models.ForeignKey("aims.Organization", on_delete=models.CASCADE, related_name="+")
+
+    objects = TenantQuerySet.as_manager()
+    history = HistoricalRecords(inherit=True)
+
+    class Meta:
+        abstract = True
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """Who is acting for which organisation, with which role."""
+
+    organization: Organization
+    role: str
+    membership: Membership | None = None
+    token: ApiToken | None = None
+
+    def can(self, capability: str) -> bool:
+        return role_can(self.role, capability)
+
+
+def resolve_tenant(request, user=None, auth=None) -> Tenant | None:
+    """Return the tenant of a request, or None when the user belongs to no organisation.
+
+    A token decides the organisation and role by itself. A signed-in user acts for
+    the organisation chosen in the session, or their first one.
+    """
+    from aims.models import ApiToken, Membership
+
+    if isinstance(auth, ApiToken):
+        return Tenant(organization=auth.organization, role=auth.role, token=auth)
+    user = user if user is not None else getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    memberships = Membership.objects.filter(user=user).select_related("organization")
+    wanted = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
+    membership = None
+    if wanted is not None:
+        membership = memberships.filter(organization_id=wanted).first()
+    if membership is None:
+        membership = memberships.order_by("organization__name").first()
+    if membership is None:
+        return None
+    return Tenant(organization=membership.organization, role=membership.role, membership=membership)
+
+
+class CurrentOrganizationMiddleware:
+    """Attach ``request.tenant`` lazily, so static files and anonymous pages cost no query."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.tenant = _LazyTenant(request)
+        return self.get_response(request)
+
+
+class _LazyTenant:
+    _unset = object()
+
+    def __init__(self, request):
+        self._request = request
+        self._value = self._unset
+
+    def get(self) -> Tenant | None:
+        if self._value is self._unset:
+            self._value = resolve_tenant(self._request)
+        return self._value
+
+
+def get_tenant(request) -> Tenant | None:
+    tenant = getattr(request, "tenant", None)
+    if isinstance(tenant, _LazyTenant):
+        tenant = tenant.get()
+        request.tenant = tenant
+    return tenant

@@ -1,0 +1,58 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from aims import views
+from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
+from controls.api import FrameworkViewSet, RequirementViewSet
+from controls.urls import module_urlpatterns
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("members", MembershipViewSet, basename="member")
+router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("catalogue/frameworks", FrameworkViewSet, basename="framework")
+router.register("catalogue/requirements", RequirementViewSet, basename="requirement")
+
+api_patterns = [
+    path("me/", MeApi.as_view(), name="api-me"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    *router.urls,
+]
+
+account_patterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
+]
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("accounts/", include(account_patterns)),
+    path("organisation/switch/", views.organization_switch, name="organization_switch"),
+    path("organisation/new/", views.no_organization, name="no_organization"),
+    path("organisation/settings/", views.OrganizationSettingsView.as_view(), name="organization_settings"),
+    path("organisation/members/", views.MemberListView.as_view(), name="members"),
+    path("organisation/members/<int:pk>/role/", views.MemberRoleView.as_view(), name="member_role"),
+    path("organisation/members/<int:pk>/remove/", views.MemberRemoveView.as_view(), name="member_remove"),
+    path("organisation/invitations/<int:pk>/revoke/", views.InvitationRevokeView.as_view(), name="invitation_revoke"),
+    path("organisation/api-tokens/", views.ApiTokenListView.as_view(), name="api_tokens"),
+    path("organisation/api-tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
+    path("organisation/activity/", views.ActivityView.as_view(), name="activity"),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("controls/", include("controls.urls")),
+    *module_urlpatterns,
+    path("api/v1/", include(api_patterns)),
+    path("api/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,263 @@
+"""Core pages: dashboard, organisation switcher, members, invitations, API tokens, activity."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+
+from aims import services
+from aims.access import TenantViewMixin, get_for_tenant_or_404
+from aims.dashboard import tiles_for
+from aims.forms import ApiTokenForm, MemberAddForm, OrganizationForm, RegistrationForm, RoleForm, apply_service_errors
+from aims.history import organization_activity
+from aims.models import ApiToken, Invitation, Membership, User, invitation_from_token
+from aims.roles import Capability, Role
+from aims.selectors import api_token_list, invitation_pending_list, membership_list, user_memberships
+from aims.tenancy import SESSION_KEY
+
+
+class DashboardView(TenantViewMixin, TemplateView):
+    template_name = "aims/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(tiles=tiles_for(self.tenant.organization), **kwargs)
+
+
+@login_required
+@require_POST
+def organization_switch(request):
+    """Make another of the user's organisations the current one; unknown ids are 404."""
+    membership = user_memberships(request.user).filter(organization_id=request.POST.get("organization")).first()
+    if membership is None:
+        raise Http404("No such organisation.")
+    request.session[SESSION_KEY] = membership.organization_id
+    messages.success(request, f"You are now working in {membership.organization.name}.")
+    target = request.POST.get("next") or reverse("dashboard")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("dashboard")
+    return redirect(target)
+
+
+@login_required
+def no_organization(request):
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_create(name=form.cleaned_data["name"], acting_user=request.user)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            request.session[SESSION_KEY] = org.pk
+            messages.success(request, f"{org.name} is ready. Invite your colleagues from Members.")
+            return redirect("dashboard")
+    return render(request, "aims/no_organization.html", {"form": form})
+
+
+class OrganizationSettingsView(TenantViewMixin, View):
+    write_capability = Capability.MANAGE_ORGANIZATION
+
+    def get(self, request, form=None):
+        form = form or OrganizationForm(initial={"name": self.tenant.organization.name})
+        return render(
+            request, "aims/settings.html", {"form": form, "can_manage": self.tenant.can(self.write_capability)}
+        )
+
+    def post(self, request):
+        form = OrganizationForm(request.POST)
+        if form.is_valid():
+            try:
+                services.organization_update(
+                    organization=self.tenant.organization, name=form.cleaned_data["name"], acting_user=request.user
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, "Organisation settings saved.")
+                return redirect("organization_settings")
+        return self.get(request, form=form)
+
+
+class MemberListView(TenantViewMixin, View):
+    write_capability = Capability.MANAGE_MEMBERS
+
+    def get(self, request, form=None):
+        can_manage = self.tenant.can(Capability.MANAGE_MEMBERS)
+        return render(
+            request,
+            "aims/members.html",
+            {
+                "memberships": membership_list(self.tenant.organization),
+                "invitations": invitation_pending_list(self.tenant.organization) if can_manage else [],
+                "form": form or MemberAddForm(),
+                "roles": Role.choices,
+                "can_manage": can_manage,
+            },
+        )
+
+    def post(self, request):
+        form = MemberAddForm(request.POST)
+        if form.is_valid():
+            try:
+                result = services.member_add(
+                    organization=self.tenant.organization,
+                    acting_user=request.user,
+                    acting_role=self.tenant.role,
+                    **form.cleaned_data,
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                if isinstance(result, Membership):
+                    messages.success(request, f"{result.user.email} was added as {result.get_role_display()}.")
+                else:
+                    messages.success(request, f"An invitation was sent to {result.email}.")
+                return redirect("members")
+        return self.get(request, form=form)
+
+
+class MemberRoleView(TenantViewMixin, View):
+    write_capability = Capability.MANAGE_MEMBERS
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        membership = get_for_tenant_or_404(self.tenant, Membership, pk=pk)
+        form = RoleForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise ValidationError(form.errors.get("role", ["Choose a role."])[0])
+            services.membership_change_role(
+                membership=membership,
+                role=form.cleaned_data["role"],
+                acting_user=request.user,
+                acting_role=self.tenant.role,
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+        return redirect("members")
+
+
+class MemberRemoveView(TenantViewMixin, View):
+    write_capability = Capability.MANAGE_MEMBERS
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        membership = get_for_tenant_or_404(self.tenant, Membership, pk=pk)
+        try:
+            services.membership_remove(membership=membership, acting_user=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"{membership.user.email} no longer has access to {self.tenant.organization}.")
+        return redirect("members")
+
+
+class InvitationRevokeView(TenantViewMixin, View):
+    write_capability = Capability.MANAGE_MEMBERS
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        invitation = get_for_tenant_or_404(self.tenant, Invitation, pk=pk)
+        try:
+            services.invitation_revoke(invitation=invitation, acting_user=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"The invitation for {invitation.email} was revoked.")
+        return redirect("members")
+
+
+def invitation_accept(request, token):
+    """Public page behind the e-mailed link: sign up, or accept with the matching account."""
+    invitation = invitation_from_token(token)
+    if invitation is None or not invitation.is_pending:
+        return render(request, "aims/invitation_invalid.html", {"invitation": invitation}, status=404)
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    form = RegistrationForm(request.POST or None, email=invitation.email) if existing is None else None
+    if request.method == "POST":
+        if existing is not None and request.user != existing:
+            return redirect(f"{reverse('login')}?next={request.path}")
+        if form is None or form.is_valid():
+            try:
+                membership = _accept(request, invitation, form)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                request.session[SESSION_KEY] = membership.organization_id
+                messages.success(request, f"Welcome to {membership.organization.name}.")
+                return redirect("dashboard")
+    context = {"invitation": invitation, "form": form, "existing": existing}
+    return render(request, "aims/invitation_accept.html", context)
+
+
+@transaction.atomic
+def _accept(request, invitation, form):
+    if form is not None:
+        user = services.user_register(
+            email=invitation.email, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password1"]
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return services.invitation_accept(invitation=invitation, user=request.user)
+
+
+class ApiTokenListView(TenantViewMixin, View):
+    capability = Capability.MANAGE_TOKENS
+    write_capability = Capability.MANAGE_TOKENS
+
+    def get(self, request, form=None, new_key=None):
+        return render(
+            request,
+            "aims/api_tokens.html",
+            {"tokens": api_token_list(self.tenant.organization), "form": form or ApiTokenForm(), "new_key": new_key},
+        )
+
+    def post(self, request):
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            try:
+                token, raw_key = services.api_token_create(
+                    organization=self.tenant.organization,
+                    acting_user=request.user,
+                    acting_role=self.tenant.role,
+                    **form.cleaned_data,
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"Token “{token.name}” created. Copy it now: it is not shown again.")
+                # Rendered, not redirected: the key exists only in this response.
+                return self.get(request, form=ApiTokenForm(), new_key=raw_key)
+        return self.get(request, form=form)
+
+
+class ApiTokenRevokeView(TenantViewMixin, View):
+    capability = Capability.MANAGE_TOKENS
+    write_capability = Capability.MANAGE_TOKENS
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        token = get_for_tenant_or_404(self.tenant, ApiToken, pk=pk)
+        services.api_token_revoke(token=token, acting_user=request.user)
+        messages.success(request, f"Token “{token.name}” revoked; calls using it are now refused.")
+        return redirect("api_tokens")
+
+
+class ActivityView(TenantViewMixin, TemplateView):
+    """Who changed what in the organisation's settings, members and tokens."""
+
+    template_name = "aims/activity.html"
+
+    def get_context_data(self, **kwargs):
+        page = organization_activity(self.tenant.organization, page=self.request.GET.get("page"))
+        return super().get_context_data(page_obj=page, entries=page.object_list, **kwargs)

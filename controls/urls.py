@@ -1,0 +1,13 @@
+from django.urls import path
+
+from controls import views
+
+urlpatterns = [
+    path("catalogue/", views.CatalogueView.as_view(), name="catalogue"),
+    path("catalogue/<slug:code>/", views.FrameworkView.as_view(), name="catalogue_framework"),
+    path("catalogue/<slug:code>/<path:ref>/", views.RequirementView.as_view(), name="catalogue_requirement"),
+]
+
+module_urlpatterns = [
+    path(f"{name.replace('_', '-')}/", views.ModuleView.as_view(module=name), name=name) for name in views.MODULES
+]

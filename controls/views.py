@@ -1,0 +1,78 @@
+"""Catalogue browser and the landing pages of modules that point into the catalogue."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.views.generic import TemplateView
+
+from aims.access import TenantViewMixin
+from controls.models import Framework, Requirement
+from controls.selectors import (
+    framework_list,
+    framework_tree,
+    requirement_ancestors,
+    requirement_mappings,
+)
+
+
+class CatalogueView(TenantViewMixin, TemplateView):
+    template_name = "controls/catalogue.html"
+    write_capability = None
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(frameworks=framework_list(), **kwargs)
+
+
+class FrameworkView(TenantViewMixin, TemplateView):
+    template_name = "controls/framework.html"
+    write_capability = None
+
+    def get_context_data(self, code, **kwargs):
+        framework = get_object_or_404(Framework, code=code)
+        query = self.request.GET.get("q", "").strip()[:100]
+        return super().get_context_data(
+            framework=framework, tree=framework_tree(framework, search=query), query=query, **kwargs
+        )
+
+
+class RequirementView(TenantViewMixin, TemplateView):
+    template_name = "controls/requirement.html"
+    write_capability = None
+
+    def get_context_data(self, code, ref, **kwargs):
+        requirement = (
+            Requirement.objects.select_related("framework", "parent").filter(framework__code=code, ref=ref).first()
+        )
+        if requirement is None:
+            raise Http404("No such requirement in this framework.")
+        return super().get_context_data(
+            requirement=requirement,
+            ancestors=requirement_ancestors(requirement),
+            children=requirement.children.order_by("order"),
+            mappings=requirement_mappings(requirement),
+            **kwargs,
+        )
+
+
+# Modules whose records arrive in later releases: their page explains what they will hold
+# and links the requirements they serve, so the navigation is complete from day one.
+MODULES = {
+    "inventory": ("AI system inventory", ["A.4", "A.6.2", "A.9.4", "A.10.3"]),
+    "risks": ("AI risk register", ["6.1.2", "6.1.3", "8.2", "8.3"]),
+    "impact_assessments": ("AI system impact assessments", ["6.1.4", "8.4", "A.5"]),
+    "soa": ("Statement of Applicability", ["6.1.3", "A.2", "A.3"]),
+    "audits": ("Internal audits and improvement", ["9.2", "9.3", "10.2", "A.8.4"]),
+    "evidence_packs": ("Evidence packs", ["7.5", "7.5.3", "9.1"]),
+}
+
+
+class ModuleView(TenantViewMixin, TemplateView):
+    template_name = "controls/module.html"
+    write_capability = None
+    module: str = ""
+
+    def get_context_data(self, **kwargs):
+        title, refs = MODULES[self.module]
+        requirements = Requirement.objects.of_framework("ISO42001").filter(ref__in=refs).order_by("order")
+        return super().get_context_data(module=self.module, title=title, requirements=requirements, **kwargs)

@@ -1,0 +1,103 @@
+"""Personas and shared fixtures.
+
+alice administers Acme, olivia is its compliance officer, bob its auditor, victor its
+viewer; charlie administers Globex, the other tenant. Nobody from Acme may learn anything
+about Globex and the other way round.
+
+Set AIMS_REQUIRE_SERVICES=1 (CI does) to turn every skipped test into a failure, so a
+missing PostgreSQL, Redis, worker or Chromium can never pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from aims.roles import Role
+from tests.factories import ApiTokenFactory, MembershipFactory, OrganizationFactory, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("AIMS_REQUIRE_SERVICES") == "1"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if REQUIRE_SERVICES and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"Skipped while AIMS_REQUIRE_SERVICES=1 (a required service is missing): {reason}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test database starts with the shipped catalogue, as a real installation does."""
+    with django_db_blocker.unblock():
+        call_command("load_catalogue", verbosity=0)
+
+
+@pytest.fixture
+def acme(db):
+    return OrganizationFactory(name="Acme Health AI", slug="acme")
+
+
+@pytest.fixture
+def globex(db):
+    return OrganizationFactory(name="Globex Analytics", slug="globex")
+
+
+def _member(org, role, email):
+    return MembershipFactory(organization=org, role=role, user=UserFactory(email=email)).user
+
+
+@pytest.fixture
+def alice(acme):
+    return _member(acme, Role.ADMIN, "alice@acme.example")
+
+
+@pytest.fixture
+def olivia(acme):
+    return _member(acme, Role.OFFICER, "olivia@acme.example")
+
+
+@pytest.fixture
+def bob(acme):
+    return _member(acme, Role.AUDITOR, "bob@acme.example")
+
+
+@pytest.fixture
+def victor(acme):
+    return _member(acme, Role.VIEWER, "victor@acme.example")
+
+
+@pytest.fixture
+def charlie(globex):
+    return _member(globex, Role.ADMIN, "charlie@globex.example")
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def api_for():
+    """An API client authenticated with a fresh token of ``org`` carrying ``role``."""
+
+    def _api(org, role=Role.OFFICER, created_by=None, **kwargs):
+        if created_by is None:
+            created_by = MembershipFactory(organization=org, role=Role.ADMIN).user
+        token = ApiTokenFactory(organization=org, role=role, created_by=created_by, **kwargs)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.raw_key}")
+        client.token = token
+        return client
+
+    return _api
