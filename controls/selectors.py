@@ -13,7 +13,7 @@ def framework_list() -> QuerySet[Framework]:
     return Framework.objects.annotate(
         requirement_count=Count("requirements"),
         control_count=Count("requirements", filter=Q(requirements__kind=Requirement.Kind.CONTROL)),
-    )
+    ).order_by("order", "name")
 
 
 @dataclass

@@ -1,0 +1,108 @@
+"""The portal shell: sign in and out, password reset, dashboard, navigation, API docs offline."""
+
+from __future__ import annotations
+
+import re
+
+from django.core import mail
+from django.urls import reverse
+
+from aims.roles import Role
+
+
+def test_sign_in_with_email_and_out(client, alice):
+    page = client.get(reverse("login"))
+    assert page.status_code == 200 and 'autocomplete="email"' in page.content.decode()
+    bad = client.post(reverse("login"), {"username": "alice@acme.example", "password": "wrong"})
+    assert bad.status_code == 200 and bad.context["form"].errors
+    ok = client.post(reverse("login"), {"username": "ALICE@acme.example", "password": "correct-horse-battery"})
+    assert ok.status_code == 302 and ok["Location"] == reverse("dashboard")
+    assert client.get(reverse("dashboard")).status_code == 200
+    client.post(reverse("logout"))
+    assert client.get(reverse("dashboard")).status_code == 302
+
+
+def test_password_reset_by_email(client, alice):
+    client.post(reverse("password_reset"), {"email": "alice@acme.example"})
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    form = client.get(link, follow=True)
+    assert form.status_code == 200 and form.context["validlink"]
+    done = client.post(
+        form.redirect_chain[-1][0], {"new_password1": "n3w-Secret-2026", "new_password2": "n3w-Secret-2026"}
+    )
+    assert done.status_code == 302
+    assert client.login(email="alice@acme.example", password="n3w-Secret-2026")
+
+
+def test_dashboard_shows_real_counts(login, alice, bob, victor, django_assert_max_num_queries):
+    client = login(alice)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("dashboard"))
+    tiles = {t.label: t.value for t in page.context["tiles"]}
+    assert tiles["Annex A controls"] == 38
+    assert tiles["Requirement clauses"] == 43
+    assert tiles["Members"] == 3
+    assert tiles["Pending invitations"] == 0
+
+
+def test_navigation_lists_every_module(login, alice):
+    html = login(alice).get(reverse("dashboard")).content.decode()
+    for label in [
+        "Dashboard",
+        "Inventory",
+        "Risks",
+        "Impact assessments",
+        "Controls and SoA",
+        "Audits",
+        "Evidence packs",
+        "Organisation settings",
+    ]:
+        assert f">{label}</a>" in html, label
+    assert "cdn" not in html.lower() and "https://" not in html
+
+
+def test_module_pages_point_to_the_requirements_they_serve(login, victor):
+    page = login(victor).get(reverse("risks"))
+    assert page.status_code == 200
+    assert {r.ref for r in page.context["requirements"]} == {"6.1.2", "6.1.3", "8.2", "8.3"}
+
+
+def test_user_without_organisation_creates_one_and_becomes_admin(client, db):
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    client.force_login(user)
+    bad = client.post(reverse("no_organization"), {"name": "   "})
+    assert bad.status_code == 200 and bad.context["form"].errors
+    response = client.post(reverse("no_organization"), {"name": "Initech"})
+    assert response.status_code == 302
+    assert user.memberships.get().role == Role.ADMIN
+    assert client.get(reverse("dashboard")).context["tenant"].organization.name == "Initech"
+
+
+def test_admin_renames_the_organisation(login, alice, acme):
+    response = login(alice).post(reverse("organization_settings"), {"name": "Acme Health"})
+    assert response.status_code == 302
+    acme.refresh_from_db()
+    assert acme.name == "Acme Health"
+    blank = login(alice).post(reverse("organization_settings"), {"name": ""})
+    assert blank.status_code == 200 and "name" in blank.context["form"].errors
+
+
+def test_api_schema_and_offline_docs(client, alice):
+    client.force_login(alice)
+    schema = client.get(reverse("api-schema"), {"format": "json"})
+    assert schema.status_code == 200
+    paths = schema.json()["paths"]
+    assert "/api/v1/members/" in paths and "/api/v1/catalogue/requirements/" in paths
+    assert "bearerAuth" in schema.json()["components"]["securitySchemes"]
+    docs = client.get(reverse("api-docs")).content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs
+    assert "cdn.jsdelivr" not in docs and "unpkg" not in docs
+
+
+def test_api_requires_authentication(client, db):
+    response = client.get(reverse("member-list"))
+    assert response.status_code in (401, 403)
+    assert set(response.json()) == {"detail"}
