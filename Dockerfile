@@ -1,0 +1,27 @@
+# AIMS portal: one image for the web server, the Celery worker and beat.
+FROM python:3.11-slim-bookworm
+
+# WeasyPrint needs Pango and fonts; libpq is for PostgreSQL.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation libpq5 \
+ && rm -rf /var/lib/apt/lists/*
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    DJANGO_SETTINGS_MODULE=aims.settings.production \
+    STATIC_ROOT=/app/var/staticfiles PRIVATE_STORAGE_DIR=/data/private
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+RUN pip install --no-cache-dir --upgrade pip && pip install --no-cache-dir .
+COPY . .
+
+# collectstatic needs settings but no secrets or services.
+RUN SECRET_KEY=build-only-$(python -c 'import secrets;print(secrets.token_urlsafe(64))') \
+    ALLOWED_HOSTS=localhost DATABASE_URL=sqlite:////tmp/build.db CELERY_BROKER_URL=memory:// \
+    python manage.py collectstatic --noinput
+
+RUN useradd --system --uid 1000 aims && mkdir -p /data/private && chown -R aims /data /app/var
+USER aims
+EXPOSE 8000
+CMD ["gunicorn", "aims.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
