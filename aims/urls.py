@@ -54,5 +54,6 @@ urlpatterns = [
     *module_urlpatterns,
     path("api/v1/", include(api_patterns)),
     path("api/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
+    path("api/v1/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
     path("admin/", admin.site.urls),
 ]
