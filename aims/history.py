@@ -19,7 +19,7 @@ from django.db.models import IntegerField, Value
 from aims.tenancy import TenantModel
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
-LABEL_FIELDS = ("title", "name", "email", "ref", "user")
+LABEL_FIELDS = ("ref_code", "title", "name", "email", "ref", "user", "model", "dataset", "supplier", "member", "external_party")
 HIDDEN_FIELDS = {"id", "key_hash", "password", "last_login"}
 
 

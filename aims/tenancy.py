@@ -11,12 +11,12 @@ is simply not found (404).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from aims.roles import role_can
+from aims.roles import Capability, Role, role_can
 
 if TYPE_CHECKING:
     from aims.models import ApiToken, Membership, Organization
@@ -47,11 +47,24 @@ class Tenant:
 
     organization: Organization
     role: str
+    user: Any = None
     membership: Membership | None = None
     token: ApiToken | None = None
 
     def can(self, capability: str) -> bool:
         return role_can(self.role, capability)
+
+    def can_change(self, obj=None) -> bool:
+        """May this tenant change ``obj``? Owners only change what they own.
+
+        A record that knows its owner answers ``is_owned_by(user)``; records without
+        one are open to every role that may edit.
+        """
+        if not self.can(Capability.EDIT):
+            return False
+        if self.role == Role.OWNER and obj is not None and hasattr(obj, "is_owned_by"):
+            return bool(self.user is not None and obj.is_owned_by(self.user))
+        return True
 
 
 def resolve_tenant(request, user=None, auth=None) -> Tenant | None:
@@ -63,7 +76,7 @@ def resolve_tenant(request, user=None, auth=None) -> Tenant | None:
     from aims.models import ApiToken, Membership
 
     if isinstance(auth, ApiToken):
-        return Tenant(organization=auth.organization, role=auth.role, token=auth)
+        return Tenant(organization=auth.organization, role=auth.role, user=auth.created_by, token=auth)
     user = user if user is not None else getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
@@ -76,7 +89,7 @@ def resolve_tenant(request, user=None, auth=None) -> Tenant | None:
         membership = memberships.order_by("organization__name").first()
     if membership is None:
         return None
-    return Tenant(organization=membership.organization, role=membership.role, membership=membership)
+    return Tenant(organization=membership.organization, role=membership.role, user=user, membership=membership)
 
 
 class CurrentOrganizationMiddleware:

@@ -9,6 +9,7 @@ from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
 from controls.api import FrameworkViewSet, RequirementViewSet
 from controls.urls import module_urlpatterns
+from registry.api import ROUTES as REGISTRY_ROUTES
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -16,6 +17,8 @@ router.register("members", MembershipViewSet, basename="member")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("catalogue/frameworks", FrameworkViewSet, basename="framework")
 router.register("catalogue/requirements", RequirementViewSet, basename="requirement")
+for prefix, viewset, basename in REGISTRY_ROUTES:
+    router.register(prefix, viewset, basename=basename)
 
 api_patterns = [
     path("me/", MeApi.as_view(), name="api-me"),
@@ -50,6 +53,7 @@ urlpatterns = [
     path("organisation/api-tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("organisation/activity/", views.ActivityView.as_view(), name="activity"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("inventory/", include("registry.urls")),
     path("controls/", include("controls.urls")),
     *module_urlpatterns,
     path("api/v1/", include(api_patterns)),

@@ -1,1 +1,476 @@
-"""Models arrive with the module's issue; the app is registered so migrations start clean."""
+"""The AI system inventory: systems, models, datasets, suppliers, resources and RACI.
+
+Every row belongs to one organisation (``TenantModel``) and has its history recorded.
+Links between records are rows of their own, so adding or removing one is recorded too.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from aims.tenancy import TenantModel, TenantQuerySet
+
+
+class OrganisationRole(models.TextChoices):
+    """The organisation's role(s) towards an AI system (ISO/IEC 22989 terms)."""
+
+    PROVIDER = "provider", "AI provider"
+    PRODUCER = "producer", "AI producer"
+    CUSTOMER = "customer", "AI customer"
+    PARTNER = "partner", "AI partner"
+
+
+class LifecycleStage(models.TextChoices):
+    INCEPTION = "inception", "Inception"
+    DESIGN = "design", "Design and development"
+    VERIFICATION = "verification", "Verification and validation"
+    DEPLOYMENT = "deployment", "Deployment"
+    OPERATION = "operation", "Operation and monitoring"
+    REEVALUATION = "reevaluation", "Re-evaluation"
+    RETIREMENT = "retirement", "Retirement"
+
+
+class DeploymentContext(models.TextChoices):
+    INTERNAL = "internal", "Internal use"
+    CUSTOMER_FACING = "customer_facing", "Customer-facing"
+    PUBLIC = "public", "Public"
+
+
+class AutomationLevel(models.TextChoices):
+    ASSISTIVE = "assistive", "Assistive: a person decides, the system informs"
+    HUMAN_IN_LOOP = "human_in_loop", "Human in the loop: a person approves each outcome"
+    HUMAN_ON_LOOP = "human_on_loop", "Human on the loop: a person supervises and can intervene"
+    AUTONOMOUS = "autonomous", "Autonomous: no person reviews outcomes"
+
+
+class PeopleDecisions(models.TextChoices):
+    NONE = "none", "No decisions about people"
+    SUPPORTS = "supports", "Supports decisions about people"
+    MAKES = "makes", "Makes decisions about people"
+
+
+class EUAIActTier(models.TextChoices):
+    NOT_ASSESSED = "not_assessed", "Not assessed"
+    PROHIBITED = "prohibited", "Prohibited practice (Art. 5)"
+    HIGH = "high", "High-risk"
+    LIMITED = "limited", "Transparency obligations (limited)"
+    MINIMAL = "minimal", "Minimal risk"
+    GPAI = "gpai", "General-purpose AI model"
+
+
+class AnnexIIIArea(models.IntegerChoices):
+    BIOMETRICS = 1, "1. Biometrics"
+    CRITICAL_INFRASTRUCTURE = 2, "2. Critical infrastructure"
+    EDUCATION = 3, "3. Education and vocational training"
+    EMPLOYMENT = 4, "4. Employment, workers management and access to self-employment"
+    ESSENTIAL_SERVICES = 5, "5. Access to essential private and public services and benefits"
+    LAW_ENFORCEMENT = 6, "6. Law enforcement"
+    MIGRATION = 7, "7. Migration, asylum and border control management"
+    JUSTICE = 8, "8. Administration of justice and democratic processes"
+
+
+class SystemStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    RETIRED = "retired", "Retired"
+
+
+class AISystemQuerySet(TenantQuerySet):
+    def active(self) -> AISystemQuerySet:
+        return self.exclude(status=SystemStatus.RETIRED)
+
+    def review_overdue(self, today=None) -> AISystemQuerySet:
+        return self.active().filter(next_review_date__lt=today or timezone.localdate())
+
+    def missing_accountable(self) -> AISystemQuerySet:
+        return self.filter(status=SystemStatus.ACTIVE).exclude(role_assignments__raci=RoleAssignment.Raci.ACCOUNTABLE)
+
+
+class AISystem(TenantModel):
+    ref_code = models.CharField(
+        "reference", max_length=20, help_text="Assigned automatically (AIS-0001, AIS-0002, …) when left empty."
+    )
+    external_id = models.CharField(
+        "external id", max_length=200, blank=True, help_text="The identifier in your ML platform, for syncing."
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    purpose = models.TextField(help_text="What the system is for, in a sentence or two.")
+    intended_use = models.TextField(
+        blank=True, help_text="Who uses it, for what, in which setting and under which conditions (A.9.4)."
+    )
+    foreseeable_misuse = models.TextField(
+        "reasonably foreseeable misuse", blank=True, help_text="Uses it was not made for but that could happen."
+    )
+    is_provider = models.BooleanField("AI provider", default=False)
+    is_producer = models.BooleanField("AI producer", default=False)
+    is_customer = models.BooleanField("AI customer", default=False)
+    is_partner = models.BooleanField("AI partner", default=False)
+    lifecycle_stage = models.CharField(
+        "life-cycle stage", max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.INCEPTION
+    )
+    deployment_context = models.CharField(
+        max_length=20, choices=DeploymentContext.choices, default=DeploymentContext.INTERNAL
+    )
+    automation_level = models.CharField(
+        "level of automation", max_length=20, choices=AutomationLevel.choices, default=AutomationLevel.ASSISTIVE
+    )
+    human_oversight = models.TextField(
+        blank=True, help_text="How people supervise the system and can override or stop it."
+    )
+    continuous_learning = models.BooleanField(
+        default=False, help_text="Does the system keep learning from new data in operation?"
+    )
+    continuous_learning_controls = models.TextField(
+        "how continuous learning is controlled", blank=True, help_text="Required when the system learns continuously."
+    )
+    people_decisions = models.CharField(
+        "decisions about people", max_length=10, choices=PeopleDecisions.choices, default=PeopleDecisions.NONE
+    )
+    personal_data = models.TextField(
+        "personal data processed", blank=True, help_text="Categories of personal data, or leave empty if none."
+    )
+    affected_stakeholders = models.TextField(blank=True, help_text="People and groups the system's outcomes affect.")
+    eu_ai_act_tier = models.CharField(
+        "EU AI Act tier", max_length=20, choices=EUAIActTier.choices, default=EUAIActTier.NOT_ASSESSED
+    )
+    annex_iii_area = models.PositiveSmallIntegerField(
+        "Annex III area", choices=AnnexIIIArea.choices, null=True, blank=True, help_text="For high-risk systems."
+    )
+    tier_rationale = models.TextField(
+        "tier rationale", blank=True, help_text="Why this tier applies; required once a tier is chosen."
+    )
+    justification = models.TextField(
+        "justification for developing or acquiring it", blank=True, help_text="The need it meets and the options weighed."
+    )
+    performance_metrics = models.JSONField(
+        default=list, blank=True, help_text="Metrics with their targets, e.g. AUC ≥ 0.80."
+    )
+    design_choices = models.TextField(
+        "design choices and ML methods", blank=True, help_text="Architecture, methods and the reasons for them (A.6.2.3)."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_ai_systems"
+    )
+    business_unit = models.CharField(max_length=120, blank=True)
+    status = models.CharField(max_length=12, choices=SystemStatus.choices, default=SystemStatus.PROPOSED)
+    next_review_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AISystemQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "AI system"
+        ordering = ["ref_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "ref_code"], name="aisystem_unique_ref_per_org"),
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="aisystem_unique_external_id_per_org",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            models.Index(fields=["organization", "eu_ai_act_tier"]),
+            models.Index(fields=["organization", "lifecycle_stage"]),
+            models.Index(fields=["organization", "next_review_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref_code} {self.name}"
+
+    @property
+    def roles(self) -> list[str]:
+        return [role.value for role in OrganisationRole if getattr(self, f"is_{role.value}")]
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [OrganisationRole(role).label for role in self.roles]
+
+    @property
+    def review_overdue(self) -> bool:
+        return (
+            self.status != SystemStatus.RETIRED
+            and self.next_review_date is not None
+            and self.next_review_date < timezone.localdate()
+        )
+
+    def is_owned_by(self, user) -> bool:
+        return self.owner_id is not None and self.owner_id == user.pk
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.continuous_learning and not self.continuous_learning_controls.strip():
+            errors["continuous_learning_controls"] = "Explain how the system's continuous learning is kept under control."
+        if self.eu_ai_act_tier != EUAIActTier.NOT_ASSESSED and not self.tier_rationale.strip():
+            errors["tier_rationale"] = "Give the reasons for this EU AI Act tier."
+        if self.annex_iii_area and self.eu_ai_act_tier != EUAIActTier.HIGH:
+            errors["annex_iii_area"] = "An Annex III area only applies to high-risk systems."
+        if self.owner_id and self.organization_id:
+            from aims.models import Membership
+
+            if not Membership.objects.filter(organization_id=self.organization_id, user_id=self.owner_id).exists():
+                errors["owner"] = "The owner must be a member of the organisation."
+        metrics_error = validate_metrics(self.performance_metrics)
+        if metrics_error:
+            errors["performance_metrics"] = metrics_error
+        if errors:
+            raise ValidationError(errors)
+
+
+def validate_metrics(value) -> str | None:
+    """Performance metrics are a list of {"name": ..., "target": ...} with non-empty strings."""
+    if not isinstance(value, list):
+        return "Give a list of metrics, each with a name and a target."
+    for index, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or set(item) - {"name", "target"}:
+            return f"Metric {index}: use the keys name and target."
+        if not str(item.get("name", "")).strip() or not str(item.get("target", "")).strip():
+            return f"Metric {index}: both a name and a target are needed."
+    return None
+
+
+class Supplier(TenantModel):
+    class Kind(models.TextChoices):
+        MODEL = "model", "Model provider"
+        DATA = "data", "Data provider"
+        CLOUD = "cloud", "Cloud and computing"
+        TOOLING = "tooling", "Tooling"
+        SERVICE = "service", "Service"
+
+    class DueDiligence(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        IN_PROGRESS = "in_progress", "In progress"
+        APPROVED = "approved", "Approved"
+        APPROVED_WITH_CONDITIONS = "conditional", "Approved with conditions"
+        REJECTED = "rejected", "Rejected"
+
+    external_id = models.CharField("external id", max_length=200, blank=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField("type", max_length=10, choices=Kind.choices, default=Kind.SERVICE)
+    description = models.TextField(blank=True)
+    contact = models.CharField(max_length=200, blank=True)
+    due_diligence_status = models.CharField(
+        max_length=12, choices=DueDiligence.choices, default=DueDiligence.NOT_STARTED
+    )
+    due_diligence_date = models.DateField(null=True, blank=True)
+    contract_reference = models.CharField(max_length=120, blank=True)
+    organisation_responsibilities = models.TextField(
+        blank=True, help_text="What your organisation is responsible for in this relationship (A.10.2)."
+    )
+    supplier_responsibilities = models.TextField(
+        blank=True, help_text="What the supplier is responsible for (A.10.2)."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="supplier_unique_name_per_org"),
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="supplier_unique_external_id_per_org",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Dataset(TenantModel):
+    class Purpose(models.TextChoices):
+        TRAINING = "training", "Training"
+        VALIDATION = "validation", "Validation"
+        TEST = "test", "Test"
+        PRODUCTION = "production", "Production"
+
+    external_id = models.CharField("external id", max_length=200, blank=True)
+    name = models.CharField(max_length=200)
+    purpose = models.CharField(max_length=12, choices=Purpose.choices, default=Purpose.TRAINING)
+    description = models.TextField(blank=True)
+    source = models.CharField(max_length=300, blank=True, help_text="Where the data comes from.")
+    provenance = models.TextField(blank=True, help_text="Origin and history of the data, its lineage (A.7.5).")
+    acquisition = models.TextField(blank=True, help_text="How the data was obtained and on what basis (A.7.3).")
+    quality_checks = models.TextField(blank=True, help_text="Checks of completeness, accuracy and bias (A.7.4).")
+    preparation = models.TextField(
+        "preparation and labelling", blank=True, help_text="Cleaning, transformation and labelling (A.7.6)."
+    )
+    contains_personal_data = models.BooleanField(default=False)
+    sensitive_data = models.TextField(blank=True, help_text="Special categories or other sensitive data it holds.")
+    licence = models.CharField(max_length=200, blank=True)
+    retention = models.CharField(max_length=200, blank=True, help_text="How long it is kept, and why.")
+    supplier = models.ForeignKey(Supplier, on_delete=models.SET_NULL, null=True, blank=True, related_name="datasets")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="dataset_unique_external_id_per_org",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AIModel(TenantModel):
+    class Kind(models.TextChoices):
+        CLASSIFICATION = "classification", "Classification"
+        REGRESSION = "regression", "Regression"
+        FORECASTING = "forecasting", "Forecasting"
+        RANKING = "ranking", "Ranking and recommendation"
+        GENERATIVE = "generative", "Generative / large language model"
+        VISION = "vision", "Computer vision"
+        NLP = "nlp", "Natural language processing"
+        CLUSTERING = "clustering", "Clustering and anomaly detection"
+        RULES = "rules", "Rules and expert system"
+        OTHER = "other", "Other"
+
+    class Source(models.TextChoices):
+        IN_HOUSE = "in_house", "In-house"
+        THIRD_PARTY = "third_party", "Third-party"
+        OPEN = "open", "Open source / open weights"
+
+    external_id = models.CharField("external id", max_length=200, blank=True)
+    name = models.CharField(max_length=200)
+    version = models.CharField(max_length=60, default="1")
+    kind = models.CharField("type", max_length=16, choices=Kind.choices, default=Kind.CLASSIFICATION)
+    framework = models.CharField(max_length=120, blank=True, help_text="e.g. scikit-learn 1.6, PyTorch 2.5")
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.IN_HOUSE)
+    supplier = models.ForeignKey(Supplier, on_delete=models.SET_NULL, null=True, blank=True, related_name="models")
+    description = models.TextField(blank=True)
+    evaluation_results = models.TextField(blank=True, help_text="Key results, with the dataset and date.")
+    model_card_url = models.URLField("model card link", blank=True)
+
+    class Meta:
+        verbose_name = "model"
+        ordering = ["name", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name", "version"], name="aimodel_unique_version"),
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~Q(external_id=""),
+                name="aimodel_unique_external_id_per_org",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class SystemModel(TenantModel):
+    """An AI system uses a model."""
+
+    system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="model_links")
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="system_links")
+
+    class Meta:
+        verbose_name = "system model link"
+        constraints = [models.UniqueConstraint(fields=["system", "model"], name="systemmodel_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.system.ref_code} uses {self.model}"
+
+
+class ModelDataset(TenantModel):
+    """A model is trained or evaluated on a dataset."""
+
+    class Usage(models.TextChoices):
+        TRAINING = "training", "Training"
+        EVALUATION = "evaluation", "Evaluation"
+
+    model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="dataset_links")
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="model_links")
+    usage = models.CharField(max_length=12, choices=Usage.choices, default=Usage.TRAINING)
+
+    class Meta:
+        verbose_name = "model dataset link"
+        constraints = [models.UniqueConstraint(fields=["model", "dataset", "usage"], name="modeldataset_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.get_usage_display().lower()} on {self.dataset}"
+
+
+class SystemSupplier(TenantModel):
+    """An AI system relies on a supplier, for what."""
+
+    system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="supplier_links")
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="system_links")
+    note = models.CharField(max_length=300, blank=True, help_text="What the supplier provides for this system.")
+
+    class Meta:
+        verbose_name = "system supplier link"
+        constraints = [models.UniqueConstraint(fields=["system", "supplier"], name="systemsupplier_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.system.ref_code} relies on {self.supplier}"
+
+
+class Resource(TenantModel):
+    """A resource an AI system needs (A.4.2-A.4.6)."""
+
+    class Kind(models.TextChoices):
+        DATA = "data", "Data resource (A.4.3)"
+        TOOLING = "tooling", "Tooling resource (A.4.4)"
+        COMPUTING = "computing", "System and computing resource (A.4.5)"
+        HUMAN = "human", "Human resource (A.4.6)"
+
+    system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="resources")
+    kind = models.CharField("type", max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoleAssignment(TenantModel):
+    """Who is Responsible, Accountable, Consulted or Informed for an AI system."""
+
+    class Raci(models.TextChoices):
+        RESPONSIBLE = "R", "Responsible"
+        ACCOUNTABLE = "A", "Accountable"
+        CONSULTED = "C", "Consulted"
+        INFORMED = "I", "Informed"
+
+    system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="role_assignments")
+    raci = models.CharField("RACI role", max_length=1, choices=Raci.choices)
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    external_party = models.CharField(
+        max_length=200, blank=True, help_text="A person or body outside the portal, instead of a member."
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "role assignment"
+        ordering = ["raci"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["system"], condition=Q(raci="A"), name="roleassignment_one_accountable_per_system"
+            ),
+            models.CheckConstraint(
+                condition=(Q(member__isnull=False) & Q(external_party="")) | (Q(member__isnull=True) & ~Q(external_party="")),
+                name="roleassignment_member_xor_external",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_raci_display()}: {self.party}"
+
+    @property
+    def party(self) -> str:
+        return str(self.member) if self.member_id else self.external_party

@@ -1,0 +1,3 @@
+"""API of the inventory (filled in below)."""
+
+ROUTES: list = []

@@ -1,0 +1,123 @@
+"""Reads of the inventory for pages, exports, the API and the dashboard."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from aims.models import Organization
+from registry.models import (
+    AIModel,
+    AISystem,
+    Dataset,
+    EUAIActTier,
+    LifecycleStage,
+    ModelDataset,
+    RoleAssignment,
+    Supplier,
+    SystemModel,
+    SystemStatus,
+)
+
+
+def system_list(organization: Organization) -> QuerySet[AISystem]:
+    """Systems with what the list shows, in one query whatever their number."""
+    accountable = RoleAssignment.objects.filter(system=OuterRef("pk"), raci=RoleAssignment.Raci.ACCOUNTABLE)
+    return (
+        AISystem.objects.for_org(organization)
+        .select_related("owner")
+        .annotate(has_accountable=Exists(accountable))
+        .order_by("ref_code")
+    )
+
+
+def system_detail(organization: Organization, pk: int) -> AISystem:
+    """One system with its models (and their datasets), suppliers, resources and RACI prefetched."""
+    return (
+        AISystem.objects.for_org(organization)
+        .select_related("owner")
+        .prefetch_related(
+            Prefetch(
+                "model_links",
+                queryset=SystemModel.objects.select_related("model__supplier").prefetch_related(
+                    Prefetch("model__dataset_links", queryset=ModelDataset.objects.select_related("dataset"))
+                ),
+            ),
+            "supplier_links__supplier",
+            "resources",
+            Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("member")),
+        )
+        .get(pk=pk)
+    )
+
+
+def model_list(organization: Organization) -> QuerySet[AIModel]:
+    return (
+        AIModel.objects.for_org(organization)
+        .select_related("supplier")
+        .annotate(system_count=Count("system_links", distinct=True), dataset_count=Count("dataset_links", distinct=True))
+        .order_by("name", "version")
+    )
+
+
+def model_detail(organization: Organization, pk: int) -> AIModel:
+    return (
+        AIModel.objects.for_org(organization)
+        .select_related("supplier")
+        .prefetch_related(
+            Prefetch("dataset_links", queryset=ModelDataset.objects.select_related("dataset")),
+            Prefetch("system_links", queryset=SystemModel.objects.select_related("system")),
+        )
+        .get(pk=pk)
+    )
+
+
+def dataset_list(organization: Organization) -> QuerySet[Dataset]:
+    return (
+        Dataset.objects.for_org(organization)
+        .select_related("supplier")
+        .annotate(model_count=Count("model_links__model", distinct=True))
+        .order_by("name")
+    )
+
+
+def supplier_list(organization: Organization) -> QuerySet[Supplier]:
+    return (
+        Supplier.objects.for_org(organization)
+        .annotate(system_count=Count("system_links", distinct=True), model_count=Count("models", distinct=True))
+        .order_by("name")
+    )
+
+
+def inventory_tiles(organization: Organization) -> list:
+    """Dashboard tiles: systems by tier and stage, missing Accountable, overdue reviews (two queries)."""
+    from django.urls import reverse
+
+    from aims.dashboard import Tile
+
+    systems = AISystem.objects.for_org(organization)
+    counts = systems.aggregate(
+        total=Count("id", filter=~Q(status=SystemStatus.RETIRED)),
+        high=Count("id", filter=Q(eu_ai_act_tier=EUAIActTier.HIGH) & ~Q(status=SystemStatus.RETIRED)),
+        overdue=Count(
+            "id", filter=Q(next_review_date__lt=timezone.localdate()) & ~Q(status=SystemStatus.RETIRED)
+        ),
+    )
+    missing = systems.missing_accountable().count()
+    url = reverse("inventory")
+    return [
+        Tile("AI systems", counts["total"], f"{counts['high']} high-risk", url, order=1),
+        Tile("Reviews overdue", counts["overdue"], "systems past their review date", f"{url}?review_overdue=true", 2),
+        Tile("No Accountable person", missing, "active systems without RACI 'A'", f"{url}?status=active", 3),
+    ]
+
+
+def inventory_breakdown(organization: Organization) -> dict[str, list[tuple[str, str, int]]]:
+    """Active systems counted by EU AI Act tier and by life-cycle stage (one query each)."""
+    systems = AISystem.objects.for_org(organization).exclude(status=SystemStatus.RETIRED)
+    by_tier = dict(systems.values_list("eu_ai_act_tier").annotate(n=Count("id")).order_by())
+    by_stage = dict(systems.values_list("lifecycle_stage").annotate(n=Count("id")).order_by())
+    return {
+        "tier": [(value, label, by_tier.get(value, 0)) for value, label in EUAIActTier.choices],
+        "stage": [(value, label, by_stage.get(value, 0)) for value, label in LifecycleStage.choices],
+    }

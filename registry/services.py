@@ -1,0 +1,163 @@
+"""Writes to the inventory. Every function validates the whole row and records who acted."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Model
+
+from aims.models import Organization, User
+from registry.models import AIModel, AISystem, Dataset, ModelDataset, Resource, RoleAssignment, SystemModel, SystemSupplier
+
+REF_PATTERN = re.compile(r"^AIS-(\d+)$")
+
+
+def _save(instance: Model, acting_user: User | None) -> Model:
+    if acting_user is not None:
+        instance._history_user = acting_user
+    instance.full_clean()
+    instance.save()
+    return instance
+
+
+def _next_ref_code(organization: Organization) -> str:
+    # Lock the organisation row so two systems created at once cannot get the same number.
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    numbers = [
+        int(m.group(1))
+        for ref in AISystem.objects.for_org(organization).values_list("ref_code", flat=True)
+        if (m := REF_PATTERN.match(ref))
+    ]
+    return f"AIS-{max(numbers, default=0) + 1:04d}"
+
+
+@transaction.atomic
+def inventory_record_save(*, instance: Model, acting_user: User | None) -> Model:
+    """Create or update one inventory record (system, model, dataset, supplier, resource, RACI).
+
+    The caller has set ``organization`` and the fields; an AI system without a reference
+    gets the next free AIS-NNNN of its organisation.
+    """
+    if isinstance(instance, AISystem) and not instance.ref_code:
+        instance.ref_code = _next_ref_code(instance.organization)
+    return _save(instance, acting_user)
+
+
+@transaction.atomic
+def inventory_record_delete(*, instance: Model, acting_user: User | None) -> None:
+    instance._history_user = acting_user
+    instance.delete()
+
+
+def _ensure_same_organization(organization_id: int, *objects: Model) -> None:
+    for obj in objects:
+        if obj.organization_id != organization_id:
+            # Unreachable through the portal and API, which only offer the organisation's own rows.
+            raise ValidationError("Records of different organisations cannot be linked.")
+
+
+@transaction.atomic
+def system_models_set(*, system: AISystem, models: Iterable[AIModel], acting_user: User | None) -> None:
+    """Make ``models`` exactly the models the system uses, recording each link added or removed."""
+    wanted = {m.pk: m for m in models}
+    _ensure_same_organization(system.organization_id, *wanted.values())
+    for link in system.model_links.exclude(model_id__in=wanted):
+        inventory_record_delete(instance=link, acting_user=acting_user)
+    existing = set(system.model_links.values_list("model_id", flat=True))
+    for pk, model in wanted.items():
+        if pk not in existing:
+            _save(SystemModel(organization_id=system.organization_id, system=system, model=model), acting_user)
+
+
+@transaction.atomic
+def system_suppliers_set(*, system: AISystem, suppliers: Iterable, acting_user: User | None) -> None:
+    wanted = {s.pk: s for s in suppliers}
+    _ensure_same_organization(system.organization_id, *wanted.values())
+    for link in system.supplier_links.exclude(supplier_id__in=wanted):
+        inventory_record_delete(instance=link, acting_user=acting_user)
+    existing = set(system.supplier_links.values_list("supplier_id", flat=True))
+    for pk, supplier in wanted.items():
+        if pk not in existing:
+            _save(SystemSupplier(organization_id=system.organization_id, system=system, supplier=supplier), acting_user)
+
+
+@transaction.atomic
+def model_datasets_set(
+    *, model: AIModel, datasets: Iterable[Dataset], usage: str, acting_user: User | None
+) -> None:
+    """Make ``datasets`` exactly the model's training (or evaluation) datasets."""
+    wanted = {d.pk: d for d in datasets}
+    _ensure_same_organization(model.organization_id, *wanted.values())
+    links = model.dataset_links.filter(usage=usage)
+    for link in links.exclude(dataset_id__in=wanted):
+        inventory_record_delete(instance=link, acting_user=acting_user)
+    existing = set(links.values_list("dataset_id", flat=True))
+    for pk, dataset in wanted.items():
+        if pk not in existing:
+            _save(
+                ModelDataset(organization_id=model.organization_id, model=model, dataset=dataset, usage=usage),
+                acting_user,
+            )
+
+
+@transaction.atomic
+def system_link_add(*, system: AISystem, target: Model, acting_user: User | None, note: str = "") -> Model:
+    """Link one model or supplier to a system (no-op if linked already)."""
+    _ensure_same_organization(system.organization_id, target)
+    if isinstance(target, AIModel):
+        link = SystemModel.objects.filter(system=system, model=target).first()
+        return link or _save(SystemModel(organization_id=system.organization_id, system=system, model=target), acting_user)
+    link = SystemSupplier.objects.filter(system=system, supplier=target).first()
+    if link is None:
+        link = SystemSupplier(organization_id=system.organization_id, system=system, supplier=target)
+    link.note = note
+    return _save(link, acting_user)
+
+
+@transaction.atomic
+def model_dataset_add(*, model: AIModel, dataset: Dataset, usage: str, acting_user: User | None) -> ModelDataset:
+    _ensure_same_organization(model.organization_id, dataset)
+    link = ModelDataset.objects.filter(model=model, dataset=dataset, usage=usage).first()
+    return link or _save(
+        ModelDataset(organization_id=model.organization_id, model=model, dataset=dataset, usage=usage), acting_user
+    )
+
+
+@transaction.atomic
+def role_assign(
+    *,
+    system: AISystem,
+    raci: str,
+    acting_user: User | None,
+    member: User | None = None,
+    external_party: str = "",
+    note: str = "",
+) -> RoleAssignment:
+    """Assign a RACI role; a second Accountable is refused with a clear message."""
+    if member is not None:
+        from aims.models import Membership
+
+        if not Membership.objects.filter(organization_id=system.organization_id, user=member).exists():
+            raise ValidationError({"member": "Choose a member of the organisation."})
+    if bool(member) == bool(external_party.strip()):
+        raise ValidationError({"member": "Choose a member or name an external party (one of the two)."})
+    if raci == RoleAssignment.Raci.ACCOUNTABLE and system.role_assignments.filter(raci=raci).exists():
+        raise ValidationError({"raci": "This system already has an Accountable person; remove them first."})
+    assignment = RoleAssignment(
+        organization_id=system.organization_id,
+        system=system,
+        raci=raci,
+        member=member,
+        external_party=external_party.strip(),
+        note=note,
+    )
+    return _save(assignment, acting_user)
+
+
+@transaction.atomic
+def resource_add(*, system: AISystem, kind: str, name: str, description: str, acting_user: User | None) -> Resource:
+    resource = Resource(organization_id=system.organization_id, system=system, kind=kind, name=name, description=description)
+    return _save(resource, acting_user)
