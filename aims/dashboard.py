@@ -24,8 +24,20 @@ class Tile:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class Panel:
+    """A larger dashboard block rendered by its app's template."""
+
+    title: str
+    template: str
+    context: dict
+    order: int = 100
+
+
 TileProvider = Callable[[Organization], list[Tile]]
+PanelProvider = Callable[[Organization], list[Panel]]
 _providers: list[TileProvider] = []
+_panel_providers: list[PanelProvider] = []
 
 
 def register(provider: TileProvider) -> TileProvider:
@@ -34,9 +46,20 @@ def register(provider: TileProvider) -> TileProvider:
     return provider
 
 
+def register_panels(provider: PanelProvider) -> PanelProvider:
+    if provider not in _panel_providers:
+        _panel_providers.append(provider)
+    return provider
+
+
 def tiles_for(organization: Organization) -> list[Tile]:
     tiles = [tile for provider in _providers for tile in provider(organization)]
     return sorted(tiles, key=lambda t: t.order)
+
+
+def panels_for(organization: Organization) -> list[Panel]:
+    panels = [panel for provider in _panel_providers for panel in provider(organization)]
+    return sorted(panels, key=lambda p: p.order)
 
 
 @register

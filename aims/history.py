@@ -15,11 +15,24 @@ from django.apps import apps
 from django.core.paginator import Page, Paginator
 from django.db import models
 from django.db.models import IntegerField, Value
+from django.utils.text import capfirst
 
 from aims.tenancy import TenantModel
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
-LABEL_FIELDS = ("ref_code", "title", "name", "email", "ref", "user", "model", "dataset", "supplier", "member", "external_party")
+LABEL_FIELDS = (
+    "ref_code",
+    "title",
+    "name",
+    "email",
+    "ref",
+    "user",
+    "model",
+    "dataset",
+    "supplier",
+    "member",
+    "external_party",
+)
 HIDDEN_FIELDS = {"id", "key_hash", "password", "last_login"}
 
 
@@ -76,7 +89,7 @@ def _entry(model, record, previous) -> HistoryEntry:
             continue
         changes.append(
             Change(
-                str(f.verbose_name).capitalize(),
+                capfirst(f.verbose_name),
                 _display(previous, f) if previous is not None else None,
                 _display(record, f),
             )
@@ -85,7 +98,7 @@ def _entry(model, record, previous) -> HistoryEntry:
         when=record.history_date,
         who=record.history_user,
         action=ACTIONS.get(record.history_type, record.history_type),
-        model=str(model._meta.verbose_name).capitalize(),
+        model=capfirst(model._meta.verbose_name),
         label=_label(model, record),
         changes=changes,
     )
@@ -119,20 +132,28 @@ def _entries(model, records: list) -> list[HistoryEntry]:
     return entries
 
 
-def object_history(instance: models.Model) -> list[HistoryEntry]:
-    """Every change to one object, newest first (two queries)."""
-    model = type(instance)
+def records_history(model, **lookup) -> list[HistoryEntry]:
+    """Every change to the rows of ``model`` whose history matches ``lookup``, newest first (one query).
+
+    ``lookup`` filters the history table, so deleted rows are included, e.g.
+    ``records_history(Resource, system_id=7)``.
+    """
     history_model = model.history.model
-    records = list(
-        history_model.objects.filter(id=instance.pk)
-        .select_related("history_user")
-        .order_by("history_date", "history_id")
-    )
-    entries, previous = [], None
-    for record in records:
-        entries.append(_entry(model, record, previous))
-        previous = record
-    return list(reversed(entries))
+    records = history_model.objects.filter(**lookup).select_related("history_user", *_related(history_model))
+    entries, previous_by_id = [], {}
+    for record in records.order_by("id", "history_date", "history_id"):
+        entries.append(_entry(model, record, previous_by_id.get(record.id)))
+        previous_by_id[record.id] = record
+    return sorted(entries, key=lambda e: e.when, reverse=True)
+
+
+def object_history(instance: models.Model) -> list[HistoryEntry]:
+    """Every change to one object, newest first."""
+    return records_history(type(instance), id=instance.pk)
+
+
+def merged_history(*histories: list[HistoryEntry]) -> list[HistoryEntry]:
+    return sorted((e for h in histories for e in h), key=lambda e: e.when, reverse=True)
 
 
 def tracked_models() -> list[type[models.Model]]:

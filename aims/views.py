@@ -17,7 +17,7 @@ from django.views.generic import TemplateView
 
 from aims import services
 from aims.access import TenantViewMixin, get_for_tenant_or_404
-from aims.dashboard import tiles_for
+from aims.dashboard import panels_for, tiles_for
 from aims.forms import ApiTokenForm, MemberAddForm, OrganizationForm, RegistrationForm, RoleForm, apply_service_errors
 from aims.history import organization_activity
 from aims.models import ApiToken, Invitation, Membership, User, invitation_from_token
@@ -30,7 +30,8 @@ class DashboardView(TenantViewMixin, TemplateView):
     template_name = "aims/dashboard.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(tiles=tiles_for(self.tenant.organization), **kwargs)
+        organization = self.tenant.organization
+        return super().get_context_data(tiles=tiles_for(organization), panels=panels_for(organization), **kwargs)
 
 
 @login_required

@@ -6,7 +6,10 @@ class RegistryConfig(AppConfig):
     verbose_name = "AI system inventory"
 
     def ready(self) -> None:
-        from aims import dashboard
-        from registry.selectors import inventory_tiles
+        from aims import dashboard, demo
+        from registry.demo import inventory_demo_seed
+        from registry.selectors import inventory_panels, inventory_tiles
 
         dashboard.register(inventory_tiles)
+        dashboard.register_panels(inventory_panels)
+        demo.register(inventory_demo_seed)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from aims.models import User
 from registry.models import (
     AIModel,
     AISystem,
@@ -28,19 +30,63 @@ SYSTEM_ORDERING = {
 }
 
 
+class OneOrMany(forms.Select):
+    """A plain drop-down on the page that still accepts ``?tier=high&tier=limited`` from the API."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return [v for v in values if v]
+
+    def optgroups(self, name, value, attrs=None):
+        # The filter's field replaces the widget's choices; put "Any" back in front.
+        if not self.choices or next(iter(self.choices))[0] != "":
+            self.choices = [("", "Any"), *self.choices]
+        return super().optgroups(name, value, attrs)
+
+    def format_value(self, value):
+        return [str(v) for v in value] if isinstance(value, list | tuple) else super().format_value(value)
+
+
+def _any(choices):
+    return OneOrMany(choices=choices)
+
+
+def _members(request):
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or not hasattr(tenant, "organization"):
+        return User.objects.none()
+    return User.objects.filter(memberships__organization=tenant.organization).order_by("email")
+
+
 class AISystemFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
-    tier = django_filters.MultipleChoiceFilter(field_name="eu_ai_act_tier", choices=EUAIActTier.choices, label="Tier")
-    stage = django_filters.MultipleChoiceFilter(
-        field_name="lifecycle_stage", choices=LifecycleStage.choices, label="Life-cycle stage"
+    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"type": "search"}))
+    tier = django_filters.MultipleChoiceFilter(
+        field_name="eu_ai_act_tier",
+        choices=EUAIActTier.choices,
+        label="EU AI Act tier",
+        widget=_any(EUAIActTier.choices),
     )
-    role = django_filters.ChoiceFilter(choices=OrganisationRole.choices, method="filter_role", label="Our role")
-    owner = django_filters.NumberFilter(field_name="owner_id", label="Owner")
-    status = django_filters.MultipleChoiceFilter(choices=SystemStatus.choices)
-    review_overdue = django_filters.BooleanFilter(method="filter_overdue", label="Review overdue")
+    stage = django_filters.MultipleChoiceFilter(
+        field_name="lifecycle_stage", choices=LifecycleStage.choices, label="Life-cycle stage",
+        widget=_any(LifecycleStage.choices),
+    )  # fmt: skip
+    role = django_filters.ChoiceFilter(
+        choices=OrganisationRole.choices, method="filter_role", label="Our role", empty_label="Any"
+    )
+    owner = django_filters.ModelChoiceFilter(queryset=_members, label="Owner", empty_label="Anyone")
+    status = django_filters.MultipleChoiceFilter(choices=SystemStatus.choices, widget=_any(SystemStatus.choices))
+    review_overdue = django_filters.ChoiceFilter(
+        choices=[("true", "Overdue"), ("false", "Not overdue")],
+        method="filter_overdue",
+        label="Review",
+        empty_label="Any",
+    )
     external_id = django_filters.CharFilter()
     ordering = django_filters.OrderingFilter(
-        fields=[(name, name) for name in SYSTEM_ORDERING], field_labels=SYSTEM_ORDERING, label="Sort by"
+        fields=[(name, name) for name in SYSTEM_ORDERING],
+        field_labels=SYSTEM_ORDERING,
+        label="Sort by",
+        empty_label="Reference",
     )
 
     class Meta:
@@ -64,10 +110,10 @@ class AISystemFilter(django_filters.FilterSet):
         return queryset.filter(**{f"is_{value}": True}) if value else queryset
 
     def filter_overdue(self, queryset, name, value):
-        if value is None:
+        if value not in ("true", "false"):
             return queryset
         overdue = Q(next_review_date__lt=timezone.localdate()) & ~Q(status=SystemStatus.RETIRED)
-        return queryset.filter(overdue) if value else queryset.exclude(overdue)
+        return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
 
 
 class AIModelFilter(django_filters.FilterSet):

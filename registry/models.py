@@ -146,13 +146,17 @@ class AISystem(TenantModel):
         "tier rationale", blank=True, help_text="Why this tier applies; required once a tier is chosen."
     )
     justification = models.TextField(
-        "justification for developing or acquiring it", blank=True, help_text="The need it meets and the options weighed."
+        "justification for developing or acquiring it",
+        blank=True,
+        help_text="The need it meets and the options weighed.",
     )
     performance_metrics = models.JSONField(
         default=list, blank=True, help_text="Metrics with their targets, e.g. AUC ≥ 0.80."
     )
     design_choices = models.TextField(
-        "design choices and ML methods", blank=True, help_text="Architecture, methods and the reasons for them (A.6.2.3)."
+        "design choices and ML methods",
+        blank=True,
+        help_text="Architecture, methods and the reasons for them (A.6.2.3).",
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_ai_systems"
@@ -205,10 +209,17 @@ class AISystem(TenantModel):
     def is_owned_by(self, user) -> bool:
         return self.owner_id is not None and self.owner_id == user.pk
 
+    @property
+    def accountable_assignment(self) -> RoleAssignment | None:
+        """The Accountable RACI row, read from prefetched assignments when there are any."""
+        return next((a for a in self.role_assignments.all() if a.raci == RoleAssignment.Raci.ACCOUNTABLE), None)
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.continuous_learning and not self.continuous_learning_controls.strip():
-            errors["continuous_learning_controls"] = "Explain how the system's continuous learning is kept under control."
+            errors["continuous_learning_controls"] = (
+                "Explain how the system's continuous learning is kept under control."
+            )
         if self.eu_ai_act_tier != EUAIActTier.NOT_ASSESSED and not self.tier_rationale.strip():
             errors["tier_rationale"] = "Give the reasons for this EU AI Act tier."
         if self.annex_iii_area and self.eu_ai_act_tier != EUAIActTier.HIGH:
@@ -265,9 +276,7 @@ class Supplier(TenantModel):
     organisation_responsibilities = models.TextField(
         blank=True, help_text="What your organisation is responsible for in this relationship (A.10.2)."
     )
-    supplier_responsibilities = models.TextField(
-        blank=True, help_text="What the supplier is responsible for (A.10.2)."
-    )
+    supplier_responsibilities = models.TextField(blank=True, help_text="What the supplier is responsible for (A.10.2).")
 
     class Meta:
         ordering = ["name"]
@@ -463,7 +472,8 @@ class RoleAssignment(TenantModel):
                 fields=["system"], condition=Q(raci="A"), name="roleassignment_one_accountable_per_system"
             ),
             models.CheckConstraint(
-                condition=(Q(member__isnull=False) & Q(external_party="")) | (Q(member__isnull=True) & ~Q(external_party="")),
+                condition=(Q(member__isnull=False) & Q(external_party=""))
+                | (Q(member__isnull=True) & ~Q(external_party="")),
                 name="roleassignment_member_xor_external",
             ),
         ]

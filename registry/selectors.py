@@ -55,7 +55,9 @@ def model_list(organization: Organization) -> QuerySet[AIModel]:
     return (
         AIModel.objects.for_org(organization)
         .select_related("supplier")
-        .annotate(system_count=Count("system_links", distinct=True), dataset_count=Count("dataset_links", distinct=True))
+        .annotate(
+            system_count=Count("system_links", distinct=True), dataset_count=Count("dataset_links", distinct=True)
+        )
         .order_by("name", "version")
     )
 
@@ -99,9 +101,7 @@ def inventory_tiles(organization: Organization) -> list:
     counts = systems.aggregate(
         total=Count("id", filter=~Q(status=SystemStatus.RETIRED)),
         high=Count("id", filter=Q(eu_ai_act_tier=EUAIActTier.HIGH) & ~Q(status=SystemStatus.RETIRED)),
-        overdue=Count(
-            "id", filter=Q(next_review_date__lt=timezone.localdate()) & ~Q(status=SystemStatus.RETIRED)
-        ),
+        overdue=Count("id", filter=Q(next_review_date__lt=timezone.localdate()) & ~Q(status=SystemStatus.RETIRED)),
     )
     missing = systems.missing_accountable().count()
     url = reverse("inventory")
@@ -121,3 +121,12 @@ def inventory_breakdown(organization: Organization) -> dict[str, list[tuple[str,
         "tier": [(value, label, by_tier.get(value, 0)) for value, label in EUAIActTier.choices],
         "stage": [(value, label, by_stage.get(value, 0)) for value, label in LifecycleStage.choices],
     }
+
+
+def inventory_panels(organization: Organization) -> list:
+    from aims.dashboard import Panel
+
+    breakdown = inventory_breakdown(organization)
+    largest = max([n for _, _, n in breakdown["tier"] + breakdown["stage"]], default=0) or 1
+    return [Panel("AI systems by EU AI Act tier and life-cycle stage", "registry/_dashboard_panel.html",
+                  {**breakdown, "largest": largest}, order=10)]  # fmt: skip

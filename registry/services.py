@@ -10,7 +10,16 @@ from django.db import transaction
 from django.db.models import Model
 
 from aims.models import Organization, User
-from registry.models import AIModel, AISystem, Dataset, ModelDataset, Resource, RoleAssignment, SystemModel, SystemSupplier
+from registry.models import (
+    AIModel,
+    AISystem,
+    Dataset,
+    ModelDataset,
+    Resource,
+    RoleAssignment,
+    SystemModel,
+    SystemSupplier,
+)
 
 REF_PATTERN = re.compile(r"^AIS-(\d+)$")
 
@@ -85,9 +94,7 @@ def system_suppliers_set(*, system: AISystem, suppliers: Iterable, acting_user: 
 
 
 @transaction.atomic
-def model_datasets_set(
-    *, model: AIModel, datasets: Iterable[Dataset], usage: str, acting_user: User | None
-) -> None:
+def model_datasets_set(*, model: AIModel, datasets: Iterable[Dataset], usage: str, acting_user: User | None) -> None:
     """Make ``datasets`` exactly the model's training (or evaluation) datasets."""
     wanted = {d.pk: d for d in datasets}
     _ensure_same_organization(model.organization_id, *wanted.values())
@@ -109,7 +116,9 @@ def system_link_add(*, system: AISystem, target: Model, acting_user: User | None
     _ensure_same_organization(system.organization_id, target)
     if isinstance(target, AIModel):
         link = SystemModel.objects.filter(system=system, model=target).first()
-        return link or _save(SystemModel(organization_id=system.organization_id, system=system, model=target), acting_user)
+        return link or _save(
+            SystemModel(organization_id=system.organization_id, system=system, model=target), acting_user
+        )
     link = SystemSupplier.objects.filter(system=system, supplier=target).first()
     if link is None:
         link = SystemSupplier(organization_id=system.organization_id, system=system, supplier=target)
@@ -159,5 +168,7 @@ def role_assign(
 
 @transaction.atomic
 def resource_add(*, system: AISystem, kind: str, name: str, description: str, acting_user: User | None) -> Resource:
-    resource = Resource(organization_id=system.organization_id, system=system, kind=kind, name=name, description=description)
+    resource = Resource(
+        organization_id=system.organization_id, system=system, kind=kind, name=name, description=description
+    )
     return _save(resource, acting_user)

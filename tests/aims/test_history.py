@@ -47,7 +47,7 @@ def test_activity_page_shows_this_organisation_only_in_fixed_queries(
     assert "p4@example.com" in html and "CI" in html
     assert "Globex" not in html
     entries = page.context["entries"]
-    assert {e.model for e in entries} >= {"Invitation", "Api token", "Membership"}
+    assert {e.model for e in entries} >= {"Invitation", "API token", "Membership"}
     # The number of queries does not grow with the number of changes.
     for n in range(5, 25):
         services.member_add(organization=acme, email=f"p{n}@example.com", role=Role.VIEWER, acting_user=alice)

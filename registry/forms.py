@@ -1,0 +1,281 @@
+"""Forms of the inventory pages. They validate input; services do the writing."""
+
+from __future__ import annotations
+
+from django import forms
+
+from aims.models import User
+from aims.roles import Role
+from aims.tenancy import Tenant
+from registry.models import (
+    AIModel,
+    AISystem,
+    Dataset,
+    ModelDataset,
+    OrganisationRole,
+    Resource,
+    RoleAssignment,
+    Supplier,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TEXT = {"rows": 3}
+
+
+def members_of(tenant: Tenant):
+    return User.objects.filter(memberships__organization=tenant.organization).order_by("email")
+
+
+def member_label(user: User) -> str:
+    return f"{user.full_name} ({user.email})" if user.full_name else user.email
+
+
+class MetricsField(forms.CharField):
+    """Performance metrics typed one per line as ``name = target``."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "AUC = ≥ 0.80\nApproval-rate gap between groups = < 5%"})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(f"{m.get('name', '')} = {m.get('target', '')}" for m in value)
+        return value
+
+    def to_python(self, value):
+        metrics = []
+        for number, line in enumerate((value or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sep, target = line.partition("=")
+            if not sep or not name.strip() or not target.strip():
+                raise forms.ValidationError(f"Line {number}: write “metric = target”, e.g. “AUC = ≥ 0.80”.")
+            metrics.append({"name": name.strip(), "target": target.strip()})
+        return metrics
+
+
+class TenantFormMixin:
+    """Narrow every choice of related records to the current organisation."""
+
+    tenant_querysets: dict = {}
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        for name, model in self.tenant_querysets.items():
+            if name in self.fields:
+                self.fields[name].queryset = model.objects.for_org(tenant.organization)
+
+
+SYSTEM_SECTIONS = [
+    ("Identity and purpose", ["name", "purpose", "description", "intended_use", "foreseeable_misuse"]),
+    (
+        "Role, stage and ownership",
+        ["roles", "lifecycle_stage", "deployment_context", "status", "owner", "business_unit", "next_review_date"],
+    ),
+    (
+        "Automation and people",
+        [
+            "automation_level",
+            "human_oversight",
+            "continuous_learning",
+            "continuous_learning_controls",
+            "people_decisions",
+            "personal_data",
+            "affected_stakeholders",
+        ],
+    ),
+    ("EU AI Act", ["eu_ai_act_tier", "annex_iii_area", "tier_rationale"]),
+    ("Design and performance", ["justification", "performance_metrics", "design_choices"]),
+    ("Identifiers", ["ref_code", "external_id"]),
+]
+
+
+class AISystemForm(TenantFormMixin, forms.ModelForm):
+    roles = forms.MultipleChoiceField(
+        label="Our role(s) towards this system",
+        choices=OrganisationRole.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Provider: makes it available; producer: builds it; customer: uses it; partner: helps.",
+    )
+    performance_metrics = MetricsField(
+        required=False, help_text="One per line, “metric = target”. Monitoring builds on these."
+    )
+
+    class Meta:
+        model = AISystem
+        fields = [name for _, names in SYSTEM_SECTIONS for name in names]
+        widgets = {
+            "next_review_date": DATE,
+            **{
+                name: forms.Textarea(attrs=TEXT)
+                for name in [
+                    "purpose",
+                    "description",
+                    "intended_use",
+                    "foreseeable_misuse",
+                    "human_oversight",
+                    "continuous_learning_controls",
+                    "personal_data",
+                    "affected_stakeholders",
+                    "tier_rationale",
+                    "justification",
+                    "design_choices",
+                ]
+            },
+        }
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, tenant=tenant, **kwargs)
+        owner = self.fields["owner"]
+        owner.queryset = members_of(tenant)
+        owner.required = True
+        owner.label_from_instance = member_label
+        if tenant.role == Role.OWNER:
+            # An AI system owner keeps their own systems: they cannot hand one to someone else.
+            owner.queryset = owner.queryset.filter(pk=tenant.user.pk)
+        if not self.instance.pk and tenant.user is not None and not self.initial.get("owner"):
+            self.initial["owner"] = tenant.user.pk
+        self.fields["ref_code"].required = False
+        if self.instance.pk:
+            self.fields["roles"].initial = self.instance.roles
+
+    def sections(self):
+        for title, names in SYSTEM_SECTIONS:
+            yield title, [self[name] for name in names]
+
+    def build(self) -> AISystem:
+        """The system with the form's values applied, not saved."""
+        system = self.save(commit=False)
+        system.organization = self.tenant.organization
+        for role in OrganisationRole:
+            setattr(system, f"is_{role.value}", role.value in self.cleaned_data["roles"])
+        return system
+
+
+class SupplierForm(TenantFormMixin, forms.ModelForm):
+    class Meta:
+        model = Supplier
+        fields = [
+            "name",
+            "kind",
+            "description",
+            "contact",
+            "due_diligence_status",
+            "due_diligence_date",
+            "contract_reference",
+            "organisation_responsibilities",
+            "supplier_responsibilities",
+            "external_id",
+        ]
+        widgets = {
+            "due_diligence_date": DATE,
+            "description": forms.Textarea(attrs=TEXT),
+            "organisation_responsibilities": forms.Textarea(attrs=TEXT),
+            "supplier_responsibilities": forms.Textarea(attrs=TEXT),
+        }
+
+
+class DatasetForm(TenantFormMixin, forms.ModelForm):
+    tenant_querysets = {"supplier": Supplier}
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "name",
+            "purpose",
+            "description",
+            "source",
+            "supplier",
+            "provenance",
+            "acquisition",
+            "quality_checks",
+            "preparation",
+            "contains_personal_data",
+            "sensitive_data",
+            "licence",
+            "retention",
+            "external_id",
+        ]
+        widgets = {
+            name: forms.Textarea(attrs=TEXT)
+            for name in ["description", "provenance", "acquisition", "quality_checks", "preparation", "sensitive_data"]
+        }
+
+
+class AIModelForm(TenantFormMixin, forms.ModelForm):
+    tenant_querysets = {"supplier": Supplier, "training_datasets": Dataset, "evaluation_datasets": Dataset}
+
+    training_datasets = forms.ModelMultipleChoiceField(
+        queryset=Dataset.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    evaluation_datasets = forms.ModelMultipleChoiceField(
+        queryset=Dataset.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    model_card_url = forms.URLField(label="Model card link", required=False, assume_scheme="https")
+
+    class Meta:
+        model = AIModel
+        fields = [
+            "name",
+            "version",
+            "kind",
+            "framework",
+            "source",
+            "supplier",
+            "description",
+            "evaluation_results",
+            "model_card_url",
+            "training_datasets",
+            "evaluation_datasets",
+            "external_id",
+        ]
+        widgets = {"description": forms.Textarea(attrs=TEXT), "evaluation_results": forms.Textarea(attrs=TEXT)}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            links = list(self.instance.dataset_links.values_list("usage", "dataset_id"))
+            self.fields["training_datasets"].initial = [d for u, d in links if u == ModelDataset.Usage.TRAINING]
+            self.fields["evaluation_datasets"].initial = [d for u, d in links if u == ModelDataset.Usage.EVALUATION]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("source") == AIModel.Source.THIRD_PARTY and not cleaned.get("supplier"):
+            self.add_error("supplier", "Name the supplier of a third-party model.")
+        return cleaned
+
+
+class LinkModelForm(TenantFormMixin, forms.Form):
+    tenant_querysets = {"model": AIModel}
+    model = forms.ModelChoiceField(queryset=AIModel.objects.none(), label="Model")
+
+
+class LinkSupplierForm(TenantFormMixin, forms.Form):
+    tenant_querysets = {"supplier": Supplier}
+    supplier = forms.ModelChoiceField(queryset=Supplier.objects.none())
+    note = forms.CharField(max_length=300, required=False, label="What they provide")
+
+
+class ResourceForm(forms.ModelForm):
+    class Meta:
+        model = Resource
+        fields = ["kind", "name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class RoleAssignmentForm(forms.Form):
+    raci = forms.ChoiceField(choices=RoleAssignment.Raci.choices, label="RACI role")
+    member = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    external_party = forms.CharField(max_length=200, required=False, help_text="Or someone outside the portal.")
+    note = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].queryset = members_of(tenant)
+        self.fields["member"].label_from_instance = member_label
+
+
+class ModelDatasetForm(TenantFormMixin, forms.Form):
+    tenant_querysets = {"dataset": Dataset}
+    dataset = forms.ModelChoiceField(queryset=Dataset.objects.none())
+    usage = forms.ChoiceField(choices=ModelDataset.Usage.choices)
