@@ -33,7 +33,8 @@ LABEL_FIELDS = (
     "member",
     "external_party",
 )
-HIDDEN_FIELDS = {"id", "key_hash", "password", "last_login"}
+# Bookkeeping fields that change on every save say nothing about what changed.
+HIDDEN_FIELDS = {"id", "key_hash", "password", "last_login", "created_at", "updated_at"}
 
 
 @dataclass
@@ -58,11 +59,16 @@ def _fields(model) -> list[models.Field]:
 
 
 def _display(record, f: models.Field) -> Any:
+    value = getattr(record, f.attname)
     if f.is_relation:
-        return getattr(record, f.name, None) if getattr(record, f.attname) is not None else None
+        return getattr(record, f.name, None) if value is not None else None
     if f.choices:
-        return dict(f.flatchoices).get(getattr(record, f.attname), getattr(record, f.attname))
-    return getattr(record, f.attname)
+        return dict(f.flatchoices).get(value, value)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, list):
+        return "; ".join(" ".join(map(str, i.values())) if isinstance(i, dict) else str(i) for i in value)
+    return value
 
 
 def _label(model, record) -> str:

@@ -120,6 +120,8 @@ def system_link_add(*, system: AISystem, target: Model, acting_user: User | None
             SystemModel(organization_id=system.organization_id, system=system, model=target), acting_user
         )
     link = SystemSupplier.objects.filter(system=system, supplier=target).first()
+    if link is not None and link.note == note:
+        return link
     if link is None:
         link = SystemSupplier(organization_id=system.organization_id, system=system, supplier=target)
     link.note = note
