@@ -170,8 +170,8 @@ def tracked_models() -> list[type[models.Model]]:
     return [Organization, *sorted(tenant_models, key=lambda m: m._meta.label)]
 
 
-def organization_activity(organization, page: int | str | None = 1, per_page: int = 50) -> Page:
-    """The organisation's change history across all tracked models, newest first, paginated in the database."""
+def _activity_union(organization, **filters):
+    """Ids and dates of every history row of the organisation, across all tracked models."""
     models_ = tracked_models()
     union = None
     for index, model in enumerate(models_):
@@ -182,16 +182,19 @@ def organization_activity(organization, page: int | str | None = 1, per_page: in
             else {"organization_id": organization.pk}
         )
         rows = (
-            history_model.objects.filter(**scope)
+            history_model.objects.filter(**scope, **filters)
             .annotate(model_index=Value(index, output_field=IntegerField()))
             .values("history_id", "history_date", "model_index")
             .order_by()
         )
         union = rows if union is None else union.union(rows, all=True)
-    paginator = Paginator(union.order_by("-history_date", "-history_id"), per_page)
-    current = paginator.get_page(page)
+    return models_, union.order_by("-history_date", "-history_id")
+
+
+def _entries_for_rows(models_, rows) -> list[HistoryEntry]:
+    """Turn union rows into entries: two queries per model present, whatever the number of rows."""
     grouped: dict[int, list[int]] = {}
-    for row in current.object_list:
+    for row in rows:
         grouped.setdefault(row["model_index"], []).append(row["history_id"])
     entries_by_key = {}
     for index, ids in grouped.items():
@@ -202,5 +205,18 @@ def organization_activity(organization, page: int | str | None = 1, per_page: in
         )
         for record, entry in zip(records, _entries(model, records), strict=True):
             entries_by_key[(index, record.history_id)] = entry
-    current.object_list = [entries_by_key[(row["model_index"], row["history_id"])] for row in current.object_list]
+    return [entries_by_key[(row["model_index"], row["history_id"])] for row in rows]
+
+
+def organization_activity(organization, page: int | str | None = 1, per_page: int = 50) -> Page:
+    """The organisation's change history across all tracked models, newest first, paginated in the database."""
+    models_, union = _activity_union(organization)
+    current = Paginator(union, per_page).get_page(page)
+    current.object_list = _entries_for_rows(models_, list(current.object_list))
     return current
+
+
+def organization_history(organization, start: datetime, end: datetime, limit: int) -> list[HistoryEntry]:
+    """At most ``limit`` changes of the organisation between ``start`` and ``end``, newest first."""
+    models_, union = _activity_union(organization, history_date__range=(start, end))
+    return _entries_for_rows(models_, list(union[:limit]))

@@ -7,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
+from audits.api import ROUTES as AUDITS_ROUTES
 from controls.api import FrameworkViewSet, RequirementViewSet
 from controls.urls import module_urlpatterns
 from registry.api import ROUTES as REGISTRY_ROUTES
@@ -17,7 +18,7 @@ router.register("members", MembershipViewSet, basename="member")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("catalogue/frameworks", FrameworkViewSet, basename="framework")
 router.register("catalogue/requirements", RequirementViewSet, basename="requirement")
-for prefix, viewset, basename in REGISTRY_ROUTES:
+for prefix, viewset, basename in [*REGISTRY_ROUTES, *AUDITS_ROUTES]:
     router.register(prefix, viewset, basename=basename)
 
 api_patterns = [
@@ -55,6 +56,7 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("inventory/", include("registry.urls")),
     path("controls/", include("controls.urls")),
+    path("evidence-packs/", include("audits.urls")),
     *module_urlpatterns,
     path("api/v1/", include(api_patterns)),
     path("api/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),

@@ -62,7 +62,6 @@ MODULES = {
     "impact_assessments": ("AI system impact assessments", ["6.1.4", "8.4", "A.5"]),
     "soa": ("Statement of Applicability", ["6.1.3", "A.2", "A.3"]),
     "audits": ("Internal audits and improvement", ["9.2", "9.3", "10.2", "A.8.4"]),
-    "evidence_packs": ("Evidence packs", ["7.5", "7.5.3", "9.1"]),
 }
 
 

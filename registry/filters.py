@@ -58,6 +58,13 @@ def _members(request):
     return User.objects.filter(memberships__organization=tenant.organization).order_by("email")
 
 
+def _suppliers(request):
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or not hasattr(tenant, "organization"):
+        return Supplier.objects.none()
+    return Supplier.objects.for_org(tenant.organization)
+
+
 class AISystemFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"type": "search"}))
     tier = django_filters.MultipleChoiceFilter(
@@ -118,6 +125,8 @@ class AISystemFilter(django_filters.FilterSet):
 
 class AIModelFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
+    # Narrowed to the organisation, so another tenant's supplier id is as unknown as a made-up one.
+    supplier = django_filters.ModelChoiceFilter(queryset=_suppliers, empty_label="Any")
 
     class Meta:
         model = AIModel
@@ -129,6 +138,7 @@ class AIModelFilter(django_filters.FilterSet):
 
 class DatasetFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
+    supplier = django_filters.ModelChoiceFilter(queryset=_suppliers, empty_label="Any")
 
     class Meta:
         model = Dataset

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -11,9 +12,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 def exception_handler(exc, context):
     # Services raise Django's ValidationError; the API reports it like a serializer error.
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
+        if hasattr(exc, "error_dict"):
+            errors = dict(exc.message_dict)
+            if NON_FIELD_ERRORS in errors:
+                errors["non_field_errors"] = errors.pop(NON_FIELD_ERRORS)
+        else:
+            errors = {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(errors)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -146,6 +146,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "fail-stale-evidence-packs": {"task": "audits.tasks.fail_stale_evidence_packs", "schedule": 300.0},
+    "expire-evidence-packs": {"task": "audits.tasks.expire_evidence_packs", "schedule": 86400.0},
+}
 
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -186,6 +190,9 @@ SPECTACULAR_SETTINGS = {
 # --- Portal ------------------------------------------------------------------
 API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=14)
+# Evidence packs: the longest a render may run, and how long finished files are kept.
+EVIDENCE_PACK_TIME_LIMIT = env.int("EVIDENCE_PACK_TIME_LIMIT", default=1800)
+EVIDENCE_PACK_RETENTION_DAYS = env.int("EVIDENCE_PACK_RETENTION_DAYS", default=90)
 
 LOGGING = {
     "version": 1,
