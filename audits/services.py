@@ -22,6 +22,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from pypdf.errors import PdfReadError
 
 from aims.models import Organization, User
 from audits.models import EvidencePack, EvidencePackDownload, PackSection
@@ -341,7 +342,11 @@ def evidence_pack_verify(pack: EvidencePack) -> VerifyReport:
     report.file_sha256_matches = render.file_sha256(path) == pack.sha256
     if not report.file_sha256_matches:
         report.problems.append("The file's SHA-256 differs from the one recorded when it was generated.")
-    manifest, attachments = read_manifest(path)
+    try:
+        manifest, attachments = read_manifest(path)
+    except (PdfReadError, ValueError) as exc:
+        report.problems.append(f"The file is not a readable PDF ({exc}).")
+        return report
     report.manifest_found = manifest is not None
     if manifest is None:
         report.problems.append("The PDF carries no manifest.json.")

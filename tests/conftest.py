@@ -11,6 +11,7 @@ missing PostgreSQL, Redis, worker or Chromium can never pass unnoticed.
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from django.core.management import call_command
@@ -37,6 +38,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Every test database starts with the shipped catalogue, as a real installation does."""
     with django_db_blocker.unblock():
         call_command("load_catalogue", verbosity=0)
+
+
+@pytest.fixture
+def catalogue(transactional_db):
+    """Transactional tests empty the database after each test: load the catalogue again."""
+    from controls.services import catalogue_load
+
+    catalogue_load()
 
 
 @pytest.fixture
@@ -101,3 +110,46 @@ def api_for():
         return client
 
     return _api
+
+
+# --- A real Celery worker on Redis -------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_broker():
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if not url.startswith("redis://"):
+        pytest.skip("CELERY_BROKER_URL is not set to a Redis URL: no broker for a real worker")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as exc:
+        pytest.skip(f"Redis at {url} is not reachable: {exc}")
+    return url
+
+
+@pytest.fixture
+def worker(redis_broker, settings):
+    """A Celery worker consuming from Redis in a thread of this process, on the test database.
+
+    The Celery app reads Django's settings (namespace CELERY), so overriding them switches
+    from eager mode to the real broker; pytest-django restores them afterwards.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    from aims.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = redis_broker
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
+        yield running
+
+
+def wait_for(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False

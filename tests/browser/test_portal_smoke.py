@@ -14,12 +14,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def two_org_user(django_db_blocker):
-    from controls.services import catalogue_load
+def two_org_user(catalogue):
     from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
-    # Transactional tests start from an empty database: load the catalogue as an install does.
-    catalogue_load()
     user = UserFactory(email="dora@example.com")
     MembershipFactory(user=user, organization=OrganizationFactory(name="Acme Health AI"), role=Role.ADMIN)
     MembershipFactory(user=user, organization=OrganizationFactory(name="Globex Analytics"), role=Role.AUDITOR)

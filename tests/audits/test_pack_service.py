@@ -1,0 +1,197 @@
+"""Evidence pack generation: content, integrity, deduplication, failures and housekeeping."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from celery.exceptions import Retry
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.db import OperationalError
+from django.template import TemplateSyntaxError
+from django.test import TestCase
+from django.utils import timezone
+
+from audits import services
+from audits.models import EvidencePack
+from audits.packs import render
+from controls.models import Requirement
+from tests.audits.conftest import pdf_text
+
+
+def request_pack(org, user, **options):
+    """Request a pack and run the task that its commit enqueues (Celery is eager in tests)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        pack, created = services.evidence_pack_request(organization=org, acting_user=user, **options)
+    pack.refresh_from_db()
+    return pack, created
+
+
+def test_a_pack_holds_every_control_and_system_and_its_manifest_matches(acme, bob, inventory):
+    pack, created = request_pack(acme, bob)
+    assert created and pack.status == EvidencePack.Status.SUCCEEDED, pack.error
+    assert pack.progress == 100 and pack.finished_at and pack.requested_by == bob
+    content = default_storage.open(pack.file.name).read()
+    assert render.hashlib.sha256(content).hexdigest() == pack.sha256 and len(content) == pack.size
+    reader, text = pdf_text(content)
+    assert len(reader.pages) == pack.page_count
+    assert 10 <= pack.page_count <= 40
+    for ref in Requirement.objects.of_framework("ISO42001").controls().values_list("ref", flat=True):
+        assert ref in text, ref
+    for system in inventory:
+        assert system.ref_code in text
+    assert "Acme Health AI" in text and str(pack.uid) in text and "Page 2 of" in text
+    manifest = json.loads(reader.attachments["manifest.json"][0])
+    assert manifest["pack_id"] == str(pack.uid)
+    assert {r["label"] for r in manifest["records"] if r["type"] == "registry.AISystem"} == {str(s) for s in inventory}
+    report = services.evidence_pack_verify(pack)
+    assert report.ok and report.file_sha256_matches and report.records_checked == len(manifest["records"])
+    # PDF/A-3b: the output intent and the XMP metadata that claim it.
+    root = reader.trailer["/Root"]
+    assert root["/OutputIntents"]
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+
+
+def test_a_system_pack_covers_that_system_only(acme, bob, inventory):
+    pack, _ = request_pack(acme, bob, scope="system", system=inventory[0])
+    _, text = pdf_text(default_storage.open(pack.file.name).read())
+    assert inventory[0].ref_code in text and inventory[1].ref_code not in text
+
+
+def test_the_same_pack_is_not_started_twice_while_it_runs(acme, bob, inventory, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        first, created = services.evidence_pack_request(organization=acme, acting_user=bob)
+        second, created_again = services.evidence_pack_request(organization=acme, acting_user=bob)
+    assert created and not created_again and first.pk == second.pk
+    assert len(callbacks) == 1 and EvidencePack.objects.count() == 1
+    other, created_other = services.evidence_pack_request(organization=acme, acting_user=bob, sections=["controls"])
+    assert created_other and other.pk != first.pk
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"period_start": date(2026, 5, 1), "period_end": date(2026, 4, 1)}, "period_start"),
+        ({"period_end": timezone.localdate() + timedelta(days=5)}, "period_end"),
+        ({"scope": "system"}, "system"),
+        ({"sections": ["bogus"]}, "sections"),
+    ],
+)
+def test_bad_requests_are_refused_with_field_messages(acme, bob, options, field):
+    with pytest.raises(ValidationError) as exc:
+        services.evidence_pack_request(organization=acme, acting_user=bob, **options)
+    assert field in exc.value.message_dict
+    assert not EvidencePack.objects.exists()
+
+
+def test_another_organisations_system_cannot_be_the_scope(acme, bob, globex, charlie):
+    from tests.registry.factories import AISystemFactory
+
+    foreign = AISystemFactory(organization=globex, owner=charlie)
+    with pytest.raises(ValidationError) as exc:
+        services.evidence_pack_request(organization=acme, acting_user=bob, scope="system", system=foreign)
+    assert "system" in exc.value.message_dict
+
+
+def test_a_broken_template_fails_the_pack_with_a_readable_error_and_no_file(acme, bob, monkeypatch, private_storage):
+    def broken(template_name, context):
+        raise TemplateSyntaxError("Invalid block tag on line 3: 'endfor'")
+
+    monkeypatch.setattr(render, "render_to_string", broken)
+    pack, _ = request_pack(acme, bob)
+    assert pack.status == EvidencePack.Status.FAILED
+    assert "TemplateSyntaxError: Invalid block tag on line 3" in pack.error
+    assert not pack.file and not pack.sha256
+    assert not list(Path(private_storage).rglob("*.pdf"))
+
+
+def test_a_worker_killed_mid_write_never_leaves_a_successful_pack(acme, bob, monkeypatch, private_storage):
+    with pytest.MonkeyPatch.context() as patch:
+        # The process dies just before the file is moved into place.
+        patch.setattr(render.os, "replace", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+        with pytest.raises(KeyboardInterrupt):
+            request_pack(acme, bob)
+    pack = EvidencePack.objects.get()
+    assert pack.status == EvidencePack.Status.RUNNING and not pack.file and not pack.sha256
+    assert not list(Path(private_storage).rglob("*.pdf"))
+    # Nobody can claim it while its heartbeat is fresh; once stale, the reaper fails it...
+    assert services.evidence_packs_fail_stale() == 0
+    EvidencePack.objects.filter(pk=pack.pk).update(heartbeat_at=timezone.now() - services.stale_after() * 2)
+    assert services.evidence_packs_fail_stale() == 1
+    pack.refresh_from_db()
+    assert pack.status == EvidencePack.Status.FAILED and "worker stopped" in pack.error
+
+
+def test_a_redelivered_task_takes_over_an_abandoned_pack(acme, bob, inventory, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        pack, _ = services.evidence_pack_request(organization=acme, acting_user=bob)
+    EvidencePack.objects.filter(pk=pack.pk).update(
+        status="running", heartbeat_at=timezone.now() - services.stale_after() * 2
+    )
+    assert services.evidence_pack_generate(pack.pk).status == EvidencePack.Status.SUCCEEDED
+    assert services.evidence_pack_generate(pack.pk) is None  # finished packs are never redone
+
+
+def test_a_lost_database_connection_puts_the_pack_back_for_a_retry(acme, bob, monkeypatch):
+    def lost(pack):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    from audits.packs import sections
+
+    monkeypatch.setitem(sections.COLLECTORS, "scope", lost)
+    with pytest.raises((OperationalError, Retry)):
+        request_pack(acme, bob)
+    assert EvidencePack.objects.get().status == EvidencePack.Status.QUEUED
+
+
+def test_verification_reports_changed_records_and_altered_files(acme, bob, olivia, inventory):
+    pack, _ = request_pack(acme, bob)
+    system = inventory[1]
+    system.name = "Renamed after the pack"
+    from registry.services import inventory_record_save
+
+    inventory_record_save(instance=system, acting_user=olivia)
+    report = services.evidence_pack_verify(pack)
+    assert not report.ok and report.file_sha256_matches
+    assert any("has changed since the pack was generated" in p for p in report.problems)
+    path = Path(default_storage.path(pack.file.name))
+    path.write_bytes(path.read_bytes() + b"\n% tampered")
+    report = services.evidence_pack_verify(pack)
+    assert report.file_sha256_matches is False
+
+
+def test_verify_command(acme, bob, inventory, capsys):
+    pack, _ = request_pack(acme, bob)
+    call_command("verify_evidence_pack", str(pack.uid))
+    assert "all" in capsys.readouterr().out
+    Path(default_storage.path(pack.file.name)).write_bytes(b"%PDF-1.7 not the pack")
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("verify_evidence_pack", str(pack.uid))
+
+
+def test_old_packs_expire_but_their_record_stays(acme, bob, inventory):
+    pack, _ = request_pack(acme, bob)
+    name = pack.file.name
+    assert services.evidence_packs_expire(older_than_days=30) == 0
+    EvidencePack.objects.filter(pk=pack.pk).update(finished_at=timezone.now() - timedelta(days=31))
+    assert services.evidence_packs_expire(older_than_days=30) == 1
+    pack.refresh_from_db()
+    assert pack.status == EvidencePack.Status.EXPIRED and not pack.file
+    assert not default_storage.exists(name)
+    assert pack.history.filter(status="expired").exists()
+
+
+def test_history_of_the_period_is_in_the_pack(acme, bob, olivia, inventory):
+    pack, _ = request_pack(acme, bob, sections=["history"])
+    _, text = pdf_text(default_storage.open(pack.file.name).read())
+    assert "System 1" in text and "Created" in text
+    old, _ = request_pack(acme, bob, sections=["history"], period_start=date(2020, 1, 1), period_end=date(2020, 12, 31))
+    _, old_text = pdf_text(default_storage.open(old.file.name).read())
+    assert "No change was recorded in this period." in old_text
