@@ -62,4 +62,5 @@ urlpatterns = [
     path("api/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
     path("api/v1/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("favicon.ico", RedirectView.as_view(url="/static/img/favicon.svg", permanent=True)),
 ]
