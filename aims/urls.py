@@ -11,6 +11,7 @@ from audits.api import ROUTES as AUDITS_ROUTES
 from controls.api import FrameworkViewSet, RequirementViewSet
 from controls.urls import module_urlpatterns
 from registry.api import ROUTES as REGISTRY_ROUTES
+from risk.api import ROUTES as RISK_ROUTES
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -18,7 +19,7 @@ router.register("members", MembershipViewSet, basename="member")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("catalogue/frameworks", FrameworkViewSet, basename="framework")
 router.register("catalogue/requirements", RequirementViewSet, basename="requirement")
-for prefix, viewset, basename in [*REGISTRY_ROUTES, *AUDITS_ROUTES]:
+for prefix, viewset, basename in [*REGISTRY_ROUTES, *RISK_ROUTES, *AUDITS_ROUTES]:
     router.register(prefix, viewset, basename=basename)
 
 api_patterns = [

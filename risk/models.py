@@ -1,1 +1,391 @@
-"""Models arrive with the module's issue; the app is registered so migrations start clean."""
+"""AI risk criteria, the risk register with treatments, and AI system impact assessments.
+
+Risk sources, AI-related objectives and Annex A controls are rows of the shipped catalogue
+(``controls.Requirement``): reference data that every module reads, referenced by name so
+that this app does not import the controls app.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from aims.tenancy import TenantModel, TenantQuerySet
+
+
+class Level(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+LEVEL_RANK = {Level.LOW: 0, Level.MEDIUM: 1, Level.HIGH: 2, Level.CRITICAL: 3}
+
+DEFAULT_LIKELIHOOD = [
+    {"label": "Rare", "description": "Not expected in the life of the system."},
+    {"label": "Unlikely", "description": "Could happen, but has not happened in similar systems."},
+    {"label": "Possible", "description": "Has happened in similar systems."},
+    {"label": "Likely", "description": "Expected to happen at least once a year."},
+    {"label": "Almost certain", "description": "Expected to happen often."},
+]
+DEFAULT_IMPACT = [
+    {"label": "Negligible", "description": "No noticeable effect on people or the organisation."},
+    {"label": "Minor", "description": "Limited, quickly reversible effects on a few people."},
+    {"label": "Moderate", "description": "Noticeable harm or cost; reversible with effort."},
+    {"label": "Major", "description": "Serious harm to people or rights, regulatory breach."},
+    {"label": "Severe", "description": "Lasting or irreversible harm to many people; existential for the service."},
+]
+
+
+def default_matrix(likelihood_levels: int = 5, impact_levels: int = 5) -> list[list[str]]:
+    """matrix[impact][likelihood] (both 0-based): the level grows with their combined position."""
+    matrix = []
+    for i in range(impact_levels):
+        row = []
+        for j in range(likelihood_levels):
+            score = (i + 1) / impact_levels + (j + 1) / likelihood_levels  # 2/n .. 2
+            row.append(
+                Level.CRITICAL
+                if score >= 1.75
+                else Level.HIGH
+                if score >= 1.3
+                else Level.MEDIUM
+                if score >= 0.9
+                else Level.LOW
+            )
+        matrix.append(row)
+    return matrix
+
+
+class RiskCriteria(TenantModel):
+    """How the organisation scores AI risks (6.1.2): scales, matrix and the acceptance threshold."""
+
+    likelihood_levels = models.JSONField(default=list)
+    impact_levels = models.JSONField(default=list)
+    matrix = models.JSONField(default=list, help_text="matrix[impact][likelihood] gives the risk level.")
+    acceptance_threshold = models.CharField(
+        max_length=10,
+        choices=Level.choices,
+        default=Level.MEDIUM,
+        help_text="Highest residual level that may be accepted without an explicit, justified override.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "risk criteria"
+        verbose_name_plural = "risk criteria"
+        constraints = [models.UniqueConstraint(fields=["organization"], name="riskcriteria_one_per_org")]
+
+    def __str__(self) -> str:
+        return f"Risk criteria ({len(self.likelihood_levels)} by {len(self.impact_levels)})"
+
+    def level_for(self, likelihood: int | None, impact: int | None) -> str:
+        """Level of a (1-based) likelihood and impact; empty when either is missing."""
+        if not likelihood or not impact:
+            return ""
+        return self.matrix[min(impact, len(self.impact_levels)) - 1][min(likelihood, len(self.likelihood_levels)) - 1]
+
+    def acceptable(self, level: str) -> bool:
+        return bool(level) and LEVEL_RANK[Level(level)] <= LEVEL_RANK[Level(self.acceptance_threshold)]
+
+    def clean(self) -> None:
+        errors = {}
+        for name in ("likelihood_levels", "impact_levels"):
+            scale = getattr(self, name)
+            if not isinstance(scale, list) or not 3 <= len(scale) <= 5:
+                errors[name] = "Use between 3 and 5 levels."
+            elif any(not isinstance(s, dict) or not str(s.get("label", "")).strip() for s in scale):
+                errors[name] = "Every level needs a label."
+        if not errors:
+            rows, cols = len(self.impact_levels), len(self.likelihood_levels)
+            if (
+                not isinstance(self.matrix, list)
+                or len(self.matrix) != rows
+                or any(not isinstance(r, list) or len(r) != cols for r in self.matrix)
+            ):
+                errors["matrix"] = f"The matrix needs {rows} rows of {cols} cells."
+            elif any(cell not in Level.values for row in self.matrix for cell in row):
+                errors["matrix"] = f"Every cell must be one of: {', '.join(Level.values)}."
+        if errors:
+            raise ValidationError(errors)
+
+
+class RiskQuerySet(TenantQuerySet):
+    def open(self) -> RiskQuerySet:
+        return self.exclude(status=Risk.Status.CLOSED)
+
+    def review_overdue(self, today=None) -> RiskQuerySet:
+        return self.open().filter(next_review_date__lt=today or timezone.localdate())
+
+
+class Risk(TenantModel):
+    """One AI risk (6.1.2, 8.2), for the organisation or for one AI system."""
+
+    class Treatment(models.TextChoices):
+        AVOID = "avoid", "Avoid"
+        MODIFY = "modify", "Modify (reduce)"
+        SHARE = "share", "Share (transfer)"
+        RETAIN = "retain", "Retain"
+
+    class Status(models.TextChoices):
+        IDENTIFIED = "identified", "Identified"
+        ASSESSED = "assessed", "Assessed"
+        IN_TREATMENT = "in_treatment", "In treatment"
+        ACCEPTED = "accepted", "Accepted"
+        CLOSED = "closed", "Closed"
+
+    ref_code = models.CharField("reference", max_length=20, blank=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Cause, event and consequence.")
+    system = models.ForeignKey(
+        "registry.AISystem",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="risks",
+        help_text="Leave empty for an organisation-level risk.",
+    )
+    risk_source = models.ForeignKey(
+        "controls.Requirement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": "risk_source"},
+        help_text="Annex C risk source.",
+    )
+    objective = models.ForeignKey(
+        "controls.Requirement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": "ai_objective"},
+        verbose_name="affected objective",
+        help_text="Annex C AI-related objective the risk threatens.",
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    inherent_likelihood = models.PositiveSmallIntegerField(null=True, blank=True)
+    inherent_impact = models.PositiveSmallIntegerField(null=True, blank=True)
+    inherent_level = models.CharField(max_length=10, choices=Level.choices, blank=True, editable=False)
+    treatment_option = models.CharField(max_length=10, choices=Treatment.choices, blank=True)
+    residual_likelihood = models.PositiveSmallIntegerField(null=True, blank=True)
+    residual_impact = models.PositiveSmallIntegerField(null=True, blank=True)
+    residual_level = models.CharField(max_length=10, choices=Level.choices, blank=True, editable=False)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.IDENTIFIED)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    acceptance_rationale = models.TextField(blank=True)
+    acceptance_override = models.BooleanField(
+        default=False, help_text="Accepted although the residual level is above the acceptance threshold."
+    )
+    next_review_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RiskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["ref_code"]
+        constraints = [models.UniqueConstraint(fields=["organization", "ref_code"], name="risk_unique_ref_per_org")]
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            models.Index(fields=["organization", "residual_level"]),
+            models.Index(fields=["organization", "inherent_level"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref_code} {self.title}"
+
+    @property
+    def current_level(self) -> str:
+        """The residual level once assessed, otherwise the inherent one."""
+        return self.residual_level or self.inherent_level
+
+    @property
+    def review_overdue(self) -> bool:
+        return (
+            self.status != self.Status.CLOSED
+            and self.next_review_date is not None
+            and self.next_review_date < timezone.localdate()
+        )
+
+    def is_owned_by(self, user) -> bool:
+        """AI system owners change the risks they own or those of the systems they own."""
+        if self.owner_id == user.pk:
+            return True
+        return self.system is not None and self.system.owner_id == user.pk
+
+
+class TreatmentAction(TenantModel):
+    """An action that treats a risk (6.1.3, 8.3), and the Annex A controls it relies on."""
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        IN_PROGRESS = "in_progress", "In progress"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="treatments")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "treatment"
+        ordering = ["due_date", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def overdue(self) -> bool:
+        return (
+            self.status in (self.Status.PLANNED, self.Status.IN_PROGRESS)
+            and self.due_date is not None
+            and self.due_date < timezone.localdate()
+        )
+
+    def is_owned_by(self, user) -> bool:
+        return self.owner_id == user.pk or self.risk.is_owned_by(user)
+
+
+class TreatmentControl(TenantModel):
+    """A treatment relies on an Annex A control: what makes that control evidently applicable."""
+
+    treatment = models.ForeignKey(TreatmentAction, on_delete=models.CASCADE, related_name="control_links")
+    control = models.ForeignKey(
+        "controls.Requirement", on_delete=models.PROTECT, related_name="+", limit_choices_to={"kind": "control"}
+    )
+
+    class Meta:
+        verbose_name = "treatment control"
+        constraints = [models.UniqueConstraint(fields=["treatment", "control"], name="treatmentcontrol_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.treatment} relies on {self.control_id}"
+
+
+class ImpactAssessment(TenantModel):
+    """An AI system impact assessment (6.1.4, 8.4, A.5.2-A.5.5), versioned per system."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        SUPERSEDED = "superseded", "Superseded"
+
+    system = models.ForeignKey("registry.AISystem", on_delete=models.CASCADE, related_name="impact_assessments")
+    version = models.PositiveIntegerField(default=1)
+    title = models.CharField(max_length=200, blank=True)
+    scope = models.TextField(blank=True, help_text="What the assessment covers and what it leaves out.")
+    system_information = models.JSONField(
+        default=dict, blank=True, help_text="The inventory's facts about the system when the assessment started."
+    )
+    data_information = models.TextField(
+        "data and its quality", blank=True, help_text="Data used, its provenance and quality, in the system's use."
+    )
+    model_information = models.TextField("algorithms and models", blank=True)
+    deployment_environment = models.TextField(blank=True)
+    interested_parties = models.TextField(
+        blank=True, help_text="Who is affected or has a stake, and how they were heard."
+    )
+    conclusion = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+    next_review_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["system__ref_code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["system", "version"], name="impactassessment_unique_version")]
+
+    def __str__(self) -> str:
+        return f"Impact assessment v{self.version} of {self.system.ref_code}"
+
+    @property
+    def editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    def is_owned_by(self, user) -> bool:
+        return self.author_id == user.pk or self.system.owner_id == user.pk
+
+
+class ImpactItem(TenantModel):
+    """One impact of the system on people or the environment, with what is done about it."""
+
+    class Party(models.TextChoices):
+        INDIVIDUALS = "individuals", "Individuals"
+        GROUPS = "groups", "Groups of individuals"
+        SOCIETY = "society", "Society"
+        ENVIRONMENT = "environment", "Environment"
+
+    class Dimension(models.TextChoices):
+        FAIRNESS = "fairness", "Fairness"
+        TRANSPARENCY = "transparency", "Transparency and explainability"
+        ACCESSIBILITY = "accessibility", "Accessibility"
+        PRIVACY = "privacy", "Privacy"
+        SAFETY = "safety", "Safety and health"
+        SECURITY = "security", "Security"
+        ENVIRONMENTAL = "environmental", "Environmental"
+        HUMAN_RIGHTS = "human_rights", "Human rights"
+        MISUSE = "misuse", "Misuse and misinformation"
+        ECONOMIC = "economic", "Economic"
+
+    class Nature(models.TextChoices):
+        BENEFIT = "benefit", "Benefit"
+        HARM = "harm", "Harm"
+
+    class Severity(models.IntegerChoices):
+        LOW = 1, "Low"
+        MODERATE = 2, "Moderate"
+        HIGH = 3, "High"
+        VERY_HIGH = 4, "Very high"
+
+    class Likelihood(models.IntegerChoices):
+        RARE = 1, "Rare"
+        POSSIBLE = 2, "Possible"
+        LIKELY = 3, "Likely"
+        ALMOST_CERTAIN = 4, "Almost certain"
+
+    class Reversibility(models.TextChoices):
+        REVERSIBLE = "reversible", "Reversible"
+        PARTLY = "partly", "Partly reversible"
+        IRREVERSIBLE = "irreversible", "Irreversible"
+
+    assessment = models.ForeignKey(ImpactAssessment, on_delete=models.CASCADE, related_name="items")
+    affected_party = models.CharField(max_length=12, choices=Party.choices)
+    dimension = models.CharField(max_length=14, choices=Dimension.choices)
+    nature = models.CharField(max_length=8, choices=Nature.choices, default=Nature.HARM)
+    description = models.TextField()
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MODERATE)
+    likelihood = models.PositiveSmallIntegerField(choices=Likelihood.choices, default=Likelihood.POSSIBLE)
+    reversibility = models.CharField(max_length=12, choices=Reversibility.choices, default=Reversibility.REVERSIBLE)
+    measures = models.TextField(blank=True, help_text="What reduces the harm or secures the benefit.")
+    risk = models.ForeignKey(Risk, on_delete=models.SET_NULL, null=True, blank=True, related_name="impact_items")
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "impact item"
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_dimension_display()}: {self.description[:60]}"
+
+    def is_owned_by(self, user) -> bool:
+        return self.assessment.is_owned_by(user)

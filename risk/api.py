@@ -1,0 +1,3 @@
+"""API of the risk module (filled in below)."""
+
+ROUTES: list = []

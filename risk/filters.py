@@ -1,0 +1,97 @@
+"""Risk register and impact assessment filters, shared by pages and API."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+from registry.filters import OneOrMany, _members
+from registry.models import AISystem
+from risk.models import ImpactAssessment, Level, Risk
+
+
+def _systems(request):
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or not hasattr(tenant, "organization"):
+        return AISystem.objects.none()
+    return AISystem.objects.for_org(tenant.organization).order_by("ref_code")
+
+
+class RiskFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"type": "search"}))
+    level = django_filters.MultipleChoiceFilter(
+        method="filter_level", choices=Level.choices, label="Current level", widget=OneOrMany(choices=Level.choices)
+    )
+    inherent_level = django_filters.MultipleChoiceFilter(choices=Level.choices, widget=OneOrMany(choices=Level.choices))
+    residual_level = django_filters.MultipleChoiceFilter(choices=Level.choices, widget=OneOrMany(choices=Level.choices))
+    inherent_likelihood = django_filters.NumberFilter(widget=forms.HiddenInput)
+    inherent_impact = django_filters.NumberFilter(widget=forms.HiddenInput)
+    residual_likelihood = django_filters.NumberFilter(widget=forms.HiddenInput)
+    residual_impact = django_filters.NumberFilter(widget=forms.HiddenInput)
+    status = django_filters.MultipleChoiceFilter(
+        choices=Risk.Status.choices, widget=OneOrMany(choices=Risk.Status.choices)
+    )
+    system = django_filters.ModelChoiceFilter(queryset=_systems, empty_label="Any", label="AI system")
+    organisation_level = django_filters.BooleanFilter(
+        field_name="system", lookup_expr="isnull", label="Organisation-level only", widget=forms.HiddenInput
+    )
+    owner = django_filters.ModelChoiceFilter(queryset=_members, label="Owner", empty_label="Anyone")
+    overdue = django_filters.ChoiceFilter(
+        choices=[("true", "Review overdue"), ("false", "Not overdue")],
+        method="filter_overdue",
+        label="Review",
+        empty_label="Any",
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=[("ref_code", "ref_code"), ("title", "title"), ("next_review_date", "next_review_date"),
+                ("updated_at", "updated_at")],
+        field_labels={"ref_code": "Reference", "title": "Title", "next_review_date": "Next review",
+                      "updated_at": "Last changed"},
+        label="Sort by",
+        empty_label="Reference",
+    )  # fmt: skip
+
+    class Meta:
+        model = Risk
+        fields = ["q", "level", "status", "system", "owner", "overdue"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(title__icontains=value) | Q(ref_code__icontains=value) | Q(description__icontains=value)
+        )
+
+    def filter_level(self, queryset, name, value):
+        if not value:
+            return queryset
+        # The current level is the residual one once assessed, otherwise the inherent one.
+        return queryset.filter(Q(residual_level__in=value) | Q(residual_level="", inherent_level__in=value))
+
+    def filter_overdue(self, queryset, name, value):
+        if value not in ("true", "false"):
+            return queryset
+        overdue = Q(next_review_date__lt=timezone.localdate()) & ~Q(status=Risk.Status.CLOSED)
+        return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
+
+
+class ImpactAssessmentFilter(django_filters.FilterSet):
+    system = django_filters.ModelChoiceFilter(queryset=_systems, empty_label="Any", label="AI system")
+    status = django_filters.MultipleChoiceFilter(
+        choices=ImpactAssessment.Status.choices, widget=OneOrMany(choices=ImpactAssessment.Status.choices)
+    )
+    due = django_filters.ChoiceFilter(
+        choices=[("true", "Review due")], method="filter_due", label="Review", empty_label="Any"
+    )
+
+    class Meta:
+        model = ImpactAssessment
+        fields = ["system", "status", "due"]
+
+    def filter_due(self, queryset, name, value):
+        if value != "true":
+            return queryset
+        return queryset.filter(status=ImpactAssessment.Status.APPROVED, next_review_date__lte=timezone.localdate())
