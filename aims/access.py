@@ -11,6 +11,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
+from django.views.generic import ListView
 
 from aims.roles import Capability
 from aims.tenancy import Tenant, get_tenant
@@ -57,3 +58,29 @@ def get_for_tenant_or_404(tenant: Tenant, model, **lookup):
         return model.objects.for_org(tenant.organization).get(**lookup)
     except (model.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404(f"No {model._meta.verbose_name} matches the given query.") from exc
+
+
+class FilteredListView(TenantViewMixin, ListView):
+    """A list narrowed to the organisation, filtered (django-filter) and paginated in the database.
+
+    ``selector`` takes the organisation and returns the base queryset; ``filterset_class``
+    filters it with the query string. The template gets ``filter`` and ``querystring``
+    (the filters without the page number, for pagination links).
+    """
+
+    paginate_by = 25
+    filterset_class = None
+    selector = None
+    write_capability = None
+
+    def get_queryset(self):
+        self.filterset = self.filterset_class(
+            self.request.GET or None, queryset=type(self).selector(self.tenant.organization), request=self.request
+        )
+        # Valid filters apply; an invalid one is reported on the form and ignored.
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        return super().get_context_data(filter=self.filterset, querystring=params.urlencode(), **kwargs)

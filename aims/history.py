@@ -68,6 +68,8 @@ def _display(record, f: models.Field) -> Any:
         return "Yes" if value else "No"
     if isinstance(value, list):
         return "; ".join(" ".join(map(str, i.values())) if isinstance(i, dict) else str(i) for i in value)
+    if isinstance(value, dict):
+        return f"recorded ({len(value)} facts)" if value else None
     return value
 
 
@@ -173,21 +175,19 @@ def tracked_models() -> list[type[models.Model]]:
 def _activity_union(organization, **filters):
     """Ids and dates of every history row of the organisation, across all tracked models."""
     models_ = tracked_models()
-    union = None
+    selects = []
     for index, model in enumerate(models_):
         history_model = model.history.model
-        scope = (
-            {"id": organization.pk}
-            if model._meta.label == "aims.Organization"
-            else {"organization_id": organization.pk}
-        )
-        rows = (
+        is_org = model._meta.label == "aims.Organization"
+        scope = {"id": organization.pk} if is_org else {"organization_id": organization.pk}
+        selects.append(
             history_model.objects.filter(**scope, **filters)
             .annotate(model_index=Value(index, output_field=IntegerField()))
             .values("history_id", "history_date", "model_index")
             .order_by()
         )
-        union = rows if union is None else union.union(rows, all=True)
+    # One flat UNION ALL: chaining .union() nests the statements, and SQLite's parser overflows.
+    union = selects[0].union(*selects[1:], all=True)
     return models_, union.order_by("-history_date", "-history_id")
 
 

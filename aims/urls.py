@@ -56,6 +56,8 @@ urlpatterns = [
     path("organisation/activity/", views.ActivityView.as_view(), name="activity"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("inventory/", include("registry.urls")),
+    path("risks/", include("risk.urls")),
+    path("impact-assessments/", include("risk.ia_urls")),
     path("controls/", include("controls.urls")),
     path("evidence-packs/", include("audits.urls")),
     *module_urlpatterns,

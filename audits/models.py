@@ -17,6 +17,9 @@ from aims.tenancy import TenantModel, TenantQuerySet
 class PackSection(models.TextChoices):
     SCOPE = "scope", "AIMS scope and organisation"
     INVENTORY = "inventory", "AI system inventory"
+    RISK_CRITERIA = "risk_criteria", "Risk criteria"
+    RISKS = "risks", "Risk register and treatments"
+    IMPACT = "impact", "AI system impact assessments"
     CONTROLS = "controls", "Annex A controls and status"
     HISTORY = "history", "Change history for the period"
     EVIDENCE = "evidence", "Evidence index"

@@ -260,12 +260,21 @@ def _readable(exc: Exception) -> str:
 _TRANSIENT = (OperationalError, InterfaceError)
 
 
+QUEUE_PATIENCE = timedelta(hours=24)
+
+
 def evidence_packs_fail_stale() -> int:
-    """Fail packs whose worker disappeared (no progress for longer than the time limit)."""
-    stale = EvidencePack.objects.filter(status=Status.RUNNING, heartbeat_at__lt=timezone.now() - stale_after())
+    """Fail packs whose worker disappeared, or that no worker picked up within a day."""
+    now = timezone.now()
     count = 0
-    for pack in stale:
+    for pack in EvidencePack.objects.filter(status=Status.RUNNING, heartbeat_at__lt=now - stale_after()):
         fail_pack(pack.pk, "The worker stopped while generating this pack. Request it again.")
+        count += 1
+    for pack in EvidencePack.objects.filter(status=Status.QUEUED, created_at__lt=now - QUEUE_PATIENCE):
+        fail_pack(
+            pack.pk,
+            "No worker picked this pack up within a day. Check that a Celery worker runs, then request it again.",
+        )
         count += 1
     return count
 

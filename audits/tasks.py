@@ -16,18 +16,24 @@ logger = logging.getLogger(__name__)
 
 @shared_task(
     bind=True,
-    autoretry_for=(OperationalError, InterfaceError),
-    retry_backoff=5,
-    retry_backoff_max=120,
     max_retries=3,
     acks_late=True,
     soft_time_limit=settings.EVIDENCE_PACK_TIME_LIMIT,
     time_limit=settings.EVIDENCE_PACK_TIME_LIMIT + 30,
 )
 def generate_evidence_pack(self, pack_id: int) -> str | None:
-    """Generate one pack; returns its final status (None when another worker has it)."""
+    """Generate one pack; returns its final status (None when another worker has it).
+
+    A lost database connection is retried with back-off; when the retries run out the pack
+    is failed, so that it never waits in the queue for ever.
+    """
     try:
         pack = services.evidence_pack_generate(pack_id)
+    except (OperationalError, InterfaceError) as exc:
+        if self.request.retries >= self.max_retries:
+            services.fail_pack(pack_id, f"The database could not be reached after several attempts ({exc}).")
+            return "failed"
+        raise self.retry(exc=exc, countdown=min(120, 5 * 2**self.request.retries)) from exc
     except SoftTimeLimitExceeded:
         services.fail_pack(
             pack_id, f"Generation took longer than {settings.EVIDENCE_PACK_TIME_LIMIT} s and was stopped."

@@ -58,8 +58,6 @@ class RequirementView(TenantViewMixin, TemplateView):
 # Modules whose records arrive in later releases: their page explains what they will hold
 # and links the requirements they serve, so the navigation is complete from day one.
 MODULES = {
-    "risks": ("AI risk register", ["6.1.2", "6.1.3", "8.2", "8.3"]),
-    "impact_assessments": ("AI system impact assessments", ["6.1.4", "8.4", "A.5"]),
     "soa": ("Statement of Applicability", ["6.1.3", "A.2", "A.3"]),
     "audits": ("Internal audits and improvement", ["9.2", "9.3", "10.2", "A.8.4"]),
 }

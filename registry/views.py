@@ -9,9 +9,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
-from django.views.generic import ListView
 
-from aims.access import TenantViewMixin, get_for_tenant_or_404
+from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
 from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
 from aims.roles import Capability
@@ -40,33 +39,10 @@ from registry.models import (
     SystemSupplier,
 )
 
-PAGE_SIZE = 25
-
 
 def _ensure_can_change(tenant, obj) -> None:
     if not tenant.can_change(obj):
         raise PermissionDenied("You may only change the AI systems you own.")
-
-
-class FilteredListView(TenantViewMixin, ListView):
-    """A list narrowed to the organisation, filtered and paginated in the database."""
-
-    paginate_by = PAGE_SIZE
-    filterset_class = None
-    selector = None
-    write_capability = None
-
-    def get_queryset(self):
-        self.filterset = self.filterset_class(
-            self.request.GET or None, queryset=type(self).selector(self.tenant.organization), request=self.request
-        )
-        # Valid filters apply; an invalid one is reported on the form and ignored.
-        return self.filterset.qs
-
-    def get_context_data(self, **kwargs):
-        params = self.request.GET.copy()
-        params.pop("page", None)
-        return super().get_context_data(filter=self.filterset, querystring=params.urlencode(), **kwargs)
 
 
 class SystemListView(FilteredListView):

@@ -234,7 +234,9 @@ class TreatmentAction(TenantModel):
     risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="treatments")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -316,7 +318,8 @@ class ImpactAssessment(TenantModel):
         constraints = [models.UniqueConstraint(fields=["system", "version"], name="impactassessment_unique_version")]
 
     def __str__(self) -> str:
-        return f"Impact assessment v{self.version} of {self.system.ref_code}"
+        # The title names the system, so no query is needed (history lists print many of these).
+        return f"{self.title or 'Impact assessment'} (v{self.version})"
 
     @property
     def editable(self) -> bool:

@@ -271,11 +271,14 @@ def system_snapshot(system) -> dict:
     return {
         "ref_code": system.ref_code,
         "name": system.name,
+        "description": system.description,
         "purpose": system.purpose,
         "intended_use": system.intended_use,
         "foreseeable_misuse": system.foreseeable_misuse,
         "deployment_context": system.get_deployment_context_display(),
         "automation_level": system.get_automation_level_display(),
+        "human_oversight": system.human_oversight,
+        "design_choices": system.design_choices,
         "people_decisions": system.get_people_decisions_display(),
         "eu_ai_act_tier": system.get_eu_ai_act_tier_display(),
         "personal_data": system.personal_data,
@@ -293,6 +296,10 @@ def impact_assessment_start(*, system, acting_user: User) -> ImpactAssessment:
     The new draft copies the latest version's text and items, so a re-assessment after a
     change starts from what was known, and takes a fresh snapshot of the inventory.
     """
+    # Lock the system so two people starting at once cannot take the same version number.
+    system = type(system).objects.select_for_update().get(pk=system.pk)
+    if system.status == "retired":
+        raise ValidationError("A retired system is not assessed any more.")
     previous = ImpactAssessment.objects.filter(system=system).order_by("-version").first()
     if previous is not None and previous.status in (Status.DRAFT, Status.IN_REVIEW):
         raise ValidationError(
@@ -421,9 +428,11 @@ def impact_item_raise_risk(*, item: ImpactItem, acting_user: User) -> Risk:
         inherent_impact=_rescale(item.severity, len(ImpactItem.Severity), len(criteria.impact_levels)),
     )
     risk_save(instance=risk, acting_user=acting_user)
-    # Linking a risk is bookkeeping, allowed whatever the assessment's status.
-    ImpactItem.objects.filter(pk=item.pk).update(risk=risk)
+    # Linking a risk is bookkeeping, allowed whatever the assessment's status; saved directly
+    # (not through impact_item_save, which only accepts drafts) but still with its history.
     item.risk = risk
+    item._history_user = acting_user
+    item.save(update_fields=["risk"])
     return risk
 
 

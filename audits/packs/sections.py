@@ -27,6 +27,9 @@ from registry.models import (
     SystemModel,
     SystemSupplier,
 )
+from risk.models import ImpactAssessment, ImpactItem, Risk, TreatmentAction, TreatmentControl
+from risk.selectors import heat_maps
+from risk.services import criteria_for
 
 HISTORY_LIMIT = 2000
 
@@ -143,9 +146,75 @@ def collect_history(pack: EvidencePack) -> SectionResult:
     return SectionResult(PackSection.HISTORY, PackSection.HISTORY.label, "pdf/sections/history.html", context)
 
 
+def collect_risk_criteria(pack: EvidencePack) -> SectionResult:
+    criteria = criteria_for(pack.organization)
+    _, maps = heat_maps(pack.organization, Risk.objects.none())
+    context = {"criteria": criteria, "matrix": maps[0]}
+    records = [record_entry(criteria, "Risk criteria")]
+    return SectionResult(
+        PackSection.RISK_CRITERIA, PackSection.RISK_CRITERIA.label, "pdf/sections/risk_criteria.html", context, records
+    )
+
+
+def collect_risks(pack: EvidencePack) -> SectionResult:
+    risks = Risk.objects.for_org(pack.organization)
+    if pack.scope == EvidencePack.Scope.SYSTEM:
+        risks = risks.filter(system_id=pack.system_id)
+    criteria, maps = heat_maps(pack.organization, risks)
+    rows = list(
+        risks.select_related("system", "owner", "risk_source", "objective", "accepted_by")
+        .prefetch_related(
+            Prefetch(
+                "treatments",
+                queryset=TreatmentAction.objects.select_related("owner").prefetch_related(
+                    Prefetch("control_links", queryset=TreatmentControl.objects.select_related("control"))
+                ),
+            )
+        )
+        .order_by("ref_code")
+    )
+    records = []
+    for risk in rows:
+        records.append(record_entry(risk))
+        records += [record_entry(t, f"{risk.ref_code} treatment: {t.title}") for t in risk.treatments.all()]
+    context = {"risks": rows, "heat_maps": maps, "criteria": criteria}
+    return SectionResult(PackSection.RISKS, PackSection.RISKS.label, "pdf/sections/risks.html", context, records)
+
+
+def collect_impact(pack: EvidencePack) -> SectionResult:
+    assessments = ImpactAssessment.objects.for_org(pack.organization).filter(status=ImpactAssessment.Status.APPROVED)
+    if pack.scope == EvidencePack.Scope.SYSTEM:
+        assessments = assessments.filter(system_id=pack.system_id)
+    rows = list(
+        assessments.select_related("system", "author", "approved_by")
+        .prefetch_related(Prefetch("items", queryset=ImpactItem.objects.select_related("risk")))
+        .order_by("system__ref_code")
+    )
+    records = []
+    for assessment in rows:
+        records.append(
+            record_entry(assessment, f"{assessment.system.ref_code} impact assessment v{assessment.version}")
+        )
+        records += [record_entry(i, f"{assessment.system.ref_code} impact: {i.get_dimension_display()}")
+                    for i in assessment.items.all()]  # fmt: skip
+    missing = list(
+        AISystem.objects.for_org(pack.organization)
+        .exclude(status="retired")
+        .exclude(impact_assessments__status=ImpactAssessment.Status.APPROVED)
+        .order_by("ref_code")
+    )
+    if pack.scope == EvidencePack.Scope.SYSTEM:
+        missing = [s for s in missing if s.pk == pack.system_id]
+    context = {"assessments": rows, "missing": missing}
+    return SectionResult(PackSection.IMPACT, PackSection.IMPACT.label, "pdf/sections/impact.html", context, records)
+
+
 COLLECTORS = {
     PackSection.SCOPE: collect_scope,
     PackSection.INVENTORY: collect_inventory,
+    PackSection.RISK_CRITERIA: collect_risk_criteria,
+    PackSection.RISKS: collect_risks,
+    PackSection.IMPACT: collect_impact,
     PackSection.CONTROLS: collect_controls,
     PackSection.HISTORY: collect_history,
 }

@@ -54,3 +54,34 @@ def pdf_text(content: bytes) -> tuple[PdfReader, str]:
     reader = PdfReader(BytesIO(content))
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
     return reader, re.sub(r"\s+", " ", text)
+
+
+@pytest.fixture
+def risk_register(acme, olivia, alice, inventory):
+    """Two risks (one treated with two Annex A controls) and an approved impact assessment."""
+    from controls.models import Requirement
+    from risk import services as risk_services
+    from risk.models import ImpactItem, Risk, TreatmentAction
+
+    risks = []
+    for title, likelihood, impact in (("Bias against young applicants", 4, 4), ("Drift after retraining", 2, 3)):
+        risk = Risk(organization=acme, title=title, system=inventory[0], owner=olivia,
+                    inherent_likelihood=likelihood, inherent_impact=impact)  # fmt: skip
+        risks.append(risk_services.risk_save(instance=risk, acting_user=olivia))
+    controls = Requirement.objects.filter(framework__code="ISO42001", ref__in=["A.6.2.4", "A.7.4"])
+    risk_services.treatment_save(
+        instance=TreatmentAction(organization=acme, risk=risks[0], title="Quarterly bias tests"),
+        acting_user=olivia,
+        control_ids=[c.pk for c in controls],
+    )
+    assessment = risk_services.impact_assessment_start(system=inventory[0], acting_user=olivia)
+    assessment.conclusion = "Benefits outweigh the residual harms."
+    risk_services.impact_assessment_save(assessment=assessment, acting_user=olivia)
+    risk_services.impact_item_save(
+        item=ImpactItem(organization=acme, assessment=assessment, affected_party="groups", dimension="fairness",
+                        description="Younger applicants refused more often.", severity=3, likelihood=2),
+        acting_user=olivia,
+    )  # fmt: skip
+    risk_services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
+    risk_services.impact_assessment_approve(assessment=assessment, acting_user=alice)
+    return risks

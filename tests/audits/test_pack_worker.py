@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def test_pack_requested_through_the_api_is_built_by_a_worker_and_verifies(
-    catalogue, worker, api_for, acme, bob, inventory
+    catalogue, worker, api_for, acme, bob, inventory, risk_register
 ):
     api = api_for(acme, role=Role.AUDITOR, created_by=bob)
     created = api.post(reverse("evidencepack-list"), {}, format="json")
@@ -41,11 +41,16 @@ def test_pack_requested_through_the_api_is_built_by_a_worker_and_verifies(
     assert download.status_code == 200
     content = b"".join(download.streaming_content)
     reader, text = pdf_text(content)
-    assert 10 <= len(reader.pages) <= 40 and len(reader.pages) == body["page_count"]
+    assert 12 <= len(reader.pages) <= 50 and len(reader.pages) == body["page_count"]
     for ref in Requirement.objects.of_framework("ISO42001").controls().values_list("ref", flat=True):
         assert ref in text, ref
     for system in inventory:
         assert system.ref_code in text
+    for heading in ["Risk criteria", "Risk register and treatments", "AI system impact assessments"]:
+        assert heading in text
+    for risk in risk_register:
+        assert risk.ref_code in text
+    assert f"{inventory[0].ref_code} {inventory[0].name}: impact assessment v1" in text
     manifest = json.loads(reader.attachments["manifest.json"][0])
     assert manifest["pack_id"] == body["uid"]
     report = api.post(reverse("evidencepack-verify", args=[pack_id])).json()

@@ -1,0 +1,213 @@
+"""Forms of the risk register and criteria pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.apps import apps
+
+from aims.tenancy import Tenant
+from registry.forms import DATE, member_label, members_of
+from registry.models import AISystem
+from risk.models import Level, Risk, RiskCriteria, TreatmentAction, default_matrix
+
+MAX_LEVELS = 5
+
+
+def _requirements(kind: str):
+    requirement = apps.get_model("controls", "Requirement")
+    return requirement.objects.filter(framework__code="ISO42001", kind=kind).order_by("order")
+
+
+class RequirementChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.ref} {obj.title}"
+
+
+class RequirementMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.ref} {obj.title}"
+
+
+def _scale_choices(levels: list[dict]) -> list[tuple[str, str]]:
+    return [("", "Not assessed")] + [(str(n), f"{n} · {lv['label']}") for n, lv in enumerate(levels, start=1)]
+
+
+class RiskForm(forms.ModelForm):
+    SECTIONS = [
+        ("The risk", ["title", "description", "system", "owner", "risk_source", "objective"]),
+        (
+            "Assessment and treatment",
+            ["inherent_likelihood", "inherent_impact", "treatment_option", "status", "residual_likelihood",
+             "residual_impact", "next_review_date"],
+        ),
+    ]  # fmt: skip
+    risk_source = RequirementChoiceField(queryset=None, required=False, label="Risk source (Annex C)")
+    objective = RequirementChoiceField(queryset=None, required=False, label="Affected objective (Annex C)")
+
+    class Meta:
+        model = Risk
+        fields = [
+            "title", "description", "system", "owner", "risk_source", "objective",
+            "inherent_likelihood", "inherent_impact", "treatment_option", "residual_likelihood", "residual_impact",
+            "status", "next_review_date",
+        ]  # fmt: skip
+        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "next_review_date": DATE}
+
+    def __init__(self, *args, tenant: Tenant, criteria: RiskCriteria, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        self.fields["system"].queryset = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
+        self.fields["system"].empty_label = "Organisation level (no single system)"
+        self.fields["owner"].queryset = members_of(tenant)
+        self.fields["owner"].label_from_instance = member_label
+        self.fields["owner"].required = True
+        self.fields["risk_source"].queryset = _requirements("risk_source")
+        self.fields["objective"].queryset = _requirements("ai_objective")
+        for name, levels in (
+            ("inherent_likelihood", criteria.likelihood_levels),
+            ("residual_likelihood", criteria.likelihood_levels),
+            ("inherent_impact", criteria.impact_levels),
+            ("residual_impact", criteria.impact_levels),
+        ):
+            self.fields[name] = forms.TypedChoiceField(
+                choices=_scale_choices(levels),
+                coerce=int,
+                empty_value=None,
+                required=False,
+                label=self.fields[name].label.capitalize(),
+            )
+        # Acceptance has its own form, which checks the level against the criteria.
+        statuses = [c for c in Risk.Status.choices if c[0] != Risk.Status.ACCEPTED or self.instance.status == c[0]]
+        self.fields["status"].choices = statuses
+        if not self.instance.pk and tenant.user is not None:
+            self.initial.setdefault("owner", tenant.user.pk)
+
+    def sections(self):
+        for title, names in self.SECTIONS:
+            yield title, [self[name] for name in names]
+
+
+class TreatmentForm(forms.ModelForm):
+    controls = RequirementMultipleChoiceField(
+        queryset=None,
+        required=False,
+        label="Annex A controls it relies on",
+        help_text="Hold Ctrl (⌘ on a Mac) to choose several. These make the controls applicable in the SoA.",
+        widget=forms.SelectMultiple(attrs={"size": 10}),
+    )
+
+    class Meta:
+        model = TreatmentAction
+        fields = ["title", "description", "owner", "due_date", "status", "controls"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3}), "due_date": DATE}
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = members_of(tenant)
+        self.fields["owner"].label_from_instance = member_label
+        self.fields["controls"].queryset = _requirements("control")
+        if self.instance.pk:
+            self.initial["controls"] = list(self.instance.control_links.values_list("control_id", flat=True))
+        elif tenant.user is not None:
+            self.initial.setdefault("owner", tenant.user.pk)
+
+
+class AcceptForm(forms.Form):
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why the organisation accepts it")
+    override = forms.BooleanField(
+        required=False, label="Accept above the acceptance threshold (override)",
+        help_text="Only when treating it further is not reasonable; the justification is kept with the risk.",
+    )  # fmt: skip
+
+
+class CriteriaForm(forms.Form):
+    """Scales of 3 to 5 levels, the matrix and the threshold, laid out for up to 5 levels.
+
+    The counts decide which rows are used; "Resize" re-renders the form with other counts
+    without saving, so the page works without JavaScript.
+    """
+
+    likelihood_count = forms.TypedChoiceField(
+        choices=[(n, n) for n in (3, 4, 5)], coerce=int, label="Likelihood levels"
+    )
+    impact_count = forms.TypedChoiceField(choices=[(n, n) for n in (3, 4, 5)], coerce=int, label="Impact levels")
+    acceptance_threshold = forms.ChoiceField(
+        choices=Level.choices, help_text="Risks whose residual level is above this need treatment before acceptance."
+    )
+
+    def __init__(self, *args, criteria: RiskCriteria, **kwargs):
+        super().__init__(*args, **kwargs)
+        for axis, levels in (("l", criteria.likelihood_levels), ("i", criteria.impact_levels)):
+            for n in range(1, MAX_LEVELS + 1):
+                current = levels[n - 1] if n <= len(levels) else {"label": "", "description": ""}
+                self.fields[f"{axis}{n}_label"] = forms.CharField(
+                    max_length=60, required=False, initial=current["label"]
+                )
+                self.fields[f"{axis}{n}_description"] = forms.CharField(
+                    max_length=300, required=False, initial=current.get("description", "")
+                )
+        for i in range(1, MAX_LEVELS + 1):
+            for j in range(1, MAX_LEVELS + 1):
+                self.fields[f"m{i}_{j}"] = forms.ChoiceField(choices=Level.choices, required=False)
+        if not self.is_bound:
+            self.initial.update(
+                likelihood_count=len(criteria.likelihood_levels),
+                impact_count=len(criteria.impact_levels),
+                acceptance_threshold=criteria.acceptance_threshold,
+            )
+            self.set_matrix(criteria.matrix)
+
+    def set_matrix(self, matrix: list[list[str]]) -> None:
+        for i, row in enumerate(matrix, start=1):
+            for j, cell in enumerate(row, start=1):
+                self.initial[f"m{i}_{j}"] = cell
+
+    def counts(self) -> tuple[int, int]:
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        likelihood = data.get("likelihood_count") or int(self.initial.get("likelihood_count") or 5)
+        impact = data.get("impact_count") or int(self.initial.get("impact_count") or 5)
+        return likelihood, impact
+
+    def clean(self):
+        cleaned = super().clean()
+        likelihood, impact = cleaned.get("likelihood_count"), cleaned.get("impact_count")
+        if not likelihood or not impact:
+            return cleaned
+        for axis, count in (("l", likelihood), ("i", impact)):
+            for n in range(1, count + 1):
+                if not cleaned.get(f"{axis}{n}_label", "").strip():
+                    self.add_error(f"{axis}{n}_label", "Every level needs a label.")
+        defaults = default_matrix(likelihood, impact)
+        for i in range(1, impact + 1):
+            for j in range(1, likelihood + 1):
+                if not cleaned.get(f"m{i}_{j}"):
+                    cleaned[f"m{i}_{j}"] = defaults[i - 1][j - 1]
+        return cleaned
+
+    def values(self) -> dict:
+        likelihood, impact = self.counts()
+        data = self.cleaned_data
+
+        def scale(axis, count):
+            return [{"label": data[f"{axis}{n}_label"].strip(), "description": data[f"{axis}{n}_description"].strip()}
+                    for n in range(1, count + 1)]  # fmt: skip
+
+        return {
+            "likelihood_levels": scale("l", likelihood),
+            "impact_levels": scale("i", impact),
+            "matrix": [[data[f"m{i}_{j}"] for j in range(1, likelihood + 1)] for i in range(1, impact + 1)],
+            "acceptance_threshold": data["acceptance_threshold"],
+        }
+
+    def layout(self):
+        """Rows and cells for the template, impact from the top level down."""
+        likelihood, impact = self.counts()
+        return {
+            "likelihood": [(self[f"l{n}_label"], self[f"l{n}_description"]) for n in range(1, likelihood + 1)],
+            "impact": [(self[f"i{n}_label"], self[f"i{n}_description"]) for n in range(1, impact + 1)],
+            "matrix": [
+                (i, self[f"i{i}_label"].value(), [self[f"m{i}_{j}"] for j in range(1, likelihood + 1)])
+                for i in range(impact, 0, -1)
+            ],
+            "likelihood_headers": [self[f"l{n}_label"].value() for n in range(1, likelihood + 1)],
+        }

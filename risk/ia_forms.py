@@ -1,0 +1,95 @@
+"""Forms of the impact assessment pages. They validate input; the risk services do the writing."""
+
+from __future__ import annotations
+
+from django import forms
+
+from aims.roles import Role
+from aims.tenancy import Tenant
+from registry.models import AISystem
+from risk.models import ImpactAssessment, ImpactItem
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _text(rows: int = 4, placeholder: str = "") -> forms.Textarea:
+    attrs = {"rows": rows}
+    if placeholder:
+        attrs["placeholder"] = placeholder
+    return forms.Textarea(attrs=attrs)
+
+
+class ImpactAssessmentForm(forms.ModelForm):
+    """The assessment's own text, section by section as in ISO/IEC 42005."""
+
+    class Meta:
+        model = ImpactAssessment
+        fields = [
+            "title",
+            "scope",
+            "data_information",
+            "model_information",
+            "deployment_environment",
+            "interested_parties",
+            "conclusion",
+            "next_review_date",
+        ]
+        widgets = {
+            "scope": _text(3),
+            "data_information": _text(),
+            "model_information": _text(),
+            "deployment_environment": _text(),
+            "interested_parties": _text(),
+            "conclusion": _text(5, "Are the remaining impacts acceptable, and on which conditions?"),
+            "next_review_date": DATE,
+        }
+        labels = {
+            "data_information": "Data information",
+            "model_information": "Algorithm and model information",
+        }
+        help_texts = {
+            "model_information": "Algorithms and models the system relies on, their versions and known limits.",
+            "deployment_environment": "Where and how the system runs, who operates it and under which oversight.",
+            "conclusion": "Required before the assessment can be submitted for review.",
+            "next_review_date": "When the assessment is looked at again, or sooner if the system changes.",
+        }
+
+
+class ImpactItemForm(forms.ModelForm):
+    class Meta:
+        model = ImpactItem
+        fields = [
+            "affected_party",
+            "dimension",
+            "nature",
+            "description",
+            "severity",
+            "likelihood",
+            "reversibility",
+            "measures",
+        ]
+        labels = {"nature": "Benefit or harm"}
+        widgets = {
+            "description": _text(3, "Who is affected, how, and in which situation."),
+            "measures": _text(3),
+        }
+
+
+class StartAssessmentForm(forms.Form):
+    """Choose the system whose next assessment version starts; owners only see the systems they own."""
+
+    system = forms.ModelChoiceField(queryset=AISystem.objects.none(), label="AI system", empty_label="Choose…")
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        systems = AISystem.objects.for_org(tenant.organization).active().order_by("ref_code")
+        if tenant.role == Role.OWNER:
+            systems = systems.filter(owner=tenant.user)
+        self.fields["system"].queryset = systems
+
+
+class ReturnForm(forms.Form):
+    # Not required here: the service owns the rule, so the page and the API say the same thing.
+    comment = forms.CharField(
+        label="What needs to change", required=False, widget=_text(3), help_text="The author sees this comment."
+    )

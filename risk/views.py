@@ -1,0 +1,225 @@
+"""Risk register pages: list with heat maps, risk form and detail, treatments, acceptance, criteria."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views import View
+
+from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
+from aims.forms import apply_service_errors
+from aims.history import merged_history, records_history
+from aims.roles import Capability
+from risk import selectors, services
+from risk.filters import RiskFilter
+from risk.forms import AcceptForm, CriteriaForm, RiskForm, TreatmentForm
+from risk.models import Risk, TreatmentAction, TreatmentControl, default_matrix
+
+
+def _ensure_can_change(tenant, obj) -> None:
+    if not tenant.can_change(obj):
+        raise PermissionDenied("AI system owners change only the risks they own or those of their systems.")
+
+
+class RiskListView(FilteredListView):
+    template_name = "risk/risk_list.html"
+    filterset_class = RiskFilter
+    selector = selectors.risk_list
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        criteria, maps = selectors.heat_maps(self.tenant.organization)
+        return {**context, "criteria": criteria, "heat_maps": maps}
+
+
+class RiskFormView(TenantViewMixin, View):
+    """Create (no pk) or edit a risk."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.capability = Capability.EDIT  # read-only roles do not get the form at all
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self) -> Risk:
+        if "pk" not in self.kwargs:
+            return Risk(organization=self.tenant.organization)
+        risk = get_for_tenant_or_404(self.tenant, Risk, pk=self.kwargs["pk"])
+        _ensure_can_change(self.tenant, risk)
+        return risk
+
+    def form(self, data=None, instance=None):
+        criteria = services.criteria_for(self.tenant.organization)
+        return RiskForm(data, instance=instance, tenant=self.tenant, criteria=criteria)
+
+    def get(self, request, **kwargs):
+        risk = self.get_object()
+        form = self.form(instance=risk)
+        if not risk.pk and request.GET.get("system"):
+            form.initial["system"] = request.GET["system"]
+        return render(request, "risk/risk_form.html", {"form": form, "object": risk})
+
+    def post(self, request, **kwargs):
+        risk = self.get_object()
+        form = self.form(request.POST, instance=risk)
+        if form.is_valid():
+            risk = form.save(commit=False)
+            risk.organization = self.tenant.organization
+            _ensure_can_change(self.tenant, risk)
+            try:
+                services.risk_save(instance=risk, acting_user=request.user)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"Risk {risk.ref_code} saved.")
+                return redirect("risk_detail", pk=risk.pk)
+        return render(request, "risk/risk_form.html", {"form": form, "object": risk}, status=400)
+
+
+class RiskDetailView(TenantViewMixin, View):
+    write_capability = None
+
+    def get(self, request, pk, accept_form=None, status=200):
+        try:
+            risk = selectors.risk_detail(self.tenant.organization, pk)
+        except Risk.DoesNotExist as exc:
+            raise Http404("No such risk.") from exc
+        criteria = services.criteria_for(self.tenant.organization)
+        treatment_ids = [t.pk for t in risk.treatments.all()]
+        history = merged_history(
+            records_history(Risk, id=risk.pk),
+            records_history(TreatmentAction, risk_id=risk.pk),
+            records_history(TreatmentControl, treatment_id__in=treatment_ids),
+        )
+        context = {
+            "risk": risk,
+            "criteria": criteria,
+            "can_change": self.tenant.can_change(risk),
+            "can_accept": self.tenant.can(Capability.APPROVE) and risk.status != Risk.Status.CLOSED,
+            "acceptable": criteria.acceptable(risk.current_level) if risk.current_level else None,
+            "accept_form": accept_form or AcceptForm(),
+            "entries": history,
+        }
+        return render(request, "risk/risk_detail.html", context, status=status)
+
+
+class RiskAcceptView(RiskDetailView):
+    write_capability = Capability.APPROVE
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        risk = get_for_tenant_or_404(self.tenant, Risk, pk=pk)
+        form = AcceptForm(request.POST)
+        if form.is_valid():
+            try:
+                services.risk_accept(risk=risk, acting_user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"Risk {risk.ref_code} accepted.")
+                return redirect("risk_detail", pk=risk.pk)
+        return self.get(request, pk, accept_form=form, status=400)
+
+
+class RiskDeleteView(TenantViewMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        risk = get_for_tenant_or_404(self.tenant, Risk, pk=pk)
+        _ensure_can_change(self.tenant, risk)
+        services.risk_delete(risk=risk, acting_user=request.user)
+        messages.success(request, f"Risk {risk.ref_code} deleted; its history is kept.")
+        return redirect("risks")
+
+
+class TreatmentFormView(TenantViewMixin, View):
+    def dispatch(self, request, *args, **kwargs):
+        self.capability = Capability.EDIT
+        return super().dispatch(request, *args, **kwargs)
+
+    def load(self, pk, treatment_pk=None):
+        risk = get_for_tenant_or_404(self.tenant, Risk, pk=pk)
+        _ensure_can_change(self.tenant, risk)
+        if treatment_pk is None:
+            return risk, TreatmentAction(organization=self.tenant.organization, risk=risk)
+        return risk, get_for_tenant_or_404(self.tenant, TreatmentAction, pk=treatment_pk, risk=risk)
+
+    def get(self, request, pk, treatment_pk=None):
+        risk, treatment = self.load(pk, treatment_pk)
+        form = TreatmentForm(instance=treatment, tenant=self.tenant)
+        return render(request, "risk/treatment_form.html", {"form": form, "risk": risk, "object": treatment})
+
+    def post(self, request, pk, treatment_pk=None):
+        risk, treatment = self.load(pk, treatment_pk)
+        form = TreatmentForm(request.POST, instance=treatment, tenant=self.tenant)
+        if form.is_valid():
+            treatment = form.save(commit=False)
+            try:
+                services.treatment_save(
+                    instance=treatment,
+                    acting_user=request.user,
+                    control_ids=[c.pk for c in form.cleaned_data["controls"]],
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"Treatment “{treatment.title}” saved.")
+                return redirect("risk_detail", pk=risk.pk)
+        context = {"form": form, "risk": risk, "object": treatment}
+        return render(request, "risk/treatment_form.html", context, status=400)
+
+
+class TreatmentDeleteView(TreatmentFormView):
+    http_method_names = ["post"]
+
+    def post(self, request, pk, treatment_pk):
+        risk, treatment = self.load(pk, treatment_pk)
+        services.treatment_delete(treatment=treatment, acting_user=request.user)
+        messages.success(request, f"Treatment “{treatment.title}” removed.")
+        return redirect("risk_detail", pk=risk.pk)
+
+
+class CriteriaView(TenantViewMixin, View):
+    write_capability = Capability.APPROVE
+
+    def render_form(self, form, criteria, status=200):
+        context = {
+            "form": form,
+            "criteria": criteria,
+            "layout": form.layout(),
+            "can_manage": self.tenant.can(Capability.APPROVE),
+        }
+        return render(self.request, "risk/criteria.html", context, status=status)
+
+    def get(self, request):
+        criteria = services.criteria_for(self.tenant.organization)
+        return self.render_form(CriteriaForm(criteria=criteria), criteria)
+
+    def post(self, request):
+        criteria = services.criteria_for(self.tenant.organization)
+        if "resize" in request.POST:
+            return self.render_form(self._resized(request.POST, criteria), criteria)
+        form = CriteriaForm(request.POST, criteria=criteria)
+        if form.is_valid():
+            try:
+                _, rescored = services.criteria_update(criteria=criteria, acting_user=request.user, **form.values())
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"Risk criteria saved; {rescored} open risk(s) re-scored.")
+                return redirect("risk_criteria")
+        return self.render_form(form, criteria, status=400)
+
+    @staticmethod
+    def _resized(data, criteria) -> CriteriaForm:
+        """The same values laid out for other level counts, not saved; new matrix cells get defaults."""
+        form = CriteriaForm(criteria=criteria)
+        likelihood = int(data.get("likelihood_count") or 5)
+        impact = int(data.get("impact_count") or 5)
+        form.initial.update({key: value for key, value in data.items() if key in form.fields and value})
+        form.initial.update(likelihood_count=likelihood, impact_count=impact)
+        defaults = default_matrix(likelihood, impact)
+        for i in range(1, impact + 1):
+            for j in range(1, likelihood + 1):
+                form.initial.setdefault(f"m{i}_{j}", defaults[i - 1][j - 1])
+        return form
