@@ -79,8 +79,8 @@ class RiskForm(forms.ModelForm):
         # Acceptance has its own form, which checks the level against the criteria.
         statuses = [c for c in Risk.Status.choices if c[0] != Risk.Status.ACCEPTED or self.instance.status == c[0]]
         self.fields["status"].choices = statuses
-        if not self.instance.pk and tenant.user is not None:
-            self.initial.setdefault("owner", tenant.user.pk)
+        if not self.instance.pk and tenant.user is not None and not self.initial.get("owner"):
+            self.initial["owner"] = tenant.user.pk
 
     def sections(self):
         for title, names in self.SECTIONS:
@@ -108,8 +108,8 @@ class TreatmentForm(forms.ModelForm):
         self.fields["controls"].queryset = _requirements("control")
         if self.instance.pk:
             self.initial["controls"] = list(self.instance.control_links.values_list("control_id", flat=True))
-        elif tenant.user is not None:
-            self.initial.setdefault("owner", tenant.user.pk)
+        elif tenant.user is not None and not self.initial.get("owner"):
+            self.initial["owner"] = tenant.user.pk
 
 
 class AcceptForm(forms.Form):
