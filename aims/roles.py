@@ -25,6 +25,7 @@ class Capability(models.TextChoices):
     MANAGE_MEMBERS = "manage_members", "Invite members and change their roles"
     MANAGE_TOKENS = "manage_tokens", "Create and revoke API tokens"
     MANAGE_ORGANIZATION = "manage_organization", "Change organisation settings"
+    APPROVE_SOA = "approve_soa", "Approve the Statement of Applicability"
 
 
 _ALL = frozenset(Capability)

@@ -1,3 +1,447 @@
-"""API of the risk module (filled in below)."""
+"""API of the risk module: criteria, register, treatments, impact assessments and their workflow.
 
-ROUTES: list = []
+Reads go through :mod:`risk.selectors` (a list page costs a fixed number of queries); every
+write goes through :mod:`risk.services`, so history records who acted and the rules of the
+module (scoring, acceptance, only drafts change, approver is not the author) hold for the API
+as for the pages. Objects of another organisation are never found (404) and their ids are never
+accepted in a payload (400).
+
+Roles: reads need "view"; writes need "edit" and, for an AI system owner, a record they own
+(``is_owned_by``), before and after the change. Accepting a risk, approving or returning an
+impact assessment and changing the criteria need "approve" (officers and administrators).
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Model, Prefetch, QuerySet
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from aims.api.base import TenantScopedMixin
+from aims.api.permissions import HasOrganizationRole
+from aims.roles import Capability
+from risk import selectors, services
+from risk.filters import ImpactAssessmentFilter, RiskFilter
+from risk.models import ImpactAssessment, ImpactItem, Risk, RiskCriteria, TreatmentAction, TreatmentControl
+from risk.serializers import (
+    ImpactAssessmentReturnSerializer,
+    ImpactAssessmentSerializer,
+    ImpactAssessmentStartSerializer,
+    ImpactItemSerializer,
+    RiskAcceptSerializer,
+    RiskCriteriaSerializer,
+    RiskCriteriaUpdateResultSerializer,
+    RiskSerializer,
+    TreatmentSerializer,
+)
+
+FORBIDDEN_CHANGE = "Your role only lets you change the risks, treatments and impact assessments you own."
+CRITERIA_FIELDS = ("likelihood_levels", "impact_levels", "matrix", "acceptance_threshold")
+
+
+class CanChangeOwned(permissions.BasePermission):
+    """Object level: an AI system owner changes only what they own (``Tenant.can_change``)."""
+
+    message = FORBIDDEN_CHANGE
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        return request.method in permissions.SAFE_METHODS or request.tenant.can_change(obj)
+
+
+class _SelectorQueryset:
+    """Start from the module's selector; TenantScopedMixin (before this in the MRO) narrows it again."""
+
+    selector = None
+
+    def get_queryset(self):
+        if self.selector is None or getattr(self, "swagger_fake_view", False):
+            return super().get_queryset()
+        return type(self).selector(self.request.tenant.organization)
+
+
+class RiskModuleViewSet(TenantScopedMixin, _SelectorQueryset, viewsets.GenericViewSet):
+    permission_classes = [HasOrganizationRole, CanChangeOwned]
+    # Actions that decide for the organisation rather than edit a record.
+    approve_actions: frozenset[str] = frozenset()
+
+    @property
+    def write_capability(self) -> str:
+        return Capability.APPROVE if getattr(self, "action", None) in self.approve_actions else Capability.EDIT
+
+    def check_can_change(self, record: Model) -> None:
+        """The record as it will be saved must still be the caller's to change (owners: their own)."""
+        if not self.request.tenant.can_change(record):
+            raise exceptions.PermissionDenied(FORBIDDEN_CHANGE)
+
+    def reread(self, record: Model) -> Model:
+        # Through the selector, so the answer has the same shape (and annotations) as a list row.
+        return self.get_queryset().get(pk=record.pk)
+
+
+def _crud_schema(name: str, **extra):
+    return extend_schema_view(
+        list=extend_schema(summary=f"List {name}s"),
+        retrieve=extend_schema(summary=f"One {name}"),
+        create=extend_schema(summary=f"Add a {name}"),
+        update=extend_schema(summary=f"Replace a {name}"),
+        partial_update=extend_schema(summary=f"Change a {name}"),
+        destroy=extend_schema(summary=f"Delete a {name}"),
+        **extra,
+    )
+
+
+# --- Criteria ----------------------------------------------------------------------------------
+
+
+class _SingleObjectListSchema(AutoSchema):
+    """The criteria "list" answers the organisation's one object, not a page of them.
+
+    drf-spectacular documents every ``list`` action as an array; this hook is where it decides.
+    """
+
+    def _is_list_view(self, serializer=None) -> bool:
+        if getattr(self.view, "action", None) == "list":
+            return False
+        return super()._is_list_view(serializer)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The organisation's risk criteria",
+        description="One object, not a list: every organisation has exactly one set of criteria (created with "
+        "the default 5 x 5 scales on first use). Change it with PUT/PATCH on `/risk-criteria/{id}/`.",
+        operation_id="risk_criteria_current",
+    ),
+    retrieve=extend_schema(summary="The risk criteria, by id"),
+    update=extend_schema(
+        summary="Replace the risk criteria and re-score open risks",
+        description="Needs the approve capability (officers, administrators). Every open risk is re-scored; "
+        "likelihood or impact values above a shortened scale move to its top level. `rescored` tells how "
+        "many risks changed.",
+        responses={200: RiskCriteriaUpdateResultSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Change the risk criteria and re-score open risks",
+        description="As PUT; fields not sent keep their value (a new scale still needs a matching matrix).",
+        responses={200: RiskCriteriaUpdateResultSerializer},
+    ),
+)
+class RiskCriteriaViewSet(
+    TenantScopedMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+):
+    """How the organisation scores AI risks (6.1.2): scales, level matrix, acceptance threshold.
+
+    Design: ``GET /risk-criteria/`` answers the single object (there is no collection to page),
+    and changes go to its detail URL, so the standard router, tenancy and 404 rules apply.
+    """
+
+    queryset = RiskCriteria.objects.all()
+    serializer_class = RiskCriteriaSerializer
+    write_capability = Capability.APPROVE
+    pagination_class = None
+    filter_backends: list = []
+    schema = _SingleObjectListSchema()
+
+    def list(self, request):
+        return Response(self.get_serializer(services.criteria_for(request.tenant.organization)).data)
+
+    def update(self, request, *args, partial: bool = False, **kwargs):
+        criteria = self.get_object()
+        serializer = self.get_serializer(criteria, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        values = {name: serializer.validated_data.get(name, getattr(criteria, name)) for name in CRITERIA_FIELDS}
+        criteria, rescored = services.criteria_update(criteria=criteria, acting_user=request.user, **values)
+        return Response({**self.get_serializer(criteria).data, "rescored": rescored})
+
+
+# --- Risks -------------------------------------------------------------------------------------
+
+
+def _risk_rows(organization) -> QuerySet[Risk]:
+    # The nested treatments and their controls cost two queries per page, whatever its length.
+    treatments = TreatmentAction.objects.prefetch_related(
+        Prefetch("control_links", queryset=TreatmentControl.objects.select_related("control"))
+    )
+    return selectors.risk_list(organization).prefetch_related(Prefetch("treatments", queryset=treatments))
+
+
+@_crud_schema(
+    "risk",
+    accept=extend_schema(
+        summary="Accept a risk",
+        description="Needs the approve capability. Within the acceptance threshold a rationale suffices; above "
+        "it, send `override: true` and a real justification. Changing the scores later sends the risk back to "
+        "“assessed”.",
+        request=RiskAcceptSerializer,
+        responses={200: RiskSerializer},
+    ),
+)
+class RiskViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    RiskModuleViewSet,
+):
+    """The risk register (6.1.2, 8.2): risks of the organisation or of one AI system, with their treatments."""
+
+    queryset = Risk.objects.all()
+    selector = staticmethod(_risk_rows)
+    serializer_class = RiskSerializer
+    filterset_class = RiskFilter
+    # RiskFilter carries its own search (``q``) and ``ordering``; DRF's would read the same parameters.
+    filter_backends = [DjangoFilterBackend]
+    approve_actions = frozenset({"accept"})
+
+    def _save(self, serializer) -> None:
+        risk = serializer.build()
+        self.check_can_change(risk)
+        services.risk_save(instance=risk, acting_user=self.request.user)
+        serializer.instance = self.reread(risk)
+
+    perform_create = _save
+    perform_update = _save
+
+    def perform_destroy(self, instance):
+        services.risk_delete(risk=instance, acting_user=self.request.user)
+
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        risk = self.get_object()
+        data = RiskAcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.risk_accept(risk=risk, acting_user=request.user, **data.validated_data)
+        return Response(self.get_serializer(self.reread(risk)).data)
+
+
+# --- Treatments --------------------------------------------------------------------------------
+
+
+class TreatmentFilter(django_filters.FilterSet):
+    # Plain numbers: a choice filter over all rows would answer differently for another
+    # organisation's id than for an unknown one, telling that it exists.
+    risk = django_filters.NumberFilter(field_name="risk_id")
+    owner = django_filters.NumberFilter(field_name="owner_id")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Past its due date and not finished")
+
+    class Meta:
+        model = TreatmentAction
+        fields = ["risk", "status", "owner", "overdue"]
+
+    def filter_overdue(self, queryset, name, value):
+        open_statuses = [TreatmentAction.Status.PLANNED, TreatmentAction.Status.IN_PROGRESS]
+        overdue = {"status__in": open_statuses, "due_date__lt": timezone.localdate()}
+        return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
+
+
+@_crud_schema("treatment")
+class TreatmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    RiskModuleViewSet,
+):
+    """Treatment actions of risks (6.1.3, 8.3) and the Annex A controls they rely on.
+
+    Saving a treatment that is not cancelled moves an identified or assessed risk to "in treatment".
+    """
+
+    queryset = TreatmentAction.objects.select_related("risk__system", "owner").prefetch_related(
+        Prefetch("control_links", queryset=TreatmentControl.objects.select_related("control"))
+    )
+    serializer_class = TreatmentSerializer
+    filterset_class = TreatmentFilter
+    ordering_fields = ["due_date", "status", "created_at", "id"]
+
+    def _save(self, serializer) -> None:
+        treatment, control_ids = serializer.build()
+        self.check_can_change(treatment)
+        services.treatment_save(instance=treatment, acting_user=self.request.user, control_ids=control_ids)
+        serializer.instance = self.reread(treatment)
+
+    perform_create = _save
+    perform_update = _save
+
+    def perform_destroy(self, instance):
+        services.treatment_delete(treatment=instance, acting_user=self.request.user)
+
+
+# --- Impact assessments ------------------------------------------------------------------------
+
+
+def _assessment_rows(organization) -> QuerySet[ImpactAssessment]:
+    items = ImpactItem.objects.select_related("risk")
+    return selectors.impact_assessment_list(organization).prefetch_related(Prefetch("items", queryset=items))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List impact assessments"),
+    retrieve=extend_schema(summary="One impact assessment, with its impacts"),
+    create=extend_schema(
+        summary="Start the first (or next) impact assessment of an AI system",
+        description="Starts a draft from the inventory's facts about the system (or from its latest version). "
+        "Refused while another version of the system is a draft or in review.",
+        request=ImpactAssessmentStartSerializer,
+        responses={201: ImpactAssessmentSerializer},
+    ),
+    partial_update=extend_schema(summary="Change a draft impact assessment"),
+    destroy=extend_schema(summary="Delete a draft impact assessment"),
+    submit=extend_schema(
+        summary="Submit a draft for review",
+        description="Needs at least one impact and a conclusion.",
+        request=None,
+        responses={200: ImpactAssessmentSerializer},
+    ),
+    return_=extend_schema(
+        summary="Return an assessment in review to its author",
+        description="Needs the approve capability and a comment saying what needs to change.",
+        request=ImpactAssessmentReturnSerializer,
+        responses={200: ImpactAssessmentSerializer},
+    ),
+    approve=extend_schema(
+        summary="Approve an assessment in review",
+        description="Needs the approve capability; the author cannot approve their own assessment. The "
+        "system's previously approved version becomes superseded.",
+        request=None,
+        responses={200: ImpactAssessmentSerializer},
+    ),
+    new_version=extend_schema(
+        summary="Start the next version of this system's assessment",
+        description="A new draft copying the latest version's text and impacts, with a fresh inventory snapshot.",
+        request=None,
+        responses={201: ImpactAssessmentSerializer},
+    ),
+)
+class ImpactAssessmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    RiskModuleViewSet,
+):
+    """AI system impact assessments (6.1.4, 8.4, A.5.2-A.5.5): draft, in review, approved, superseded."""
+
+    queryset = ImpactAssessment.objects.all()
+    selector = staticmethod(_assessment_rows)
+    serializer_class = ImpactAssessmentSerializer
+    filterset_class = ImpactAssessmentFilter
+    search_fields = ["title", "system__ref_code", "system__name"]
+    ordering_fields = ["version", "status", "created_at", "updated_at", "id"]
+    # Changes go through PATCH and the workflow actions; a full replace has nothing to replace.
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    approve_actions = frozenset({"approve", "return_"})
+
+    def _start(self, system) -> Response:
+        assessment = services.impact_assessment_start(system=system, acting_user=self.request.user)
+        return Response(self.get_serializer(self.reread(assessment)).data, status=status.HTTP_201_CREATED)
+
+    def create(self, request, *args, **kwargs):
+        data = ImpactAssessmentStartSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        # An AI system owner assesses the systems they own.
+        self.check_can_change(data.validated_data["system"])
+        return self._start(data.validated_data["system"])
+
+    def perform_update(self, serializer):
+        assessment = serializer.build()
+        services.impact_assessment_save(assessment=assessment, acting_user=self.request.user)
+        serializer.instance = self.reread(assessment)
+
+    def perform_destroy(self, instance):
+        services.impact_assessment_delete(assessment=instance, acting_user=self.request.user)
+
+    def _transition(self, service, **kwargs) -> Response:
+        assessment = self.get_object()
+        service(assessment=assessment, acting_user=self.request.user, **kwargs)
+        return Response(self.get_serializer(self.reread(assessment)).data)
+
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._transition(services.impact_assessment_submit)
+
+    @action(detail=True, methods=["post"], url_path="return", url_name="return")
+    def return_(self, request, pk=None):
+        data = ImpactAssessmentReturnSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._transition(services.impact_assessment_return, comment=data.validated_data["comment"])
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._transition(services.impact_assessment_approve)
+
+    @action(detail=True, methods=["post"], url_path="new-version", url_name="new-version")
+    def new_version(self, request, pk=None):
+        return self._start(self.get_object().system)
+
+
+class ImpactItemFilter(django_filters.FilterSet):
+    assessment = django_filters.NumberFilter(field_name="assessment_id")
+
+    class Meta:
+        model = ImpactItem
+        fields = ["assessment", "affected_party", "dimension", "nature"]
+
+
+@_crud_schema(
+    "impact",
+    raise_risk=extend_schema(
+        summary="Raise a risk from a harm",
+        description="Creates a risk of the register on the assessment's system, scored on the organisation's "
+        "scales from the impact's likelihood and severity. Once per impact; benefits raise no risk.",
+        request=None,
+        responses={201: RiskSerializer},
+    ),
+)
+class ImpactItemViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    RiskModuleViewSet,
+):
+    """Impacts recorded in an assessment; they change only while the assessment is a draft."""
+
+    queryset = ImpactItem.objects.select_related("assessment__system", "risk")
+    serializer_class = ImpactItemSerializer
+    filterset_class = ImpactItemFilter
+    search_fields = ["description", "measures"]
+    ordering_fields = ["order", "severity", "likelihood", "id"]
+
+    def _save(self, serializer) -> None:
+        item = serializer.build()
+        self.check_can_change(item)
+        services.impact_item_save(item=item, acting_user=self.request.user)
+        serializer.instance = self.reread(item)
+
+    perform_create = _save
+    perform_update = _save
+
+    def perform_destroy(self, instance):
+        services.impact_item_delete(item=instance, acting_user=self.request.user)
+
+    @action(detail=True, methods=["post"], url_path="raise-risk", url_name="raise-risk")
+    def raise_risk(self, request, pk=None):
+        risk = services.impact_item_raise_risk(item=self.get_object(), acting_user=request.user)
+        body = RiskSerializer(
+            _risk_rows(request.tenant.organization).get(pk=risk.pk), context=self.get_serializer_context()
+        )
+        return Response(body.data, status=status.HTTP_201_CREATED)
+
+
+ROUTES: list[tuple[str, type[viewsets.ViewSetMixin], str]] = [
+    ("risk-criteria", RiskCriteriaViewSet, "riskcriteria"),
+    ("risks", RiskViewSet, "risk"),
+    ("treatments", TreatmentViewSet, "treatment"),
+    ("impact-assessments", ImpactAssessmentViewSet, "impactassessment"),
+    ("impact-items", ImpactItemViewSet, "impactitem"),
+]

@@ -72,7 +72,8 @@ def criteria_update(
 ) -> tuple[RiskCriteria, int]:
     """Change the criteria and re-score every open risk; returns the criteria and how many risks changed.
 
-    Likelihood or impact values beyond a shortened scale move to its top level.
+    Likelihood or impact values beyond a shortened scale move to its top level. An accepted
+    risk whose level changes goes back to "assessed": its acceptance covered the old level.
     """
     criteria.likelihood_levels = likelihood_levels
     criteria.impact_levels = impact_levels
@@ -87,6 +88,9 @@ def criteria_update(
         after = (risk.inherent_likelihood, risk.inherent_impact, risk.inherent_level, risk.residual_likelihood,
                  risk.residual_impact, risk.residual_level)  # fmt: skip
         if before != after:
+            if risk.status == Risk.Status.ACCEPTED and (before[2], before[5]) != (after[2], after[5]):
+                risk.status = Risk.Status.ASSESSED
+                risk.accepted_by, risk.accepted_at, risk.acceptance_override = None, None, False
             risk._history_user = acting_user
             risk._change_reason = "Re-scored after a change of the risk criteria"
             risk.save()
@@ -142,8 +146,9 @@ def _next_ref_code(organization: Organization) -> str:
 def risk_save(*, instance: Risk, acting_user: User | None) -> Risk:
     """Create or update a risk: reference, levels from the criteria, and the status rules.
 
-    Acceptance is not set here (see :func:`risk_accept`); changing a risk's scores after it
-    was accepted sends it back to "assessed", since the acceptance no longer covers it.
+    Acceptance is not set here (see :func:`risk_accept`); a change of an accepted risk's
+    inherent or residual *level* sends it back to "assessed", since the acceptance no longer
+    covers it (new scores that give the same levels keep it).
     """
     criteria = criteria_for(instance.organization)
     if instance.system_id and instance.system.organization_id != instance.organization_id:
@@ -346,6 +351,17 @@ def impact_assessment_save(*, assessment: ImpactAssessment, acting_user: User) -
     stored = ImpactAssessment.objects.get(pk=assessment.pk)
     _ensure_draft(stored)
     return _save(assessment, acting_user)
+
+
+@transaction.atomic
+def impact_assessment_delete(*, assessment: ImpactAssessment, acting_user: User) -> None:
+    """Delete a draft with its items; anything past draft is a record of the AIMS and stays."""
+    stored = ImpactAssessment.objects.select_for_update().get(pk=assessment.pk)
+    if not stored.editable:
+        status = stored.get_status_display().lower()
+        raise ValidationError(f"Version {stored.version} is {status}: only a draft can be deleted.")
+    stored._history_user = acting_user
+    stored.delete()
 
 
 @transaction.atomic
