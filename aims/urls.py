@@ -9,6 +9,8 @@ from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
 from audits.api import ROUTES as AUDITS_ROUTES
 from controls.api import FrameworkViewSet, RequirementViewSet
+from controls.evidence_api import ROUTES as EVIDENCE_ROUTES
+from controls.soa_api import ROUTES as SOA_ROUTES
 from controls.urls import module_urlpatterns
 from registry.api import ROUTES as REGISTRY_ROUTES
 from risk.api import ROUTES as RISK_ROUTES
@@ -19,7 +21,7 @@ router.register("members", MembershipViewSet, basename="member")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("catalogue/frameworks", FrameworkViewSet, basename="framework")
 router.register("catalogue/requirements", RequirementViewSet, basename="requirement")
-for prefix, viewset, basename in [*REGISTRY_ROUTES, *RISK_ROUTES, *AUDITS_ROUTES]:
+for prefix, viewset, basename in [*REGISTRY_ROUTES, *RISK_ROUTES, *EVIDENCE_ROUTES, *SOA_ROUTES, *AUDITS_ROUTES]:
     router.register(prefix, viewset, basename=basename)
 
 api_patterns = [
@@ -59,6 +61,7 @@ urlpatterns = [
     path("risks/", include("risk.urls")),
     path("impact-assessments/", include("risk.ia_urls")),
     path("controls/", include("controls.urls")),
+    path("evidence/", include("controls.evidence_urls")),
     path("evidence-packs/", include("audits.urls")),
     *module_urlpatterns,
     path("api/v1/", include(api_patterns)),

@@ -20,7 +20,9 @@ class PackSection(models.TextChoices):
     RISK_CRITERIA = "risk_criteria", "Risk criteria"
     RISKS = "risks", "Risk register and treatments"
     IMPACT = "impact", "AI system impact assessments"
-    CONTROLS = "controls", "Annex A controls and status"
+    CONTROLS = "controls", "Statement of Applicability (Annex A controls)"
+    CROSSWALK = "crosswalk", "Crosswalk coverage (NIST AI RMF, EU AI Act)"
+    READINESS = "readiness", "Readiness summary"
     HISTORY = "history", "Change history for the period"
     EVIDENCE = "evidence", "Evidence index"
 

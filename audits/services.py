@@ -28,7 +28,7 @@ from aims.models import Organization, User
 from audits.models import EvidencePack, EvidencePackDownload, PackSection
 from audits.packs import render
 from audits.packs.records import RecordEntry, record_sha256
-from audits.packs.sections import COLLECTORS, SectionResult
+from audits.packs.sections import COLLECTORS, SectionResult, evidence_files
 from registry.models import AISystem
 
 logger = logging.getLogger(__name__)
@@ -154,6 +154,7 @@ class PackContent:
     sections: list[SectionResult]
     records: list[RecordEntry] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 def collect(pack: EvidencePack, on_progress=None) -> PackContent:
@@ -169,7 +170,25 @@ def collect(pack: EvidencePack, on_progress=None) -> PackContent:
             if (entry.type, entry.id) not in seen:
                 seen.add((entry.type, entry.id))
                 records.append(entry)
-    return PackContent(results, records)
+    content = PackContent(results, records)
+    if pack.include_files:
+        if on_progress:
+            on_progress(40, "Reading evidence files")
+        for version, data in evidence_files(pack):
+            name = f"evidence-{version.evidence_id}-v{version.number}-{version.original_name or 'file'}"
+            content.files.append(
+                {
+                    "name": name,
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "size": len(data),
+                    "evidence_id": version.evidence_id,
+                    "version": version.number,
+                    "title": version.evidence.title,
+                    "stored_sha256": version.sha256,
+                }
+            )
+            content.attachments.append((name, data))
+    return content
 
 
 def manifest_for(pack: EvidencePack, content: PackContent, generated_at) -> dict:
@@ -217,7 +236,7 @@ def evidence_pack_generate(pack_id: int) -> EvidencePack | None:
         document = render.layout(html)
         _progress(pack, 85, f"Writing {len(document.pages)} pages")
         final_path = Path(default_storage.path(final_name(pack)))
-        result = render.write_pdf(document, manifest, final_path)
+        result = render.write_pdf(document, manifest, final_path, attachments=content.attachments)
     except _TRANSIENT as exc:
         # Back to the queue for the retry; the claim above will take it again.
         EvidencePack.objects.filter(pk=pack_id, status=Status.RUNNING).update(status=Status.QUEUED)
@@ -370,8 +389,35 @@ def evidence_pack_verify(pack: EvidencePack) -> VerifyReport:
             report.problems.append(f"File {entry['name']} is listed but not attached.")
         elif hashlib.sha256(content).hexdigest() != entry["sha256"]:
             report.problems.append(f"File {entry['name']} does not match its SHA-256.")
+    report.problems += _check_stored_files(manifest.get("files", []), pack.organization_id)
     report.ok = not report.problems
     return report
+
+
+def _check_stored_files(entries: list[dict], organization_id: int) -> list[str]:
+    """The evidence files in storage must still hash to what the pack recorded."""
+    from controls.models import EvidenceVersion
+
+    problems = []
+    wanted = {(e.get("evidence_id"), e.get("version")): e for e in entries if e.get("evidence_id")}
+    versions = EvidenceVersion.objects.filter(
+        organization_id=organization_id, evidence_id__in={key[0] for key in wanted}
+    )
+    found = {(v.evidence_id, v.number): v for v in versions}
+    for key, entry in wanted.items():
+        version = found.get(key)
+        if version is None:
+            problems.append(f"Evidence file {entry['name']} no longer exists in the portal.")
+            continue
+        try:
+            with default_storage.open(version.file.name, "rb") as fh:
+                digest = render.file_sha256_stream(fh)
+        except OSError:
+            problems.append(f"Evidence file {entry['name']} is missing from storage.")
+            continue
+        if digest != entry["sha256"]:
+            problems.append(f"Evidence file {entry['name']} in storage differs from the one in the pack.")
+    return problems
 
 
 def _check_records(entries: list[dict], organization_id: int) -> list[str]:

@@ -6,7 +6,11 @@ class ControlsConfig(AppConfig):
     verbose_name = "Controls and catalogue"
 
     def ready(self) -> None:
-        from aims import dashboard
+        from aims import dashboard, demo
+        from controls.demo import soa_demo_seed
+        from controls.readiness import readiness_tiles
         from controls.selectors import catalogue_tiles
 
         dashboard.register(catalogue_tiles)
+        dashboard.register(readiness_tiles)
+        demo.register(soa_demo_seed)

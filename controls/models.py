@@ -124,7 +124,7 @@ class ApplicabilityStatement(TenantModel):
     control = models.ForeignKey(
         Requirement, on_delete=models.PROTECT, related_name="statements", limit_choices_to={"kind": "control"}
     )
-    applicable = models.BooleanField(null=True, help_text="Empty until the organisation has decided.")
+    applicable = models.BooleanField(null=True, blank=True, help_text="Empty until the organisation has decided.")
     justification = models.TextField(
         blank=True, help_text="Why the control is included or excluded: required either way."
     )
@@ -303,8 +303,12 @@ class EvidenceLink(TenantModel):
 
     evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="links")
     target = models.CharField(max_length=10, choices=Target.choices)
-    control = models.ForeignKey(Requirement, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    system = models.ForeignKey("registry.AISystem", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    control = models.ForeignKey(
+        Requirement, on_delete=models.CASCADE, null=True, blank=True, related_name="evidence_links"
+    )
+    system = models.ForeignKey(
+        "registry.AISystem", on_delete=models.CASCADE, null=True, blank=True, related_name="evidence_links"
+    )
     risk = models.ForeignKey("risk.Risk", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     treatment = models.ForeignKey(
         "risk.TreatmentAction", on_delete=models.CASCADE, null=True, blank=True, related_name="+"

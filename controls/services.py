@@ -34,6 +34,7 @@ NIST_AI_RMF = {
     "source": "NIST AI RMF to ISO/IEC FDIS 42001 AI Management System Crosswalk (Microsoft), "
     "listed on the NIST AI Resource Center crosswalks page; pairs marked 'related'.",
 }
+EU_MAPPING_ORIGIN = "AIMS portal indicative mapping (orientation, not legal advice)"
 EU_GROUPS = {
     "tier": ("TIERS", "Risk tiers", Requirement.Kind.TIER, "Tier: "),
     "annex_iii": ("ANNEX-III", "Annex III high-risk areas", Requirement.Kind.ANNEX_III_AREA, "Annex III "),
@@ -164,6 +165,14 @@ def catalogue_load(directory: Path = CATALOGUE_DIR) -> LoadReport:
                 "origin": NIST_AI_RMF["source"].split(",")[0],
                 "note": row.get("note") or "",
             },
+        )
+        report.mappings += 1
+    eu_refs = {r.ref: r for r in Requirement.objects.filter(framework=eu)}
+    for row in _read_csv(directory / "eu_ai_act_iso42001.csv"):
+        Mapping.objects.update_or_create(
+            source=eu_refs[row["eu_article"]],
+            target=iso_nodes[row["iso42001_id"]],
+            defaults={"relationship": row["relationship"], "origin": EU_MAPPING_ORIGIN, "note": row.get("note") or ""},
         )
         report.mappings += 1
     loader.record_stale()

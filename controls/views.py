@@ -9,6 +9,7 @@ from django.views.generic import TemplateView
 from aims.access import TenantViewMixin
 from controls.models import Framework, Requirement
 from controls.selectors import (
+    framework_coverage,
     framework_list,
     framework_tree,
     requirement_ancestors,
@@ -31,8 +32,15 @@ class FrameworkView(TenantViewMixin, TemplateView):
     def get_context_data(self, code, **kwargs):
         framework = get_object_or_404(Framework, code=code)
         query = self.request.GET.get("q", "").strip()[:100]
+        coverage = None
+        if framework.code != "ISO42001":
+            coverage = framework_coverage(self.tenant.organization, framework)
         return super().get_context_data(
-            framework=framework, tree=framework_tree(framework, search=query), query=query, **kwargs
+            framework=framework,
+            tree=framework_tree(framework, search=query),
+            query=query,
+            coverage=coverage,
+            **kwargs,
         )
 
 
@@ -58,7 +66,6 @@ class RequirementView(TenantViewMixin, TemplateView):
 # Modules whose records arrive in later releases: their page explains what they will hold
 # and links the requirements they serve, so the navigation is complete from day one.
 MODULES = {
-    "soa": ("Statement of Applicability", ["6.1.3", "A.2", "A.3"]),
     "audits": ("Internal audits and improvement", ["9.2", "9.3", "10.2", "A.8.4"]),
 }
 

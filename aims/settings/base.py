@@ -149,6 +149,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "fail-stale-evidence-packs": {"task": "audits.tasks.fail_stale_evidence_packs", "schedule": 300.0},
     "expire-evidence-packs": {"task": "audits.tasks.expire_evidence_packs", "schedule": 86400.0},
+    # Once a day; each item is reminded once per period however often this runs.
+    "send-reminders": {"task": "controls.tasks.send_reminders", "schedule": 86400.0},
 }
 
 # --- REST API ----------------------------------------------------------------
@@ -185,6 +187,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Evidence "kind" appears in the read and the create shape: one named enum for both.
+    "ENUM_NAME_OVERRIDES": {"EvidenceKindEnum": "controls.models.Evidence.Kind"},
 }
 
 # --- Portal ------------------------------------------------------------------
@@ -193,6 +197,30 @@ INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=14)
 # Evidence packs: the longest a render may run, and how long finished files are kept.
 EVIDENCE_PACK_TIME_LIMIT = env.int("EVIDENCE_PACK_TIME_LIMIT", default=1800)
 EVIDENCE_PACK_RETENTION_DAYS = env.int("EVIDENCE_PACK_RETENTION_DAYS", default=90)
+# Evidence uploads: the largest file accepted and the extensions allowed (each checked against
+# the file's content). Reminders go out this many days before evidence expires.
+EVIDENCE_MAX_UPLOAD_MB = env.int("EVIDENCE_MAX_UPLOAD_MB", default=25)
+EVIDENCE_ALLOWED_TYPES = env.list(
+    "EVIDENCE_ALLOWED_TYPES",
+    default=[
+        "pdf",
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "txt",
+        "csv",
+        "md",
+        "json",
+        "xlsx",
+        "docx",
+        "pptx",
+        "odt",
+        "ods",
+        "zip",
+    ],
+)
+REMINDER_DAYS_BEFORE_EXPIRY = env.int("REMINDER_DAYS_BEFORE_EXPIRY", default=30)
 
 LOGGING = {
     "version": 1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -23,12 +24,16 @@ class RenderedPack:
     size: int
 
 
-def file_sha256(path: Path) -> str:
+def file_sha256_stream(fh) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-            digest.update(chunk)
+    for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+        digest.update(chunk)
     return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return file_sha256_stream(fh)
 
 
 def render_html(context: dict) -> str:
@@ -58,7 +63,9 @@ def write_pdf(document, manifest: dict, final_path: Path, attachments: list[tupl
             relationship="Data",
         )
     ]
-    files += [Attachment(string=content, name=name, relationship="Source") for name, content in attachments]
+    files += [
+        Attachment(file_obj=io.BytesIO(content), name=name, relationship="Source") for name, content in attachments
+    ]
     final_path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=final_path.parent)
     tmp = Path(tmp_name)

@@ -10,7 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from django.db.models import Prefetch
+from django.core.files.storage import default_storage
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from aims.history import HistoryEntry, merged_history, organization_history, records_history
@@ -18,7 +19,10 @@ from aims.models import Membership
 from aims.roles import Role
 from audits.models import EvidencePack, PackSection
 from audits.packs.records import RecordEntry, record_entry
-from controls.models import Requirement
+from controls.models import Evidence, EvidenceLink, EvidenceVersion, Framework, Mapping, Requirement
+from controls.readiness import readiness
+from controls.selectors import framework_coverage
+from controls.soa import control_risk_uses, soa_latest_approved, soa_rows
 from registry.models import (
     AISystem,
     ModelDataset,
@@ -116,16 +120,85 @@ def collect_inventory(pack: EvidencePack) -> SectionResult:
 
 
 def collect_controls(pack: EvidencePack) -> SectionResult:
-    requirements = list(
-        Requirement.objects.of_framework("ISO42001")
-        .filter(kind__in=[Requirement.Kind.OBJECTIVE, Requirement.Kind.CONTROL])
-        .order_by("order")
+    """The Statement of Applicability: all 38 controls under their objectives, with the evidence behind them."""
+    organization = pack.organization
+    rows = list(soa_rows(organization))
+    uses = control_risk_uses(organization)
+    links = (
+        EvidenceLink.objects.for_org(organization)
+        .filter(target=EvidenceLink.Target.CONTROL)
+        .select_related("evidence")
+        .order_by("evidence__title")
     )
-    # The Statement of Applicability records each control's status; until one exists the
-    # pack says so rather than implying a status.
-    rows = [{"requirement": r, "status": "Not yet assessed"} for r in requirements]
-    context = {"rows": rows, "control_count": sum(r.kind == Requirement.Kind.CONTROL for r in requirements)}
-    return SectionResult(PackSection.CONTROLS, PackSection.CONTROLS.label, "pdf/sections/controls.html", context)
+    evidence_by_control: dict[int, list] = {}
+    for link in links:
+        evidence_by_control.setdefault(link.control_id, []).append(link.evidence)
+    objectives = {r.pk: r for r in Requirement.objects.of_framework("ISO42001").filter(kind=Requirement.Kind.OBJECTIVE)}
+    table, last_parent = [], None
+    for row in rows:
+        parent = objectives.get(row.control.parent_id)
+        if parent is not None and parent.pk != last_parent:
+            table.append({"objective": parent, "row": None})
+            last_parent = parent.pk
+        row.risk_refs = sorted({u.ref_code for u in uses.get(row.control_id, [])})
+        row.evidence_items = evidence_by_control.get(row.control_id, [])
+        table.append({"objective": None, "row": row})
+    approved = soa_latest_approved(organization)
+    records = [record_entry(row, f"SoA {row.control.ref}") for row in rows]
+    if approved is not None:
+        records.append(record_entry(approved, f"SoA version {approved.number} (approved)"))
+    context = {
+        "table": table,
+        "approved": approved,
+        "applicable": sum(r.applicable is True for r in rows),
+        "excluded": sum(r.applicable is False for r in rows),
+        "undecided": sum(r.applicable is None for r in rows),
+        "implemented": sum(r.applicable is True and r.implementation_status == "implemented" for r in rows),
+        "total": len(rows),
+    }
+    return SectionResult(
+        PackSection.CONTROLS, PackSection.CONTROLS.label, "pdf/sections/controls.html", context, records
+    )
+
+
+def collect_crosswalk(pack: EvidencePack) -> SectionResult:
+    frameworks = []
+    for framework in Framework.objects.exclude(code="ISO42001").order_by("order"):
+        rows = framework_coverage(pack.organization, framework)
+        measured = [r for r in rows if r.coverage is not None]
+        average = round(sum(r.coverage for r in measured) / len(measured)) if measured else None
+        origin = Mapping.objects.filter(source__framework=framework).values_list("origin", flat=True).first()
+        frameworks.append({"framework": framework, "rows": rows, "average": average, "origin": origin})
+    context = {"frameworks": frameworks}
+    return SectionResult(PackSection.CROSSWALK, PackSection.CROSSWALK.label, "pdf/sections/crosswalk.html", context)
+
+
+def collect_readiness(pack: EvidencePack) -> SectionResult:
+    context = {"readiness": readiness(pack.organization)}
+    return SectionResult(PackSection.READINESS, PackSection.READINESS.label, "pdf/sections/readiness.html", context)
+
+
+def evidence_files(pack: EvidencePack) -> list[tuple[EvidenceVersion, bytes]]:
+    """The latest version of every file evidence in scope, with its bytes, for attaching to the PDF."""
+    evidence = Evidence.objects.for_org(pack.organization).filter(kind=Evidence.Kind.FILE)
+    if pack.scope == EvidencePack.Scope.SYSTEM:
+        evidence = evidence.filter(
+            Q(links__system_id=pack.system_id) | Q(links__target=EvidenceLink.Target.CONTROL)
+        ).distinct()
+    versions = (
+        EvidenceVersion.objects.filter(evidence__in=evidence)
+        .exclude(file="")
+        .order_by("evidence_id", "-number")
+        .select_related("evidence")
+    )
+    latest, files = set(), []
+    for version in versions:
+        if version.evidence_id in latest:
+            continue
+        latest.add(version.evidence_id)
+        with default_storage.open(version.file.name, "rb") as fh:
+            files.append((version, fh.read()))
+    return files
 
 
 def collect_history(pack: EvidencePack) -> SectionResult:
@@ -210,6 +283,8 @@ def collect_impact(pack: EvidencePack) -> SectionResult:
 
 
 COLLECTORS = {
+    PackSection.CROSSWALK: collect_crosswalk,
+    PackSection.READINESS: collect_readiness,
     PackSection.SCOPE: collect_scope,
     PackSection.INVENTORY: collect_inventory,
     PackSection.RISK_CRITERIA: collect_risk_criteria,

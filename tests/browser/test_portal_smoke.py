@@ -33,7 +33,7 @@ def test_sign_in_switch_organisation_and_browse_the_catalogue(page, two_org_user
     page.get_by_role("button", name="Sign in").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Acme Health AI")
-    expect(page.locator(".tile", has_text="Annex A controls")).to_contain_text("38")
+    expect(page.locator(".tile", has_text="in 9 objective areas")).to_contain_text("38")
 
     page.get_by_label("Organisation").select_option(label="Globex Analytics")
     expect(page.get_by_role("heading", level=1)).to_have_text("Globex Analytics")

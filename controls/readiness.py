@@ -1,0 +1,261 @@
+"""How ready the organisation is for certification, per clause 4-10 and per Annex A area.
+
+Clause readiness is the share of passed checks; each module registers the checks it can
+answer (:func:`register`), so a clause with no check yet says "not measured" instead of
+pretending. Annex A readiness comes from the Statement of Applicability and the evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from aims.models import Organization
+from controls.models import ApplicabilityStatement, Evidence, ImplementationStatus, Requirement
+from controls.soa import area_of, soa_latest_approved, soa_rows
+
+
+@dataclass
+class Check:
+    clause: str
+    label: str
+    ok: bool
+    detail: str = ""
+    url: str = ""
+
+
+@dataclass
+class ClauseReadiness:
+    ref: str
+    title: str
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def score(self) -> int | None:
+        if not self.checks:
+            return None
+        return round(100 * sum(c.ok for c in self.checks) / len(self.checks))
+
+    @property
+    def missing(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+
+@dataclass
+class AreaReadiness:
+    ref: str
+    title: str
+    total: int = 0
+    decided: int = 0
+    applicable: int = 0
+    excluded: int = 0
+    implemented: int = 0
+    evidenced: int = 0
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (what, link)
+
+    @property
+    def score(self) -> int:
+        """Mean of: share decided, share of applicable implemented, share of applicable with valid evidence."""
+        complete = self.total > 0 and self.decided == self.total
+        decided = self.decided / self.total if self.total else 0
+        # With nothing applicable yet, the other two shares count only once every control is decided
+        # (all excluded); an undecided area must not look two-thirds ready.
+        implemented = self.implemented / self.applicable if self.applicable else float(complete)
+        evidenced = self.evidenced / self.applicable if self.applicable else float(complete)
+        return round(100 * (decided + implemented + evidenced) / 3)
+
+
+@dataclass
+class Readiness:
+    clauses: list[ClauseReadiness]
+    areas: list[AreaReadiness]
+
+    @property
+    def clause_score(self) -> int | None:
+        scored = [c.score for c in self.clauses if c.score is not None]
+        return round(sum(scored) / len(scored)) if scored else None
+
+    @property
+    def annex_score(self) -> int:
+        return round(sum(a.score for a in self.areas) / len(self.areas)) if self.areas else 0
+
+    @property
+    def overall(self) -> int:
+        parts = [s for s in (self.clause_score, self.annex_score) if s is not None]
+        return round(sum(parts) / len(parts)) if parts else 0
+
+
+CheckProvider = Callable[[Organization], list[Check]]
+_providers: list[CheckProvider] = []
+
+
+def register(provider: CheckProvider) -> CheckProvider:
+    if provider not in _providers:
+        _providers.append(provider)
+    return provider
+
+
+def annex_a_readiness(organization: Organization) -> list[AreaReadiness]:
+    areas: dict[str, AreaReadiness] = {}
+    for row in soa_rows(organization):
+        area = area_of(row.control)
+        entry = areas.setdefault(area.ref, AreaReadiness(area.ref, area.title))
+        link = reverse("soa_control", args=[row.control.ref])
+        entry.total += 1
+        if row.applicable is not None and row.justification.strip():
+            entry.decided += 1
+        else:
+            entry.missing.append((f"{row.control.ref} {row.control.title}: decide and justify", link))
+            continue
+        if row.applicable:
+            entry.applicable += 1
+            if row.implementation_status == ImplementationStatus.IMPLEMENTED:
+                entry.implemented += 1
+            else:
+                entry.missing.append((f"{row.control.ref}: {row.get_implementation_status_display().lower()}", link))
+            if row.valid_evidence_count:
+                entry.evidenced += 1
+            else:
+                entry.missing.append((f"{row.control.ref}: no valid evidence", link))
+        else:
+            entry.excluded += 1
+    order = {r.ref: r.order for r in Requirement.objects.of_framework("ISO42001").filter(depth=0)}
+    return sorted(areas.values(), key=lambda a: order.get(a.ref, 0))
+
+
+def readiness(organization: Organization) -> Readiness:
+    checks = [check for provider in _providers for check in provider(organization)]
+    clauses = []
+    for clause in Requirement.objects.of_framework("ISO42001").clauses().filter(depth=0).order_by("order"):
+        prefix = clause.ref + "."
+        mine = [c for c in checks if c.clause == clause.ref or c.clause.startswith(prefix)]
+        clauses.append(ClauseReadiness(clause.ref, clause.title, mine))
+    return Readiness(clauses, annex_a_readiness(organization))
+
+
+# --- Checks answered by the inventory, the risk module and the SoA ------------------------------
+
+
+def _names(systems, limit: int = 5) -> str:
+    names = [s.ref_code for s in systems[:limit]]
+    more = len(systems) - len(names)
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+@register
+def core_checks(organization: Organization) -> list[Check]:
+    from registry.models import AISystem, RoleAssignment, SystemStatus
+    from risk.models import (
+        DEFAULT_IMPACT,
+        DEFAULT_LIKELIHOOD,
+        ImpactAssessment,
+        Risk,
+        RiskCriteria,
+        TreatmentAction,
+        default_matrix,
+    )
+
+    today = timezone.localdate()
+    active = AISystem.objects.for_org(organization).exclude(status=SystemStatus.RETIRED)
+    systems = list(active.order_by("ref_code").only("ref_code", "status", "organization_id"))
+    inventory = reverse("inventory")
+    detail = f"{len(systems)} active system(s)" if systems else "The inventory is empty."
+    checks = [Check("4.3", "AI systems in scope are recorded in the inventory", bool(systems), detail, inventory)]
+
+    no_accountable = list(
+        active.filter(status=SystemStatus.ACTIVE)
+        .exclude(Exists(RoleAssignment.objects.filter(system=OuterRef("pk"), raci=RoleAssignment.Raci.ACCOUNTABLE)))
+        .order_by("ref_code")
+    )
+    checks.append(Check("5.3", "Every active AI system has an Accountable person", not no_accountable,
+                        f"Missing for {_names(no_accountable)}" if no_accountable else "", inventory))  # fmt: skip
+
+    policy_evidence = (
+        Evidence.objects.for_org(organization)
+        .valid()
+        .filter(links__control__framework__code="ISO42001", links__control__ref="A.2.2")
+    )
+    checks.append(Check("5.2", "The AI policy is evidenced (valid evidence on A.2.2)", policy_evidence.exists(),
+                        "", reverse("soa_control", args=["A.2.2"])))  # fmt: skip
+
+    risks_url = reverse("risks")
+    checks.append(Check("6.1.2", "Risk criteria are defined", RiskCriteria.objects.for_org(organization).exists(),
+                        "", reverse("risk_criteria")))  # fmt: skip
+    unassessed = [s for s in active.exclude(
+        Exists(Risk.objects.filter(system=OuterRef("pk")).exclude(inherent_level=""))
+    ).order_by("ref_code")]  # fmt: skip
+    checks.append(Check("6.1.2", "Every active AI system has assessed risks", not unassessed,
+                        f"No assessed risk for {_names(unassessed)}" if unassessed else "", risks_url))  # fmt: skip
+
+    # Read-only: the criteria the register would use, without creating them here.
+    criteria = RiskCriteria.objects.for_org(organization).first() or RiskCriteria(
+        organization=organization,
+        likelihood_levels=DEFAULT_LIKELIHOOD,
+        impact_levels=DEFAULT_IMPACT,
+        matrix=default_matrix(),
+    )
+    untreated = [
+        r for r in Risk.objects.for_org(organization).open().filter(status__in=["identified", "assessed"])
+        if r.current_level and not criteria.acceptable(r.current_level)
+    ]  # fmt: skip
+    checks.append(Check("6.1.3", "Risks above the acceptance threshold are treated or accepted", not untreated,
+                        f"Untreated: {', '.join(r.ref_code for r in untreated[:5])}" if untreated else "",
+                        risks_url))  # fmt: skip
+    approved = soa_latest_approved(organization)
+    checks.append(Check("6.1.3", "The Statement of Applicability is approved", approved is not None,
+                        f"Version {approved.number} approved {approved.decided_at:%d %b %Y}" if approved else "",
+                        reverse("soa_versions")))  # fmt: skip
+
+    without_ia = list(
+        active.exclude(Exists(ImpactAssessment.objects.filter(system=OuterRef("pk"), status="approved"))).order_by(
+            "ref_code"
+        )
+    )
+    checks.append(Check("6.1.4", "Every active AI system has an approved impact assessment", not without_ia,
+                        f"Missing for {_names(without_ia)}" if without_ia else "",
+                        reverse("impact_assessments")))  # fmt: skip
+
+    evidence = Evidence.objects.for_org(organization)
+    expired = evidence.expired(today).count()
+    checks.append(Check("7.5", "Documented evidence is recorded", evidence.exists(), "", reverse("evidence_list")))
+    expired_url = f"{reverse('evidence_list')}?status=expired"
+    detail = f"{expired} expired item(s)" if expired else ""
+    checks.append(Check("7.5", "No evidence has expired", expired == 0, detail, expired_url))
+
+    overdue_risks = Risk.objects.for_org(organization).review_overdue(today).count()
+    checks.append(Check("8.2", "No risk is past its review date", overdue_risks == 0,
+                        f"{overdue_risks} overdue" if overdue_risks else "", f"{risks_url}?overdue=true"))  # fmt: skip
+    overdue_treatments = (
+        TreatmentAction.objects.for_org(organization)
+        .filter(Q(status__in=["planned", "in_progress"]) & Q(due_date__lt=today))
+        .count()
+    )
+    checks.append(Check("8.3", "No risk treatment is overdue", overdue_treatments == 0,
+                        f"{overdue_treatments} overdue" if overdue_treatments else "", risks_url))  # fmt: skip
+    due = ImpactAssessment.objects.for_org(organization).filter(status="approved", next_review_date__lt=today).count()
+    checks.append(Check("8.4", "No impact assessment is past its review date", due == 0,
+                        f"{due} due" if due else "", f"{reverse('impact_assessments')}?due=true"))  # fmt: skip
+    return checks
+
+
+def readiness_tiles(organization: Organization) -> list:
+    from aims.dashboard import Tile
+
+    result = readiness(organization)
+    applicable = sum(a.applicable for a in result.areas)
+    implemented = sum(a.implemented for a in result.areas)
+    url = reverse("readiness")
+    return [
+        Tile("Certification readiness", f"{result.overall} %", "clauses 4-10 and Annex A", url, order=0),
+        Tile(
+            "Controls implemented", f"{implemented}/{applicable}", "of applicable Annex A controls", reverse("soa"), 8
+        ),
+    ]
+
+
+def statements_for(organization: Organization):
+    return ApplicabilityStatement.objects.for_org(organization)
