@@ -1,0 +1,30 @@
+"""Models of the core: users, organisations and access (``core``), and the management system's
+leadership and planning records (``governance``). Re-exported so ``aims.models`` stays the import path."""
+
+from aims.models.core import (
+    INVITATION_SALT,
+    ApiToken,
+    ApiTokenQuerySet,
+    Invitation,
+    Membership,
+    MembershipQuerySet,
+    Organization,
+    User,
+    UserManager,
+    invitation_from_token,
+    invitation_token,
+)
+
+__all__ = [
+    "INVITATION_SALT",
+    "ApiToken",
+    "ApiTokenQuerySet",
+    "Invitation",
+    "Membership",
+    "MembershipQuerySet",
+    "Organization",
+    "User",
+    "UserManager",
+    "invitation_from_token",
+    "invitation_token",
+]
