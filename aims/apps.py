@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class AimsConfig(AppConfig):
     name = "aims"
     verbose_name = "AI management system"
+
+    def ready(self) -> None:
+        from aims import dashboard, demo
+        from aims.governance_demo import governance_demo_seed
+        from aims.governance_services import governance_tiles
+
+        dashboard.register(governance_tiles)
+        demo.register(governance_demo_seed)

@@ -7,7 +7,9 @@ from rest_framework.routers import DefaultRouter
 
 from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
+from aims.governance_api import ROUTES as GOVERNANCE_ROUTES
 from audits.api import ROUTES as AUDITS_ROUTES
+from audits.improvement_api import ROUTES as IMPROVEMENT_ROUTES
 from controls.api import FrameworkViewSet, RequirementViewSet
 from controls.evidence_api import ROUTES as EVIDENCE_ROUTES
 from controls.soa_api import ROUTES as SOA_ROUTES
@@ -21,7 +23,15 @@ router.register("members", MembershipViewSet, basename="member")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("catalogue/frameworks", FrameworkViewSet, basename="framework")
 router.register("catalogue/requirements", RequirementViewSet, basename="requirement")
-for prefix, viewset, basename in [*REGISTRY_ROUTES, *RISK_ROUTES, *EVIDENCE_ROUTES, *SOA_ROUTES, *AUDITS_ROUTES]:
+for prefix, viewset, basename in [
+    *GOVERNANCE_ROUTES,
+    *REGISTRY_ROUTES,
+    *RISK_ROUTES,
+    *EVIDENCE_ROUTES,
+    *SOA_ROUTES,
+    *AUDITS_ROUTES,
+    *IMPROVEMENT_ROUTES,
+]:
     router.register(prefix, viewset, basename=basename)
 
 api_patterns = [
@@ -57,12 +67,14 @@ urlpatterns = [
     path("organisation/api-tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("organisation/activity/", views.ActivityView.as_view(), name="activity"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("aims/", include("aims.governance_urls")),
     path("inventory/", include("registry.urls")),
     path("risks/", include("risk.urls")),
     path("impact-assessments/", include("risk.ia_urls")),
     path("controls/", include("controls.urls")),
     path("evidence/", include("controls.evidence_urls")),
     path("evidence-packs/", include("audits.urls")),
+    path("audits/", include("audits.improvement_urls")),
     *module_urlpatterns,
     path("api/v1/", include(api_patterns)),
     path("api/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),

@@ -11,20 +11,21 @@ from aims.api.base import TenantScopedMixin
 from aims.roles import Capability
 from audits import selectors, services
 from audits.downloads import pack_file_response
-from audits.models import EvidencePack, PackSection
+from audits.models import Audit, EvidencePack, PackSection
 from registry.models import AISystem
 
 
 class EvidencePackSerializer(serializers.ModelSerializer):
     system = serializers.SlugRelatedField(slug_field="ref_code", read_only=True)
+    audit = serializers.SlugRelatedField(slug_field="ref_code", read_only=True)
     requested_by = serializers.EmailField(source="requested_by.email", read_only=True, default=None)
     download_url = serializers.SerializerMethodField()
 
     class Meta:
         model = EvidencePack
         fields = [
-            "id", "uid", "scope", "system", "period_start", "period_end", "sections", "include_files", "status",
-            "progress", "current_step", "page_count", "sha256", "size", "error", "requested_by", "created_at",
+            "id", "uid", "scope", "system", "audit", "period_start", "period_end", "sections", "include_files",
+            "status", "progress", "current_step", "page_count", "sha256", "size", "error", "requested_by", "created_at",
             "started_at", "finished_at", "download_url",
         ]  # fmt: skip
         read_only_fields = fields
@@ -39,6 +40,7 @@ class EvidencePackSerializer(serializers.ModelSerializer):
 class EvidencePackRequestSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=EvidencePack.Scope.choices, default=EvidencePack.Scope.AIMS)
     system = serializers.PrimaryKeyRelatedField(queryset=AISystem.objects.none(), required=False, allow_null=True)
+    audit = serializers.PrimaryKeyRelatedField(queryset=Audit.objects.none(), required=False, allow_null=True)
     period_start = serializers.DateField(required=False)
     period_end = serializers.DateField(required=False)
     sections = serializers.ListField(
@@ -51,6 +53,7 @@ class EvidencePackRequestSerializer(serializers.Serializer):
         request = self.context.get("request")
         if request is not None and hasattr(request, "tenant"):
             self.fields["system"].queryset = AISystem.objects.for_org(request.tenant.organization)
+            self.fields["audit"].queryset = Audit.objects.for_org(request.tenant.organization)
 
 
 class VerifyReportSerializer(serializers.Serializer):

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
-from audits.models import EvidencePack, PackSection
+from audits.models import Audit, EvidencePack, PackSection
 from registry.models import AISystem
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -16,10 +16,18 @@ class EvidencePackForm(forms.Form):
     system = forms.ModelChoiceField(
         queryset=AISystem.objects.none(), required=False, help_text="Only for a pack about one AI system."
     )
+    audit = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="Only for a pack about one internal audit: its scope, "
+        "checklist, findings and actions.",
+    )  # fmt: skip
     period_start = forms.DateField(widget=DATE, label="From")
     period_end = forms.DateField(widget=DATE, label="To", help_text="The change history covers this period.")
     sections = forms.MultipleChoiceField(
-        choices=PackSection.choices, widget=forms.CheckboxSelectMultiple, initial=PackSection.values
+        choices=[c for c in PackSection.choices if c[0] != PackSection.AUDIT],
+        widget=forms.CheckboxSelectMultiple,
+        initial=[s for s in PackSection.values if s != PackSection.AUDIT],
+        required=False,
+        help_text="An audit pack always holds the audit and its evidence index.",
     )
     include_files = forms.BooleanField(
         required=False, label="Attach evidence files", help_text="Embed the evidence files themselves in the PDF."
@@ -28,6 +36,7 @@ class EvidencePackForm(forms.Form):
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["system"].queryset = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
+        self.fields["audit"].queryset = Audit.objects.for_org(tenant.organization).order_by("-planned_start")
         today = timezone.localdate()
         self.fields["period_end"].initial = today
         self.fields["period_start"].initial = today - timedelta(days=365)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from pypdf.errors import PdfReadError
 
 from aims.models import Organization, User
-from audits.models import EvidencePack, EvidencePackDownload, PackSection
+from audits.models import AUDIT_SECTIONS, EvidencePack, EvidencePackDownload, PackSection
 from audits.packs import render
 from audits.packs.records import RecordEntry, record_sha256
 from audits.packs.sections import COLLECTORS, SectionResult, evidence_files
@@ -45,6 +45,7 @@ def evidence_pack_request(
     acting_user: User,
     scope: str = EvidencePack.Scope.AIMS,
     system: AISystem | None = None,
+    audit=None,
     period_start: date | None = None,
     period_end: date | None = None,
     sections: list[str] | None = None,
@@ -57,7 +58,14 @@ def evidence_pack_request(
     today = timezone.localdate()
     period_end = period_end or today
     period_start = period_start or period_end - timedelta(days=365)
-    sections = [s for s in PackSection.values if s in (sections or PackSection.values)]
+    if scope == EvidencePack.Scope.AUDIT:
+        sections = list(AUDIT_SECTIONS)
+    default = [s for s in PackSection.values if s not in AUDIT_SECTIONS or s == PackSection.EVIDENCE]
+    sections = [
+        s
+        for s in PackSection.values
+        if s in (sections or default) and (s != PackSection.AUDIT or scope == EvidencePack.Scope.AUDIT)
+    ]
     errors = {}
     if period_start > period_end:
         errors["period_start"] = "The period must start before it ends."
@@ -67,14 +75,21 @@ def evidence_pack_request(
         errors["system"] = "Choose the AI system this pack covers."
     if system is not None and system.organization_id != organization.pk:
         errors["system"] = "Choose one of your organisation's AI systems."
+    if scope == EvidencePack.Scope.AUDIT and audit is None:
+        errors["audit"] = "Choose the internal audit this pack covers."
+    if audit is not None and audit.organization_id != organization.pk:
+        errors["audit"] = "Choose one of your organisation's audits."
     if not sections:
         errors["sections"] = "Choose at least one section."
     if errors:
         raise ValidationError(errors)
-    if scope == EvidencePack.Scope.AIMS:
+    if scope != EvidencePack.Scope.SYSTEM:
         system = None
+    if scope != EvidencePack.Scope.AUDIT:
+        audit = None
     fingerprint = EvidencePack.make_fingerprint(
-        scope=scope, system=system.pk if system else None, start=period_start, end=period_end,
+        scope=scope, system=system.pk if system else None, audit=audit.pk if audit else None,
+        start=period_start, end=period_end,
         sections=sections, files=include_files,
     )  # fmt: skip
     existing = EvidencePack.objects.for_org(organization).active().filter(fingerprint=fingerprint).first()
@@ -84,6 +99,7 @@ def evidence_pack_request(
         organization=organization,
         scope=scope,
         system=system,
+        audit=audit,
         period_start=period_start,
         period_end=period_end,
         sections=sections,
@@ -126,7 +142,7 @@ def _claim(pack_id: int) -> EvidencePack | None:
     )
     if not updated:
         return None
-    return EvidencePack.objects.select_related("organization", "system", "requested_by").get(pk=pack_id)
+    return EvidencePack.objects.select_related("organization", "system", "audit", "requested_by").get(pk=pack_id)
 
 
 def _progress(pack: EvidencePack, percent: int, step: str) -> None:
@@ -198,6 +214,7 @@ def manifest_for(pack: EvidencePack, content: PackContent, generated_at) -> dict
         "organization": {"id": pack.organization_id, "name": pack.organization.name},
         "scope": pack.scope,
         "system": pack.system.ref_code if pack.system else None,
+        "audit": pack.audit.ref_code if pack.audit else None,
         "period": {"start": pack.period_start.isoformat(), "end": pack.period_end.isoformat()},
         "sections": list(pack.sections),
         "generated_at": generated_at.isoformat(),

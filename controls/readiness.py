@@ -174,14 +174,6 @@ def core_checks(organization: Organization) -> list[Check]:
     checks.append(Check("5.3", "Every active AI system has an Accountable person", not no_accountable,
                         f"Missing for {_names(no_accountable)}" if no_accountable else "", inventory))  # fmt: skip
 
-    policy_evidence = (
-        Evidence.objects.for_org(organization)
-        .valid()
-        .filter(links__control__framework__code="ISO42001", links__control__ref="A.2.2")
-    )
-    checks.append(Check("5.2", "The AI policy is evidenced (valid evidence on A.2.2)", policy_evidence.exists(),
-                        "", reverse("soa_control", args=["A.2.2"])))  # fmt: skip
-
     risks_url = reverse("risks")
     checks.append(Check("6.1.2", "Risk criteria are defined", RiskCriteria.objects.for_org(organization).exists(),
                         "", reverse("risk_criteria")))  # fmt: skip
@@ -239,7 +231,57 @@ def core_checks(organization: Organization) -> list[Check]:
     due = ImpactAssessment.objects.for_org(organization).filter(status="approved", next_review_date__lt=today).count()
     checks.append(Check("8.4", "No impact assessment is past its review date", due == 0,
                         f"{due} due" if due else "", f"{reverse('impact_assessments')}?due=true"))  # fmt: skip
+    checks += governance_checks(organization)
     return checks
+
+
+def governance_checks(organization: Organization) -> list[Check]:
+    """Clauses 4, 5, 6.2 and 7: the records of the AIMS section of the portal."""
+    from aims.models import Membership
+    from aims.models.governance import (
+        AIMSScope,
+        CompetenceRecord,
+        ContextIssue,
+        InterestedParty,
+        Objective,
+        OrgRole,
+        Policy,
+        PolicyVersion,
+    )
+    from aims.roles import Capability, role_can
+
+    context_url, policies_url = reverse("aims_context"), reverse("aims_policies")
+    scope = AIMSScope.objects.for_org(organization).first()
+    ai_policy = Policy.objects.for_org(organization).filter(
+        kind=Policy.Kind.AI_POLICY, versions__status=PolicyVersion.Status.APPROVED
+    )
+    missed = Objective.objects.for_org(organization).filter(status=Objective.Status.MISSED).count()
+    editors = [
+        m.user_id
+        for m in Membership.objects.for_org(organization).only("user_id", "role")
+        if role_can(m.role, Capability.EDIT)
+    ]
+    trained = set(
+        CompetenceRecord.objects.for_org(organization).filter(member_id__in=editors).values_list("member_id", flat=True)
+    )
+    untrained = len(set(editors) - trained)
+    return [
+        Check("4.1", "Internal and external issues are recorded",
+              ContextIssue.objects.for_org(organization).exists(), "", context_url),
+        Check("4.2", "Interested parties and their requirements are recorded",
+              InterestedParty.objects.for_org(organization).exists(), "", reverse("aims_parties")),
+        Check("4.3", "The AIMS scope statement is recorded", scope is not None and bool(scope.statement.strip()),
+              "", reverse("aims_scope")),
+        Check("5.2", "An approved AI policy is in force", ai_policy.exists(), "", policies_url),
+        Check("5.3", "AIMS roles, responsibilities and authorities are assigned",
+              OrgRole.objects.for_org(organization).exists(), "", reverse("aims_roles")),
+        Check("6.2", "AI objectives are set", Objective.objects.for_org(organization).exists(), "",
+              reverse("aims_objectives")),
+        Check("6.2", "No AI objective has been missed", missed == 0, f"{missed} missed" if missed else "",
+              reverse("aims_objectives")),
+        Check("7.2", "Everyone who changes AIMS records has a competence record", untrained == 0,
+              f"{untrained} member(s) without one" if untrained else "", reverse("aims_competence")),
+    ]  # fmt: skip
 
 
 def readiness_tiles(organization: Organization) -> list:

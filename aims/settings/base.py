@@ -151,6 +151,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-evidence-packs": {"task": "audits.tasks.expire_evidence_packs", "schedule": 86400.0},
     # Once a day; each item is reminded once per period however often this runs.
     "send-reminders": {"task": "controls.tasks.send_reminders", "schedule": 86400.0},
+    "policy-review-reminders": {"task": "aims.tasks.send_policy_review_reminders", "schedule": 86400.0},
 }
 
 # --- REST API ----------------------------------------------------------------
@@ -188,7 +189,16 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # Evidence "kind" appears in the read and the create shape: one named enum for both.
-    "ENUM_NAME_OVERRIDES": {"EvidenceKindEnum": "controls.models.Evidence.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "EvidenceKindEnum": "controls.models.Evidence.Kind",
+        # Generic field names of the AIMS records: named after their model so other apps cannot clash.
+        "ContextIssueCategoryEnum": "aims.models.governance.ContextIssue.Category",
+        "ObjectiveDirectionEnum": "aims.models.governance.Objective.Direction",
+        # Incident severity and the risk acceptance threshold share the low…critical scale: one name.
+        "LevelEnum": "risk.models.Level",
+        "FindingKindEnum": "audits.models.Finding.Kind",
+        "ChecklistResultEnum": "audits.models.ChecklistItem.Result",
+    },
 }
 
 # --- Portal ------------------------------------------------------------------

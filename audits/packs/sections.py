@@ -19,6 +19,16 @@ from aims.models import Membership
 from aims.roles import Role
 from audits.models import EvidencePack, PackSection
 from audits.packs.records import RecordEntry, record_entry
+from audits.packs.sections_aims import (
+    audit_data,
+    audits_data,
+    competence_data,
+    context_data,
+    improvement_data,
+    leadership_data,
+    objectives_data,
+    reviews_data,
+)
 from controls.models import Evidence, EvidenceLink, EvidenceVersion, Framework, Mapping, Requirement
 from controls.readiness import readiness
 from controls.selectors import framework_coverage
@@ -75,7 +85,11 @@ def collect_scope(pack: EvidencePack) -> SectionResult:
         "systems_by_tier": Counter(s.get_eu_ai_act_tier_display() for s in systems).most_common(),
     }
     records = [record_entry(pack.organization)] + [record_entry(m, f"Membership {m.user.email}") for m in memberships]
-    return SectionResult(PackSection.SCOPE, PackSection.SCOPE.label, "pdf/sections/scope.html", context, records)
+    extra, extra_records = context_data(pack)
+    context.update(extra)
+    return SectionResult(
+        PackSection.SCOPE, PackSection.SCOPE.label, "pdf/sections/scope.html", context, records + extra_records
+    )
 
 
 def collect_inventory(pack: EvidencePack) -> SectionResult:
@@ -282,7 +296,22 @@ def collect_impact(pack: EvidencePack) -> SectionResult:
     return SectionResult(PackSection.IMPACT, PackSection.IMPACT.label, "pdf/sections/impact.html", context, records)
 
 
+def _section(key: PackSection, template: str, data_function):
+    def collect(pack: EvidencePack) -> SectionResult:
+        context, records = data_function(pack)
+        return SectionResult(key, key.label, template, context, records)
+
+    return collect
+
+
 COLLECTORS = {
+    PackSection.LEADERSHIP: _section(PackSection.LEADERSHIP, "pdf/sections/leadership.html", leadership_data),
+    PackSection.OBJECTIVES: _section(PackSection.OBJECTIVES, "pdf/sections/objectives.html", objectives_data),
+    PackSection.COMPETENCE: _section(PackSection.COMPETENCE, "pdf/sections/competence.html", competence_data),
+    PackSection.AUDITS: _section(PackSection.AUDITS, "pdf/sections/audits.html", audits_data),
+    PackSection.REVIEWS: _section(PackSection.REVIEWS, "pdf/sections/reviews.html", reviews_data),
+    PackSection.IMPROVEMENT: _section(PackSection.IMPROVEMENT, "pdf/sections/improvement.html", improvement_data),
+    PackSection.AUDIT: _section(PackSection.AUDIT, "pdf/sections/audits.html", audit_data),
     PackSection.CROSSWALK: collect_crosswalk,
     PackSection.READINESS: collect_readiness,
     PackSection.SCOPE: collect_scope,

@@ -243,3 +243,60 @@ def test_evidence_files_are_attached_with_their_hashes(acme, bob, olivia, invent
     Path(default_storage.path(version.file.name)).write_bytes(b"%PDF-1.4\n% something else\n")
     report = services.evidence_pack_verify(pack)
     assert not report.ok and any("differs from the one in the pack" in p for p in report.problems)
+
+
+CLAUSE_HEADINGS = [
+    "Context of the organisation and AIMS scope (clause 4)",
+    "Leadership: AI policy, roles and reporting of concerns (clause 5",
+    "AI objectives (clause 6.2)",
+    "Competence and awareness (clauses 7.2, 7.3)",
+    "AI system inventory (clause 8",
+    "Internal audits (clause 9.2)",
+    "Management reviews (clause 9.3)",
+    "Corrective actions and AI incidents (clause 10",
+    "Statement of Applicability (Annex A controls)",
+]
+
+
+def test_the_demo_organisations_pack_has_a_section_for_each_clause_and_annex_a(db):
+    from aims.demo import demo_seed
+    from aims.models import Organization, User
+
+    demo_seed()
+    organization = Organization.objects.get(slug="acme-health-ai")
+    pack, _ = request_pack(organization, User.objects.get(email="auditor@demo.example"))
+    assert pack.status == EvidencePack.Status.SUCCEEDED, pack.error
+    reader, text = pdf_text(default_storage.open(pack.file.name).read())
+    for heading in CLAUSE_HEADINGS:
+        assert heading in text, heading
+    # The records behind those sections are there, not only their headings.
+    for phrase in ["AI policy", "Works council", "Impact assessments for every high-risk AI system", "AUD-",
+                   "Hallucinated", "Version 1 of the Statement of Applicability was approved"]:  # fmt: skip
+        assert phrase in text, phrase
+    assert services.evidence_pack_verify(pack).ok
+
+
+def test_an_audit_pack_holds_the_audit_its_checklist_findings_and_actions(db):
+    from aims.demo import demo_seed
+    from aims.models import Organization, User
+    from audits.models import Audit
+
+    demo_seed()
+    organization = Organization.objects.get(slug="acme-health-ai")
+    audit = Audit.objects.for_org(organization).filter(status=Audit.Status.CLOSED).first()
+    pack, _ = request_pack(organization, User.objects.get(email="auditor@demo.example"), scope="audit", audit=audit)
+    assert pack.status == EvidencePack.Status.SUCCEEDED, pack.error
+    assert sorted(pack.sections) == ["audit", "evidence"]
+    _, text = pdf_text(default_storage.open(pack.file.name).read())
+    assert audit.ref_code in text and audit.title in text and "Checklist" in text
+    for finding in audit.findings.all():
+        assert finding.ref_code in text
+        for action in finding.corrective_actions.all():
+            assert action.ref_code in text
+    assert "Statement of Applicability" not in text
+
+
+def test_an_audit_pack_needs_an_audit_of_the_organisation(acme, bob, globex, charlie):
+    with pytest.raises(ValidationError) as exc:
+        services.evidence_pack_request(organization=acme, acting_user=bob, scope="audit")
+    assert "audit" in exc.value.message_dict

@@ -118,7 +118,7 @@ def test_clause_checks_and_scores(known, acme):
     checks = checks_of(result)
     accountable = checks[("5.3", "Every active AI system has an Accountable person")]
     assert not accountable.ok and accountable.detail == "Missing for AIS-0002"
-    assert checks[("5.2", "The AI policy is evidenced (valid evidence on A.2.2)")].ok
+    assert not checks[("5.2", "An approved AI policy is in force")].ok  # evidence on A.2.2 is not a policy
     assert checks[("4.3", "AI systems in scope are recorded in the inventory")].detail == "2 active system(s)"
     assert checks[("6.1.2", "Every active AI system has assessed risks")].ok
     untreated = checks[("6.1.3", "Risks above the acceptance threshold are treated or accepted")]
@@ -132,17 +132,22 @@ def test_clause_checks_and_scores(known, acme):
     assert all(checks[key].ok for key in checks if key[0] in ("8.2", "8.3", "8.4"))
 
     scores = {clause.ref: clause.score for clause in result.clauses}
-    assert scores == {"4": 100, "5": 50, "6": 40, "7": 50, "8": 100, "9": None, "10": None}
-    assert [c.clause for c in next(c for c in result.clauses if c.ref == "6").missing] == ["6.1.3", "6.1.3", "6.1.4"]
-    assert result.clause_score == 68  # (100 + 50 + 40 + 50 + 100) / 5: clauses 9 and 10 are not measured
-    assert result.overall == 55  # (68 + 42) / 2
+    # 4: inventory only (1/4); 5: nothing (0/3); 6: criteria, assessed risks, no missed objective (3/7);
+    # 7: evidence recorded (1/3); 8: 3/3; 9: no programme, audit or review (0/3); 10: nothing overdue (3/3).
+    assert scores == {"4": 25, "5": 0, "6": 43, "7": 33, "8": 100, "9": 0, "10": 100}
+    assert [c.clause for c in next(c for c in result.clauses if c.ref == "6").missing] == [
+        "6.1.3", "6.1.3", "6.1.4", "6.2",
+    ]  # fmt: skip
+    assert result.clause_score == 43  # 301 / 7
+    assert result.overall == 42  # (43 + 42) / 2, rounded half to even
 
 
-def test_clauses_9_and_10_are_not_measured(known, acme):
+def test_clauses_9_and_10_are_answered_by_audits_reviews_and_corrective_actions(known, acme):
     result = readiness(acme)
-    for ref in ("9", "10"):
-        clause = next(c for c in result.clauses if c.ref == ref)
-        assert clause.checks == [] and clause.score is None and clause.missing == []
+    nine = next(c for c in result.clauses if c.ref == "9")
+    assert [c.clause for c in nine.missing] == ["9.2", "9.2", "9.3"]
+    ten = next(c for c in result.clauses if c.ref == "10")
+    assert ten.score == 100 and len(ten.checks) == 3
 
 
 def test_figures_rise_when_a_control_is_implemented_and_evidenced(known, acme, alice):
@@ -153,16 +158,16 @@ def test_figures_rise_when_a_control_is_implemented_and_evidenced(known, acme, a
     assert [what for what, _ in area(result, "A.2").missing] == ["A.2.4: no valid evidence"]
     assert result.annex_score == 44  # 398 / 9
     # The expired memo is still on record, so 7.5 still fails.
-    assert {c.ref: c.score for c in result.clauses}["7"] == 50
-    assert result.overall == 56  # (68 + 44) / 2
+    assert {c.ref: c.score for c in result.clauses}["7"] == 33
+    assert result.overall == 44  # (43 + 44) / 2, rounded half to even
 
     registry_services.role_assign(
         system=known["chatbot"], raci=RoleAssignment.Raci.ACCOUNTABLE, acting_user=alice, member=alice
     )
     result = readiness(acme)
-    assert {c.ref: c.score for c in result.clauses}["5"] == 100
-    assert result.clause_score == 78  # (100 + 100 + 40 + 50 + 100) / 5
-    assert result.overall == 61  # (78 + 44) / 2
+    assert {c.ref: c.score for c in result.clauses}["5"] == 33  # Accountable everywhere; no policy, no roles
+    assert result.clause_score == 48  # (25 + 33 + 43 + 33 + 100 + 0 + 100) / 7
+    assert result.overall == 46  # (48 + 44) / 2
 
 
 def test_excluding_a_control_takes_it_out_of_implementation_and_evidence(known, acme, alice):
@@ -188,7 +193,7 @@ def test_readiness_reads_only_the_organisations_own_records(known, acme, globex,
     evidence_on(globex, "Their expired memo", "A.2.2", valid_until=timezone.localdate() - timedelta(days=3))
     AISystemFactory(organization=globex, status="active")
     mine = readiness(acme)
-    assert mine.overall == 55 and figures(area(mine, "A.2")) == (3, 3, 3, 0, 2, 1, 67)
+    assert mine.overall == 42 and figures(area(mine, "A.2")) == (3, 3, 3, 0, 2, 1, 67)
     theirs = readiness(globex)
     assert checks_of(theirs)[("7.5", "No evidence has expired")].detail == "1 expired item(s)"
     assert checks_of(theirs)[("4.3", "AI systems in scope are recorded in the inventory")].detail == (

@@ -1,0 +1,45 @@
+"""Readiness checks for clauses 9 and 10, answered by internal audits, reviews and corrective actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from audits.models import Audit, AuditProgramme, CorrectiveAction, Finding, ManagementReview, ReviewAction
+from controls.readiness import Check
+
+
+def improvement_checks(organization) -> list[Check]:
+    today = timezone.localdate()
+    year_ago = today - timedelta(days=365)
+    audits_url, ca_url = reverse("audits"), reverse("ca_list")
+    audited = Audit.objects.for_org(organization).filter(status=Audit.Status.CLOSED, actual_end__gte=year_ago)
+    reviewed = ManagementReview.objects.for_org(organization).filter(held_on__gte=year_ago, held_on__lte=today)
+    overdue = CorrectiveAction.objects.for_org(organization).overdue(today).count()
+    without_action = (
+        Finding.objects.for_org(organization)
+        .filter(kind__in=Finding.NONCONFORMITIES)
+        .exclude(Exists(CorrectiveAction.objects.filter(finding=OuterRef("pk"))))
+        .count()
+    )
+    late_review_actions = (
+        ReviewAction.objects.for_org(organization)
+        .filter(status__in=ReviewAction.UNFINISHED, due_date__lt=today)
+        .count()
+    )
+    return [
+        Check("9.2", f"An internal audit programme is planned for {today.year}",
+              AuditProgramme.objects.for_org(organization).filter(year=today.year).exists(), "", audits_url),
+        Check("9.2", "An internal audit was completed in the last twelve months", audited.exists(), "", audits_url),
+        Check("9.3", "A management review was held in the last twelve months", reviewed.exists(), "",
+              reverse("review_list")),
+        Check("10.2", "Every nonconformity has a corrective action", without_action == 0,
+              f"{without_action} without one" if without_action else "", audits_url),
+        Check("10.2", "No corrective action is overdue", overdue == 0, f"{overdue} overdue" if overdue else "",
+              f"{ca_url}?overdue=true"),
+        Check("10.1", "No management review action is overdue", late_review_actions == 0,
+              f"{late_review_actions} overdue" if late_review_actions else "", reverse("review_list")),
+    ]  # fmt: skip
