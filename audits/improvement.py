@@ -522,8 +522,8 @@ def corrective_action_save(*, action: CorrectiveAction, acting_user: User | None
                      "closed_at"):  # fmt: skip
             setattr(action, name, getattr(previous, name))
     errors = {}
-    if action.finding_id is None and action.incident_id is None:
-        errors["__all__"] = "A corrective action comes from a finding or an incident: choose one."
+    if action.finding_id is None and action.incident_id is None and action.monitoring_alert_id is None:
+        errors["__all__"] = "A corrective action comes from a finding, an incident or a monitoring alert: choose one."
     if action.finding_id and action.finding.organization_id != action.organization_id:
         errors["finding"] = "Choose one of your organisation's findings."
     if action.incident_id and action.incident.organization_id != action.organization_id:

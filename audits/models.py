@@ -391,6 +391,9 @@ class Incident(TenantModel):
     authority_notified_at = models.DateTimeField("authority notified at", null=True, blank=True)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
     resolution = models.TextField(blank=True, help_text="How it was contained and resolved.")
+    monitoring_alert = models.ForeignKey(
+        "registry.MonitoringAlert", on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -444,6 +447,13 @@ class CorrectiveAction(TenantModel):
     )
     incident = models.ForeignKey(
         Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="corrective_actions"
+    )
+    monitoring_alert = models.ForeignKey(
+        "registry.MonitoringAlert",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="corrective_actions",
     )
     title = models.CharField(max_length=200)
     correction = models.TextField(blank=True, help_text="What was done at once to contain the nonconformity.")

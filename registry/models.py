@@ -484,3 +484,6 @@ class RoleAssignment(TenantModel):
     @property
     def party(self) -> str:
         return str(self.member) if self.member_id else self.external_party
+
+
+from registry.monitoring_models import Measurement, MetricDefinition, MonitoringAlert  # noqa: E402, F401
