@@ -318,7 +318,7 @@ def audit_checklist_generate(*, audit: Audit, acting_user: User | None) -> int:
 @transaction.atomic
 def audit_start(*, audit: Audit, acting_user: User | None) -> Audit:
     """Planned → in progress: the checklist is generated from the criteria."""
-    audit = Audit.objects.select_for_update().select_related("programme", "lead_auditor").get(pk=audit.pk)
+    audit = Audit.objects.select_for_update(of=("self",)).select_related("programme", "lead_auditor").get(pk=audit.pk)
     if audit.status != Status.PLANNED:
         raise ValidationError("Only a planned audit can start.")
     has_auditor = audit.lead_auditor_id or audit.member_links.filter(role=AuditMember.Role.AUDITOR).exists()
