@@ -15,6 +15,7 @@ from controls.evidence_api import ROUTES as EVIDENCE_ROUTES
 from controls.soa_api import ROUTES as SOA_ROUTES
 from controls.urls import module_urlpatterns
 from registry.api import ROUTES as REGISTRY_ROUTES
+from registry.monitoring_api import ROUTES as MONITORING_ROUTES
 from risk.api import ROUTES as RISK_ROUTES
 
 router = DefaultRouter(trailing_slash=True)
@@ -26,6 +27,7 @@ router.register("catalogue/requirements", RequirementViewSet, basename="requirem
 for prefix, viewset, basename in [
     *GOVERNANCE_ROUTES,
     *REGISTRY_ROUTES,
+    *MONITORING_ROUTES,
     *RISK_ROUTES,
     *EVIDENCE_ROUTES,
     *SOA_ROUTES,

@@ -25,6 +25,7 @@ class PackSection(models.TextChoices):
     OBJECTIVES = "objectives", "AI objectives (clause 6.2)"
     COMPETENCE = "competence", "Competence and awareness (clauses 7.2, 7.3)"
     INVENTORY = "inventory", "AI system inventory (clause 8, A.4, A.6, A.7, A.10)"
+    MONITORING = "monitoring", "Monitoring of AI system performance (clause 9.1, A.6.2.6)"
     AUDITS = "audits", "Internal audits (clause 9.2)"
     REVIEWS = "reviews", "Management reviews (clause 9.3)"
     IMPROVEMENT = "improvement", "Corrective actions and AI incidents (clause 10, A.8.4)"
@@ -482,7 +483,8 @@ class CorrectiveAction(TenantModel):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(finding__isnull=False) | Q(incident__isnull=False), name="correctiveaction_has_source"
+                condition=Q(finding__isnull=False) | Q(incident__isnull=False) | Q(monitoring_alert__isnull=False),
+                name="correctiveaction_has_source",
             ),
             models.UniqueConstraint(
                 fields=["organization", "ref_code"], condition=~Q(ref_code=""), name="correctiveaction_unique_ref"

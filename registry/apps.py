@@ -8,8 +8,12 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from aims import dashboard, demo
         from registry.demo import inventory_demo_seed
+        from registry.monitoring_demo import monitoring_demo_seed
+        from registry.monitoring_views import monitoring_tiles
         from registry.selectors import inventory_panels, inventory_tiles
 
         dashboard.register(inventory_tiles)
         dashboard.register_panels(inventory_panels)
         demo.register(inventory_demo_seed)
+        dashboard.register(monitoring_tiles)
+        demo.register(monitoring_demo_seed)

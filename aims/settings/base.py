@@ -152,6 +152,8 @@ CELERY_BEAT_SCHEDULE = {
     # Once a day; each item is reminded once per period however often this runs.
     "send-reminders": {"task": "controls.tasks.send_reminders", "schedule": 86400.0},
     "policy-review-reminders": {"task": "aims.tasks.send_policy_review_reminders", "schedule": 86400.0},
+    # Stale metrics and new breaches are told once each, however often this runs.
+    "check-monitoring": {"task": "registry.tasks.check_monitoring", "schedule": 900.0},
 }
 
 # --- REST API ----------------------------------------------------------------

@@ -29,6 +29,7 @@ from audits.packs.sections_aims import (
     objectives_data,
     reviews_data,
 )
+from audits.packs.sections_monitoring import monitoring_data
 from controls.models import Evidence, EvidenceLink, EvidenceVersion, Framework, Mapping, Requirement
 from controls.readiness import readiness
 from controls.selectors import framework_coverage
@@ -308,6 +309,7 @@ COLLECTORS = {
     PackSection.LEADERSHIP: _section(PackSection.LEADERSHIP, "pdf/sections/leadership.html", leadership_data),
     PackSection.OBJECTIVES: _section(PackSection.OBJECTIVES, "pdf/sections/objectives.html", objectives_data),
     PackSection.COMPETENCE: _section(PackSection.COMPETENCE, "pdf/sections/competence.html", competence_data),
+    PackSection.MONITORING: _section(PackSection.MONITORING, "pdf/sections/monitoring.html", monitoring_data),
     PackSection.AUDITS: _section(PackSection.AUDITS, "pdf/sections/audits.html", audits_data),
     PackSection.REVIEWS: _section(PackSection.REVIEWS, "pdf/sections/reviews.html", reviews_data),
     PackSection.IMPROVEMENT: _section(PackSection.IMPROVEMENT, "pdf/sections/improvement.html", improvement_data),

@@ -255,7 +255,7 @@ def test_done_needs_root_cause_and_action(nonconformity, olivia, owen):
 
 
 def test_an_action_needs_a_source_and_an_owner_who_can_edit(acme, nonconformity, olivia, victor):
-    with pytest.raises(ValidationError, match="finding or an incident"):
+    with pytest.raises(ValidationError, match="finding, an incident or a monitoring alert"):
         improvement.corrective_action_save(
             action=CorrectiveAction(organization=acme, title="Orphan", owner=olivia), acting_user=olivia
         )

@@ -52,6 +52,7 @@ def test_pack_requested_through_the_api_is_built_by_a_worker_and_verifies(
                 "Crosswalk coverage", "Readiness summary", *CLAUSE_HEADINGS]  # fmt: skip
     for heading in headings:
         assert heading in text
+    assert "Monitoring of AI system performance (clause 9.1" in text and "No metric" in text
     for risk in risk_register:
         assert risk.ref_code in text
     assert f"{inventory[0].ref_code} {inventory[0].name}: impact assessment v1" in text
