@@ -68,7 +68,7 @@ from aims.models import (
     User,
 )
 from aims.models.governance import REVIEW_NOTICE_DAYS, add_months
-from aims.roles import Role
+from aims.selectors import reminder_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -578,20 +578,6 @@ def objective_progress_delete(*, record: ObjectiveProgress, acting_user: User) -
 # --- Review reminders -----------------------------------------------------------------------
 
 
-def _policy_recipients(organization_ids: set[int]) -> dict[int, tuple[dict[int, str], list[str]]]:
-    """Per organisation: members' e-mail by user id, and the admins' and officers' e-mails."""
-    result: dict[int, tuple[dict[int, str], list[str]]] = {pk: ({}, []) for pk in organization_ids}
-    rows = Membership.objects.filter(organization_id__in=organization_ids).values_list(
-        "organization_id", "user_id", "user__email", "role"
-    )
-    for organization_id, user_id, email, role in rows.order_by("user__email"):
-        members, fallback = result[organization_id]
-        members[user_id] = email
-        if role in (Role.ADMIN, Role.OFFICER):
-            fallback.append(email)
-    return result
-
-
 def policy_review_reminders_send(today: date | None = None) -> int:
     """E-mail the owners of policies in force whose review is due within 30 days or overdue.
 
@@ -609,7 +595,7 @@ def policy_review_reminders_send(today: date | None = None) -> int:
         .select_related("organization", "owner")
         .order_by("organization_id", "next_review_date", "id")
     )
-    people = _policy_recipients({p.organization_id for p in policies})
+    people = reminder_recipients({p.organization_id for p in policies})
     sent = 0
     for policy in policies:
         members, fallback = people[policy.organization_id]

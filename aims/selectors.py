@@ -39,3 +39,21 @@ def member_counts(organization: Organization) -> dict[str, int]:
     counts["pending_invitations"] = invitation_pending_list(organization).count()
     counts["active_tokens"] = ApiToken.objects.for_org(organization).active().count()
     return counts
+
+
+def reminder_recipients(organization_ids: set[int]) -> dict[int, tuple[dict[int, str], list[str]]]:
+    """Per organisation: its members' e-mail by user id, and the admins' and officers' e-mails.
+
+    Reminders go to a record's owner while they are a member, otherwise to the people who run the
+    AIMS; one query for every organisation concerned.
+    """
+    result: dict[int, tuple[dict[int, str], list[str]]] = {pk: ({}, []) for pk in organization_ids}
+    rows = Membership.objects.filter(organization_id__in=organization_ids).values_list(
+        "organization_id", "user_id", "user__email", "role"
+    )
+    for organization_id, user_id, email, role in rows.order_by("user__email"):
+        members, fallback = result[organization_id]
+        members[user_id] = email
+        if role in (Role.ADMIN, Role.OFFICER):
+            fallback.append(email)
+    return result

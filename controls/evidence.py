@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from aims.models import Membership, Organization, User
-from aims.roles import Role
+from aims.selectors import reminder_recipients
 from controls.models import (
     ApplicabilityStatement,
     Evidence,
@@ -576,20 +576,6 @@ def _link(name: str, *args) -> str:
         return settings.SITE_URL + "/"
 
 
-def _recipients_by_org(organization_ids: set[int]) -> dict[int, tuple[dict[int, str], list[str]]]:
-    """Per organisation: its members' e-mail by user id, and the admins' and officers' e-mails."""
-    result: dict[int, tuple[dict[int, str], list[str]]] = {pk: ({}, []) for pk in organization_ids}
-    rows = Membership.objects.filter(organization_id__in=organization_ids).values_list(
-        "organization_id", "user_id", "user__email", "role"
-    )
-    for organization_id, user_id, email, role in rows.order_by("user__email"):
-        members, fallback = result[organization_id]
-        members[user_id] = email
-        if role in (Role.ADMIN, Role.OFFICER):
-            fallback.append(email)
-    return result
-
-
 def _remind_once(*, item: Model, kind: str, period: date, recipients: list[str], subject: str, body: str) -> bool:
     """Record the reminder and send it in one transaction: if sending fails, the next run tries again."""
     try:
@@ -630,7 +616,7 @@ def reminders_send(today: date | None = None) -> int:
             organization_id__in={i.organization_id for i in [*evidence, *rows]},
         ).values_list("organization_id", "kind", "object_id", "period")
     )
-    people = _recipients_by_org({i.organization_id for i in [*evidence, *rows]})
+    people = reminder_recipients({i.organization_id for i in [*evidence, *rows]})
     sent = 0
     for kind, items, date_field in (
         (REMINDER_EVIDENCE_EXPIRY, evidence, "valid_until"),

@@ -35,8 +35,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from aims.models import Membership, Organization, User
-from aims.roles import Role
+from aims.models import Organization, User
+from aims.selectors import reminder_recipients
 from registry.models import AISystem
 from registry.monitoring_models import Measurement, MetricDefinition, MonitoringAlert
 
@@ -508,20 +508,6 @@ def _system_link(system_id: int) -> str:
     return settings.SITE_URL + "/"
 
 
-def _recipients(organization_ids: set[int]) -> dict[int, tuple[dict[int, str], list[str]]]:
-    """Per organisation: members' e-mails by user id, and the administrators' and officers' e-mails."""
-    result: dict[int, tuple[dict[int, str], list[str]]] = {pk: ({}, []) for pk in organization_ids}
-    rows = Membership.objects.filter(organization_id__in=organization_ids).values_list(
-        "organization_id", "user_id", "user__email", "role"
-    )
-    for organization_id, user_id, email, role in rows.order_by("user__email"):
-        members, fallback = result[organization_id]
-        members[user_id] = email
-        if role in (Role.ADMIN, Role.OFFICER):
-            fallback.append(email)
-    return result
-
-
 def _send_once(claim: QuerySet, field: str, now: datetime, recipients: list[str], subject: str, body: str) -> bool:
     """Claim the row (``field`` still empty) and send in one transaction: a failed send is retried next run."""
     with transaction.atomic():
@@ -574,7 +560,7 @@ def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
             "metric", "system", "organization"
         )
     )
-    people = _recipients({m.organization_id for m in stale} | {a.organization_id for a in alerts})
+    people = reminder_recipients({m.organization_id for m in stale} | {a.organization_id for a in alerts})
     counts = {"stale": len(stale), "stale_notified": 0, "breaches_notified": 0}
     for metric in stale:
         if metric.stale_notified_at is not None:
