@@ -1,4 +1,4 @@
-"""The Celery application. Tasks live in each app's ``tasks.py``."""
+"""The Celery application. Tasks live in the ``tasks.py`` of each app or sub-package."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aims.settings.base")
 app = Celery("aims")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Sub-packages with tasks of their own; autodiscovery only looks at each app's top level.
+app.autodiscover_tasks(["registry.monitoring.services", "audits.packs"])
 
 
 @signals.task_prerun.connect

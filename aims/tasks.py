@@ -45,6 +45,6 @@ def send_invitation_email(self, invitation_id: int) -> bool:
 @shared_task(soft_time_limit=300)
 def send_policy_review_reminders() -> int:
     """Daily: e-mail the owners of policies whose review is due within 30 days or overdue (once per date)."""
-    from aims.governance_services import policy_review_reminders_send
+    from aims.governance.services import policy_review_reminders_send
 
     return policy_review_reminders_send()

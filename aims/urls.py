@@ -7,15 +7,15 @@ from rest_framework.routers import DefaultRouter
 
 from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
-from aims.governance_api import ROUTES as GOVERNANCE_ROUTES
-from audits.api import ROUTES as AUDITS_ROUTES
-from audits.improvement_api import ROUTES as IMPROVEMENT_ROUTES
-from controls.api import FrameworkViewSet, RequirementViewSet
-from controls.evidence_api import ROUTES as EVIDENCE_ROUTES
-from controls.soa_api import ROUTES as SOA_ROUTES
-from controls.urls import module_urlpatterns
+from aims.governance.api import ROUTES as GOVERNANCE_ROUTES
+from audits.improvement.api import ROUTES as IMPROVEMENT_ROUTES
+from audits.packs.api import ROUTES as AUDITS_ROUTES
+from controls.catalogue.api import FrameworkViewSet, RequirementViewSet
+from controls.catalogue.urls import module_urlpatterns
+from controls.evidence.api import ROUTES as EVIDENCE_ROUTES
+from controls.soa.api import ROUTES as SOA_ROUTES
 from registry.api import ROUTES as REGISTRY_ROUTES
-from registry.monitoring_api import ROUTES as MONITORING_ROUTES
+from registry.monitoring.api import ROUTES as MONITORING_ROUTES
 from risk.api import ROUTES as RISK_ROUTES
 
 router = DefaultRouter(trailing_slash=True)
@@ -69,14 +69,15 @@ urlpatterns = [
     path("organisation/api-tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("organisation/activity/", views.ActivityView.as_view(), name="activity"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
-    path("aims/", include("aims.governance_urls")),
+    path("aims/", include("aims.governance.urls")),
     path("inventory/", include("registry.urls")),
     path("risks/", include("risk.urls")),
-    path("impact-assessments/", include("risk.ia_urls")),
-    path("controls/", include("controls.urls")),
-    path("evidence/", include("controls.evidence_urls")),
-    path("evidence-packs/", include("audits.urls")),
-    path("audits/", include("audits.improvement_urls")),
+    path("impact-assessments/", include("risk.impact.urls")),
+    path("controls/", include("controls.soa.urls")),
+    path("controls/", include("controls.catalogue.urls")),
+    path("evidence/", include("controls.evidence.urls")),
+    path("evidence-packs/", include("audits.packs.urls")),
+    path("audits/", include("audits.improvement.urls")),
     *module_urlpatterns,
     path("api/v1/", include(api_patterns)),
     path("api/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),

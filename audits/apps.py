@@ -7,9 +7,9 @@ class AuditsConfig(AppConfig):
 
     def ready(self) -> None:
         from aims import dashboard, demo
-        from audits.improvement import improvement_tiles
-        from audits.improvement_demo import improvement_demo_seed
-        from audits.readiness import improvement_checks
+        from audits.improvement.demo import improvement_demo_seed
+        from audits.improvement.readiness import improvement_checks
+        from audits.improvement.services import improvement_tiles
         from controls import readiness
 
         dashboard.register(improvement_tiles)

@@ -7,8 +7,8 @@ import base64
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 
-from audits import services
 from audits.models import EvidencePack
+from audits.packs import services
 
 
 def pack_file_response(request, pack: EvidencePack, *, user, via_api: bool) -> FileResponse:

@@ -7,7 +7,7 @@ Not a test: run it by hand from the repository root, e.g.::
 Each size runs in a fresh subprocess, so its peak RSS is its own, against a fresh temporary
 SQLite database (or, with ``--use-env-db``, the PostgreSQL database of DATABASE_URL, where a
 dedicated organisation is created and deleted again). The phases of
-``audits.services.evidence_pack_generate`` are called one by one so that each can be timed:
+``audits.packs.services.evidence_pack_generate`` are called one by one so that each can be timed:
 data assembly (``collect``, ``manifest_for``, ``render_html``) and WeasyPrint (``layout``,
 ``write_pdf``). At the smallest size ``evidence_pack_generate`` itself also runs once, as a
 check that the full path works. See benchmarks/README.md for what each column means.
@@ -765,8 +765,8 @@ def prepare_database(args: argparse.Namespace) -> None:
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
+    from controls.catalogue.services import catalogue_load
     from controls.models import Requirement
-    from controls.services import catalogue_load
 
     if not args.use_env_db:
         call_command("migrate", verbosity=0, interactive=False)
@@ -786,9 +786,8 @@ def measure(size: int, organization, user) -> tuple[dict, object]:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from audits import services
     from audits.models import EvidencePack, PackSection
-    from audits.packs import render
+    from audits.packs import render, services
 
     today = timezone.localdate()
     pack = EvidencePack.objects.create(
@@ -874,8 +873,8 @@ def sanity_check(size: int, organization, user) -> dict:
     """Generate one pack through ``evidence_pack_generate`` and verify it."""
     from django.utils import timezone
 
-    from audits import services
     from audits.models import EvidencePack, PackSection
+    from audits.packs import services
 
     today = timezone.localdate()
     pack = EvidencePack.objects.create(

@@ -7,7 +7,7 @@ Not a test: run it by hand from the repository root, e.g.::
 It builds a fresh temporary SQLite database (or, with ``--use-env-db``, uses the PostgreSQL
 database of DATABASE_URL, where a dedicated organisation is created and deleted again), with
 one organisation, one AI system and one metric. It ingests ``--count`` measurements, one
-about every minute over two years, through ``registry.monitoring.measurements_ingest`` in
+about every minute over two years, through ``registry.monitoring.services.measurements_ingest`` in
 batches of 5,000 (the API's path: ISO strings parsed, every item validated, duplicates
 checked, alerts evaluated), then times ``metric_series`` over the last day, 30 days and two
 years. See benchmarks/README.md for results.
@@ -80,8 +80,8 @@ def run(args: argparse.Namespace) -> dict:
     from aims.models import Membership, Organization, User
     from aims.roles import Role
     from registry.models import AISystem
-    from registry.monitoring import measurements_ingest, metric_save, metric_series
-    from registry.monitoring_models import Measurement, MetricDefinition, MonitoringAlert
+    from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
+    from registry.monitoring.services import measurements_ingest, metric_save, metric_series
 
     if not args.use_env_db:
         call_command("migrate", verbosity=0, interactive=False)

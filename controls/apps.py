@@ -7,9 +7,9 @@ class ControlsConfig(AppConfig):
 
     def ready(self) -> None:
         from aims import dashboard, demo
-        from controls.demo import soa_demo_seed
+        from controls.catalogue.selectors import catalogue_tiles
         from controls.readiness import readiness_tiles
-        from controls.selectors import catalogue_tiles
+        from controls.soa.demo import soa_demo_seed
 
         dashboard.register(catalogue_tiles)
         dashboard.register(readiness_tiles)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from aims.models import Organization
 from controls.models import ApplicabilityStatement, Evidence, ImplementationStatus, Requirement
-from controls.soa import area_of, soa_latest_approved, soa_rows
+from controls.soa.services import area_of, soa_latest_approved, soa_rows
 
 
 @dataclass
@@ -237,8 +237,7 @@ def core_checks(organization: Organization) -> list[Check]:
 
 def governance_checks(organization: Organization) -> list[Check]:
     """Clauses 4, 5, 6.2 and 7: the records of the AIMS section of the portal."""
-    from aims.models import Membership
-    from aims.models.governance import (
+    from aims.governance.models import (
         AIMSScope,
         CompetenceRecord,
         ContextIssue,
@@ -248,6 +247,7 @@ def governance_checks(organization: Organization) -> list[Check]:
         Policy,
         PolicyVersion,
     )
+    from aims.models import Membership
     from aims.roles import Capability, role_can
 
     context_url, policies_url = reverse("aims_context"), reverse("aims_policies")

@@ -8,8 +8,8 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from aims import dashboard, demo
         from registry.demo import inventory_demo_seed
-        from registry.monitoring_demo import monitoring_demo_seed
-        from registry.monitoring_views import monitoring_tiles
+        from registry.monitoring.demo import monitoring_demo_seed
+        from registry.monitoring.views import monitoring_tiles
         from registry.selectors import inventory_panels, inventory_tiles
 
         dashboard.register(inventory_tiles)

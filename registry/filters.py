@@ -65,7 +65,16 @@ def _suppliers(request):
     return Supplier.objects.for_org(tenant.organization)
 
 
-class AISystemFilter(django_filters.FilterSet):
+class InventoryFilter(django_filters.FilterSet):
+    """Base of the inventory filters: ``external_id`` serves integrators and never shows as a field.
+
+    A hidden input keeps it in the query string when it is set, so paging keeps the filter.
+    """
+
+    external_id = django_filters.CharFilter(widget=forms.HiddenInput)
+
+
+class AISystemFilter(InventoryFilter):
     q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"type": "search"}))
     tier = django_filters.MultipleChoiceFilter(
         field_name="eu_ai_act_tier",
@@ -88,7 +97,6 @@ class AISystemFilter(django_filters.FilterSet):
         label="Review",
         empty_label="Any",
     )
-    external_id = django_filters.CharFilter()
     ordering = django_filters.OrderingFilter(
         fields=[(name, name) for name in SYSTEM_ORDERING],
         field_labels=SYSTEM_ORDERING,
@@ -123,7 +131,7 @@ class AISystemFilter(django_filters.FilterSet):
         return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
 
 
-class AIModelFilter(django_filters.FilterSet):
+class AIModelFilter(InventoryFilter):
     q = django_filters.CharFilter(method="search", label="Search")
     # Narrowed to the organisation, so another tenant's supplier id is as unknown as a made-up one.
     supplier = django_filters.ModelChoiceFilter(queryset=_suppliers, empty_label="Any")
@@ -136,7 +144,7 @@ class AIModelFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(framework__icontains=value) | Q(external_id__iexact=value))
 
 
-class DatasetFilter(django_filters.FilterSet):
+class DatasetFilter(InventoryFilter):
     q = django_filters.CharFilter(method="search", label="Search")
     supplier = django_filters.ModelChoiceFilter(queryset=_suppliers, empty_label="Any")
 
@@ -148,7 +156,7 @@ class DatasetFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(source__icontains=value) | Q(external_id__iexact=value))
 
 
-class SupplierFilter(django_filters.FilterSet):
+class SupplierFilter(InventoryFilter):
     q = django_filters.CharFilter(method="search", label="Search")
 
     class Meta:

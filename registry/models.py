@@ -13,6 +13,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from aims.tenancy import TenantModel, TenantQuerySet
+from registry.monitoring.models import (  # noqa: F401 (registered with the app)
+    Measurement,
+    MetricDefinition,
+    MonitoringAlert,
+)
 
 
 class OrganisationRole(models.TextChoices):
@@ -484,6 +489,3 @@ class RoleAssignment(TenantModel):
     @property
     def party(self) -> str:
         return str(self.member) if self.member_id else self.external_party
-
-
-from registry.monitoring_models import Measurement, MetricDefinition, MonitoringAlert  # noqa: E402, F401

@@ -4,8 +4,8 @@ from registry import views
 
 urlpatterns = [
     path("", views.SystemListView.as_view(), name="inventory"),
-    path("", include("registry.import_urls")),
-    path("", include("registry.monitoring_urls")),
+    path("", include("registry.imports.urls")),
+    path("", include("registry.monitoring.urls")),
     path("systems/new/", views.SystemCreateView.as_view(), name="system_create"),
     path("systems/<int:pk>/", views.SystemDetailView.as_view(tab="overview"), name="system_detail"),
     path("systems/<int:pk>/models/", views.SystemDetailView.as_view(tab="models"), name="system_models"),

@@ -128,7 +128,12 @@ class SystemDetailView(TenantViewMixin, View):
         except AISystem.DoesNotExist as exc:
             raise Http404("No such AI system.") from exc
         can_change = self.tenant.can_change(system)
-        context = {"system": system, "tab": self.tab, "can_change": can_change}
+        context = {
+            "system": system,
+            "tab": self.tab,
+            "tab_template": f"registry/_tab_{self.tab}.html",
+            "can_change": can_change,
+        }
         if self.tab == "history":
             context["entries"] = merged_history(
                 records_history(AISystem, id=system.pk),

@@ -43,7 +43,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture
 def catalogue(transactional_db):
     """Transactional tests empty the database after each test: load the catalogue again."""
-    from controls.services import catalogue_load
+    from controls.catalogue.services import catalogue_load
 
     catalogue_load()
 

@@ -1,6 +1,19 @@
 """Models of the core: users, organisations and access (``core``), and the management system's
 leadership and planning records (``governance``). Re-exported so ``aims.models`` stays the import path."""
 
+from aims.governance.models import (
+    AIMSScope,
+    CompetenceRecord,
+    ConcernChannel,
+    ContextIssue,
+    InterestedParty,
+    Objective,
+    ObjectiveProgress,
+    OrgRole,
+    Policy,
+    PolicyReviewReminder,
+    PolicyVersion,
+)
 from aims.models.core import (
     INVITATION_SALT,
     ApiToken,
@@ -13,19 +26,6 @@ from aims.models.core import (
     UserManager,
     invitation_from_token,
     invitation_token,
-)
-from aims.models.governance import (
-    AIMSScope,
-    CompetenceRecord,
-    ConcernChannel,
-    ContextIssue,
-    InterestedParty,
-    Objective,
-    ObjectiveProgress,
-    OrgRole,
-    Policy,
-    PolicyReviewReminder,
-    PolicyVersion,
 )
 
 __all__ = [

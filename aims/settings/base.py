@@ -147,13 +147,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
-    "fail-stale-evidence-packs": {"task": "audits.tasks.fail_stale_evidence_packs", "schedule": 300.0},
-    "expire-evidence-packs": {"task": "audits.tasks.expire_evidence_packs", "schedule": 86400.0},
+    "fail-stale-evidence-packs": {"task": "audits.packs.tasks.fail_stale_evidence_packs", "schedule": 300.0},
+    "expire-evidence-packs": {"task": "audits.packs.tasks.expire_evidence_packs", "schedule": 86400.0},
     # Once a day; each item is reminded once per period however often this runs.
     "send-reminders": {"task": "controls.tasks.send_reminders", "schedule": 86400.0},
     "policy-review-reminders": {"task": "aims.tasks.send_policy_review_reminders", "schedule": 86400.0},
     # Stale metrics and new breaches are told once each, however often this runs.
-    "check-monitoring": {"task": "registry.tasks.check_monitoring", "schedule": 900.0},
+    "check-monitoring": {"task": "registry.monitoring.tasks.check_monitoring", "schedule": 900.0},
 }
 
 # --- REST API ----------------------------------------------------------------
@@ -194,8 +194,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EvidenceKindEnum": "controls.models.Evidence.Kind",
         # Generic field names of the AIMS records: named after their model so other apps cannot clash.
-        "ContextIssueCategoryEnum": "aims.models.governance.ContextIssue.Category",
-        "ObjectiveDirectionEnum": "aims.models.governance.Objective.Direction",
+        "ContextIssueCategoryEnum": "aims.governance.models.ContextIssue.Category",
+        "ObjectiveDirectionEnum": "aims.governance.models.Objective.Direction",
         # Incident severity and the risk acceptance threshold share the low…critical scale: one name.
         "LevelEnum": "risk.models.Level",
         "FindingKindEnum": "audits.models.Finding.Kind",

@@ -30,10 +30,10 @@ from audits.packs.sections_aims import (
     reviews_data,
 )
 from audits.packs.sections_monitoring import monitoring_data
+from controls.catalogue.selectors import framework_coverage
 from controls.models import Evidence, EvidenceLink, EvidenceVersion, Framework, Mapping, Requirement
 from controls.readiness import readiness
-from controls.selectors import framework_coverage
-from controls.soa import control_risk_uses, soa_latest_approved, soa_rows
+from controls.soa.services import control_risk_uses, soa_latest_approved, soa_rows
 from registry.models import (
     AISystem,
     ModelDataset,

@@ -13,8 +13,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from aims.governance_services import markdown_render
-from aims.models.governance import (
+from aims.governance.models import (
     AIMSScope,
     CompetenceRecord,
     ConcernChannel,
@@ -26,6 +25,7 @@ from aims.models.governance import (
     Policy,
     PolicyVersion,
 )
+from aims.governance.services import markdown_render
 from audits.models import (
     Audit,
     AuditCriterion,

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from audits.models import CorrectiveAction, EvidencePack, Incident
 from audits.packs.records import RecordEntry, record_entry
-from registry.monitoring_models import MetricDefinition, MonitoringAlert
-from registry.monitoring_views import metric_chart, series_by_metric
+from registry.monitoring.models import MetricDefinition, MonitoringAlert
+from registry.monitoring.views import metric_chart, series_by_metric
 
 
 def _bounds(pack: EvidencePack) -> tuple[datetime, datetime]:

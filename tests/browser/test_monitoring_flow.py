@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from registry.monitoring_models import MonitoringAlert
+from registry.monitoring.models import MonitoringAlert
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,8 +15,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def breached_system(catalogue):
     from aims.roles import Role
-    from registry import monitoring
-    from registry.monitoring_models import MetricDefinition
+    from registry.monitoring import services as monitoring
+    from registry.monitoring.models import MetricDefinition
     from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
     from tests.registry.factories import AISystemFactory
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from controls import soa
 from controls.models import ApplicabilityStatement, Evidence, EvidenceLink, Requirement
 from controls.readiness import readiness
+from controls.soa import services as soa
 from registry import services as registry_services
 from registry.models import RoleAssignment
 from risk import services as risk_services

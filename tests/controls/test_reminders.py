@@ -10,8 +10,8 @@ from django.core import mail
 from django.urls import reverse
 
 from aims.roles import Role
-from controls import evidence as services
-from controls.evidence import reminders_send
+from controls.evidence import services
+from controls.evidence.services import reminders_send
 from controls.models import ApplicabilityStatement, ImplementationStatus, Reminder, Requirement
 from controls.tasks import send_reminders
 from tests.factories import MembershipFactory

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from audits.models import EvidencePack
-from audits.services import evidence_pack_verify
+from audits.packs.services import evidence_pack_verify
 
 
 class Command(BaseCommand):

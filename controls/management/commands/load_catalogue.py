@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from controls.services import catalogue_load
+from controls.catalogue.services import catalogue_load
 
 
 class Command(BaseCommand):

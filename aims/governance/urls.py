@@ -1,0 +1,93 @@
+"""AIMS pages (context, policies, roles and concerns, objectives, competence), included at ``aims/``."""
+
+from __future__ import annotations
+
+from django.urls import path
+from django.views.generic import RedirectView
+
+from aims.governance import views
+
+version = "policies/<int:pk>/versions/<int:version_pk>/"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="aims_context", permanent=False), name="aims_home"),
+    # Context and scope (clause 4)
+    path("context/", views.ContextView.as_view(), name="aims_context"),
+    path("scope/", views.ScopeDetailView.as_view(), name="aims_scope"),
+    path("scope/edit/", views.ScopeEditView.as_view(), name="aims_scope_edit"),
+    path("context/issues/new/", views.IssueFormView.as_view(), name="aims_issue_create"),
+    path("context/issues/<int:pk>/", views.IssueDetailView.as_view(), name="aims_issue_detail"),
+    path("context/issues/<int:pk>/edit/", views.IssueFormView.as_view(), name="aims_issue_update"),
+    path("context/issues/<int:pk>/delete/", views.IssueDeleteView.as_view(), name="aims_issue_delete"),
+    path("context/parties/", views.PartyListView.as_view(), name="aims_parties"),
+    path("context/parties/new/", views.PartyFormView.as_view(), name="aims_party_create"),
+    path("context/parties/<int:pk>/", views.PartyDetailView.as_view(), name="aims_party_detail"),
+    path("context/parties/<int:pk>/edit/", views.PartyFormView.as_view(), name="aims_party_update"),
+    path("context/parties/<int:pk>/delete/", views.PartyDeleteView.as_view(), name="aims_party_delete"),
+    # Policies (5.2, A.2)
+    path("policies/", views.PolicyListView.as_view(), name="aims_policies"),
+    path("policies/new/", views.PolicyFormView.as_view(), name="aims_policy_create"),
+    path("policies/<int:pk>/", views.PolicyDetailView.as_view(), name="aims_policy_detail"),
+    path("policies/<int:pk>/edit/", views.PolicyFormView.as_view(), name="aims_policy_update"),
+    path("policies/<int:pk>/delete/", views.PolicyDeleteView.as_view(), name="aims_policy_delete"),
+    path("policies/<int:pk>/versions/new/", views.VersionCreateView.as_view(), name="aims_version_create"),
+    path(version, views.VersionDetailView.as_view(), name="aims_version_detail"),
+    path(f"{version}edit/", views.VersionEditView.as_view(), name="aims_version_edit"),
+    path(f"{version}document/", views.VersionFileView.as_view(), name="aims_version_file"),
+    path(
+        f"{version}submit/",
+        views.VersionActionView.as_view(action="submit", done="Version {number} submitted for review."),
+        name="aims_version_submit",
+    ),
+    path(
+        f"{version}return/",
+        views.VersionActionView.as_view(action="return", done="Version {number} returned to draft."),
+        name="aims_version_return",
+    ),
+    path(
+        f"{version}approve/",
+        views.VersionActionView.as_view(
+            action="approve", done="Version {number} approved; the previously approved version is retired."
+        ),
+        name="aims_version_approve",
+    ),
+    path(
+        f"{version}retire/",
+        views.VersionActionView.as_view(action="retire", done="Version {number} retired: the policy is not in force."),
+        name="aims_version_retire",
+    ),
+    path(
+        f"{version}delete/",
+        views.VersionActionView.as_view(action="delete", done="Draft version {number} deleted; its history is kept."),
+        name="aims_version_delete",
+    ),
+    # Roles and concerns (5.3, A.3.2, A.3.3)
+    path("roles/", views.RolesView.as_view(), name="aims_roles"),
+    path("roles/new/", views.OrgRoleFormView.as_view(), name="aims_role_create"),
+    path("roles/<int:pk>/", views.OrgRoleDetailView.as_view(), name="aims_role_detail"),
+    path("roles/<int:pk>/edit/", views.OrgRoleFormView.as_view(), name="aims_role_update"),
+    path("roles/<int:pk>/delete/", views.OrgRoleDeleteView.as_view(), name="aims_role_delete"),
+    path("concerns/new/", views.ChannelFormView.as_view(), name="aims_channel_create"),
+    path("concerns/<int:pk>/", views.ChannelDetailView.as_view(), name="aims_channel_detail"),
+    path("concerns/<int:pk>/edit/", views.ChannelFormView.as_view(), name="aims_channel_update"),
+    path("concerns/<int:pk>/delete/", views.ChannelDeleteView.as_view(), name="aims_channel_delete"),
+    # Objectives (6.2)
+    path("objectives/", views.ObjectiveListView.as_view(), name="aims_objectives"),
+    path("objectives/new/", views.ObjectiveFormView.as_view(), name="aims_objective_create"),
+    path("objectives/<int:pk>/", views.ObjectiveDetailView.as_view(), name="aims_objective_detail"),
+    path("objectives/<int:pk>/edit/", views.ObjectiveFormView.as_view(), name="aims_objective_update"),
+    path("objectives/<int:pk>/delete/", views.ObjectiveDeleteView.as_view(), name="aims_objective_delete"),
+    path("objectives/<int:pk>/progress/", views.ProgressAddView.as_view(), name="aims_progress_add"),
+    path(
+        "objectives/<int:pk>/progress/<int:progress_pk>/delete/",
+        views.ProgressDeleteView.as_view(),
+        name="aims_progress_delete",
+    ),
+    # Competence and awareness (7.2, 7.3)
+    path("competence/", views.CompetenceOverviewView.as_view(), name="aims_competence"),
+    path("competence/records/", views.CompetenceListView.as_view(), name="aims_competence_records"),
+    path("competence/records/new/", views.CompetenceFormView.as_view(), name="aims_competence_create"),
+    path("competence/records/<int:pk>/", views.CompetenceDetailView.as_view(), name="aims_competence_detail"),
+    path("competence/records/<int:pk>/edit/", views.CompetenceFormView.as_view(), name="aims_competence_update"),
+    path("competence/records/<int:pk>/delete/", views.CompetenceDeleteView.as_view(), name="aims_competence_delete"),
+]

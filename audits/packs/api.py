@@ -1,0 +1,122 @@
+"""API: request evidence packs, poll them, download and verify them."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from aims.api.base import TenantScopedMixin
+from aims.roles import Capability
+from audits.downloads import pack_file_response
+from audits.models import Audit, EvidencePack, PackSection
+from audits.packs import selectors, services
+from registry.models import AISystem
+
+
+class EvidencePackSerializer(serializers.ModelSerializer):
+    system = serializers.SlugRelatedField(slug_field="ref_code", read_only=True)
+    audit = serializers.SlugRelatedField(slug_field="ref_code", read_only=True)
+    requested_by = serializers.EmailField(source="requested_by.email", read_only=True, default=None)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvidencePack
+        fields = [
+            "id", "uid", "scope", "system", "audit", "period_start", "period_end", "sections", "include_files",
+            "status", "progress", "current_step", "page_count", "sha256", "size", "error", "requested_by", "created_at",
+            "started_at", "finished_at", "download_url",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_download_url(self, pack) -> str | None:
+        request = self.context.get("request")
+        if not pack.is_downloadable or request is None:
+            return None
+        return request.build_absolute_uri(f"/api/v1/evidence-packs/{pack.pk}/download/")
+
+
+class EvidencePackRequestSerializer(serializers.Serializer):
+    scope = serializers.ChoiceField(choices=EvidencePack.Scope.choices, default=EvidencePack.Scope.AIMS)
+    system = serializers.PrimaryKeyRelatedField(queryset=AISystem.objects.none(), required=False, allow_null=True)
+    audit = serializers.PrimaryKeyRelatedField(queryset=Audit.objects.none(), required=False, allow_null=True)
+    period_start = serializers.DateField(required=False)
+    period_end = serializers.DateField(required=False)
+    sections = serializers.ListField(
+        child=serializers.ChoiceField(choices=PackSection.choices), required=False, allow_empty=False
+    )
+    include_files = serializers.BooleanField(default=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and hasattr(request, "tenant"):
+            self.fields["system"].queryset = AISystem.objects.for_org(request.tenant.organization)
+            self.fields["audit"].queryset = Audit.objects.for_org(request.tenant.organization)
+
+
+class VerifyReportSerializer(serializers.Serializer):
+    pack_id = serializers.CharField()
+    ok = serializers.BooleanField()
+    file_sha256_matches = serializers.BooleanField(allow_null=True)
+    manifest_found = serializers.BooleanField()
+    records_checked = serializers.IntegerField()
+    problems = serializers.ListField(child=serializers.CharField())
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List evidence packs"),
+    retrieve=extend_schema(summary="One evidence pack: poll it for status and progress"),
+)
+class EvidencePackViewSet(
+    TenantScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = EvidencePack.objects.all()
+    serializer_class = EvidencePackSerializer
+    read_capability = Capability.REQUEST_PACKS
+    write_capability = Capability.REQUEST_PACKS
+    filterset_fields = ["status", "scope"]
+    ordering_fields = ["created_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return EvidencePack.objects.none()
+        return selectors.evidence_pack_list(self.request.tenant.organization)
+
+    @extend_schema(
+        summary="Request an evidence pack",
+        description="Queues the pack and answers at once (201). If the identical pack is already queued or "
+        "running, that pack is returned (200) and nothing new starts. Poll the pack until `status` is "
+        "`succeeded`, then follow `download_url`.",
+        request=EvidencePackRequestSerializer,
+        responses={201: EvidencePackSerializer, 200: EvidencePackSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        data = EvidencePackRequestSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        pack, created = services.evidence_pack_request(
+            organization=request.tenant.organization, acting_user=request.user, **data.validated_data
+        )
+        body = EvidencePackSerializer(pack, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        summary="Download the PDF",
+        responses={(200, "application/pdf"): OpenApiResponse(description="The pack's PDF/A-3b file.")},
+    )
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        return pack_file_response(request, self.get_object(), user=request.user, via_api=True)
+
+    @extend_schema(summary="Verify a pack's integrity", request=None, responses=VerifyReportSerializer)
+    @action(detail=True, methods=["post"])
+    def verify(self, request, pk=None):
+        return Response(services.evidence_pack_verify(self.get_object()).as_dict())
+
+
+ROUTES = [("evidence-packs", EvidencePackViewSet, "evidencepack")]

@@ -1,0 +1,146 @@
+"""Audit-ready evidence packs: what a pack covers, its generation state and file, and every download."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from aims.tenancy import TenantModel, TenantQuerySet
+
+
+class PackSection(models.TextChoices):
+    """The sections of a pack, in the order of the standard: clauses 4 to 10, then Annex A and references."""
+
+    SCOPE = "scope", "Context of the organisation and AIMS scope (clause 4)"
+    LEADERSHIP = "leadership", "Leadership: AI policy, roles and reporting of concerns (clause 5, A.2, A.3)"
+    RISK_CRITERIA = "risk_criteria", "Risk criteria (clause 6.1.2)"
+    RISKS = "risks", "Risk register and treatments (clauses 6.1.2, 6.1.3, 8.2, 8.3)"
+    IMPACT = "impact", "AI system impact assessments (clauses 6.1.4, 8.4, A.5)"
+    OBJECTIVES = "objectives", "AI objectives (clause 6.2)"
+    COMPETENCE = "competence", "Competence and awareness (clauses 7.2, 7.3)"
+    INVENTORY = "inventory", "AI system inventory (clause 8, A.4, A.6, A.7, A.10)"
+    MONITORING = "monitoring", "Monitoring of AI system performance (clause 9.1, A.6.2.6)"
+    AUDITS = "audits", "Internal audits (clause 9.2)"
+    REVIEWS = "reviews", "Management reviews (clause 9.3)"
+    IMPROVEMENT = "improvement", "Corrective actions and AI incidents (clause 10, A.8.4)"
+    CONTROLS = "controls", "Statement of Applicability (Annex A controls)"
+    CROSSWALK = "crosswalk", "Crosswalk coverage (NIST AI RMF, EU AI Act)"
+    READINESS = "readiness", "Readiness summary"
+    HISTORY = "history", "Change history for the period"
+    EVIDENCE = "evidence", "Evidence index (clause 7.5)"
+    AUDIT = "audit", "The audit: scope, criteria, checklist, findings and actions"
+
+
+# An audit-scoped pack shows that audit, and the evidence behind it.
+AUDIT_SECTIONS = [PackSection.AUDIT, PackSection.EVIDENCE]
+
+
+class EvidencePackQuerySet(TenantQuerySet):
+    def active(self) -> EvidencePackQuerySet:
+        return self.filter(status__in=EvidencePack.ACTIVE_STATUSES)
+
+
+class EvidencePack(TenantModel):
+    """One requested PDF pack. The row is the source of truth; the worker only moves it forward."""
+
+    class Scope(models.TextChoices):
+        AIMS = "aims", "Whole AI management system"
+        SYSTEM = "system", "One AI system"
+        AUDIT = "audit", "One internal audit"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    uid = models.UUIDField("pack id", default=uuid.uuid4, unique=True, editable=False)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.AIMS)
+    system = models.ForeignKey(
+        "registry.AISystem", on_delete=models.SET_NULL, null=True, blank=True, related_name="evidence_packs"
+    )
+    audit = models.ForeignKey(
+        "audits.Audit", on_delete=models.SET_NULL, null=True, blank=True, related_name="evidence_packs"
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+    sections = models.JSONField(default=list)
+    include_files = models.BooleanField("include attached files", default=False)
+    fingerprint = models.CharField(max_length=64, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="evidence_packs"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    current_step = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    file = models.FileField(upload_to="evidence-packs/", blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EvidencePackQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # The same pack cannot be queued or running twice at once.
+            models.UniqueConstraint(
+                fields=["organization", "fingerprint"],
+                condition=Q(status__in=["queued", "running"]),
+                name="evidencepack_one_active_per_request",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return f"Evidence pack {self.uid}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def is_downloadable(self) -> bool:
+        return self.status == self.Status.SUCCEEDED and bool(self.file)
+
+    @property
+    def filename(self) -> str:
+        return f"evidence-pack-{self.organization.slug}-{self.created_at:%Y%m%d}-{str(self.uid)[:8]}.pdf"
+
+    def section_labels(self) -> list[str]:
+        return [PackSection(s).label for s in self.sections if s in PackSection.values]
+
+    @staticmethod
+    def make_fingerprint(**options) -> str:
+        return hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class EvidencePackDownload(TenantModel):
+    """Who downloaded a pack, when and from where: the download log auditors ask for."""
+
+    pack = models.ForeignKey(EvidencePack, on_delete=models.CASCADE, related_name="downloads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    via_api = models.BooleanField(default=False)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    downloaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-downloaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} downloaded {self.pack.uid}"

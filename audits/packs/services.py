@@ -1,0 +1,456 @@
+"""Evidence packs: request, generate (in a worker), verify, log downloads, expire.
+
+The database row is the source of truth. A request only creates the row and enqueues the
+task after commit; the worker claims the row with a conditional UPDATE, moves its progress
+forward, and marks it succeeded in the same UPDATE that records the file, so a pack never
+claims success without its file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import traceback
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from pypdf.errors import PdfReadError
+
+from aims.models import Organization, User
+from audits.models import AUDIT_SECTIONS, EvidencePack, EvidencePackDownload, PackSection
+from audits.packs import render
+from audits.packs.records import RecordEntry, record_sha256
+from audits.packs.sections import COLLECTORS, SectionResult, evidence_files
+from registry.models import AISystem
+
+logger = logging.getLogger(__name__)
+Status = EvidencePack.Status
+
+
+# --- Request -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def evidence_pack_request(
+    *,
+    organization: Organization,
+    acting_user: User,
+    scope: str = EvidencePack.Scope.AIMS,
+    system: AISystem | None = None,
+    audit=None,
+    period_start: date | None = None,
+    period_end: date | None = None,
+    sections: list[str] | None = None,
+    include_files: bool = False,
+) -> tuple[EvidencePack, bool]:
+    """Queue a pack, or return the identical one already queued or running.
+
+    Returns ``(pack, created)``. The task is enqueued only once the row is committed.
+    """
+    today = timezone.localdate()
+    period_end = period_end or today
+    period_start = period_start or period_end - timedelta(days=365)
+    if scope == EvidencePack.Scope.AUDIT:
+        sections = list(AUDIT_SECTIONS)
+    default = [s for s in PackSection.values if s not in AUDIT_SECTIONS or s == PackSection.EVIDENCE]
+    sections = [
+        s
+        for s in PackSection.values
+        if s in (sections or default) and (s != PackSection.AUDIT or scope == EvidencePack.Scope.AUDIT)
+    ]
+    errors = {}
+    if period_start > period_end:
+        errors["period_start"] = "The period must start before it ends."
+    if period_end > today:
+        errors["period_end"] = "The period cannot end in the future."
+    if scope == EvidencePack.Scope.SYSTEM and system is None:
+        errors["system"] = "Choose the AI system this pack covers."
+    if system is not None and system.organization_id != organization.pk:
+        errors["system"] = "Choose one of your organisation's AI systems."
+    if scope == EvidencePack.Scope.AUDIT and audit is None:
+        errors["audit"] = "Choose the internal audit this pack covers."
+    if audit is not None and audit.organization_id != organization.pk:
+        errors["audit"] = "Choose one of your organisation's audits."
+    if not sections:
+        errors["sections"] = "Choose at least one section."
+    if errors:
+        raise ValidationError(errors)
+    if scope != EvidencePack.Scope.SYSTEM:
+        system = None
+    if scope != EvidencePack.Scope.AUDIT:
+        audit = None
+    fingerprint = EvidencePack.make_fingerprint(
+        scope=scope, system=system.pk if system else None, audit=audit.pk if audit else None,
+        start=period_start, end=period_end,
+        sections=sections, files=include_files,
+    )  # fmt: skip
+    existing = EvidencePack.objects.for_org(organization).active().filter(fingerprint=fingerprint).first()
+    if existing is not None:
+        return existing, False
+    pack = EvidencePack(
+        organization=organization,
+        scope=scope,
+        system=system,
+        audit=audit,
+        period_start=period_start,
+        period_end=period_end,
+        sections=sections,
+        include_files=include_files,
+        fingerprint=fingerprint,
+        requested_by=acting_user,
+    )
+    pack._history_user = acting_user
+    try:
+        with transaction.atomic():
+            pack.save()
+    except IntegrityError:
+        # Another request for the same pack won the race; hand back that one.
+        return EvidencePack.objects.for_org(organization).active().get(fingerprint=fingerprint), False
+    from audits.packs.tasks import generate_evidence_pack
+
+    transaction.on_commit(lambda: generate_evidence_pack.delay(pack.pk))
+    return pack, True
+
+
+# --- Generation (runs in the worker) -------------------------------------------------------
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=settings.EVIDENCE_PACK_TIME_LIMIT + 60)
+
+
+def _claim(pack_id: int) -> EvidencePack | None:
+    """Take the pack for this worker: queued, or running but abandoned by a dead worker."""
+    now = timezone.now()
+    claimable = Q(status=Status.QUEUED) | Q(status=Status.RUNNING, heartbeat_at__lt=now - stale_after())
+    updated = EvidencePack.objects.filter(claimable, pk=pack_id).update(
+        status=Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        progress=0,
+        error="",
+        current_step="Starting",
+        attempts=F("attempts") + 1,
+    )
+    if not updated:
+        return None
+    return EvidencePack.objects.select_related("organization", "system", "audit", "requested_by").get(pk=pack_id)
+
+
+def _progress(pack: EvidencePack, percent: int, step: str) -> None:
+    # A plain UPDATE: progress ticks are not changes to the AIMS record and stay out of its history.
+    EvidencePack.objects.filter(pk=pack.pk, status=Status.RUNNING).update(
+        progress=percent, current_step=step, heartbeat_at=timezone.now()
+    )
+
+
+def fail_pack(pack_id: int, message: str) -> None:
+    pack = EvidencePack.objects.get(pk=pack_id)
+    if pack.status in (Status.SUCCEEDED, Status.EXPIRED):
+        return
+    pack.status, pack.error, pack.finished_at = Status.FAILED, message[:4000], timezone.now()
+    pack.current_step = "Failed"
+    pack.save(update_fields=["status", "error", "finished_at", "current_step"])
+
+
+def final_name(pack: EvidencePack) -> str:
+    return f"evidence-packs/{pack.organization_id}/{pack.uid}.pdf"
+
+
+@dataclass
+class PackContent:
+    sections: list[SectionResult]
+    records: list[RecordEntry] = field(default_factory=list)
+    files: list[dict] = field(default_factory=list)
+    attachments: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def collect(pack: EvidencePack, on_progress=None) -> PackContent:
+    """Gather every chosen section; returns them with the records they show, de-duplicated."""
+    results, seen, records = [], set(), []
+    chosen = [s for s in PackSection.values if s in pack.sections and s in COLLECTORS]
+    for index, key in enumerate(chosen):
+        if on_progress:
+            on_progress(5 + 35 * index // max(len(chosen), 1), f"Collecting {PackSection(key).label.lower()}")
+        result = COLLECTORS[key](pack)
+        results.append(result)
+        for entry in result.records:
+            if (entry.type, entry.id) not in seen:
+                seen.add((entry.type, entry.id))
+                records.append(entry)
+    content = PackContent(results, records)
+    if pack.include_files:
+        if on_progress:
+            on_progress(40, "Reading evidence files")
+        for version, data in evidence_files(pack):
+            name = f"evidence-{version.evidence_id}-v{version.number}-{version.original_name or 'file'}"
+            content.files.append(
+                {
+                    "name": name,
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "size": len(data),
+                    "evidence_id": version.evidence_id,
+                    "version": version.number,
+                    "title": version.evidence.title,
+                    "stored_sha256": version.sha256,
+                }
+            )
+            content.attachments.append((name, data))
+    return content
+
+
+def manifest_for(pack: EvidencePack, content: PackContent, generated_at) -> dict:
+    return {
+        "format": "aims-evidence-pack/1",
+        "pack_id": str(pack.uid),
+        "organization": {"id": pack.organization_id, "name": pack.organization.name},
+        "scope": pack.scope,
+        "system": pack.system.ref_code if pack.system else None,
+        "audit": pack.audit.ref_code if pack.audit else None,
+        "period": {"start": pack.period_start.isoformat(), "end": pack.period_end.isoformat()},
+        "sections": list(pack.sections),
+        "generated_at": generated_at.isoformat(),
+        "generated_by": pack.requested_by.email if pack.requested_by else None,
+        "records": [r.as_manifest() for r in content.records],
+        "files": content.files,
+    }
+
+
+def evidence_pack_generate(pack_id: int) -> EvidencePack | None:
+    """Build the pack's PDF. Returns the pack, or None when another worker owns it.
+
+    Errors in the data or templates fail the pack with a readable message; database
+    connection errors propagate so that the task retries.
+    """
+    pack = _claim(pack_id)
+    if pack is None:
+        logger.info("Evidence pack %s is not claimable; skipping.", pack_id)
+        return None
+    try:
+        generated_at = timezone.now()
+        content = collect(pack, on_progress=lambda p, s: _progress(pack, p, s))
+        manifest = manifest_for(pack, content, generated_at)
+        _progress(pack, 45, "Laying out pages")
+        html = render.render_html(
+            {
+                "pack": pack,
+                "organization": pack.organization,
+                "sections": content.sections,
+                "records": content.records,
+                "files": content.files,
+                "generated_at": generated_at,
+                "manifest": manifest,
+            }
+        )
+        document = render.layout(html)
+        _progress(pack, 85, f"Writing {len(document.pages)} pages")
+        final_path = Path(default_storage.path(final_name(pack)))
+        result = render.write_pdf(document, manifest, final_path, attachments=content.attachments)
+    except _TRANSIENT as exc:
+        # Back to the queue for the retry; the claim above will take it again.
+        EvidencePack.objects.filter(pk=pack_id, status=Status.RUNNING).update(status=Status.QUEUED)
+        raise exc
+    except Exception as exc:
+        logger.exception("Evidence pack %s failed", pack_id)
+        fail_pack(pack_id, _readable(exc))
+        return EvidencePack.objects.get(pk=pack_id)
+    finished = EvidencePack.objects.filter(pk=pack_id, status=Status.RUNNING).update(
+        status=Status.SUCCEEDED,
+        progress=100,
+        current_step="Done",
+        file=final_name(pack),
+        sha256=result.sha256,
+        size=result.size,
+        page_count=result.page_count,
+        finished_at=timezone.now(),
+    )
+    if not finished:
+        # The pack was failed or expired meanwhile (e.g. judged stale): its file must not linger.
+        result.path.unlink(missing_ok=True)
+    pack = EvidencePack.objects.get(pk=pack_id)
+    _record_history(pack)
+    return pack
+
+
+def _record_history(pack: EvidencePack) -> None:
+    # The final state is a change worth keeping: write one history row for it.
+    pack._history_user = pack.requested_by
+    pack.save(update_fields=["status"])
+
+
+def _readable(exc: Exception) -> str:
+    last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" (in {Path(last.filename).name}, line {last.lineno})" if last else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+# Lost database connections are worth a retry; anything else is a real failure to report.
+_TRANSIENT = (OperationalError, InterfaceError)
+
+
+QUEUE_PATIENCE = timedelta(hours=24)
+
+
+def evidence_packs_fail_stale() -> int:
+    """Fail packs whose worker disappeared, or that no worker picked up within a day."""
+    now = timezone.now()
+    count = 0
+    for pack in EvidencePack.objects.filter(status=Status.RUNNING, heartbeat_at__lt=now - stale_after()):
+        fail_pack(pack.pk, "The worker stopped while generating this pack. Request it again.")
+        count += 1
+    for pack in EvidencePack.objects.filter(status=Status.QUEUED, created_at__lt=now - QUEUE_PATIENCE):
+        fail_pack(
+            pack.pk,
+            "No worker picked this pack up within a day. Check that a Celery worker runs, then request it again.",
+        )
+        count += 1
+    return count
+
+
+def evidence_packs_expire(*, older_than_days: int | None = None) -> int:
+    """Delete the files of packs older than the retention period; their rows and history stay."""
+    days = older_than_days if older_than_days is not None else settings.EVIDENCE_PACK_RETENTION_DAYS
+    old = EvidencePack.objects.filter(status=Status.SUCCEEDED, finished_at__lt=timezone.now() - timedelta(days=days))
+    count = 0
+    for pack in old:
+        if pack.file:
+            default_storage.delete(pack.file.name)
+        pack.status, pack.file, pack.current_step = Status.EXPIRED, "", "Expired"
+        pack.save(update_fields=["status", "file", "current_step"])
+        count += 1
+    return count
+
+
+# --- Download and verification ---------------------------------------------------------------
+
+
+@transaction.atomic
+def evidence_pack_log_download(
+    *, pack: EvidencePack, user: User, via_api: bool = False, ip_address: str | None = None
+) -> EvidencePackDownload:
+    entry = EvidencePackDownload(
+        organization_id=pack.organization_id, pack=pack, user=user, via_api=via_api, ip_address=ip_address
+    )
+    entry._history_user = user
+    entry.save()
+    return entry
+
+
+@dataclass
+class VerifyReport:
+    pack_id: str
+    ok: bool
+    file_sha256_matches: bool | None = None
+    manifest_found: bool = False
+    records_checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "pack_id": self.pack_id,
+            "ok": self.ok,
+            "file_sha256_matches": self.file_sha256_matches,
+            "manifest_found": self.manifest_found,
+            "records_checked": self.records_checked,
+            "problems": self.problems,
+        }
+
+
+def read_manifest(pdf_path: Path) -> tuple[dict | None, dict[str, bytes]]:
+    """The embedded manifest and every attachment of a pack's PDF."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(pdf_path))
+    attachments = {name: contents[0] for name, contents in reader.attachments.items()}
+    raw = attachments.get(render.MANIFEST_NAME)
+    return (json.loads(raw) if raw else None), attachments
+
+
+def evidence_pack_verify(pack: EvidencePack) -> VerifyReport:
+    """Recompute the file's hash, read the embedded manifest and check each record and file against it."""
+    report = VerifyReport(pack_id=str(pack.uid), ok=False)
+    if not pack.is_downloadable:
+        report.problems.append(f"The pack has no file (status: {pack.get_status_display().lower()}).")
+        return report
+    path = Path(default_storage.path(pack.file.name))
+    if not path.exists():
+        report.problems.append("The pack's file is missing from storage.")
+        return report
+    report.file_sha256_matches = render.file_sha256(path) == pack.sha256
+    if not report.file_sha256_matches:
+        report.problems.append("The file's SHA-256 differs from the one recorded when it was generated.")
+    try:
+        manifest, attachments = read_manifest(path)
+    except (PdfReadError, ValueError) as exc:
+        report.problems.append(f"The file is not a readable PDF ({exc}).")
+        return report
+    report.manifest_found = manifest is not None
+    if manifest is None:
+        report.problems.append("The PDF carries no manifest.json.")
+        return report
+    if manifest.get("pack_id") != str(pack.uid):
+        report.problems.append("The manifest belongs to another pack.")
+    report.problems += _check_records(manifest.get("records", []), pack.organization_id)
+    report.records_checked = len(manifest.get("records", []))
+    for entry in manifest.get("files", []):
+        content = attachments.get(entry["name"])
+        if content is None:
+            report.problems.append(f"File {entry['name']} is listed but not attached.")
+        elif hashlib.sha256(content).hexdigest() != entry["sha256"]:
+            report.problems.append(f"File {entry['name']} does not match its SHA-256.")
+    report.problems += _check_stored_files(manifest.get("files", []), pack.organization_id)
+    report.ok = not report.problems
+    return report
+
+
+def _check_stored_files(entries: list[dict], organization_id: int) -> list[str]:
+    """The evidence files in storage must still hash to what the pack recorded."""
+    from controls.models import EvidenceVersion
+
+    problems = []
+    wanted = {(e.get("evidence_id"), e.get("version")): e for e in entries if e.get("evidence_id")}
+    versions = EvidenceVersion.objects.filter(
+        organization_id=organization_id, evidence_id__in={key[0] for key in wanted}
+    )
+    found = {(v.evidence_id, v.number): v for v in versions}
+    for key, entry in wanted.items():
+        version = found.get(key)
+        if version is None:
+            problems.append(f"Evidence file {entry['name']} no longer exists in the portal.")
+            continue
+        try:
+            with default_storage.open(version.file.name, "rb") as fh:
+                digest = render.file_sha256_stream(fh)
+        except OSError:
+            problems.append(f"Evidence file {entry['name']} is missing from storage.")
+            continue
+        if digest != entry["sha256"]:
+            problems.append(f"Evidence file {entry['name']} in storage differs from the one in the pack.")
+    return problems
+
+
+def _check_records(entries: list[dict], organization_id: int) -> list[str]:
+    from django.apps import apps
+
+    problems, by_type = [], {}
+    for entry in entries:
+        by_type.setdefault(entry["type"], []).append(entry)
+    for label, group in by_type.items():
+        model = apps.get_model(label)
+        scope = {"pk": organization_id} if label == "aims.Organization" else {"organization_id": organization_id}
+        current = {obj.pk: obj for obj in model.objects.filter(**scope, pk__in=[e["id"] for e in group])}
+        for entry in group:
+            obj = current.get(entry["id"])
+            if obj is None:
+                problems.append(f"{entry['label']} ({label} #{entry['id']}) no longer exists.")
+            elif record_sha256(obj) != entry["sha256"]:
+                problems.append(f"{entry['label']} ({label} #{entry['id']}) has changed since the pack was generated.")
+    return problems

@@ -1,0 +1,17 @@
+"""Catalogue browser pages (included at ``controls/``) and the landing pages of modules (at the root)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from controls.catalogue import views
+
+urlpatterns = [
+    path("catalogue/", views.CatalogueView.as_view(), name="catalogue"),
+    path("catalogue/<slug:code>/", views.FrameworkView.as_view(), name="catalogue_framework"),
+    path("catalogue/<slug:code>/<path:ref>/", views.RequirementView.as_view(), name="catalogue_requirement"),
+]
+
+module_urlpatterns = [
+    path(f"{name.replace('_', '-')}/", views.ModuleView.as_view(module=name), name=name) for name in views.MODULES
+]

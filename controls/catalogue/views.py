@@ -1,0 +1,79 @@
+"""Catalogue browser and the landing pages of modules that point into the catalogue."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.views.generic import TemplateView
+
+from aims.access import TenantViewMixin
+from controls.catalogue.selectors import (
+    framework_coverage,
+    framework_list,
+    framework_tree,
+    requirement_ancestors,
+    requirement_mappings,
+)
+from controls.models import Framework, Requirement
+
+
+class CatalogueView(TenantViewMixin, TemplateView):
+    template_name = "controls/catalogue/frameworks.html"
+    write_capability = None
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(frameworks=framework_list(), **kwargs)
+
+
+class FrameworkView(TenantViewMixin, TemplateView):
+    template_name = "controls/catalogue/framework.html"
+    write_capability = None
+
+    def get_context_data(self, code, **kwargs):
+        framework = get_object_or_404(Framework, code=code)
+        query = self.request.GET.get("q", "").strip()[:100]
+        coverage = None
+        if framework.code != "ISO42001":
+            coverage = framework_coverage(self.tenant.organization, framework)
+        return super().get_context_data(
+            framework=framework,
+            tree=framework_tree(framework, search=query),
+            query=query,
+            coverage=coverage,
+            **kwargs,
+        )
+
+
+class RequirementView(TenantViewMixin, TemplateView):
+    template_name = "controls/catalogue/requirement.html"
+    write_capability = None
+
+    def get_context_data(self, code, ref, **kwargs):
+        requirement = (
+            Requirement.objects.select_related("framework", "parent").filter(framework__code=code, ref=ref).first()
+        )
+        if requirement is None:
+            raise Http404("No such requirement in this framework.")
+        return super().get_context_data(
+            requirement=requirement,
+            ancestors=requirement_ancestors(requirement),
+            children=requirement.children.order_by("order"),
+            mappings=requirement_mappings(requirement),
+            **kwargs,
+        )
+
+
+# Modules whose records arrive in later releases: their page explains what they will hold
+# and links the requirements they serve, so the navigation is complete from day one.
+MODULES = {}
+
+
+class ModuleView(TenantViewMixin, TemplateView):
+    template_name = "controls/catalogue/module.html"
+    write_capability = None
+    module: str = ""
+
+    def get_context_data(self, **kwargs):
+        title, refs = MODULES[self.module]
+        requirements = Requirement.objects.of_framework("ISO42001").filter(ref__in=refs).order_by("order")
+        return super().get_context_data(module=self.module, title=title, requirements=requirements, **kwargs)

@@ -1,0 +1,190 @@
+"""Forms and the list filter of the evidence pages. They validate input; controls.evidence.services writes."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from aims.models import User
+from aims.roles import Role
+from aims.tenancy import Tenant
+from controls.evidence import services
+from controls.models import Evidence, EvidenceLink
+from registry.forms import DATE, member_label, members_of
+
+TEXT = {"rows": 3}
+
+
+def _members(request):
+    # The owner filter offers the current organisation's members only (the API's too).
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or not hasattr(tenant, "organization"):
+        return User.objects.none()
+    return User.objects.filter(memberships__organization=tenant.organization).order_by("email")
+
+
+def _content_fields(form: forms.Form) -> None:
+    form.fields["file"] = forms.FileField(
+        required=False,
+        # Only a hint for the browser's file picker; the server checks the name and content itself.
+        widget=forms.FileInput(attrs={"accept": ",".join(f".{ext}" for ext in services.allowed_extensions())}),
+        help_text=f"At most {services.max_upload_bytes() // (1024 * 1024)} MB; accepted: "
+        f"{', '.join(services.allowed_extensions())}.",
+    )
+    form.fields["url"] = forms.URLField(
+        label="Link", max_length=1000, required=False, assume_scheme="https",
+        help_text="Where the evidence lives, e.g. a ticket, a dashboard or a document in your DMS.",
+    )  # fmt: skip
+    form.fields["note"] = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 5}), help_text="For a note: the evidence itself."
+    )
+
+
+def _require_content(form: forms.Form, kind: str | None) -> None:
+    """The input that matches the kind must be filled in (the service checks it again)."""
+    wanted = {Evidence.Kind.FILE: "file", Evidence.Kind.LINK: "url", Evidence.Kind.NOTE: "note"}.get(kind)
+    if wanted and wanted in form.fields and not form.cleaned_data.get(wanted) and wanted not in form.errors:
+        message = {"file": "Choose a file to upload.", "url": "Give the address of the evidence.",
+                   "note": "Write the note."}[wanted]  # fmt: skip
+        form.add_error(wanted, message)
+
+
+class _MetadataMixin:
+    def _owner_field(self, tenant: Tenant) -> None:
+        owner = self.fields["owner"]
+        owner.queryset = members_of(tenant)
+        owner.label_from_instance = member_label
+        if tenant.role == Role.OWNER:
+            # An AI system owner keeps their own evidence: they cannot hand it to someone else.
+            owner.queryset = owner.queryset.filter(pk=tenant.user.pk)
+            owner.required = True
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("effective_from"), cleaned.get("valid_until")
+        if start and end and end < start:
+            self.add_error("valid_until", "The evidence cannot expire before it takes effect.")
+        return cleaned
+
+
+class EvidenceForm(_MetadataMixin, forms.Form):
+    """New evidence: its metadata and the file, link or note of version 1."""
+
+    title = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=Evidence.Kind.choices, initial=Evidence.Kind.FILE, widget=forms.RadioSelect)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs=TEXT),
+                                  help_text="What it shows and how it was produced.")  # fmt: skip
+    effective_from = forms.DateField(widget=DATE, initial=timezone.localdate)
+    valid_until = forms.DateField(widget=DATE, required=False, help_text="When it expires; leave empty if it does not.")
+    owner = forms.ModelChoiceField(queryset=None, required=False, help_text="Reminded before the evidence expires.")
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._owner_field(tenant)
+        _content_fields(self)
+        self.fields["comment"] = forms.CharField(max_length=300, required=False, label="Version comment")
+        if tenant.user is not None and "owner" not in self.initial:
+            self.initial["owner"] = tenant.user.pk
+
+    def clean(self):
+        cleaned = super().clean()
+        _require_content(self, cleaned.get("kind"))
+        return cleaned
+
+
+class EvidenceUpdateForm(_MetadataMixin, forms.Form):
+    """The metadata of existing evidence; the content changes by adding a version."""
+
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs=TEXT))
+    effective_from = forms.DateField(widget=DATE)
+    valid_until = forms.DateField(widget=DATE, required=False, help_text="When it expires; leave empty if it does not.")
+    owner = forms.ModelChoiceField(queryset=None, required=False)
+
+    def __init__(self, *args, tenant: Tenant, evidence: Evidence, **kwargs):
+        kwargs.setdefault("initial", {name: getattr(evidence, name) for name in services.UPDATABLE_FIELDS})
+        super().__init__(*args, **kwargs)
+        self._owner_field(tenant)
+
+
+class EvidenceVersionForm(forms.Form):
+    """A new version: only the input that the evidence's kind needs is offered."""
+
+    def __init__(self, *args, evidence: Evidence, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.evidence = evidence
+        _content_fields(self)
+        keep = {Evidence.Kind.FILE: "file", Evidence.Kind.LINK: "url", Evidence.Kind.NOTE: "note"}[evidence.kind]
+        for name in ("file", "url", "note"):
+            if name != keep:
+                del self.fields[name]
+        self.fields[keep].required = True
+        self.fields["comment"] = forms.CharField(
+            max_length=300, required=False, help_text="What changed since the previous version."
+        )
+
+
+class EvidenceLinkForm(forms.Form):
+    """Link to one record: the kind of record and its id (or, for a control, its reference)."""
+
+    target = forms.ChoiceField(choices=EvidenceLink.Target.choices)
+    id = forms.CharField(max_length=40, label="Record")
+
+    def __init__(self, *args, tenant: Tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
+    def clean(self):
+        cleaned = super().clean()
+        if "target" in cleaned and "id" in cleaned:
+            try:
+                cleaned["obj"] = services.link_target_get(self.tenant.organization, cleaned["target"], cleaned["id"])
+            except forms.ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    self.add_error(field, messages)
+        return cleaned
+
+
+STATUS_CHOICES = [
+    ("valid", "Valid"),
+    ("expiring", "Expiring soon"),
+    ("expired", "Expired"),
+]
+
+
+class EvidenceFilter(django_filters.FilterSet):
+    """The evidence library's filters, shared by the page and the API."""
+
+    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"type": "search"}))
+    kind = django_filters.ChoiceFilter(choices=Evidence.Kind.choices, empty_label="Any")
+    status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", empty_label="Any")
+    control = django_filters.CharFilter(method="filter_control", label="Control", help_text="e.g. A.6.2.4")
+    owner = django_filters.ModelChoiceFilter(queryset=_members, label="Owner", empty_label="Anyone")
+
+    class Meta:
+        model = Evidence
+        fields = ["q", "kind", "status", "control", "owner"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+    def filter_status(self, queryset, name, value):
+        return queryset.filter(services.evidence_status_q(value)) if value else queryset
+
+    def filter_control(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        # A subquery, so evidence linked to the control is listed once and the page still counts in SQL.
+        links = EvidenceLink.objects.filter(
+            evidence=OuterRef("pk"),
+            target=EvidenceLink.Target.CONTROL,
+            control__framework__code=services.CONTROL_FRAMEWORK,
+            control__ref__iexact=value,
+        )
+        return queryset.filter(Exists(links))

@@ -1,0 +1,241 @@
+"""Evidence library pages: list with search and expiry filters, record, detail, versions, links, download.
+
+Reads need "view" (auditors and viewers read and download); writes need "edit", and an AI
+system owner changes only the evidence they own. Another organisation's evidence, version
+or link is not found (404) on every page.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views import View
+
+from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
+from aims.forms import apply_service_errors
+from aims.history import merged_history, records_history
+from aims.roles import Capability
+from controls.evidence import services
+from controls.evidence.forms import (
+    EvidenceFilter,
+    EvidenceForm,
+    EvidenceLinkForm,
+    EvidenceUpdateForm,
+    EvidenceVersionForm,
+)
+from controls.models import Evidence, EvidenceLink, EvidenceVersion
+
+
+def _ensure_can_change(tenant, evidence: Evidence) -> None:
+    if not tenant.can_change(evidence):
+        raise PermissionDenied("You may only change the evidence you own.")
+
+
+def _dates() -> dict:
+    today = timezone.localdate()
+    return {"today": today, "horizon": today + timedelta(days=services.expiring_days())}
+
+
+class EvidenceListView(FilteredListView):
+    template_name = "controls/evidence/list.html"
+    filterset_class = EvidenceFilter
+    selector = staticmethod(services.evidence_list)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(expiring_days=services.expiring_days(), **_dates(), **kwargs)
+
+
+class EvidenceMixin(TenantViewMixin):
+    """Pages about one piece of evidence that change it: "edit" and, for owners, their own."""
+
+    capability = Capability.EDIT  # read-only roles do not even get the forms
+
+    def get_evidence(self) -> Evidence:
+        evidence = get_for_tenant_or_404(self.tenant, Evidence, pk=self.kwargs["pk"])
+        _ensure_can_change(self.tenant, evidence)
+        return evidence
+
+
+class EvidenceCreateView(TenantViewMixin, View):
+    """Record evidence; ``?control=<id>`` (or system, risk, treatment, assessment) links it at once."""
+
+    capability = Capability.EDIT
+
+    def initial_link(self):
+        for target in EvidenceLink.Target.values:
+            value = self.request.GET.get(target)
+            if value:
+                try:
+                    return target, services.link_target_get(self.tenant.organization, target, value)
+                except ValidationError as exc:
+                    raise Http404("Nothing to link the evidence to.") from exc
+        return None
+
+    def get(self, request):
+        return self.render(EvidenceForm(tenant=self.tenant), self.initial_link())
+
+    def post(self, request):
+        link = self.initial_link()
+        form = EvidenceForm(request.POST, request.FILES, tenant=self.tenant)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    evidence = services.evidence_create(
+                        organization=self.tenant.organization,
+                        acting_user=request.user,
+                        upload=data["file"],
+                        **{name: data[name] for name in ("title", "kind", "description", "effective_from",
+                                                         "valid_until", "owner", "url", "note", "comment")},
+                    )  # fmt: skip
+                    if link is not None:
+                        services.evidence_link(evidence=evidence, target=link[0], obj=link[1], acting_user=request.user)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"Evidence “{evidence}” recorded.")
+                return redirect("evidence_detail", pk=evidence.pk)
+        return self.render(form, link, status=400)
+
+    def render(self, form, link, status=200):
+        context = {"form": form, "link": link, "heading": "New evidence", "submit": "Record evidence"}
+        return render(self.request, "controls/evidence/form.html", context, status=status)
+
+
+class EvidenceDetailView(TenantViewMixin, View):
+    write_capability = None
+
+    def get(self, request, pk):
+        try:
+            evidence = services.evidence_get(self.tenant.organization, pk)
+        except (Evidence.DoesNotExist, ValueError) as exc:
+            raise Http404("No such evidence.") from exc
+        can_change = self.tenant.can_change(evidence)
+        entries = merged_history(
+            records_history(Evidence, id=evidence.pk),
+            records_history(EvidenceVersion, evidence_id=evidence.pk),
+            records_history(EvidenceLink, evidence_id=evidence.pk),
+        )
+        context = {"evidence": evidence, "can_change": can_change, "entries": entries, **_dates()}
+        if can_change:
+            organization = self.tenant.organization
+            linked = {(link.target, getattr(link, f"{link.target}_id")) for link in evidence.links.all()}
+            context["link_choices"] = [
+                (
+                    value,
+                    label,
+                    services.link_target_choices(organization, value).exclude(
+                        pk__in=[pk for target, pk in linked if target == value]
+                    ),
+                )
+                for value, label in EvidenceLink.Target.choices
+            ]
+        return render(request, "controls/evidence/detail.html", context)
+
+
+class EvidenceUpdateView(EvidenceMixin, View):
+    def get(self, request, pk):
+        evidence = self.get_evidence()
+        return self.render(EvidenceUpdateForm(tenant=self.tenant, evidence=evidence), evidence)
+
+    def post(self, request, pk):
+        evidence = self.get_evidence()
+        form = EvidenceUpdateForm(request.POST, tenant=self.tenant, evidence=evidence)
+        if form.is_valid():
+            try:
+                services.evidence_update(evidence=evidence, acting_user=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"Evidence “{evidence}” saved.")
+                return redirect("evidence_detail", pk=evidence.pk)
+        return self.render(form, evidence, status=400)
+
+    def render(self, form, evidence, status=200):
+        context = {"form": form, "evidence": evidence, "heading": f"Edit {evidence}", "submit": "Save"}
+        return render(self.request, "controls/evidence/form.html", context, status=status)
+
+
+class EvidenceAddVersionView(EvidenceMixin, View):
+    def get(self, request, pk):
+        evidence = self.get_evidence()
+        return self.render(EvidenceVersionForm(evidence=evidence), evidence)
+
+    def post(self, request, pk):
+        evidence = self.get_evidence()
+        form = EvidenceVersionForm(request.POST, request.FILES, evidence=evidence)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                version = services.evidence_add_version(
+                    evidence=evidence, acting_user=request.user, upload=data.get("file"), url=data.get("url", ""),
+                    note=data.get("note", ""), comment=data["comment"],
+                )  # fmt: skip
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"Version {version.number} of “{evidence}” added.")
+                return redirect("evidence_detail", pk=evidence.pk)
+        return self.render(form, evidence, status=400)
+
+    def render(self, form, evidence, status=200):
+        context = {"form": form, "evidence": evidence, "heading": f"New version of {evidence}", "submit": "Add version"}
+        return render(self.request, "controls/evidence/form.html", context, status=status)
+
+
+class EvidenceLinkAddView(EvidenceMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        evidence = self.get_evidence()
+        form = EvidenceLinkForm(request.POST, tenant=self.tenant)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.evidence_link(
+                    evidence=evidence, target=data["target"], obj=data["obj"], acting_user=request.user
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, f"Linked to {data['obj']}.")
+        else:
+            messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("evidence_detail", pk=evidence.pk)
+
+
+class EvidenceLinkRemoveView(EvidenceMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk, link_pk):
+        evidence = self.get_evidence()
+        link = get_for_tenant_or_404(self.tenant, EvidenceLink, pk=link_pk, evidence=evidence)
+        services.evidence_unlink(link=link, acting_user=request.user)
+        messages.success(request, "Link removed.")
+        return redirect("evidence_detail", pk=evidence.pk)
+
+
+class EvidenceDeleteView(EvidenceMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        evidence = self.get_evidence()
+        services.evidence_delete(evidence=evidence, acting_user=request.user)
+        messages.success(request, f"“{evidence}” was deleted; its history is kept.")
+        return redirect("evidence_list")
+
+
+class EvidenceDownloadView(TenantViewMixin, View):
+    """A version's file, after the permission check; never served any other way."""
+
+    write_capability = None
+
+    def get(self, request, pk, version_pk):
+        version = get_for_tenant_or_404(self.tenant, EvidenceVersion, pk=version_pk, evidence_id=pk)
+        return services.version_file_response(version)

@@ -1,0 +1,258 @@
+"""Statement of Applicability pages: the editable table, control pages, versions, export, readiness."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views import View
+
+from aims.access import TenantViewMixin, get_for_tenant_or_404
+from aims.forms import apply_service_errors
+from aims.history import merged_history, records_history
+from aims.roles import Capability
+from controls.catalogue.selectors import requirement_mappings
+from controls.models import ApplicabilityStatement, ImplementationStatus, SoASystem, SoAVersion
+from controls.readiness import readiness
+from controls.soa import services as soa
+from controls.soa.forms import DecisionForm, SoARowForm, SubmitForm
+
+AREAS = [("A.2", "A.2"), ("A.3", "A.3"), ("A.4", "A.4"), ("A.5", "A.5"), ("A.6", "A.6"), ("A.7", "A.7"),
+         ("A.8", "A.8"), ("A.9", "A.9"), ("A.10", "A.10")]  # fmt: skip
+
+
+def _filtered(rows, params):
+    area = params.get("area", "")
+    if area:
+        rows = rows.filter(control__ref__startswith=area + ".")
+    decision = params.get("decision", "")
+    if decision in ("applicable", "excluded", "undecided"):
+        rows = rows.filter(applicable={"applicable": True, "excluded": False, "undecided": None}[decision])
+    status = params.get("status", "")
+    if status in ImplementationStatus.values:
+        rows = rows.filter(implementation_status=status)
+    return rows
+
+
+class SoAView(TenantViewMixin, View):
+    write_capability = None
+
+    def get(self, request):
+        organization = self.tenant.organization
+        rows = list(_filtered(soa.soa_rows(organization), request.GET))
+        uses = soa.control_risk_uses(organization)
+        for row in rows:
+            row.risk_uses = uses.get(row.control_id, [])
+        context = {
+            "rows": rows,
+            "areas": AREAS,
+            "statuses": ImplementationStatus.choices,
+            "params": request.GET,
+            "can_edit": self.tenant.can(Capability.EDIT),
+            "approved": soa.soa_latest_approved(organization),
+            "pending": SoAVersion.objects.for_org(organization).filter(status=SoAVersion.Status.SUBMITTED).first(),
+        }
+        return render(request, "controls/soa/statement.html", context)
+
+
+class SoARowEditView(TenantViewMixin, View):
+    """Edit one SoA row: inline in the table with HTMX, or as a page without JavaScript."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.capability = Capability.EDIT
+        return super().dispatch(request, *args, **kwargs)
+
+    def load(self, ref) -> ApplicabilityStatement:
+        soa.soa_rows_ensure(self.tenant.organization)
+        row = soa.soa_rows(self.tenant.organization).filter(control__ref=ref).first()
+        if row is None:
+            raise Http404("No such control.")
+        if not self.tenant.can_change(row) and row.owner_id is not None:
+            raise PermissionDenied("AI system owners change only the controls they own.")
+        row.risk_uses = soa.control_risk_uses(self.tenant.organization, [row.control_id]).get(row.control_id, [])
+        return row
+
+    def respond(self, row, form=None, status=200):
+        htmx = self.request.headers.get("HX-Request") == "true"
+        template = "controls/soa/_row_form.html" if htmx else "controls/soa/row_form.html"
+        context = {"row": row, "form": form or SoARowForm(instance=row, tenant=self.tenant)}
+        # htmx swaps only 2xx answers, so a form with errors comes back as 200 to it.
+        return render(self.request, template, context, status=200 if htmx else status)
+
+    def get(self, request, ref):
+        row = self.load(ref)
+        if request.GET.get("cancel") and request.headers.get("HX-Request") == "true":
+            return render(request, "controls/soa/_row.html", {"row": row, "can_edit": True})
+        return self.respond(row)
+
+    def post(self, request, ref):
+        row = self.load(ref)
+        form = SoARowForm(request.POST, instance=row, tenant=self.tenant)
+        if form.is_valid():
+            statement = form.save(commit=False)
+            try:
+                soa.soa_row_update(statement=statement, acting_user=request.user, systems=form.cleaned_data["systems"])
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                if request.headers.get("HX-Request") == "true":
+                    fresh = self.load(ref)
+                    return render(request, "controls/soa/_row.html", {"row": fresh, "can_edit": True, "saved": True})
+                messages.success(request, f"{row.control.ref} saved.")
+                return redirect("soa")
+        return self.respond(row, form, status=400)
+
+
+class SoAControlView(TenantViewMixin, View):
+    write_capability = None
+
+    def get(self, request, ref):
+        organization = self.tenant.organization
+        soa.soa_rows_ensure(organization)
+        row = soa.soa_rows(organization).filter(control__ref=ref).first()
+        if row is None:
+            raise Http404("No such control.")
+        from controls.models import EvidenceLink
+
+        evidence_links = (
+            EvidenceLink.objects.for_org(organization)
+            .filter(target=EvidenceLink.Target.CONTROL, control=row.control)
+            .select_related("evidence__owner")
+            .order_by("evidence__title")
+        )
+        history = merged_history(
+            records_history(ApplicabilityStatement, id=row.pk),
+            records_history(SoASystem, statement_id=row.pk),
+        )
+        context = {
+            "row": row,
+            "control": row.control,
+            "area": soa.area_of(row.control),
+            "risk_uses": soa.control_risk_uses(organization, [row.control_id]).get(row.control_id, []),
+            "evidence_links": evidence_links,
+            "mappings": requirement_mappings(row.control),
+            "entries": history,
+            "can_edit": self.tenant.can(Capability.EDIT),
+            "today": timezone.localdate(),
+        }
+        return render(request, "controls/soa/control.html", context)
+
+
+class SoAVersionsView(TenantViewMixin, View):
+    write_capability = Capability.EDIT
+
+    def get(self, request, form=None, status=200):
+        versions = SoAVersion.objects.for_org(self.tenant.organization).select_related("submitted_by", "decided_by")
+        context = {
+            "versions": versions,
+            "form": form or SubmitForm(),
+            "can_submit": self.tenant.can(Capability.EDIT),
+            "can_decide": self.tenant.can(Capability.APPROVE_SOA),
+        }
+        return render(request, "controls/soa/versions.html", context, status=status)
+
+    def post(self, request):
+        form = SubmitForm(request.POST)
+        if form.is_valid():
+            try:
+                version = soa.soa_submit(
+                    organization=self.tenant.organization, acting_user=request.user, note=form.cleaned_data["note"]
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"Version {version.number} submitted for approval.")
+                return redirect("soa_version", number=version.number)
+        return self.get(request, form=form, status=400)
+
+
+class SoAVersionView(TenantViewMixin, View):
+    write_capability = Capability.APPROVE_SOA
+
+    def load(self, number) -> SoAVersion:
+        return get_for_tenant_or_404(self.tenant, SoAVersion, number=number)
+
+    def get(self, request, number):
+        version = self.load(number)
+        context = {"version": version, "form": DecisionForm(), "can_decide": self.tenant.can(Capability.APPROVE_SOA)}
+        return render(request, "controls/soa/version.html", context)
+
+    def post(self, request, number):
+        version = self.load(number)
+        form = DecisionForm(request.POST)
+        form.is_valid()
+        comment = form.cleaned_data.get("comment", "")
+        try:
+            if request.POST.get("decision") == "approve":
+                soa.soa_approve(version=version, acting_user=request.user, comment=comment)
+                messages.success(request, f"Version {version.number} approved.")
+            else:
+                soa.soa_return(version=version, acting_user=request.user, comment=comment)
+                messages.success(request, f"Version {version.number} returned to the officers.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("soa_version", number=version.number)
+
+
+class SoAExportView(TenantViewMixin, View):
+    write_capability = None
+
+    def get(self, request, fmt):
+        if fmt not in ("csv", "xlsx"):
+            raise Http404("Export as csv or xlsx.")
+        import tablib
+
+        organization = self.tenant.organization
+        rows = list(_filtered(soa.soa_rows(organization), request.GET))
+        uses = soa.control_risk_uses(organization)
+        data = tablib.Dataset(
+            headers=[
+                "Control",
+                "Title",
+                "Area",
+                "Decision",
+                "Justification",
+                "Implementation status",
+                "Implementation",
+                "Owner",
+                "Target date",
+                "AI systems",
+                "Risks",
+                "Evidence items",
+            ]
+        )
+        for row in rows:
+            data.append(
+                [
+                    row.control.ref,
+                    row.control.title,
+                    soa.area_of(row.control).ref,
+                    row.decision,
+                    row.justification,
+                    row.get_implementation_status_display(),
+                    row.implementation,
+                    row.owner.email if row.owner else "",
+                    row.target_date.isoformat() if row.target_date else "",
+                    ", ".join(link.system.ref_code for link in row.system_links.all()),
+                    ", ".join(sorted({u.ref_code for u in uses.get(row.control_id, [])})),
+                    row.evidence_count,
+                ]
+            )
+        content = data.export(fmt)
+        types = {
+            "csv": "text/csv; charset=utf-8",
+            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
+        response = HttpResponse(content, content_type=types[fmt])
+        name = f"statement-of-applicability-{organization.slug}-{timezone.localdate():%Y%m%d}.{fmt}"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class ReadinessView(TenantViewMixin, View):
+    write_capability = None
+
+    def get(self, request):
+        return render(request, "controls/readiness.html", {"readiness": readiness(self.tenant.organization)})

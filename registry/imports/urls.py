@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from registry.imports import views as import_views
+
+urlpatterns = [
+    path("import/", import_views.InventoryImportView.as_view(), name="inventory_import"),
+    path("import/confirm/", import_views.InventoryImportConfirmView.as_view(), name="inventory_import_confirm"),
+    path("export/<str:fmt>/", import_views.InventoryExportView.as_view(), name="inventory_export"),
+]

@@ -1,0 +1,730 @@
+"""Performance monitoring (9.1, A.6.2.6): metric definitions, measurement ingest, alerts and reads.
+
+Writes first: every service is keyword-only, runs in one transaction and records who acted
+(django-simple-history reads ``_history_user``). Measurements are write-once facts without
+history; a batch is validated as a whole before anything is stored (all or nothing) and
+stored idempotently (a point already stored is reported as a duplicate, never twice).
+
+Alerts follow the measurements: a value beyond the metric's alert threshold opens an alert,
+or updates the one already open or acknowledged; when the latest value is back within the
+target the alert closes by itself. :func:`monitoring_check` (run by Celery beat) e-mails
+new breaches once per alert and silent metrics once per stale episode.
+
+Then the reads the pages, the API and the evidence pack share: :func:`metric_series`
+(aggregated in the database for long ranges), :func:`system_monitoring` and
+:func:`monitoring_overview`, each a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Avg, Count, Max, Min, Model, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.functions import Trunc
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from aims.models import Organization, User
+from aims.selectors import reminder_recipients
+from registry.models import AISystem
+from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
+
+logger = logging.getLogger(__name__)
+
+INGEST_MAX_ITEMS = 5000
+# Clocks of pipelines drift a little; anything later than this is a mistake (e.g. local time sent as UTC).
+FUTURE_TOLERANCE = timedelta(minutes=5)
+# Bucket sizes tried, smallest first, when a range holds more points than a chart can show.
+BUCKETS = (
+    ("hour", timedelta(hours=1)),
+    ("day", timedelta(days=1)),
+    ("week", timedelta(weeks=1)),
+    ("month", timedelta(days=31)),
+)
+
+AlertStatus = MonitoringAlert.Status
+
+
+def _save(instance: Model, acting_user: User | None) -> Model:
+    if acting_user is not None:
+        instance._history_user = acting_user
+    instance.full_clean()
+    instance.save()
+    return instance
+
+
+# --- Metric definitions ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def metric_save(*, instance: MetricDefinition, acting_user: User | None) -> MetricDefinition:
+    """Create or update a metric definition.
+
+    Refused: a system of another organisation, an alert threshold on the good side of the
+    target (it must be equal to the target or worse), and a key already used by another
+    metric of the same system.
+    """
+    errors: dict[str, str] = {}
+    if instance.system_id and instance.system.organization_id != instance.organization_id:
+        errors["system"] = "Choose one of your organisation's AI systems."
+    for name in ("target", "alert_threshold"):
+        value = getattr(instance, name)
+        if value is not None and not math.isfinite(value):
+            errors[name] = "Give a finite number."
+    if not errors and instance.target is not None and instance.alert_threshold is not None:
+        if instance.direction == MetricDefinition.Direction.HIGHER and instance.alert_threshold > instance.target:
+            errors["alert_threshold"] = (
+                "Higher is better: the alert threshold must be at or below the target "
+                f"({instance.target:g}), otherwise a value that meets the target would raise an alert."
+            )
+        if instance.direction == MetricDefinition.Direction.LOWER and instance.alert_threshold < instance.target:
+            errors["alert_threshold"] = (
+                "Lower is better: the alert threshold must be at or above the target "
+                f"({instance.target:g}), otherwise a value that meets the target would raise an alert."
+            )
+    if instance.system_id and instance.key:
+        others = MetricDefinition.objects.filter(system_id=instance.system_id, key=instance.key)
+        if others.exclude(pk=instance.pk).exists():
+            errors["key"] = f"This system already has a metric with the key “{instance.key}”."
+    if errors:
+        raise ValidationError(errors)
+    return _save(instance, acting_user)
+
+
+@transaction.atomic
+def metric_delete(*, metric: MetricDefinition, acting_user: User | None) -> None:
+    """Delete a metric with its measurements and alerts (deactivate it instead to keep the record)."""
+    metric._history_user = acting_user
+    metric.delete()
+
+
+# --- Measurements ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    created: int
+    duplicates: int
+    alerts_opened: int
+    alerts_updated: int
+    alerts_closed: int
+
+
+class IngestInvalid(ValidationError):
+    """A batch with invalid items; ``item_errors`` is ``[{"index": i, "errors": {field: [msg]}}]``."""
+
+    def __init__(self, item_errors: list[dict[str, Any]], total: int):
+        self.item_errors = item_errors
+        super().__init__(f"{len(item_errors)} of {total} items are invalid; nothing was stored.")
+
+
+def _parse_time(value: Any, now: datetime) -> tuple[datetime | None, str | None]:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = parse_datetime(value.strip())
+        except ValueError:
+            moment = None
+        if moment is None:
+            return None, "Give an ISO 8601 date and time, e.g. 2026-05-01T10:00:00Z."
+    else:
+        return None, "Give an ISO 8601 date and time, e.g. 2026-05-01T10:00:00Z."
+    if timezone.is_naive(moment):
+        return None, "Give the time zone too, e.g. 2026-05-01T10:00:00Z or +02:00."
+    if moment > now + FUTURE_TOLERANCE:
+        return None, "This time is in the future: measurements are recorded once they are taken."
+    return moment.astimezone(UTC), None
+
+
+def _parse_value(value: Any) -> tuple[float | None, str | None]:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None, "Give a number."
+    try:
+        number = float(value)
+    except ValueError:
+        return None, "Give a number."
+    if not math.isfinite(number):
+        return None, "Give a finite number (not NaN or infinity)."
+    return number, None
+
+
+def _text(item: dict, name: str, max_length: int, errors: dict) -> str:
+    value = item.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors[name] = ["Give a text."]
+        return ""
+    if len(value.strip()) > max_length:
+        errors[name] = [f"At most {max_length} characters."]
+    return value.strip()
+
+
+def _resolve_metrics(organization: Organization, items: list[Any], systems: QuerySet | None) -> tuple[dict, dict]:
+    """The organisation's metrics the batch names: by id, and by (system ref_code, key); two queries."""
+    ids, refs = set(), set()
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        metric = item.get("metric")
+        if isinstance(metric, int) and not isinstance(metric, bool):
+            ids.add(metric)
+        elif isinstance(item.get("system"), str) and isinstance(item.get("metric_key"), str):
+            refs.add((item["system"], item["metric_key"]))
+    metrics = MetricDefinition.objects.for_org(organization).select_related("system")
+    if systems is not None:
+        metrics = metrics.filter(system__in=systems)
+    by_id = {m.pk: m for m in metrics.filter(pk__in=ids)} if ids else {}
+    by_ref = {}
+    if refs:
+        wanted = metrics.filter(system__ref_code__in={r for r, _ in refs}, key__in={k for _, k in refs})
+        by_ref = {(m.system.ref_code, m.key): m for m in wanted}
+    return by_id, by_ref
+
+
+def _validate_items(
+    organization: Organization, items: list[Any], now: datetime, systems: QuerySet | None
+) -> tuple[list[dict], list[dict]]:
+    """Every item checked before anything is stored; returns the clean rows or the item errors."""
+    by_id, by_ref = _resolve_metrics(organization, items, systems)
+    where = "in your organisation" if systems is None else "on the AI systems you own"
+    rows: list[dict] = []
+    item_errors: list[dict] = []
+    seen: dict[tuple, int] = {}
+    for index, item in enumerate(items):
+        errors: dict[str, list[str]] = {}
+        if not isinstance(item, dict):
+            item_errors.append({"index": index, "errors": {"non_field_errors": ["Each item must be a JSON object."]}})
+            continue
+        metric = None
+        if item.get("metric") is not None:
+            metric = by_id.get(item["metric"]) if isinstance(item["metric"], int) else None
+            if metric is None:
+                errors["metric"] = [f"No metric with id {item['metric']!r} {where}."]
+        elif item.get("system") is not None or item.get("metric_key") is not None:
+            metric = by_ref.get((item.get("system"), item.get("metric_key")))
+            if metric is None:
+                errors["metric_key"] = [
+                    f"No metric {item.get('metric_key')!r} on system {item.get('system')!r} {where}."
+                ]
+        else:
+            errors["metric"] = ["Give the metric id, or the system reference and the metric_key."]
+        measured_at, problem = _parse_time(item.get("measured_at"), now)
+        if problem:
+            errors["measured_at"] = [problem]
+        value, problem = _parse_value(item.get("value"))
+        if problem:
+            errors["value"] = [problem]
+        texts = {
+            name: _text(item, name, size, errors)
+            for name, size in (("slice", 100), ("model_version", 60), ("note", 300))
+        }
+        if metric is not None and measured_at is not None:
+            key = (metric.pk, measured_at, texts["slice"])
+            if key in seen:
+                errors["measured_at"] = [f"Item {seen[key]} has the same metric, time and slice."]
+            seen.setdefault(key, index)
+        if errors:
+            item_errors.append({"index": index, "errors": errors})
+        else:
+            rows.append({"metric": metric, "measured_at": measured_at, "value": value, **texts})
+    return rows, item_errors
+
+
+@transaction.atomic
+def measurements_ingest(
+    *,
+    organization: Organization,
+    items: list[Any],
+    acting_user: User | None,
+    source: str = MetricDefinition.Source.PIPELINE,
+    systems: QuerySet[AISystem] | None = None,
+) -> IngestResult:
+    """Store a batch of measurements and update the alerts of the metrics it concerns.
+
+    ``items`` are dicts: ``metric`` (id) or ``system`` (reference) and ``metric_key``;
+    ``measured_at`` (ISO 8601 with a time zone, at most 5 minutes ahead); ``value`` (a finite
+    number); optional ``slice``, ``model_version``, ``note``. ``systems``, when given, restricts
+    the metrics accepted to those systems (an AI system owner records only their own). Every item is validated first;
+    any error raises :class:`IngestInvalid` (a ValidationError) and nothing is stored. A
+    point already stored (same metric, time and slice) is a duplicate: it is not stored
+    again and does not count towards alerts, so sending a batch twice is harmless.
+    """
+    if not isinstance(items, list) or not items:
+        raise ValidationError({"items": "Send a non-empty list of measurements."})
+    if len(items) > INGEST_MAX_ITEMS:
+        raise ValidationError(
+            {"items": f"Send at most {INGEST_MAX_ITEMS} measurements per batch (got {len(items)}); split it."}
+        )
+    rows, item_errors = _validate_items(organization, items, timezone.now(), systems)
+    if item_errors:
+        raise IngestInvalid(item_errors, len(items))
+
+    metric_ids = {row["metric"].pk for row in rows}
+    times = [row["measured_at"] for row in rows]
+    existing = {
+        (metric_id, moment.astimezone(UTC), slice_)
+        for metric_id, moment, slice_ in Measurement.objects.filter(
+            metric_id__in=metric_ids, measured_at__gte=min(times), measured_at__lte=max(times)
+        ).values_list("metric_id", "measured_at", "slice")
+    }
+    new = [row for row in rows if (row["metric"].pk, row["measured_at"], row["slice"]) not in existing]
+    Measurement.objects.bulk_create(
+        [
+            Measurement(
+                organization=organization,
+                metric=row["metric"],
+                measured_at=row["measured_at"],
+                value=row["value"],
+                slice=row["slice"],
+                model_version=row["model_version"],
+                source=source,
+                note=row["note"],
+                recorded_by=acting_user,
+            )
+            for row in new
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    if new:
+        # A measurement ends a stale episode: the next silence is told about again.
+        MetricDefinition.objects.filter(
+            pk__in={row["metric"].pk for row in new}, stale_notified_at__isnull=False
+        ).update(stale_notified_at=None)
+    opened, updated, closed = _alerts_evaluate(new, acting_user)
+    return IngestResult(
+        created=len(new),
+        duplicates=len(rows) - len(new),
+        alerts_opened=opened,
+        alerts_updated=updated,
+        alerts_closed=closed,
+    )
+
+
+def _alerts_evaluate(rows: list[dict], acting_user: User | None) -> tuple[int, int, int]:
+    """Open, update or close each metric's alert from its new points, in time order."""
+    by_metric: dict[int, list[dict]] = {}
+    for row in rows:
+        by_metric.setdefault(row["metric"].pk, []).append(row)
+    alerts = {
+        a.metric_id: a for a in MonitoringAlert.objects.open().select_for_update().filter(metric_id__in=by_metric)
+    }
+    opened = updated = closed = 0
+    for metric_id, points in by_metric.items():
+        metric = points[0]["metric"]
+        points.sort(key=lambda row: row["measured_at"])
+        alert = alerts.get(metric_id)
+        was_open, changed = alert is not None, False
+        for point in points:
+            value, moment = point["value"], point["measured_at"]
+            if not metric.breaches(value):
+                continue
+            if alert is None:
+                alert = MonitoringAlert(
+                    organization_id=metric.organization_id,
+                    metric=metric,
+                    system_id=metric.system_id,
+                    opened_at=moment,
+                    first_value=value,
+                    worst_value=value,
+                    last_value=value,
+                    last_breach_at=moment,
+                    breach_count=0,
+                )
+                opened += 1
+            alert.breach_count += 1
+            worse = (
+                value < alert.worst_value if metric.direction == metric.Direction.HIGHER else value > alert.worst_value
+            )
+            if worse:
+                alert.worst_value = value
+            if moment >= alert.last_breach_at:
+                alert.last_breach_at, alert.last_value = moment, value
+            changed = True
+        latest = points[-1]
+        if alert is not None and metric.meets_target(latest["value"]) and latest["measured_at"] > alert.last_breach_at:
+            alert.status, alert.closed_at = AlertStatus.CLOSED, timezone.now()
+            alert.last_value = latest["value"]
+            alert.close_note = (
+                f"Closed automatically: {latest['value']:g} measured at {latest['measured_at']:%Y-%m-%d %H:%M} UTC "
+                f"meets the target ({metric.target:g})."
+            )
+            closed += 1
+            changed = True
+        if changed:
+            updated += was_open and alert.status != AlertStatus.CLOSED
+            _save(alert, acting_user)
+    return opened, updated, closed
+
+
+def measurement_add(
+    *,
+    metric: MetricDefinition,
+    value: float,
+    acting_user: User | None,
+    measured_at: datetime | None = None,
+    slice: str = "",
+    model_version: str = "",
+    note: str = "",
+) -> IngestResult:
+    """Record one measurement entered by hand; the same rules as a pipeline batch of one."""
+    item = {
+        "metric": metric.pk,
+        "measured_at": measured_at or timezone.now(),
+        "value": value,
+        "slice": slice,
+        "model_version": model_version,
+        "note": note,
+    }
+    try:
+        return measurements_ingest(
+            organization=metric.organization, items=[item], acting_user=acting_user, source="manual"
+        )
+    except IngestInvalid as exc:
+        raise ValidationError(exc.item_errors[0]["errors"]) from exc
+
+
+# --- Alerts ------------------------------------------------------------------------------------
+
+
+def _locked_alert(alert: MonitoringAlert) -> MonitoringAlert:
+    return MonitoringAlert.objects.select_for_update().select_related("metric", "system").get(pk=alert.pk)
+
+
+@transaction.atomic
+def alert_acknowledge(*, alert: MonitoringAlert, acting_user: User, note: str = "") -> MonitoringAlert:
+    """Someone looks into an open alert; it stays open (later breaches still update it) until closed."""
+    alert = _locked_alert(alert)
+    if alert.status != AlertStatus.OPEN:
+        raise ValidationError(f"Only an open alert can be acknowledged; this one is {alert.get_status_display()}.")
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.acknowledged_by, alert.acknowledged_at = acting_user, timezone.now()
+    alert.acknowledgement_note = note.strip()
+    return _save(alert, acting_user)
+
+
+@transaction.atomic
+def alert_close(*, alert: MonitoringAlert, acting_user: User, note: str) -> MonitoringAlert:
+    """Close an open or acknowledged alert by hand; the note says why (the record of the decision)."""
+    alert = _locked_alert(alert)
+    if alert.status == AlertStatus.CLOSED:
+        raise ValidationError("This alert is closed already.")
+    if not note.strip():
+        raise ValidationError({"note": "Say why the alert is closed."})
+    alert.status, alert.closed_at, alert.close_note = AlertStatus.CLOSED, timezone.now(), note.strip()
+    return _save(alert, acting_user)
+
+
+def _alert_summary(alert: MonitoringAlert) -> str:
+    metric = alert.metric
+    unit = f" {metric.unit}" if metric.unit else ""
+    return (
+        f"Monitoring alert on {metric.name} ({metric.key}) of {alert.system.ref_code} {alert.system.name}: "
+        f"{alert.breach_count} breach(es) since {alert.opened_at:%Y-%m-%d %H:%M} UTC; first value "
+        f"{alert.first_value:g}{unit}, worst {alert.worst_value:g}{unit}, last {alert.last_value:g}{unit} "
+        f"(target {metric.target:g}{unit}, alert threshold {metric.alert_threshold:g}{unit}, "
+        f"{metric.get_direction_display().lower()})."
+    )
+
+
+@transaction.atomic
+def alert_raise_incident(*, alert: MonitoringAlert, acting_user: User):
+    """Record an AI incident (A.8.4) for the alert, linked back to it; one incident per alert.
+
+    Audits owns the incident workflow (numbering, validation, history), so this user action
+    crosses into it through the app registry and a local import instead of copying its rules.
+    """
+    from audits.improvement.services import incident_save
+
+    alert = _locked_alert(alert)
+    incident_model = apps.get_model("audits", "Incident")
+    existing = incident_model.objects.filter(monitoring_alert=alert).first()
+    if existing is not None:
+        raise ValidationError(f"Incident {existing.ref_code} was raised for this alert already.")
+    incident = incident_model(
+        organization_id=alert.organization_id,
+        system=alert.system,
+        monitoring_alert=alert,
+        title=f"{alert.metric.name} beyond its alert threshold on {alert.system.ref_code}"[:200],
+        description=_alert_summary(alert),
+        occurred_at=alert.opened_at,
+        detected_at=alert.opened_at,
+    )
+    return incident_save(incident=incident, acting_user=acting_user)
+
+
+@transaction.atomic
+def alert_raise_corrective_action(*, alert: MonitoringAlert, acting_user: User, owner: User):
+    """Open a corrective action (10.2) for the alert, owned by ``owner`` (a member who edits records).
+
+    Audits owns the corrective-action workflow; see :func:`alert_raise_incident` for why it is
+    reached through a local import. The incident raised for the alert, if any, is linked too.
+    """
+    from audits.improvement.services import corrective_action_save
+
+    alert = _locked_alert(alert)
+    action_model = apps.get_model("audits", "CorrectiveAction")
+    incident = apps.get_model("audits", "Incident").objects.filter(monitoring_alert=alert).first()
+    action = action_model(
+        organization_id=alert.organization_id,
+        monitoring_alert=alert,
+        incident=incident,
+        owner=owner,
+        title=f"Bring {alert.metric.name} of {alert.system.ref_code} back within target"[:200],
+        correction=_alert_summary(alert),
+    )
+    return corrective_action_save(action=action, acting_user=acting_user)
+
+
+# --- Notifications -----------------------------------------------------------------------------
+
+
+def _link(name: str, *args) -> str:
+    try:
+        return settings.SITE_URL + reverse(name, args=args)
+    except NoReverseMatch:
+        return settings.SITE_URL + "/"
+
+
+def _system_link(system_id: int) -> str:
+    for name in ("system_monitoring", "system_detail"):
+        try:
+            return settings.SITE_URL + reverse(name, args=[system_id])
+        except NoReverseMatch:
+            continue
+    return settings.SITE_URL + "/"
+
+
+def _send_once(claim: QuerySet, field: str, now: datetime, recipients: list[str], subject: str, body: str) -> bool:
+    """Claim the row (``field`` still empty) and send in one transaction: a failed send is retried next run."""
+    with transaction.atomic():
+        if not claim.filter(**{f"{field}__isnull": True}).update(**{field: now}):
+            return False  # another run told already
+        send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=recipients)
+    return True
+
+
+def _addressees(system: AISystem, people: dict) -> tuple[list[str], bool]:
+    members, fallback = people[system.organization_id]
+    owner_email = members.get(system.owner_id)
+    return ([owner_email], True) if owner_email else (fallback, False)
+
+
+def _with_last_measurement(metrics: QuerySet[MetricDefinition]) -> QuerySet[MetricDefinition]:
+    # A subquery per metric reads one row through the (metric, measured_at) index, however many there are.
+    latest = Measurement.objects.filter(metric=OuterRef("pk")).order_by("-measured_at")
+    return metrics.annotate(
+        last_measured_at=Subquery(latest.values("measured_at")[:1]),
+        last_value=Subquery(latest.values("value")[:1]),
+    )
+
+
+def is_stale(metric: MetricDefinition, now: datetime | None = None) -> bool:
+    """Silent for longer than expected (since its last measurement, or its creation if it has none).
+
+    ``metric`` must carry ``last_measured_at`` (see :func:`metric_list`).
+    """
+    if not metric.is_active:
+        return False
+    since = metric.last_measured_at or metric.created_at
+    return since < (now or timezone.now()) - timedelta(minutes=metric.expected_every_minutes)
+
+
+def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
+    """Tell the system owners (or the admins and officers) about silent metrics and new breaches.
+
+    A stale metric is told about once per silence (``stale_notified_at``, cleared by the next
+    measurement); an alert once (``notified_at``), while it is still open. Safe to run twice
+    or concurrently. Returns ``{"stale": …, "stale_notified": …, "breaches_notified": …}``.
+    """
+    now = now or timezone.now()
+    metrics = _with_last_measurement(MetricDefinition.objects.filter(is_active=True)).select_related(
+        "system", "organization"
+    )
+    stale = [m for m in metrics if is_stale(m, now)]
+    alerts = list(
+        MonitoringAlert.objects.filter(status=AlertStatus.OPEN, notified_at__isnull=True).select_related(
+            "metric", "system", "organization"
+        )
+    )
+    people = reminder_recipients({m.organization_id for m in stale} | {a.organization_id for a in alerts})
+    counts = {"stale": len(stale), "stale_notified": 0, "breaches_notified": 0}
+    for metric in stale:
+        if metric.stale_notified_at is not None:
+            continue
+        recipients, to_owner = _addressees(metric.system, people)
+        if not recipients:
+            logger.warning("No one to tell that metric #%s is stale.", metric.pk)
+            continue
+        since = metric.last_measured_at or metric.created_at
+        context = {
+            "metric": metric,
+            "system": metric.system,
+            "organization": metric.organization,
+            "to_owner": to_owner,
+            "since": since,
+            "never": metric.last_measured_at is None,
+            "link": _system_link(metric.system_id),
+        }
+        subject = f"[{metric.organization.name}] No measurement of {metric.name} ({metric.system.ref_code})"
+        body = render_to_string("emails/monitoring_stale.txt", context)
+        counts["stale_notified"] += _send_once(
+            MetricDefinition.objects.filter(pk=metric.pk), "stale_notified_at", now, recipients, subject, body
+        )
+    for alert in alerts:
+        recipients, to_owner = _addressees(alert.system, people)
+        if not recipients:
+            logger.warning("No one to tell about monitoring alert #%s.", alert.pk)
+            continue
+        context = {
+            "alert": alert,
+            "metric": alert.metric,
+            "system": alert.system,
+            "organization": alert.organization,
+            "to_owner": to_owner,
+            "link": _system_link(alert.system_id),
+        }
+        subject = f"[{alert.organization.name}] {alert.metric.name} of {alert.system.ref_code} breached its threshold"
+        body = render_to_string("emails/monitoring_breach.txt", context)
+        counts["breaches_notified"] += _send_once(
+            MonitoringAlert.objects.filter(pk=alert.pk, status=AlertStatus.OPEN),
+            "notified_at",
+            now,
+            recipients,
+            subject,
+            body,
+        )
+    return counts
+
+
+# --- Reads -------------------------------------------------------------------------------------
+
+
+def metric_list(organization: Organization) -> QuerySet[MetricDefinition]:
+    """The organisation's metrics with ``last_measured_at`` and ``last_value``, in one query."""
+    return _with_last_measurement(MetricDefinition.objects.for_org(organization).select_related("system"))
+
+
+def measurement_list(organization: Organization) -> QuerySet[Measurement]:
+    return Measurement.objects.for_org(organization).order_by("-measured_at", "-pk")
+
+
+def alert_list(organization: Organization) -> QuerySet[MonitoringAlert]:
+    return (
+        MonitoringAlert.objects.for_org(organization)
+        .select_related("metric", "system", "acknowledged_by")
+        .order_by("-opened_at", "-pk")
+    )
+
+
+def metric_series(
+    metric: MetricDefinition,
+    start: datetime,
+    end: datetime,
+    max_points: int = 500,
+    slice: str | None = None,
+) -> dict[str, Any]:
+    """Points of ``metric`` between ``start`` and ``end`` (inclusive) for a chart.
+
+    Returns ``{"bucket": "raw" | "hour" | "day" | "week" | "month", "points": [{"t", "value",
+    "min", "max", "count"}]}`` in time order. Up to ``max_points`` raw points are returned
+    as they are; beyond that they are averaged (with min and max) in the database over the
+    smallest bucket that gives at most about ``max_points`` rows. ``slice=None`` reads all
+    slices. Two queries.
+    """
+    points = Measurement.objects.filter(metric=metric, measured_at__gte=start, measured_at__lte=end)
+    if slice is not None:
+        points = points.filter(slice=slice)
+    if points.count() <= max_points:
+        rows = points.order_by("measured_at").values_list("measured_at", "value")
+        return {
+            "bucket": "raw",
+            "points": [{"t": t, "value": v, "min": v, "max": v, "count": 1} for t, v in rows],
+        }
+    span = end - start
+    bucket = next((name for name, size in BUCKETS if span / size <= max_points), BUCKETS[-1][0])
+    rows = (
+        points.annotate(t=Trunc("measured_at", bucket))
+        .values("t")
+        .annotate(mean=Avg("value"), low=Min("value"), high=Max("value"), n=Count("id"))
+        .order_by("t")
+        .values_list("t", "mean", "low", "high", "n")
+    )
+    return {
+        "bucket": bucket,
+        "points": [{"t": t, "value": v, "min": lo, "max": hi, "count": n} for t, v, lo, hi, n in rows],
+    }
+
+
+@dataclass(frozen=True)
+class MetricStatus:
+    """One metric as a monitoring screen shows it."""
+
+    metric: MetricDefinition
+    last_value: float | None
+    last_measured_at: datetime | None
+    stale: bool
+    open_alert: MonitoringAlert | None
+
+    @property
+    def meets_target(self) -> bool | None:
+        return None if self.last_value is None else self.metric.meets_target(self.last_value)
+
+    @property
+    def breaching(self) -> bool:
+        return self.last_value is not None and self.metric.breaches(self.last_value)
+
+
+def _statuses(metrics: QuerySet[MetricDefinition], now: datetime) -> list[MetricStatus]:
+    metrics = metrics.prefetch_related(
+        Prefetch("alerts", queryset=MonitoringAlert.objects.open().select_related("acknowledged_by"), to_attr="open")
+    )
+    return [
+        MetricStatus(
+            metric=m,
+            last_value=m.last_value,
+            last_measured_at=m.last_measured_at,
+            stale=is_stale(m, now),
+            open_alert=m.open[0] if m.open else None,
+        )
+        for m in metrics
+    ]
+
+
+def system_monitoring(system: AISystem) -> list[MetricStatus]:
+    """The system's metrics with their last value, stale flag and open alert; two queries."""
+    metrics = metric_list(system.organization).filter(system=system).order_by("-is_active", "name")
+    return _statuses(metrics, timezone.now())
+
+
+def monitoring_overview(organization: Organization) -> dict[str, Any]:
+    """What needs attention across the organisation, in three queries.
+
+    ``{"systems_in_breach": [{"system", "open_alerts": [alerts]}], "stale_metrics":
+    [MetricStatus], "open_alerts": [alerts], "metric_count": int}``.
+    """
+    statuses = _statuses(metric_list(organization).filter(is_active=True), timezone.now())
+    alerts = list(alert_list(organization).filter(status__in=MonitoringAlert.OPEN_STATUSES))
+    by_system: dict[int, dict[str, Any]] = {}
+    for alert in alerts:
+        by_system.setdefault(alert.system_id, {"system": alert.system, "open_alerts": []})["open_alerts"].append(alert)
+    systems = sorted(by_system.values(), key=lambda row: row["system"].ref_code)
+    return {
+        "systems_in_breach": systems,
+        "stale_metrics": [s for s in statuses if s.stale],
+        "open_alerts": alerts,
+        "metric_count": len(statuses),
+    }

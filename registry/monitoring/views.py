@@ -1,0 +1,326 @@
+"""Monitoring pages (9.1, A.6.2.6): a system's Monitoring tab, the alert actions and the overview.
+
+Reads go through :mod:`registry.monitoring.services` and a fixed number of queries however many metrics
+a system has (the chart series of all its metrics come from one query, see :func:`series_by_metric`).
+Every write is a POST to a service; read-only roles get 403, another organisation's records 404.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Avg, Case, IntegerField, Min, Prefetch, Value, When
+from django.db.models.functions import Trunc
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views import View
+
+from aims.access import TenantViewMixin, get_for_tenant_or_404
+from aims.forms import apply_service_errors
+from aims.models import User
+from aims.roles import Role
+from audits.models import CorrectiveAction, Incident
+from registry import selectors
+from registry.forms import member_label
+from registry.models import AISystem
+from registry.monitoring import services as monitoring
+from registry.monitoring.charts import build_chart
+from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
+from registry.views import _ensure_can_change
+
+PERIODS = [
+    ("7d", "7 days", 7),
+    ("30d", "30 days", 30),
+    ("90d", "90 days", 90),
+    ("1y", "1 year", 365),
+    ("all", "All", None),
+]
+DEFAULT_PERIOD = "30d"
+ALERTS_SHOWN = 25
+
+
+# --- Series ------------------------------------------------------------------------------------
+
+
+def _bucket(span: timedelta) -> str:
+    if span <= timedelta(days=31):
+        return "hour"
+    if span <= timedelta(days=731):
+        return "day"
+    return "week"
+
+
+def series_by_metric(metric_ids, start: datetime, end: datetime) -> dict[int, list[tuple[datetime, float]]]:
+    """The chart points of several metrics between ``start`` and ``end``, averaged per hour, day or
+    week (by the length of the range) in the database: one query whatever the number of metrics."""
+    metric_ids = list(metric_ids)
+    series: dict[int, list[tuple[datetime, float]]] = {pk: [] for pk in metric_ids}
+    if not metric_ids:
+        return series
+    rows = (
+        Measurement.objects.filter(metric_id__in=metric_ids, measured_at__gte=start, measured_at__lte=end)
+        .annotate(t=Trunc("measured_at", _bucket(end - start)))
+        .values("metric_id", "t")
+        .annotate(value=Avg("value"))
+        .order_by("metric_id", "t")
+    )
+    for row in rows:
+        series[row["metric_id"]].append((row["t"], row["value"]))
+    return series
+
+
+def period_bounds(period: str, metric_ids, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """``(start, end)`` of a period key; "all" starts at the first measurement (one query)."""
+    now = now or timezone.now()
+    days = next((d for key, _, d in PERIODS if key == period), 30)
+    if days is not None:
+        return now - timedelta(days=days), now
+    first = Measurement.objects.filter(metric_id__in=list(metric_ids)).aggregate(first=Min("measured_at"))["first"]
+    return min(first or now - timedelta(days=30), now - timedelta(days=1)), now
+
+
+def metric_chart(metric: MetricDefinition, points, start, end):
+    return build_chart(
+        points,
+        target=metric.target,
+        threshold=metric.alert_threshold,
+        direction=metric.direction,
+        start=start,
+        end=end,
+        tz=timezone.get_current_timezone(),
+    )
+
+
+# --- Forms -------------------------------------------------------------------------------------
+
+
+class MetricForm(forms.ModelForm):
+    class Meta:
+        model = MetricDefinition
+        fields = ["name", "key", "kind", "unit", "direction", "target", "alert_threshold", "expected_every_minutes"]
+        labels = {"expected_every_minutes": "Expected every (minutes)"}
+
+
+class MeasurementForm(forms.Form):
+    metric = forms.ModelChoiceField(queryset=MetricDefinition.objects.none())
+    value = forms.FloatField()
+    measured_at = forms.DateTimeField(
+        label="Measured at",
+        required=False,
+        help_text="Leave empty for now.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    note = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args, metrics=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["metric"].queryset = metrics
+        self.fields["metric"].label_from_instance = lambda m: m.name
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _owners(organization):
+    """Members who may own a corrective action (roles that edit records)."""
+    return (
+        User.objects.filter(
+            memberships__organization=organization,
+            memberships__role__in=[Role.ADMIN, Role.OFFICER, Role.OWNER],
+        )
+        .distinct()
+        .order_by("email")
+    )
+
+
+# --- The Monitoring tab ------------------------------------------------------------------------
+
+
+def _system_alerts(system: AISystem):
+    rank = Case(
+        When(status=MonitoringAlert.Status.OPEN, then=Value(0)),
+        When(status=MonitoringAlert.Status.ACKNOWLEDGED, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return (
+        MonitoringAlert.objects.for_org(system.organization)
+        .filter(system=system)
+        .select_related("metric", "acknowledged_by")
+        .prefetch_related(
+            Prefetch("incidents", queryset=Incident.objects.order_by("pk")),
+            Prefetch("corrective_actions", queryset=CorrectiveAction.objects.select_related("owner").order_by("pk")),
+        )
+        .annotate(rank=rank)
+        .order_by("rank", "-opened_at", "-pk")[:ALERTS_SHOWN]
+    )
+
+
+class SystemMonitoringView(TenantViewMixin, View):
+    """``/inventory/systems/<pk>/monitoring/``: the system page with its Monitoring tab."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request, pk):
+        return render_monitoring_tab(self, pk)
+
+
+def render_monitoring_tab(view, pk, *, metric_form=None, measurement_form=None, status=200):
+    tenant, request = view.tenant, view.request
+    try:
+        system = selectors.system_detail(tenant.organization, pk)
+    except AISystem.DoesNotExist as exc:
+        raise Http404("No such AI system.") from exc
+    can_change = tenant.can_change(system)
+    period = request.GET.get("period", DEFAULT_PERIOD)
+    if period not in {key for key, _, _ in PERIODS}:
+        period = DEFAULT_PERIOD
+    statuses = monitoring.system_monitoring(system)
+    ids = [s.metric.pk for s in statuses]
+    start, end = period_bounds(period, ids)
+    series = series_by_metric(ids, start, end)
+    cards = [{"status": s, "chart": metric_chart(s.metric, series[s.metric.pk], start, end)} for s in statuses]
+    context = {
+        "system": system,
+        "tab": "monitoring",
+        "tab_template": "registry/monitoring/_tab_monitoring.html",
+        "can_change": can_change,
+        "cards": cards,
+        "alerts": list(_system_alerts(system)),
+        "periods": [(key, label) for key, label, _ in PERIODS],
+        "period": period,
+        "start": start,
+        "end": end,
+    }
+    if can_change:
+        metrics = MetricDefinition.objects.filter(pk__in=[s.metric.pk for s in statuses if s.metric.is_active])
+        owners = list(_owners(tenant.organization))
+        context.update(
+            metric_form=metric_form or MetricForm(),
+            measurement_form=measurement_form or MeasurementForm(metrics=metrics),
+            owners=[(u.pk, member_label(u)) for u in owners],
+            default_owner=system.owner_id,
+        )
+    return render(request, "registry/system_detail.html", context, status=status)
+
+
+class MetricCreateView(TenantViewMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        system = get_for_tenant_or_404(self.tenant, AISystem, pk=pk)
+        _ensure_can_change(self.tenant, system)
+        form = MetricForm(request.POST, instance=MetricDefinition(organization=system.organization, system=system))
+        if form.is_valid():
+            try:
+                metric = monitoring.metric_save(instance=form.save(commit=False), acting_user=request.user)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, f"Metric “{metric.name}” added.")
+                return redirect("system_monitoring", pk=system.pk)
+        return render_monitoring_tab(self, pk, metric_form=form, status=400)
+
+
+class MeasurementCreateView(TenantViewMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        system = get_for_tenant_or_404(self.tenant, AISystem, pk=pk)
+        _ensure_can_change(self.tenant, system)
+        metrics = MetricDefinition.objects.for_org(self.tenant.organization).filter(system=system, is_active=True)
+        form = MeasurementForm(request.POST, metrics=metrics)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = monitoring.measurement_add(
+                    metric=data["metric"],
+                    value=data["value"],
+                    measured_at=data["measured_at"],
+                    note=data["note"],
+                    acting_user=request.user,
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                if result.created:
+                    messages.success(request, f"Measurement of {data['metric'].name} recorded.")
+                else:
+                    messages.warning(request, "This measurement was recorded already.")
+                if result.alerts_opened:
+                    messages.warning(request, f"{data['metric'].name} is beyond its alert threshold: an alert opened.")
+                return redirect("system_monitoring", pk=system.pk)
+        return render_monitoring_tab(self, pk, measurement_form=form, status=400)
+
+
+ALERT_ACTIONS = {"acknowledge", "close", "incident", "corrective-action"}
+
+
+class AlertActionView(TenantViewMixin, View):
+    """POST ``/inventory/monitoring/alerts/<pk>/<action>/``: acknowledge, close, raise an incident or action."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk, action):
+        if action not in ALERT_ACTIONS:
+            raise Http404("Unknown alert action.")
+        alert = get_for_tenant_or_404(self.tenant, MonitoringAlert, pk=pk)
+        _ensure_can_change(self.tenant, alert)
+        user, note = request.user, request.POST.get("note", "")
+        try:
+            if action == "acknowledge":
+                monitoring.alert_acknowledge(alert=alert, acting_user=user, note=note)
+                messages.success(request, f"Alert on {alert.metric.name} acknowledged.")
+            elif action == "close":
+                monitoring.alert_close(alert=alert, acting_user=user, note=note)
+                messages.success(request, f"Alert on {alert.metric.name} closed.")
+            elif action == "incident":
+                incident = monitoring.alert_raise_incident(alert=alert, acting_user=user)
+                messages.success(request, f"Incident {incident.ref_code} recorded for the alert.")
+            else:
+                owner = _owners(self.tenant.organization).filter(pk=request.POST.get("owner") or 0).first()
+                if owner is None:
+                    raise ValidationError("Choose who owns the corrective action.")
+                action_ = monitoring.alert_raise_corrective_action(alert=alert, acting_user=user, owner=owner)
+                messages.success(request, f"Corrective action {action_.ref_code} opened for the alert.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("system_monitoring", pk=alert.system_id)
+
+
+# --- Overview ----------------------------------------------------------------------------------
+
+
+class MonitoringOverviewView(TenantViewMixin, View):
+    """``/inventory/monitoring/``: systems in breach, stale metrics and open alerts across the organisation."""
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request):
+        overview = monitoring.monitoring_overview(self.tenant.organization)
+        return render(request, "registry/monitoring/overview.html", {"overview": overview})
+
+
+# --- Dashboard ---------------------------------------------------------------------------------
+
+
+def monitoring_tiles(organization) -> list:
+    """Dashboard tiles: systems in breach, stale metrics, open alerts (the overview's three queries)."""
+    from django.urls import reverse
+
+    from aims.dashboard import Tile
+
+    overview = monitoring.monitoring_overview(organization)
+    url = reverse("monitoring")
+    alerts = overview["open_alerts"]
+    unacknowledged = sum(a.status == MonitoringAlert.Status.OPEN for a in alerts)
+    return [
+        Tile("Systems in breach", len(overview["systems_in_breach"]), "with an open monitoring alert", url, order=4),
+        Tile("Stale metrics", len(overview["stale_metrics"]), "no measurement when expected", url, order=5),
+        Tile("Open alerts", len(alerts), f"{unacknowledged} not acknowledged yet", url, order=6),
+    ]

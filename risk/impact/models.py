@@ -1,0 +1,129 @@
+"""AI system impact assessments (6.1.4, 8.4, A.5.2-A.5.5): the assessment, versioned per system, and its items."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from aims.tenancy import TenantModel
+
+
+class ImpactAssessment(TenantModel):
+    """An AI system impact assessment (6.1.4, 8.4, A.5.2-A.5.5), versioned per system."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        SUPERSEDED = "superseded", "Superseded"
+
+    system = models.ForeignKey("registry.AISystem", on_delete=models.CASCADE, related_name="impact_assessments")
+    version = models.PositiveIntegerField(default=1)
+    title = models.CharField(max_length=200, blank=True)
+    scope = models.TextField(blank=True, help_text="What the assessment covers and what it leaves out.")
+    system_information = models.JSONField(
+        default=dict, blank=True, help_text="The inventory's facts about the system when the assessment started."
+    )
+    data_information = models.TextField(
+        "data and its quality", blank=True, help_text="Data used, its provenance and quality, in the system's use."
+    )
+    model_information = models.TextField("algorithms and models", blank=True)
+    deployment_environment = models.TextField(blank=True)
+    interested_parties = models.TextField(
+        blank=True, help_text="Who is affected or has a stake, and how they were heard."
+    )
+    conclusion = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+    next_review_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["system__ref_code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["system", "version"], name="impactassessment_unique_version")]
+
+    def __str__(self) -> str:
+        # The title names the system, so no query is needed (history lists print many of these).
+        return f"{self.title or 'Impact assessment'} (v{self.version})"
+
+    @property
+    def editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    def is_owned_by(self, user) -> bool:
+        return self.author_id == user.pk or self.system.owner_id == user.pk
+
+
+class ImpactItem(TenantModel):
+    """One impact of the system on people or the environment, with what is done about it."""
+
+    class Party(models.TextChoices):
+        INDIVIDUALS = "individuals", "Individuals"
+        GROUPS = "groups", "Groups of individuals"
+        SOCIETY = "society", "Society"
+        ENVIRONMENT = "environment", "Environment"
+
+    class Dimension(models.TextChoices):
+        FAIRNESS = "fairness", "Fairness"
+        TRANSPARENCY = "transparency", "Transparency and explainability"
+        ACCESSIBILITY = "accessibility", "Accessibility"
+        PRIVACY = "privacy", "Privacy"
+        SAFETY = "safety", "Safety and health"
+        SECURITY = "security", "Security"
+        ENVIRONMENTAL = "environmental", "Environmental"
+        HUMAN_RIGHTS = "human_rights", "Human rights"
+        MISUSE = "misuse", "Misuse and misinformation"
+        ECONOMIC = "economic", "Economic"
+
+    class Nature(models.TextChoices):
+        BENEFIT = "benefit", "Benefit"
+        HARM = "harm", "Harm"
+
+    class Severity(models.IntegerChoices):
+        LOW = 1, "Low"
+        MODERATE = 2, "Moderate"
+        HIGH = 3, "High"
+        VERY_HIGH = 4, "Very high"
+
+    class Likelihood(models.IntegerChoices):
+        RARE = 1, "Rare"
+        POSSIBLE = 2, "Possible"
+        LIKELY = 3, "Likely"
+        ALMOST_CERTAIN = 4, "Almost certain"
+
+    class Reversibility(models.TextChoices):
+        REVERSIBLE = "reversible", "Reversible"
+        PARTLY = "partly", "Partly reversible"
+        IRREVERSIBLE = "irreversible", "Irreversible"
+
+    assessment = models.ForeignKey(ImpactAssessment, on_delete=models.CASCADE, related_name="items")
+    affected_party = models.CharField(max_length=12, choices=Party.choices)
+    dimension = models.CharField(max_length=14, choices=Dimension.choices)
+    nature = models.CharField(max_length=8, choices=Nature.choices, default=Nature.HARM)
+    description = models.TextField()
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.MODERATE)
+    likelihood = models.PositiveSmallIntegerField(choices=Likelihood.choices, default=Likelihood.POSSIBLE)
+    reversibility = models.CharField(max_length=12, choices=Reversibility.choices, default=Reversibility.REVERSIBLE)
+    measures = models.TextField(blank=True, help_text="What reduces the harm or secures the benefit.")
+    risk = models.ForeignKey("risk.Risk", on_delete=models.SET_NULL, null=True, blank=True, related_name="impact_items")
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "impact item"
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_dimension_display()}: {self.description[:60]}"
+
+    def is_owned_by(self, user) -> bool:
+        return self.assessment.is_owned_by(user)
