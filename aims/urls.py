@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
 from aims.governance_api import ROUTES as GOVERNANCE_ROUTES
+from aims.health import healthz, readyz
 from audits.api import ROUTES as AUDITS_ROUTES
 from audits.improvement_api import ROUTES as IMPROVEMENT_ROUTES
 from controls.api import FrameworkViewSet, RequirementViewSet
@@ -83,4 +84,6 @@ urlpatterns = [
     path("api/v1/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url="/static/img/favicon.svg", permanent=True)),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
 ]
