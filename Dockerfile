@@ -24,4 +24,8 @@ RUN SECRET_KEY=build-only-$(python -c 'import secrets;print(secrets.token_urlsaf
 RUN useradd --system --uid 1000 aims && mkdir -p /data/private && chown -R aims /data /app/var
 USER aims
 EXPOSE 8000
+# Liveness only (/healthz touches no database): the slim image has no curl, so the probe uses urllib.
+# docker-compose checks readiness (/readyz) for the web service and replaces this for the worker.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["python", "/app/docker/healthcheck.py", "/healthz"]
 CMD ["gunicorn", "aims.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
     retry_backoff=True,
     max_retries=5,
     soft_time_limit=30,
+    time_limit=60,
 )
 def send_invitation_email(self, invitation_id: int) -> bool:
     """E-mail the invitation link; returns False when the invitation is no longer pending."""
@@ -42,7 +43,7 @@ def send_invitation_email(self, invitation_id: int) -> bool:
     return True
 
 
-@shared_task(soft_time_limit=300)
+@shared_task(soft_time_limit=300, time_limit=330)
 def send_policy_review_reminders() -> int:
     """Daily: e-mail the owners of policies whose review is due within 30 days or overdue (once per date)."""
     from aims.governance.services import policy_review_reminders_send

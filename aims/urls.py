@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
 from aims.governance.api import ROUTES as GOVERNANCE_ROUTES
+from aims.health import healthz, readyz
 from audits.improvement.api import ROUTES as IMPROVEMENT_ROUTES
 from audits.packs.api import ROUTES as AUDITS_ROUTES
 from controls.catalogue.api import FrameworkViewSet, RequirementViewSet
@@ -84,4 +85,6 @@ urlpatterns = [
     path("api/v1/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
     path("admin/", admin.site.urls),
     path("favicon.ico", RedirectView.as_view(url="/static/img/favicon.svg", permanent=True)),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
 ]

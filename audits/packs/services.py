@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -258,6 +259,10 @@ def evidence_pack_generate(pack_id: int) -> EvidencePack | None:
         # Back to the queue for the retry; the claim above will take it again.
         EvidencePack.objects.filter(pk=pack_id, status=Status.RUNNING).update(status=Status.QUEUED)
         raise exc
+    except SoftTimeLimitExceeded:
+        # Celery's soft time limit, not an error in the data: the task fails the pack saying so.
+        logger.warning("Evidence pack %s reached its time limit of %s s", pack_id, settings.EVIDENCE_PACK_TIME_LIMIT)
+        raise
     except Exception as exc:
         logger.exception("Evidence pack %s failed", pack_id)
         fail_pack(pack_id, _readable(exc))

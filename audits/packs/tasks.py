@@ -42,11 +42,11 @@ def generate_evidence_pack(self, pack_id: int) -> str | None:
     return pack.status if pack else None
 
 
-@shared_task
+@shared_task(soft_time_limit=120, time_limit=150)
 def fail_stale_evidence_packs() -> int:
     return services.evidence_packs_fail_stale()
 
 
-@shared_task
+@shared_task(soft_time_limit=300, time_limit=330)
 def expire_evidence_packs() -> int:
     return services.evidence_packs_expire()
