@@ -24,9 +24,9 @@ serve: install
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## ruff, ruff format, django-upgrade and djLint through the local hooks of .pre-commit-config.yaml
 lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/pre-commit run --all-files --show-diff-on-failure
 
 format: install
 	$(BIN)/ruff format .

@@ -117,13 +117,11 @@ class AISystem(TenantModel):
     is_customer = models.BooleanField("AI customer", default=False)
     is_partner = models.BooleanField("AI partner", default=False)
     lifecycle_stage = models.CharField(
-        "life-cycle stage", max_length=20, choices=LifecycleStage.choices, default=LifecycleStage.INCEPTION
+        "life-cycle stage", max_length=20, choices=LifecycleStage, default=LifecycleStage.INCEPTION
     )
-    deployment_context = models.CharField(
-        max_length=20, choices=DeploymentContext.choices, default=DeploymentContext.INTERNAL
-    )
+    deployment_context = models.CharField(max_length=20, choices=DeploymentContext, default=DeploymentContext.INTERNAL)
     automation_level = models.CharField(
-        "level of automation", max_length=20, choices=AutomationLevel.choices, default=AutomationLevel.ASSISTIVE
+        "level of automation", max_length=20, choices=AutomationLevel, default=AutomationLevel.ASSISTIVE
     )
     human_oversight = models.TextField(
         blank=True, help_text="How people supervise the system and can override or stop it."
@@ -135,17 +133,17 @@ class AISystem(TenantModel):
         "how continuous learning is controlled", blank=True, help_text="Required when the system learns continuously."
     )
     people_decisions = models.CharField(
-        "decisions about people", max_length=10, choices=PeopleDecisions.choices, default=PeopleDecisions.NONE
+        "decisions about people", max_length=10, choices=PeopleDecisions, default=PeopleDecisions.NONE
     )
     personal_data = models.TextField(
         "personal data processed", blank=True, help_text="Categories of personal data, or leave empty if none."
     )
     affected_stakeholders = models.TextField(blank=True, help_text="People and groups the system's outcomes affect.")
     eu_ai_act_tier = models.CharField(
-        "EU AI Act tier", max_length=20, choices=EUAIActTier.choices, default=EUAIActTier.NOT_ASSESSED
+        "EU AI Act tier", max_length=20, choices=EUAIActTier, default=EUAIActTier.NOT_ASSESSED
     )
     annex_iii_area = models.PositiveSmallIntegerField(
-        "Annex III area", choices=AnnexIIIArea.choices, null=True, blank=True, help_text="For high-risk systems."
+        "Annex III area", choices=AnnexIIIArea, null=True, blank=True, help_text="For high-risk systems."
     )
     tier_rationale = models.TextField(
         "tier rationale", blank=True, help_text="Why this tier applies; required once a tier is chosen."
@@ -167,7 +165,7 @@ class AISystem(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_ai_systems"
     )
     business_unit = models.CharField(max_length=120, blank=True)
-    status = models.CharField(max_length=12, choices=SystemStatus.choices, default=SystemStatus.PROPOSED)
+    status = models.CharField(max_length=12, choices=SystemStatus, default=SystemStatus.PROPOSED)
     next_review_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -94,7 +94,11 @@ class RecordFormView(TenantViewMixin, View):
         return services.inventory_record_save(instance=instance, acting_user=self.request.user)
 
     def render(self, form, status=200):
+        # Cancel goes back to the record being edited, or to the inventory from a new record.
+        pk = self.kwargs.get("pk")
+        cancel_url = reverse(self.success_url_name, args=[pk]) if pk else reverse("inventory")
         context = {"form": form, "object": form.instance, "verbose_name": self.model._meta.verbose_name}
+        context["cancel_url"] = cancel_url
         return render(self.request, self.template_name, context, status=status)
 
 

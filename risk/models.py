@@ -69,7 +69,7 @@ class RiskCriteria(TenantModel):
     matrix = models.JSONField(default=list, help_text="matrix[impact][likelihood] gives the risk level.")
     acceptance_threshold = models.CharField(
         max_length=10,
-        choices=Level.choices,
+        choices=Level,
         default=Level.MEDIUM,
         help_text="Highest residual level that may be accepted without an explicit, justified override.",
     )
@@ -174,11 +174,11 @@ class Risk(TenantModel):
     )
     inherent_likelihood = models.PositiveSmallIntegerField(null=True, blank=True)
     inherent_impact = models.PositiveSmallIntegerField(null=True, blank=True)
-    inherent_level = models.CharField(max_length=10, choices=Level.choices, blank=True, editable=False)
+    inherent_level = models.CharField(max_length=10, choices=Level, blank=True, editable=False)
     treatment_option = models.CharField(max_length=10, choices=Treatment.choices, blank=True)
     residual_likelihood = models.PositiveSmallIntegerField(null=True, blank=True)
     residual_impact = models.PositiveSmallIntegerField(null=True, blank=True)
-    residual_level = models.CharField(max_length=10, choices=Level.choices, blank=True, editable=False)
+    residual_level = models.CharField(max_length=10, choices=Level, blank=True, editable=False)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.IDENTIFIED)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

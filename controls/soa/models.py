@@ -33,7 +33,7 @@ class ApplicabilityStatement(TenantModel):
         blank=True, help_text="Why the control is included or excluded: required either way."
     )
     implementation_status = models.CharField(
-        max_length=12, choices=ImplementationStatus.choices, default=ImplementationStatus.NOT_STARTED
+        max_length=12, choices=ImplementationStatus, default=ImplementationStatus.NOT_STARTED
     )
     implementation = models.TextField("implementation description", blank=True)
     owner = models.ForeignKey(
