@@ -146,6 +146,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
+# Task modules of sub-packages; autodiscovery only finds each app's top-level tasks.py.
+CELERY_IMPORTS = ["registry.monitoring.tasks", "audits.packs.tasks"]
 CELERY_BEAT_SCHEDULE = {
     "fail-stale-evidence-packs": {"task": "audits.packs.tasks.fail_stale_evidence_packs", "schedule": 300.0},
     "expire-evidence-packs": {"task": "audits.packs.tasks.expire_evidence_packs", "schedule": 86400.0},
