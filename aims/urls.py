@@ -72,6 +72,8 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("aims/", include("aims.governance.urls")),
     path("inventory/", include("registry.urls")),
+    path("inventory/", include("registry.imports.urls")),
+    path("inventory/", include("registry.monitoring.urls")),
     path("risks/", include("risk.urls")),
     path("impact-assessments/", include("risk.impact.urls")),
     path("controls/", include("controls.soa.urls")),

@@ -104,7 +104,7 @@ def annex_a_readiness(organization: Organization) -> list[AreaReadiness]:
     for row in soa_rows(organization):
         area = area_of(row.control)
         entry = areas.setdefault(area.ref, AreaReadiness(area.ref, area.title))
-        link = reverse("soa_control", args=[row.control.ref])
+        link = reverse("soa:control", args=[row.control.ref])
         entry.total += 1
         if row.applicable is not None and row.justification.strip():
             entry.decided += 1
@@ -162,7 +162,7 @@ def core_checks(organization: Organization) -> list[Check]:
     today = timezone.localdate()
     active = AISystem.objects.for_org(organization).exclude(status=SystemStatus.RETIRED)
     systems = list(active.order_by("ref_code").only("ref_code", "status", "organization_id"))
-    inventory = reverse("inventory")
+    inventory = reverse("inventory:system_list")
     detail = f"{len(systems)} active system(s)" if systems else "The inventory is empty."
     checks = [Check("4.3", "AI systems in scope are recorded in the inventory", bool(systems), detail, inventory)]
 
@@ -174,9 +174,9 @@ def core_checks(organization: Organization) -> list[Check]:
     checks.append(Check("5.3", "Every active AI system has an Accountable person", not no_accountable,
                         f"Missing for {_names(no_accountable)}" if no_accountable else "", inventory))  # fmt: skip
 
-    risks_url = reverse("risks")
+    risks_url = reverse("risk:list")
     checks.append(Check("6.1.2", "Risk criteria are defined", RiskCriteria.objects.for_org(organization).exists(),
-                        "", reverse("risk_criteria")))  # fmt: skip
+                        "", reverse("risk:criteria")))  # fmt: skip
     unassessed = [s for s in active.exclude(
         Exists(Risk.objects.filter(system=OuterRef("pk")).exclude(inherent_level=""))
     ).order_by("ref_code")]  # fmt: skip
@@ -200,7 +200,7 @@ def core_checks(organization: Organization) -> list[Check]:
     approved = soa_latest_approved(organization)
     checks.append(Check("6.1.3", "The Statement of Applicability is approved", approved is not None,
                         f"Version {approved.number} approved {approved.decided_at:%d %b %Y}" if approved else "",
-                        reverse("soa_versions")))  # fmt: skip
+                        reverse("soa:versions")))  # fmt: skip
 
     without_ia = list(
         active.exclude(Exists(ImpactAssessment.objects.filter(system=OuterRef("pk"), status="approved"))).order_by(
@@ -209,12 +209,12 @@ def core_checks(organization: Organization) -> list[Check]:
     )
     checks.append(Check("6.1.4", "Every active AI system has an approved impact assessment", not without_ia,
                         f"Missing for {_names(without_ia)}" if without_ia else "",
-                        reverse("impact_assessments")))  # fmt: skip
+                        reverse("impact:list")))  # fmt: skip
 
     evidence = Evidence.objects.for_org(organization)
     expired = evidence.expired(today).count()
-    checks.append(Check("7.5", "Documented evidence is recorded", evidence.exists(), "", reverse("evidence_list")))
-    expired_url = f"{reverse('evidence_list')}?status=expired"
+    checks.append(Check("7.5", "Documented evidence is recorded", evidence.exists(), "", reverse("evidence:list")))
+    expired_url = f"{reverse('evidence:list')}?status=expired"
     detail = f"{expired} expired item(s)" if expired else ""
     checks.append(Check("7.5", "No evidence has expired", expired == 0, detail, expired_url))
 
@@ -230,7 +230,7 @@ def core_checks(organization: Organization) -> list[Check]:
                         f"{overdue_treatments} overdue" if overdue_treatments else "", risks_url))  # fmt: skip
     due = ImpactAssessment.objects.for_org(organization).filter(status="approved", next_review_date__lt=today).count()
     checks.append(Check("8.4", "No impact assessment is past its review date", due == 0,
-                        f"{due} due" if due else "", f"{reverse('impact_assessments')}?due=true"))  # fmt: skip
+                        f"{due} due" if due else "", f"{reverse('impact:list')}?due=true"))  # fmt: skip
     checks += governance_checks(organization)
     return checks
 
@@ -250,7 +250,7 @@ def governance_checks(organization: Organization) -> list[Check]:
     from aims.models import Membership
     from aims.roles import Capability, role_can
 
-    context_url, policies_url = reverse("aims_context"), reverse("aims_policies")
+    context_url, policies_url = reverse("governance:context"), reverse("governance:policies")
     scope = AIMSScope.objects.for_org(organization).first()
     ai_policy = Policy.objects.for_org(organization).filter(
         kind=Policy.Kind.AI_POLICY, versions__status=PolicyVersion.Status.APPROVED
@@ -269,18 +269,18 @@ def governance_checks(organization: Organization) -> list[Check]:
         Check("4.1", "Internal and external issues are recorded",
               ContextIssue.objects.for_org(organization).exists(), "", context_url),
         Check("4.2", "Interested parties and their requirements are recorded",
-              InterestedParty.objects.for_org(organization).exists(), "", reverse("aims_parties")),
+              InterestedParty.objects.for_org(organization).exists(), "", reverse("governance:parties")),
         Check("4.3", "The AIMS scope statement is recorded", scope is not None and bool(scope.statement.strip()),
-              "", reverse("aims_scope")),
+              "", reverse("governance:scope")),
         Check("5.2", "An approved AI policy is in force", ai_policy.exists(), "", policies_url),
         Check("5.3", "AIMS roles, responsibilities and authorities are assigned",
-              OrgRole.objects.for_org(organization).exists(), "", reverse("aims_roles")),
+              OrgRole.objects.for_org(organization).exists(), "", reverse("governance:roles")),
         Check("6.2", "AI objectives are set", Objective.objects.for_org(organization).exists(), "",
-              reverse("aims_objectives")),
+              reverse("governance:objectives")),
         Check("6.2", "No AI objective has been missed", missed == 0, f"{missed} missed" if missed else "",
-              reverse("aims_objectives")),
+              reverse("governance:objectives")),
         Check("7.2", "Everyone who changes AIMS records has a competence record", untrained == 0,
-              f"{untrained} member(s) without one" if untrained else "", reverse("aims_competence")),
+              f"{untrained} member(s) without one" if untrained else "", reverse("governance:competence")),
     ]  # fmt: skip
 
 
@@ -290,11 +290,15 @@ def readiness_tiles(organization: Organization) -> list:
     result = readiness(organization)
     applicable = sum(a.applicable for a in result.areas)
     implemented = sum(a.implemented for a in result.areas)
-    url = reverse("readiness")
+    url = reverse("soa:readiness")
     return [
         Tile("Certification readiness", f"{result.overall} %", "clauses 4-10 and Annex A", url, order=0),
         Tile(
-            "Controls implemented", f"{implemented}/{applicable}", "of applicable Annex A controls", reverse("soa"), 8
+            "Controls implemented",
+            f"{implemented}/{applicable}",
+            "of applicable Annex A controls",
+            reverse("soa:statement"),
+            8,
         ),
     ]
 

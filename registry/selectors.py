@@ -104,7 +104,7 @@ def inventory_tiles(organization: Organization) -> list:
         overdue=Count("id", filter=Q(next_review_date__lt=timezone.localdate()) & ~Q(status=SystemStatus.RETIRED)),
     )
     missing = systems.missing_accountable().count()
-    url = reverse("inventory")
+    url = reverse("inventory:system_list")
     return [
         Tile("AI systems", counts["total"], f"{counts['high']} high-risk", url, order=1),
         Tile("Reviews overdue", counts["overdue"], "systems past their review date", f"{url}?review_overdue=true", 2),

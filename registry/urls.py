@@ -1,11 +1,11 @@
-from django.urls import include, path
+from django.urls import path
 
 from registry import views
 
+app_name = "inventory"
+
 urlpatterns = [
-    path("", views.SystemListView.as_view(), name="inventory"),
-    path("", include("registry.imports.urls")),
-    path("", include("registry.monitoring.urls")),
+    path("", views.SystemListView.as_view(), name="system_list"),
     path("systems/new/", views.SystemCreateView.as_view(), name="system_create"),
     path("systems/<int:pk>/", views.SystemDetailView.as_view(tab="overview"), name="system_detail"),
     path("systems/<int:pk>/models/", views.SystemDetailView.as_view(tab="models"), name="system_models"),

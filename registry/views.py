@@ -96,7 +96,7 @@ class RecordFormView(TenantViewMixin, View):
     def render(self, form, status=200):
         # Cancel goes back to the record being edited, or to the inventory from a new record.
         pk = self.kwargs.get("pk")
-        cancel_url = reverse(self.success_url_name, args=[pk]) if pk else reverse("inventory")
+        cancel_url = reverse(self.success_url_name, args=[pk]) if pk else reverse("inventory:system_list")
         context = {"form": form, "object": form.instance, "verbose_name": self.model._meta.verbose_name}
         context["cancel_url"] = cancel_url
         return render(self.request, self.template_name, context, status=status)
@@ -106,7 +106,7 @@ class SystemFormMixin:
     model = AISystem
     form_class = AISystemForm
     template_name = "registry/system_form.html"
-    success_url_name = "system_detail"
+    success_url_name = "inventory:system_detail"
 
     def save(self, form):
         system = form.build()
@@ -164,14 +164,14 @@ class SystemDeleteView(TenantViewMixin, View):
         _ensure_can_change(self.tenant, system)
         services.inventory_record_delete(instance=system, acting_user=request.user)
         messages.success(request, f"{system} was deleted; its history is kept.")
-        return redirect("inventory")
+        return redirect("inventory:system_list")
 
 
 LINK_TABS = {
-    "model": "system_models",
-    "supplier": "system_suppliers",
-    "resource": "system_suppliers",
-    "raci": "system_raci",
+    "model": "inventory:system_models",
+    "supplier": "inventory:system_suppliers",
+    "resource": "inventory:system_suppliers",
+    "raci": "inventory:system_raci",
 }
 
 
@@ -267,7 +267,7 @@ DATASET_FIELDS = (
 class ModelFormMixin:
     model = AIModel
     form_class = AIModelForm
-    success_url_name = "model_detail"
+    success_url_name = "inventory:model_detail"
 
     def save(self, form):
         model = form.save(commit=False)
@@ -290,7 +290,7 @@ class ModelUpdateView(ModelFormMixin, RecordFormView):
 
 
 class DatasetCreateView(RecordFormView):
-    model, form_class, success_url_name = Dataset, DatasetForm, "dataset_detail"
+    model, form_class, success_url_name = Dataset, DatasetForm, "inventory:dataset_detail"
 
 
 class DatasetUpdateView(DatasetCreateView):
@@ -298,7 +298,7 @@ class DatasetUpdateView(DatasetCreateView):
 
 
 class SupplierCreateView(RecordFormView):
-    model, form_class, success_url_name = Supplier, SupplierForm, "supplier_detail"
+    model, form_class, success_url_name = Supplier, SupplierForm, "inventory:supplier_detail"
 
 
 class SupplierUpdateView(SupplierCreateView):
@@ -375,7 +375,7 @@ class ModelDatasetView(TenantViewMixin, View):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, f"{form.cleaned_data['dataset']} linked.")
-        return redirect(reverse("model_detail", args=[model.pk]))
+        return redirect(reverse("inventory:model_detail", args=[model.pk]))
 
 
 class ModelDatasetRemoveView(TenantViewMixin, View):
@@ -386,4 +386,4 @@ class ModelDatasetRemoveView(TenantViewMixin, View):
         link = get_for_tenant_or_404(self.tenant, ModelDataset, pk=link_pk, model=model)
         services.inventory_record_delete(instance=link, acting_user=request.user)
         messages.success(request, f"Removed {link.dataset} from {model}.")
-        return redirect("model_detail", pk=model.pk)
+        return redirect("inventory:model_detail", pk=model.pk)

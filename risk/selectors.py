@@ -135,7 +135,7 @@ def risk_tiles(organization: Organization) -> list:
         .filter(status=ImpactAssessment.Status.APPROVED, next_review_date__lte=today)
         .count()
     )
-    risks_url, ia_url = reverse("risks"), reverse("impact_assessments")
+    risks_url, ia_url = reverse("risk:list"), reverse("impact:list")
     return [
         Tile("Open risks", levels["total"], f"{levels['critical']} critical, {levels['high']} high", risks_url, 4),
         Tile("Overdue treatments", overdue_treatments, "actions past their due date", risks_url, 5),

@@ -72,7 +72,7 @@ class RiskFormView(TenantViewMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Risk {risk.ref_code} saved.")
-                return redirect("risk_detail", pk=risk.pk)
+                return redirect("risk:detail", pk=risk.pk)
         return render(request, "risk/risk_form.html", {"form": form, "object": risk}, status=400)
 
 
@@ -117,7 +117,7 @@ class RiskAcceptView(RiskDetailView):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Risk {risk.ref_code} accepted.")
-                return redirect("risk_detail", pk=risk.pk)
+                return redirect("risk:detail", pk=risk.pk)
         return self.get(request, pk, accept_form=form, status=400)
 
 
@@ -129,7 +129,7 @@ class RiskDeleteView(TenantViewMixin, View):
         _ensure_can_change(self.tenant, risk)
         services.risk_delete(risk=risk, acting_user=request.user)
         messages.success(request, f"Risk {risk.ref_code} deleted; its history is kept.")
-        return redirect("risks")
+        return redirect("risk:list")
 
 
 class TreatmentFormView(TenantViewMixin, View):
@@ -164,7 +164,7 @@ class TreatmentFormView(TenantViewMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Treatment “{treatment.title}” saved.")
-                return redirect("risk_detail", pk=risk.pk)
+                return redirect("risk:detail", pk=risk.pk)
         context = {"form": form, "risk": risk, "object": treatment}
         return render(request, "risk/treatment_form.html", context, status=400)
 
@@ -176,7 +176,7 @@ class TreatmentDeleteView(TreatmentFormView):
         risk, treatment = self.load(pk, treatment_pk)
         services.treatment_delete(treatment=treatment, acting_user=request.user)
         messages.success(request, f"Treatment “{treatment.title}” removed.")
-        return redirect("risk_detail", pk=risk.pk)
+        return redirect("risk:detail", pk=risk.pk)
 
 
 class CriteriaView(TenantViewMixin, View):
@@ -207,7 +207,7 @@ class CriteriaView(TenantViewMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Risk criteria saved; {rescored} open risk(s) re-scored.")
-                return redirect("risk_criteria")
+                return redirect("risk:criteria")
         return self.render_form(form, criteria, status=400)
 
     @staticmethod

@@ -625,7 +625,7 @@ def _remind_once(policy: Policy, recipients: list[str], today: date, *, to_owner
         "days_late": -days,
         "to_owner": to_owner,
         "organization": policy.organization,
-        "link": settings.SITE_URL + reverse("aims_policy_detail", args=[policy.pk]),
+        "link": settings.SITE_URL + reverse("governance:policy_detail", args=[policy.pk]),
     }
     try:
         with transaction.atomic():
@@ -758,7 +758,7 @@ def governance_tiles(organization: Organization) -> list:
         at_risk=Count("id", filter=Q(status=Objective.Status.AT_RISK)),
         overdue=Count("id", filter=Q(due_date__lt=today) & ~Q(status__in=Objective.CLOSED)),
     )
-    policies_url = reverse("aims_policies")
+    policies_url = reverse("governance:policies")
     return [
         Tile(
             "Approved AI policy",
@@ -778,7 +778,7 @@ def governance_tiles(organization: Organization) -> list:
             "Objectives at risk",
             objectives["at_risk"],
             f"{objectives['overdue']} past their due date",
-            f"{reverse('aims_objectives')}?status=at_risk",
+            f"{reverse('governance:objectives')}?status=at_risk",
             22,
         ),
     ]

@@ -254,7 +254,7 @@ class ScopeDetailView(TenantViewMixin, View):
 
 
 class ScopeEditView(RecordFormView):
-    model, form_class, tab, list_url_name = AIMSScope, ScopeForm, "context", "aims_scope"
+    model, form_class, tab, list_url_name = AIMSScope, ScopeForm, "context", "governance:scope"
 
     def get_object(self):
         scope = services.scope_get(self.tenant.organization) or AIMSScope(organization=self.tenant.organization)
@@ -262,37 +262,37 @@ class ScopeEditView(RecordFormView):
         return scope
 
     def success(self, saved):
-        return redirect("aims_scope")
+        return redirect("governance:scope")
 
 
 class IssueFormView(RecordFormView):
     model, form_class, tab = ContextIssue, ContextIssueForm, "context"
-    success_url_name, list_url_name = "aims_issue_detail", "aims_context"
+    success_url_name, list_url_name = "governance:issue_detail", "governance:context"
 
 
 class IssueDetailView(RecordDetailView):
-    model, tab, list_url_name, list_label = ContextIssue, "context", "aims_context", "Context and scope"
-    edit_url_name, delete_url_name = "aims_issue_update", "aims_issue_delete"
+    model, tab, list_url_name, list_label = ContextIssue, "context", "governance:context", "Context and scope"
+    edit_url_name, delete_url_name = "governance:issue_update", "governance:issue_delete"
     fields = ("kind", "category", "description", "effect", "review_date")
 
 
 class IssueDeleteView(RecordDeleteView):
-    model, list_url_name = ContextIssue, "aims_context"
+    model, list_url_name = ContextIssue, "governance:context"
 
 
 class PartyFormView(RecordFormView):
     model, form_class, tab = InterestedParty, InterestedPartyForm, "context"
-    success_url_name, list_url_name = "aims_party_detail", "aims_parties"
+    success_url_name, list_url_name = "governance:party_detail", "governance:parties"
 
 
 class PartyDetailView(RecordDetailView):
-    model, tab, list_url_name, list_label = InterestedParty, "context", "aims_parties", "Interested parties"
-    edit_url_name, delete_url_name = "aims_party_update", "aims_party_delete"
+    model, tab, list_url_name, list_label = InterestedParty, "context", "governance:parties", "Interested parties"
+    edit_url_name, delete_url_name = "governance:party_update", "governance:party_delete"
     fields = ("kind", "requirements", "how_addressed", "legal_requirement")
 
 
 class PartyDeleteView(RecordDeleteView):
-    model, list_url_name = InterestedParty, "aims_parties"
+    model, list_url_name = InterestedParty, "governance:parties"
 
 
 # --- Policies (5.2, A.2) --------------------------------------------------------------------
@@ -319,11 +319,11 @@ class PolicyListView(FilteredListView):
 
 class PolicyFormView(RecordFormView):
     model, form_class, tab = Policy, PolicyForm, "policies"
-    success_url_name, list_url_name = "aims_policy_detail", "aims_policies"
+    success_url_name, list_url_name = "governance:policy_detail", "governance:policies"
 
 
 class PolicyDeleteView(RecordDeleteView):
-    model, list_url_name, detail_url_name = Policy, "aims_policies", "aims_policy_detail"
+    model, list_url_name, detail_url_name = Policy, "governance:policies", "governance:policy_detail"
 
 
 def _version_labels(versions) -> dict[str, str]:
@@ -387,7 +387,7 @@ class VersionCreateView(TenantViewMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Version {version.number} saved as a draft. Check the preview below.")
-                return redirect("aims_version_edit", pk=policy.pk, version_pk=version.pk)
+                return redirect("governance:version_edit", pk=policy.pk, version_pk=version.pk)
         return self.render(policy, form, status=400)
 
     def render(self, policy, form, status=200):
@@ -419,7 +419,7 @@ class VersionEditView(TenantViewMixin, View):
         if version.editable:
             return None
         messages.error(self.request, f"Version {version.number} is {version.get_status_display().lower()}.")
-        return redirect("aims_version_detail", pk=version.policy_id, version_pk=version.pk)
+        return redirect("governance:version_detail", pk=version.policy_id, version_pk=version.pk)
 
     def get(self, request, pk, version_pk):
         version = self.load(pk, version_pk)
@@ -438,7 +438,7 @@ class VersionEditView(TenantViewMixin, View):
                 version.refresh_from_db()
             else:
                 messages.success(request, f"Version {version.number} saved.")
-                return redirect("aims_version_edit", pk=version.policy_id, version_pk=version.pk)
+                return redirect("governance:version_edit", pk=version.policy_id, version_pk=version.pk)
         return self.render(version, form, status=400)
 
     def render(self, version, form, status=200):
@@ -502,11 +502,11 @@ class VersionActionView(TenantViewMixin, View):
             self.perform(version, request)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-            return redirect("aims_version_detail", pk=version.policy_id, version_pk=version.pk)
+            return redirect("governance:version_detail", pk=version.policy_id, version_pk=version.pk)
         messages.success(request, self.done.format(number=version.number))
         if self.action == "delete":
-            return redirect("aims_policy_detail", pk=version.policy_id)
-        return redirect("aims_version_detail", pk=version.policy_id, version_pk=version.pk)
+            return redirect("governance:policy_detail", pk=version.policy_id)
+        return redirect("governance:version_detail", pk=version.policy_id, version_pk=version.pk)
 
     def perform(self, version, request) -> None:
         user = request.user
@@ -543,12 +543,12 @@ class RolesView(FilteredListView):
 
 class OrgRoleFormView(RecordFormView):
     model, form_class, tab = OrgRole, OrgRoleForm, "roles"
-    success_url_name, list_url_name = "aims_role_detail", "aims_roles"
+    success_url_name, list_url_name = "governance:role_detail", "governance:roles"
 
 
 class OrgRoleDetailView(RecordDetailView):
-    model, tab, list_url_name, list_label = OrgRole, "roles", "aims_roles", "Roles and concerns"
-    edit_url_name, delete_url_name = "aims_role_update", "aims_role_delete"
+    model, tab, list_url_name, list_label = OrgRole, "roles", "governance:roles", "Roles and concerns"
+    edit_url_name, delete_url_name = "governance:role_update", "governance:role_delete"
     fields = ("responsibilities", "authorities", "holder", "external_holder", "reports_to")
 
     def facts(self, obj):
@@ -558,22 +558,22 @@ class OrgRoleDetailView(RecordDetailView):
 
 
 class OrgRoleDeleteView(RecordDeleteView):
-    model, list_url_name = OrgRole, "aims_roles"
+    model, list_url_name = OrgRole, "governance:roles"
 
 
 class ChannelFormView(RecordFormView):
     model, form_class, tab = ConcernChannel, ConcernChannelForm, "roles"
-    success_url_name, list_url_name = "aims_channel_detail", "aims_roles"
+    success_url_name, list_url_name = "governance:channel_detail", "governance:roles"
 
 
 class ChannelDetailView(RecordDetailView):
-    model, tab, list_url_name, list_label = ConcernChannel, "roles", "aims_roles", "Roles and concerns"
-    edit_url_name, delete_url_name = "aims_channel_update", "aims_channel_delete"
+    model, tab, list_url_name, list_label = ConcernChannel, "roles", "governance:roles", "Roles and concerns"
+    edit_url_name, delete_url_name = "governance:channel_update", "governance:channel_delete"
     fields = ("how_to_report", "contact", "receivers", "anonymous", "protection_statement", "is_active")
 
 
 class ChannelDeleteView(RecordDeleteView):
-    model, list_url_name = ConcernChannel, "aims_roles"
+    model, list_url_name = ConcernChannel, "governance:roles"
 
 
 # --- Objectives (6.2) -----------------------------------------------------------------------
@@ -595,11 +595,11 @@ class ObjectiveListView(FilteredListView):
 
 class ObjectiveFormView(RecordFormView):
     model, form_class, tab, owned_by_field = Objective, ObjectiveForm, "objectives", "owner"
-    success_url_name, list_url_name = "aims_objective_detail", "aims_objectives"
+    success_url_name, list_url_name = "governance:objective_detail", "governance:objectives"
 
 
 class ObjectiveDeleteView(RecordDeleteView):
-    model, list_url_name = Objective, "aims_objectives"
+    model, list_url_name = Objective, "governance:objectives"
 
 
 def _render_objective(request, tenant, objective, progress_form=None, status=200):
@@ -645,7 +645,7 @@ class ProgressAddView(TenantViewMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, "Progress recorded.")
-                return redirect(reverse("aims_objective_detail", args=[objective.pk]) + "#progress")
+                return redirect(reverse("governance:objective_detail", args=[objective.pk]) + "#progress")
         return _render_objective(request, self.tenant, objective, progress_form=form, status=400)
 
 
@@ -658,7 +658,7 @@ class ProgressDeleteView(TenantViewMixin, View):
         _ensure_can_change(self.tenant, objective)
         services.objective_progress_delete(record=record, acting_user=request.user)
         messages.success(request, "Progress record removed; its history is kept.")
-        return redirect(reverse("aims_objective_detail", args=[objective.pk]) + "#progress")
+        return redirect(reverse("governance:objective_detail", args=[objective.pk]) + "#progress")
 
 
 # --- Competence and awareness (7.2, 7.3) ----------------------------------------------------
@@ -697,14 +697,14 @@ class CompetenceListView(FilteredListView):
 
 class CompetenceFormView(RecordFormView):
     model, form_class, tab, owned_by_field = CompetenceRecord, CompetenceRecordForm, "competence", "member"
-    success_url_name, list_url_name = "aims_competence_detail", "aims_competence_records"
+    success_url_name, list_url_name = "governance:competence_detail", "governance:competence_records"
 
 
 class CompetenceDetailView(RecordDetailView):
-    model, tab, list_url_name, list_label = CompetenceRecord, "competence", "aims_competence_records", "Records"
-    edit_url_name, delete_url_name = "aims_competence_update", "aims_competence_delete"
+    model, tab, list_url_name, list_label = CompetenceRecord, "competence", "governance:competence_records", "Records"
+    edit_url_name, delete_url_name = "governance:competence_update", "governance:competence_delete"
     fields = ("member", "kind", "provider", "date_completed", "valid_until", "evidence_note")
 
 
 class CompetenceDeleteView(RecordDeleteView):
-    model, list_url_name = CompetenceRecord, "aims_competence_records"
+    model, list_url_name = CompetenceRecord, "governance:competence_records"

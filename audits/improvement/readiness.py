@@ -15,7 +15,7 @@ from controls.readiness import Check
 def improvement_checks(organization) -> list[Check]:
     today = timezone.localdate()
     year_ago = today - timedelta(days=365)
-    audits_url, ca_url = reverse("audits"), reverse("ca_list")
+    audits_url, ca_url = reverse("audits:home"), reverse("audits:ca_list")
     audited = Audit.objects.for_org(organization).filter(status=Audit.Status.CLOSED, actual_end__gte=year_ago)
     reviewed = ManagementReview.objects.for_org(organization).filter(held_on__gte=year_ago, held_on__lte=today)
     overdue = CorrectiveAction.objects.for_org(organization).overdue(today).count()
@@ -35,11 +35,11 @@ def improvement_checks(organization) -> list[Check]:
               AuditProgramme.objects.for_org(organization).filter(year=today.year).exists(), "", audits_url),
         Check("9.2", "An internal audit was completed in the last twelve months", audited.exists(), "", audits_url),
         Check("9.3", "A management review was held in the last twelve months", reviewed.exists(), "",
-              reverse("review_list")),
+              reverse("audits:review_list")),
         Check("10.2", "Every nonconformity has a corrective action", without_action == 0,
               f"{without_action} without one" if without_action else "", audits_url),
         Check("10.2", "No corrective action is overdue", overdue == 0, f"{overdue} overdue" if overdue else "",
               f"{ca_url}?overdue=true"),
         Check("10.1", "No management review action is overdue", late_review_actions == 0,
-              f"{late_review_actions} overdue" if late_review_actions else "", reverse("review_list")),
+              f"{late_review_actions} overdue" if late_review_actions else "", reverse("audits:review_list")),
     ]  # fmt: skip

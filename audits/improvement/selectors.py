@@ -167,16 +167,16 @@ def improvement_tiles(organization: Organization) -> list:
         .aggregate(total=Count("id"), serious=Count("id", filter=Q(severity__in=["high", "critical"])))
     )
     upcoming = next_audit(organization)
-    ca_url, incident_url = reverse("ca_list"), reverse("incident_list")
+    ca_url, incident_url = reverse("audits:ca_list"), reverse("audits:incident_list")
     return [
-        Tile("Open nonconformities", open_ncs["total"], f"{open_ncs['major']} major", reverse("audits"), 20),
+        Tile("Open nonconformities", open_ncs["total"], f"{open_ncs['major']} major", reverse("audits:home"), 20),
         Tile("Overdue corrective actions", overdue, "past their due date", f"{ca_url}?overdue=true", 21),
         Tile("Open incidents", incidents["total"], f"{incidents['serious']} high or critical", incident_url, 22),
         Tile(
             "Next audit",
             date_format(upcoming.planned_start, "j M Y") if upcoming else "—",
             upcoming.title if upcoming else "none planned",
-            reverse("audit_detail", args=[upcoming.pk]) if upcoming else reverse("audits"),
+            reverse("audits:audit_detail", args=[upcoming.pk]) if upcoming else reverse("audits:home"),
             23,
         ),
     ]

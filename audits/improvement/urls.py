@@ -6,8 +6,10 @@ from django.urls import path
 
 from audits.improvement import views
 
+app_name = "audits"
+
 urlpatterns = [
-    path("", views.AuditsHomeView.as_view(), name="audits"),
+    path("", views.AuditsHomeView.as_view(), name="home"),
     path("programmes/new/", views.ProgrammeFormView.as_view(), name="programme_create"),
     path("programmes/<int:pk>/edit/", views.ProgrammeFormView.as_view(), name="programme_update"),
     path("new/", views.AuditFormView.as_view(), name="audit_create"),

@@ -148,8 +148,8 @@ class ProgrammeFormView(ManageView):
     def respond(self, form, status=200):
         programme = form.instance
         title = f"Edit the audit programme {programme.year}" if programme.pk else "New audit programme"
-        crumbs = [("Audits", reverse("audits"))]
-        return _render_form(self.request, form, title=title, back=reverse("audits"), crumbs=crumbs, status=status)
+        crumbs = [("Audits", reverse("audits:home"))]
+        return _render_form(self.request, form, title=title, back=reverse("audits:home"), crumbs=crumbs, status=status)
 
     def get(self, request, **kwargs):
         return self.respond(ProgrammeForm(instance=self.load(), tenant=self.tenant))
@@ -163,7 +163,7 @@ class ProgrammeFormView(ManageView):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"{programme} saved.")
-                return redirect(f"{reverse('audits')}?year={programme.year}")
+                return redirect(f"{reverse('audits:home')}?year={programme.year}")
         return self.respond(form, status=400)
 
 
@@ -188,10 +188,10 @@ class AuditFormView(ManageView):
 
     def respond(self, form, status=200):
         audit = form.instance
-        crumbs = [("Audits", reverse("audits"))]
+        crumbs = [("Audits", reverse("audits:home"))]
         if audit.pk:
-            crumbs.append((audit.ref_code, reverse("audit_detail", args=[audit.pk])))
-        back = reverse("audit_detail", args=[audit.pk]) if audit.pk else reverse("audits")
+            crumbs.append((audit.ref_code, reverse("audits:audit_detail", args=[audit.pk])))
+        back = reverse("audits:audit_detail", args=[audit.pk]) if audit.pk else reverse("audits:home")
         title = f"Edit {audit}" if audit.pk else "Plan an audit"
         return _render_form(self.request, form, title=title, back=back, crumbs=crumbs, status=status)
 
@@ -201,7 +201,7 @@ class AuditFormView(ManageView):
         if not audit.pk:
             if not form.fields["programme"].queryset.exists():
                 messages.error(request, "Create the year's audit programme first.")
-                return redirect("audits")
+                return redirect("audits:home")
             if request.GET.get("programme"):
                 form.initial["programme"] = request.GET["programme"]
         return self.respond(form)
@@ -222,7 +222,7 @@ class AuditFormView(ManageView):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Audit {audit.ref_code} saved.")
-                return redirect("audit_detail", pk=audit.pk)
+                return redirect("audits:audit_detail", pk=audit.pk)
         return self.respond(form, status=400)
 
 
@@ -287,7 +287,7 @@ class AuditTransitionView(ManageView):
             _error(request, exc)
         else:
             messages.success(request, done)
-        return redirect("audit_checklist" if step == "start" else "audit_detail", pk=audit.pk)
+        return redirect("audits:audit_checklist" if step == "start" else "audits:audit_detail", pk=audit.pk)
 
 
 class AuditDeleteView(ManageView):
@@ -299,9 +299,9 @@ class AuditDeleteView(ManageView):
             improvement.audit_delete(audit=audit, acting_user=request.user)
         except ValidationError as exc:
             _error(request, exc)
-            return redirect("audit_detail", pk=audit.pk)
+            return redirect("audits:audit_detail", pk=audit.pk)
         messages.success(request, f"Audit {audit.ref_code} deleted; its history is kept.")
-        return redirect("audits")
+        return redirect("audits:home")
 
 
 class ChecklistGenerateView(ManageView):
@@ -315,7 +315,7 @@ class ChecklistGenerateView(ManageView):
             _error(request, exc)
         else:
             messages.success(request, f"Checklist follows the criteria: {added} question(s) added.")
-        return redirect("audit_checklist", pk=audit.pk)
+        return redirect("audits:audit_checklist", pk=audit.pk)
 
 
 class RecordView(TenantViewMixin, View):
@@ -375,7 +375,7 @@ class ChecklistItemEditView(RecordView):
                 if _htmx(request):
                     return self.row(item, saved=True)
                 messages.success(request, f"{item.ref} recorded.")
-                return redirect("audit_checklist", pk=item.audit_id)
+                return redirect("audits:audit_checklist", pk=item.audit_id)
         return self.respond(item, form, status=400)
 
 
@@ -391,9 +391,12 @@ class FindingFormView(RecordView):
     def respond(self, form, status=200):
         finding = form.instance
         audit = finding.audit
-        crumbs = [("Audits", reverse("audits")), (audit.ref_code, reverse("audit_findings", args=[audit.pk]))]
+        crumbs = [
+            ("Audits", reverse("audits:home")),
+            (audit.ref_code, reverse("audits:audit_findings", args=[audit.pk])),
+        ]
         title = f"Edit finding {finding.ref_code}" if finding.pk else f"Record a finding of {audit.ref_code}"
-        back = reverse("audit_findings", args=[audit.pk])
+        back = reverse("audits:audit_findings", args=[audit.pk])
         return _render_form(self.request, form, title=title, back=back, crumbs=crumbs, status=status)
 
     def get(self, request, pk, finding_pk=None):
@@ -424,7 +427,7 @@ class FindingFormView(RecordView):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Finding {saved.ref_code} recorded.")
-                return redirect("audit_findings", pk=saved.audit_id)
+                return redirect("audits:audit_findings", pk=saved.audit_id)
         return self.respond(form, status=400)
 
 
@@ -440,7 +443,7 @@ class FindingDeleteView(RecordView):
             _error(request, exc)
         else:
             messages.success(request, f"Finding {finding.ref_code} removed; its history is kept.")
-        return redirect("audit_findings", pk=audit.pk)
+        return redirect("audits:audit_findings", pk=audit.pk)
 
 
 class FindingDetailView(TenantViewMixin, View):
@@ -502,10 +505,10 @@ class CorrectiveActionFormView(EditView):
 
     def respond(self, form, status=200):
         action = form.instance
-        crumbs = [("Corrective actions", reverse("ca_list"))]
+        crumbs = [("Corrective actions", reverse("audits:ca_list"))]
         if action.pk:
-            crumbs.append((action.ref_code, reverse("ca_detail", args=[action.pk])))
-        back = reverse("ca_detail", args=[action.pk]) if action.pk else reverse("ca_list")
+            crumbs.append((action.ref_code, reverse("audits:ca_detail", args=[action.pk])))
+        back = reverse("audits:ca_detail", args=[action.pk]) if action.pk else reverse("audits:ca_list")
         title = f"Edit {action}" if action.pk else "Raise a corrective action"
         return _render_form(self.request, form, title=title, back=back, crumbs=crumbs, status=status)
 
@@ -535,7 +538,7 @@ class CorrectiveActionFormView(EditView):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Corrective action {action.ref_code} saved.")
-                return redirect("ca_detail", pk=action.pk)
+                return redirect("audits:ca_detail", pk=action.pk)
         return self.respond(form, status=400)
 
 
@@ -578,7 +581,7 @@ class CorrectiveActionProgressView(EditView):
             _error(request, exc)
         else:
             messages.success(request, done)
-        return redirect("ca_detail", pk=action.pk)
+        return redirect("audits:ca_detail", pk=action.pk)
 
 
 class CorrectiveActionVerifyView(CorrectiveActionDetailView):
@@ -599,7 +602,7 @@ class CorrectiveActionVerifyView(CorrectiveActionDetailView):
                     messages.success(request, f"{action.ref_code} verified effective and closed.")
                 else:
                     messages.warning(request, f"{action.ref_code} was not effective: it is back with its owner.")
-                return redirect("ca_detail", pk=action.pk)
+                return redirect("audits:ca_detail", pk=action.pk)
         return self.get(request, pk, verify_form=form, status=400)
 
 
@@ -613,9 +616,9 @@ class CorrectiveActionDeleteView(EditView):
             improvement.corrective_action_delete(action=action, acting_user=request.user)
         except ValidationError as exc:
             _error(request, exc)
-            return redirect("ca_detail", pk=action.pk)
+            return redirect("audits:ca_detail", pk=action.pk)
         messages.success(request, f"{action.ref_code} deleted; its history is kept.")
-        return redirect("ca_list")
+        return redirect("audits:ca_list")
 
 
 # --- Management reviews ------------------------------------------------------------------------
@@ -643,10 +646,10 @@ class ReviewFormView(ManageView):
 
     def respond(self, form, status=200):
         review = form.instance
-        crumbs = [("Management reviews", reverse("review_list"))]
+        crumbs = [("Management reviews", reverse("audits:review_list"))]
         if review.pk:
-            crumbs.append((review.title, reverse("review_detail", args=[review.pk])))
-        back = reverse("review_detail", args=[review.pk]) if review.pk else reverse("review_list")
+            crumbs.append((review.title, reverse("audits:review_detail", args=[review.pk])))
+        back = reverse("audits:review_detail", args=[review.pk]) if review.pk else reverse("audits:review_list")
         title = f"Edit {review}" if review.pk else "New management review"
         extra = {"intro": None if review.pk else "The inputs the standard lists (9.3.2) are gathered from the portal "
                  "when you save, and kept with the review as they were."}  # fmt: skip
@@ -673,7 +676,7 @@ class ReviewFormView(ManageView):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"“{review}” saved.")
-                return redirect("review_detail", pk=review.pk)
+                return redirect("audits:review_detail", pk=review.pk)
         return self.respond(form, status=400)
 
 
@@ -709,7 +712,7 @@ class ReviewGatherView(ManageView):
         review = get_for_tenant_or_404(self.tenant, ManagementReview, pk=pk)
         improvement.management_review_gather_inputs(review=review, acting_user=request.user)
         messages.success(request, "Inputs gathered again; the previous set is kept in the history.")
-        return redirect("review_detail", pk=review.pk)
+        return redirect("audits:review_detail", pk=review.pk)
 
 
 class ReviewDeleteView(ManageView):
@@ -719,7 +722,7 @@ class ReviewDeleteView(ManageView):
         review = get_for_tenant_or_404(self.tenant, ManagementReview, pk=pk)
         improvement.management_review_delete(review=review, acting_user=request.user)
         messages.success(request, f"“{review}” deleted; its history is kept.")
-        return redirect("review_list")
+        return redirect("audits:review_list")
 
 
 class ReviewActionFormView(ManageView):
@@ -732,9 +735,12 @@ class ReviewActionFormView(ManageView):
     def get(self, request, pk, action_pk=None):
         review, action = self.load(pk, action_pk)
         form = ReviewActionForm(instance=action, tenant=self.tenant)
-        crumbs = [("Management reviews", reverse("review_list")), (review.title, reverse("review_detail", args=[pk]))]
+        crumbs = [
+            ("Management reviews", reverse("audits:review_list")),
+            (review.title, reverse("audits:review_detail", args=[pk])),
+        ]
         title = f"Edit action “{action}”" if action.pk else "Add an action"
-        return _render_form(request, form, title=title, back=reverse("review_detail", args=[pk]), crumbs=crumbs)
+        return _render_form(request, form, title=title, back=reverse("audits:review_detail", args=[pk]), crumbs=crumbs)
 
     def post(self, request, pk, action_pk=None):
         review, action = self.load(pk, action_pk)
@@ -746,11 +752,14 @@ class ReviewActionFormView(ManageView):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Action “{action}” saved.")
-                return redirect(reverse("review_detail", args=[review.pk]) + "#actions")
+                return redirect(reverse("audits:review_detail", args=[review.pk]) + "#actions")
         if action_pk is None:
             return _render_review(request, self.tenant, pk, action_form=form, status=400)
-        crumbs = [("Management reviews", reverse("review_list")), (review.title, reverse("review_detail", args=[pk]))]
-        back = reverse("review_detail", args=[pk])
+        crumbs = [
+            ("Management reviews", reverse("audits:review_list")),
+            (review.title, reverse("audits:review_detail", args=[pk])),
+        ]
+        back = reverse("audits:review_detail", args=[pk])
         return _render_form(request, form, title=f"Edit action “{action}”", back=back, crumbs=crumbs, status=400)
 
 
@@ -762,7 +771,7 @@ class ReviewActionDeleteView(ManageView):
         action = get_for_tenant_or_404(self.tenant, ReviewAction, pk=action_pk, review=review)
         improvement.review_action_delete(action=action, acting_user=request.user)
         messages.success(request, f"Action “{action}” removed.")
-        return redirect(reverse("review_detail", args=[review.pk]) + "#actions")
+        return redirect(reverse("audits:review_detail", args=[review.pk]) + "#actions")
 
 
 # --- Incidents ---------------------------------------------------------------------------------
@@ -791,10 +800,10 @@ class IncidentFormView(EditView):
 
     def respond(self, form, status=200):
         incident = form.instance
-        crumbs = [("Incidents", reverse("incident_list"))]
+        crumbs = [("Incidents", reverse("audits:incident_list"))]
         if incident.pk:
-            crumbs.append((incident.ref_code, reverse("incident_detail", args=[incident.pk])))
-        back = reverse("incident_detail", args=[incident.pk]) if incident.pk else reverse("incident_list")
+            crumbs.append((incident.ref_code, reverse("audits:incident_detail", args=[incident.pk])))
+        back = reverse("audits:incident_detail", args=[incident.pk]) if incident.pk else reverse("audits:incident_list")
         title = f"Edit {incident}" if incident.pk else "Report an incident"
         return _render_form(self.request, form, title=title, back=back, crumbs=crumbs, status=status)
 
@@ -821,7 +830,7 @@ class IncidentFormView(EditView):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Incident {incident.ref_code} saved.")
-                return redirect("incident_detail", pk=incident.pk)
+                return redirect("audits:incident_detail", pk=incident.pk)
         return self.respond(form, status=400)
 
 
@@ -850,6 +859,6 @@ class IncidentDeleteView(EditView):
             improvement.incident_delete(incident=incident, acting_user=request.user)
         except ValidationError as exc:
             _error(request, exc)
-            return redirect("incident_detail", pk=incident.pk)
+            return redirect("audits:incident_detail", pk=incident.pk)
         messages.success(request, f"Incident {incident.ref_code} deleted; its history is kept.")
-        return redirect("incident_list")
+        return redirect("audits:incident_list")

@@ -55,7 +55,7 @@ class EvidencePackListView(PackAccessMixin, ListView):
                     messages.success(request, "The pack is queued; this page follows its progress.")
                 else:
                     messages.info(request, "The same pack is already being generated; here it is.")
-                return redirect("evidence_pack_detail", pk=pack.pk)
+                return redirect("packs:detail", pk=pack.pk)
         self.object_list = self.get_queryset()
         return self.render_to_response(self.get_context_data(form=form), status=400)
 

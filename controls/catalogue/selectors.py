@@ -81,7 +81,7 @@ def catalogue_tiles(organization) -> list:
         clauses=Count("id", filter=Q(kind=Requirement.Kind.CLAUSE)),
         areas=Count("id", filter=Q(kind=Requirement.Kind.OBJECTIVE, depth=0)),
     )
-    url = reverse("catalogue_framework", args=["ISO42001"])
+    url = reverse("catalogue:framework", args=["ISO42001"])
     return [
         Tile("Annex A controls", counts["controls"], f"in {counts['areas']} objective areas", url, order=10),
         Tile("Requirement clauses", counts["clauses"], "clauses 4 to 10 with sub-clauses", url, order=20),

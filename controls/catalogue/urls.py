@@ -6,10 +6,12 @@ from django.urls import path
 
 from controls.catalogue import views
 
+app_name = "catalogue"
+
 urlpatterns = [
-    path("catalogue/", views.CatalogueView.as_view(), name="catalogue"),
-    path("catalogue/<slug:code>/", views.FrameworkView.as_view(), name="catalogue_framework"),
-    path("catalogue/<slug:code>/<path:ref>/", views.RequirementView.as_view(), name="catalogue_requirement"),
+    path("catalogue/", views.CatalogueView.as_view(), name="frameworks"),
+    path("catalogue/<slug:code>/", views.FrameworkView.as_view(), name="framework"),
+    path("catalogue/<slug:code>/<path:ref>/", views.RequirementView.as_view(), name="requirement"),
 ]
 
 module_urlpatterns = [

@@ -641,14 +641,14 @@ def _reminder_message(kind: str, item: Model, today: date, *, addressed_to_owner
     context = {"item": item, "today": today, "organization": item.organization, "to_owner": addressed_to_owner}
     if kind == REMINDER_EVIDENCE_EXPIRY:
         days = (item.valid_until - today).days
-        context.update(days=days, expired=days < 0, days_ago=-days, link=_link("evidence_detail", item.pk))
+        context.update(days=days, expired=days < 0, days_ago=-days, link=_link("evidence:detail", item.pk))
         state = "has expired" if days < 0 else "expires today" if days == 0 else f"expires in {days} days"
         subject = f"[{item.organization.name}] Evidence “{item.title}” {state}"
         return subject, render_to_string("emails/reminder_evidence_expiry.txt", context)
     context.update(
         days_late=(today - item.target_date).days,
-        link=_link("soa"),
-        control_link=_link("catalogue_requirement", CONTROL_FRAMEWORK, item.control.ref),
+        link=_link("soa:statement"),
+        control_link=_link("catalogue:requirement", CONTROL_FRAMEWORK, item.control.ref),
     )
     subject = f"[{item.organization.name}] Control {item.control.ref} is past its target date"
     return subject, render_to_string("emails/reminder_soa_target.txt", context)

@@ -100,7 +100,7 @@ class EvidenceCreateView(TenantViewMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Evidence “{evidence}” recorded.")
-                return redirect("evidence_detail", pk=evidence.pk)
+                return redirect("evidence:detail", pk=evidence.pk)
         return self.render(form, link, status=400)
 
     def render(self, form, link, status=200):
@@ -154,7 +154,7 @@ class EvidenceUpdateView(EvidenceMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Evidence “{evidence}” saved.")
-                return redirect("evidence_detail", pk=evidence.pk)
+                return redirect("evidence:detail", pk=evidence.pk)
         return self.render(form, evidence, status=400)
 
     def render(self, form, evidence, status=200):
@@ -181,7 +181,7 @@ class EvidenceAddVersionView(EvidenceMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Version {version.number} of “{evidence}” added.")
-                return redirect("evidence_detail", pk=evidence.pk)
+                return redirect("evidence:detail", pk=evidence.pk)
         return self.render(form, evidence, status=400)
 
     def render(self, form, evidence, status=200):
@@ -207,7 +207,7 @@ class EvidenceLinkAddView(EvidenceMixin, View):
                 messages.success(request, f"Linked to {data['obj']}.")
         else:
             messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        return redirect("evidence_detail", pk=evidence.pk)
+        return redirect("evidence:detail", pk=evidence.pk)
 
 
 class EvidenceLinkRemoveView(EvidenceMixin, View):
@@ -218,7 +218,7 @@ class EvidenceLinkRemoveView(EvidenceMixin, View):
         link = get_for_tenant_or_404(self.tenant, EvidenceLink, pk=link_pk, evidence=evidence)
         services.evidence_unlink(link=link, acting_user=request.user)
         messages.success(request, "Link removed.")
-        return redirect("evidence_detail", pk=evidence.pk)
+        return redirect("evidence:detail", pk=evidence.pk)
 
 
 class EvidenceDeleteView(EvidenceMixin, View):
@@ -228,7 +228,7 @@ class EvidenceDeleteView(EvidenceMixin, View):
         evidence = self.get_evidence()
         services.evidence_delete(evidence=evidence, acting_user=request.user)
         messages.success(request, f"“{evidence}” was deleted; its history is kept.")
-        return redirect("evidence_list")
+        return redirect("evidence:list")
 
 
 class EvidenceDownloadView(TenantViewMixin, View):

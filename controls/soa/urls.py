@@ -6,12 +6,14 @@ from django.urls import path
 
 from controls.soa import views
 
+app_name = "soa"
+
 urlpatterns = [
-    path("soa/", views.SoAView.as_view(), name="soa"),
-    path("soa/versions/", views.SoAVersionsView.as_view(), name="soa_versions"),
-    path("soa/versions/<int:number>/", views.SoAVersionView.as_view(), name="soa_version"),
-    path("soa/export/<str:fmt>/", views.SoAExportView.as_view(), name="soa_export"),
-    path("soa/<str:ref>/", views.SoAControlView.as_view(), name="soa_control"),
-    path("soa/<str:ref>/edit/", views.SoARowEditView.as_view(), name="soa_row_edit"),
+    path("soa/", views.SoAView.as_view(), name="statement"),
+    path("soa/versions/", views.SoAVersionsView.as_view(), name="versions"),
+    path("soa/versions/<int:number>/", views.SoAVersionView.as_view(), name="version"),
+    path("soa/export/<str:fmt>/", views.SoAExportView.as_view(), name="export"),
+    path("soa/<str:ref>/", views.SoAControlView.as_view(), name="control"),
+    path("soa/<str:ref>/edit/", views.SoARowEditView.as_view(), name="row_edit"),
     path("readiness/", views.ReadinessView.as_view(), name="readiness"),
 ]

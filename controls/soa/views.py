@@ -101,7 +101,7 @@ class SoARowEditView(TenantViewMixin, View):
                     fresh = self.load(ref)
                     return render(request, "controls/soa/_row.html", {"row": fresh, "can_edit": True, "saved": True})
                 messages.success(request, f"{row.control.ref} saved.")
-                return redirect("soa")
+                return redirect("soa:statement")
         return self.respond(row, form, status=400)
 
 
@@ -164,7 +164,7 @@ class SoAVersionsView(TenantViewMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Version {version.number} submitted for approval.")
-                return redirect("soa_version", number=version.number)
+                return redirect("soa:version", number=version.number)
         return self.get(request, form=form, status=400)
 
 
@@ -193,7 +193,7 @@ class SoAVersionView(TenantViewMixin, View):
                 messages.success(request, f"Version {version.number} returned to the officers.")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-        return redirect("soa_version", number=version.number)
+        return redirect("soa:version", number=version.number)
 
 
 class SoAExportView(TenantViewMixin, View):

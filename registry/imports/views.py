@@ -137,7 +137,7 @@ class InventoryImportConfirmView(TenantViewMixin, View):
     capability = Capability.EDIT
 
     def get(self, request):
-        return redirect("inventory_import")
+        return redirect("imports:upload")
 
     def post(self, request):
         entry = _take(request, self.tenant, request.POST.get("token", ""))
@@ -145,13 +145,13 @@ class InventoryImportConfirmView(TenantViewMixin, View):
             messages.error(
                 request, "This import is no longer available (or was prepared by someone else); upload it again."
             )
-            return redirect("inventory_import")
+            return redirect("imports:upload")
         try:
             content = pending_import_read(entry["name"], entry["sha256"])
             report = inventory_import_apply(tenant=self.tenant, content=content, fmt=entry["fmt"])
         except ImportFileError as exc:
             messages.error(request, str(exc))
-            return redirect("inventory_import")
+            return redirect("imports:upload")
         finally:
             pending_import_discard(entry["name"])
         if not report.applied:
@@ -164,7 +164,7 @@ class InventoryImportConfirmView(TenantViewMixin, View):
             f"Imported {entry['filename']}: {report.new_count} new, {report.update_count} updated, "
             f"{report.unchanged_count} unchanged.",
         )
-        return redirect("inventory")
+        return redirect("inventory:system_list")
 
 
 class InventoryExportView(TenantViewMixin, View):

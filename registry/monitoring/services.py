@@ -500,7 +500,7 @@ def _link(name: str, *args) -> str:
 
 
 def _system_link(system_id: int) -> str:
-    for name in ("system_monitoring", "system_detail"):
+    for name in ("monitoring:system", "inventory:system_detail"):
         try:
             return settings.SITE_URL + reverse(name, args=[system_id])
         except NoReverseMatch:

@@ -223,7 +223,7 @@ class MetricCreateView(TenantViewMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Metric “{metric.name}” added.")
-                return redirect("system_monitoring", pk=system.pk)
+                return redirect("monitoring:system", pk=system.pk)
         return render_monitoring_tab(self, pk, metric_form=form, status=400)
 
 
@@ -254,7 +254,7 @@ class MeasurementCreateView(TenantViewMixin, View):
                     messages.warning(request, "This measurement was recorded already.")
                 if result.alerts_opened:
                     messages.warning(request, f"{data['metric'].name} is beyond its alert threshold: an alert opened.")
-                return redirect("system_monitoring", pk=system.pk)
+                return redirect("monitoring:system", pk=system.pk)
         return render_monitoring_tab(self, pk, measurement_form=form, status=400)
 
 
@@ -290,7 +290,7 @@ class AlertActionView(TenantViewMixin, View):
                 messages.success(request, f"Corrective action {action_.ref_code} opened for the alert.")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-        return redirect("system_monitoring", pk=alert.system_id)
+        return redirect("monitoring:system", pk=alert.system_id)
 
 
 # --- Overview ----------------------------------------------------------------------------------
@@ -316,7 +316,7 @@ def monitoring_tiles(organization) -> list:
     from aims.dashboard import Tile
 
     overview = monitoring.monitoring_overview(organization)
-    url = reverse("monitoring")
+    url = reverse("monitoring:overview")
     alerts = overview["open_alerts"]
     unacknowledged = sum(a.status == MonitoringAlert.Status.OPEN for a in alerts)
     return [

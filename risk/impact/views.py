@@ -52,8 +52,8 @@ def _load(tenant, pk) -> ImpactAssessment:
 def _workspace(tenant, assessment: ImpactAssessment) -> str:
     """Where to go after an action: the editor for a draft one may change, the read view otherwise."""
     if assessment.editable and tenant.can_change(assessment):
-        return reverse("ia_edit", args=[assessment.pk])
-    return reverse("ia_detail", args=[assessment.pk])
+        return reverse("impact:edit", args=[assessment.pk])
+    return reverse("impact:detail", args=[assessment.pk])
 
 
 def _error(request, exc: ValidationError) -> None:
@@ -108,7 +108,7 @@ class AssessmentStartView(TenantViewMixin, View):
     def post(self, request):
         if not request.POST.get("system"):
             messages.error(request, "Choose the AI system to assess.")
-            return redirect("impact_assessments")
+            return redirect("impact:list")
         system = get_for_tenant_or_404(self.tenant, AISystem, pk=request.POST["system"])
         _ensure_can_change(self.tenant, system, "You may only assess the AI systems you own.")
         try:
@@ -120,9 +120,9 @@ class AssessmentStartView(TenantViewMixin, View):
                 .filter(system=system, status__in=OPEN_STATUSES)
                 .first()
             )
-            return redirect(_workspace(self.tenant, current) if current else "impact_assessments")
+            return redirect(_workspace(self.tenant, current) if current else "impact:list")
         messages.success(request, f"Version {assessment.version} of the assessment of {system} started.")
-        return redirect("ia_edit", pk=assessment.pk)
+        return redirect("impact:edit", pk=assessment.pk)
 
 
 # --- Editor ------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ class DraftView(TenantViewMixin, View):
             return None
         status = assessment.get_status_display().lower()
         messages.error(self.request, f"Version {assessment.version} is {status}: start a new version to change it.")
-        return redirect("ia_detail", pk=assessment.pk)
+        return redirect("impact:detail", pk=assessment.pk)
 
     def load_item(self, assessment, item_pk) -> ImpactItem:
         item = get_for_tenant_or_404(self.tenant, ImpactItem, pk=item_pk, assessment=assessment)
@@ -182,7 +182,7 @@ class AssessmentEditView(DraftView):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, "Assessment saved.")
-                return redirect("ia_edit", pk=assessment.pk)
+                return redirect("impact:edit", pk=assessment.pk)
         return _render_editor(request, assessment, form=form, status=400)
 
 
@@ -202,7 +202,7 @@ class ItemAddView(DraftView):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, "Impact added.")
-                return redirect(reverse("ia_edit", args=[assessment.pk]) + "#impacts")
+                return redirect(reverse("impact:edit", args=[assessment.pk]) + "#impacts")
         return _render_editor(request, assessment, item_form=form, status=400)
 
 
@@ -225,7 +225,7 @@ class ItemEditView(DraftView):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, "Impact saved.")
-                return redirect(reverse("ia_edit", args=[assessment.pk]) + "#impacts")
+                return redirect(reverse("impact:edit", args=[assessment.pk]) + "#impacts")
         return self.render(form, status=400)
 
     def render(self, form, status=200):
@@ -243,7 +243,7 @@ class ItemDeleteView(DraftView):
             return refused
         services.impact_item_delete(item=item, acting_user=request.user)
         messages.success(request, "Impact removed; its history is kept.")
-        return redirect(reverse("ia_edit", args=[assessment.pk]) + "#impacts")
+        return redirect(reverse("impact:edit", args=[assessment.pk]) + "#impacts")
 
 
 class ItemRaiseRiskView(TenantViewMixin, View):
@@ -280,7 +280,7 @@ class AssessmentSubmitView(TenantViewMixin, View):
             _error(request, exc)
             return redirect(_workspace(self.tenant, assessment))
         messages.success(request, f"Version {assessment.version} submitted for review.")
-        return redirect("ia_detail", pk=assessment.pk)
+        return redirect("impact:detail", pk=assessment.pk)
 
 
 class AssessmentReturnView(TenantViewMixin, View):
@@ -297,7 +297,7 @@ class AssessmentReturnView(TenantViewMixin, View):
             _error(request, exc)
         else:
             messages.success(request, f"Version {assessment.version} returned to its author as a draft.")
-        return redirect("ia_detail", pk=assessment.pk)
+        return redirect("impact:detail", pk=assessment.pk)
 
 
 class AssessmentApproveView(TenantViewMixin, View):
@@ -312,7 +312,7 @@ class AssessmentApproveView(TenantViewMixin, View):
             _error(request, exc)
         else:
             messages.success(request, f"Version {assessment.version} approved; earlier approved versions superseded.")
-        return redirect("ia_detail", pk=assessment.pk)
+        return redirect("impact:detail", pk=assessment.pk)
 
 
 # --- Read view ---------------------------------------------------------------------------------

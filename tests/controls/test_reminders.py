@@ -56,7 +56,7 @@ def test_expiring_evidence_is_reminded_once_to_its_owner(acme, olivia):
     assert recipients() == [[olivia.email]]
     message = mail.outbox[0]
     assert "Penetration test report" in message.subject and "expires in 10 days" in message.subject
-    assert settings.SITE_URL + reverse("evidence_detail", args=[evidence.pk]) in message.body
+    assert settings.SITE_URL + reverse("evidence:detail", args=[evidence.pk]) in message.body
     reminder = Reminder.objects.get()
     assert (reminder.kind, reminder.object_id, reminder.period, reminder.sent_to) == (
         "evidence_expiry",
@@ -132,7 +132,7 @@ def test_soa_rows_past_their_target_date_are_reminded_once(acme, alice, olivia, 
     assert by_control == {"A.6.2.4": [bob.email], "A.5.2": sorted([alice.email, olivia.email])}
     message = next(m for m in mail.outbox if "A.6.2.4" in m.subject)
     assert "3 days ago" in message.body
-    assert settings.SITE_URL + reverse("catalogue_requirement", args=["ISO42001", "A.6.2.4"]) in message.body
+    assert settings.SITE_URL + reverse("catalogue:requirement", args=["ISO42001", "A.6.2.4"]) in message.body
     assert set(Reminder.objects.values_list("kind", "object_id", "period")) == {
         ("soa_target", late.pk, late.target_date.isoformat()),
         ("soa_target", unowned.pk, unowned.target_date.isoformat()),

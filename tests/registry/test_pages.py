@@ -50,8 +50,8 @@ def owner_user(acme):
 
 def test_officer_creates_a_system_with_every_rule_applied(login, olivia, acme):
     client = login(olivia)
-    assert client.get(reverse("system_create")).status_code == 200
-    response = client.post(reverse("system_create"), system_form(owner=olivia.pk))
+    assert client.get(reverse("inventory:system_create")).status_code == 200
+    response = client.post(reverse("inventory:system_create"), system_form(owner=olivia.pk))
     assert response.status_code == 302, response.context["form"].errors if response.context else ""
     system = AISystem.objects.get(organization=acme)
     assert system.ref_code == "AIS-0001"
@@ -61,7 +61,7 @@ def test_officer_creates_a_system_with_every_rule_applied(login, olivia, acme):
         {"name": "Approval gap", "target": "< 5%"},
     ]
     assert system.history.latest().history_user == olivia
-    second = client.post(reverse("system_create"), system_form(owner=olivia.pk, name="Second"))
+    second = client.post(reverse("inventory:system_create"), system_form(owner=olivia.pk, name="Second"))
     assert second.status_code == 302
     assert AISystem.objects.get(name="Second").ref_code == "AIS-0002"
 
@@ -80,21 +80,21 @@ def test_officer_creates_a_system_with_every_rule_applied(login, olivia, acme):
     ],
 )
 def test_system_form_reports_each_rule_on_its_field(login, olivia, acme, overrides, field):
-    response = login(olivia).post(reverse("system_create"), system_form(owner=olivia.pk, **overrides))
+    response = login(olivia).post(reverse("inventory:system_create"), system_form(owner=olivia.pk, **overrides))
     assert response.status_code == 400
     assert field in response.context["form"].errors
     assert not AISystem.objects.exists()
 
 
 def test_owner_must_be_a_member_of_this_organisation(login, olivia, charlie):
-    response = login(olivia).post(reverse("system_create"), system_form(owner=charlie.pk))
+    response = login(olivia).post(reverse("inventory:system_create"), system_form(owner=charlie.pk))
     assert response.status_code == 400
     assert "owner" in response.context["form"].errors
 
 
 def test_duplicate_reference_is_a_form_error_not_a_500(login, olivia, acme):
     make_system(acme, olivia, ref_code="AIS-0042")
-    response = login(olivia).post(reverse("system_create"), system_form(owner=olivia.pk, ref_code="AIS-0042"))
+    response = login(olivia).post(reverse("inventory:system_create"), system_form(owner=olivia.pk, ref_code="AIS-0042"))
     assert response.status_code == 400
     assert response.context["form"].errors
 
@@ -103,17 +103,19 @@ def test_owner_edits_own_systems_only(login, owner_user, olivia, acme):
     mine = make_system(acme, owner_user, name="Mine")
     theirs = make_system(acme, olivia, name="Theirs")
     client = login(owner_user)
-    ok = client.post(reverse("system_update", args=[mine.pk]), system_form(owner=owner_user.pk, name="Mine v2"))
+    ok = client.post(
+        reverse("inventory:system_update", args=[mine.pk]), system_form(owner=owner_user.pk, name="Mine v2")
+    )
     assert ok.status_code == 302
-    assert client.get(reverse("system_update", args=[theirs.pk])).status_code == 403
-    refused = client.post(reverse("system_update", args=[theirs.pk]), system_form(owner=owner_user.pk))
+    assert client.get(reverse("inventory:system_update", args=[theirs.pk])).status_code == 403
+    refused = client.post(reverse("inventory:system_update", args=[theirs.pk]), system_form(owner=owner_user.pk))
     assert refused.status_code == 403
     theirs.refresh_from_db()
     assert theirs.name == "Theirs"
     # An owner cannot give a system away, nor create one for someone else.
-    give = client.post(reverse("system_update", args=[mine.pk]), system_form(owner=olivia.pk))
+    give = client.post(reverse("inventory:system_update", args=[mine.pk]), system_form(owner=olivia.pk))
     assert give.status_code == 400 and "owner" in give.context["form"].errors
-    detail = client.get(reverse("system_detail", args=[theirs.pk]))
+    detail = client.get(reverse("inventory:system_detail", args=[theirs.pk]))
     assert detail.status_code == 200 and not detail.context["can_change"]
 
 
@@ -124,33 +126,33 @@ def test_auditors_and_viewers_read_but_change_nothing(login, request, persona, a
     model = services.inventory_record_save(instance=AIModel(organization=acme, name="m"), acting_user=olivia)
     client = login(user)
     for name, args in [
-        ("inventory", []),
-        ("system_detail", [system.pk]),
-        ("system_raci", [system.pk]),
-        ("system_history", [system.pk]),
-        ("model_list", []),
-        ("model_detail", [model.pk]),
-        ("dataset_list", []),
-        ("supplier_list", []),
+        ("inventory:system_list", []),
+        ("inventory:system_detail", [system.pk]),
+        ("inventory:system_raci", [system.pk]),
+        ("inventory:system_history", [system.pk]),
+        ("inventory:model_list", []),
+        ("inventory:model_detail", [model.pk]),
+        ("inventory:dataset_list", []),
+        ("inventory:supplier_list", []),
     ]:
         assert client.get(reverse(name, args=args)).status_code == 200, name
     writes = [
-        (reverse("system_create"), system_form(owner=olivia.pk)),
-        (reverse("system_update", args=[system.pk]), system_form(owner=olivia.pk)),
-        (reverse("system_delete", args=[system.pk]), {}),
-        (reverse("system_link", args=[system.pk]), {"link": "model", "model": model.pk}),
-        (reverse("model_create"), {"name": "x", "version": "1", "kind": "other", "source": "in_house"}),
+        (reverse("inventory:system_create"), system_form(owner=olivia.pk)),
+        (reverse("inventory:system_update", args=[system.pk]), system_form(owner=olivia.pk)),
+        (reverse("inventory:system_delete", args=[system.pk]), {}),
+        (reverse("inventory:system_link", args=[system.pk]), {"link": "model", "model": model.pk}),
+        (reverse("inventory:model_create"), {"name": "x", "version": "1", "kind": "other", "source": "in_house"}),
         (
-            reverse("model_update", args=[model.pk]),
+            reverse("inventory:model_update", args=[model.pk]),
             {"name": "x", "version": "1", "kind": "other", "source": "in_house"},
         ),
-        (reverse("dataset_create"), {"name": "d", "purpose": "training"}),
-        (reverse("supplier_create"), {"name": "s", "kind": "cloud", "due_diligence_status": "approved"}),
-        (reverse("model_dataset_link", args=[model.pk]), {}),
+        (reverse("inventory:dataset_create"), {"name": "d", "purpose": "training"}),
+        (reverse("inventory:supplier_create"), {"name": "s", "kind": "cloud", "due_diligence_status": "approved"}),
+        (reverse("inventory:model_dataset_link", args=[model.pk]), {}),
     ]
     for url, data in writes:
         assert client.post(url, data).status_code == 403, url
-    assert client.get(reverse("system_create")).status_code == 403
+    assert client.get(reverse("inventory:system_create")).status_code == 403
     assert AISystem.objects.count() == 1 and AIModel.objects.count() == 1
     assert not SystemModel.objects.exists()
 
@@ -164,36 +166,36 @@ def test_every_inventory_page_answers_404_for_another_organisation(login, alice,
     link = services.model_dataset_add(model=model, dataset=dataset, usage="training", acting_user=charlie)
     client = login(alice)
     gets = [
-        ("system_detail", [system.pk]),
-        ("system_models", [system.pk]),
-        ("system_suppliers", [system.pk]),
-        ("system_raci", [system.pk]),
-        ("system_history", [system.pk]),
-        ("system_update", [system.pk]),
-        ("model_detail", [model.pk]),
-        ("model_update", [model.pk]),
-        ("dataset_detail", [dataset.pk]),
-        ("dataset_update", [dataset.pk]),
-        ("supplier_detail", [supplier.pk]),
-        ("supplier_update", [supplier.pk]),
+        ("inventory:system_detail", [system.pk]),
+        ("inventory:system_models", [system.pk]),
+        ("inventory:system_suppliers", [system.pk]),
+        ("inventory:system_raci", [system.pk]),
+        ("inventory:system_history", [system.pk]),
+        ("inventory:system_update", [system.pk]),
+        ("inventory:model_detail", [model.pk]),
+        ("inventory:model_update", [model.pk]),
+        ("inventory:dataset_detail", [dataset.pk]),
+        ("inventory:dataset_update", [dataset.pk]),
+        ("inventory:supplier_detail", [supplier.pk]),
+        ("inventory:supplier_update", [supplier.pk]),
     ]
     for name, args in gets:
         assert client.get(reverse(name, args=args)).status_code == 404, name
     posts = [
-        ("system_update", [system.pk]),
-        ("system_delete", [system.pk]),
-        ("system_link", [system.pk]),
-        ("system_unlink", [system.pk, "raci", raci.pk]),
-        ("model_update", [model.pk]),
-        ("model_dataset_link", [model.pk]),
-        ("model_dataset_unlink", [model.pk, link.pk]),
-        ("dataset_update", [dataset.pk]),
-        ("supplier_update", [supplier.pk]),
+        ("inventory:system_update", [system.pk]),
+        ("inventory:system_delete", [system.pk]),
+        ("inventory:system_link", [system.pk]),
+        ("inventory:system_unlink", [system.pk, "raci", raci.pk]),
+        ("inventory:model_update", [model.pk]),
+        ("inventory:model_dataset_link", [model.pk]),
+        ("inventory:model_dataset_unlink", [model.pk, link.pk]),
+        ("inventory:dataset_update", [dataset.pk]),
+        ("inventory:supplier_update", [supplier.pk]),
     ]
     for name, args in posts:
         assert client.post(reverse(name, args=args), {"link": "raci"}).status_code == 404, name
     assert AISystem.objects.filter(pk=system.pk).exists() and RoleAssignment.objects.filter(pk=raci.pk).exists()
-    assert "Fraud detection" not in client.get(reverse("inventory")).content.decode()
+    assert "Fraud detection" not in client.get(reverse("inventory:system_list")).content.decode()
 
 
 def test_linking_another_organisations_records_is_refused(login, olivia, acme, globex, charlie):
@@ -205,9 +207,11 @@ def test_linking_another_organisations_records_is_refused(login, olivia, acme, g
         instance=Supplier(organization=globex, name="gs"), acting_user=charlie
     )
     client = login(olivia)
-    client.post(reverse("system_link", args=[system.pk]), {"link": "model", "model": foreign_model.pk})
-    client.post(reverse("system_link", args=[system.pk]), {"link": "supplier", "supplier": foreign_supplier.pk})
-    client.post(reverse("system_link", args=[system.pk]), {"link": "raci", "raci": "A", "member": charlie.pk})
+    client.post(reverse("inventory:system_link", args=[system.pk]), {"link": "model", "model": foreign_model.pk})
+    client.post(
+        reverse("inventory:system_link", args=[system.pk]), {"link": "supplier", "supplier": foreign_supplier.pk}
+    )
+    client.post(reverse("inventory:system_link", args=[system.pk]), {"link": "raci", "raci": "A", "member": charlie.pk})
     assert not system.model_links.exists() and not system.supplier_links.exists()
     assert not system.role_assignments.exists()
 
@@ -216,18 +220,21 @@ def test_models_datasets_and_raci_through_the_system_tabs(login, olivia, victor,
     system = make_system(acme, olivia, status="active")
     client = login(olivia)
     supplier_page = client.post(
-        reverse("supplier_create"), {"name": "HireFlow", "kind": "model", "due_diligence_status": "approved"}
+        reverse("inventory:supplier_create"), {"name": "HireFlow", "kind": "model", "due_diligence_status": "approved"}
     )
     supplier = Supplier.objects.get(name="HireFlow")
-    assert supplier_page["Location"] == reverse("supplier_detail", args=[supplier.pk])
-    client.post(reverse("dataset_create"), {"name": "Loans", "purpose": "training", "contains_personal_data": "on"})
+    assert supplier_page["Location"] == reverse("inventory:supplier_detail", args=[supplier.pk])
+    client.post(
+        reverse("inventory:dataset_create"), {"name": "Loans", "purpose": "training", "contains_personal_data": "on"}
+    )
     dataset = Dataset.objects.get(name="Loans")
     third_party_without_supplier = client.post(
-        reverse("model_create"), {"name": "gbm", "version": "1", "kind": "classification", "source": "third_party"}
+        reverse("inventory:model_create"),
+        {"name": "gbm", "version": "1", "kind": "classification", "source": "third_party"},
     )
     assert "supplier" in third_party_without_supplier.context["form"].errors
     client.post(
-        reverse("model_create"),
+        reverse("inventory:model_create"),
         {
             "name": "gbm",
             "version": "1",
@@ -240,27 +247,39 @@ def test_models_datasets_and_raci_through_the_system_tabs(login, olivia, victor,
     model = AIModel.objects.get(name="gbm")
     assert list(model.dataset_links.values_list("dataset_id", "usage")) == [(dataset.pk, ModelDataset.Usage.TRAINING)]
 
-    page = client.get(reverse("system_detail", args=[system.pk])).content.decode()
+    page = client.get(reverse("inventory:system_detail", args=[system.pk])).content.decode()
     assert "no Accountable person" in page
-    client.post(reverse("system_link", args=[system.pk]), {"link": "model", "model": model.pk})
-    client.post(reverse("system_link", args=[system.pk]), {"link": "supplier", "supplier": supplier.pk, "note": "SaaS"})
-    client.post(reverse("system_link", args=[system.pk]), {"link": "resource", "kind": "computing", "name": "GPU"})
-    client.post(reverse("system_link", args=[system.pk]), {"link": "raci", "raci": "A", "member": victor.pk})
+    client.post(reverse("inventory:system_link", args=[system.pk]), {"link": "model", "model": model.pk})
+    client.post(
+        reverse("inventory:system_link", args=[system.pk]),
+        {"link": "supplier", "supplier": supplier.pk, "note": "SaaS"},
+    )
+    client.post(
+        reverse("inventory:system_link", args=[system.pk]), {"link": "resource", "kind": "computing", "name": "GPU"}
+    )
+    client.post(reverse("inventory:system_link", args=[system.pk]), {"link": "raci", "raci": "A", "member": victor.pk})
     second = client.post(
-        reverse("system_link", args=[system.pk]), {"link": "raci", "raci": "A", "external_party": "Board"}, follow=True
+        reverse("inventory:system_link", args=[system.pk]),
+        {"link": "raci", "raci": "A", "external_party": "Board"},
+        follow=True,
     )
     assert "already has an Accountable" in second.content.decode()
-    neither = client.post(reverse("system_link", args=[system.pk]), {"link": "raci", "raci": "R"}, follow=True)
+    neither = client.post(
+        reverse("inventory:system_link", args=[system.pk]), {"link": "raci", "raci": "R"}, follow=True
+    )
     assert "one of the two" in neither.content.decode()
     client.post(
-        reverse("system_link", args=[system.pk]), {"link": "raci", "raci": "C", "external_party": "Works council"}
+        reverse("inventory:system_link", args=[system.pk]),
+        {"link": "raci", "raci": "C", "external_party": "Works council"},
     )
     assert system.role_assignments.count() == 2
-    models_tab = client.get(reverse("system_models", args=[system.pk])).content.decode()
+    models_tab = client.get(reverse("inventory:system_models", args=[system.pk])).content.decode()
     assert "gbm" in models_tab and "Loans" in models_tab
-    assert "no Accountable person" not in client.get(reverse("system_detail", args=[system.pk])).content.decode()
+    assert (
+        "no Accountable person" not in client.get(reverse("inventory:system_detail", args=[system.pk])).content.decode()
+    )
 
-    history = client.get(reverse("system_history", args=[system.pk]))
+    history = client.get(reverse("inventory:system_history", args=[system.pk]))
     models_in_history = {e.model for e in history.context["entries"]}
     assert {
         "AI system",
@@ -271,7 +290,7 @@ def test_models_datasets_and_raci_through_the_system_tabs(login, olivia, victor,
     } <= models_in_history
 
     link = system.model_links.get()
-    client.post(reverse("system_unlink", args=[system.pk, "model", link.pk]))
+    client.post(reverse("inventory:system_unlink", args=[system.pk, "model", link.pk]))
     assert not system.model_links.exists()
     assert SystemModel.history.filter(id=link.pk, history_type="-").get().history_user == olivia
 
@@ -286,7 +305,7 @@ def test_inventory_filters_search_and_sorting(login, olivia, victor, acme):
     client = login(olivia)
 
     def names(**params):
-        return [s.name for s in client.get(reverse("inventory"), params).context["object_list"]]
+        return [s.name for s in client.get(reverse("inventory:system_list"), params).context["object_list"]]
 
     assert names() == ["Alpha", "Beta", "Gamma retired"]
     assert names(tier="high") == ["Alpha"]
@@ -307,9 +326,9 @@ def test_inventory_list_costs_a_fixed_number_of_queries(login, olivia, acme, cou
         if n % 2:
             services.role_assign(system=system, raci="A", member=olivia, acting_user=olivia)
     client = login(olivia)
-    client.get(reverse("inventory"))  # warm the session
+    client.get(reverse("inventory:system_list"))  # warm the session
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("inventory"), {"page": 2 if count > 25 else 1})
+        response = client.get(reverse("inventory:system_list"), {"page": 2 if count > 25 else 1})
     assert response.status_code == 200
     assert len(response.context["object_list"]) == min(count, 25)
     # session, user, tenant membership, organisation list, count, page, filter owners
@@ -337,7 +356,7 @@ def test_dashboard_shows_inventory_figures(login, olivia, acme):
 
 def test_delete_keeps_history(login, olivia, acme):
     system = make_system(acme, olivia)
-    login(olivia).post(reverse("system_delete", args=[system.pk]))
+    login(olivia).post(reverse("inventory:system_delete", args=[system.pk]))
     assert not AISystem.objects.exists()
     assert AISystem.history.filter(id=system.pk, history_type="-").get().history_user == olivia
 

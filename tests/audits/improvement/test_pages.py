@@ -77,51 +77,51 @@ def world(acme, programme, started, other_audit, olivia, bob, owen, alice):
 def record_urls(w: World, audit: Audit, item: ChecklistItem, finding: Finding) -> list[str]:
     """Where findings and checklist results are written: open to the audit's assigned auditors."""
     return [
-        reverse("checklist_item_edit", args=[audit.pk, item.pk]),
-        reverse("finding_create", args=[audit.pk]),
-        reverse("finding_update", args=[audit.pk, finding.pk]),
-        reverse("finding_delete", args=[audit.pk, finding.pk]),
+        reverse("audits:checklist_item_edit", args=[audit.pk, item.pk]),
+        reverse("audits:finding_create", args=[audit.pk]),
+        reverse("audits:finding_update", args=[audit.pk, finding.pk]),
+        reverse("audits:finding_delete", args=[audit.pk, finding.pk]),
     ]
 
 
 def other_write_urls(w: World) -> list[str]:
     return [
-        reverse("programme_create"),
-        reverse("programme_update", args=[w.programme.pk]),
-        reverse("audit_create"),
-        reverse("audit_update", args=[w.audit.pk]),
-        reverse("audit_delete", args=[w.audit.pk]),
-        reverse("audit_transition", args=[w.audit.pk, "report"]),
-        reverse("audit_checklist_generate", args=[w.audit.pk]),
-        reverse("ca_create"),
-        reverse("ca_update", args=[w.action.pk]),
-        reverse("ca_delete", args=[w.action.pk]),
-        reverse("ca_progress", args=[w.action.pk, "done"]),
-        reverse("ca_verify", args=[w.action.pk]),
-        reverse("review_create"),
-        reverse("review_update", args=[w.review.pk]),
-        reverse("review_delete", args=[w.review.pk]),
-        reverse("review_gather", args=[w.review.pk]),
-        reverse("review_action_create", args=[w.review.pk]),
-        reverse("review_action_update", args=[w.review.pk, w.review_action.pk]),
-        reverse("review_action_delete", args=[w.review.pk, w.review_action.pk]),
-        reverse("incident_create"),
-        reverse("incident_update", args=[w.incident.pk]),
-        reverse("incident_delete", args=[w.incident.pk]),
+        reverse("audits:programme_create"),
+        reverse("audits:programme_update", args=[w.programme.pk]),
+        reverse("audits:audit_create"),
+        reverse("audits:audit_update", args=[w.audit.pk]),
+        reverse("audits:audit_delete", args=[w.audit.pk]),
+        reverse("audits:audit_transition", args=[w.audit.pk, "report"]),
+        reverse("audits:audit_checklist_generate", args=[w.audit.pk]),
+        reverse("audits:ca_create"),
+        reverse("audits:ca_update", args=[w.action.pk]),
+        reverse("audits:ca_delete", args=[w.action.pk]),
+        reverse("audits:ca_progress", args=[w.action.pk, "done"]),
+        reverse("audits:ca_verify", args=[w.action.pk]),
+        reverse("audits:review_create"),
+        reverse("audits:review_update", args=[w.review.pk]),
+        reverse("audits:review_delete", args=[w.review.pk]),
+        reverse("audits:review_gather", args=[w.review.pk]),
+        reverse("audits:review_action_create", args=[w.review.pk]),
+        reverse("audits:review_action_update", args=[w.review.pk, w.review_action.pk]),
+        reverse("audits:review_action_delete", args=[w.review.pk, w.review_action.pk]),
+        reverse("audits:incident_create"),
+        reverse("audits:incident_update", args=[w.incident.pk]),
+        reverse("audits:incident_delete", args=[w.incident.pk]),
     ]
 
 
 def read_urls(w: World) -> list[str]:
     return [
-        reverse("audit_detail", args=[w.audit.pk]),
-        reverse("audit_checklist", args=[w.audit.pk]),
-        reverse("audit_findings", args=[w.audit.pk]),
-        reverse("audit_actions", args=[w.audit.pk]),
-        reverse("audit_history", args=[w.audit.pk]),
-        reverse("finding_detail", args=[w.finding.pk]),
-        reverse("ca_detail", args=[w.action.pk]),
-        reverse("review_detail", args=[w.review.pk]),
-        reverse("incident_detail", args=[w.incident.pk]),
+        reverse("audits:audit_detail", args=[w.audit.pk]),
+        reverse("audits:audit_checklist", args=[w.audit.pk]),
+        reverse("audits:audit_findings", args=[w.audit.pk]),
+        reverse("audits:audit_actions", args=[w.audit.pk]),
+        reverse("audits:audit_history", args=[w.audit.pk]),
+        reverse("audits:finding_detail", args=[w.finding.pk]),
+        reverse("audits:ca_detail", args=[w.action.pk]),
+        reverse("audits:review_detail", args=[w.review.pk]),
+        reverse("audits:incident_detail", args=[w.incident.pk]),
     ]
 
 
@@ -172,9 +172,9 @@ def test_auditor_writes_only_findings_and_checklist_of_their_own_audits(login, b
 
 
 def test_read_only_pages_show_no_write_controls_to_the_auditor(login, bob, world):
-    page = login(bob).get(reverse("audit_detail", args=[world.other.pk])).content.decode()
+    page = login(bob).get(reverse("audits:audit_detail", args=[world.other.pk])).content.decode()
     assert "Start audit" not in page and "Edit</a>" not in page
-    own = login(bob).get(reverse("audit_findings", args=[world.audit.pk])).content.decode()
+    own = login(bob).get(reverse("audits:audit_findings", args=[world.audit.pk])).content.decode()
     assert "Record a finding" in own and "Raise corrective action" not in own
 
 
@@ -195,9 +195,10 @@ def test_another_organisation_finds_nothing(login, charlie, world):
             assert client.get(url).status_code == 404, url
         assert client.post(url, {"title": "x"}).status_code == 404, url
     assert (
-        client.get(reverse("ca_create") + f"?finding={world.finding.pk}").context["form"].initial.get("finding") is None
+        client.get(reverse("audits:ca_create") + f"?finding={world.finding.pk}").context["form"].initial.get("finding")
+        is None
     )
-    for name in ("audits", "ca_list", "incident_list", "review_list"):
+    for name in ("audits:home", "audits:ca_list", "audits:incident_list", "audits:review_list"):
         page = client.get(reverse(name))
         assert page.status_code == 200 and not page.context["object_list"], name
 
@@ -219,10 +220,10 @@ def audit_form(**overrides):
 
 def test_officer_plans_an_audit_and_independence_is_enforced(login, olivia, bob, owen, programme):
     client = login(olivia)
-    assert client.get(reverse("audit_create") + f"?programme={programme.pk}").status_code == 200
+    assert client.get(reverse("audits:audit_create") + f"?programme={programme.pk}").status_code == 200
     criteria = [req("8.2").pk, req("A.6.2.8").pk]
     refused = client.post(
-        reverse("audit_create"),
+        reverse("audits:audit_create"),
         audit_form(programme=programme.pk, criteria=criteria, lead_auditor=bob.pk, auditors=[owen.pk],
                    area_owners=[owen.pk]),
     )  # fmt: skip
@@ -230,31 +231,31 @@ def test_officer_plans_an_audit_and_independence_is_enforced(login, olivia, bob,
     assert "independent of the area" in refused.content.decode()
     assert not Audit.objects.exists()
     response = client.post(
-        reverse("audit_create"),
+        reverse("audits:audit_create"),
         audit_form(programme=programme.pk, criteria=criteria, lead_auditor=bob.pk, area_owners=[owen.pk]),
     )
     assert response.status_code == 302
     audit = Audit.objects.get()
     assert sorted(audit.criteria_links.values_list("requirement__ref", flat=True)) == ["8.2", "A.6.2.8"]
-    started = client.post(reverse("audit_transition", args=[audit.pk, "start"]))
-    assert started.status_code == 302 and started.url == reverse("audit_checklist", args=[audit.pk])
-    page = client.get(reverse("audit_checklist", args=[audit.pk]))
+    started = client.post(reverse("audits:audit_transition", args=[audit.pk, "start"]))
+    assert started.status_code == 302 and started.url == reverse("audits:audit_checklist", args=[audit.pk])
+    page = client.get(reverse("audits:audit_checklist", args=[audit.pk]))
     assert [i.ref for i in page.context["items"]] == ["8.2", "A.6.2.8"]
     assert "AI system recording of event logs" in page.content.decode()
 
 
 def test_home_shows_the_programme_its_audits_and_the_requirements(login, victor, world):
-    page = login(victor).get(reverse("audits"))
+    page = login(victor).get(reverse("audits:home"))
     assert page.status_code == 200
     assert page.context["programme"] == world.programme
     assert {a.pk for a in page.context["object_list"]} == {world.audit.pk, world.other.pk}
     assert {r.ref for r in page.context["requirements"]} == {"9.2", "9.3", "10.2", "A.8.4"}
-    assert login(victor).get(reverse("audits") + "?year=2031").context["object_list"].count() == 0
+    assert login(victor).get(reverse("audits:home") + "?year=2031").context["object_list"].count() == 0
 
 
 def test_checklist_result_is_recorded_inline_with_htmx(login, bob, world):
     client = login(bob)
-    url = reverse("checklist_item_edit", args=[world.audit.pk, world.item.pk])
+    url = reverse("audits:checklist_item_edit", args=[world.audit.pk, world.item.pk])
     form = client.get(url, headers={"HX-Request": "true"})
     assert form.status_code == 200 and "<form hx-post" in form.content.decode()
     saved = client.post(url, {"result": "nonconforming", "notes": "7 days only."}, headers={"HX-Request": "true"})
@@ -276,7 +277,7 @@ def test_auditor_records_a_finding_with_evidence(login, bob, acme, olivia, world
     )  # fmt: skip
     client = login(bob)
     response = client.post(
-        reverse("finding_create", args=[world.audit.pk]),
+        reverse("audits:finding_create", args=[world.audit.pk]),
         {"kind": "observation", "title": "No review of logs", "requirement": req("A.6.2.6").pk,
          "checklist_item": world.audit.checklist.get(ref="A.6.2.6").pk, "description": "Nobody reads the logs.",
          "evidence": [evidence.pk]},
@@ -287,7 +288,7 @@ def test_auditor_records_a_finding_with_evidence(login, bob, acme, olivia, world
         evidence.pk
     ]
     missing = client.post(
-        reverse("finding_create", args=[world.audit.pk]),
+        reverse("audits:finding_create", args=[world.audit.pk]),
         {"kind": "major_nc", "title": "No requirement", "description": "…"},
     )
     assert missing.status_code == 400 and "requirement" in missing.context["form"].errors
@@ -296,7 +297,7 @@ def test_auditor_records_a_finding_with_evidence(login, bob, acme, olivia, world
 def test_corrective_action_from_finding_to_verified_effective(login, olivia, owen, alice, world):
     client = login(olivia)
     response = client.post(
-        reverse("ca_create"),
+        reverse("audits:ca_create"),
         {"finding": world.finding.pk, "title": "Retain logs 90 days", "root_cause": "Default retention.",
          "action": "Retention as code.", "owner": owen.pk,
          "due_date": (timezone.localdate() + timedelta(days=10)).isoformat()},
@@ -304,27 +305,29 @@ def test_corrective_action_from_finding_to_verified_effective(login, olivia, owe
     assert response.status_code == 302
     action = CorrectiveAction.objects.get(title="Retain logs 90 days")
     owner = login(owen)
-    assert owner.post(reverse("ca_progress", args=[action.pk, "done"])).status_code == 302
+    assert owner.post(reverse("audits:ca_progress", args=[action.pk, "done"])).status_code == 302
     action.refresh_from_db()
     assert action.status == "done" and action.implemented_by == owen
     # The owner cannot record the check (role), nor could an officer who implemented it.
-    assert owner.post(reverse("ca_verify", args=[action.pk]), {"effective": "yes", "note": "ok"}).status_code == 403
-    page = login(alice).get(reverse("ca_detail", args=[action.pk]))
+    assert (
+        owner.post(reverse("audits:ca_verify", args=[action.pk]), {"effective": "yes", "note": "ok"}).status_code == 403
+    )
+    page = login(alice).get(reverse("audits:ca_detail", args=[action.pk]))
     assert page.context["can_verify"] and page.context["independent"]
-    closed = login(alice).post(reverse("ca_verify", args=[action.pk]), {"effective": "yes", "note": "Sampled."})
+    closed = login(alice).post(reverse("audits:ca_verify", args=[action.pk]), {"effective": "yes", "note": "Sampled."})
     assert closed.status_code == 302
     action.refresh_from_db()
     assert action.is_closed and action.verified_by == alice
-    assert login(alice).get(reverse("ca_update", args=[action.pk])).status_code == 403
+    assert login(alice).get(reverse("audits:ca_update", args=[action.pk])).status_code == 403
 
 
 def test_verification_by_the_owner_is_refused_with_a_message(login, acme, olivia, world):
     officer_owned = make_action(olivia, olivia, finding=world.finding, title="Officer's own")
     improvement.corrective_action_complete(action=officer_owned, acting_user=olivia)
     client = login(olivia)
-    page = client.get(reverse("ca_detail", args=[officer_owned.pk]))
+    page = client.get(reverse("audits:ca_detail", args=[officer_owned.pk]))
     assert "someone else checks" in page.content.decode()
-    refused = client.post(reverse("ca_verify", args=[officer_owned.pk]), {"effective": "yes", "note": "Mine."})
+    refused = client.post(reverse("audits:ca_verify", args=[officer_owned.pk]), {"effective": "yes", "note": "Mine."})
     assert refused.status_code == 400
     assert "someone other than the action" in refused.content.decode()
     assert not CorrectiveAction.objects.get(pk=officer_owned.pk).is_closed
@@ -333,15 +336,15 @@ def test_verification_by_the_owner_is_refused_with_a_message(login, acme, olivia
 def test_owner_role_changes_only_their_own_actions(login, acme, olivia, world):
     other_owner = member(acme, Role.OWNER, "otto@acme.example")
     client = login(other_owner)
-    assert client.get(reverse("ca_update", args=[world.action.pk])).status_code == 403
-    assert client.post(reverse("ca_progress", args=[world.action.pk, "start"])).status_code == 403
+    assert client.get(reverse("audits:ca_update", args=[world.action.pk])).status_code == 403
+    assert client.post(reverse("audits:ca_progress", args=[world.action.pk, "start"])).status_code == 403
 
 
 def test_incident_report_and_its_corrective_actions(login, owen, olivia, acme, world):
     system = world.incident.system
     client = login(owen)
     response = client.post(
-        reverse("incident_create"),
+        reverse("audits:incident_create"),
         {"title": "Wrong opening hours given", "system": system.pk, "severity": "low",
          "description": "Told customers the branch opens on Sundays.", "detected_at": "2026-11-20T10:00",
          "informed_parties": "Branch manager", "informed_at": "2026-11-20T12:00", "status": "open"},
@@ -350,13 +353,13 @@ def test_incident_report_and_its_corrective_actions(login, owen, olivia, acme, w
     incident = Incident.objects.get(title="Wrong opening hours given")
     assert incident.reported_by == owen and incident.ref_code == "INC-0002"
     bad = client.post(
-        reverse("incident_create"),
+        reverse("audits:incident_create"),
         {"title": "Bad", "severity": "low", "description": "x", "detected_at": "2026-11-20T10:00",
          "authority_notified": "on", "status": "open"},
     )  # fmt: skip
     assert bad.status_code == 400 and "authority_notified_at" in bad.context["form"].errors
     make_action(olivia, owen, incident=world.incident, title="Ground fee answers")
-    page = login(olivia).get(reverse("incident_detail", args=[world.incident.pk]))
+    page = login(olivia).get(reverse("audits:incident_detail", args=[world.incident.pk]))
     assert [a.title for a in page.context["actions"]] == ["Ground fee answers"]
     assert "Ground fee answers" in page.content.decode()
 
@@ -365,7 +368,7 @@ def test_management_review_created_with_inputs_and_actions(login, olivia, alice,
     client = login(olivia)
     today = timezone.localdate()
     response = client.post(
-        reverse("review_create"),
+        reverse("audits:review_create"),
         {"title": "Q4 review", "held_on": today.isoformat(), "period_start": f"{today.year}-01-01",
          "period_end": today.isoformat(), "attendees": [alice.pk, olivia.pk], "external_attendees": "Consultant",
          "decisions": "Keep going."},
@@ -374,15 +377,15 @@ def test_management_review_created_with_inputs_and_actions(login, olivia, alice,
     review = ManagementReview.objects.get(title="Q4 review")
     assert review.inputs["nonconformities"]["raised"] == 2
     assert review.inputs["previous_actions"]["by_status"]["Open"] == 1
-    page = client.get(reverse("review_detail", args=[review.pk]))
+    page = client.get(reverse("audits:review_detail", args=[review.pk]))
     html = page.content.decode()
     assert "Inputs (9.3.2)" in html and "Train staff" in html and "Consultant" in html
     added = client.post(
-        reverse("review_action_create", args=[review.pk]),
+        reverse("audits:review_action_create", args=[review.pk]),
         {"title": "Fix monitoring", "owner": alice.pk, "status": "open"},
     )
     assert added.status_code == 302 and review.actions.get().title == "Fix monitoring"
-    invalid = client.post(reverse("review_action_create", args=[review.pk]), {"title": "", "status": "open"})
+    invalid = client.post(reverse("audits:review_action_create", args=[review.pk]), {"title": "", "status": "open"})
     assert invalid.status_code == 400 and invalid.context["action_form"].errors
 
 
@@ -412,7 +415,7 @@ def _grow(acme, world, olivia, owen, bob, n):
         )  # fmt: skip
 
 
-LIST_PAGES = ["audits", "ca_list", "incident_list", "review_list"]
+LIST_PAGES = ["audits:home", "audits:ca_list", "audits:incident_list", "audits:review_list"]
 
 
 def _queries(client, url) -> int:
@@ -425,9 +428,9 @@ def _queries(client, url) -> int:
 def test_lists_cost_a_fixed_number_of_queries(login, acme, olivia, owen, bob, world):
     client = login(olivia)
     urls = [reverse(name) for name in LIST_PAGES] + [
-        reverse("audit_findings", args=[world.audit.pk]),
-        reverse("audit_checklist", args=[world.audit.pk]),
-        reverse("audit_actions", args=[world.audit.pk]),
+        reverse("audits:audit_findings", args=[world.audit.pk]),
+        reverse("audits:audit_checklist", args=[world.audit.pk]),
+        reverse("audits:audit_actions", args=[world.audit.pk]),
     ]
     _grow(acme, world, olivia, owen, bob, 2)
     few = {url: _queries(client, url) for url in urls}

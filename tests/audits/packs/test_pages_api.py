@@ -21,19 +21,19 @@ def make_pack(org, user, **options):
 
 def test_auditor_requests_follows_and_downloads_a_pack(login, bob, acme, inventory):
     client = login(bob)
-    assert client.get(reverse("evidence_packs")).status_code == 200
+    assert client.get(reverse("packs:list")).status_code == 200
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(
-            reverse("evidence_packs"),
+            reverse("packs:list"),
             {"scope": "aims", "period_start": "2026-01-01", "period_end": "2026-06-30", "sections": ["controls"]},
         )
     pack = EvidencePack.objects.get()
-    assert response["Location"] == reverse("evidence_pack_detail", args=[pack.pk])
+    assert response["Location"] == reverse("packs:detail", args=[pack.pk])
     detail = client.get(response["Location"]).content.decode()
     assert "Download PDF" in detail and f"{pack.page_count} pages" in detail
-    progress = client.get(reverse("evidence_pack_progress", args=[pack.pk])).content.decode()
+    progress = client.get(reverse("packs:progress", args=[pack.pk])).content.decode()
     assert "hx-trigger" not in progress  # finished: the page stops polling
-    download = client.get(reverse("evidence_pack_download", args=[pack.pk]))
+    download = client.get(reverse("packs:download", args=[pack.pk]))
     assert download.status_code == 200
     assert download["Content-Type"] == "application/pdf"
     assert download["Content-Disposition"].startswith('attachment; filename="evidence-pack-acme-')
@@ -49,14 +49,14 @@ def test_auditor_requests_follows_and_downloads_a_pack(login, bob, acme, invento
 def test_a_running_pack_keeps_polling(login, bob, acme, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         pack, _ = services.evidence_pack_request(organization=acme, acting_user=bob)
-    fragment = login(bob).get(reverse("evidence_pack_progress", args=[pack.pk])).content.decode()
+    fragment = login(bob).get(reverse("packs:progress", args=[pack.pk])).content.decode()
     assert 'hx-trigger="every 1s"' in fragment and "<progress" in fragment
-    assert login(bob).get(reverse("evidence_pack_download", args=[pack.pk])).status_code == 404
+    assert login(bob).get(reverse("packs:download", args=[pack.pk])).status_code == 404
 
 
 def test_the_request_form_reports_errors(login, bob):
     response = login(bob).post(
-        reverse("evidence_packs"), {"scope": "system", "period_start": "2026-05-01", "period_end": "2026-04-01"}
+        reverse("packs:list"), {"scope": "system", "period_start": "2026-05-01", "period_end": "2026-04-01"}
     )
     assert response.status_code == 400
     errors = response.context["form"].errors
@@ -71,28 +71,28 @@ def test_viewers_cannot_request_see_or_download_packs(login, acme, bob, role, in
     pack = make_pack(acme, bob, sections=["controls"])
     viewer = MembershipFactory(organization=acme, role=role).user
     client = login(viewer)
-    for name in ["evidence_packs"]:
+    for name in ["packs:list"]:
         assert client.get(reverse(name)).status_code == 403
-    for name in ["evidence_pack_detail", "evidence_pack_progress", "evidence_pack_download"]:
+    for name in ["packs:detail", "packs:progress", "packs:download"]:
         assert client.get(reverse(name, args=[pack.pk])).status_code == 403
-    assert client.post(reverse("evidence_packs"), {"scope": "aims"}).status_code == 403
-    assert client.post(reverse("evidence_pack_verify", args=[pack.pk])).status_code == 403
+    assert client.post(reverse("packs:list"), {"scope": "aims"}).status_code == 403
+    assert client.post(reverse("packs:verify", args=[pack.pk])).status_code == 403
     assert EvidencePack.objects.count() == 1 and not EvidencePackDownload.objects.exists()
 
 
 def test_another_organisations_pack_is_404_on_every_page(login, alice, globex, charlie):
     pack = make_pack(globex, charlie, sections=["controls"])
     client = login(alice)
-    for name in ["evidence_pack_detail", "evidence_pack_progress", "evidence_pack_download"]:
+    for name in ["packs:detail", "packs:progress", "packs:download"]:
         assert client.get(reverse(name, args=[pack.pk])).status_code == 404, name
-    assert client.post(reverse("evidence_pack_verify", args=[pack.pk])).status_code == 404
-    assert str(pack.uid) not in client.get(reverse("evidence_packs")).content.decode()
+    assert client.post(reverse("packs:verify", args=[pack.pk])).status_code == 404
+    assert str(pack.uid) not in client.get(reverse("packs:list")).content.decode()
     assert not EvidencePackDownload.objects.exists()
 
 
 def test_verify_button_reports_the_result(login, bob, acme, inventory):
     pack = make_pack(acme, bob, sections=["inventory"])
-    page = login(bob).post(reverse("evidence_pack_verify", args=[pack.pk])).content.decode()
+    page = login(bob).post(reverse("packs:verify", args=[pack.pk])).content.decode()
     assert "Verified: the file and all" in page
 
 

@@ -96,13 +96,13 @@ def test_crosswalk_and_eu_ai_act_reference_lists_load_with_their_source(db):
 
 def test_catalogue_browser_walks_framework_objective_control(login, bob, django_assert_max_num_queries):
     client = login(bob)
-    assert "ISO/IEC 42001:2023" in client.get(reverse("catalogue")).content.decode()
+    assert "ISO/IEC 42001:2023" in client.get(reverse("catalogue:frameworks")).content.decode()
     with django_assert_max_num_queries(8):
-        page = client.get(reverse("catalogue_framework", args=["ISO42001"]))
+        page = client.get(reverse("catalogue:framework", args=["ISO42001"]))
     html = page.content.decode()
     for text in ["A.6.2.8", "AI system recording of event logs", "Policies related to AI", "10.2"]:
         assert text in html
-    detail = client.get(reverse("catalogue_requirement", args=["ISO42001", "A.6.2.8"]))
+    detail = client.get(reverse("catalogue:requirement", args=["ISO42001", "A.6.2.8"]))
     assert detail.status_code == 200
     body = detail.content.decode()
     assert detail.context["requirement"].description in body
@@ -111,7 +111,7 @@ def test_catalogue_browser_walks_framework_objective_control(login, bob, django_
 
 
 def test_catalogue_search_keeps_matches_and_their_ancestors(login, bob):
-    page = login(bob).get(reverse("catalogue_framework", args=["ISO42001"]), {"q": "provenance"})
+    page = login(bob).get(reverse("catalogue:framework", args=["ISO42001"]), {"q": "provenance"})
     refs = []
 
     def walk(nodes):
@@ -126,12 +126,12 @@ def test_catalogue_search_keeps_matches_and_their_ancestors(login, bob):
 
 def test_unknown_framework_or_requirement_is_404(login, bob):
     client = login(bob)
-    assert client.get(reverse("catalogue_framework", args=["NOPE"])).status_code == 404
-    assert client.get(reverse("catalogue_requirement", args=["ISO42001", "A.99"])).status_code == 404
+    assert client.get(reverse("catalogue:framework", args=["NOPE"])).status_code == 404
+    assert client.get(reverse("catalogue:requirement", args=["ISO42001", "A.99"])).status_code == 404
 
 
 def test_catalogue_needs_sign_in(client, db):
-    response = client.get(reverse("catalogue"))
+    response = client.get(reverse("catalogue:frameworks"))
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
 

@@ -52,7 +52,9 @@ def office_file(parts: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in parts.items():
-            archive.writestr(name, data)
+            # A fixed timestamp keeps the bytes (and the test ids built from them) the same in every
+            # process, as parallel test workers require.
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), data)
     return buffer.getvalue()
 
 
@@ -407,7 +409,7 @@ def test_list_filters_by_search_kind_status_control_and_owner(acme, olivia, alic
     client = login(alice)
 
     def titles(**params):
-        response = client.get(reverse("evidence_list"), params)
+        response = client.get(reverse("evidence:list"), params)
         assert response.status_code == 200
         return [e.title for e in response.context["object_list"]]
 
@@ -421,14 +423,14 @@ def test_list_filters_by_search_kind_status_control_and_owner(acme, olivia, alic
     assert titles(control="A.6.2.4") == [valid.title]
     assert titles(control="A.2.2") == []
     assert titles(owner=alice.pk) == [expiring.title]
-    page = client.get(reverse("evidence_list")).content.decode()
-    assert reverse("catalogue_requirement", args=["ISO42001", "A.6.2.4"]) in page
+    page = client.get(reverse("evidence:list")).content.decode()
+    assert reverse("catalogue:requirement", args=["ISO42001", "A.6.2.4"]) in page
     assert "Expiring soon" in page and "Expired" in page
 
 
 def test_list_has_an_empty_state(acme, olivia, login):
-    page = login(olivia).get(reverse("evidence_list")).content.decode()
-    assert "No evidence recorded yet" in page and reverse("evidence_create") in page
+    page = login(olivia).get(reverse("evidence:list")).content.decode()
+    assert "No evidence recorded yet" in page and reverse("evidence:create") in page
 
 
 def test_list_costs_the_same_number_of_queries_for_5_and_30_items(acme, olivia, login):
@@ -440,7 +442,7 @@ def test_list_costs_the_same_number_of_queries_for_5_and_30_items(acme, olivia, 
             evidence = make_note(acme, olivia, title=f"Evidence {Evidence.objects.count():02d}", owner=olivia)
             services.evidence_link(evidence=evidence, target="control", obj=control, acting_user=olivia)
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(reverse("evidence_list"))
+            response = client.get(reverse("evidence:list"))
         assert response.status_code == 200
         return len(queries)
 
@@ -450,7 +452,7 @@ def test_list_costs_the_same_number_of_queries_for_5_and_30_items(acme, olivia, 
 def test_create_page_uploads_a_file_and_links_the_control_from_the_query(acme, olivia, login, private_storage):
     control = Requirement.objects.get(ref="A.6.2.4")
     client = login(olivia)
-    url = reverse("evidence_create") + f"?control={control.pk}"
+    url = reverse("evidence:create") + f"?control={control.pk}"
     page = client.get(url).content.decode()
     assert 'enctype="multipart/form-data"' in page and "A.6.2.4" in page
     response = client.post(
@@ -459,7 +461,7 @@ def test_create_page_uploads_a_file_and_links_the_control_from_the_query(acme, o
          "file": upload("../Bias Report.pdf", PDF)},
     )  # fmt: skip
     evidence = Evidence.objects.get()
-    assert response.status_code == 302 and response.url == reverse("evidence_detail", args=[evidence.pk])
+    assert response.status_code == 302 and response.url == reverse("evidence:detail", args=[evidence.pk])
     assert evidence.versions.get().original_name == "Bias_Report.pdf"
     assert evidence.links.get().control == control
 
@@ -467,21 +469,21 @@ def test_create_page_uploads_a_file_and_links_the_control_from_the_query(acme, o
 def test_create_page_shows_upload_errors_and_saves_nothing(acme, olivia, login):
     client = login(olivia)
     response = client.post(
-        reverse("evidence_create"),
+        reverse("evidence:create"),
         {"title": "Fake", "kind": "file", "effective_from": "2026-01-01", "file": upload("fake.pdf", PNG)},
     )
     assert response.status_code == 400
     assert "not a genuine .pdf" in response.content.decode()
     assert not Evidence.objects.exists()
     response = client.post(
-        reverse("evidence_create"), {"title": "Link", "kind": "link", "effective_from": "2026-01-01"}
+        reverse("evidence:create"), {"title": "Link", "kind": "link", "effective_from": "2026-01-01"}
     )
     assert response.status_code == 400 and "Give the address" in response.content.decode()
 
 
 def test_create_page_refuses_another_organisations_record_as_initial_link(acme, globex, olivia, charlie, login):
     theirs = AISystemFactory(organization=globex)
-    assert login(olivia).get(reverse("evidence_create") + f"?system={theirs.pk}").status_code == 404
+    assert login(olivia).get(reverse("evidence:create") + f"?system={theirs.pk}").status_code == 404
 
 
 def test_detail_shows_versions_links_and_history(acme, olivia, login):
@@ -489,14 +491,14 @@ def test_detail_shows_versions_links_and_history(acme, olivia, login):
     targets = make_targets(acme, olivia)
     for target, obj in targets.items():
         services.evidence_link(evidence=evidence, target=target, obj=obj, acting_user=olivia)
-    page = login(olivia).get(reverse("evidence_detail", args=[evidence.pk])).content.decode()
+    page = login(olivia).get(reverse("evidence:detail", args=[evidence.pk])).content.decode()
     version = evidence.versions.get()
     assert version.sha256 in page and "application/pdf" in page
-    assert reverse("evidence_download", args=[evidence.pk, version.pk]) in page
-    assert reverse("catalogue_requirement", args=["ISO42001", "A.6.2.4"]) in page
-    assert reverse("system_detail", args=[targets["system"].pk]) in page
-    assert reverse("risk_detail", args=[targets["risk"].pk]) in page
-    assert reverse("ia_detail", args=[targets["assessment"].pk]) in page
+    assert reverse("evidence:download", args=[evidence.pk, version.pk]) in page
+    assert reverse("catalogue:requirement", args=["ISO42001", "A.6.2.4"]) in page
+    assert reverse("inventory:system_detail", args=[targets["system"].pk]) in page
+    assert reverse("risk:detail", args=[targets["risk"].pk]) in page
+    assert reverse("impact:detail", args=[targets["assessment"].pk]) in page
     assert "History" in page and "Created" in page
 
 
@@ -504,24 +506,24 @@ def test_pages_add_and_remove_links_and_versions(acme, olivia, login):
     evidence = make_evidence(acme, olivia)
     system = AISystemFactory(organization=acme)
     client = login(olivia)
-    client.post(reverse("evidence_link_add", args=[evidence.pk]), {"target": "system", "id": system.pk})
+    client.post(reverse("evidence:link_add", args=[evidence.pk]), {"target": "system", "id": system.pk})
     link = evidence.links.get()
     assert link.system == system
-    client.post(reverse("evidence_link_remove", args=[evidence.pk, link.pk]))
+    client.post(reverse("evidence:link_remove", args=[evidence.pk, link.pk]))
     assert not evidence.links.exists()
     response = client.post(
-        reverse("evidence_add_version", args=[evidence.pk]), {"file": upload("v2.pdf", PDF + b"%2"), "comment": "v2"}
+        reverse("evidence:add_version", args=[evidence.pk]), {"file": upload("v2.pdf", PDF + b"%2"), "comment": "v2"}
     )
     assert response.status_code == 302 and evidence.versions.count() == 2
     response = client.post(
-        reverse("evidence_update", args=[evidence.pk]),
+        reverse("evidence:update", args=[evidence.pk]),
         {"title": "Renamed", "effective_from": "2026-01-01", "valid_until": "2025-01-01"},
     )
     assert response.status_code == 400 and "cannot expire before" in response.content.decode()
-    client.post(reverse("evidence_update", args=[evidence.pk]), {"title": "Renamed", "effective_from": "2026-01-01"})
+    client.post(reverse("evidence:update", args=[evidence.pk]), {"title": "Renamed", "effective_from": "2026-01-01"})
     evidence.refresh_from_db()
     assert evidence.title == "Renamed"
-    assert client.post(reverse("evidence_delete", args=[evidence.pk])).status_code == 302
+    assert client.post(reverse("evidence:delete", args=[evidence.pk])).status_code == 302
     assert not Evidence.objects.exists()
 
 
@@ -529,7 +531,7 @@ def test_page_link_to_another_organisations_record_is_refused(acme, globex, oliv
     evidence = make_note(acme, olivia)
     theirs = AISystemFactory(organization=globex)
     response = login(olivia).post(
-        reverse("evidence_link_add", args=[evidence.pk]), {"target": "system", "id": theirs.pk}, follow=True
+        reverse("evidence:link_add", args=[evidence.pk]), {"target": "system", "id": theirs.pk}, follow=True
     )
     assert "in your organisation" in response.content.decode()
     assert not evidence.links.exists()
@@ -543,12 +545,12 @@ def test_auditors_and_viewers_read_and_download_but_never_write(acme, olivia, lo
     evidence = make_evidence(acme, olivia)
     version = evidence.versions.get()
     client = login(request.getfixturevalue(persona))
-    assert client.get(reverse("evidence_list")).status_code == 200
-    assert client.get(reverse("evidence_detail", args=[evidence.pk])).status_code == 200
-    assert client.get(reverse("evidence_download", args=[evidence.pk, version.pk])).status_code == 200
-    assert client.get(reverse("evidence_create")).status_code == 403
-    assert client.post(reverse("evidence_create"), {"title": "x", "kind": "note", "note": "x"}).status_code == 403
-    for name in ("evidence_update", "evidence_add_version", "evidence_link_add", "evidence_delete"):
+    assert client.get(reverse("evidence:list")).status_code == 200
+    assert client.get(reverse("evidence:detail", args=[evidence.pk])).status_code == 200
+    assert client.get(reverse("evidence:download", args=[evidence.pk, version.pk])).status_code == 200
+    assert client.get(reverse("evidence:create")).status_code == 403
+    assert client.post(reverse("evidence:create"), {"title": "x", "kind": "note", "note": "x"}).status_code == 403
+    for name in ("evidence:update", "evidence:add_version", "evidence:link_add", "evidence:delete"):
         assert client.post(reverse(name, args=[evidence.pk]), {"title": "x"}).status_code == 403, name
     assert Evidence.objects.get().title == "Bias test report"
 
@@ -556,17 +558,17 @@ def test_auditors_and_viewers_read_and_download_but_never_write(acme, olivia, lo
 def test_owners_change_only_the_evidence_they_own(acme, olivia, dana, login):
     others = make_note(acme, olivia, owner=olivia)
     client = login(dana)
-    assert client.get(reverse("evidence_update", args=[others.pk])).status_code == 403
-    assert client.post(reverse("evidence_delete", args=[others.pk])).status_code == 403
+    assert client.get(reverse("evidence:update", args=[others.pk])).status_code == 403
+    assert client.post(reverse("evidence:delete", args=[others.pk])).status_code == 403
     response = client.post(
-        reverse("evidence_create"),
+        reverse("evidence:create"),
         {"title": "My model card", "kind": "note", "note": "Card", "effective_from": "2026-01-01", "owner": dana.pk},
     )
     mine = Evidence.objects.get(title="My model card")
     assert response.status_code == 302 and mine.owner == dana
-    assert client.get(reverse("evidence_update", args=[mine.pk])).status_code == 200
+    assert client.get(reverse("evidence:update", args=[mine.pk])).status_code == 200
     response = client.post(
-        reverse("evidence_create"),
+        reverse("evidence:create"),
         {"title": "Given away", "kind": "note", "note": "x", "effective_from": "2026-01-01", "owner": olivia.pk},
     )
     assert response.status_code == 400 and not Evidence.objects.filter(title="Given away").exists()
@@ -579,27 +581,27 @@ def test_another_organisation_gets_404_everywhere(acme, olivia, charlie, login):
         evidence=evidence, target="control", obj=Requirement.objects.get(ref="A.6.2.4"), acting_user=olivia
     )
     client = login(charlie)
-    assert client.get(reverse("evidence_detail", args=[evidence.pk])).status_code == 404
-    assert client.get(reverse("evidence_download", args=[evidence.pk, version.pk])).status_code == 404
-    assert client.get(reverse("evidence_update", args=[evidence.pk])).status_code == 404
-    assert client.get(reverse("evidence_add_version", args=[evidence.pk])).status_code == 404
-    assert client.post(reverse("evidence_link_remove", args=[evidence.pk, link.pk])).status_code == 404
-    assert client.post(reverse("evidence_link_add", args=[evidence.pk]), {"target": "control"}).status_code == 404
-    assert client.post(reverse("evidence_delete", args=[evidence.pk])).status_code == 404
-    assert client.get(reverse("evidence_list")).context["object_list"].count() == 0
+    assert client.get(reverse("evidence:detail", args=[evidence.pk])).status_code == 404
+    assert client.get(reverse("evidence:download", args=[evidence.pk, version.pk])).status_code == 404
+    assert client.get(reverse("evidence:update", args=[evidence.pk])).status_code == 404
+    assert client.get(reverse("evidence:add_version", args=[evidence.pk])).status_code == 404
+    assert client.post(reverse("evidence:link_remove", args=[evidence.pk, link.pk])).status_code == 404
+    assert client.post(reverse("evidence:link_add", args=[evidence.pk]), {"target": "control"}).status_code == 404
+    assert client.post(reverse("evidence:delete", args=[evidence.pk])).status_code == 404
+    assert client.get(reverse("evidence:list")).context["object_list"].count() == 0
     assert Evidence.objects.count() == 1 and evidence.links.count() == 1
 
 
 def test_version_of_another_evidence_is_not_found(acme, olivia, login):
     first, second = make_evidence(acme, olivia), make_evidence(acme, olivia, title="Other")
     version = second.versions.get()
-    response = login(olivia).get(reverse("evidence_download", args=[first.pk, version.pk]))
+    response = login(olivia).get(reverse("evidence:download", args=[first.pk, version.pk]))
     assert response.status_code == 404
 
 
 def test_anonymous_download_is_redirected_to_sign_in(acme, olivia, client):
     evidence = make_evidence(acme, olivia)
-    url = reverse("evidence_download", args=[evidence.pk, evidence.versions.get().pk])
+    url = reverse("evidence:download", args=[evidence.pk, evidence.versions.get().pk])
     response = client.get(url)
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
@@ -607,7 +609,7 @@ def test_anonymous_download_is_redirected_to_sign_in(acme, olivia, client):
 def test_download_is_a_private_attachment_with_digest_and_sandbox(acme, olivia, victor, login):
     evidence = make_evidence(acme, olivia, name="../Bias report.pdf")
     version = evidence.versions.get()
-    response = login(victor).get(reverse("evidence_download", args=[evidence.pk, version.pk]))
+    response = login(victor).get(reverse("evidence:download", args=[evidence.pk, version.pk]))
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == PDF
     assert response["Content-Type"] == "application/pdf"
@@ -621,7 +623,7 @@ def test_download_is_a_private_attachment_with_digest_and_sandbox(acme, olivia, 
 def test_text_downloads_are_attachments_never_rendered(acme, olivia, login):
     content = b"<html><script>alert(1)</script></html>"
     evidence = make_evidence(acme, olivia, name="page.txt", content=content)
-    response = login(olivia).get(reverse("evidence_download", args=[evidence.pk, evidence.versions.get().pk]))
+    response = login(olivia).get(reverse("evidence:download", args=[evidence.pk, evidence.versions.get().pk]))
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment;")
     assert response["Content-Security-Policy"] == "sandbox"
@@ -631,5 +633,5 @@ def test_a_link_version_has_nothing_to_download(acme, olivia, login):
     evidence = services.evidence_create(
         organization=acme, acting_user=olivia, title="Dashboard", kind="link", url="https://grafana.example/d/1"
     )
-    response = login(olivia).get(reverse("evidence_download", args=[evidence.pk, evidence.versions.get().pk]))
+    response = login(olivia).get(reverse("evidence:download", args=[evidence.pk, evidence.versions.get().pk]))
     assert response.status_code == 404

@@ -85,7 +85,7 @@ def xlsx_bytes(header: list, rows: list[list]) -> bytes:
 
 
 def preview(client, upload):
-    response = client.post(reverse("inventory_import"), {"file": upload})
+    response = client.post(reverse("imports:upload"), {"file": upload})
     assert response.status_code == 200
     return response
 
@@ -186,10 +186,10 @@ def test_confirmed_csv_import_creates_and_updates_with_history(login, alice, oli
     )
     token = preview(client, upload).context["token"]
 
-    response = client.post(reverse("inventory_import_confirm"), {"token": token})
+    response = client.post(reverse("imports:confirm"), {"token": token})
 
     assert response.status_code == 302
-    assert response.url == reverse("inventory")
+    assert response.url == reverse("inventory:system_list")
     existing.refresh_from_db()
     assert existing.name == "New name"
     assert existing.owner == alice
@@ -232,7 +232,7 @@ def test_xlsx_import(login, alice, acme):
     report = response.context["report"]
     assert [(row.line, row.action, row.errors) for row in report.rows] == [(2, "new", []), (4, "new", [])]
 
-    client.post(reverse("inventory_import_confirm"), {"token": response.context["token"]})
+    client.post(reverse("imports:confirm"), {"token": response.context["token"]})
 
     radiology = AISystem.objects.get(name="Radiology triage")
     assert (radiology.next_review_date, radiology.annex_iii_area, radiology.eu_ai_act_tier) == (
@@ -268,7 +268,7 @@ def test_confirm_revalidates_and_writes_nothing_when_the_inventory_changed(login
     response = preview(client, csv_file([VALID, {**VALID, "name": "Owned", "owner_email": "leaver@acme.example"}]))
     owner.delete()  # the owner leaves between preview and confirmation
 
-    response = client.post(reverse("inventory_import_confirm"), {"token": response.context["token"]})
+    response = client.post(reverse("imports:confirm"), {"token": response.context["token"]})
 
     assert response.status_code == 200
     assert response.context["report"].error_rows[0].errors == [
@@ -370,7 +370,7 @@ def inventories(acme, globex, alice, charlie):
 
 def test_export_csv_contains_only_the_organisations_filtered_systems(login, victor, acme, inventories):
     high, _minimal, _foreign = inventories
-    response = login(victor).get(reverse("inventory_export", args=["csv"]), {"tier": "high"})
+    response = login(victor).get(reverse("imports:export", args=["csv"]), {"tier": "high"})
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -390,12 +390,12 @@ def test_export_csv_contains_only_the_organisations_filtered_systems(login, vict
     # Text that a spreadsheet would run as a formula is exported as text.
     assert row["description"] == '\'=HYPERLINK("http://evil.example")'
 
-    everything = read_csv(login(victor).get(reverse("inventory_export", args=["csv"])).content)
+    everything = read_csv(login(victor).get(reverse("imports:export", args=["csv"])).content)
     assert [r["name"] for r in everything] == ["Hiring screen", "Spell checker"]
 
 
 def test_export_xlsx_contains_only_the_organisations_filtered_systems(login, bob, inventories):
-    response = login(bob).get(reverse("inventory_export", args=["xlsx"]), {"q": "spell"})
+    response = login(bob).get(reverse("imports:export", args=["xlsx"]), {"q": "spell"})
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -406,19 +406,19 @@ def test_export_xlsx_contains_only_the_organisations_filtered_systems(login, bob
 
 
 def test_export_unknown_format_is_404(login, victor):
-    assert login(victor).get(reverse("inventory_export", args=["pdf"])).status_code == 404
+    assert login(victor).get(reverse("imports:export", args=["pdf"])).status_code == 404
 
 
 def test_export_costs_a_fixed_number_of_queries(login, alice, acme):
     client = login(alice)
-    client.get(reverse("inventory_export", args=["csv"]))  # warm up session and tenant caches
+    client.get(reverse("imports:export", args=["csv"]))  # warm up session and tenant caches
     system(acme, alice, owner=alice)
     with CaptureQueriesContext(connection) as one:
-        client.get(reverse("inventory_export", args=["csv"]))
+        client.get(reverse("imports:export", args=["csv"]))
     for index in range(5):
         system(acme, alice, name=f"System {index}", owner=alice)
     with CaptureQueriesContext(connection) as six:
-        response = client.get(reverse("inventory_export", args=["xlsx"]))
+        response = client.get(reverse("imports:export", args=["xlsx"]))
     assert len(read_xlsx(response.content)) == 6
     assert len(six) == len(one)
 
@@ -438,7 +438,7 @@ def test_export_then_import_leaves_every_row_unchanged(alice, acme, inventories,
 
 def test_round_trip_through_the_pages(login, alice, inventories):
     client = login(alice)
-    exported = client.get(reverse("inventory_export", args=["csv"])).content
+    exported = client.get(reverse("imports:export", args=["csv"])).content
     response = preview(client, SimpleUploadedFile("inventory.csv", exported))
     assert response.context["report"].unchanged_count == 2
     assert response.context["token"] is None
@@ -462,7 +462,7 @@ def test_another_organisations_reference_creates_a_new_system_and_leaves_theirs_
     assert (row.action, row.reference, row.name, row.errors) == ("new", "AIS-0001", "Acme bot", [])
     assert "Globex secret" not in response.content.decode()
 
-    client.post(reverse("inventory_import_confirm"), {"token": response.context["token"]})
+    client.post(reverse("imports:confirm"), {"token": response.context["token"]})
 
     ours = AISystem.objects.for_org(acme).get()
     assert (ours.ref_code, ours.name, ours.external_id) == ("AIS-0001", "Acme bot", "shared-id")
@@ -476,14 +476,14 @@ def test_another_organisations_reference_creates_a_new_system_and_leaves_theirs_
 @pytest.mark.parametrize("persona", ["victor", "bob"])
 def test_viewers_and_auditors_cannot_import(request, login, persona):
     client = login(request.getfixturevalue(persona))
-    assert client.get(reverse("inventory_import")).status_code == 403
-    assert client.post(reverse("inventory_import"), {"file": csv_file([VALID])}).status_code == 403
-    assert client.post(reverse("inventory_import_confirm"), {"token": "x"}).status_code == 403
+    assert client.get(reverse("imports:upload")).status_code == 403
+    assert client.post(reverse("imports:upload"), {"file": csv_file([VALID])}).status_code == 403
+    assert client.post(reverse("imports:confirm"), {"token": "x"}).status_code == 403
     assert not AISystem.objects.exists()
 
 
 def test_import_page_requires_sign_in(client):
-    response = client.get(reverse("inventory_import"))
+    response = client.get(reverse("imports:upload"))
     assert response.status_code == 302
     assert "login" in response.url
 
@@ -541,7 +541,7 @@ def test_owner_may_only_import_systems_they_own(oscar, alice, acme):
     ],
 )
 def test_unusable_files_get_a_form_error(login, alice, name, content, message):
-    response = login(alice).post(reverse("inventory_import"), {"file": SimpleUploadedFile(name, content)})
+    response = login(alice).post(reverse("imports:upload"), {"file": SimpleUploadedFile(name, content)})
 
     assert response.status_code == 200
     assert response.context["report"] is None
@@ -551,7 +551,7 @@ def test_unusable_files_get_a_form_error(login, alice, name, content, message):
 
 def test_too_many_rows_is_a_form_error(login, alice):
     content = b"name,purpose\n" + b"A,B\n" * 2001
-    response = login(alice).post(reverse("inventory_import"), {"file": SimpleUploadedFile("big.csv", content)})
+    response = login(alice).post(reverse("imports:upload"), {"file": SimpleUploadedFile("big.csv", content)})
     assert response.context["form"].errors["file"] == [
         "The file has more than 2,000 rows; split it into smaller files."
     ]
@@ -572,9 +572,9 @@ def test_confirming_a_file_from_another_session_fails_cleanly(login, alice, oliv
     other = Client()
     other.force_login(olivia)
 
-    response = other.post(reverse("inventory_import_confirm"), {"token": token}, follow=True)
+    response = other.post(reverse("imports:confirm"), {"token": token}, follow=True)
 
-    assert response.redirect_chain == [(reverse("inventory_import"), 302)]
+    assert response.redirect_chain == [(reverse("imports:upload"), 302)]
     assert "no longer available" in response.content.decode()
     assert not AISystem.objects.exists()
     assert (private_storage / "imports" / f"{token}.csv").exists()  # still alice's to confirm
@@ -597,14 +597,14 @@ def test_confirming_a_vanished_or_changed_file_fails_cleanly(login, alice, priva
     client = login(alice)
     token = preview(client, csv_file([VALID])).context["token"]
     (private_storage / "imports" / f"{token}.csv").unlink()
-    response = client.post(reverse("inventory_import_confirm"), {"token": token}, follow=True)
+    response = client.post(reverse("imports:confirm"), {"token": token}, follow=True)
     assert "The uploaded file is no longer available" in response.content.decode()
 
     token = preview(client, csv_file([VALID])).context["token"]
     (private_storage / "imports" / f"{token}.csv").write_bytes(csv_bytes([{**VALID, "name": "Swapped"}]))
-    response = client.post(reverse("inventory_import_confirm"), {"token": token}, follow=True)
+    response = client.post(reverse("imports:confirm"), {"token": token}, follow=True)
     assert "The uploaded file changed after the preview" in response.content.decode()
     assert not AISystem.objects.exists()
 
-    response = client.post(reverse("inventory_import_confirm"), {"token": token}, follow=True)
+    response = client.post(reverse("imports:confirm"), {"token": token}, follow=True)
     assert "no longer available" in response.content.decode()  # a token is used once

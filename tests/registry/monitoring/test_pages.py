@@ -54,7 +54,7 @@ def breached(system):
 
 def test_tab_renders_each_metric_with_an_svg_chart_and_reference_lines(login, olivia, system, breached):
     metric, alert = breached
-    response = login(olivia).get(reverse("system_monitoring", args=[system.pk]))
+    response = login(olivia).get(reverse("monitoring:system", args=[system.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert 'aria-current="page">Monitoring</a>' in html
@@ -74,33 +74,33 @@ def test_tab_renders_each_metric_with_an_svg_chart_and_reference_lines(login, ol
         assert name in html, name
     # 23 daily points in the default 30 days; 7 days holds fewer.
     assert response.context["cards"][0]["chart"].count == 23
-    week = login(olivia).get(reverse("system_monitoring", args=[system.pk]), {"period": "7d"})
+    week = login(olivia).get(reverse("monitoring:system", args=[system.pk]), {"period": "7d"})
     assert week.context["cards"][0]["chart"].count == 7
 
 
 def test_period_links_are_plain_links_and_unknown_period_falls_back(login, olivia, system, breached):
     client = login(olivia)
-    html = client.get(reverse("system_monitoring", args=[system.pk])).content.decode()
+    html = client.get(reverse("monitoring:system", args=[system.pk])).content.decode()
     for key in ("7d", "30d", "90d", "1y", "all"):
         assert f'href="?period={key}"' in html
-    assert client.get(reverse("system_monitoring", args=[system.pk]), {"period": "bogus"}).context["period"] == "30d"
-    everything = client.get(reverse("system_monitoring", args=[system.pk]), {"period": "all"})
+    assert client.get(reverse("monitoring:system", args=[system.pk]), {"period": "bogus"}).context["period"] == "30d"
+    everything = client.get(reverse("monitoring:system", args=[system.pk]), {"period": "all"})
     assert everything.context["cards"][0]["chart"].count == 23
 
 
 def test_stale_metric_and_empty_chart(login, olivia, system):
     make_metric(system, key="auc", name="AUC", direction="higher", target=0.8, alert_threshold=0.75)
     MetricDefinition.objects.update(created_at=NOW - timedelta(days=3))
-    html = login(olivia).get(reverse("system_monitoring", args=[system.pk])).content.decode()
+    html = login(olivia).get(reverse("monitoring:system", args=[system.pk])).content.decode()
     assert "Stale" in html and "No measurement in this period" in html and "no measurement yet" in html
 
 
 def test_acknowledge_then_raise_incident_and_action_then_close(login, olivia, system, breached):
     metric, alert = breached
     client = login(olivia)
-    url = lambda action: reverse("monitoring_alert_action", args=[alert.pk, action])  # noqa: E731
+    url = lambda action: reverse("monitoring:alert_action", args=[alert.pk, action])  # noqa: E731
     response = client.post(url("acknowledge"), {"note": "Looking into the campaign cohort."})
-    assert response.status_code == 302 and response.url == reverse("system_monitoring", args=[system.pk])
+    assert response.status_code == 302 and response.url == reverse("monitoring:system", args=[system.pk])
     alert.refresh_from_db()
     assert alert.status == "acknowledged" and alert.acknowledged_by == olivia
     assert alert.acknowledgement_note == "Looking into the campaign cohort."
@@ -108,7 +108,7 @@ def test_acknowledge_then_raise_incident_and_action_then_close(login, olivia, sy
     assert client.post(url("corrective-action"), {"owner": olivia.pk}).status_code == 302
     incident, action = Incident.objects.get(), CorrectiveAction.objects.get()
     assert incident.monitoring_alert == alert and action.monitoring_alert == alert and action.owner == olivia
-    html = client.get(reverse("system_monitoring", args=[system.pk])).content.decode()
+    html = client.get(reverse("monitoring:system", args=[system.pk])).content.decode()
     assert incident.ref_code in html and action.ref_code in html and "Looking into the campaign cohort." in html
     # A second incident for the same alert is refused with a message, not an error page.
     again = client.post(url("incident"), follow=True)
@@ -121,24 +121,24 @@ def test_acknowledge_then_raise_incident_and_action_then_close(login, olivia, sy
 def test_close_needs_a_note_and_unknown_action_is_404(login, olivia, breached):
     _, alert = breached
     client = login(olivia)
-    response = client.post(reverse("monitoring_alert_action", args=[alert.pk, "close"]), {"note": ""}, follow=True)
+    response = client.post(reverse("monitoring:alert_action", args=[alert.pk, "close"]), {"note": ""}, follow=True)
     assert "Say why the alert is closed." in response.content.decode()
     alert.refresh_from_db()
     assert alert.status == "open"
-    assert client.post(reverse("monitoring_alert_action", args=[alert.pk, "explode"])).status_code == 404
+    assert client.post(reverse("monitoring:alert_action", args=[alert.pk, "explode"])).status_code == 404
 
 
 def test_add_a_metric_and_a_manual_measurement(login, olivia, system):
     client = login(olivia)
     data = {"name": "AUC", "key": "auc", "kind": "accuracy", "unit": "", "direction": "higher", "target": "0.8",
             "alert_threshold": "0.75", "expected_every_minutes": "1440"}  # fmt: skip
-    assert client.post(reverse("system_metric_create", args=[system.pk]), data).status_code == 302
+    assert client.post(reverse("monitoring:metric_create", args=[system.pk]), data).status_code == 302
     metric = MetricDefinition.objects.get(system=system)
-    bad = client.post(reverse("system_metric_create", args=[system.pk]), {**data, "key": "auc2", "target": "0.7",
+    bad = client.post(reverse("monitoring:metric_create", args=[system.pk]), {**data, "key": "auc2", "target": "0.7",
                                                                          "alert_threshold": "0.9"})  # fmt: skip
     assert bad.status_code == 400 and "alert threshold must be at or below" in bad.content.decode()
     response = client.post(
-        reverse("system_measurement_create", args=[system.pk]), {"metric": metric.pk, "value": "0.7"}
+        reverse("monitoring:measurement_create", args=[system.pk]), {"metric": metric.pk, "value": "0.7"}
     )
     assert response.status_code == 302
     assert Measurement.objects.get().source == "manual"
@@ -150,10 +150,10 @@ def test_overview_lists_systems_in_breach_stale_metrics_and_open_alerts(login, v
     stale = make_metric(quiet, key="mape", name="MAPE", target=10, alert_threshold=15)
     item = {"metric": stale.pk, "measured_at": NOW - timedelta(days=5), "value": 8.0}
     monitoring.measurements_ingest(organization=acme, items=[item], acting_user=None)
-    response = login(victor).get(reverse("monitoring"))
+    response = login(victor).get(reverse("monitoring:overview"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert reverse("system_monitoring", args=[system.pk]) in html and "Consumer credit scoring" in html
+    assert reverse("monitoring:system", args=[system.pk]) in html and "Consumer credit scoring" in html
     assert "MAPE" in html and f"#metric-{stale.pk}" in html
     overview = response.context["overview"]
     assert [row["system"] for row in overview["systems_in_breach"]] == [system]
@@ -174,21 +174,21 @@ def test_dashboard_shows_monitoring_tiles(login, olivia, breached):
 def test_read_only_roles_see_charts_but_every_post_is_403(request, login, persona, system, breached):
     metric, alert = breached
     client = login(request.getfixturevalue(persona))
-    response = client.get(reverse("system_monitoring", args=[system.pk]))
+    response = client.get(reverse("monitoring:system", args=[system.pk]))
     assert response.status_code == 200
     html = response.content.decode()
     assert "<svg" in html and f'id="alert-{alert.pk}"' in html
     assert "Acknowledge</button>" not in html and "Add metric" not in html
     posts = [
-        (reverse("monitoring_alert_action", args=[alert.pk, action]), {"note": "x", "owner": system.owner_id})
+        (reverse("monitoring:alert_action", args=[alert.pk, action]), {"note": "x", "owner": system.owner_id})
         for action in ("acknowledge", "close", "incident", "corrective-action")
     ]
     posts += [
         (
-            reverse("system_metric_create", args=[system.pk]),
+            reverse("monitoring:metric_create", args=[system.pk]),
             {"name": "x", "key": "x", "target": 1, "alert_threshold": 1},
         ),
-        (reverse("system_measurement_create", args=[system.pk]), {"metric": metric.pk, "value": 1}),
+        (reverse("monitoring:measurement_create", args=[system.pk]), {"metric": metric.pk, "value": 1}),
     ]
     for url, data in posts:
         assert client.post(url, data).status_code == 403, url
@@ -202,21 +202,23 @@ def test_an_owner_changes_only_the_monitoring_of_own_systems(login, acme, breach
 
     _, alert = breached
     owner = MembershipFactory(organization=acme, role=Role.OWNER).user
-    response = login(owner).post(reverse("monitoring_alert_action", args=[alert.pk, "acknowledge"]), {"note": "x"})
+    response = login(owner).post(reverse("monitoring:alert_action", args=[alert.pk, "acknowledge"]), {"note": "x"})
     assert response.status_code == 403
 
 
 def test_another_organisations_monitoring_is_404(login, charlie, system, breached):
     metric, alert = breached
     client = login(charlie)
-    assert client.get(reverse("system_monitoring", args=[system.pk])).status_code == 404
+    assert client.get(reverse("monitoring:system", args=[system.pk])).status_code == 404
     for action in ("acknowledge", "close", "incident", "corrective-action"):
-        response = client.post(reverse("monitoring_alert_action", args=[alert.pk, action]), {"note": "x"})
+        response = client.post(reverse("monitoring:alert_action", args=[alert.pk, action]), {"note": "x"})
         assert response.status_code == 404, action
-    assert client.post(reverse("system_metric_create", args=[system.pk]), {"name": "x"}).status_code == 404
-    response = client.post(reverse("system_measurement_create", args=[system.pk]), {"metric": metric.pk, "value": 1})
+    assert client.post(reverse("monitoring:metric_create", args=[system.pk]), {"name": "x"}).status_code == 404
+    response = client.post(
+        reverse("monitoring:measurement_create", args=[system.pk]), {"metric": metric.pk, "value": 1}
+    )
     assert response.status_code == 404
-    assert "Consumer credit scoring" not in client.get(reverse("monitoring")).content.decode()
+    assert "Consumer credit scoring" not in client.get(reverse("monitoring:overview")).content.decode()
     alert.refresh_from_db()
     assert alert.status == "open"
 
@@ -226,7 +228,7 @@ def test_another_organisations_monitoring_is_404(login, charlie, system, breache
 
 def test_tab_query_count_does_not_grow_with_the_number_of_metrics(login, olivia, system):
     client = login(olivia)
-    url = reverse("system_monitoring", args=[system.pk])
+    url = reverse("monitoring:system", args=[system.pk])
 
     def count():
         client.get(url)  # warm up (session, sites)
