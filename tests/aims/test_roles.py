@@ -56,7 +56,14 @@ def test_read_only_roles_can_read_pages(login, acme, role):
 
     user = MembershipFactory(organization=acme, role=role).user
     client = login(user)
-    for name in ["dashboard", "members", "organization_settings", "activity", "catalogue:frameworks", "inventory:system_list"]:
+    for name in [
+        "dashboard",
+        "members",
+        "organization_settings",
+        "activity",
+        "catalogue:frameworks",
+        "inventory:system_list",
+    ]:
         assert client.get(reverse(name)).status_code == 200, name
     assert client.get(reverse("api_tokens")).status_code == 403
 
