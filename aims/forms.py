@@ -1,11 +1,70 @@
+"""Forms of the core pages, and the form pieces every module shares: member choices, the
+tenant-aware record form and showing a service's errors on a form."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.db.models import Model, QuerySet
 
 from aims.models import User
 from aims.roles import Role
+from aims.tenancy import Tenant
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+TEXT = {"rows": 3}
+
+
+def members_of(tenant: Tenant) -> QuerySet[User]:
+    """The organisation's members, the only people a record may name."""
+    return User.objects.filter(memberships__organization=tenant.organization).order_by("email")
+
+
+def member_label(user: User) -> str:
+    return f"{user.full_name} ({user.email})" if user.full_name else user.email
+
+
+class TenantForm(forms.ModelForm):
+    """A record form that knows the tenant.
+
+    ``member_fields`` offer only the organisation's members; ``tenant_querysets`` narrow other
+    related choices to the organisation's records. ``owned_by_field`` is the member field
+    that makes a record someone's own: it is required, defaults to the person filling the
+    form, and a role limited to its own records may only name itself there.
+    """
+
+    member_fields: tuple[str, ...] = ()
+    tenant_querysets: dict[str, type[Model]] = {}
+    owned_by_field: str | None = None
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        for name, model in self.tenant_querysets.items():
+            if name in self.fields:
+                self.fields[name].queryset = model.objects.for_org(tenant.organization)  # type: ignore[attr-defined]
+        for name in (*self.member_fields, *([self.owned_by_field] if self.owned_by_field else [])):
+            if name in self.fields:
+                field = self.fields[name]
+                field.queryset = members_of(tenant)  # type: ignore[attr-defined]
+                field.label_from_instance = member_label  # type: ignore[attr-defined]
+        owned = self.owned_by_field
+        if owned and owned in self.fields:
+            field = self.fields[owned]
+            field.required = True
+            if tenant.edits_only_own and tenant.user is not None:
+                field.queryset = field.queryset.filter(pk=tenant.user.pk)  # type: ignore[attr-defined]
+            if not self.instance.pk and tenant.user is not None and not self.initial.get(owned):
+                self.initial[owned] = tenant.user.pk
+
+    def build(self) -> Any:
+        """The record with the form's values applied, not saved."""
+        record = self.save(commit=False)
+        record.organization = self.tenant.organization
+        return record
 
 
 class OrganizationForm(forms.Form):

@@ -42,6 +42,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 ROLE_RANK = {Role.VIEWER: 0, Role.AUDITOR: 1, Role.OWNER: 2, Role.OFFICER: 3, Role.ADMIN: 4}
 
 
+# Roles that may edit only the records they own (their AI systems and what hangs off them).
+ROLES_LIMITED_TO_OWN_RECORDS = frozenset({Role.OWNER})
+
+
 def role_can(role: str | None, capability: str) -> bool:
     """True when ``role`` grants ``capability``; an unknown or missing role grants nothing."""
     return role is not None and capability in ROLE_CAPABILITIES.get(role, frozenset())
@@ -49,3 +53,13 @@ def role_can(role: str | None, capability: str) -> bool:
 
 def role_at_most(role: str, ceiling: str) -> bool:
     return ROLE_RANK[Role(role)] <= ROLE_RANK[Role(ceiling)]
+
+
+def role_edits_only_own(role: str | None) -> bool:
+    """True when ``role`` may change only the records it owns."""
+    return role in ROLES_LIMITED_TO_OWN_RECORDS
+
+
+def roles_with(capability: str) -> list[str]:
+    """Every role that grants ``capability``, for queries such as "who may be told about this"."""
+    return [role for role, capabilities in ROLE_CAPABILITIES.items() if capability in capabilities]

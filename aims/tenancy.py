@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from aims.roles import Capability, Role, role_can
+from aims.roles import Capability, role_can, role_edits_only_own
 
 if TYPE_CHECKING:
     from aims.models import ApiToken, Membership, Organization
@@ -54,6 +54,11 @@ class Tenant:
     def can(self, capability: str) -> bool:
         return role_can(self.role, capability)
 
+    @property
+    def edits_only_own(self) -> bool:
+        """True when this tenant may change only the records it owns (see :func:`can_change`)."""
+        return role_edits_only_own(self.role)
+
     def can_change(self, obj=None) -> bool:
         """May this tenant change ``obj``? Owners only change what they own.
 
@@ -62,7 +67,7 @@ class Tenant:
         """
         if not self.can(Capability.EDIT):
             return False
-        if self.role == Role.OWNER and obj is not None and hasattr(obj, "is_owned_by"):
+        if self.edits_only_own and obj is not None and hasattr(obj, "is_owned_by"):
             return bool(self.user is not None and obj.is_owned_by(self.user))
         return True
 

@@ -151,7 +151,7 @@ class RecordDetailView(TenantViewMixin, View):
 
     write_capability = None
     model = None
-    template_name = "aims/governance/record_detail.html"
+    template_name = "components/record_detail.html"
     tab = ""
     list_url_name = ""
     list_label = ""
@@ -168,6 +168,7 @@ class RecordDetailView(TenantViewMixin, View):
             "entries": records_history(self.model, id=obj.pk),
             "can_change": self.tenant.can_change(obj),
             "tab": self.tab,
+            "tabs_template": "aims/governance/_tabs.html",
             "list_url_name": self.list_url_name,
             "list_label": self.list_label,
             "edit_url_name": self.edit_url_name,

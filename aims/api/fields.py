@@ -1,0 +1,37 @@
+"""Serializer fields that resolve ids within the caller's organisation, for every API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from aims.models import Organization, User
+
+
+def request_organization(field: serializers.Field) -> Organization:
+    """The organisation of the request a serializer field is validating for."""
+    organization: Organization = field.context["request"].tenant.organization
+    return organization
+
+
+class OrgRecordField(serializers.PrimaryKeyRelatedField):
+    """The id of one record of the caller's organisation; another tenant's id is "not found"."""
+
+    default_error_messages = {"does_not_exist": "No record with id {pk_value} in your organisation."}
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().for_org(request_organization(self))
+
+
+class MemberField(serializers.PrimaryKeyRelatedField):
+    """A user id that must belong to a member of the caller's organisation."""
+
+    default_error_messages = {"does_not_exist": "User {pk_value} is not a member of your organisation."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("queryset", User.objects.all())
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().filter(memberships__organization=request_organization(self))
