@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# One pytest worker per core; each takes whole test modules, so module fixtures are built once.
+PYTEST_WORKERS ?= auto
 
 .PHONY: serve test install lint format migrations-check worker clean
 
@@ -22,7 +24,7 @@ serve: install
 
 ## Run the whole test suite (lint, migrations check and browser tests included)
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## ruff, ruff format, django-upgrade and djLint through the local hooks of .pre-commit-config.yaml
 lint: install
