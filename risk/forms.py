@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from django import forms
-from django.apps import apps
+from django.db.models import QuerySet
 
+from aims.forms import DATE, member_label, members_of
 from aims.tenancy import Tenant
-from registry.forms import DATE, member_label, members_of
+from controls.catalogue.models import Requirement
 from registry.models import AISystem
 from risk.models import Level, Risk, RiskCriteria, TreatmentAction, default_matrix
 
 MAX_LEVELS = 5
 
 
-def _requirements(kind: str):
-    requirement = apps.get_model("controls", "Requirement")
-    return requirement.objects.filter(framework__code="ISO42001", kind=kind).order_by("order")
+def _requirements(kind: str) -> QuerySet[Requirement]:
+    return Requirement.objects.filter(framework__code="ISO42001", kind=kind).order_by("order")
 
 
 class RequirementChoiceField(forms.ModelChoiceField):

@@ -1,8 +1,8 @@
 """AI risk criteria, the risk register with treatments, and AI system impact assessments.
 
 Risk sources, AI-related objectives and Annex A controls are rows of the shipped catalogue
-(``controls.Requirement``): reference data that every module reads, referenced by name so
-that this app does not import the controls app.
+(:class:`controls.catalogue.models.Requirement`): tenant-free reference data, the one part of
+the controls app every module may import.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 
 from aims.tenancy import TenantModel, TenantQuerySet
+from controls.catalogue.models import Requirement
+from registry.models import AISystem
 from risk.impact.models import ImpactAssessment, ImpactItem  # noqa: F401 (registered with the app)
 
 
@@ -142,7 +144,7 @@ class Risk(TenantModel):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Cause, event and consequence.")
     system = models.ForeignKey(
-        "registry.AISystem",
+        AISystem,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -150,7 +152,7 @@ class Risk(TenantModel):
         help_text="Leave empty for an organisation-level risk.",
     )
     risk_source = models.ForeignKey(
-        "controls.Requirement",
+        Requirement,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -159,7 +161,7 @@ class Risk(TenantModel):
         help_text="Annex C risk source.",
     )
     objective = models.ForeignKey(
-        "controls.Requirement",
+        Requirement,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
@@ -269,7 +271,7 @@ class TreatmentControl(TenantModel):
 
     treatment = models.ForeignKey(TreatmentAction, on_delete=models.CASCADE, related_name="control_links")
     control = models.ForeignKey(
-        "controls.Requirement", on_delete=models.PROTECT, related_name="+", limit_choices_to={"kind": "control"}
+        Requirement, on_delete=models.PROTECT, related_name="+", limit_choices_to={"kind": "control"}
     )
 
     class Meta:

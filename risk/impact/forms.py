@@ -1,15 +1,13 @@
-"""Forms of the impact assessment pages. They validate input; the risk services do the writing."""
+"""Forms of the impact assessment pages. They validate input; the impact services do the writing."""
 
 from __future__ import annotations
 
 from django import forms
 
-from aims.roles import Role
+from aims.forms import DATE
 from aims.tenancy import Tenant
 from registry.models import AISystem
-from risk.models import ImpactAssessment, ImpactItem
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+from risk.impact.models import ImpactAssessment, ImpactItem
 
 
 def _text(rows: int = 4, placeholder: str = "") -> forms.Textarea:
@@ -83,7 +81,7 @@ class StartAssessmentForm(forms.Form):
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
         systems = AISystem.objects.for_org(tenant.organization).active().order_by("ref_code")
-        if tenant.role == Role.OWNER:
+        if tenant.edits_only_own:
             systems = systems.filter(owner=tenant.user)
         self.fields["system"].queryset = systems
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from aims.tenancy import TenantModel
+from registry.models import AISystem
 
 
 class ImpactAssessment(TenantModel):
@@ -18,7 +19,7 @@ class ImpactAssessment(TenantModel):
         APPROVED = "approved", "Approved"
         SUPERSEDED = "superseded", "Superseded"
 
-    system = models.ForeignKey("registry.AISystem", on_delete=models.CASCADE, related_name="impact_assessments")
+    system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="impact_assessments")
     version = models.PositiveIntegerField(default=1)
     title = models.CharField(max_length=200, blank=True)
     scope = models.TextField(blank=True, help_text="What the assessment covers and what it leaves out.")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from aims.roles import Role
 from controls.models import Requirement
 from risk import services
+from risk.impact import services as impact_services
 from risk.models import ImpactAssessment, ImpactItem, Level, Risk, RiskCriteria, TreatmentAction, default_matrix
 from tests.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
@@ -62,15 +63,15 @@ def make_item(assessment, user, **fields) -> ImpactItem:
         **fields,
     }
     item = ImpactItem(organization=assessment.organization, assessment=assessment, **fields)
-    return services.impact_item_save(item=item, acting_user=user)
+    return impact_services.impact_item_save(item=item, acting_user=user)
 
 
 def make_in_review(system, author) -> ImpactAssessment:
-    assessment = services.impact_assessment_start(system=system, acting_user=author)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=author)
     make_item(assessment, author)
     assessment.conclusion = "Acceptable with the listed measures."
-    services.impact_assessment_save(assessment=assessment, acting_user=author)
-    return services.impact_assessment_submit(assessment=assessment, acting_user=author)
+    impact_services.impact_assessment_save(assessment=assessment, acting_user=author)
+    return impact_services.impact_assessment_submit(assessment=assessment, acting_user=author)
 
 
 @pytest.fixture
@@ -340,10 +341,10 @@ def test_risk_list_costs_the_same_queries_for_5_and_30_risks(api_for, acme, oliv
 def _add_assessments(acme, owner, count):
     for _ in range(count):
         system = AISystemFactory(organization=acme, owner=owner)
-        assessment = services.impact_assessment_start(system=system, acting_user=owner)
+        assessment = impact_services.impact_assessment_start(system=system, acting_user=owner)
         harm = make_item(assessment, owner)
         make_item(assessment, owner, nature=ImpactItem.Nature.BENEFIT)
-        services.impact_item_raise_risk(item=harm, acting_user=owner)  # items show their risk's reference
+        impact_services.impact_item_raise_risk(item=harm, acting_user=owner)  # items show their risk's reference
 
 
 @pytest.mark.parametrize("basename", ["treatment", "impactassessment", "impactitem"])
@@ -620,7 +621,7 @@ def test_impact_assessment_workflow_through_the_api(api, admin_api, acme, olivia
 
 def test_new_version_action_copies_items_and_supersedes_on_approval(api, admin_api, acme, olivia, system):
     first = make_in_review(system, olivia)
-    services.impact_assessment_approve(assessment=first, acting_user=MembershipFactory(organization=acme).user)
+    impact_services.impact_assessment_approve(assessment=first, acting_user=MembershipFactory(organization=acme).user)
     response = api.post(url("impactassessment", first.pk, "new-version"))
     assert response.status_code == 201, response.content
     second = response.json()
@@ -637,7 +638,7 @@ def test_new_version_action_copies_items_and_supersedes_on_approval(api, admin_a
 
 
 def test_draft_assessment_can_be_deleted(api, acme, olivia, system):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     item = make_item(assessment, olivia)
     assert api.delete(url("impactassessment", assessment.pk)).status_code == 204
     assert not ImpactAssessment.objects.filter(pk=assessment.pk).exists()
@@ -646,7 +647,7 @@ def test_draft_assessment_can_be_deleted(api, acme, olivia, system):
 
 
 def test_impact_assessment_put_is_not_offered(api, acme, olivia, system):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     assert api.put(url("impactassessment", assessment.pk), {"title": "x"}, format="json").status_code == 405
 
 
@@ -659,7 +660,7 @@ def test_impact_assessment_refuses_other_organisations_systems(api, globex):
 
 def test_impact_assessment_filters(api, acme, olivia, system):
     other = AISystemFactory(organization=acme)
-    draft = services.impact_assessment_start(system=other, acting_user=olivia)
+    draft = impact_services.impact_assessment_start(system=other, acting_user=olivia)
     in_review = make_in_review(system, olivia)
 
     def ids(**params):
@@ -676,7 +677,7 @@ def test_impact_assessment_filters(api, acme, olivia, system):
 
 
 def test_impact_items_crud_and_draft_rule(api, acme, olivia, globex, system):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     payload = {"assessment": assessment.pk, "affected_party": "society", "dimension": "misuse", "description": "Spam"}
     created = api.post(url("impactitem"), payload, format="json")
     assert created.status_code == 201, created.content
@@ -685,9 +686,9 @@ def test_impact_items_crud_and_draft_rule(api, acme, olivia, globex, system):
     assert "severity" in errors(api.patch(url("impactitem", pk), {"severity": 9}, format="json"))
     assert "dimension" in errors(api.post(url("impactitem"), {**payload, "dimension": "mood"}, format="json"))
 
-    other = services.impact_assessment_start(system=AISystemFactory(organization=acme), acting_user=olivia)
+    other = impact_services.impact_assessment_start(system=AISystemFactory(organization=acme), acting_user=olivia)
     assert "assessment" in errors(api.patch(url("impactitem", pk), {"assessment": other.pk}, format="json"))
-    theirs = services.impact_assessment_start(
+    theirs = impact_services.impact_assessment_start(
         system=AISystemFactory(organization=globex), acting_user=MembershipFactory(organization=globex).user
     )
     foreign = errors(api.post(url("impactitem"), {**payload, "assessment": theirs.pk}, format="json"))
@@ -704,7 +705,7 @@ def test_impact_items_crud_and_draft_rule(api, acme, olivia, globex, system):
 
 
 def test_raise_risk_from_an_item(api, acme, olivia, system):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     harm = make_item(assessment, olivia, severity=4, likelihood=3)
     benefit = make_item(assessment, olivia, nature=ImpactItem.Nature.BENEFIT)
     response = api.post(url("impactitem", harm.pk, "raise-risk"))
@@ -735,7 +736,7 @@ def test_owner_and_impact_assessments(owner_api, api_for, acme, dana, olivia):
     assert owner_api.post(url("impactassessment", pk, "return"), {"comment": "x"}, format="json").status_code == 403
     assert ImpactAssessment.objects.get(pk=pk).status == ImpactAssessment.Status.IN_REVIEW
 
-    hers = services.impact_assessment_start(system=her_system, acting_user=olivia)
+    hers = impact_services.impact_assessment_start(system=her_system, acting_user=olivia)
     her_item = make_item(hers, olivia)
     assert owner_api.patch(url("impactassessment", hers.pk), {"scope": "x"}, format="json").status_code == 403
     assert owner_api.delete(url("impactassessment", hers.pk)).status_code == 403
@@ -754,7 +755,7 @@ def records(acme, olivia, system):
     risk = make_risk(acme, olivia, system=system, inherent_likelihood=2, inherent_impact=2)
     treatment = make_treatment(risk, olivia, control_refs=("A.6.2.6",))
     assessment = make_in_review(system, olivia)
-    draft = services.impact_assessment_start(
+    draft = impact_services.impact_assessment_start(
         system=AISystemFactory(organization=acme, owner=olivia), acting_user=olivia
     )
     draft_item = make_item(draft, olivia)

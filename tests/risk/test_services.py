@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 
 from controls.models import Requirement
 from risk import services
+from risk.impact import services as impact_services
 from risk.models import ImpactAssessment, ImpactItem, Level, Risk, TreatmentAction, default_matrix
 from tests.factories import UserFactory
 from tests.registry.factories import AISystemFactory
@@ -300,58 +301,60 @@ def add_item(assessment, user, **fields) -> ImpactItem:
         **fields,
     }
     item = ImpactItem(organization=assessment.organization, assessment=assessment, **fields)
-    return services.impact_item_save(item=item, acting_user=user)
+    return impact_services.impact_item_save(item=item, acting_user=user)
 
 
 def conclude(assessment, user, text="Acceptable with the listed measures."):
     assessment.conclusion = text
-    return services.impact_assessment_save(assessment=assessment, acting_user=user)
+    return impact_services.impact_assessment_save(assessment=assessment, acting_user=user)
 
 
 def test_impact_assessment_workflow_draft_review_approved(acme, system, olivia, alice):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     assert (assessment.version, assessment.status, assessment.author) == (1, ImpactAssessment.Status.DRAFT, olivia)
     assert assessment.system_information["ref_code"] == system.ref_code
 
     with pytest.raises(ValidationError) as exc:
-        services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
+        impact_services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
     assert {"__all__", "conclusion"} <= set(errors_of(exc))
 
     add_item(assessment, olivia)
     conclude(assessment, olivia)
-    services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
+    impact_services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
     assert assessment.status == ImpactAssessment.Status.IN_REVIEW and assessment.submitted_at is not None
 
     # Only drafts change.
     assessment.conclusion = "Changed in review"
     with pytest.raises(ValidationError):
-        services.impact_assessment_save(assessment=assessment, acting_user=olivia)
+        impact_services.impact_assessment_save(assessment=assessment, acting_user=olivia)
     with pytest.raises(ValidationError):
         add_item(assessment, olivia)
     assessment.refresh_from_db()
 
     with pytest.raises(ValidationError) as exc:
-        services.impact_assessment_approve(assessment=assessment, acting_user=olivia)
+        impact_services.impact_assessment_approve(assessment=assessment, acting_user=olivia)
     assert "author" in " ".join(exc.value.messages)
-    services.impact_assessment_approve(assessment=assessment, acting_user=alice)
+    impact_services.impact_assessment_approve(assessment=assessment, acting_user=alice)
     assessment.refresh_from_db()
     assert assessment.status == ImpactAssessment.Status.APPROVED
     assert assessment.approved_by == alice and assessment.approved_at is not None
     with pytest.raises(ValidationError):
-        services.impact_assessment_approve(assessment=assessment, acting_user=alice)
+        impact_services.impact_assessment_approve(assessment=assessment, acting_user=alice)
 
 
 def test_return_needs_a_comment_and_sends_back_to_draft(acme, system, olivia, alice):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     with pytest.raises(ValidationError):
-        services.impact_assessment_return(assessment=assessment, acting_user=alice, comment="Not in review yet")
+        impact_services.impact_assessment_return(assessment=assessment, acting_user=alice, comment="Not in review yet")
     add_item(assessment, olivia)
     conclude(assessment, olivia)
-    services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
+    impact_services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
     with pytest.raises(ValidationError) as exc:
-        services.impact_assessment_return(assessment=assessment, acting_user=alice, comment=" ")
+        impact_services.impact_assessment_return(assessment=assessment, acting_user=alice, comment=" ")
     assert "comment" in errors_of(exc)
-    services.impact_assessment_return(assessment=assessment, acting_user=alice, comment="Add the privacy impacts.")
+    impact_services.impact_assessment_return(
+        assessment=assessment, acting_user=alice, comment="Add the privacy impacts."
+    )
     assessment.refresh_from_db()
     assert assessment.status == ImpactAssessment.Status.DRAFT
     assert assessment.review_comment == "Add the privacy impacts."
@@ -359,16 +362,16 @@ def test_return_needs_a_comment_and_sends_back_to_draft(acme, system, olivia, al
 
 
 def test_new_version_copies_items_and_supersedes_the_approved_one_on_approval(acme, system, olivia, alice):
-    first = services.impact_assessment_start(system=system, acting_user=olivia)
+    first = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     add_item(first, olivia)
     add_item(first, olivia, dimension=ImpactItem.Dimension.PRIVACY, nature=ImpactItem.Nature.BENEFIT)
     conclude(first, olivia)
-    services.impact_assessment_submit(assessment=first, acting_user=olivia)
+    impact_services.impact_assessment_submit(assessment=first, acting_user=olivia)
     with pytest.raises(ValidationError):  # still in review
-        services.impact_assessment_start(system=system, acting_user=olivia)
-    services.impact_assessment_approve(assessment=first, acting_user=alice)
+        impact_services.impact_assessment_start(system=system, acting_user=olivia)
+    impact_services.impact_assessment_approve(assessment=first, acting_user=alice)
 
-    second = services.impact_assessment_start(system=system, acting_user=olivia)
+    second = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     assert second.version == 2 and second.status == ImpactAssessment.Status.DRAFT
     assert second.conclusion == first.conclusion and second.scope == first.scope
     assert sorted(second.items.values_list("dimension", flat=True)) == sorted(
@@ -378,18 +381,18 @@ def test_new_version_copies_items_and_supersedes_the_approved_one_on_approval(ac
     first.refresh_from_db()
     assert first.status == ImpactAssessment.Status.APPROVED  # superseded only once v2 is approved
 
-    services.impact_assessment_submit(assessment=second, acting_user=olivia)
-    services.impact_assessment_approve(assessment=second, acting_user=alice)
+    impact_services.impact_assessment_submit(assessment=second, acting_user=olivia)
+    impact_services.impact_assessment_approve(assessment=second, acting_user=alice)
     first.refresh_from_db()
     assert first.status == ImpactAssessment.Status.SUPERSEDED
 
 
 def test_raise_risk_rescales_to_the_criteria_once_and_only_for_harms(acme, system, olivia, alice):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     harm = add_item(assessment, olivia, severity=ImpactItem.Severity.VERY_HIGH, likelihood=ImpactItem.Likelihood.LIKELY)
     benefit = add_item(assessment, olivia, nature=ImpactItem.Nature.BENEFIT)
 
-    risk = services.impact_item_raise_risk(item=harm, acting_user=alice)
+    risk = impact_services.impact_item_raise_risk(item=harm, acting_user=alice)
     assert risk.system == system and risk.owner == olivia  # the system's owner
     # 4-level item scales onto the 5-level defaults: likely (3/4) -> 4/5, very high (4/4) -> 5/5.
     assert (risk.inherent_likelihood, risk.inherent_impact) == (4, 5)
@@ -398,26 +401,26 @@ def test_raise_risk_rescales_to_the_criteria_once_and_only_for_harms(acme, syste
     assert harm.risk == risk
 
     with pytest.raises(ValidationError):
-        services.impact_item_raise_risk(item=harm, acting_user=alice)
+        impact_services.impact_item_raise_risk(item=harm, acting_user=alice)
     with pytest.raises(ValidationError):
-        services.impact_item_raise_risk(item=benefit, acting_user=alice)
+        impact_services.impact_item_raise_risk(item=benefit, acting_user=alice)
     assert Risk.objects.for_org(acme).count() == 1
 
 
 def test_raise_risk_uses_the_current_scale_length(acme, system, olivia, alice):
     to_three_by_three(acme, alice)
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     harm = add_item(assessment, olivia, severity=ImpactItem.Severity.VERY_HIGH, likelihood=ImpactItem.Likelihood.LIKELY)
-    risk = services.impact_item_raise_risk(item=harm, acting_user=alice)
+    risk = impact_services.impact_item_raise_risk(item=harm, acting_user=alice)
     assert (risk.inherent_likelihood, risk.inherent_impact) == (2, 3)
 
 
 def test_items_of_a_non_draft_cannot_be_deleted(acme, system, olivia, alice):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     item = add_item(assessment, olivia)
     conclude(assessment, olivia)
-    services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
+    impact_services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
     item.refresh_from_db()
     with pytest.raises(ValidationError):
-        services.impact_item_delete(item=item, acting_user=olivia)
+        impact_services.impact_item_delete(item=item, acting_user=olivia)
     assert ImpactItem.objects.filter(pk=item.pk).exists()
