@@ -13,6 +13,7 @@ from registry.models import AISystem
 from risk import services
 from risk.models import Risk, TreatmentAction
 
+Status = TreatmentAction.Status
 # The risk the credit scoring assessment's fairness harm is linked to.
 UNFAIR_REFUSALS = "Unfair refusals for younger applicants"
 
@@ -23,8 +24,8 @@ RISKS: list[dict[str, Any]] = [
         "so they are refused more often than equally solvent older applicants.",
         "source": "C.3.4", "objective": "C.2.5", "inherent": (4, 4), "option": "modify", "residual": (2, 3),
         "treatments": [
-            ("Quarterly bias testing by age band", ["A.6.2.4", "A.7.4"], "in_progress", 20),
-            ("Analyst review of every refusal", ["A.9.2"], "done", -30),
+            ("Quarterly bias testing by age band", ["A.6.2.4", "A.7.4"], Status.IN_PROGRESS, 20),
+            ("Analyst review of every refusal", ["A.9.2"], Status.DONE, -30),
         ],
     },
     {
@@ -32,7 +33,7 @@ RISKS: list[dict[str, Any]] = [
         "description": "The assistant states fees or conditions that do not exist; customers rely on them.",
         "source": "C.3.2", "objective": "C.2.8", "inherent": (4, 3), "option": "modify", "residual": (2, 3),
         "treatments": [
-            ("Ground answers on the product catalogue; refuse otherwise", ["A.6.2.4", "A.8.2"], "planned", -5)
+            ("Ground answers on the product catalogue; refuse otherwise", ["A.6.2.4", "A.8.2"], Status.PLANNED, -5)
         ],
     },
     {
@@ -45,7 +46,7 @@ RISKS: list[dict[str, Any]] = [
         "system": "sys-demand", "title": "Forecast drift after a shift in buying patterns",
         "description": "Weekly retraining adapts slowly to sudden changes, leading to stock-outs.",
         "source": "C.3.6", "objective": "C.2.8", "inherent": (3, 2), "option": "modify", "residual": (2, 2),
-        "treatments": [("Drift alerts on MAPE with a rollback rule", ["A.6.2.6"], "done", -60)],
+        "treatments": [("Drift alerts on MAPE with a rollback rule", ["A.6.2.6"], Status.DONE, -60)],
         "accept": "Residual impact is limited to stock levels; monitoring with rollback is in place.",
     },
     {
@@ -53,13 +54,13 @@ RISKS: list[dict[str, Any]] = [
         "description": "HireFlow changes its ranking model without notice; bias testing results may no longer hold.",
         "source": "C.3.7", "objective": "C.2.1", "inherent": (3, 4), "option": "share", "residual": (2, 3),
         "treatments": [("Contract clause: release notes and bias report per model update", ["A.10.2", "A.10.3"],
-                        "in_progress", 45)],
+                        Status.IN_PROGRESS, 45)],
     },
     {
         "system": None, "title": "Staff lack the AI literacy to oversee AI outputs",
         "description": "Analysts and agents may trust outputs without the knowledge to question them.",
         "source": "C.3.3", "objective": "C.2.2", "inherent": (3, 3), "option": "modify", "residual": (2, 2),
-        "treatments": [("AI literacy training for every role using AI", ["A.4.6", "A.3.2"], "in_progress", 90)],
+        "treatments": [("AI literacy training for every role using AI", ["A.4.6", "A.3.2"], Status.IN_PROGRESS, 90)],
     },
 ]  # fmt: skip
 

@@ -61,8 +61,8 @@ class RiskForm(forms.ModelForm):
         self.fields["owner"].queryset = members_of(tenant)
         self.fields["owner"].label_from_instance = member_label
         self.fields["owner"].required = True
-        self.fields["risk_source"].queryset = _requirements("risk_source")
-        self.fields["objective"].queryset = _requirements("ai_objective")
+        self.fields["risk_source"].queryset = _requirements(Requirement.Kind.RISK_SOURCE)
+        self.fields["objective"].queryset = _requirements(Requirement.Kind.AI_OBJECTIVE)
         for name, levels in (
             ("inherent_likelihood", criteria.likelihood_levels),
             ("residual_likelihood", criteria.likelihood_levels),
@@ -105,7 +105,7 @@ class TreatmentForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = members_of(tenant)
         self.fields["owner"].label_from_instance = member_label
-        self.fields["controls"].queryset = _requirements("control")
+        self.fields["controls"].queryset = _requirements(Requirement.Kind.CONTROL)
         if self.instance.pk:
             self.initial["controls"] = list(self.instance.control_links.values_list("control_id", flat=True))
         elif tenant.user is not None and not self.initial.get("owner"):

@@ -157,7 +157,7 @@ class Risk(TenantModel):
         null=True,
         blank=True,
         related_name="+",
-        limit_choices_to={"kind": "risk_source"},
+        limit_choices_to={"kind": Requirement.Kind.RISK_SOURCE},
         help_text="Annex C risk source.",
     )
     objective = models.ForeignKey(
@@ -166,7 +166,7 @@ class Risk(TenantModel):
         null=True,
         blank=True,
         related_name="+",
-        limit_choices_to={"kind": "ai_objective"},
+        limit_choices_to={"kind": Requirement.Kind.AI_OBJECTIVE},
         verbose_name="affected objective",
         help_text="Annex C AI-related objective the risk threatens.",
     )
@@ -271,7 +271,7 @@ class TreatmentControl(TenantModel):
 
     treatment = models.ForeignKey(TreatmentAction, on_delete=models.CASCADE, related_name="control_links")
     control = models.ForeignKey(
-        Requirement, on_delete=models.PROTECT, related_name="+", limit_choices_to={"kind": "control"}
+        Requirement, on_delete=models.PROTECT, related_name="+", limit_choices_to={"kind": Requirement.Kind.CONTROL}
     )
 
     class Meta:

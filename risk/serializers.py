@@ -102,7 +102,7 @@ class ControlIdsField(_ControlsField):
 
     def to_internal_value(self, data: Any) -> dict[str, list[Model]]:
         ids = _ids(data)
-        found = {row.pk: row for row in catalogue_rows("control").filter(pk__in=ids)}
+        found = {row.pk: row for row in catalogue_rows(Requirement.Kind.CONTROL).filter(pk__in=ids)}
         missing = [str(pk) for pk in ids if pk not in found]
         if missing:
             raise serializers.ValidationError(
@@ -122,7 +122,7 @@ class ControlRefsField(_ControlsField):
         if not isinstance(data, list) or any(not isinstance(ref, str) for ref in data):
             raise serializers.ValidationError('Give a list of control identifiers such as "A.6.2.6".')
         refs = list(dict.fromkeys(ref.strip() for ref in data))
-        found = {row.ref: row for row in catalogue_rows("control").filter(ref__in=refs)}
+        found = {row.ref: row for row in catalogue_rows(Requirement.Kind.CONTROL).filter(ref__in=refs)}
         missing = [ref for ref in refs if ref not in found]
         if missing:
             raise serializers.ValidationError(
@@ -237,11 +237,15 @@ class RiskSerializer(RecordBuilder):
     )
     system_ref = serializers.CharField(source="system.ref_code", read_only=True, default=None, allow_null=True)
     risk_source = CatalogueField(
-        kind="risk_source", label="risk source", required=False, allow_null=True, help_text="Annex C risk source id."
+        kind=Requirement.Kind.RISK_SOURCE,
+        label="risk source",
+        required=False,
+        allow_null=True,
+        help_text="Annex C risk source id.",
     )
     risk_source_ref = serializers.CharField(source="risk_source.ref", read_only=True, default=None, allow_null=True)
     objective = CatalogueField(
-        kind="ai_objective",
+        kind=Requirement.Kind.AI_OBJECTIVE,
         label="AI-related objective",
         required=False,
         allow_null=True,

@@ -207,7 +207,7 @@ def risk_delete(*, risk: Risk, acting_user: User) -> None:
 
 def _controls(control_ids: Iterable[int]) -> list[Requirement]:
     wanted = set(control_ids)
-    found = list(Requirement.objects.filter(pk__in=wanted, kind="control"))
+    found = list(Requirement.objects.filter(pk__in=wanted, kind=Requirement.Kind.CONTROL))
     if len(found) != len(wanted):
         raise ValidationError({"controls": "Choose Annex A controls from the catalogue."})
     return found

@@ -17,6 +17,8 @@ from risk.impact import services
 from risk.impact.models import ImpactAssessment, ImpactItem
 from risk.models import Risk
 
+HARM, BENEFIT = ImpactItem.Nature.HARM, ImpactItem.Nature.BENEFIT
+
 
 def impact_demo_seed(organization: Organization, users: dict[str, User]) -> None:
     if ImpactAssessment.objects.for_org(organization).exists():
@@ -35,12 +37,12 @@ def impact_demo_seed(organization: Organization, users: dict[str, User]) -> None
         assessment.next_review_date = today + timedelta(days=180)
         services.impact_assessment_save(assessment=assessment, acting_user=owner)
         items = [
-            ("groups", "fairness", "harm", "Younger applicants refused more often than equally solvent others.", 3, 2,
+            ("groups", "fairness", HARM, "Younger applicants refused more often than equally solvent others.", 3, 2,
              "partly", "Bias testing by age band; monotonic constraints; analyst review of refusals."),
-            ("individuals", "transparency", "harm", "Applicants cannot understand why they were refused.", 2, 3,
+            ("individuals", "transparency", HARM, "Applicants cannot understand why they were refused.", 2, 3,
              "reversible", "Top reasons from SHAP values given with every refusal."),
-            ("individuals", "economic", "benefit", "Decisions within minutes instead of days.", 2, 4, "reversible", ""),
-            ("society", "human_rights", "harm", "Access to credit narrowed for groups with thin credit files.", 3, 1,
+            ("individuals", "economic", BENEFIT, "Decisions within minutes instead of days.", 2, 4, "reversible", ""),
+            ("society", "human_rights", HARM, "Access to credit narrowed for groups with thin credit files.", 3, 1,
              "partly", "Alternative data considered only with consent; yearly review with the works council."),
         ]  # fmt: skip
         for party, dimension, nature, description, severity, likelihood, reversibility, measures in items:
@@ -64,7 +66,7 @@ def impact_demo_seed(organization: Organization, users: dict[str, User]) -> None
         services.impact_item_save(
             item=ImpactItem(
                 organization=organization, assessment=draft, affected_party="individuals", dimension="misuse",
-                nature="harm", description="Customers act on invented fees or conditions.", severity=2,
+                nature=HARM, description="Customers act on invented fees or conditions.", severity=2,
                 likelihood=3, reversibility="reversible", measures="Grounding and refusal policy; disclaimers.",
             ),
             acting_user=owner,

@@ -90,7 +90,6 @@ class AssessmentListView(FilteredListView):
         missing = list(selectors.systems_without_approved_assessment(self.tenant.organization)[: MISSING_SHOWN + 1])
         can_edit = self.tenant.can(Capability.EDIT)
         context.update(
-            today=timezone.localdate(),
             start_form=StartAssessmentForm(tenant=self.tenant) if can_edit else None,
             systems_without=[(s, self.tenant.can_change(s)) for s in missing[:MISSING_SHOWN]],
             more_without=len(missing) > MISSING_SHOWN,
