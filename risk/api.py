@@ -13,6 +13,8 @@ impact assessment and changing the criteria need "approve" (officers and adminis
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import django_filters
 from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
@@ -21,13 +23,15 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from aims.api.base import CrudMixin, SelectorQuerysetMixin, TenantScopedMixin
 from aims.api.permissions import HasOrganizationRole
 from aims.api.schema import crud_schema
-from aims.models import Organization
+from aims.models import Organization, User
 from aims.roles import Capability
+from aims.tenancy import Tenant
 from risk import selectors, services
 from risk.filters import RiskFilter
 from risk.models import Risk, RiskCriteria, TreatmentAction, TreatmentControl
@@ -52,18 +56,26 @@ class CanChangeOwned(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.tenant.can_change(obj)
 
 
-class RiskModuleViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.GenericViewSet):  # type: ignore[misc]
-    permission_classes = [HasOrganizationRole, CanChangeOwned]
+class RiskModuleViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.GenericViewSet):
+    permission_classes = [HasOrganizationRole, CanChangeOwned]  # type: ignore[list-item]
     # Actions that decide for the organisation rather than edit a record.
     approve_actions: frozenset[str] = frozenset()
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Before the permission check, which reads the capability the action needs.
+        if getattr(self, "action", None) in self.approve_actions:
+            self.write_capability = Capability.APPROVE
+        super().initial(request, *args, **kwargs)
+
     @property
-    def write_capability(self) -> str:
-        return Capability.APPROVE if getattr(self, "action", None) in self.approve_actions else Capability.EDIT
+    def acting_user(self) -> User:
+        """The caller; the permission check has refused anyone not signed in."""
+        return cast(User, self.request.user)
 
     def check_can_change(self, record: Model) -> None:
         """The record as it will be saved must still be the caller's to change (owners: their own)."""
-        if not self.request.tenant.can_change(record):
+        tenant: Tenant = self.request.tenant  # type: ignore[attr-defined]  # set by HasOrganizationRole
+        if not tenant.can_change(record):
             raise exceptions.PermissionDenied(FORBIDDEN_CHANGE)
 
 
@@ -103,7 +115,7 @@ class _SingleObjectListSchema(AutoSchema):
         responses={200: RiskCriteriaUpdateResultSerializer},
     ),
 )
-class RiskCriteriaViewSet(
+class RiskCriteriaViewSet(  # type: ignore[misc]
     TenantScopedMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
 ):
     """How the organisation scores AI risks (6.1.2): scales, level matrix, acceptance threshold.
@@ -167,21 +179,21 @@ class RiskViewSet(CrudMixin, RiskModuleViewSet):
     def _save(self, serializer) -> None:
         risk = serializer.build()
         self.check_can_change(risk)
-        services.risk_save(instance=risk, acting_user=self.request.user)
+        services.risk_save(instance=risk, acting_user=self.acting_user)
         serializer.instance = self.reread(risk)
 
     perform_create = _save
     perform_update = _save
 
     def perform_destroy(self, instance):
-        services.risk_delete(risk=instance, acting_user=self.request.user)
+        services.risk_delete(risk=instance, acting_user=self.acting_user)
 
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         risk = self.get_object()
         data = RiskAcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.risk_accept(risk=risk, acting_user=request.user, **data.validated_data)
+        services.risk_accept(risk=risk, acting_user=self.acting_user, **data.validated_data)
         return Response(self.get_serializer(self.reread(risk)).data)
 
 
@@ -222,14 +234,14 @@ class TreatmentViewSet(CrudMixin, RiskModuleViewSet):
     def _save(self, serializer) -> None:
         treatment, control_ids = serializer.build()
         self.check_can_change(treatment)
-        services.treatment_save(instance=treatment, acting_user=self.request.user, control_ids=control_ids)
+        services.treatment_save(instance=treatment, acting_user=self.acting_user, control_ids=control_ids)
         serializer.instance = self.reread(treatment)
 
     perform_create = _save
     perform_update = _save
 
     def perform_destroy(self, instance):
-        services.treatment_delete(treatment=instance, acting_user=self.request.user)
+        services.treatment_delete(treatment=instance, acting_user=self.acting_user)
 
 
 ROUTES: list[tuple[str, type[viewsets.ViewSetMixin], str]] = [

@@ -7,11 +7,15 @@ the controls app every module may import.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import ClassVar, Self
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from aims.models import Organization
 from aims.tenancy import TenantModel, TenantQuerySet
 from controls.catalogue.models import Requirement
 from registry.models import AISystem
@@ -25,7 +29,7 @@ class Level(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
-LEVEL_RANK = {Level.LOW: 0, Level.MEDIUM: 1, Level.HIGH: 2, Level.CRITICAL: 3}
+LEVEL_RANK: dict[str, int] = {Level.LOW: 0, Level.MEDIUM: 1, Level.HIGH: 2, Level.CRITICAL: 3}
 
 DEFAULT_LIKELIHOOD = [
     {"label": "Rare", "description": "Not expected in the life of the system."},
@@ -45,9 +49,9 @@ DEFAULT_IMPACT = [
 
 def default_matrix(likelihood_levels: int = 5, impact_levels: int = 5) -> list[list[str]]:
     """matrix[impact][likelihood] (both 0-based): the level grows with their combined position."""
-    matrix = []
+    matrix: list[list[str]] = []
     for i in range(impact_levels):
-        row = []
+        row: list[str] = []
         for j in range(likelihood_levels):
             score = (i + 1) / impact_levels + (j + 1) / likelihood_levels  # 2/n .. 2
             row.append(
@@ -116,12 +120,19 @@ class RiskCriteria(TenantModel):
             raise ValidationError(errors)
 
 
-class RiskQuerySet(TenantQuerySet):
-    def open(self) -> RiskQuerySet:
+class RiskQuerySet(TenantQuerySet, models.QuerySet["Risk"]):
+    def for_org(self, organization: Organization) -> Self:
+        """The organisation's risks, as this queryset (so ``open()`` and the like chain)."""
+        return self.filter(organization=organization)
+
+    def open(self) -> Self:
         return self.exclude(status=Risk.Status.CLOSED)
 
-    def review_overdue(self, today=None) -> RiskQuerySet:
+    def review_overdue(self, today: date | None = None) -> Self:
         return self.open().filter(next_review_date__lt=today or timezone.localdate())
+
+
+RiskManager = models.Manager.from_queryset(RiskQuerySet)
 
 
 class Risk(TenantModel):
@@ -194,7 +205,7 @@ class Risk(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = RiskQuerySet.as_manager()
+    objects: ClassVar[RiskManager[Risk]] = RiskManager()
 
     class Meta:
         ordering = ["ref_code"]

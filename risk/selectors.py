@@ -26,7 +26,7 @@ def risk_list(organization: Organization) -> QuerySet[Risk]:
 
 
 def risk_detail(organization: Organization, pk: int) -> Risk:
-    return (
+    risk: Risk = (
         Risk.objects.for_org(organization)
         .select_related("system__owner", "owner", "risk_source", "objective", "accepted_by")
         .prefetch_related(
@@ -40,6 +40,7 @@ def risk_detail(organization: Organization, pk: int) -> Risk:
         )
         .get(pk=pk)
     )
+    return risk
 
 
 @dataclass
@@ -61,7 +62,7 @@ class HeatMap:
 def heat_maps(organization: Organization, risks: QuerySet[Risk] | None = None) -> tuple[RiskCriteria, list[HeatMap]]:
     """Inherent and residual heat maps of the open risks: one counting query each."""
     criteria = criteria_for(organization)
-    risks = (risks if risks is not None else Risk.objects.for_org(organization)).open()
+    risks = (risks if risks is not None else Risk.objects.for_org(organization)).exclude(status=Risk.Status.CLOSED)
     maps = []
     for kind in ("inherent", "residual"):
         counts = {

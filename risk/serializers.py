@@ -32,14 +32,15 @@ def catalogue_rows(kind: str) -> QuerySet[Requirement]:
     return Requirement.objects.filter(framework__code=CATALOGUE, kind=kind)
 
 
-class RecordBuilder(serializers.ModelSerializer):  # type: ignore[type-arg]
+class RecordBuilder(serializers.ModelSerializer):
     """``build()`` applies the validated values to the instance, or to a new record of the caller's
     organisation, without saving: the view passes the record to the service that owns the write."""
 
     def build(self) -> Any:
         record = self.instance
         if record is None:
-            record = self.Meta.model(organization=self.context["request"].tenant.organization)
+            model: type[Model] = self.Meta.model
+            record = model(organization=self.context["request"].tenant.organization)
         for name, value in self.validated_data.items():
             setattr(record, name, value)
         return record
@@ -89,7 +90,7 @@ class _ControlsField(serializers.Field):
         super().__init__(source="*", **kwargs)
 
     @staticmethod
-    def _controls(treatment: TreatmentAction) -> list[Model]:
+    def _controls(treatment: TreatmentAction) -> list[Requirement]:
         return sorted((link.control for link in treatment.control_links.all()), key=lambda c: c.order)
 
 
@@ -100,7 +101,7 @@ class ControlIdsField(_ControlsField):
     def to_representation(self, value: TreatmentAction) -> list[int]:
         return [control.pk for control in self._controls(value)]
 
-    def to_internal_value(self, data: Any) -> dict[str, list[Model]]:
+    def to_internal_value(self, data: Any) -> dict[str, list[Requirement]]:
         ids = _ids(data)
         found = {row.pk: row for row in catalogue_rows(Requirement.Kind.CONTROL).filter(pk__in=ids)}
         missing = [str(pk) for pk in ids if pk not in found]
@@ -108,7 +109,7 @@ class ControlIdsField(_ControlsField):
             raise serializers.ValidationError(
                 f"No Annex A control with id {', '.join(missing)} in the ISO/IEC 42001 catalogue."
             )
-        return {self.field_name: [found[pk] for pk in ids]}
+        return {str(self.field_name): [found[pk] for pk in ids]}
 
 
 @extend_schema_field(serializers.ListField(child=serializers.CharField()))
@@ -118,7 +119,7 @@ class ControlRefsField(_ControlsField):
     def to_representation(self, value: TreatmentAction) -> list[str]:
         return [control.ref for control in self._controls(value)]
 
-    def to_internal_value(self, data: Any) -> dict[str, list[Model]]:
+    def to_internal_value(self, data: Any) -> dict[str, list[Requirement]]:
         if not isinstance(data, list) or any(not isinstance(ref, str) for ref in data):
             raise serializers.ValidationError('Give a list of control identifiers such as "A.6.2.6".')
         refs = list(dict.fromkeys(ref.strip() for ref in data))
@@ -128,7 +129,7 @@ class ControlRefsField(_ControlsField):
             raise serializers.ValidationError(
                 f"No Annex A control {', '.join(map(repr, missing))} in the ISO/IEC 42001 catalogue."
             )
-        return {self.field_name: [found[ref] for ref in refs]}
+        return {str(self.field_name): [found[ref] for ref in refs]}
 
 
 # --- Criteria ----------------------------------------------------------------------------------

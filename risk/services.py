@@ -82,8 +82,8 @@ def criteria_update(
                 risk.status = Risk.Status.ASSESSED
                 risk.accepted_by, risk.accepted_at, risk.acceptance_override = None, None, False
             # Saved directly, not through record_save: the history names the reason of the change.
-            risk._history_user = acting_user  # type: ignore[attr-defined]
-            risk._change_reason = "Re-scored after a change of the risk criteria"  # type: ignore[attr-defined]
+            risk._history_user = acting_user
+            risk._change_reason = "Re-scored after a change of the risk criteria"
             risk.save()
             rescored += 1
     return criteria, rescored
@@ -142,7 +142,7 @@ def risk_save(*, instance: Risk, acting_user: User | None) -> Risk:
     covers it (new scores that give the same levels keep it).
     """
     criteria = criteria_for(instance.organization)
-    if instance.system_id and instance.system.organization_id != instance.organization_id:
+    if instance.system is not None and instance.system.organization_id != instance.organization_id:
         raise ValidationError({"system": "Choose one of your organisation's AI systems."})
     _validate_scores(instance, criteria)
     previous = Risk.objects.filter(pk=instance.pk).first() if instance.pk else None

@@ -23,8 +23,9 @@ CHANGE_REFUSED = "AI system owners change only the risks they own or those of th
 
 class RiskListView(FilteredListView):
     template_name = "risk/risk_list.html"
-    filterset_class = RiskFilter
-    selector = selectors.risk_list
+    # FilteredListView declares both as None (its stubs cannot name what subclasses set).
+    filterset_class = RiskFilter  # type: ignore[assignment]
+    selector = selectors.risk_list  # type: ignore[assignment]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -75,7 +76,7 @@ class RiskFormView(TenantViewMixin, View):
 
 
 class RiskDetailView(TenantViewMixin, View):
-    write_capability = None
+    write_capability: Capability | None = None
 
     def get(self, request, pk, accept_form=None, status=200):
         try:

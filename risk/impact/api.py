@@ -96,7 +96,7 @@ class ImpactAssessmentViewSet(
     transition_argument = "assessment"
 
     def _start(self, system) -> Response:
-        assessment = services.impact_assessment_start(system=system, acting_user=self.request.user)
+        assessment = services.impact_assessment_start(system=system, acting_user=self.acting_user)
         return Response(self.get_serializer(self.reread(assessment)).data, status=status.HTTP_201_CREATED)
 
     def create(self, request, *args, **kwargs):
@@ -108,11 +108,11 @@ class ImpactAssessmentViewSet(
 
     def perform_update(self, serializer):
         assessment = serializer.build()
-        services.impact_assessment_save(assessment=assessment, acting_user=self.request.user)
+        services.impact_assessment_save(assessment=assessment, acting_user=self.acting_user)
         serializer.instance = self.reread(assessment)
 
     def perform_destroy(self, instance):
-        services.impact_assessment_delete(assessment=instance, acting_user=self.request.user)
+        services.impact_assessment_delete(assessment=instance, acting_user=self.acting_user)
 
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
@@ -163,18 +163,18 @@ class ImpactItemViewSet(CrudMixin, RiskModuleViewSet):
     def _save(self, serializer) -> None:
         item = serializer.build()
         self.check_can_change(item)
-        services.impact_item_save(item=item, acting_user=self.request.user)
+        services.impact_item_save(item=item, acting_user=self.acting_user)
         serializer.instance = self.reread(item)
 
     perform_create = _save
     perform_update = _save
 
     def perform_destroy(self, instance):
-        services.impact_item_delete(item=instance, acting_user=self.request.user)
+        services.impact_item_delete(item=instance, acting_user=self.acting_user)
 
     @action(detail=True, methods=["post"], url_path="raise-risk", url_name="raise-risk")
     def raise_risk(self, request, pk=None):
-        risk = services.impact_item_raise_risk(item=self.get_object(), acting_user=request.user)
+        risk = services.impact_item_raise_risk(item=self.get_object(), acting_user=self.acting_user)
         body = RiskSerializer(
             risk_rows(request.tenant.organization).get(pk=risk.pk), context=self.get_serializer_context()
         )

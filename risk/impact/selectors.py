@@ -11,9 +11,14 @@ from registry.models import AISystem, SystemStatus
 from risk.impact.models import ImpactAssessment, ImpactItem
 
 
+def _of(organization: Organization) -> QuerySet[ImpactAssessment]:
+    assessments: QuerySet[ImpactAssessment] = ImpactAssessment.objects.for_org(organization)
+    return assessments
+
+
 def impact_assessment_list(organization: Organization) -> QuerySet[ImpactAssessment]:
     return (
-        ImpactAssessment.objects.for_org(organization)
+        _of(organization)
         .select_related("system", "author", "approved_by")
         .annotate(item_count=Count("items"))
         .order_by("system__ref_code", "-version")
@@ -22,7 +27,7 @@ def impact_assessment_list(organization: Organization) -> QuerySet[ImpactAssessm
 
 def impact_assessment_detail(organization: Organization, pk: int) -> ImpactAssessment:
     return (
-        ImpactAssessment.objects.for_org(organization)
+        _of(organization)
         .select_related("system__owner", "author", "approved_by")
         .prefetch_related(Prefetch("items", queryset=ImpactItem.objects.select_related("risk")))
         .get(pk=pk)
@@ -41,6 +46,4 @@ def systems_without_approved_assessment(organization: Organization) -> QuerySet[
 
 def impact_assessments_due(organization: Organization) -> QuerySet[ImpactAssessment]:
     """Approved assessments whose review date has come."""
-    return ImpactAssessment.objects.for_org(organization).filter(
-        status=ImpactAssessment.Status.APPROVED, next_review_date__lte=timezone.localdate()
-    )
+    return _of(organization).filter(status=ImpactAssessment.Status.APPROVED, next_review_date__lte=timezone.localdate())

@@ -100,7 +100,7 @@ def impact_assessment_start(*, system: AISystem, acting_user: User) -> ImpactAss
     record_save(assessment, acting_user=acting_user)
     if previous is not None:
         for item in previous.items.all():
-            item.pk, item.id, item.assessment = None, None, assessment  # type: ignore[assignment]
+            item.pk, item.id, item.assessment = None, None, assessment
             record_save(item, acting_user=acting_user)
     return assessment
 
