@@ -18,6 +18,7 @@ from controls.soa.api import ROUTES as SOA_ROUTES
 from registry.api import ROUTES as REGISTRY_ROUTES
 from registry.monitoring.api import ROUTES as MONITORING_ROUTES
 from risk.api import ROUTES as RISK_ROUTES
+from risk.impact.api import ROUTES as IMPACT_ROUTES
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -30,6 +31,7 @@ for prefix, viewset, basename in [
     *REGISTRY_ROUTES,
     *MONITORING_ROUTES,
     *RISK_ROUTES,
+    *IMPACT_ROUTES,
     *EVIDENCE_ROUTES,
     *SOA_ROUTES,
     *AUDITS_ROUTES,

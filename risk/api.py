@@ -1,8 +1,8 @@
-"""API of the risk module: criteria, register, treatments, impact assessments and their workflow.
+"""API of the risk register: criteria, risks and treatments (impact assessments: :mod:`risk.impact.api`).
 
 Reads go through :mod:`risk.selectors` (a list page costs a fixed number of queries); every
 write goes through :mod:`risk.services`, so history records who acted and the rules of the
-module (scoring, acceptance, only drafts change, approver is not the author) hold for the API
+module (scoring, acceptance above the threshold) hold for the API
 as for the pages. Objects of another organisation are never found (404) and their ids are never
 accepted in a payload (400).
 
@@ -13,27 +13,29 @@ impact assessment and changing the criteria need "approve" (officers and adminis
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import django_filters
 from django.db.models import Model, Prefetch, QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import exceptions, mixins, permissions, status, viewsets
+from rest_framework import exceptions, mixins, permissions, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
-from aims.api.base import TenantScopedMixin
+from aims.api.base import CrudMixin, SelectorQuerysetMixin, TenantScopedMixin
 from aims.api.permissions import HasOrganizationRole
+from aims.api.schema import crud_schema
+from aims.models import Organization, User
 from aims.roles import Capability
+from aims.tenancy import Tenant
 from risk import selectors, services
-from risk.filters import ImpactAssessmentFilter, RiskFilter
-from risk.models import ImpactAssessment, ImpactItem, Risk, RiskCriteria, TreatmentAction, TreatmentControl
+from risk.filters import RiskFilter
+from risk.models import Risk, RiskCriteria, TreatmentAction, TreatmentControl
 from risk.serializers import (
-    ImpactAssessmentReturnSerializer,
-    ImpactAssessmentSerializer,
-    ImpactAssessmentStartSerializer,
-    ImpactItemSerializer,
     RiskAcceptSerializer,
     RiskCriteriaSerializer,
     RiskCriteriaUpdateResultSerializer,
@@ -54,46 +56,27 @@ class CanChangeOwned(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.tenant.can_change(obj)
 
 
-class _SelectorQueryset:
-    """Start from the module's selector; TenantScopedMixin (before this in the MRO) narrows it again."""
-
-    selector = None
-
-    def get_queryset(self):
-        if self.selector is None or getattr(self, "swagger_fake_view", False):
-            return super().get_queryset()
-        return type(self).selector(self.request.tenant.organization)
-
-
-class RiskModuleViewSet(TenantScopedMixin, _SelectorQueryset, viewsets.GenericViewSet):
-    permission_classes = [HasOrganizationRole, CanChangeOwned]
+class RiskModuleViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.GenericViewSet):
+    permission_classes = [HasOrganizationRole, CanChangeOwned]  # type: ignore[list-item]
     # Actions that decide for the organisation rather than edit a record.
     approve_actions: frozenset[str] = frozenset()
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Before the permission check, which reads the capability the action needs.
+        if getattr(self, "action", None) in self.approve_actions:
+            self.write_capability = Capability.APPROVE
+        super().initial(request, *args, **kwargs)
+
     @property
-    def write_capability(self) -> str:
-        return Capability.APPROVE if getattr(self, "action", None) in self.approve_actions else Capability.EDIT
+    def acting_user(self) -> User:
+        """The caller; the permission check has refused anyone not signed in."""
+        return cast(User, self.request.user)
 
     def check_can_change(self, record: Model) -> None:
         """The record as it will be saved must still be the caller's to change (owners: their own)."""
-        if not self.request.tenant.can_change(record):
+        tenant: Tenant = self.request.tenant  # type: ignore[attr-defined]  # set by HasOrganizationRole
+        if not tenant.can_change(record):
             raise exceptions.PermissionDenied(FORBIDDEN_CHANGE)
-
-    def reread(self, record: Model) -> Model:
-        # Through the selector, so the answer has the same shape (and annotations) as a list row.
-        return self.get_queryset().get(pk=record.pk)
-
-
-def _crud_schema(name: str, **extra):
-    return extend_schema_view(
-        list=extend_schema(summary=f"List {name}s"),
-        retrieve=extend_schema(summary=f"One {name}"),
-        create=extend_schema(summary=f"Add a {name}"),
-        update=extend_schema(summary=f"Replace a {name}"),
-        partial_update=extend_schema(summary=f"Change a {name}"),
-        destroy=extend_schema(summary=f"Delete a {name}"),
-        **extra,
-    )
 
 
 # --- Criteria ----------------------------------------------------------------------------------
@@ -132,7 +115,7 @@ class _SingleObjectListSchema(AutoSchema):
         responses={200: RiskCriteriaUpdateResultSerializer},
     ),
 )
-class RiskCriteriaViewSet(
+class RiskCriteriaViewSet(  # type: ignore[misc]
     TenantScopedMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
 ):
     """How the organisation scores AI risks (6.1.2): scales, level matrix, acceptance threshold.
@@ -163,7 +146,7 @@ class RiskCriteriaViewSet(
 # --- Risks -------------------------------------------------------------------------------------
 
 
-def _risk_rows(organization) -> QuerySet[Risk]:
+def risk_rows(organization: Organization) -> QuerySet[Risk]:
     # The nested treatments and their controls cost two queries per page, whatever its length.
     treatments = TreatmentAction.objects.prefetch_related(
         Prefetch("control_links", queryset=TreatmentControl.objects.select_related("control"))
@@ -171,7 +154,7 @@ def _risk_rows(organization) -> QuerySet[Risk]:
     return selectors.risk_list(organization).prefetch_related(Prefetch("treatments", queryset=treatments))
 
 
-@_crud_schema(
+@crud_schema(
     "risk",
     accept=extend_schema(
         summary="Accept a risk",
@@ -182,18 +165,11 @@ def _risk_rows(organization) -> QuerySet[Risk]:
         responses={200: RiskSerializer},
     ),
 )
-class RiskViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    RiskModuleViewSet,
-):
+class RiskViewSet(CrudMixin, RiskModuleViewSet):
     """The risk register (6.1.2, 8.2): risks of the organisation or of one AI system, with their treatments."""
 
     queryset = Risk.objects.all()
-    selector = staticmethod(_risk_rows)
+    selector = staticmethod(risk_rows)
     serializer_class = RiskSerializer
     filterset_class = RiskFilter
     # RiskFilter carries its own search (``q``) and ``ordering``; DRF's would read the same parameters.
@@ -203,21 +179,21 @@ class RiskViewSet(
     def _save(self, serializer) -> None:
         risk = serializer.build()
         self.check_can_change(risk)
-        services.risk_save(instance=risk, acting_user=self.request.user)
+        services.risk_save(instance=risk, acting_user=self.acting_user)
         serializer.instance = self.reread(risk)
 
     perform_create = _save
     perform_update = _save
 
     def perform_destroy(self, instance):
-        services.risk_delete(risk=instance, acting_user=self.request.user)
+        services.risk_delete(risk=instance, acting_user=self.acting_user)
 
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
         risk = self.get_object()
         data = RiskAcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.risk_accept(risk=risk, acting_user=request.user, **data.validated_data)
+        services.risk_accept(risk=risk, acting_user=self.acting_user, **data.validated_data)
         return Response(self.get_serializer(self.reread(risk)).data)
 
 
@@ -241,15 +217,8 @@ class TreatmentFilter(django_filters.FilterSet):
         return queryset.filter(**overdue) if value else queryset.exclude(**overdue)
 
 
-@_crud_schema("treatment")
-class TreatmentViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    RiskModuleViewSet,
-):
+@crud_schema("treatment")
+class TreatmentViewSet(CrudMixin, RiskModuleViewSet):
     """Treatment actions of risks (6.1.3, 8.3) and the Annex A controls they rely on.
 
     Saving a treatment that is not cancelled moves an identified or assessed risk to "in treatment".
@@ -265,183 +234,18 @@ class TreatmentViewSet(
     def _save(self, serializer) -> None:
         treatment, control_ids = serializer.build()
         self.check_can_change(treatment)
-        services.treatment_save(instance=treatment, acting_user=self.request.user, control_ids=control_ids)
+        services.treatment_save(instance=treatment, acting_user=self.acting_user, control_ids=control_ids)
         serializer.instance = self.reread(treatment)
 
     perform_create = _save
     perform_update = _save
 
     def perform_destroy(self, instance):
-        services.treatment_delete(treatment=instance, acting_user=self.request.user)
-
-
-# --- Impact assessments ------------------------------------------------------------------------
-
-
-def _assessment_rows(organization) -> QuerySet[ImpactAssessment]:
-    items = ImpactItem.objects.select_related("risk")
-    return selectors.impact_assessment_list(organization).prefetch_related(Prefetch("items", queryset=items))
-
-
-@extend_schema_view(
-    list=extend_schema(summary="List impact assessments"),
-    retrieve=extend_schema(summary="One impact assessment, with its impacts"),
-    create=extend_schema(
-        summary="Start the first (or next) impact assessment of an AI system",
-        description="Starts a draft from the inventory's facts about the system (or from its latest version). "
-        "Refused while another version of the system is a draft or in review.",
-        request=ImpactAssessmentStartSerializer,
-        responses={201: ImpactAssessmentSerializer},
-    ),
-    partial_update=extend_schema(summary="Change a draft impact assessment"),
-    destroy=extend_schema(summary="Delete a draft impact assessment"),
-    submit=extend_schema(
-        summary="Submit a draft for review",
-        description="Needs at least one impact and a conclusion.",
-        request=None,
-        responses={200: ImpactAssessmentSerializer},
-    ),
-    return_=extend_schema(
-        summary="Return an assessment in review to its author",
-        description="Needs the approve capability and a comment saying what needs to change.",
-        request=ImpactAssessmentReturnSerializer,
-        responses={200: ImpactAssessmentSerializer},
-    ),
-    approve=extend_schema(
-        summary="Approve an assessment in review",
-        description="Needs the approve capability; the author cannot approve their own assessment. The "
-        "system's previously approved version becomes superseded.",
-        request=None,
-        responses={200: ImpactAssessmentSerializer},
-    ),
-    new_version=extend_schema(
-        summary="Start the next version of this system's assessment",
-        description="A new draft copying the latest version's text and impacts, with a fresh inventory snapshot.",
-        request=None,
-        responses={201: ImpactAssessmentSerializer},
-    ),
-)
-class ImpactAssessmentViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    RiskModuleViewSet,
-):
-    """AI system impact assessments (6.1.4, 8.4, A.5.2-A.5.5): draft, in review, approved, superseded."""
-
-    queryset = ImpactAssessment.objects.all()
-    selector = staticmethod(_assessment_rows)
-    serializer_class = ImpactAssessmentSerializer
-    filterset_class = ImpactAssessmentFilter
-    search_fields = ["title", "system__ref_code", "system__name"]
-    ordering_fields = ["version", "status", "created_at", "updated_at", "id"]
-    # Changes go through PATCH and the workflow actions; a full replace has nothing to replace.
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    approve_actions = frozenset({"approve", "return_"})
-
-    def _start(self, system) -> Response:
-        assessment = services.impact_assessment_start(system=system, acting_user=self.request.user)
-        return Response(self.get_serializer(self.reread(assessment)).data, status=status.HTTP_201_CREATED)
-
-    def create(self, request, *args, **kwargs):
-        data = ImpactAssessmentStartSerializer(data=request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
-        # An AI system owner assesses the systems they own.
-        self.check_can_change(data.validated_data["system"])
-        return self._start(data.validated_data["system"])
-
-    def perform_update(self, serializer):
-        assessment = serializer.build()
-        services.impact_assessment_save(assessment=assessment, acting_user=self.request.user)
-        serializer.instance = self.reread(assessment)
-
-    def perform_destroy(self, instance):
-        services.impact_assessment_delete(assessment=instance, acting_user=self.request.user)
-
-    def _transition(self, service, **kwargs) -> Response:
-        assessment = self.get_object()
-        service(assessment=assessment, acting_user=self.request.user, **kwargs)
-        return Response(self.get_serializer(self.reread(assessment)).data)
-
-    @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        return self._transition(services.impact_assessment_submit)
-
-    @action(detail=True, methods=["post"], url_path="return", url_name="return")
-    def return_(self, request, pk=None):
-        data = ImpactAssessmentReturnSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self._transition(services.impact_assessment_return, comment=data.validated_data["comment"])
-
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        return self._transition(services.impact_assessment_approve)
-
-    @action(detail=True, methods=["post"], url_path="new-version", url_name="new-version")
-    def new_version(self, request, pk=None):
-        return self._start(self.get_object().system)
-
-
-class ImpactItemFilter(django_filters.FilterSet):
-    assessment = django_filters.NumberFilter(field_name="assessment_id")
-
-    class Meta:
-        model = ImpactItem
-        fields = ["assessment", "affected_party", "dimension", "nature"]
-
-
-@_crud_schema(
-    "impact",
-    raise_risk=extend_schema(
-        summary="Raise a risk from a harm",
-        description="Creates a risk of the register on the assessment's system, scored on the organisation's "
-        "scales from the impact's likelihood and severity. Once per impact; benefits raise no risk.",
-        request=None,
-        responses={201: RiskSerializer},
-    ),
-)
-class ImpactItemViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    RiskModuleViewSet,
-):
-    """Impacts recorded in an assessment; they change only while the assessment is a draft."""
-
-    queryset = ImpactItem.objects.select_related("assessment__system", "risk")
-    serializer_class = ImpactItemSerializer
-    filterset_class = ImpactItemFilter
-    search_fields = ["description", "measures"]
-    ordering_fields = ["order", "severity", "likelihood", "id"]
-
-    def _save(self, serializer) -> None:
-        item = serializer.build()
-        self.check_can_change(item)
-        services.impact_item_save(item=item, acting_user=self.request.user)
-        serializer.instance = self.reread(item)
-
-    perform_create = _save
-    perform_update = _save
-
-    def perform_destroy(self, instance):
-        services.impact_item_delete(item=instance, acting_user=self.request.user)
-
-    @action(detail=True, methods=["post"], url_path="raise-risk", url_name="raise-risk")
-    def raise_risk(self, request, pk=None):
-        risk = services.impact_item_raise_risk(item=self.get_object(), acting_user=request.user)
-        body = RiskSerializer(
-            _risk_rows(request.tenant.organization).get(pk=risk.pk), context=self.get_serializer_context()
-        )
-        return Response(body.data, status=status.HTTP_201_CREATED)
+        services.treatment_delete(treatment=instance, acting_user=self.acting_user)
 
 
 ROUTES: list[tuple[str, type[viewsets.ViewSetMixin], str]] = [
     ("risk-criteria", RiskCriteriaViewSet, "riskcriteria"),
     ("risks", RiskViewSet, "risk"),
     ("treatments", TreatmentViewSet, "treatment"),
-    ("impact-assessments", ImpactAssessmentViewSet, "impactassessment"),
-    ("impact-items", ImpactItemViewSet, "impactitem"),
 ]

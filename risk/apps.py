@@ -1,3 +1,7 @@
+"""The risk app: risk register, criteria and treatments, and AI system impact assessments."""
+
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -6,9 +10,13 @@ class RiskConfig(AppConfig):
     verbose_name = "Risk and impact"
 
     def ready(self) -> None:
+        # Imported here, not at the top: these modules use the models, which are not loaded yet.
         from aims import dashboard, demo
         from risk.demo import risk_demo_seed
+        from risk.impact.demo import impact_demo_seed
         from risk.selectors import risk_tiles
 
         dashboard.register(risk_tiles)
         demo.register(risk_demo_seed)
+        # After the register's demo: an assessment's harm is linked to one of its risks.
+        demo.register(impact_demo_seed)

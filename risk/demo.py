@@ -1,25 +1,31 @@
-"""Demo risks, treatments and impact assessments that read like a real organisation's."""
+"""Demo risks and treatments that read like a real organisation's (assessments: :mod:`risk.impact.demo`)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from django.apps import apps
 from django.utils import timezone
 
+from aims.models import Organization, User
+from controls.catalogue.models import Requirement
 from registry.models import AISystem
 from risk import services
-from risk.models import ImpactAssessment, ImpactItem, Risk, TreatmentAction
+from risk.models import Risk, TreatmentAction
 
-RISKS = [
+Status = TreatmentAction.Status
+# The risk the credit scoring assessment's fairness harm is linked to.
+UNFAIR_REFUSALS = "Unfair refusals for younger applicants"
+
+RISKS: list[dict[str, Any]] = [
     {
-        "system": "sys-credit", "title": "Unfair refusals for younger applicants",
+        "system": "sys-credit", "title": UNFAIR_REFUSALS,
         "description": "Thin credit files of applicants under 25 lead the model to over-estimate their default risk, "
         "so they are refused more often than equally solvent older applicants.",
         "source": "C.3.4", "objective": "C.2.5", "inherent": (4, 4), "option": "modify", "residual": (2, 3),
         "treatments": [
-            ("Quarterly bias testing by age band", ["A.6.2.4", "A.7.4"], "in_progress", 20),
-            ("Analyst review of every refusal", ["A.9.2"], "done", -30),
+            ("Quarterly bias testing by age band", ["A.6.2.4", "A.7.4"], Status.IN_PROGRESS, 20),
+            ("Analyst review of every refusal", ["A.9.2"], Status.DONE, -30),
         ],
     },
     {
@@ -27,7 +33,7 @@ RISKS = [
         "description": "The assistant states fees or conditions that do not exist; customers rely on them.",
         "source": "C.3.2", "objective": "C.2.8", "inherent": (4, 3), "option": "modify", "residual": (2, 3),
         "treatments": [
-            ("Ground answers on the product catalogue; refuse otherwise", ["A.6.2.4", "A.8.2"], "planned", -5)
+            ("Ground answers on the product catalogue; refuse otherwise", ["A.6.2.4", "A.8.2"], Status.PLANNED, -5)
         ],
     },
     {
@@ -40,7 +46,7 @@ RISKS = [
         "system": "sys-demand", "title": "Forecast drift after a shift in buying patterns",
         "description": "Weekly retraining adapts slowly to sudden changes, leading to stock-outs.",
         "source": "C.3.6", "objective": "C.2.8", "inherent": (3, 2), "option": "modify", "residual": (2, 2),
-        "treatments": [("Drift alerts on MAPE with a rollback rule", ["A.6.2.6"], "done", -60)],
+        "treatments": [("Drift alerts on MAPE with a rollback rule", ["A.6.2.6"], Status.DONE, -60)],
         "accept": "Residual impact is limited to stock levels; monitoring with rollback is in place.",
     },
     {
@@ -48,29 +54,28 @@ RISKS = [
         "description": "HireFlow changes its ranking model without notice; bias testing results may no longer hold.",
         "source": "C.3.7", "objective": "C.2.1", "inherent": (3, 4), "option": "share", "residual": (2, 3),
         "treatments": [("Contract clause: release notes and bias report per model update", ["A.10.2", "A.10.3"],
-                        "in_progress", 45)],
+                        Status.IN_PROGRESS, 45)],
     },
     {
         "system": None, "title": "Staff lack the AI literacy to oversee AI outputs",
         "description": "Analysts and agents may trust outputs without the knowledge to question them.",
         "source": "C.3.3", "objective": "C.2.2", "inherent": (3, 3), "option": "modify", "residual": (2, 2),
-        "treatments": [("AI literacy training for every role using AI", ["A.4.6", "A.3.2"], "in_progress", 90)],
+        "treatments": [("AI literacy training for every role using AI", ["A.4.6", "A.3.2"], Status.IN_PROGRESS, 90)],
     },
 ]  # fmt: skip
 
 
-def _requirement(ref):
-    return apps.get_model("controls", "Requirement").objects.filter(framework__code="ISO42001", ref=ref).first()
+def _requirement(ref: str) -> Requirement | None:
+    return Requirement.objects.filter(framework__code="ISO42001", ref=ref).first()
 
 
-def risk_demo_seed(organization, users) -> None:
+def risk_demo_seed(organization: Organization, users: dict[str, User]) -> None:
     if Risk.objects.for_org(organization).exists():
         return  # seeded already: keep what people changed
     officer, owner, admin = users["officer"], users["owner"], users["admin"]
     today = timezone.localdate()
     systems = {s.external_id: s for s in AISystem.objects.for_org(organization)}
     services.criteria_for(organization)
-    created = {}
     for spec in RISKS:
         risk = Risk(
             organization=organization,
@@ -98,49 +103,3 @@ def risk_demo_seed(organization, users) -> None:
         if spec.get("accept"):
             risk.refresh_from_db()
             services.risk_accept(risk=risk, acting_user=admin, rationale=spec["accept"])
-        created[spec["title"]] = risk
-
-    credit = systems.get("sys-credit")
-    if credit is not None:
-        assessment = services.impact_assessment_start(system=credit, acting_user=owner)
-        assessment.conclusion = (
-            "Benefits (faster, more consistent decisions) outweigh the residual harms given human review of "
-            "refusals, reasons given to applicants and quarterly bias testing."
-        )
-        assessment.next_review_date = today + timedelta(days=180)
-        services.impact_assessment_save(assessment=assessment, acting_user=owner)
-        items = [
-            ("groups", "fairness", "harm", "Younger applicants refused more often than equally solvent others.", 3, 2,
-             "partly", "Bias testing by age band; monotonic constraints; analyst review of refusals."),
-            ("individuals", "transparency", "harm", "Applicants cannot understand why they were refused.", 2, 3,
-             "reversible", "Top reasons from SHAP values given with every refusal."),
-            ("individuals", "economic", "benefit", "Decisions within minutes instead of days.", 2, 4, "reversible", ""),
-            ("society", "human_rights", "harm", "Access to credit narrowed for groups with thin credit files.", 3, 1,
-             "partly", "Alternative data considered only with consent; yearly review with the works council."),
-        ]  # fmt: skip
-        for party, dimension, nature, description, severity, likelihood, reversibility, measures in items:
-            services.impact_item_save(
-                item=ImpactItem(
-                    organization=organization, assessment=assessment, affected_party=party, dimension=dimension,
-                    nature=nature, description=description, severity=severity, likelihood=likelihood,
-                    reversibility=reversibility, measures=measures,
-                ),
-                acting_user=owner,
-            )  # fmt: skip
-        fairness = assessment.items.get(dimension="fairness")
-        fairness.risk = created["Unfair refusals for younger applicants"]
-        fairness.save()
-        services.impact_assessment_submit(assessment=assessment, acting_user=owner)
-        services.impact_assessment_approve(assessment=assessment, acting_user=officer)
-
-    chatbot = systems.get("sys-chatbot")
-    if chatbot is not None and not ImpactAssessment.objects.filter(system=chatbot).exists():
-        draft = services.impact_assessment_start(system=chatbot, acting_user=owner)
-        services.impact_item_save(
-            item=ImpactItem(
-                organization=organization, assessment=draft, affected_party="individuals", dimension="misuse",
-                nature="harm", description="Customers act on invented fees or conditions.", severity=2,
-                likelihood=3, reversibility="reversible", measures="Grounding and refusal policy; disclaimers.",
-            ),
-            acting_user=owner,
-        )  # fmt: skip

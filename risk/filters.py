@@ -1,18 +1,20 @@
-"""Risk register and impact assessment filters, shared by pages and API."""
+"""Risk register filters, shared by pages and API."""
 
 from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 
-from registry.filters import OneOrMany, _members
+from aims.filters import OneOrMany, organization_members
 from registry.models import AISystem
-from risk.models import ImpactAssessment, Level, Risk
+from risk.models import Level, Risk
 
 
-def _systems(request):
+def organization_systems(request: HttpRequest | None) -> QuerySet[AISystem]:
+    """Filter choices of AI systems: the request organisation's, by reference."""
     tenant = getattr(request, "tenant", None)
     if tenant is None or not hasattr(tenant, "organization"):
         return AISystem.objects.none()
@@ -33,11 +35,11 @@ class RiskFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=Risk.Status.choices, widget=OneOrMany(choices=Risk.Status.choices)
     )
-    system = django_filters.ModelChoiceFilter(queryset=_systems, empty_label="Any", label="AI system")
+    system = django_filters.ModelChoiceFilter(queryset=organization_systems, empty_label="Any", label="AI system")
     organisation_level = django_filters.BooleanFilter(
         field_name="system", lookup_expr="isnull", label="Organisation-level only", widget=forms.HiddenInput
     )
-    owner = django_filters.ModelChoiceFilter(queryset=_members, label="Owner", empty_label="Anyone")
+    owner = django_filters.ModelChoiceFilter(queryset=organization_members, label="Owner", empty_label="Anyone")
     overdue = django_filters.ChoiceFilter(
         choices=[("true", "Review overdue"), ("false", "Not overdue")],
         method="filter_overdue",
@@ -57,7 +59,7 @@ class RiskFilter(django_filters.FilterSet):
         model = Risk
         fields = ["q", "level", "status", "system", "owner", "overdue"]
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: QuerySet[Risk], name: str, value: str) -> QuerySet[Risk]:
         value = value.strip()
         if not value:
             return queryset
@@ -65,33 +67,14 @@ class RiskFilter(django_filters.FilterSet):
             Q(title__icontains=value) | Q(ref_code__icontains=value) | Q(description__icontains=value)
         )
 
-    def filter_level(self, queryset, name, value):
+    def filter_level(self, queryset: QuerySet[Risk], name: str, value: list[str]) -> QuerySet[Risk]:
         if not value:
             return queryset
         # The current level is the residual one once assessed, otherwise the inherent one.
         return queryset.filter(Q(residual_level__in=value) | Q(residual_level="", inherent_level__in=value))
 
-    def filter_overdue(self, queryset, name, value):
+    def filter_overdue(self, queryset: QuerySet[Risk], name: str, value: str) -> QuerySet[Risk]:
         if value not in ("true", "false"):
             return queryset
         overdue = Q(next_review_date__lt=timezone.localdate()) & ~Q(status=Risk.Status.CLOSED)
         return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
-
-
-class ImpactAssessmentFilter(django_filters.FilterSet):
-    system = django_filters.ModelChoiceFilter(queryset=_systems, empty_label="Any", label="AI system")
-    status = django_filters.MultipleChoiceFilter(
-        choices=ImpactAssessment.Status.choices, widget=OneOrMany(choices=ImpactAssessment.Status.choices)
-    )
-    due = django_filters.ChoiceFilter(
-        choices=[("true", "Review due")], method="filter_due", label="Review", empty_label="Any"
-    )
-
-    class Meta:
-        model = ImpactAssessment
-        fields = ["system", "status", "due"]
-
-    def filter_due(self, queryset, name, value):
-        if value != "true":
-            return queryset
-        return queryset.filter(status=ImpactAssessment.Status.APPROVED, next_review_date__lte=timezone.localdate())

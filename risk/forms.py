@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
-from django import forms
-from django.apps import apps
+from collections.abc import Iterator
+from typing import Any, cast
 
+from django import forms
+from django.db.models import QuerySet
+
+from aims.forms import DATE, TenantForm
 from aims.tenancy import Tenant
-from registry.forms import DATE, member_label, members_of
+from controls.catalogue.models import Requirement
 from registry.models import AISystem
 from risk.models import Level, Risk, RiskCriteria, TreatmentAction, default_matrix
 
 MAX_LEVELS = 5
 
 
-def _requirements(kind: str):
-    requirement = apps.get_model("controls", "Requirement")
-    return requirement.objects.filter(framework__code="ISO42001", kind=kind).order_by("order")
+def _requirements(kind: str) -> QuerySet[Requirement]:
+    return Requirement.objects.filter(framework__code="ISO42001", kind=kind).order_by("order")
+
+
+def _model_choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """A model choice field of the form (the form's fields are typed as plain fields)."""
+    return cast(forms.ModelChoiceField, form.fields[name])
 
 
 class RequirementChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: Requirement) -> str:
         return f"{obj.ref} {obj.title}"
 
 
 class RequirementMultipleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
+    def label_from_instance(self, obj: Requirement) -> str:
         return f"{obj.ref} {obj.title}"
 
 
@@ -32,7 +40,7 @@ def _scale_choices(levels: list[dict]) -> list[tuple[str, str]]:
     return [("", "Not assessed")] + [(str(n), f"{n} · {lv['label']}") for n, lv in enumerate(levels, start=1)]
 
 
-class RiskForm(forms.ModelForm):
+class RiskForm(TenantForm):
     SECTIONS = [
         ("The risk", ["title", "description", "system", "owner", "risk_source", "objective"]),
         (
@@ -43,6 +51,7 @@ class RiskForm(forms.ModelForm):
     ]  # fmt: skip
     risk_source = RequirementChoiceField(queryset=None, required=False, label="Risk source (Annex C)")
     objective = RequirementChoiceField(queryset=None, required=False, label="Affected objective (Annex C)")
+    member_fields = ("owner",)
 
     class Meta:
         model = Risk
@@ -53,16 +62,14 @@ class RiskForm(forms.ModelForm):
         ]  # fmt: skip
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "next_review_date": DATE}
 
-    def __init__(self, *args, tenant: Tenant, criteria: RiskCriteria, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.tenant = tenant
-        self.fields["system"].queryset = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
-        self.fields["system"].empty_label = "Organisation level (no single system)"
-        self.fields["owner"].queryset = members_of(tenant)
-        self.fields["owner"].label_from_instance = member_label
+    def __init__(self, *args: Any, tenant: Tenant, criteria: RiskCriteria, **kwargs: Any) -> None:
+        super().__init__(*args, tenant=tenant, **kwargs)
+        system = _model_choice(self, "system")
+        system.queryset = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
+        system.empty_label = "Organisation level (no single system)"
         self.fields["owner"].required = True
-        self.fields["risk_source"].queryset = _requirements("risk_source")
-        self.fields["objective"].queryset = _requirements("ai_objective")
+        _model_choice(self, "risk_source").queryset = _requirements(Requirement.Kind.RISK_SOURCE)
+        _model_choice(self, "objective").queryset = _requirements(Requirement.Kind.AI_OBJECTIVE)
         for name, levels in (
             ("inherent_likelihood", criteria.likelihood_levels),
             ("residual_likelihood", criteria.likelihood_levels),
@@ -74,20 +81,20 @@ class RiskForm(forms.ModelForm):
                 coerce=int,
                 empty_value=None,
                 required=False,
-                label=self.fields[name].label.capitalize(),
+                label=str(self.fields[name].label).capitalize(),
             )
         # Acceptance has its own form, which checks the level against the criteria.
         statuses = [c for c in Risk.Status.choices if c[0] != Risk.Status.ACCEPTED or self.instance.status == c[0]]
-        self.fields["status"].choices = statuses
+        cast(forms.ChoiceField, self.fields["status"]).choices = statuses
         if not self.instance.pk and tenant.user is not None and not self.initial.get("owner"):
             self.initial["owner"] = tenant.user.pk
 
-    def sections(self):
+    def sections(self) -> Iterator[tuple[str, list[forms.BoundField]]]:
         for title, names in self.SECTIONS:
             yield title, [self[name] for name in names]
 
 
-class TreatmentForm(forms.ModelForm):
+class TreatmentForm(TenantForm):
     controls = RequirementMultipleChoiceField(
         queryset=None,
         required=False,
@@ -101,11 +108,11 @@ class TreatmentForm(forms.ModelForm):
         fields = ["title", "description", "owner", "due_date", "status", "controls"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "due_date": DATE}
 
-    def __init__(self, *args, tenant: Tenant, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = members_of(tenant)
-        self.fields["owner"].label_from_instance = member_label
-        self.fields["controls"].queryset = _requirements("control")
+    member_fields = ("owner",)
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        super().__init__(*args, tenant=tenant, **kwargs)
+        _model_choice(self, "controls").queryset = _requirements(Requirement.Kind.CONTROL)
         if self.instance.pk:
             self.initial["controls"] = list(self.instance.control_links.values_list("control_id", flat=True))
         elif tenant.user is not None and not self.initial.get("owner"):

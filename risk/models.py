@@ -1,18 +1,24 @@
 """AI risk criteria, the risk register with treatments, and AI system impact assessments.
 
 Risk sources, AI-related objectives and Annex A controls are rows of the shipped catalogue
-(``controls.Requirement``): reference data that every module reads, referenced by name so
-that this app does not import the controls app.
+(:class:`controls.catalogue.models.Requirement`): tenant-free reference data, the one part of
+the controls app every module may import.
 """
 
 from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar, Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from aims.models import Organization
 from aims.tenancy import TenantModel, TenantQuerySet
+from controls.catalogue.models import Requirement
+from registry.models import AISystem
 from risk.impact.models import ImpactAssessment, ImpactItem  # noqa: F401 (registered with the app)
 
 
@@ -23,7 +29,7 @@ class Level(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
-LEVEL_RANK = {Level.LOW: 0, Level.MEDIUM: 1, Level.HIGH: 2, Level.CRITICAL: 3}
+LEVEL_RANK: dict[str, int] = {Level.LOW: 0, Level.MEDIUM: 1, Level.HIGH: 2, Level.CRITICAL: 3}
 
 DEFAULT_LIKELIHOOD = [
     {"label": "Rare", "description": "Not expected in the life of the system."},
@@ -43,9 +49,9 @@ DEFAULT_IMPACT = [
 
 def default_matrix(likelihood_levels: int = 5, impact_levels: int = 5) -> list[list[str]]:
     """matrix[impact][likelihood] (both 0-based): the level grows with their combined position."""
-    matrix = []
+    matrix: list[list[str]] = []
     for i in range(impact_levels):
-        row = []
+        row: list[str] = []
         for j in range(likelihood_levels):
             score = (i + 1) / impact_levels + (j + 1) / likelihood_levels  # 2/n .. 2
             row.append(
@@ -114,12 +120,19 @@ class RiskCriteria(TenantModel):
             raise ValidationError(errors)
 
 
-class RiskQuerySet(TenantQuerySet):
-    def open(self) -> RiskQuerySet:
+class RiskQuerySet(TenantQuerySet, models.QuerySet["Risk"]):
+    def for_org(self, organization: Organization) -> Self:
+        """The organisation's risks, as this queryset (so ``open()`` and the like chain)."""
+        return self.filter(organization=organization)
+
+    def open(self) -> Self:
         return self.exclude(status=Risk.Status.CLOSED)
 
-    def review_overdue(self, today=None) -> RiskQuerySet:
+    def review_overdue(self, today: date | None = None) -> Self:
         return self.open().filter(next_review_date__lt=today or timezone.localdate())
+
+
+RiskManager = models.Manager.from_queryset(RiskQuerySet)
 
 
 class Risk(TenantModel):
@@ -142,7 +155,7 @@ class Risk(TenantModel):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Cause, event and consequence.")
     system = models.ForeignKey(
-        "registry.AISystem",
+        AISystem,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
@@ -150,21 +163,21 @@ class Risk(TenantModel):
         help_text="Leave empty for an organisation-level risk.",
     )
     risk_source = models.ForeignKey(
-        "controls.Requirement",
+        Requirement,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        limit_choices_to={"kind": "risk_source"},
+        limit_choices_to={"kind": Requirement.Kind.RISK_SOURCE},
         help_text="Annex C risk source.",
     )
     objective = models.ForeignKey(
-        "controls.Requirement",
+        Requirement,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        limit_choices_to={"kind": "ai_objective"},
+        limit_choices_to={"kind": Requirement.Kind.AI_OBJECTIVE},
         verbose_name="affected objective",
         help_text="Annex C AI-related objective the risk threatens.",
     )
@@ -192,7 +205,7 @@ class Risk(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = RiskQuerySet.as_manager()
+    objects: ClassVar[RiskManager[Risk]] = RiskManager()
 
     class Meta:
         ordering = ["ref_code"]
@@ -269,7 +282,7 @@ class TreatmentControl(TenantModel):
 
     treatment = models.ForeignKey(TreatmentAction, on_delete=models.CASCADE, related_name="control_links")
     control = models.ForeignKey(
-        "controls.Requirement", on_delete=models.PROTECT, related_name="+", limit_choices_to={"kind": "control"}
+        Requirement, on_delete=models.PROTECT, related_name="+", limit_choices_to={"kind": Requirement.Kind.CONTROL}
     )
 
     class Meta:

@@ -1,15 +1,18 @@
-"""Reads of the risk module: register, heat maps, assessments, dashboard."""
+"""Reads of the risk register: list, one risk, heat maps, and the module's dashboard tiles."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
+from aims.dashboard import Tile
 from aims.models import Organization
-from registry.models import AISystem, SystemStatus
-from risk.models import ImpactAssessment, ImpactItem, Level, Risk, RiskCriteria, TreatmentAction, TreatmentControl
+from risk.impact.models import ImpactItem
+from risk.impact.selectors import impact_assessments_due, systems_without_approved_assessment
+from risk.models import Level, Risk, RiskCriteria, TreatmentAction, TreatmentControl
 from risk.services import criteria_for
 
 
@@ -23,7 +26,7 @@ def risk_list(organization: Organization) -> QuerySet[Risk]:
 
 
 def risk_detail(organization: Organization, pk: int) -> Risk:
-    return (
+    risk: Risk = (
         Risk.objects.for_org(organization)
         .select_related("system__owner", "owner", "risk_source", "objective", "accepted_by")
         .prefetch_related(
@@ -37,6 +40,7 @@ def risk_detail(organization: Organization, pk: int) -> Risk:
         )
         .get(pk=pk)
     )
+    return risk
 
 
 @dataclass
@@ -58,7 +62,7 @@ class HeatMap:
 def heat_maps(organization: Organization, risks: QuerySet[Risk] | None = None) -> tuple[RiskCriteria, list[HeatMap]]:
     """Inherent and residual heat maps of the open risks: one counting query each."""
     criteria = criteria_for(organization)
-    risks = (risks if risks is not None else Risk.objects.for_org(organization)).open()
+    risks = (risks if risks is not None else Risk.objects.for_org(organization)).exclude(status=Risk.Status.CLOSED)
     maps = []
     for kind in ("inherent", "residual"):
         counts = {
@@ -81,40 +85,8 @@ def heat_maps(organization: Organization, risks: QuerySet[Risk] | None = None) -
     return criteria, maps
 
 
-def impact_assessment_list(organization: Organization) -> QuerySet[ImpactAssessment]:
-    return (
-        ImpactAssessment.objects.for_org(organization)
-        .select_related("system", "author", "approved_by")
-        .annotate(item_count=Count("items"))
-        .order_by("system__ref_code", "-version")
-    )
-
-
-def impact_assessment_detail(organization: Organization, pk: int) -> ImpactAssessment:
-    return (
-        ImpactAssessment.objects.for_org(organization)
-        .select_related("system__owner", "author", "approved_by")
-        .prefetch_related(Prefetch("items", queryset=ImpactItem.objects.select_related("risk")))
-        .get(pk=pk)
-    )
-
-
-def systems_without_approved_assessment(organization: Organization) -> QuerySet[AISystem]:
-    approved = ImpactAssessment.objects.filter(system=OuterRef("pk"), status=ImpactAssessment.Status.APPROVED)
-    return (
-        AISystem.objects.for_org(organization)
-        .exclude(status=SystemStatus.RETIRED)
-        .exclude(Exists(approved))
-        .order_by("ref_code")
-    )
-
-
-def risk_tiles(organization: Organization) -> list:
+def risk_tiles(organization: Organization) -> list[Tile]:
     """Dashboard tiles of the risk module (four queries)."""
-    from django.urls import reverse
-
-    from aims.dashboard import Tile
-
     today = timezone.localdate()
     risks = Risk.objects.for_org(organization).open()
     levels = risks.aggregate(
@@ -126,15 +98,11 @@ def risk_tiles(organization: Organization) -> list:
     )
     overdue_treatments = (
         TreatmentAction.objects.for_org(organization)
-        .filter(status__in=["planned", "in_progress"], due_date__lt=today)
+        .filter(status__in=[TreatmentAction.Status.PLANNED, TreatmentAction.Status.IN_PROGRESS], due_date__lt=today)
         .count()
     )
     without_ia = systems_without_approved_assessment(organization).count()
-    due = (
-        ImpactAssessment.objects.for_org(organization)
-        .filter(status=ImpactAssessment.Status.APPROVED, next_review_date__lte=today)
-        .count()
-    )
+    due = impact_assessments_due(organization).count()
     risks_url, ia_url = reverse("risk:list"), reverse("impact:list")
     return [
         Tile("Open risks", levels["total"], f"{levels['critical']} critical, {levels['high']} high", risks_url, 4),

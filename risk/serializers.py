@@ -13,44 +13,40 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Model, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from aims.roles import Role
+from aims.api.fields import MemberField, OrgRecordField
+from controls.catalogue.models import Requirement
 from registry.models import AISystem
-from registry.serializers import MemberField, OrgRecordField
-from risk.models import ImpactAssessment, ImpactItem, Level, Risk, RiskCriteria, TreatmentAction
+from risk.models import Level, Risk, RiskCriteria, TreatmentAction
 
 # Risk sources, AI objectives and Annex A controls come from this framework of the catalogue.
 CATALOGUE = "ISO42001"
 LEVEL_HELP = f"One of {', '.join(Level.values)}; empty while not assessed."
 
 
-def _organization(field: serializers.Field):
-    return field.context["request"].tenant.organization
+def catalogue_rows(kind: str) -> QuerySet[Requirement]:
+    """ISO/IEC 42001 catalogue rows of one kind (the catalogue is the one part of controls every app reads)."""
+    return Requirement.objects.filter(framework__code=CATALOGUE, kind=kind)
 
 
-def catalogue_rows(kind: str) -> QuerySet:
-    """ISO/IEC 42001 catalogue rows of one kind (referenced by name: the controls app depends on this one)."""
-    return apps.get_model("controls", "Requirement").objects.filter(framework__code=CATALOGUE, kind=kind)
-
-
-class _Builder:
+class RecordBuilder(serializers.ModelSerializer):
     """``build()`` applies the validated values to the instance, or to a new record of the caller's
     organisation, without saving: the view passes the record to the service that owns the write."""
 
-    def build(self) -> Model:
+    def build(self) -> Any:
         record = self.instance
         if record is None:
-            record = self.Meta.model(organization=_organization(self))
+            model: type[Model] = self.Meta.model
+            record = model(organization=self.context["request"].tenant.organization)
         for name, value in self.validated_data.items():
             setattr(record, name, value)
         return record
 
 
-def _refuse_move(serializer: serializers.Serializer, attrs: dict[str, Any], name: str, what: str) -> None:
+def refuse_move(serializer: serializers.Serializer, attrs: dict[str, Any], name: str, what: str) -> None:
     """A child record stays with its parent: moving it would slip past the new parent's rules."""
     instance = serializer.instance
     if instance is not None and name in attrs and attrs[name].pk != getattr(instance, f"{name}_id"):
@@ -94,7 +90,7 @@ class _ControlsField(serializers.Field):
         super().__init__(source="*", **kwargs)
 
     @staticmethod
-    def _controls(treatment: TreatmentAction) -> list[Model]:
+    def _controls(treatment: TreatmentAction) -> list[Requirement]:
         return sorted((link.control for link in treatment.control_links.all()), key=lambda c: c.order)
 
 
@@ -105,15 +101,15 @@ class ControlIdsField(_ControlsField):
     def to_representation(self, value: TreatmentAction) -> list[int]:
         return [control.pk for control in self._controls(value)]
 
-    def to_internal_value(self, data: Any) -> dict[str, list[Model]]:
+    def to_internal_value(self, data: Any) -> dict[str, list[Requirement]]:
         ids = _ids(data)
-        found = {row.pk: row for row in catalogue_rows("control").filter(pk__in=ids)}
+        found = {row.pk: row for row in catalogue_rows(Requirement.Kind.CONTROL).filter(pk__in=ids)}
         missing = [str(pk) for pk in ids if pk not in found]
         if missing:
             raise serializers.ValidationError(
                 f"No Annex A control with id {', '.join(missing)} in the ISO/IEC 42001 catalogue."
             )
-        return {self.field_name: [found[pk] for pk in ids]}
+        return {str(self.field_name): [found[pk] for pk in ids]}
 
 
 @extend_schema_field(serializers.ListField(child=serializers.CharField()))
@@ -123,17 +119,17 @@ class ControlRefsField(_ControlsField):
     def to_representation(self, value: TreatmentAction) -> list[str]:
         return [control.ref for control in self._controls(value)]
 
-    def to_internal_value(self, data: Any) -> dict[str, list[Model]]:
+    def to_internal_value(self, data: Any) -> dict[str, list[Requirement]]:
         if not isinstance(data, list) or any(not isinstance(ref, str) for ref in data):
             raise serializers.ValidationError('Give a list of control identifiers such as "A.6.2.6".')
         refs = list(dict.fromkeys(ref.strip() for ref in data))
-        found = {row.ref: row for row in catalogue_rows("control").filter(ref__in=refs)}
+        found = {row.ref: row for row in catalogue_rows(Requirement.Kind.CONTROL).filter(ref__in=refs)}
         missing = [ref for ref in refs if ref not in found]
         if missing:
             raise serializers.ValidationError(
                 f"No Annex A control {', '.join(map(repr, missing))} in the ISO/IEC 42001 catalogue."
             )
-        return {self.field_name: [found[ref] for ref in refs]}
+        return {str(self.field_name): [found[ref] for ref in refs]}
 
 
 # --- Criteria ----------------------------------------------------------------------------------
@@ -231,7 +227,7 @@ class RiskTreatmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RiskSerializer(_Builder, serializers.ModelSerializer):
+class RiskSerializer(RecordBuilder):
     """A risk of the register (6.1.2, 8.2). Levels follow from the criteria; acceptance has its own action."""
 
     system = OrgRecordField(
@@ -242,11 +238,15 @@ class RiskSerializer(_Builder, serializers.ModelSerializer):
     )
     system_ref = serializers.CharField(source="system.ref_code", read_only=True, default=None, allow_null=True)
     risk_source = CatalogueField(
-        kind="risk_source", label="risk source", required=False, allow_null=True, help_text="Annex C risk source id."
+        kind=Requirement.Kind.RISK_SOURCE,
+        label="risk source",
+        required=False,
+        allow_null=True,
+        help_text="Annex C risk source id.",
     )
     risk_source_ref = serializers.CharField(source="risk_source.ref", read_only=True, default=None, allow_null=True)
     objective = CatalogueField(
-        kind="ai_objective",
+        kind=Requirement.Kind.AI_OBJECTIVE,
         label="AI-related objective",
         required=False,
         allow_null=True,
@@ -291,7 +291,7 @@ class RiskSerializer(_Builder, serializers.ModelSerializer):
             # An AI system owner keeps what they record, or they could not change it afterwards.
             tenant = self.context["request"].tenant
             system = attrs.get("system")
-            if tenant.role != Role.OWNER and system is not None and system.owner_id:
+            if not tenant.edits_only_own and system is not None and system.owner_id:
                 attrs["owner"] = system.owner
             else:
                 attrs["owner"] = tenant.user
@@ -311,7 +311,7 @@ class RiskAcceptSerializer(serializers.Serializer):
 # --- Treatments --------------------------------------------------------------------------------
 
 
-class TreatmentSerializer(_Builder, serializers.ModelSerializer):
+class TreatmentSerializer(RecordBuilder):
     """A treatment action (6.1.3, 8.3). ``controls`` or ``control_refs``, when given, replace the whole list."""
 
     risk = OrgRecordField(queryset=Risk.objects.all(), help_text="Id of one of your risks.")
@@ -333,7 +333,7 @@ class TreatmentSerializer(_Builder, serializers.ModelSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        _refuse_move(self, attrs, "risk", "A treatment")
+        refuse_move(self, attrs, "risk", "A treatment")
         if self.instance is None and "owner" not in attrs:
             # Every treatment has an owner: by default whoever owns the risk it treats.
             attrs["owner"] = attrs["risk"].owner or self.context["request"].tenant.user
@@ -348,59 +348,3 @@ class TreatmentSerializer(_Builder, serializers.ModelSerializer):
         controls = self.validated_data.pop("controls", None)
         treatment = super().build()
         return treatment, None if controls is None else [control.pk for control in controls]
-
-
-# --- Impact assessments ------------------------------------------------------------------------
-
-
-class ImpactItemSerializer(_Builder, serializers.ModelSerializer):
-    """One impact on people or the environment; only a draft assessment's items change."""
-
-    assessment = OrgRecordField(
-        queryset=ImpactAssessment.objects.all(), help_text="Id of one of your impact assessments (a draft)."
-    )
-    risk_ref = serializers.CharField(source="risk.ref_code", read_only=True, default=None, allow_null=True)
-
-    class Meta:
-        model = ImpactItem
-        fields = [
-            "id", "assessment", "affected_party", "dimension", "nature", "description", "severity", "likelihood",
-            "reversibility", "measures", "risk", "risk_ref", "order",
-        ]  # fmt: skip
-        read_only_fields = ["risk"]
-        extra_kwargs = {"order": {"required": False, "help_text": "Position in the list; by default the last."}}
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        _refuse_move(self, attrs, "assessment", "An impact")
-        return attrs
-
-
-class ImpactAssessmentSerializer(_Builder, serializers.ModelSerializer):
-    """An AI system impact assessment (6.1.4, 8.4); only drafts change, through the workflow actions."""
-
-    system_ref = serializers.CharField(source="system.ref_code", read_only=True)
-    items = ImpactItemSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = ImpactAssessment
-        fields = [
-            "id", "system", "system_ref", "version", "title", "scope", "system_information", "data_information",
-            "model_information", "deployment_environment", "interested_parties", "conclusion", "status", "author",
-            "submitted_at", "approved_by", "approved_at", "review_comment", "next_review_date", "items",
-            "created_at", "updated_at",
-        ]  # fmt: skip
-        read_only_fields = [
-            "system", "version", "system_information", "author", "submitted_at", "approved_by", "approved_at",
-            "status", "review_comment", "created_at", "updated_at",
-        ]  # fmt: skip
-
-
-class ImpactAssessmentStartSerializer(serializers.Serializer):
-    system = OrgRecordField(queryset=AISystem.objects.all(), help_text="Id of one of your AI systems.")
-
-
-class ImpactAssessmentReturnSerializer(serializers.Serializer):
-    comment = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="What the author needs to change."
-    )

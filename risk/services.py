@@ -1,8 +1,9 @@
-"""Writes of the risk module: criteria, risks, treatments, impact assessments and their workflow.
+"""Writes of the risk register: criteria, risks and their treatments.
 
-Role checks (who may accept a risk or approve an assessment) happen where the request is
+Role checks (who may accept a risk) happen where the request is
 handled, through ``Tenant.can``; the rules that hold whoever acts (levels within the
-criteria, approver is not the author, only drafts change) live here.
+criteria, acceptance above the threshold needs an override) live here. Impact assessments
+have their own services, :mod:`risk.impact.services`.
 """
 
 from __future__ import annotations
@@ -10,19 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, Model
 from django.utils import timezone
 
 from aims.models import Organization, User
+from aims.records import record_delete, record_save
+from controls.catalogue.models import Requirement
 from risk.models import (
     DEFAULT_IMPACT,
     DEFAULT_LIKELIHOOD,
     LEVEL_RANK,
-    ImpactAssessment,
-    ImpactItem,
     Level,
     Risk,
     RiskCriteria,
@@ -32,15 +31,6 @@ from risk.models import (
 )
 
 REF_PATTERN = re.compile(r"^RSK-(\d+)$")
-Status = ImpactAssessment.Status
-
-
-def _save(instance: Model, acting_user: User | None) -> Model:
-    if acting_user is not None:
-        instance._history_user = acting_user
-    instance.full_clean()
-    instance.save()
-    return instance
 
 
 # --- Criteria ----------------------------------------------------------------------------------
@@ -64,8 +54,8 @@ def criteria_for(organization: Organization) -> RiskCriteria:
 def criteria_update(
     *,
     criteria: RiskCriteria,
-    likelihood_levels: list[dict],
-    impact_levels: list[dict],
+    likelihood_levels: list[dict[str, str]],
+    impact_levels: list[dict[str, str]],
     matrix: list[list[str]],
     acceptance_threshold: str,
     acting_user: User,
@@ -79,7 +69,7 @@ def criteria_update(
     criteria.impact_levels = impact_levels
     criteria.matrix = matrix
     criteria.acceptance_threshold = acceptance_threshold
-    _save(criteria, acting_user)
+    record_save(criteria, acting_user=acting_user)
     rescored = 0
     for risk in Risk.objects.for_org(criteria.organization).open().select_related("organization"):
         before = (risk.inherent_likelihood, risk.inherent_impact, risk.inherent_level, risk.residual_likelihood,
@@ -91,6 +81,7 @@ def criteria_update(
             if risk.status == Risk.Status.ACCEPTED and (before[2], before[5]) != (after[2], after[5]):
                 risk.status = Risk.Status.ASSESSED
                 risk.accepted_by, risk.accepted_at, risk.acceptance_override = None, None, False
+            # Saved directly, not through record_save: the history names the reason of the change.
             risk._history_user = acting_user
             risk._change_reason = "Re-scored after a change of the risk criteria"
             risk.save()
@@ -151,7 +142,7 @@ def risk_save(*, instance: Risk, acting_user: User | None) -> Risk:
     covers it (new scores that give the same levels keep it).
     """
     criteria = criteria_for(instance.organization)
-    if instance.system_id and instance.system.organization_id != instance.organization_id:
+    if instance.system is not None and instance.system.organization_id != instance.organization_id:
         raise ValidationError({"system": "Choose one of your organisation's AI systems."})
     _validate_scores(instance, criteria)
     previous = Risk.objects.filter(pk=instance.pk).first() if instance.pk else None
@@ -169,7 +160,7 @@ def risk_save(*, instance: Risk, acting_user: User | None) -> Risk:
         instance.status = Risk.Status.ASSESSED
     if not instance.ref_code:
         instance.ref_code = _next_ref_code(instance.organization)
-    return _save(instance, acting_user)
+    return record_save(instance, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -203,22 +194,20 @@ def risk_accept(*, risk: Risk, acting_user: User, rationale: str, override: bool
     risk.accepted_by, risk.accepted_at = acting_user, timezone.now()
     risk.acceptance_rationale = rationale.strip()
     risk.acceptance_override = bool(level and not criteria.acceptable(level))
-    return _save(risk, acting_user)
+    return record_save(risk, acting_user=acting_user)
 
 
 @transaction.atomic
 def risk_delete(*, risk: Risk, acting_user: User) -> None:
-    risk._history_user = acting_user
-    risk.delete()
+    record_delete(risk, acting_user=acting_user)
 
 
 # --- Treatments --------------------------------------------------------------------------------
 
 
-def _controls(control_ids: Iterable) -> list[Model]:
-    requirement = apps.get_model("controls", "Requirement")
+def _controls(control_ids: Iterable[int]) -> list[Requirement]:
     wanted = set(control_ids)
-    found = list(requirement.objects.filter(pk__in=wanted, kind="control"))
+    found = list(Requirement.objects.filter(pk__in=wanted, kind=Requirement.Kind.CONTROL))
     if len(found) != len(wanted):
         raise ValidationError({"controls": "Choose Annex A controls from the catalogue."})
     return found
@@ -226,230 +215,34 @@ def _controls(control_ids: Iterable) -> list[Model]:
 
 @transaction.atomic
 def treatment_save(
-    *, instance: TreatmentAction, acting_user: User | None, control_ids: Iterable | None = None
+    *, instance: TreatmentAction, acting_user: User | None, control_ids: Iterable[int] | None = None
 ) -> TreatmentAction:
     """Create or update a treatment; with ``control_ids``, make them exactly the controls it relies on."""
     if instance.risk.organization_id != instance.organization_id:
         raise ValidationError({"risk": "Choose one of your organisation's risks."})
-    _save(instance, acting_user)
+    record_save(instance, acting_user=acting_user)
     if control_ids is not None:
         controls = {c.pk: c for c in _controls(control_ids)}
         for link in instance.control_links.exclude(control_id__in=controls):
-            link._history_user = acting_user
-            link.delete()
+            record_delete(link, acting_user=acting_user)
         existing = set(instance.control_links.values_list("control_id", flat=True))
         for pk, control in controls.items():
             if pk not in existing:
-                _save(TreatmentControl(organization_id=instance.organization_id, treatment=instance, control=control),
-                      acting_user)  # fmt: skip
+                added = TreatmentControl(organization_id=instance.organization_id, treatment=instance, control=control)
+                record_save(added, acting_user=acting_user)
     risk = instance.risk
     if (
         risk.status in (Risk.Status.IDENTIFIED, Risk.Status.ASSESSED)
         and instance.status != TreatmentAction.Status.CANCELLED
     ):
         risk.status = Risk.Status.IN_TREATMENT
-        _save(risk, acting_user)
+        record_save(risk, acting_user=acting_user)
     return instance
 
 
 @transaction.atomic
 def treatment_delete(*, treatment: TreatmentAction, acting_user: User) -> None:
-    treatment._history_user = acting_user
-    treatment.delete()
-
-
-# --- Impact assessments ------------------------------------------------------------------------
-
-
-def system_snapshot(system) -> dict:
-    """What the inventory says about the system now: kept with the assessment as its starting point."""
-    links = system.model_links.select_related("model").prefetch_related("model__dataset_links__dataset")
-    models = [{"name": link.model.name, "version": link.model.version, "type": link.model.get_kind_display(),
-               "source": link.model.get_source_display()} for link in links]  # fmt: skip
-    datasets = sorted(
-        {
-            f"{d.dataset.name} ({d.get_usage_display().lower()})"
-            for link in links
-            for d in link.model.dataset_links.all()
-        }
-    )
-    return {
-        "ref_code": system.ref_code,
-        "name": system.name,
-        "description": system.description,
-        "purpose": system.purpose,
-        "intended_use": system.intended_use,
-        "foreseeable_misuse": system.foreseeable_misuse,
-        "deployment_context": system.get_deployment_context_display(),
-        "automation_level": system.get_automation_level_display(),
-        "human_oversight": system.human_oversight,
-        "design_choices": system.design_choices,
-        "people_decisions": system.get_people_decisions_display(),
-        "eu_ai_act_tier": system.get_eu_ai_act_tier_display(),
-        "personal_data": system.personal_data,
-        "affected_stakeholders": system.affected_stakeholders,
-        "models": models,
-        "datasets": datasets,
-        "captured_at": timezone.now().isoformat(),
-    }
-
-
-@transaction.atomic
-def impact_assessment_start(*, system, acting_user: User) -> ImpactAssessment:
-    """Start the next version of a system's assessment as a draft.
-
-    The new draft copies the latest version's text and items, so a re-assessment after a
-    change starts from what was known, and takes a fresh snapshot of the inventory.
-    """
-    # Lock the system so two people starting at once cannot take the same version number.
-    system = type(system).objects.select_for_update().get(pk=system.pk)
-    if system.status == "retired":
-        raise ValidationError("A retired system is not assessed any more.")
-    previous = ImpactAssessment.objects.filter(system=system).order_by("-version").first()
-    if previous is not None and previous.status in (Status.DRAFT, Status.IN_REVIEW):
-        raise ValidationError(
-            f"Version {previous.version} of this system's assessment is still {previous.get_status_display().lower()}."
-        )
-    version = (ImpactAssessment.objects.filter(system=system).aggregate(v=Max("version"))["v"] or 0) + 1
-    snapshot = system_snapshot(system)
-    assessment = ImpactAssessment(
-        organization_id=system.organization_id,
-        system=system,
-        version=version,
-        title=f"Impact assessment of {system.name}",
-        system_information=snapshot,
-        author=acting_user,
-    )
-    if previous is not None:
-        for name in ("title", "scope", "data_information", "model_information", "deployment_environment",
-                     "interested_parties", "conclusion"):  # fmt: skip
-            setattr(assessment, name, getattr(previous, name))
-    else:
-        assessment.scope = f"The use of {system.name} as recorded in the inventory ({system.ref_code})."
-        assessment.model_information = "; ".join(
-            f"{m['name']} v{m['version']} ({m['type']})" for m in snapshot["models"]
-        )
-        assessment.data_information = "; ".join(snapshot["datasets"])
-        assessment.deployment_environment = f"{snapshot['deployment_context']}. {snapshot['automation_level']}."
-        assessment.interested_parties = system.affected_stakeholders
-    _save(assessment, acting_user)
-    if previous is not None:
-        for item in previous.items.all():
-            item.pk, item.id, item.assessment, item.risk_id = None, None, assessment, item.risk_id
-            _save(item, acting_user)
-    return assessment
-
-
-def _ensure_draft(assessment: ImpactAssessment) -> None:
-    if not assessment.editable:
-        status = assessment.get_status_display().lower()
-        raise ValidationError(f"Version {assessment.version} is {status}: start a new version to change it.")
-
-
-@transaction.atomic
-def impact_assessment_save(*, assessment: ImpactAssessment, acting_user: User) -> ImpactAssessment:
-    stored = ImpactAssessment.objects.get(pk=assessment.pk)
-    _ensure_draft(stored)
-    return _save(assessment, acting_user)
-
-
-@transaction.atomic
-def impact_assessment_delete(*, assessment: ImpactAssessment, acting_user: User) -> None:
-    """Delete a draft with its items; anything past draft is a record of the AIMS and stays."""
-    stored = ImpactAssessment.objects.select_for_update().get(pk=assessment.pk)
-    if not stored.editable:
-        status = stored.get_status_display().lower()
-        raise ValidationError(f"Version {stored.version} is {status}: only a draft can be deleted.")
-    stored._history_user = acting_user
-    stored.delete()
-
-
-@transaction.atomic
-def impact_assessment_submit(*, assessment: ImpactAssessment, acting_user: User) -> ImpactAssessment:
-    _ensure_draft(assessment)
-    errors = {}
-    if not assessment.items.exists():
-        errors["__all__"] = "Record at least one impact before submitting the assessment."
-    if not assessment.conclusion.strip():
-        errors["conclusion"] = "Write the conclusion before submitting the assessment."
-    if errors:
-        raise ValidationError(errors)
-    assessment.status, assessment.submitted_at, assessment.review_comment = Status.IN_REVIEW, timezone.now(), ""
-    return _save(assessment, acting_user)
-
-
-@transaction.atomic
-def impact_assessment_return(*, assessment: ImpactAssessment, acting_user: User, comment: str) -> ImpactAssessment:
-    """Send an assessment in review back to draft with the reviewer's comment."""
-    if assessment.status != Status.IN_REVIEW:
-        raise ValidationError("Only an assessment in review can be returned.")
-    if not comment.strip():
-        raise ValidationError({"comment": "Say what needs to change."})
-    assessment.status, assessment.review_comment = Status.DRAFT, comment.strip()
-    return _save(assessment, acting_user)
-
-
-@transaction.atomic
-def impact_assessment_approve(*, assessment: ImpactAssessment, acting_user: User) -> ImpactAssessment:
-    """Approve an assessment in review; the system's previously approved version becomes superseded."""
-    if assessment.status != Status.IN_REVIEW:
-        raise ValidationError("Only an assessment in review can be approved.")
-    if assessment.author_id == acting_user.pk:
-        raise ValidationError("The author cannot approve their own assessment: ask another approver.")
-    for older in ImpactAssessment.objects.filter(system=assessment.system, status=Status.APPROVED):
-        older.status = Status.SUPERSEDED
-        _save(older, acting_user)
-    assessment.status, assessment.approved_by, assessment.approved_at = Status.APPROVED, acting_user, timezone.now()
-    return _save(assessment, acting_user)
-
-
-@transaction.atomic
-def impact_item_save(*, item: ImpactItem, acting_user: User) -> ImpactItem:
-    _ensure_draft(item.assessment)
-    if item._state.adding and not item.order:
-        item.order = (item.assessment.items.aggregate(o=Max("order"))["o"] or 0) + 1
-    return _save(item, acting_user)
-
-
-@transaction.atomic
-def impact_item_delete(*, item: ImpactItem, acting_user: User) -> None:
-    _ensure_draft(item.assessment)
-    item._history_user = acting_user
-    item.delete()
-
-
-def _rescale(value: int, source_levels: int, target_levels: int) -> int:
-    """Map a level from one scale to another of a different length, keeping its relative position."""
-    return max(1, min(target_levels, round(value * target_levels / source_levels)))
-
-
-@transaction.atomic
-def impact_item_raise_risk(*, item: ImpactItem, acting_user: User) -> Risk:
-    """Turn a harmful impact into a risk of the register, scored on the organisation's scales."""
-    if item.risk_id:
-        raise ValidationError("This impact already has a risk in the register.")
-    if item.nature != ImpactItem.Nature.HARM:
-        raise ValidationError("Only a harm can raise a risk.")
-    assessment = item.assessment
-    criteria = criteria_for(assessment.organization)
-    risk = Risk(
-        organization_id=assessment.organization_id,
-        title=f"{item.get_dimension_display()} harm to {item.get_affected_party_display().lower()}: "
-        f"{item.description[:120]}",
-        description=f"{item.description}\n\nRaised from impact assessment v{assessment.version} of "
-        f"{assessment.system.ref_code}. Measures: {item.measures or 'none yet'}.",
-        system=assessment.system,
-        owner=assessment.system.owner or acting_user,
-        inherent_likelihood=_rescale(item.likelihood, len(ImpactItem.Likelihood), len(criteria.likelihood_levels)),
-        inherent_impact=_rescale(item.severity, len(ImpactItem.Severity), len(criteria.impact_levels)),
-    )
-    risk_save(instance=risk, acting_user=acting_user)
-    # Linking a risk is bookkeeping, allowed whatever the assessment's status; saved directly
-    # (not through impact_item_save, which only accepts drafts) but still with its history.
-    item.risk = risk
-    item._history_user = acting_user
-    item.save(update_fields=["risk"])
-    return risk
+    record_delete(treatment, acting_user=acting_user)
 
 
 def level_rank(level: str) -> int:

@@ -1,3 +1,7 @@
+"""Risk register pages, included by the project at ``risks/``."""
+
+from __future__ import annotations
+
 from django.urls import path
 
 from risk import views

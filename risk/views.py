@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views import View
@@ -11,22 +11,21 @@ from django.views import View
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
 from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
+from aims.records import ensure_can_change
 from aims.roles import Capability
 from risk import selectors, services
 from risk.filters import RiskFilter
 from risk.forms import AcceptForm, CriteriaForm, RiskForm, TreatmentForm
 from risk.models import Risk, TreatmentAction, TreatmentControl, default_matrix
 
-
-def _ensure_can_change(tenant, obj) -> None:
-    if not tenant.can_change(obj):
-        raise PermissionDenied("AI system owners change only the risks they own or those of their systems.")
+CHANGE_REFUSED = "AI system owners change only the risks they own or those of their systems."
 
 
 class RiskListView(FilteredListView):
     template_name = "risk/risk_list.html"
-    filterset_class = RiskFilter
-    selector = selectors.risk_list
+    # FilteredListView declares both as None (its stubs cannot name what subclasses set).
+    filterset_class = RiskFilter  # type: ignore[assignment]
+    selector = selectors.risk_list  # type: ignore[assignment]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -45,7 +44,7 @@ class RiskFormView(TenantViewMixin, View):
         if "pk" not in self.kwargs:
             return Risk(organization=self.tenant.organization)
         risk = get_for_tenant_or_404(self.tenant, Risk, pk=self.kwargs["pk"])
-        _ensure_can_change(self.tenant, risk)
+        ensure_can_change(self.tenant, risk, CHANGE_REFUSED)
         return risk
 
     def form(self, data=None, instance=None):
@@ -65,7 +64,7 @@ class RiskFormView(TenantViewMixin, View):
         if form.is_valid():
             risk = form.save(commit=False)
             risk.organization = self.tenant.organization
-            _ensure_can_change(self.tenant, risk)
+            ensure_can_change(self.tenant, risk, CHANGE_REFUSED)
             try:
                 services.risk_save(instance=risk, acting_user=request.user)
             except ValidationError as exc:
@@ -77,7 +76,7 @@ class RiskFormView(TenantViewMixin, View):
 
 
 class RiskDetailView(TenantViewMixin, View):
-    write_capability = None
+    write_capability: Capability | None = None
 
     def get(self, request, pk, accept_form=None, status=200):
         try:
@@ -126,7 +125,7 @@ class RiskDeleteView(TenantViewMixin, View):
 
     def post(self, request, pk):
         risk = get_for_tenant_or_404(self.tenant, Risk, pk=pk)
-        _ensure_can_change(self.tenant, risk)
+        ensure_can_change(self.tenant, risk, CHANGE_REFUSED)
         services.risk_delete(risk=risk, acting_user=request.user)
         messages.success(request, f"Risk {risk.ref_code} deleted; its history is kept.")
         return redirect("risk:list")
@@ -139,7 +138,7 @@ class TreatmentFormView(TenantViewMixin, View):
 
     def load(self, pk, treatment_pk=None):
         risk = get_for_tenant_or_404(self.tenant, Risk, pk=pk)
-        _ensure_can_change(self.tenant, risk)
+        ensure_can_change(self.tenant, risk, CHANGE_REFUSED)
         if treatment_pk is None:
             return risk, TreatmentAction(organization=self.tenant.organization, risk=risk)
         return risk, get_for_tenant_or_404(self.tenant, TreatmentAction, pk=treatment_pk, risk=risk)

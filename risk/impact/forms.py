@@ -1,19 +1,19 @@
-"""Forms of the impact assessment pages. They validate input; the risk services do the writing."""
+"""Forms of the impact assessment pages. They validate input; the impact services do the writing."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 
-from aims.roles import Role
+from aims.forms import DATE
 from aims.tenancy import Tenant
 from registry.models import AISystem
-from risk.models import ImpactAssessment, ImpactItem
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+from risk.impact.models import ImpactAssessment, ImpactItem
 
 
 def _text(rows: int = 4, placeholder: str = "") -> forms.Textarea:
-    attrs = {"rows": rows}
+    attrs: dict[str, int | str] = {"rows": rows}
     if placeholder:
         attrs["placeholder"] = placeholder
     return forms.Textarea(attrs=attrs)
@@ -80,12 +80,12 @@ class StartAssessmentForm(forms.Form):
 
     system = forms.ModelChoiceField(queryset=AISystem.objects.none(), label="AI system", empty_label="Choose…")
 
-    def __init__(self, *args, tenant: Tenant, **kwargs):
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        systems = AISystem.objects.for_org(tenant.organization).active().order_by("ref_code")
-        if tenant.role == Role.OWNER:
+        systems = AISystem.objects.active().for_org(tenant.organization).order_by("ref_code")
+        if tenant.edits_only_own:
             systems = systems.filter(owner=tenant.user)
-        self.fields["system"].queryset = systems
+        cast(forms.ModelChoiceField, self.fields["system"]).queryset = systems
 
 
 class ReturnForm(forms.Form):

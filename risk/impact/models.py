@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from aims.tenancy import TenantModel
+from registry.models import AISystem
 
 
 class ImpactAssessment(TenantModel):
@@ -18,7 +19,7 @@ class ImpactAssessment(TenantModel):
         APPROVED = "approved", "Approved"
         SUPERSEDED = "superseded", "Superseded"
 
-    system = models.ForeignKey("registry.AISystem", on_delete=models.CASCADE, related_name="impact_assessments")
+    system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="impact_assessments")
     version = models.PositiveIntegerField(default=1)
     title = models.CharField(max_length=200, blank=True)
     scope = models.TextField(blank=True, help_text="What the assessment covers and what it leaves out.")
@@ -59,6 +60,36 @@ class ImpactAssessment(TenantModel):
     @property
     def editable(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_in_review(self) -> bool:
+        return self.status == self.Status.IN_REVIEW
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.status == self.Status.SUPERSEDED
+
+    @property
+    def is_decided(self) -> bool:
+        """Approved or superseded: a record of the AIMS that a new version may follow."""
+        return self.status in (self.Status.APPROVED, self.Status.SUPERSEDED)
+
+    @property
+    def review_due(self) -> bool:
+        """Approved, and its review date has come."""
+        return (
+            self.status == self.Status.APPROVED
+            and self.next_review_date is not None
+            and self.next_review_date <= timezone.localdate()
+        )
 
     def is_owned_by(self, user) -> bool:
         return self.author_id == user.pk or self.system.owner_id == user.pk
@@ -124,6 +155,10 @@ class ImpactItem(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_dimension_display()}: {self.description[:60]}"
+
+    @property
+    def is_harm(self) -> bool:
+        return self.nature == self.Nature.HARM
 
     def is_owned_by(self, user) -> bool:
         return self.assessment.is_owned_by(user)

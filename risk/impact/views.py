@@ -1,7 +1,7 @@
 """AI system impact assessment pages (6.1.4, 8.4, A.5.2-A.5.5): list, editor, read view, workflow.
 
 The workflow rules that hold whoever acts (only drafts change, the approver is not the
-author) live in :mod:`risk.services`; these views add who may act: the author, the
+author) live in :mod:`risk.impact.services`; these views add who may act: the author, the
 system's owner, officers and admins change an assessment, only officers and admins
 (Capability.APPROVE) return or approve one.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,16 +19,16 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views import View
 
-from aims.access import TenantViewMixin, get_for_tenant_or_404
+from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
 from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
+from aims.records import ensure_can_change
 from aims.roles import Capability
 from registry.models import AISystem
-from registry.views import FilteredListView
-from risk import selectors, services
-from risk.filters import ImpactAssessmentFilter
+from risk.impact import selectors, services
+from risk.impact.filters import ImpactAssessmentFilter
 from risk.impact.forms import ImpactAssessmentForm, ImpactItemForm, ReturnForm, StartAssessmentForm
-from risk.models import ImpactAssessment, ImpactItem
+from risk.impact.models import ImpactAssessment, ImpactItem
 
 Status = ImpactAssessment.Status
 OPEN_STATUSES = (Status.DRAFT, Status.IN_REVIEW)
@@ -37,9 +37,7 @@ OPEN_STATUSES = (Status.DRAFT, Status.IN_REVIEW)
 MISSING_SHOWN = 50
 
 
-def _ensure_can_change(tenant, obj, message: str = "You may only change the assessments of your AI systems.") -> None:
-    if not tenant.can_change(obj):
-        raise PermissionDenied(message)
+CHANGE_REFUSED = "You may only change the assessments of your AI systems."
 
 
 def _load(tenant, pk) -> ImpactAssessment:
@@ -82,8 +80,9 @@ def _by_party(items: list[ImpactItem]) -> list[tuple[str, list[ImpactItem]]]:
 
 class AssessmentListView(FilteredListView):
     template_name = "risk/impact/list.html"
-    filterset_class = ImpactAssessmentFilter
-    selector = selectors.impact_assessment_list
+    # FilteredListView declares both as None (its stubs cannot name what subclasses set).
+    filterset_class = ImpactAssessmentFilter  # type: ignore[assignment]
+    selector = selectors.impact_assessment_list  # type: ignore[assignment]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -92,7 +91,6 @@ class AssessmentListView(FilteredListView):
         missing = list(selectors.systems_without_approved_assessment(self.tenant.organization)[: MISSING_SHOWN + 1])
         can_edit = self.tenant.can(Capability.EDIT)
         context.update(
-            today=timezone.localdate(),
             start_form=StartAssessmentForm(tenant=self.tenant) if can_edit else None,
             systems_without=[(s, self.tenant.can_change(s)) for s in missing[:MISSING_SHOWN]],
             more_without=len(missing) > MISSING_SHOWN,
@@ -110,7 +108,7 @@ class AssessmentStartView(TenantViewMixin, View):
             messages.error(request, "Choose the AI system to assess.")
             return redirect("impact:list")
         system = get_for_tenant_or_404(self.tenant, AISystem, pk=request.POST["system"])
-        _ensure_can_change(self.tenant, system, "You may only assess the AI systems you own.")
+        ensure_can_change(self.tenant, system, "You may only assess the AI systems you own.")
         try:
             assessment = services.impact_assessment_start(system=system, acting_user=request.user)
         except ValidationError as exc:
@@ -148,7 +146,7 @@ class DraftView(TenantViewMixin, View):
 
     def load(self, pk) -> ImpactAssessment:
         assessment = _load(self.tenant, pk)
-        _ensure_can_change(self.tenant, assessment)
+        ensure_can_change(self.tenant, assessment, CHANGE_REFUSED)
         return assessment
 
     def refused(self, assessment: ImpactAssessment):
@@ -253,7 +251,7 @@ class ItemRaiseRiskView(TenantViewMixin, View):
 
     def post(self, request, pk, item_pk):
         assessment = _load(self.tenant, pk)
-        _ensure_can_change(self.tenant, assessment)
+        ensure_can_change(self.tenant, assessment, CHANGE_REFUSED)
         item = get_for_tenant_or_404(self.tenant, ImpactItem, pk=item_pk, assessment=assessment)
         item.assessment = assessment
         try:
@@ -273,7 +271,7 @@ class AssessmentSubmitView(TenantViewMixin, View):
 
     def post(self, request, pk):
         assessment = _load(self.tenant, pk)
-        _ensure_can_change(self.tenant, assessment)
+        ensure_can_change(self.tenant, assessment, CHANGE_REFUSED)
         try:
             services.impact_assessment_submit(assessment=assessment, acting_user=request.user)
         except ValidationError as exc:

@@ -61,6 +61,7 @@ def risk_register(acme, olivia, alice, inventory):
     """Two risks (one treated with two Annex A controls) and an approved impact assessment."""
     from controls.models import Requirement
     from risk import services as risk_services
+    from risk.impact import services as impact_services
     from risk.models import ImpactItem, Risk, TreatmentAction
 
     risks = []
@@ -74,14 +75,14 @@ def risk_register(acme, olivia, alice, inventory):
         acting_user=olivia,
         control_ids=[c.pk for c in controls],
     )
-    assessment = risk_services.impact_assessment_start(system=inventory[0], acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=inventory[0], acting_user=olivia)
     assessment.conclusion = "Benefits outweigh the residual harms."
-    risk_services.impact_assessment_save(assessment=assessment, acting_user=olivia)
-    risk_services.impact_item_save(
+    impact_services.impact_assessment_save(assessment=assessment, acting_user=olivia)
+    impact_services.impact_item_save(
         item=ImpactItem(organization=acme, assessment=assessment, affected_party="groups", dimension="fairness",
                         description="Younger applicants refused more often.", severity=3, likelihood=2),
         acting_user=olivia,
     )  # fmt: skip
-    risk_services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
-    risk_services.impact_assessment_approve(assessment=assessment, acting_user=alice)
+    impact_services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
+    impact_services.impact_assessment_approve(assessment=assessment, acting_user=alice)
     return risks

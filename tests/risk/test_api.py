@@ -13,9 +13,11 @@ from django.utils import timezone
 from aims.roles import Role
 from controls.models import Requirement
 from risk import services
+from risk.impact import services as impact_services
 from risk.models import ImpactAssessment, ImpactItem, Level, Risk, RiskCriteria, TreatmentAction, default_matrix
 from tests.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
+from tests.risk.factories import ImpactAssessmentFactory, ImpactItemFactory, RiskFactory, TreatmentActionFactory
 
 THREE = [{"label": "Low"}, {"label": "Medium", "description": "Seen elsewhere"}, {"label": "High"}]
 JUSTIFICATION = "The service is switched off within the quarter; a workaround covers the remaining weeks."
@@ -40,37 +42,6 @@ def catalogue(kind, *refs):
         found = {row.ref: row for row in rows.filter(ref__in=refs)}
         return [found[ref] for ref in refs]
     return list(rows[:2])
-
-
-def make_risk(org, owner, **fields) -> Risk:
-    fields.setdefault("title", "Model drift degrades triage")
-    return services.risk_save(instance=Risk(organization=org, owner=owner, **fields), acting_user=owner)
-
-
-def make_treatment(risk, owner, control_refs=(), **fields) -> TreatmentAction:
-    fields.setdefault("title", "Drift monitoring")
-    treatment = TreatmentAction(organization=risk.organization, risk=risk, owner=owner, **fields)
-    ids = [c.pk for c in catalogue("control", *control_refs)] if control_refs else None
-    return services.treatment_save(instance=treatment, acting_user=owner, control_ids=ids)
-
-
-def make_item(assessment, user, **fields) -> ImpactItem:
-    fields = {
-        "affected_party": ImpactItem.Party.INDIVIDUALS,
-        "dimension": ImpactItem.Dimension.FAIRNESS,
-        "description": "Lower triage priority for non-native speakers.",
-        **fields,
-    }
-    item = ImpactItem(organization=assessment.organization, assessment=assessment, **fields)
-    return services.impact_item_save(item=item, acting_user=user)
-
-
-def make_in_review(system, author) -> ImpactAssessment:
-    assessment = services.impact_assessment_start(system=system, acting_user=author)
-    make_item(assessment, author)
-    assessment.conclusion = "Acceptable with the listed measures."
-    services.impact_assessment_save(assessment=assessment, acting_user=author)
-    return services.impact_assessment_submit(assessment=assessment, acting_user=author)
 
 
 @pytest.fixture
@@ -117,8 +88,8 @@ def test_criteria_are_one_object_created_with_defaults(api_for, acme, victor):
 
 
 def test_criteria_put_rescores_open_risks(api, acme, olivia):
-    risk = make_risk(acme, olivia, inherent_likelihood=5, inherent_impact=4)
-    low = make_risk(acme, olivia, inherent_likelihood=1, inherent_impact=1)
+    risk = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=5, inherent_impact=4)
+    low = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=1, inherent_impact=1)
     criteria = services.criteria_for(acme)
     response = api.put(
         url("riskcriteria", criteria.pk),
@@ -277,7 +248,7 @@ def test_risk_validation_errors(api, acme, olivia):
         assert field in errors(api.post(url("risk"), payload, format="json")), payload
     assert not Risk.objects.exists()
 
-    risk = make_risk(acme, olivia, inherent_likelihood=1, inherent_impact=1)
+    risk = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=1, inherent_impact=1)
     response = api.patch(url("risk", risk.pk), {"status": "accepted"}, format="json")
     assert "accept" in errors(response)["status"][0].lower()
     risk.refresh_from_db()
@@ -286,7 +257,7 @@ def test_risk_validation_errors(api, acme, olivia):
 
 def test_risk_refuses_another_organisations_ids(api, acme, globex, charlie, olivia):
     theirs = AISystemFactory(organization=globex)
-    mine = make_risk(acme, olivia)
+    mine = RiskFactory(organization=acme, owner=olivia)
     assert "system" in errors(api.post(url("risk"), {"title": "X", "system": theirs.pk}, format="json"))
     assert "owner" in errors(api.post(url("risk"), {"title": "X", "owner": charlie.pk}, format="json"))
     assert "system" in errors(api.patch(url("risk", mine.pk), {"system": theirs.pk}, format="json"))
@@ -297,8 +268,8 @@ def test_risk_refuses_another_organisations_ids(api, acme, globex, charlie, oliv
 
 
 def test_risk_list_shows_treatments_with_control_refs(api, acme, olivia, system):
-    risk = make_risk(acme, olivia, system=system, inherent_likelihood=3, inherent_impact=3)
-    make_treatment(risk, olivia, control_refs=("A.6.2.6", "A.6.2.4"), due_date=timezone.localdate())
+    risk = RiskFactory(organization=acme, owner=olivia, system=system, inherent_likelihood=3, inherent_impact=3)
+    TreatmentActionFactory(risk=risk, owner=olivia, control_refs=("A.6.2.6", "A.6.2.4"), due_date=timezone.localdate())
     row = api.get(url("risk")).json()["results"][0]
     assert row["status"] == "in_treatment"
     [treatment] = row["treatments"]
@@ -311,12 +282,12 @@ def _add_risks(acme, owner, count):
     source, objective = catalogue("risk_source")[0], catalogue("ai_objective")[0]
     for n in range(count):
         system = AISystemFactory(organization=acme, owner=owner)
-        risk = make_risk(
-            acme, owner, title=f"Risk {n}", system=system, risk_source=source, objective=objective,
+        risk = RiskFactory(
+            organization=acme, owner=owner, title=f"Risk {n}", system=system, risk_source=source, objective=objective,
             inherent_likelihood=1 + n % 5, inherent_impact=1 + n % 3,
         )  # fmt: skip
-        make_treatment(risk, owner, control_refs=("A.6.2.6", "A.7.4"))
-        make_treatment(risk, owner, control_refs=("A.9.2",), title="Human review")
+        TreatmentActionFactory(risk=risk, owner=owner, control_refs=("A.6.2.6", "A.7.4"))
+        TreatmentActionFactory(risk=risk, owner=owner, control_refs=("A.9.2",), title="Human review")
 
 
 def _list_queries(api_for, acme):
@@ -340,10 +311,10 @@ def test_risk_list_costs_the_same_queries_for_5_and_30_risks(api_for, acme, oliv
 def _add_assessments(acme, owner, count):
     for _ in range(count):
         system = AISystemFactory(organization=acme, owner=owner)
-        assessment = services.impact_assessment_start(system=system, acting_user=owner)
-        harm = make_item(assessment, owner)
-        make_item(assessment, owner, nature=ImpactItem.Nature.BENEFIT)
-        services.impact_item_raise_risk(item=harm, acting_user=owner)  # items show their risk's reference
+        assessment = impact_services.impact_assessment_start(system=system, acting_user=owner)
+        harm = ImpactItemFactory(assessment=assessment, acting_user=owner)
+        ImpactItemFactory(assessment=assessment, acting_user=owner, nature=ImpactItem.Nature.BENEFIT)
+        impact_services.impact_item_raise_risk(item=harm, acting_user=owner)  # items show their risk's reference
 
 
 @pytest.mark.parametrize("basename", ["treatment", "impactassessment", "impactitem"])
@@ -365,16 +336,24 @@ def test_other_lists_cost_the_same_queries_for_few_and_many_rows(api_for, acme, 
 def test_risk_filters(api, acme, globex, olivia, alice):
     today = timezone.localdate()
     mine, other = AISystemFactory(organization=acme), AISystemFactory(organization=acme)
-    critical = make_risk(acme, olivia, title="Critical one", system=mine, inherent_likelihood=5, inherent_impact=5)
-    treated = make_risk(
-        acme, alice, title="Treated one", system=other, inherent_likelihood=5, inherent_impact=5,
+    critical = RiskFactory(
+        organization=acme, owner=olivia, title="Critical one", system=mine, inherent_likelihood=5, inherent_impact=5
+    )
+    treated = RiskFactory(
+        organization=acme, owner=alice, title="Treated one", system=other, inherent_likelihood=5, inherent_impact=5,
         treatment_option="modify", residual_likelihood=1, residual_impact=1,
         next_review_date=today - timedelta(days=1),
     )  # fmt: skip
-    closed = make_risk(
-        acme, alice, title="Closed one", status=Risk.Status.CLOSED, next_review_date=today - timedelta(days=3)
+    closed = RiskFactory(
+        organization=acme,
+        owner=alice,
+        title="Closed one",
+        status=Risk.Status.CLOSED,
+        next_review_date=today - timedelta(days=3),
     )
-    future = make_risk(acme, olivia, title="Later one", next_review_date=today + timedelta(days=30))
+    future = RiskFactory(
+        organization=acme, owner=olivia, title="Later one", next_review_date=today + timedelta(days=30)
+    )
 
     def ids(**params):
         response = api.get(url("risk"), params)
@@ -402,7 +381,7 @@ def test_risk_filters(api, acme, globex, olivia, alice):
 
 def test_risk_list_is_paginated(api, acme, olivia):
     for n in range(5):
-        make_risk(acme, olivia, title=f"Risk {n}")
+        RiskFactory(organization=acme, owner=olivia, title=f"Risk {n}")
     first = api.get(url("risk"), {"page_size": 2}).json()
     assert first["count"] == 5 and len(first["results"]) == 2 and first["next"] and first["previous"] is None
     last = api.get(url("risk"), {"page_size": 2, "page": 3}).json()
@@ -411,7 +390,7 @@ def test_risk_list_is_paginated(api, acme, olivia):
 
 
 def test_accept_within_threshold(api, acme, olivia):
-    risk = make_risk(acme, olivia, inherent_likelihood=2, inherent_impact=2)
+    risk = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=2, inherent_impact=2)
     assert "rationale" in errors(api.post(url("risk", risk.pk, "accept"), {}, format="json"))
     response = api.post(url("risk", risk.pk, "accept"), {"rationale": "Low and monitored."}, format="json")
     assert response.status_code == 200, response.content
@@ -421,7 +400,7 @@ def test_accept_within_threshold(api, acme, olivia):
 
 
 def test_accept_above_threshold_needs_a_justified_override(api, acme, olivia):
-    risk = make_risk(acme, olivia, inherent_likelihood=4, inherent_impact=5)
+    risk = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=4, inherent_impact=5)
     accept = url("risk", risk.pk, "accept")
     assert "override" in errors(api.post(accept, {"rationale": JUSTIFICATION}, format="json"))
     assert "rationale" in errors(api.post(accept, {"rationale": "Fine.", "override": True}, format="json"))
@@ -439,7 +418,7 @@ def test_accept_above_threshold_needs_a_justified_override(api, acme, olivia):
 
 @pytest.mark.parametrize("role", [Role.OWNER, Role.AUDITOR, Role.VIEWER])
 def test_accept_needs_approve(api_for, acme, dana, role):
-    risk = make_risk(acme, dana, inherent_likelihood=1, inherent_impact=1)  # dana's own risk
+    risk = RiskFactory(organization=acme, owner=dana, inherent_likelihood=1, inherent_impact=1)  # dana's own risk
     client = api_for(acme, role=role, created_by=dana)
     response = client.post(url("risk", risk.pk, "accept"), {"rationale": "Low."}, format="json")
     assert response.status_code == 403
@@ -458,7 +437,7 @@ def test_owner_changes_only_own_risks(owner_api, acme, dana, olivia):
     assert Risk.objects.get(pk=mine).owner == dana
     assert owner_api.post(url("risk"), {"title": "For her", "owner": olivia.pk}, format="json").status_code == 403
 
-    hers = make_risk(acme, olivia, title="Hers")
+    hers = RiskFactory(organization=acme, owner=olivia, title="Hers")
     assert owner_api.get(url("risk", hers.pk)).status_code == 200
     assert owner_api.patch(url("risk", hers.pk), {"title": "Taken"}, format="json").status_code == 403
     assert owner_api.delete(url("risk", hers.pk)).status_code == 403
@@ -466,7 +445,7 @@ def test_owner_changes_only_own_risks(owner_api, acme, dana, olivia):
     assert hers.title == "Hers"
 
     # A risk of a system the owner owns is theirs to change, whoever owns the risk.
-    on_my_system = make_risk(acme, olivia, system=AISystemFactory(organization=acme, owner=dana))
+    on_my_system = RiskFactory(organization=acme, owner=olivia, system=AISystemFactory(organization=acme, owner=dana))
     assert owner_api.patch(url("risk", on_my_system.pk), {"title": "Mine too"}, format="json").status_code == 200
     assert owner_api.delete(url("risk", mine)).status_code == 204
 
@@ -475,7 +454,7 @@ def test_owner_changes_only_own_risks(owner_api, acme, dana, olivia):
 
 
 def test_treatment_crud_with_controls_and_refs(api, acme, olivia, alice):
-    risk = make_risk(acme, olivia, inherent_likelihood=4, inherent_impact=4)
+    risk = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=4, inherent_impact=4)
     a626, a74, a92 = catalogue("control", "A.6.2.6", "A.7.4", "A.9.2")
     created = api.post(
         url("treatment"),
@@ -503,9 +482,9 @@ def test_treatment_crud_with_controls_and_refs(api, acme, olivia, alice):
 
 
 def test_treatment_validation_errors(api, acme, globex, olivia):
-    risk = make_risk(acme, olivia)
-    other_risk = make_risk(acme, olivia, title="Other")
-    theirs = make_risk(globex, MembershipFactory(organization=globex).user)
+    risk = RiskFactory(organization=acme, owner=olivia)
+    other_risk = RiskFactory(organization=acme, owner=olivia, title="Other")
+    theirs = RiskFactory(organization=globex, owner=MembershipFactory(organization=globex).user)
     source = catalogue("risk_source")[0]
     base = {"risk": risk.pk, "title": "Review"}
     assert "control_refs" in errors(api.post(url("treatment"), {**base, "control_refs": ["A.99.1"]}, format="json"))
@@ -519,17 +498,20 @@ def test_treatment_validation_errors(api, acme, globex, olivia):
     assert "status" in errors(api.post(url("treatment"), {**base, "status": "someday"}, format="json"))
     assert not TreatmentAction.objects.exists()
 
-    treatment = make_treatment(risk, olivia)
+    treatment = TreatmentActionFactory(risk=risk, owner=olivia)
     assert "risk" in errors(api.patch(url("treatment", treatment.pk), {"risk": other_risk.pk}, format="json"))
 
 
 def test_treatment_filters(api, acme, olivia, alice):
-    risk, other = make_risk(acme, olivia), make_risk(acme, olivia, title="Other")
-    late = make_treatment(risk, olivia, due_date=timezone.localdate() - timedelta(days=2))
-    done_late = make_treatment(
-        risk, alice, due_date=timezone.localdate() - timedelta(days=2), status=TreatmentAction.Status.DONE
+    risk, other = (
+        RiskFactory(organization=acme, owner=olivia),
+        RiskFactory(organization=acme, owner=olivia, title="Other"),
     )
-    elsewhere = make_treatment(other, olivia)
+    late = TreatmentActionFactory(risk=risk, owner=olivia, due_date=timezone.localdate() - timedelta(days=2))
+    done_late = TreatmentActionFactory(
+        risk=risk, owner=alice, due_date=timezone.localdate() - timedelta(days=2), status=TreatmentAction.Status.DONE
+    )
+    elsewhere = TreatmentActionFactory(risk=other, owner=olivia)
 
     def ids(**params):
         return {row["id"] for row in api.get(url("treatment"), params).json()["results"]}
@@ -542,16 +524,16 @@ def test_treatment_filters(api, acme, olivia, alice):
 
 
 def test_owner_changes_treatments_of_own_risks_only(owner_api, acme, dana, olivia):
-    mine = make_risk(acme, dana, title="Mine")
-    hers = make_risk(acme, olivia, title="Hers")
+    mine = RiskFactory(organization=acme, owner=dana, title="Mine")
+    hers = RiskFactory(organization=acme, owner=olivia, title="Hers")
     created = owner_api.post(url("treatment"), {"risk": mine.pk, "title": "Fix it"}, format="json")
     assert created.status_code == 201 and created.json()["owner"] == dana.pk
     assert owner_api.post(url("treatment"), {"risk": hers.pk, "title": "Meddle"}, format="json").status_code == 403
-    theirs = make_treatment(hers, olivia)
+    theirs = TreatmentActionFactory(risk=hers, owner=olivia)
     assert owner_api.patch(url("treatment", theirs.pk), {"title": "Meddle"}, format="json").status_code == 403
     assert owner_api.delete(url("treatment", theirs.pk)).status_code == 403
     # A treatment the owner carries out is theirs to update, even on someone else's risk.
-    assigned = make_treatment(hers, dana, title="Assigned to dana")
+    assigned = TreatmentActionFactory(risk=hers, owner=dana, title="Assigned to dana")
     assert owner_api.patch(url("treatment", assigned.pk), {"status": "done"}, format="json").status_code == 200
 
 
@@ -619,8 +601,8 @@ def test_impact_assessment_workflow_through_the_api(api, admin_api, acme, olivia
 
 
 def test_new_version_action_copies_items_and_supersedes_on_approval(api, admin_api, acme, olivia, system):
-    first = make_in_review(system, olivia)
-    services.impact_assessment_approve(assessment=first, acting_user=MembershipFactory(organization=acme).user)
+    first = ImpactAssessmentFactory(system=system, author=olivia, in_review=True)
+    impact_services.impact_assessment_approve(assessment=first, acting_user=MembershipFactory(organization=acme).user)
     response = api.post(url("impactassessment", first.pk, "new-version"))
     assert response.status_code == 201, response.content
     second = response.json()
@@ -637,8 +619,8 @@ def test_new_version_action_copies_items_and_supersedes_on_approval(api, admin_a
 
 
 def test_draft_assessment_can_be_deleted(api, acme, olivia, system):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
-    item = make_item(assessment, olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
+    item = ImpactItemFactory(assessment=assessment, acting_user=olivia)
     assert api.delete(url("impactassessment", assessment.pk)).status_code == 204
     assert not ImpactAssessment.objects.filter(pk=assessment.pk).exists()
     assert not ImpactItem.objects.filter(pk=item.pk).exists()
@@ -646,7 +628,7 @@ def test_draft_assessment_can_be_deleted(api, acme, olivia, system):
 
 
 def test_impact_assessment_put_is_not_offered(api, acme, olivia, system):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     assert api.put(url("impactassessment", assessment.pk), {"title": "x"}, format="json").status_code == 405
 
 
@@ -659,8 +641,8 @@ def test_impact_assessment_refuses_other_organisations_systems(api, globex):
 
 def test_impact_assessment_filters(api, acme, olivia, system):
     other = AISystemFactory(organization=acme)
-    draft = services.impact_assessment_start(system=other, acting_user=olivia)
-    in_review = make_in_review(system, olivia)
+    draft = impact_services.impact_assessment_start(system=other, acting_user=olivia)
+    in_review = ImpactAssessmentFactory(system=system, author=olivia, in_review=True)
 
     def ids(**params):
         response = api.get(url("impactassessment"), params)
@@ -676,7 +658,7 @@ def test_impact_assessment_filters(api, acme, olivia, system):
 
 
 def test_impact_items_crud_and_draft_rule(api, acme, olivia, globex, system):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     payload = {"assessment": assessment.pk, "affected_party": "society", "dimension": "misuse", "description": "Spam"}
     created = api.post(url("impactitem"), payload, format="json")
     assert created.status_code == 201, created.content
@@ -685,16 +667,16 @@ def test_impact_items_crud_and_draft_rule(api, acme, olivia, globex, system):
     assert "severity" in errors(api.patch(url("impactitem", pk), {"severity": 9}, format="json"))
     assert "dimension" in errors(api.post(url("impactitem"), {**payload, "dimension": "mood"}, format="json"))
 
-    other = services.impact_assessment_start(system=AISystemFactory(organization=acme), acting_user=olivia)
+    other = impact_services.impact_assessment_start(system=AISystemFactory(organization=acme), acting_user=olivia)
     assert "assessment" in errors(api.patch(url("impactitem", pk), {"assessment": other.pk}, format="json"))
-    theirs = services.impact_assessment_start(
+    theirs = impact_services.impact_assessment_start(
         system=AISystemFactory(organization=globex), acting_user=MembershipFactory(organization=globex).user
     )
     foreign = errors(api.post(url("impactitem"), {**payload, "assessment": theirs.pk}, format="json"))
     assert "assessment" in foreign and not theirs.items.exists()
 
     assert api.delete(url("impactitem", pk)).status_code == 204
-    in_review = make_in_review(AISystemFactory(organization=acme), olivia)
+    in_review = ImpactAssessmentFactory(system=AISystemFactory(organization=acme), author=olivia, in_review=True)
     assert "non_field_errors" in errors(
         api.post(url("impactitem"), {**payload, "assessment": in_review.pk}, format="json")
     )
@@ -704,9 +686,9 @@ def test_impact_items_crud_and_draft_rule(api, acme, olivia, globex, system):
 
 
 def test_raise_risk_from_an_item(api, acme, olivia, system):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
-    harm = make_item(assessment, olivia, severity=4, likelihood=3)
-    benefit = make_item(assessment, olivia, nature=ImpactItem.Nature.BENEFIT)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
+    harm = ImpactItemFactory(assessment=assessment, acting_user=olivia, severity=4, likelihood=3)
+    benefit = ImpactItemFactory(assessment=assessment, acting_user=olivia, nature=ImpactItem.Nature.BENEFIT)
     response = api.post(url("impactitem", harm.pk, "raise-risk"))
     assert response.status_code == 201, response.content
     risk = response.json()
@@ -735,8 +717,8 @@ def test_owner_and_impact_assessments(owner_api, api_for, acme, dana, olivia):
     assert owner_api.post(url("impactassessment", pk, "return"), {"comment": "x"}, format="json").status_code == 403
     assert ImpactAssessment.objects.get(pk=pk).status == ImpactAssessment.Status.IN_REVIEW
 
-    hers = services.impact_assessment_start(system=her_system, acting_user=olivia)
-    her_item = make_item(hers, olivia)
+    hers = impact_services.impact_assessment_start(system=her_system, acting_user=olivia)
+    her_item = ImpactItemFactory(assessment=hers, acting_user=olivia)
     assert owner_api.patch(url("impactassessment", hers.pk), {"scope": "x"}, format="json").status_code == 403
     assert owner_api.delete(url("impactassessment", hers.pk)).status_code == 403
     assert owner_api.post(url("impactitem"), {**item, "assessment": hers.pk}, format="json").status_code == 403
@@ -751,13 +733,13 @@ def test_owner_and_impact_assessments(owner_api, api_for, acme, dana, olivia):
 @pytest.fixture
 def records(acme, olivia, system):
     """One of everything in Acme; the assessment in review has one item."""
-    risk = make_risk(acme, olivia, system=system, inherent_likelihood=2, inherent_impact=2)
-    treatment = make_treatment(risk, olivia, control_refs=("A.6.2.6",))
-    assessment = make_in_review(system, olivia)
-    draft = services.impact_assessment_start(
+    risk = RiskFactory(organization=acme, owner=olivia, system=system, inherent_likelihood=2, inherent_impact=2)
+    treatment = TreatmentActionFactory(risk=risk, owner=olivia, control_refs=("A.6.2.6",))
+    assessment = ImpactAssessmentFactory(system=system, author=olivia, in_review=True)
+    draft = impact_services.impact_assessment_start(
         system=AISystemFactory(organization=acme, owner=olivia), acting_user=olivia
     )
-    draft_item = make_item(draft, olivia)
+    draft_item = ImpactItemFactory(assessment=draft, acting_user=olivia)
     return {
         "criteria": services.criteria_for(acme),
         "risk": risk,

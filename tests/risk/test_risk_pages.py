@@ -16,11 +16,7 @@ from risk import services
 from risk.models import Risk, RiskCriteria, TreatmentAction
 from tests.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
-
-
-def make_risk(org, user, **fields):
-    defaults = {"title": "Bias in scoring", "owner": user, "inherent_likelihood": 3, "inherent_impact": 4}
-    return services.risk_save(instance=Risk(organization=org, **{**defaults, **fields}), acting_user=user)
+from tests.risk.factories import RiskFactory
 
 
 def control(ref):
@@ -82,7 +78,7 @@ def test_annex_c_fields_offer_only_their_kind(login, olivia):
 
 
 def test_treatment_with_two_controls_then_acceptance(login, olivia, alice, acme):
-    risk = make_risk(acme, olivia)
+    risk = RiskFactory(organization=acme, owner=olivia, title="Bias in scoring", assessed=True)
     client = login(olivia)
     response = client.post(
         reverse("risk:treatment_create", args=[risk.pk]),
@@ -110,8 +106,8 @@ def test_treatment_with_two_controls_then_acceptance(login, olivia, alice, acme)
 
 def test_owners_cannot_accept_and_change_only_their_risks(login, acme, olivia, system):
     owner = MembershipFactory(organization=acme, role=Role.OWNER).user
-    mine = make_risk(acme, owner, title="Mine")
-    theirs = make_risk(acme, olivia, title="Theirs", system=system)
+    mine = RiskFactory(organization=acme, owner=owner, assessed=True, title="Mine")
+    theirs = RiskFactory(organization=acme, owner=olivia, assessed=True, title="Theirs", system=system)
     client = login(owner)
     assert (
         client.post(reverse("risk:update", args=[mine.pk]), risk_form(owner=owner.pk, title="Mine v2")).status_code
@@ -128,7 +124,7 @@ def test_owners_cannot_accept_and_change_only_their_risks(login, acme, olivia, s
 
 @pytest.mark.parametrize("persona", ["bob", "victor"])
 def test_auditors_and_viewers_read_only(login, request, persona, acme, olivia):
-    risk = make_risk(acme, olivia)
+    risk = RiskFactory(organization=acme, owner=olivia, title="Bias in scoring", assessed=True)
     treatment = services.treatment_save(
         instance=TreatmentAction(organization=acme, risk=risk, title="t"), acting_user=olivia
     )
@@ -152,7 +148,7 @@ def test_auditors_and_viewers_read_only(login, request, persona, acme, olivia):
 
 
 def test_every_risk_page_is_404_for_another_organisation(login, alice, globex, charlie):
-    risk = make_risk(globex, charlie)
+    risk = RiskFactory(organization=globex, owner=charlie, title="Bias in scoring", assessed=True)
     treatment = services.treatment_save(
         instance=TreatmentAction(organization=globex, risk=risk, title="t"), acting_user=charlie
     )
@@ -186,9 +182,16 @@ def test_a_risk_cannot_point_at_another_organisations_system(login, olivia, glob
 
 def test_register_filters_and_heat_map_cells(login, olivia, victor, acme, system):
     today = timezone.localdate()
-    make_risk(acme, olivia, title="A", inherent_likelihood=5, inherent_impact=5, system=system)
-    make_risk(acme, victor, title="B", inherent_likelihood=1, inherent_impact=1, next_review_date=today - timedelta(1))
-    closed = make_risk(acme, olivia, title="C", inherent_likelihood=1, inherent_impact=1)
+    RiskFactory(organization=acme, owner=olivia, title="A", inherent_likelihood=5, inherent_impact=5, system=system)
+    RiskFactory(
+        organization=acme,
+        owner=victor,
+        title="B",
+        inherent_likelihood=1,
+        inherent_impact=1,
+        next_review_date=today - timedelta(1),
+    )
+    closed = RiskFactory(organization=acme, owner=olivia, title="C", inherent_likelihood=1, inherent_impact=1)
     closed.status = "closed"
     services.risk_save(instance=closed, acting_user=olivia)
     client = login(olivia)
@@ -213,7 +216,7 @@ def test_register_filters_and_heat_map_cells(login, olivia, victor, acme, system
 @pytest.mark.parametrize("count", [5, 30])
 def test_register_costs_a_fixed_number_of_queries(login, olivia, acme, count):
     for n in range(count):
-        make_risk(acme, olivia, title=f"Risk {n}")
+        RiskFactory(organization=acme, owner=olivia, assessed=True, title=f"Risk {n}")
     client = login(olivia)
     client.get(reverse("risk:list"))
     with CaptureQueriesContext(connection) as queries:
@@ -223,7 +226,9 @@ def test_register_costs_a_fixed_number_of_queries(login, olivia, acme, count):
 
 
 def test_criteria_change_rescores_open_risks_and_is_recorded(login, olivia, acme):
-    risk = make_risk(acme, olivia, inherent_likelihood=5, inherent_impact=5)
+    risk = RiskFactory(
+        organization=acme, owner=olivia, title="Bias in scoring", inherent_likelihood=5, inherent_impact=5
+    )
     client = login(olivia)
     page = client.get(reverse("risk:criteria"))
     assert page.status_code == 200
@@ -251,7 +256,9 @@ def test_criteria_change_rescores_open_risks_and_is_recorded(login, olivia, acme
 
 
 def test_dashboard_risk_tiles(login, olivia, acme, system):
-    risk = make_risk(acme, olivia, inherent_likelihood=5, inherent_impact=5)
+    risk = RiskFactory(
+        organization=acme, owner=olivia, title="Bias in scoring", inherent_likelihood=5, inherent_impact=5
+    )
     services.treatment_save(
         instance=TreatmentAction(
             organization=acme, risk=risk, title="late", due_date=timezone.localdate() - timedelta(2)

@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 
 from controls.models import Requirement
 from risk import services
+from risk.impact import services as impact_services
 from risk.models import ImpactAssessment, ImpactItem, Level, Risk, TreatmentAction, default_matrix
-from tests.factories import UserFactory
 from tests.registry.factories import AISystemFactory
+from tests.risk.factories import ImpactItemFactory, RiskFactory
 
 THREE = [
     {"label": "Low", "description": ""},
@@ -17,13 +18,6 @@ THREE = [
     {"label": "High", "description": ""},
 ]
 JUSTIFICATION = "The service is switched off within the quarter; a workaround covers the remaining weeks."
-
-
-def make_risk(org, acting_user=None, **fields) -> Risk:
-    fields.setdefault("title", "Model drift degrades triage")
-    # Every risk has an owner (6.1.2): the model refuses a risk without one.
-    fields.setdefault("owner", acting_user or UserFactory())
-    return services.risk_save(instance=Risk(organization=org, **fields), acting_user=acting_user)
 
 
 def to_three_by_three(org, user, threshold=Level.MEDIUM):
@@ -61,9 +55,9 @@ def test_default_criteria_are_five_by_five_and_created_once(acme):
 
 
 def test_risk_save_scores_with_the_default_matrix_and_assigns_references(acme, olivia):
-    critical = make_risk(acme, olivia, inherent_likelihood=4, inherent_impact=5)
-    low = make_risk(acme, olivia, inherent_likelihood=1, inherent_impact=1)
-    unassessed = make_risk(acme, olivia)
+    critical = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=4, inherent_impact=5)
+    low = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=1, inherent_impact=1)
+    unassessed = RiskFactory(organization=acme, owner=olivia)
     assert critical.inherent_level == Level.CRITICAL and critical.status == Risk.Status.ASSESSED
     assert low.inherent_level == Level.LOW and low.current_level == Level.LOW
     assert unassessed.inherent_level == "" and unassessed.status == Risk.Status.IDENTIFIED
@@ -73,35 +67,44 @@ def test_risk_save_scores_with_the_default_matrix_and_assigns_references(acme, o
 
 def test_risk_save_refuses_scores_outside_the_scale_and_half_pairs(acme, olivia):
     with pytest.raises(ValidationError) as exc:
-        make_risk(acme, olivia, inherent_likelihood=6, inherent_impact=2)
+        RiskFactory(organization=acme, owner=olivia, inherent_likelihood=6, inherent_impact=2)
     assert "inherent_likelihood" in errors_of(exc)
     with pytest.raises(ValidationError) as exc:
-        make_risk(acme, olivia, inherent_likelihood=2)
+        RiskFactory(organization=acme, owner=olivia, inherent_likelihood=2)
     assert "inherent_impact" in errors_of(exc)
     with pytest.raises(ValidationError) as exc:
-        make_risk(acme, olivia, inherent_likelihood=2, inherent_impact=2, residual_likelihood=1, residual_impact=1)
+        RiskFactory(
+            organization=acme,
+            owner=olivia,
+            inherent_likelihood=2,
+            inherent_impact=2,
+            residual_likelihood=1,
+            residual_impact=1,
+        )
     assert "treatment_option" in errors_of(exc)
     assert not Risk.objects.for_org(acme).exists()
 
 
 def test_risk_save_refuses_another_organisations_system(acme, globex, olivia):
     with pytest.raises(ValidationError) as exc:
-        make_risk(acme, olivia, system=AISystemFactory(organization=globex))
+        RiskFactory(organization=acme, owner=olivia, system=AISystemFactory(organization=globex))
     assert "system" in errors_of(exc)
 
 
 def test_criteria_change_rescores_open_risks_clamps_and_leaves_closed_ones(acme, olivia, alice):
-    high = make_risk(
-        acme,
-        olivia,
+    high = RiskFactory(
+        organization=acme,
+        owner=olivia,
         inherent_likelihood=5,
         inherent_impact=5,
         treatment_option=Risk.Treatment.MODIFY,
         residual_likelihood=4,
         residual_impact=2,
     )
-    unchanged = make_risk(acme, olivia, inherent_likelihood=1, inherent_impact=1)
-    closed = make_risk(acme, olivia, inherent_likelihood=5, inherent_impact=5, status=Risk.Status.CLOSED)
+    unchanged = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=1, inherent_impact=1)
+    closed = RiskFactory(
+        organization=acme, owner=olivia, inherent_likelihood=5, inherent_impact=5, status=Risk.Status.CLOSED
+    )
     history_before = {r.pk: r.history.count() for r in (high, unchanged, closed)}
 
     criteria, rescored = to_three_by_three(acme, alice)
@@ -127,10 +130,10 @@ def test_criteria_change_rescores_open_risks_clamps_and_leaves_closed_ones(acme,
 
 
 def test_criteria_change_that_moves_an_accepted_risks_level_withdraws_the_acceptance(acme, olivia, alice):
-    risk = make_risk(acme, olivia, inherent_likelihood=3, inherent_impact=2)
+    risk = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=3, inherent_impact=2)
     assert risk.inherent_level == Level.MEDIUM
     services.risk_accept(risk=risk, acting_user=alice, rationale="Medium is within our threshold.")
-    steady = make_risk(acme, olivia, inherent_likelihood=1, inherent_impact=1)
+    steady = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=1, inherent_impact=1)
     services.risk_accept(risk=steady, acting_user=alice, rationale="Low.")
 
     to_three_by_three(acme, alice, threshold=Level.LOW)
@@ -171,7 +174,7 @@ def test_criteria_update_validates_scales_and_matrix(acme, alice):
 
 
 def test_accept_within_threshold_needs_a_rationale_and_records_who_and_when(acme, olivia, alice):
-    risk = make_risk(acme, olivia, inherent_likelihood=2, inherent_impact=2)
+    risk = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=2, inherent_impact=2)
     assert risk.current_level == Level.LOW
     with pytest.raises(ValidationError) as exc:
         services.risk_accept(risk=risk, acting_user=alice, rationale="  ")
@@ -185,7 +188,7 @@ def test_accept_within_threshold_needs_a_rationale_and_records_who_and_when(acme
 
 
 def test_accept_above_threshold_needs_an_override_with_a_real_justification(acme, olivia, alice):
-    risk = make_risk(acme, olivia, inherent_likelihood=4, inherent_impact=5)
+    risk = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=4, inherent_impact=5)
     with pytest.raises(ValidationError) as exc:
         services.risk_accept(risk=risk, acting_user=alice, rationale=JUSTIFICATION)
     assert "override" in errors_of(exc)
@@ -202,15 +205,17 @@ def test_accept_above_threshold_needs_an_override_with_a_real_justification(acme
 
 def test_accept_refuses_unassessed_and_closed_risks(acme, olivia, alice):
     with pytest.raises(ValidationError) as exc:
-        services.risk_accept(risk=make_risk(acme, olivia), acting_user=alice, rationale="Why not.")
+        services.risk_accept(risk=RiskFactory(organization=acme, owner=olivia), acting_user=alice, rationale="Why not.")
     assert "__all__" in errors_of(exc)
-    closed = make_risk(acme, olivia, inherent_likelihood=1, inherent_impact=1, status=Risk.Status.CLOSED)
+    closed = RiskFactory(
+        organization=acme, owner=olivia, inherent_likelihood=1, inherent_impact=1, status=Risk.Status.CLOSED
+    )
     with pytest.raises(ValidationError):
         services.risk_accept(risk=closed, acting_user=alice, rationale="Why not.")
 
 
 def test_changing_scores_after_acceptance_sends_the_risk_back_to_assessed(acme, olivia, alice):
-    risk = make_risk(acme, olivia, inherent_likelihood=2, inherent_impact=2)
+    risk = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=2, inherent_impact=2)
     services.risk_accept(risk=risk, acting_user=alice, rationale="Low and monitored monthly.")
     risk.refresh_from_db()
     risk.title = "Model drift degrades triage (renamed)"
@@ -226,9 +231,11 @@ def test_changing_scores_after_acceptance_sends_the_risk_back_to_assessed(acme, 
 
 def test_risk_save_cannot_set_accepted(acme, olivia):
     with pytest.raises(ValidationError) as exc:
-        make_risk(acme, olivia, inherent_likelihood=1, inherent_impact=1, status=Risk.Status.ACCEPTED)
+        RiskFactory(
+            organization=acme, owner=olivia, inherent_likelihood=1, inherent_impact=1, status=Risk.Status.ACCEPTED
+        )
     assert "status" in errors_of(exc)
-    risk = make_risk(acme, olivia, inherent_likelihood=1, inherent_impact=1)
+    risk = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=1, inherent_impact=1)
     risk.status = Risk.Status.ACCEPTED
     with pytest.raises(ValidationError):
         services.risk_save(instance=risk, acting_user=olivia)
@@ -239,7 +246,7 @@ def test_risk_save_cannot_set_accepted(acme, olivia):
 
 
 def test_treatment_save_sets_controls_exactly_and_moves_the_risk_into_treatment(acme, olivia):
-    risk = make_risk(acme, olivia, inherent_likelihood=4, inherent_impact=4)
+    risk = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=4, inherent_impact=4)
     treatment = TreatmentAction(organization=acme, risk=risk, title="Drift monitoring", owner=olivia)
     a626, a624, a74 = controls("A.6.2.6", "A.6.2.4", "A.7.4")
     services.treatment_save(instance=treatment, acting_user=olivia, control_ids=[a626.pk, a624.pk])
@@ -257,14 +264,14 @@ def test_treatment_save_sets_controls_exactly_and_moves_the_risk_into_treatment(
 
 
 def test_treatment_save_refuses_non_controls_and_other_organisations_risks(acme, globex, olivia):
-    risk = make_risk(acme, olivia)
+    risk = RiskFactory(organization=acme, owner=olivia)
     source = Requirement.objects.filter(kind="risk_source").first()
     treatment = TreatmentAction(organization=acme, risk=risk, title="Review", owner=olivia)
     with pytest.raises(ValidationError) as exc:
         services.treatment_save(instance=treatment, acting_user=olivia, control_ids=[source.pk])
     assert "controls" in errors_of(exc)
     assert not TreatmentAction.objects.exists()
-    foreign = make_risk(globex)
+    foreign = RiskFactory(organization=globex, acting_user=None)
     with pytest.raises(ValidationError) as exc:
         services.treatment_save(
             instance=TreatmentAction(organization=acme, risk=foreign, title="Sneaky", owner=olivia), acting_user=olivia
@@ -273,7 +280,7 @@ def test_treatment_save_refuses_non_controls_and_other_organisations_risks(acme,
 
 
 def test_cancelled_treatment_does_not_move_the_risk(acme, olivia):
-    risk = make_risk(acme, olivia, inherent_likelihood=2, inherent_impact=2)
+    risk = RiskFactory(organization=acme, owner=olivia, inherent_likelihood=2, inherent_impact=2)
     services.treatment_save(
         instance=TreatmentAction(
             organization=acme, risk=risk, title="X", owner=olivia, status=TreatmentAction.Status.CANCELLED
@@ -292,66 +299,57 @@ def system(acme, olivia):
     return AISystemFactory(organization=acme, owner=olivia, name="Triage assistant")
 
 
-def add_item(assessment, user, **fields) -> ImpactItem:
-    fields = {
-        "affected_party": ImpactItem.Party.INDIVIDUALS,
-        "dimension": ImpactItem.Dimension.FAIRNESS,
-        "description": "Lower triage priority for non-native speakers.",
-        **fields,
-    }
-    item = ImpactItem(organization=assessment.organization, assessment=assessment, **fields)
-    return services.impact_item_save(item=item, acting_user=user)
-
-
 def conclude(assessment, user, text="Acceptable with the listed measures."):
     assessment.conclusion = text
-    return services.impact_assessment_save(assessment=assessment, acting_user=user)
+    return impact_services.impact_assessment_save(assessment=assessment, acting_user=user)
 
 
 def test_impact_assessment_workflow_draft_review_approved(acme, system, olivia, alice):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     assert (assessment.version, assessment.status, assessment.author) == (1, ImpactAssessment.Status.DRAFT, olivia)
     assert assessment.system_information["ref_code"] == system.ref_code
 
     with pytest.raises(ValidationError) as exc:
-        services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
+        impact_services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
     assert {"__all__", "conclusion"} <= set(errors_of(exc))
 
-    add_item(assessment, olivia)
+    ImpactItemFactory(assessment=assessment, acting_user=olivia)
     conclude(assessment, olivia)
-    services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
+    impact_services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
     assert assessment.status == ImpactAssessment.Status.IN_REVIEW and assessment.submitted_at is not None
 
     # Only drafts change.
     assessment.conclusion = "Changed in review"
     with pytest.raises(ValidationError):
-        services.impact_assessment_save(assessment=assessment, acting_user=olivia)
+        impact_services.impact_assessment_save(assessment=assessment, acting_user=olivia)
     with pytest.raises(ValidationError):
-        add_item(assessment, olivia)
+        ImpactItemFactory(assessment=assessment, acting_user=olivia)
     assessment.refresh_from_db()
 
     with pytest.raises(ValidationError) as exc:
-        services.impact_assessment_approve(assessment=assessment, acting_user=olivia)
+        impact_services.impact_assessment_approve(assessment=assessment, acting_user=olivia)
     assert "author" in " ".join(exc.value.messages)
-    services.impact_assessment_approve(assessment=assessment, acting_user=alice)
+    impact_services.impact_assessment_approve(assessment=assessment, acting_user=alice)
     assessment.refresh_from_db()
     assert assessment.status == ImpactAssessment.Status.APPROVED
     assert assessment.approved_by == alice and assessment.approved_at is not None
     with pytest.raises(ValidationError):
-        services.impact_assessment_approve(assessment=assessment, acting_user=alice)
+        impact_services.impact_assessment_approve(assessment=assessment, acting_user=alice)
 
 
 def test_return_needs_a_comment_and_sends_back_to_draft(acme, system, olivia, alice):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     with pytest.raises(ValidationError):
-        services.impact_assessment_return(assessment=assessment, acting_user=alice, comment="Not in review yet")
-    add_item(assessment, olivia)
+        impact_services.impact_assessment_return(assessment=assessment, acting_user=alice, comment="Not in review yet")
+    ImpactItemFactory(assessment=assessment, acting_user=olivia)
     conclude(assessment, olivia)
-    services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
+    impact_services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
     with pytest.raises(ValidationError) as exc:
-        services.impact_assessment_return(assessment=assessment, acting_user=alice, comment=" ")
+        impact_services.impact_assessment_return(assessment=assessment, acting_user=alice, comment=" ")
     assert "comment" in errors_of(exc)
-    services.impact_assessment_return(assessment=assessment, acting_user=alice, comment="Add the privacy impacts.")
+    impact_services.impact_assessment_return(
+        assessment=assessment, acting_user=alice, comment="Add the privacy impacts."
+    )
     assessment.refresh_from_db()
     assert assessment.status == ImpactAssessment.Status.DRAFT
     assert assessment.review_comment == "Add the privacy impacts."
@@ -359,16 +357,18 @@ def test_return_needs_a_comment_and_sends_back_to_draft(acme, system, olivia, al
 
 
 def test_new_version_copies_items_and_supersedes_the_approved_one_on_approval(acme, system, olivia, alice):
-    first = services.impact_assessment_start(system=system, acting_user=olivia)
-    add_item(first, olivia)
-    add_item(first, olivia, dimension=ImpactItem.Dimension.PRIVACY, nature=ImpactItem.Nature.BENEFIT)
+    first = impact_services.impact_assessment_start(system=system, acting_user=olivia)
+    ImpactItemFactory(assessment=first, acting_user=olivia)
+    ImpactItemFactory(
+        assessment=first, acting_user=olivia, dimension=ImpactItem.Dimension.PRIVACY, nature=ImpactItem.Nature.BENEFIT
+    )
     conclude(first, olivia)
-    services.impact_assessment_submit(assessment=first, acting_user=olivia)
+    impact_services.impact_assessment_submit(assessment=first, acting_user=olivia)
     with pytest.raises(ValidationError):  # still in review
-        services.impact_assessment_start(system=system, acting_user=olivia)
-    services.impact_assessment_approve(assessment=first, acting_user=alice)
+        impact_services.impact_assessment_start(system=system, acting_user=olivia)
+    impact_services.impact_assessment_approve(assessment=first, acting_user=alice)
 
-    second = services.impact_assessment_start(system=system, acting_user=olivia)
+    second = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     assert second.version == 2 and second.status == ImpactAssessment.Status.DRAFT
     assert second.conclusion == first.conclusion and second.scope == first.scope
     assert sorted(second.items.values_list("dimension", flat=True)) == sorted(
@@ -378,18 +378,23 @@ def test_new_version_copies_items_and_supersedes_the_approved_one_on_approval(ac
     first.refresh_from_db()
     assert first.status == ImpactAssessment.Status.APPROVED  # superseded only once v2 is approved
 
-    services.impact_assessment_submit(assessment=second, acting_user=olivia)
-    services.impact_assessment_approve(assessment=second, acting_user=alice)
+    impact_services.impact_assessment_submit(assessment=second, acting_user=olivia)
+    impact_services.impact_assessment_approve(assessment=second, acting_user=alice)
     first.refresh_from_db()
     assert first.status == ImpactAssessment.Status.SUPERSEDED
 
 
 def test_raise_risk_rescales_to_the_criteria_once_and_only_for_harms(acme, system, olivia, alice):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
-    harm = add_item(assessment, olivia, severity=ImpactItem.Severity.VERY_HIGH, likelihood=ImpactItem.Likelihood.LIKELY)
-    benefit = add_item(assessment, olivia, nature=ImpactItem.Nature.BENEFIT)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
+    harm = ImpactItemFactory(
+        assessment=assessment,
+        acting_user=olivia,
+        severity=ImpactItem.Severity.VERY_HIGH,
+        likelihood=ImpactItem.Likelihood.LIKELY,
+    )
+    benefit = ImpactItemFactory(assessment=assessment, acting_user=olivia, nature=ImpactItem.Nature.BENEFIT)
 
-    risk = services.impact_item_raise_risk(item=harm, acting_user=alice)
+    risk = impact_services.impact_item_raise_risk(item=harm, acting_user=alice)
     assert risk.system == system and risk.owner == olivia  # the system's owner
     # 4-level item scales onto the 5-level defaults: likely (3/4) -> 4/5, very high (4/4) -> 5/5.
     assert (risk.inherent_likelihood, risk.inherent_impact) == (4, 5)
@@ -398,26 +403,31 @@ def test_raise_risk_rescales_to_the_criteria_once_and_only_for_harms(acme, syste
     assert harm.risk == risk
 
     with pytest.raises(ValidationError):
-        services.impact_item_raise_risk(item=harm, acting_user=alice)
+        impact_services.impact_item_raise_risk(item=harm, acting_user=alice)
     with pytest.raises(ValidationError):
-        services.impact_item_raise_risk(item=benefit, acting_user=alice)
+        impact_services.impact_item_raise_risk(item=benefit, acting_user=alice)
     assert Risk.objects.for_org(acme).count() == 1
 
 
 def test_raise_risk_uses_the_current_scale_length(acme, system, olivia, alice):
     to_three_by_three(acme, alice)
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
-    harm = add_item(assessment, olivia, severity=ImpactItem.Severity.VERY_HIGH, likelihood=ImpactItem.Likelihood.LIKELY)
-    risk = services.impact_item_raise_risk(item=harm, acting_user=alice)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
+    harm = ImpactItemFactory(
+        assessment=assessment,
+        acting_user=olivia,
+        severity=ImpactItem.Severity.VERY_HIGH,
+        likelihood=ImpactItem.Likelihood.LIKELY,
+    )
+    risk = impact_services.impact_item_raise_risk(item=harm, acting_user=alice)
     assert (risk.inherent_likelihood, risk.inherent_impact) == (2, 3)
 
 
 def test_items_of_a_non_draft_cannot_be_deleted(acme, system, olivia, alice):
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
-    item = add_item(assessment, olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
+    item = ImpactItemFactory(assessment=assessment, acting_user=olivia)
     conclude(assessment, olivia)
-    services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
+    impact_services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
     item.refresh_from_db()
     with pytest.raises(ValidationError):
-        services.impact_item_delete(item=item, acting_user=olivia)
+        impact_services.impact_item_delete(item=item, acting_user=olivia)
     assert ImpactItem.objects.filter(pk=item.pk).exists()

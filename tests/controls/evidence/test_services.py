@@ -22,6 +22,7 @@ from aims.roles import Role
 from controls.evidence import services
 from controls.models import Evidence, EvidenceLink, EvidenceVersion, Requirement
 from risk import services as risk_services
+from risk.impact import services as impact_services
 from risk.models import Risk, TreatmentAction
 from tests.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
@@ -104,7 +105,7 @@ def make_targets(org, user) -> dict:
     treatment = risk_services.treatment_save(
         instance=TreatmentAction(organization=org, risk=risk, title="Quarterly bias tests"), acting_user=user
     )
-    assessment = risk_services.impact_assessment_start(system=system, acting_user=user)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=user)
     return {
         "control": Requirement.objects.get(framework__code="ISO42001", ref="A.6.2.4"),
         "system": system,

@@ -10,9 +10,16 @@ from django.urls import reverse
 from aims.roles import Role
 from registry import services as registry_services
 from registry.models import AISystem
-from risk import services
+from risk.impact import services as impact_services
 from risk.models import ImpactAssessment, ImpactItem, Risk
 from tests.factories import MembershipFactory
+from tests.risk.factories import ImpactAssessmentFactory, ImpactItemFactory
+
+
+class PrivacyLeakFactory(ImpactItemFactory):
+    dimension = ImpactItem.Dimension.PRIVACY
+    description = "Leak."
+
 
 Status = ImpactAssessment.Status
 SECTIONS = [
@@ -63,20 +70,6 @@ def item_data(prefix="item-", **overrides):
     }
     data.update(overrides)
     return {f"{prefix}{k}": v for k, v in data.items()}
-
-
-def add_item(assessment, user, **fields):
-    defaults = {"affected_party": "individuals", "dimension": "privacy", "nature": "harm", "description": "Leak."}
-    item = ImpactItem(organization_id=assessment.organization_id, assessment=assessment, **{**defaults, **fields})
-    return services.impact_item_save(item=item, acting_user=user)
-
-
-def in_review(system, author):
-    assessment = services.impact_assessment_start(system=system, acting_user=author)
-    add_item(assessment, author)
-    assessment.conclusion = "Fine."
-    services.impact_assessment_save(assessment=assessment, acting_user=author)
-    return services.impact_assessment_submit(assessment=assessment, acting_user=author)
 
 
 @pytest.fixture
@@ -161,7 +154,9 @@ def test_full_workflow_through_the_pages(login, olivia, alice, acme):
 
 
 def test_author_cannot_approve_their_own_assessment(login, olivia, acme):
-    assessment = in_review(make_system(acme, olivia), olivia)
+    assessment = ImpactAssessmentFactory(
+        system=make_system(acme, olivia), author=olivia, in_review=True, item_factory=PrivacyLeakFactory
+    )
     response = login(olivia).post(reverse("impact:approve", args=[assessment.pk]), follow=True)
     assert "The author cannot approve their own assessment" in response.content.decode()
     assessment.refresh_from_db()
@@ -169,7 +164,9 @@ def test_author_cannot_approve_their_own_assessment(login, olivia, acme):
 
 
 def test_returning_needs_a_comment(login, olivia, alice, acme):
-    assessment = in_review(make_system(acme, olivia), olivia)
+    assessment = ImpactAssessmentFactory(
+        system=make_system(acme, olivia), author=olivia, in_review=True, item_factory=PrivacyLeakFactory
+    )
     client = login(alice)
     detail = client.get(reverse("impact:detail", args=[assessment.pk])).content.decode()
     assert "Return with comment" in detail and reverse("impact:approve", args=[assessment.pk]) in detail
@@ -186,7 +183,7 @@ def test_returning_needs_a_comment(login, olivia, alice, acme):
 
 
 def test_submit_reports_what_is_missing(login, olivia, acme):
-    assessment = services.impact_assessment_start(system=make_system(acme, olivia), acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=make_system(acme, olivia), acting_user=olivia)
     response = login(olivia).post(reverse("impact:submit", args=[assessment.pk]), follow=True)
     page = response.content.decode()
     assert "Record at least one impact" in page and "Write the conclusion" in page
@@ -196,7 +193,7 @@ def test_submit_reports_what_is_missing(login, olivia, acme):
 
 
 def test_bad_input_is_a_form_error_and_nothing_is_lost(login, olivia, acme):
-    assessment = services.impact_assessment_start(system=make_system(acme, olivia), acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=make_system(acme, olivia), acting_user=olivia)
     client = login(olivia)
     bad_date = client.post(reverse("impact:edit", args=[assessment.pk]), fields_data(next_review_date="31/31/2027"))
     assert bad_date.status_code == 400 and "next_review_date" in bad_date.context["form"].errors
@@ -204,7 +201,7 @@ def test_bad_input_is_a_form_error_and_nothing_is_lost(login, olivia, acme):
     assert no_text.status_code == 400
     assert {"description", "severity"} <= set(no_text.context["item_form"].errors)
     assert not assessment.items.exists()
-    item = add_item(assessment, olivia)
+    item = PrivacyLeakFactory(assessment=assessment, acting_user=olivia)
     bad_edit = client.post(
         reverse("impact:item_edit", args=[assessment.pk, item.pk]), item_data(prefix="", dimension="x")
     )
@@ -227,7 +224,9 @@ def test_starting_again_opens_the_current_draft(login, olivia, acme):
 
 
 def test_editing_a_non_draft_is_refused(login, olivia, alice, acme):
-    assessment = in_review(make_system(acme, olivia), olivia)
+    assessment = ImpactAssessmentFactory(
+        system=make_system(acme, olivia), author=olivia, in_review=True, item_factory=PrivacyLeakFactory
+    )
     item = assessment.items.get()
     client = login(olivia)
     page = client.get(reverse("impact:edit", args=[assessment.pk]), follow=True)
@@ -255,8 +254,8 @@ def test_editing_a_non_draft_is_refused(login, olivia, alice, acme):
 
 
 def test_item_delete_keeps_history(login, olivia, acme):
-    assessment = services.impact_assessment_start(system=make_system(acme, olivia), acting_user=olivia)
-    item = add_item(assessment, olivia)
+    assessment = impact_services.impact_assessment_start(system=make_system(acme, olivia), acting_user=olivia)
+    item = PrivacyLeakFactory(assessment=assessment, acting_user=olivia)
     response = login(olivia).post(reverse("impact:item_delete", args=[assessment.pk, item.pk]))
     assert response.status_code == 302
     assert not assessment.items.exists()
@@ -265,8 +264,8 @@ def test_item_delete_keeps_history(login, olivia, acme):
 
 def test_every_page_and_post_answers_404_for_another_organisation(login, alice, globex, charlie, acme):
     system = make_system(globex, charlie, name="Globex churn model")
-    assessment = services.impact_assessment_start(system=system, acting_user=charlie)
-    item = add_item(assessment, charlie)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=charlie)
+    item = PrivacyLeakFactory(assessment=assessment, acting_user=charlie)
     client = login(alice)
     pk, item_pk = assessment.pk, item.pk
     for name, args in [("impact:detail", [pk]), ("impact:edit", [pk]), ("impact:item_edit", [pk, item_pk])]:
@@ -286,7 +285,7 @@ def test_every_page_and_post_answers_404_for_another_organisation(login, alice, 
         assert client.post(reverse(name, args=args), data).status_code == 404, name
     assert client.post(reverse("impact:start"), {"system": system.pk}).status_code == 404
     # An item of another organisation is not found under one's own assessment either.
-    own = services.impact_assessment_start(system=make_system(acme, alice), acting_user=alice)
+    own = impact_services.impact_assessment_start(system=make_system(acme, alice), acting_user=alice)
     assert client.post(reverse("impact:item_delete", args=[own.pk, item_pk])).status_code == 404
     assert client.post(reverse("impact:item_raise_risk", args=[own.pk, item_pk])).status_code == 404
     assessment.refresh_from_db()
@@ -300,9 +299,11 @@ def test_every_page_and_post_answers_404_for_another_organisation(login, alice, 
 def test_auditors_and_viewers_read_but_change_nothing(login, request, persona, olivia, acme):
     user = request.getfixturevalue(persona)
     system = make_system(acme, olivia)
-    reviewed = in_review(system, olivia)
-    draft = services.impact_assessment_start(system=make_system(acme, olivia, name="Chatbot"), acting_user=olivia)
-    item = add_item(draft, olivia)
+    reviewed = ImpactAssessmentFactory(system=system, author=olivia, in_review=True, item_factory=PrivacyLeakFactory)
+    draft = impact_services.impact_assessment_start(
+        system=make_system(acme, olivia, name="Chatbot"), acting_user=olivia
+    )
+    item = PrivacyLeakFactory(assessment=draft, acting_user=olivia)
     client = login(user)
     listing = client.get(reverse("impact:list"))
     assert listing.status_code == 200 and listing.context["start_form"] is None
@@ -350,8 +351,8 @@ def test_owners_assess_their_own_systems_only(login, owner_user, olivia, alice, 
     assert client.get(reverse("impact:edit", args=[own.pk])).status_code == 200
     assert client.post(reverse("impact:item_add", args=[own.pk]), item_data()).status_code == 302
 
-    foreign = services.impact_assessment_start(system=theirs, acting_user=olivia)
-    foreign_item = add_item(foreign, olivia)
+    foreign = impact_services.impact_assessment_start(system=theirs, acting_user=olivia)
+    foreign_item = PrivacyLeakFactory(assessment=foreign, acting_user=olivia)
     assert client.get(reverse("impact:edit", args=[foreign.pk])).status_code == 403
     assert client.get(reverse("impact:detail", args=[foreign.pk])).status_code == 200
     for url in [
@@ -379,11 +380,11 @@ def test_owners_assess_their_own_systems_only(login, owner_user, olivia, alice, 
 @pytest.mark.parametrize("count", [3, 20])
 def test_list_costs_a_fixed_number_of_queries(login, olivia, acme, count):
     for n in range(count):
-        assessment = services.impact_assessment_start(
+        assessment = impact_services.impact_assessment_start(
             system=make_system(acme, olivia, name=f"System {n:02d}"), acting_user=olivia
         )
         if n % 2:
-            add_item(assessment, olivia)
+            PrivacyLeakFactory(assessment=assessment, acting_user=olivia)
     client = login(olivia)
     client.get(reverse("impact:list"))  # warm the session
     with CaptureQueriesContext(connection) as queries:
@@ -399,12 +400,14 @@ def test_list_costs_a_fixed_number_of_queries(login, olivia, acme, count):
 
 
 def test_list_filters(login, olivia, alice, acme):
-    first = in_review(make_system(acme, olivia, name="First"), olivia)
-    services.impact_assessment_approve(assessment=first, acting_user=alice)
+    first = ImpactAssessmentFactory(
+        system=make_system(acme, olivia, name="First"), author=olivia, in_review=True, item_factory=PrivacyLeakFactory
+    )
+    impact_services.impact_assessment_approve(assessment=first, acting_user=alice)
     first.next_review_date = "2000-01-01"
     ImpactAssessment.objects.filter(pk=first.pk).update(next_review_date="2000-01-01")
     second_system = make_system(acme, olivia, name="Second")
-    second = services.impact_assessment_start(system=second_system, acting_user=olivia)
+    second = impact_services.impact_assessment_start(system=second_system, acting_user=olivia)
     client = login(olivia)
 
     def listed(**params):
@@ -430,7 +433,7 @@ def test_empty_list_has_an_empty_state(login, olivia, acme):
 
 
 def test_read_view_is_structured_like_42005_and_prints(login, olivia, victor, acme):
-    assessment = services.impact_assessment_start(system=make_system(acme, olivia), acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=make_system(acme, olivia), acting_user=olivia)
     client = login(victor)
     page = client.get(reverse("impact:detail", args=[assessment.pk]))
     assert page.status_code == 200
@@ -446,10 +449,18 @@ def test_read_view_is_structured_like_42005_and_prints(login, olivia, victor, ac
 
 
 def test_impacts_are_grouped_by_affected_party_with_linked_risks(login, olivia, acme):
-    assessment = services.impact_assessment_start(system=make_system(acme, olivia), acting_user=olivia)
-    add_item(assessment, olivia, affected_party="society", dimension="environmental", description="Energy use.")
-    harm = add_item(assessment, olivia, affected_party="individuals", description="Exposure of income data.")
-    risk = services.impact_item_raise_risk(item=harm, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=make_system(acme, olivia), acting_user=olivia)
+    PrivacyLeakFactory(
+        assessment=assessment,
+        acting_user=olivia,
+        affected_party="society",
+        dimension="environmental",
+        description="Energy use.",
+    )
+    harm = PrivacyLeakFactory(
+        assessment=assessment, acting_user=olivia, affected_party="individuals", description="Exposure of income data."
+    )
+    risk = impact_services.impact_item_raise_risk(item=harm, acting_user=olivia)
     page = login(olivia).get(reverse("impact:detail", args=[assessment.pk]))
     groups = [(party, [i.description for i in items]) for party, items in page.context["groups"]]
     assert groups == [("Individuals", ["Exposure of income data."]), ("Society", ["Energy use."])]
@@ -462,7 +473,7 @@ def test_impacts_are_grouped_by_affected_party_with_linked_risks(login, olivia, 
 
 def test_editor_warns_when_the_system_changed_after_the_snapshot(login, olivia, acme):
     system = make_system(acme, olivia)
-    assessment = services.impact_assessment_start(system=system, acting_user=olivia)
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
     client = login(olivia)
     assert (
         "changed after this snapshot" not in client.get(reverse("impact:edit", args=[assessment.pk])).content.decode()

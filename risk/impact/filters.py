@@ -1,0 +1,30 @@
+"""Impact assessment list filters, shared by the page and the API."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from aims.filters import OneOrMany
+from risk.filters import organization_systems
+from risk.impact.models import ImpactAssessment
+
+
+class ImpactAssessmentFilter(django_filters.FilterSet):
+    system = django_filters.ModelChoiceFilter(queryset=organization_systems, empty_label="Any", label="AI system")
+    status = django_filters.MultipleChoiceFilter(
+        choices=ImpactAssessment.Status.choices, widget=OneOrMany(choices=ImpactAssessment.Status.choices)
+    )
+    due = django_filters.ChoiceFilter(
+        choices=[("true", "Review due")], method="filter_due", label="Review", empty_label="Any"
+    )
+
+    class Meta:
+        model = ImpactAssessment
+        fields = ["system", "status", "due"]
+
+    def filter_due(self, queryset: QuerySet[ImpactAssessment], name: str, value: str) -> QuerySet[ImpactAssessment]:
+        if value != "true":
+            return queryset
+        return queryset.filter(status=ImpactAssessment.Status.APPROVED, next_review_date__lte=timezone.localdate())
