@@ -15,8 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aims.models import Organization
-from controls.models import ApplicabilityStatement, Evidence, ImplementationStatus, Requirement
-from controls.soa.services import area_of, soa_latest_approved, soa_rows
+from controls.catalogue.models import Requirement
+from controls.evidence.models import Evidence
+from controls.soa.models import ApplicabilityStatement, ImplementationStatus
+from controls.soa.selectors import area_of, soa_latest_approved, soa_rows
 
 
 @dataclass

@@ -6,8 +6,8 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from controls.catalogue.models import Framework, Mapping, Requirement
 from controls.catalogue.selectors import framework_list
-from controls.models import Framework, Mapping, Requirement
 
 
 class FrameworkSerializer(serializers.ModelSerializer):

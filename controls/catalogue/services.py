@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
-from controls.models import Framework, Mapping, Requirement
+from controls.catalogue.models import Framework, Mapping, Requirement
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "data"
 

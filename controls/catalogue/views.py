@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
 from aims.access import TenantViewMixin
-from controls.catalogue.selectors import (
-    framework_coverage,
-    framework_list,
-    framework_tree,
-    requirement_ancestors,
-    requirement_mappings,
-)
-from controls.models import Framework, Requirement
+from aims.tenancy import Tenant
+from controls.catalogue.models import Framework, Requirement
+from controls.catalogue.selectors import framework_list, framework_tree, requirement_ancestors, requirement_mappings
+
+# The catalogue is tenant-free and reads nothing above it; modules above may add to a framework's
+# page (the SoA adds how far the organisation covers it). They register in their AppConfig.ready.
+FrameworkContextProvider = Callable[[Tenant, Framework], dict[str, Any]]
+_framework_context_providers: list[FrameworkContextProvider] = []
+
+
+def register_framework_context(provider: FrameworkContextProvider) -> FrameworkContextProvider:
+    if provider not in _framework_context_providers:
+        _framework_context_providers.append(provider)
+    return provider
 
 
 class CatalogueView(TenantViewMixin, TemplateView):
@@ -32,15 +41,11 @@ class FrameworkView(TenantViewMixin, TemplateView):
     def get_context_data(self, code, **kwargs):
         framework = get_object_or_404(Framework, code=code)
         query = self.request.GET.get("q", "").strip()[:100]
-        coverage = None
-        if framework.code != "ISO42001":
-            coverage = framework_coverage(self.tenant.organization, framework)
+        extra: dict[str, Any] = {"coverage": None}
+        for provider in _framework_context_providers:
+            extra.update(provider(self.tenant, framework))
         return super().get_context_data(
-            framework=framework,
-            tree=framework_tree(framework, search=query),
-            query=query,
-            coverage=coverage,
-            **kwargs,
+            framework=framework, tree=framework_tree(framework, search=query), query=query, **extra, **kwargs
         )
 
 

@@ -7,31 +7,21 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from aims.models import User
-from aims.roles import Role
+from aims.filters import organization_members
+from aims.forms import DATE, TEXT, member_label, members_of
 from aims.tenancy import Tenant
-from controls.evidence import services
-from controls.models import Evidence, EvidenceLink
-from registry.forms import DATE, member_label, members_of
-
-TEXT = {"rows": 3}
-
-
-def _members(request):
-    # The owner filter offers the current organisation's members only (the API's too).
-    tenant = getattr(request, "tenant", None)
-    if tenant is None or not hasattr(tenant, "organization"):
-        return User.objects.none()
-    return User.objects.filter(memberships__organization=tenant.organization).order_by("email")
+from controls.evidence import selectors, services
+from controls.evidence.models import Evidence, EvidenceLink
 
 
 def _content_fields(form: forms.Form) -> None:
+    rules = services.evidence_upload_rules()
+    extensions = sorted(rules.extensions)
     form.fields["file"] = forms.FileField(
         required=False,
         # Only a hint for the browser's file picker; the server checks the name and content itself.
-        widget=forms.FileInput(attrs={"accept": ",".join(f".{ext}" for ext in services.allowed_extensions())}),
-        help_text=f"At most {services.max_upload_bytes() // (1024 * 1024)} MB; accepted: "
-        f"{', '.join(services.allowed_extensions())}.",
+        widget=forms.FileInput(attrs={"accept": ",".join(f".{ext}" for ext in extensions)}),
+        help_text=f"At most {rules.max_mb} MB; accepted: {', '.join(extensions)}.",
     )
     form.fields["url"] = forms.URLField(
         label="Link", max_length=1000, required=False, assume_scheme="https",
@@ -56,7 +46,7 @@ class _MetadataMixin:
         owner = self.fields["owner"]
         owner.queryset = members_of(tenant)
         owner.label_from_instance = member_label
-        if tenant.role == Role.OWNER:
+        if tenant.edits_only_own:
             # An AI system owner keeps their own evidence: they cannot hand it to someone else.
             owner.queryset = owner.queryset.filter(pk=tenant.user.pk)
             owner.required = True
@@ -140,18 +130,11 @@ class EvidenceLinkForm(forms.Form):
         cleaned = super().clean()
         if "target" in cleaned and "id" in cleaned:
             try:
-                cleaned["obj"] = services.link_target_get(self.tenant.organization, cleaned["target"], cleaned["id"])
+                cleaned["obj"] = selectors.link_target_get(self.tenant.organization, cleaned["target"], cleaned["id"])
             except forms.ValidationError as exc:
                 for field, messages in exc.message_dict.items():
                     self.add_error(field, messages)
         return cleaned
-
-
-STATUS_CHOICES = [
-    ("valid", "Valid"),
-    ("expiring", "Expiring soon"),
-    ("expired", "Expired"),
-]
 
 
 class EvidenceFilter(django_filters.FilterSet):
@@ -159,9 +142,9 @@ class EvidenceFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"type": "search"}))
     kind = django_filters.ChoiceFilter(choices=Evidence.Kind.choices, empty_label="Any")
-    status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", empty_label="Any")
+    status = django_filters.ChoiceFilter(choices=Evidence.Validity.choices, method="filter_status", empty_label="Any")
     control = django_filters.CharFilter(method="filter_control", label="Control", help_text="e.g. A.6.2.4")
-    owner = django_filters.ModelChoiceFilter(queryset=_members, label="Owner", empty_label="Anyone")
+    owner = django_filters.ModelChoiceFilter(queryset=organization_members, label="Owner", empty_label="Anyone")
 
     class Meta:
         model = Evidence
@@ -174,7 +157,7 @@ class EvidenceFilter(django_filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
 
     def filter_status(self, queryset, name, value):
-        return queryset.filter(services.evidence_status_q(value)) if value else queryset
+        return queryset.filter(selectors.evidence_status_q(value)) if value else queryset
 
     def filter_control(self, queryset, name, value):
         value = value.strip()
@@ -184,7 +167,7 @@ class EvidenceFilter(django_filters.FilterSet):
         links = EvidenceLink.objects.filter(
             evidence=OuterRef("pk"),
             target=EvidenceLink.Target.CONTROL,
-            control__framework__code=services.CONTROL_FRAMEWORK,
+            control__framework__code=selectors.CONTROL_FRAMEWORK,
             control__ref__iexact=value,
         )
         return queryset.filter(Exists(links))

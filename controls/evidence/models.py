@@ -27,6 +27,13 @@ class Evidence(TenantModel):
         LINK = "link", "Link"
         NOTE = "note", "Note"
 
+    class Validity(models.TextChoices):
+        """Whether evidence still counts: derived from ``valid_until`` and the reminder window."""
+
+        VALID = "valid", "Valid"
+        EXPIRING = "expiring", "Expiring soon"
+        EXPIRED = "expired", "Expired"
+
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.FILE)
     description = models.TextField(blank=True)
@@ -144,6 +151,26 @@ class EvidenceLink(TenantModel):
     @property
     def target_object(self):
         return getattr(self, self.target)
+
+    @property
+    def is_control(self) -> bool:
+        return self.target == self.Target.CONTROL
+
+    @property
+    def is_system(self) -> bool:
+        return self.target == self.Target.SYSTEM
+
+    @property
+    def is_risk(self) -> bool:
+        return self.target == self.Target.RISK
+
+    @property
+    def is_treatment(self) -> bool:
+        return self.target == self.Target.TREATMENT
+
+    @property
+    def is_assessment(self) -> bool:
+        return self.target == self.Target.ASSESSMENT
 
 
 class Reminder(TenantModel):

@@ -6,8 +6,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from controls.models import ImplementationStatus, SoAVersion
+from controls.catalogue.models import Requirement
+from controls.evidence import services as evidence_services
+from controls.soa import selectors
 from controls.soa import services as soa
+from controls.soa.models import ImplementationStatus, SoAVersion
 
 EXCLUDED = {
     "A.10.4": "The organisation does not provide AI systems to customers who integrate them into their own products.",
@@ -21,8 +24,8 @@ def soa_demo_seed(organization, users) -> None:
         return  # seeded already
     officer, admin = users["officer"], users["admin"]
     today = timezone.localdate()
-    uses = soa.control_risk_uses(organization)
-    for row in soa.soa_rows(organization):
+    uses = selectors.control_risk_uses(organization)
+    for row in selectors.soa_rows(organization):
         ref = row.control.ref
         if ref in EXCLUDED:
             row.applicable, row.justification = False, EXCLUDED[ref]
@@ -63,9 +66,6 @@ EVIDENCE = [
 
 
 def _evidence_demo(organization, officer, today) -> None:
-    from controls.evidence import services as evidence_services
-    from controls.models import Requirement
-
     controls = {r.ref: r for r in Requirement.objects.of_framework("ISO42001").controls()}
     for title, kind, content, days, refs in EVIDENCE:
         item = evidence_services.evidence_create(

@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from aims.roles import Role
 from controls.evidence import services
-from controls.evidence.services import reminders_send
+from controls.evidence import reminders
+from controls.evidence.reminders import reminders_send
 from controls.models import ApplicabilityStatement, ImplementationStatus, Reminder, Requirement
 from controls.tasks import send_reminders
 from tests.factories import MembershipFactory
@@ -152,7 +153,7 @@ def test_a_failed_send_is_retried_on_the_next_run(acme, olivia, monkeypatch):
     def broken(**kwargs):
         raise ConnectionError("mail server down")
 
-    monkeypatch.setattr(services, "send_mail", broken)
+    monkeypatch.setattr(reminders, "send_mail", broken)
     with pytest.raises(ConnectionError):
         reminders_send(today=TODAY)
     assert not Reminder.objects.exists()

@@ -18,8 +18,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from aims.files import MAX_NAME_LENGTH, filename_sanitise, upload_inspect
 from aims.roles import Role
-from controls.evidence import services
+from controls.evidence import selectors, services
 from controls.models import Evidence, EvidenceLink, EvidenceVersion, Requirement
 from risk import services as risk_services
 from risk.models import Risk, TreatmentAction
@@ -162,14 +163,14 @@ def test_path_traversal_and_odd_names_end_as_a_safe_base_name(acme, olivia, priv
 
 
 def test_long_names_are_shortened_and_keep_the_lower_cased_extension():
-    name, extension = services.filename_sanitise("x" * 300 + ".PDF")
-    assert extension == "pdf" and name.endswith(".pdf") and len(name) <= services.MAX_NAME_LENGTH
+    name, extension = filename_sanitise("x" * 300 + ".PDF", "evidence")
+    assert extension == "pdf" and name.endswith(".pdf") and len(name) <= MAX_NAME_LENGTH
 
 
 @pytest.mark.parametrize("name", ["..", "noextension", "....", "dir/"])
 def test_names_without_a_usable_base_name_are_refused(name):
     with pytest.raises(ValidationError) as exc:
-        services.filename_sanitise(name)
+        filename_sanitise(name, "evidence")
     assert "file" in exc.value.message_dict
 
 
@@ -188,7 +189,7 @@ def test_size_limit_is_counted_while_reading_too(settings):
     lying = upload("big.pdf", PDF + b"0" * (1024 * 1024))
     lying.size = 10
     with pytest.raises(ValidationError, match="larger than 1 MB"):
-        services.upload_inspect(lying)
+        upload_inspect(lying, services.evidence_upload_rules())
 
 
 @pytest.mark.parametrize("name", ["tool.exe", "page.html", "image.svg", "script.js", "archive.tar"])
@@ -371,7 +372,7 @@ def test_another_organisations_records_cannot_be_linked(acme, globex, olivia, ch
     with pytest.raises(ValidationError):
         services.evidence_link(evidence=evidence, target=target, obj=theirs, acting_user=olivia)
     with pytest.raises(ValidationError) as exc:
-        services.link_target_get(acme, target, theirs.pk)
+        selectors.link_target_get(acme, target, theirs.pk)
     assert "in your organisation" in exc.value.message_dict["id"][0]
     assert not EvidenceLink.objects.exists()
 
@@ -386,11 +387,11 @@ def test_only_iso42001_controls_can_be_linked(acme, olivia):
         with pytest.raises(ValidationError):
             services.evidence_link(evidence=evidence, target="control", obj=requirement, acting_user=olivia)
         with pytest.raises(ValidationError):
-            services.link_target_get(acme, "control", requirement.pk)
+            selectors.link_target_get(acme, "control", requirement.pk)
     with pytest.raises(ValidationError):
         services.evidence_link(evidence=evidence, target="risk", obj=AISystemFactory(organization=acme),
                                acting_user=olivia)  # fmt: skip
-    control = services.link_target_get(acme, "control", "A.6.2.4")
+    control = selectors.link_target_get(acme, "control", "A.6.2.4")
     assert control.ref == "A.6.2.4"
 
 
