@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from controls.models import ApplicabilityStatement, Evidence, EvidenceLink, Requirement, SoASystem, SoAVersion
+from controls.models import ApplicabilityStatement, Requirement, SoASystem, SoAVersion
 from controls.soa import selectors
 from controls.soa import services as soa
 from risk import services as risk_services
 from risk.models import Risk, TreatmentAction
+from tests.controls.factories import EvidenceFactory, EvidenceLinkFactory, evidence_on
 from tests.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
 
@@ -72,8 +73,9 @@ def test_rows_are_created_once_per_control_and_per_organisation(acme, globex):
 def test_rows_count_evidence_of_their_own_organisation_only(acme, globex):
     a226 = control("A.6.2.6")
     for org, valid_until in ((acme, None), (acme, "2000-01-01"), (globex, None)):
-        evidence = Evidence.objects.create(organization=org, title="Drift report", valid_until=valid_until)
-        EvidenceLink.objects.create(organization=org, evidence=evidence, target="control", control=a226)
+        EvidenceLinkFactory(
+            evidence=EvidenceFactory(organization=org, title="Drift report", valid_until=valid_until), control=a226
+        )
     mine = selectors.soa_rows(acme).get(control=a226)
     assert (mine.evidence_count, mine.valid_evidence_count) == (2, 1)
     theirs = selectors.soa_rows(globex).get(control=a226)
@@ -165,8 +167,7 @@ def test_the_snapshot_holds_all_38_rows_with_systems_risks_and_evidence(acme, ol
     system = AISystemFactory(organization=acme, ref_code="AIS-0042")
     risk, _ = risk_relying_on(acme, olivia, "A.6.2.6")
     other_risk, _ = risk_relying_on(acme, olivia, "A.6.2.6", title="Bias in triage")
-    evidence = Evidence.objects.create(organization=acme, title="Monitoring dashboard")
-    EvidenceLink.objects.create(organization=acme, evidence=evidence, target="control", control=control("A.6.2.6"))
+    evidence_on(acme, "Monitoring dashboard", "A.6.2.6")
     decide_all(acme, olivia)
     decide(
         acme, "A.6.2.6", olivia, systems=[system], owner=olivia, implementation_status="implemented",
