@@ -40,8 +40,11 @@ class MappingSerializer(serializers.ModelSerializer):
 
 
 class RequirementSerializer(serializers.ModelSerializer):
-    framework = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    framework: serializers.SlugRelatedField[Framework] = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # The stubs type Field.parent (the enclosing serializer); here it is the requirement's parent.
+    parent: serializers.SlugRelatedField[Requirement] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="ref", read_only=True
+    )
 
     class Meta:
         model = Requirement

@@ -39,11 +39,12 @@ def framework_tree(framework: Framework, search: str = "") -> list[Node]:
         term = search.lower()
         matches = {r.pk for r in rows if term in f"{r.ref} {r.title} {r.description} {r.guidance}".lower()}
         keep = set()
-        for pk in matches:
+        for match in matches:
+            pk: int | None = match
             while pk is not None and pk not in keep:
                 keep.add(pk)
                 pk = by_id[pk].requirement.parent_id
-    roots = []
+    roots: list[Node] = []
     for r in rows:
         if r.pk not in keep:
             continue

@@ -30,7 +30,7 @@ class CatalogueView(TenantViewMixin, TemplateView):
     template_name = "controls/catalogue/frameworks.html"
     write_capability = None
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(frameworks=framework_list(), **kwargs)
 
 
@@ -38,7 +38,7 @@ class FrameworkView(TenantViewMixin, TemplateView):
     template_name = "controls/catalogue/framework.html"
     write_capability = None
 
-    def get_context_data(self, code, **kwargs):
+    def get_context_data(self, code: str, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
         framework = get_object_or_404(Framework, code=code)
         query = self.request.GET.get("q", "").strip()[:100]
         extra: dict[str, Any] = {"coverage": None}
@@ -53,7 +53,7 @@ class RequirementView(TenantViewMixin, TemplateView):
     template_name = "controls/catalogue/requirement.html"
     write_capability = None
 
-    def get_context_data(self, code, ref, **kwargs):
+    def get_context_data(self, code: str, ref: str, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
         requirement = (
             Requirement.objects.select_related("framework", "parent").filter(framework__code=code, ref=ref).first()
         )
@@ -70,7 +70,7 @@ class RequirementView(TenantViewMixin, TemplateView):
 
 # Modules whose records arrive in later releases: their page explains what they will hold
 # and links the requirements they serve, so the navigation is complete from day one.
-MODULES = {}
+MODULES: dict[str, tuple[str, list[str]]] = {}
 
 
 class ModuleView(TenantViewMixin, TemplateView):
@@ -78,7 +78,7 @@ class ModuleView(TenantViewMixin, TemplateView):
     write_capability = None
     module: str = ""
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         title, refs = MODULES[self.module]
         requirements = Requirement.objects.of_framework("ISO42001").filter(ref__in=refs).order_by("order")
         return super().get_context_data(module=self.module, title=title, requirements=requirements, **kwargs)

@@ -34,6 +34,7 @@ from rest_framework.response import Response
 from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
 from aims.api.fields import MemberField
 from aims.api.permissions import HasOrganizationRole
+from aims.models import User
 from controls.evidence import selectors, services
 from controls.evidence.forms import EvidenceFilter
 from controls.evidence.models import Evidence, EvidenceLink, EvidenceVersion
@@ -80,7 +81,7 @@ class EvidenceLinkSerializer(serializers.ModelSerializer):
 
     object_id = serializers.SerializerMethodField(help_text="Id of the control (requirement), system, risk, …")
     ref = serializers.SerializerMethodField(help_text="The control's reference, or the system's or risk's code.")
-    label = serializers.SerializerMethodField()
+    label = serializers.SerializerMethodField()  # type: ignore[assignment]  # a field named like Field.label
 
     class Meta:
         model = EvidenceLink
@@ -101,7 +102,9 @@ class EvidenceLinkSerializer(serializers.ModelSerializer):
 class EvidenceSerializer(serializers.ModelSerializer):
     """A piece of evidence with all its versions (newest first) and links."""
 
-    owner = serializers.PrimaryKeyRelatedField(read_only=True, help_text="User id of the owner.")
+    owner: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="User id of the owner."
+    )
     status = serializers.SerializerMethodField(help_text="valid, expiring (within the reminder window) or expired.")
     versions = EvidenceVersionSerializer(many=True, read_only=True)
     links = EvidenceLinkSerializer(many=True, read_only=True)
@@ -216,7 +219,7 @@ class EvidenceViewSet(
 
     queryset = Evidence.objects.all()
     serializer_class = EvidenceSerializer
-    permission_classes = [HasOrganizationRole, CanChangeEvidence]
+    permission_classes = [HasOrganizationRole, CanChangeEvidence]  # type: ignore[list-item]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
     filterset_class = ApiEvidenceFilter

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
@@ -9,9 +11,13 @@ from django.utils import timezone
 
 from aims.filters import organization_members
 from aims.forms import DATE, TEXT, member_label, members_of
+from aims.models import User
 from aims.tenancy import Tenant
 from controls.evidence import selectors, services
 from controls.evidence.models import Evidence, EvidenceLink
+
+# The input that holds each kind of evidence's content.
+CONTENT_FIELDS: dict[str, str] = {Evidence.Kind.FILE: "file", Evidence.Kind.LINK: "url", Evidence.Kind.NOTE: "note"}
 
 
 def _content_fields(form: forms.Form) -> None:
@@ -34,18 +40,18 @@ def _content_fields(form: forms.Form) -> None:
 
 def _require_content(form: forms.Form, kind: str | None) -> None:
     """The input that matches the kind must be filled in (the service checks it again)."""
-    wanted = {Evidence.Kind.FILE: "file", Evidence.Kind.LINK: "url", Evidence.Kind.NOTE: "note"}.get(kind)
+    wanted = CONTENT_FIELDS.get(kind or "")
     if wanted and wanted in form.fields and not form.cleaned_data.get(wanted) and wanted not in form.errors:
         message = {"file": "Choose a file to upload.", "url": "Give the address of the evidence.",
                    "note": "Write the note."}[wanted]  # fmt: skip
         form.add_error(wanted, message)
 
 
-class _MetadataMixin:
+class _MetadataForm(forms.Form):
     def _owner_field(self, tenant: Tenant) -> None:
-        owner = self.fields["owner"]
+        owner = cast("forms.ModelChoiceField[User]", self.fields["owner"])
         owner.queryset = members_of(tenant)
-        owner.label_from_instance = member_label
+        owner.label_from_instance = member_label  # type: ignore[assignment]  # a plain function as the label
         if tenant.edits_only_own:
             # An AI system owner keeps their own evidence: they cannot hand it to someone else.
             owner.queryset = owner.queryset.filter(pk=tenant.user.pk)
@@ -59,7 +65,7 @@ class _MetadataMixin:
         return cleaned
 
 
-class EvidenceForm(_MetadataMixin, forms.Form):
+class EvidenceForm(_MetadataForm):
     """New evidence: its metadata and the file, link or note of version 1."""
 
     title = forms.CharField(max_length=200)
@@ -68,7 +74,9 @@ class EvidenceForm(_MetadataMixin, forms.Form):
                                   help_text="What it shows and how it was produced.")  # fmt: skip
     effective_from = forms.DateField(widget=DATE, initial=timezone.localdate)
     valid_until = forms.DateField(widget=DATE, required=False, help_text="When it expires; leave empty if it does not.")
-    owner = forms.ModelChoiceField(queryset=None, required=False, help_text="Reminded before the evidence expires.")
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, help_text="Reminded before the evidence expires."
+    )
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,14 +92,14 @@ class EvidenceForm(_MetadataMixin, forms.Form):
         return cleaned
 
 
-class EvidenceUpdateForm(_MetadataMixin, forms.Form):
+class EvidenceUpdateForm(_MetadataForm):
     """The metadata of existing evidence; the content changes by adding a version."""
 
     title = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs=TEXT))
     effective_from = forms.DateField(widget=DATE)
     valid_until = forms.DateField(widget=DATE, required=False, help_text="When it expires; leave empty if it does not.")
-    owner = forms.ModelChoiceField(queryset=None, required=False)
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
 
     def __init__(self, *args, tenant: Tenant, evidence: Evidence, **kwargs):
         kwargs.setdefault("initial", {name: getattr(evidence, name) for name in services.UPDATABLE_FIELDS})
@@ -106,7 +114,7 @@ class EvidenceVersionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.evidence = evidence
         _content_fields(self)
-        keep = {Evidence.Kind.FILE: "file", Evidence.Kind.LINK: "url", Evidence.Kind.NOTE: "note"}[evidence.kind]
+        keep = CONTENT_FIELDS[evidence.kind]
         for name in ("file", "url", "note"):
             if name != keep:
                 del self.fields[name]

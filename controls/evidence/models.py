@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -17,6 +19,9 @@ class EvidenceQuerySet(TenantQuerySet):
     def valid(self, today=None):
         today = today or timezone.localdate()
         return self.filter(models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=today))
+
+
+EvidenceManager = models.Manager.from_queryset(EvidenceQuerySet)
 
 
 class Evidence(TenantModel):
@@ -45,7 +50,7 @@ class Evidence(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = EvidenceQuerySet.as_manager()
+    objects: ClassVar[EvidenceManager] = EvidenceManager()
 
     class Meta:
         verbose_name_plural = "evidence"

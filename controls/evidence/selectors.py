@@ -40,11 +40,12 @@ def evidence_status_q(status: str, today: date | None = None) -> Q:
     """valid (beyond the reminder window or no expiry), expiring (within it) or expired."""
     today = today or timezone.localdate()
     horizon = today + timedelta(days=expiring_days())
-    return {
+    conditions: dict[str, Q] = {
         Evidence.Validity.VALID: Q(valid_until__isnull=True) | Q(valid_until__gt=horizon),
         Evidence.Validity.EXPIRING: Q(valid_until__gte=today, valid_until__lte=horizon),
         Evidence.Validity.EXPIRED: Q(valid_until__lt=today),
-    }[status]
+    }
+    return conditions[status]
 
 
 def evidence_validity(evidence: Evidence, today: date | None = None) -> str:
@@ -70,7 +71,7 @@ def _versions_queryset() -> QuerySet[EvidenceVersion]:
 
 def evidence_list(organization: Organization) -> QuerySet[Evidence]:
     """Evidence with what the list shows, in a fixed number of queries whatever the number of rows."""
-    return (
+    evidence: QuerySet[Evidence] = (
         Evidence.objects.for_org(organization)
         .select_related("owner")
         .annotate(version_count=Count("versions"))
@@ -85,6 +86,7 @@ def evidence_list(organization: Organization) -> QuerySet[Evidence]:
         )
         .order_by("title", "pk")
     )
+    return evidence
 
 
 def evidence_get(organization: Organization, pk: Any) -> Evidence:

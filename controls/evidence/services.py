@@ -96,7 +96,8 @@ def _version_save(
         return record_save(version, acting_user=acting_user)
     except Exception:
         # The row was refused: do not leave the bytes behind.
-        default_storage.delete(version.file.name)
+        if version.file.name:
+            default_storage.delete(version.file.name)
         raise
 
 
@@ -187,7 +188,7 @@ def evidence_link(*, evidence: Evidence, target: str, obj: Model, acting_user: U
     elif getattr(obj, "organization_id", None) != evidence.organization_id:
         # Unreachable through the portal and the API, which only offer the organisation's own records.
         raise ValidationError({"id": "Records of different organisations cannot be linked."})
-    existing = evidence.links.filter(target=target, **{target: obj}).first()
+    existing: EvidenceLink | None = evidence.links.filter(target=target, **{target: obj}).first()
     if existing is not None:
         return existing
     link = EvidenceLink(organization_id=evidence.organization_id, evidence=evidence, target=target, **{target: obj})

@@ -8,6 +8,7 @@ or link is not found (404) on every page.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -42,8 +43,9 @@ def _dates() -> dict:
 
 class EvidenceListView(FilteredListView):
     template_name = "controls/evidence/list.html"
-    filterset_class = EvidenceFilter
-    selector = staticmethod(selectors.evidence_list)
+    # FilteredListView declares both as None until a page sets them.
+    filterset_class = EvidenceFilter  # type: ignore[assignment]
+    selector = staticmethod(selectors.evidence_list)  # type: ignore[assignment]
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(expiring_days=selectors.expiring_days(), **_dates(), **kwargs)
@@ -53,6 +55,7 @@ class EvidenceMixin(TenantViewMixin):
     """Pages about one piece of evidence that change it: "edit" and, for owners, their own."""
 
     capability = Capability.EDIT  # read-only roles do not even get the forms
+    kwargs: dict[str, Any]
 
     def get_evidence(self) -> Evidence:
         evidence = get_for_tenant_or_404(self.tenant, Evidence, pk=self.kwargs["pk"])

@@ -25,6 +25,7 @@ systems are never accepted (400).
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
@@ -121,7 +122,7 @@ class SoARowSerializer(serializers.ModelSerializer):
         return sorted(link.system_id for link in row.system_links.all())
 
     @extend_schema_field(RiskUseSerializer(many=True))
-    def get_risks(self, row: ApplicabilityStatement) -> list[dict]:
+    def get_risks(self, row: ApplicabilityStatement) -> Any:
         uses = self.context.get("risk_uses", {}).get(row.control_id, [])
         return RiskUseSerializer(uses, many=True).data
 
@@ -188,7 +189,7 @@ class SoAViewSet(
 
     queryset = ApplicabilityStatement.objects.all()
     serializer_class = SoARowSerializer
-    permission_classes = [HasOrganizationRole, CanChangeRow]
+    permission_classes = [HasOrganizationRole, CanChangeRow]  # type: ignore[list-item]
     filterset_class = SoAFilter
     filter_backends = [DjangoFilterBackend]
     lookup_field = "control__ref"
@@ -204,7 +205,7 @@ class SoAViewSet(
         # One query for every row of the page, whatever its length.
         if getattr(self, "swagger_fake_view", False):
             return {}
-        return selectors.control_risk_uses(self.request.tenant.organization)
+        return selectors.control_risk_uses(self.request.tenant.organization)  # type: ignore[attr-defined]
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "risk_uses": self.risk_uses}
@@ -307,7 +308,7 @@ class SoAVersionFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
-class SoAVersionViewSet(
+class SoAVersionViewSet(  # type: ignore[misc]  # DRF stubs and TenantScopedMixin type permission_classes apart
     TenantScopedMixin,
     SelectorQuerysetMixin,
     TransitionActionMixin,
@@ -325,7 +326,7 @@ class SoAVersionViewSet(
     transition_argument = "version"
 
     @property
-    def write_capability(self) -> str:
+    def write_capability(self) -> str:  # type: ignore[override]  # the capability depends on the action
         return Capability.APPROVE_SOA if getattr(self, "action", None) in self.decide_actions else Capability.EDIT
 
     def get_serializer_class(self):
@@ -393,7 +394,7 @@ class MappedRequirementSerializer(serializers.Serializer):
 class MappingPairSerializer(serializers.ModelSerializer):
     """A published relationship between a requirement of another framework and an ISO/IEC 42001 item."""
 
-    source = MappedRequirementSerializer(read_only=True)
+    source = MappedRequirementSerializer(read_only=True)  # type: ignore[assignment]  # a field named like Field.source
     target = MappedRequirementSerializer(read_only=True)
 
     class Meta:
@@ -492,7 +493,7 @@ class MappingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 class CheckSerializer(serializers.Serializer):
     clause = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
     ok = serializers.BooleanField()
     detail = serializers.CharField()
     url = serializers.SerializerMethodField(help_text="The portal page where it is fixed.")

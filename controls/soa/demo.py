@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from controls.catalogue.models import Requirement
 from controls.evidence import services as evidence_services
+from controls.evidence.models import Evidence, EvidenceLink
 from controls.soa import selectors
 from controls.soa import services as soa
 from controls.soa.models import ImplementationStatus, SoAVersion
@@ -51,16 +52,17 @@ def soa_demo_seed(organization, users) -> None:
     _evidence_demo(organization, officer, today)
 
 
+LINK, NOTE = Evidence.Kind.LINK, Evidence.Kind.NOTE
 EVIDENCE = [
-    ("AI policy v2.1 (signed by the board)", "link", "https://intranet.example/policies/ai-policy-v2-1.pdf", 365,
+    ("AI policy v2.1 (signed by the board)", LINK, "https://intranet.example/policies/ai-policy-v2-1.pdf", 365,
      ["A.2.2", "A.2.3"]),
-    ("Annual review of the AI policy, minutes", "note", "The board reviewed the AI policy on 12 March; no change "
+    ("Annual review of the AI policy, minutes", NOTE, "The board reviewed the AI policy on 12 March; no change "
      "needed apart from the new incident channel.", 300, ["A.2.4"]),
-    ("Bias test report, credit scoring, Q3", "note", "Approval-rate gap by age band 3.1 % (target < 5 %); "
+    ("Bias test report, credit scoring, Q3", NOTE, "Approval-rate gap by age band 3.1 % (target < 5 %); "
      "AUC 0.83 on the 2025 hold-out.", 90, ["A.6.2.4", "A.7.4"]),
-    ("Data lineage catalogue", "link", "https://datacatalog.example/lineage/loans", None, ["A.7.5", "A.7.2"]),
-    ("Model monitoring dashboard", "link", "https://grafana.example/d/ml-monitoring", None, ["A.6.2.6"]),
-    ("Supplier due diligence, HireFlow 2025", "note", "Questionnaire and bias report reviewed; conditions agreed.",
+    ("Data lineage catalogue", LINK, "https://datacatalog.example/lineage/loans", None, ["A.7.5", "A.7.2"]),
+    ("Model monitoring dashboard", LINK, "https://grafana.example/d/ml-monitoring", None, ["A.6.2.6"]),
+    ("Supplier due diligence, HireFlow 2025", NOTE, "Questionnaire and bias report reviewed; conditions agreed.",
      -20, ["A.10.3"]),
 ]  # fmt: skip
 
@@ -76,8 +78,10 @@ def _evidence_demo(organization, officer, today) -> None:
             owner=officer,
             effective_from=today - timedelta(days=30),
             valid_until=today + timedelta(days=days) if days is not None else None,
-            url=content if kind == "link" else "",
-            note=content if kind == "note" else "",
+            url=content if kind == Evidence.Kind.LINK else "",
+            note=content if kind == Evidence.Kind.NOTE else "",
         )
         for ref in refs:
-            evidence_services.evidence_link(evidence=item, target="control", obj=controls[ref], acting_user=officer)
+            evidence_services.evidence_link(
+                evidence=item, target=EvidenceLink.Target.CONTROL, obj=controls[ref], acting_user=officer
+            )

@@ -43,7 +43,8 @@ class SoARowForm(TenantForm):
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         super().__init__(*args, tenant=tenant, **kwargs)
-        self.fields["systems"].queryset = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
+        systems = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
+        self.fields["systems"].queryset = systems  # type: ignore[attr-defined]  # a ModelMultipleChoiceField
         if self.instance.pk:
             self.initial["applicable"] = {True: "yes", False: "no", None: ""}[self.instance.applicable]
             self.initial["systems"] = [link.system_id for link in self.instance.system_links.all()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -37,6 +37,9 @@ class ApplicabilityStatementQuerySet(TenantQuerySet):
             )
 
 
+ApplicabilityStatementManager = models.Manager.from_queryset(ApplicabilityStatementQuerySet)
+
+
 class ApplicabilityStatement(TenantModel):
     """One row of the Statement of Applicability (6.1.3): a control, whether it applies, and why."""
 
@@ -60,7 +63,7 @@ class ApplicabilityStatement(TenantModel):
     target_date = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ApplicabilityStatementQuerySet.as_manager()
+    objects: ClassVar[ApplicabilityStatementManager] = ApplicabilityStatementManager()
 
     class Meta:
         verbose_name = "SoA row"

@@ -35,7 +35,7 @@ def soa_rows(organization: Organization) -> QuerySet[ApplicabilityStatement]:
     """
     ApplicabilityStatement.objects.ensure_rows(organization)
     today = timezone.localdate()
-    return (
+    rows: QuerySet[ApplicabilityStatement] = (
         ApplicabilityStatement.objects.for_org(organization)
         .select_related("control__parent__parent", "owner")
         .prefetch_related(Prefetch("system_links", queryset=SoASystem.objects.select_related("system")))
@@ -57,6 +57,7 @@ def soa_rows(organization: Organization) -> QuerySet[ApplicabilityStatement]:
         )
         .order_by("control__order")
     )
+    return rows
 
 
 @dataclass

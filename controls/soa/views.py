@@ -77,7 +77,8 @@ class SoARowEditView(TenantViewMixin, View):
             raise Http404("No such control.")
         if not self.tenant.can_change(row) and row.owner_id is not None:
             raise PermissionDenied("AI system owners change only the controls they own.")
-        row.risk_uses = selectors.control_risk_uses(self.tenant.organization, [row.control_id]).get(row.control_id, [])
+        uses = selectors.control_risk_uses(self.tenant.organization, [row.control_id])
+        row.risk_uses = uses.get(row.control_id, [])  # type: ignore[attr-defined]  # shown by the row template
         return row
 
     def respond(self, row, form=None, status=200):
