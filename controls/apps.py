@@ -10,6 +10,7 @@ class ControlsConfig(AppConfig):
     verbose_name = "Controls and catalogue"
 
     def ready(self) -> None:
+        # Imported once the apps are loaded: these modules read models.
         from aims import dashboard, demo
         from controls.catalogue.selectors import catalogue_tiles
         from controls.catalogue.views import register_framework_context

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import ClassVar
 
 from django.conf import settings
@@ -70,8 +71,6 @@ class Evidence(TenantModel):
 
 def evidence_upload_to(instance: EvidenceVersion, filename: str) -> str:
     # The stored name is the portal's own: a random folder, then the sanitised original name.
-    import uuid
-
     return f"evidence/{instance.organization_id}/{uuid.uuid4().hex}/{filename}"
 
 
