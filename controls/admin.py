@@ -1,6 +1,10 @@
+"""Administration of the control catalogues (reference data; tenant records are changed in the portal)."""
+
+from __future__ import annotations
+
 from django.contrib import admin
 
-from controls.models import Framework, Mapping, Requirement
+from controls.catalogue.models import Framework, Mapping, Requirement
 
 
 @admin.register(Framework)

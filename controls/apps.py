@@ -1,3 +1,7 @@
+"""The controls app: the catalogue, the Statement of Applicability, evidence and readiness."""
+
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -6,11 +10,15 @@ class ControlsConfig(AppConfig):
     verbose_name = "Controls and catalogue"
 
     def ready(self) -> None:
+        # Imported once the apps are loaded: these modules read models.
         from aims import dashboard, demo
         from controls.catalogue.selectors import catalogue_tiles
+        from controls.catalogue.views import register_framework_context
         from controls.readiness import readiness_tiles
         from controls.soa.demo import soa_demo_seed
+        from controls.soa.views import framework_coverage_context
 
         dashboard.register(catalogue_tiles)
         dashboard.register(readiness_tiles)
         demo.register(soa_demo_seed)
+        register_framework_context(framework_coverage_context)

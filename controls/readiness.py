@@ -10,13 +10,37 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from aims.models import Organization
-from controls.models import ApplicabilityStatement, Evidence, ImplementationStatus, Requirement
-from controls.soa.services import area_of, soa_latest_approved, soa_rows
+from aims.dashboard import Tile
+from aims.governance.models import (
+    AIMSScope,
+    CompetenceRecord,
+    ContextIssue,
+    InterestedParty,
+    Objective,
+    OrgRole,
+    Policy,
+    PolicyVersion,
+)
+from aims.models import Membership, Organization
+from aims.roles import Capability, role_can
+from controls.catalogue.models import Requirement
+from controls.evidence.models import Evidence
+from controls.soa.models import ApplicabilityStatement, ImplementationStatus
+from controls.soa.selectors import area_of, soa_latest_approved, soa_rows
+from registry.models import AISystem, RoleAssignment, SystemStatus
+from risk.models import (
+    DEFAULT_IMPACT,
+    DEFAULT_LIKELIHOOD,
+    ImpactAssessment,
+    Risk,
+    RiskCriteria,
+    TreatmentAction,
+    default_matrix,
+)
 
 
 @dataclass
@@ -117,7 +141,7 @@ def annex_a_readiness(organization: Organization) -> list[AreaReadiness]:
                 entry.implemented += 1
             else:
                 entry.missing.append((f"{row.control.ref}: {row.get_implementation_status_display().lower()}", link))
-            if row.valid_evidence_count:
+            if row.valid_evidence_count:  # type: ignore[attr-defined]  # annotated by soa_rows
                 entry.evidenced += 1
             else:
                 entry.missing.append((f"{row.control.ref}: no valid evidence", link))
@@ -140,7 +164,7 @@ def readiness(organization: Organization) -> Readiness:
 # --- Checks answered by the inventory, the risk module and the SoA ------------------------------
 
 
-def _names(systems, limit: int = 5) -> str:
+def _names(systems: list[AISystem], limit: int = 5) -> str:
     names = [s.ref_code for s in systems[:limit]]
     more = len(systems) - len(names)
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
@@ -148,17 +172,6 @@ def _names(systems, limit: int = 5) -> str:
 
 @register
 def core_checks(organization: Organization) -> list[Check]:
-    from registry.models import AISystem, RoleAssignment, SystemStatus
-    from risk.models import (
-        DEFAULT_IMPACT,
-        DEFAULT_LIKELIHOOD,
-        ImpactAssessment,
-        Risk,
-        RiskCriteria,
-        TreatmentAction,
-        default_matrix,
-    )
-
     today = timezone.localdate()
     active = AISystem.objects.for_org(organization).exclude(status=SystemStatus.RETIRED)
     systems = list(active.order_by("ref_code").only("ref_code", "status", "organization_id"))
@@ -191,7 +204,8 @@ def core_checks(organization: Organization) -> list[Check]:
         matrix=default_matrix(),
     )
     untreated = [
-        r for r in Risk.objects.for_org(organization).open().filter(status__in=["identified", "assessed"])
+        r for r in Risk.objects.open().for_org(organization)
+        .filter(status__in=[Risk.Status.IDENTIFIED, Risk.Status.ASSESSED])
         if r.current_level and not criteria.acceptable(r.current_level)
     ]  # fmt: skip
     checks.append(Check("6.1.3", "Risks above the acceptance threshold are treated or accepted", not untreated,
@@ -203,32 +217,38 @@ def core_checks(organization: Organization) -> list[Check]:
                         reverse("soa:versions")))  # fmt: skip
 
     without_ia = list(
-        active.exclude(Exists(ImpactAssessment.objects.filter(system=OuterRef("pk"), status="approved"))).order_by(
-            "ref_code"
-        )
+        active.exclude(
+            Exists(ImpactAssessment.objects.filter(system=OuterRef("pk"), status=ImpactAssessment.Status.APPROVED))
+        ).order_by("ref_code")
     )
     checks.append(Check("6.1.4", "Every active AI system has an approved impact assessment", not without_ia,
                         f"Missing for {_names(without_ia)}" if without_ia else "",
                         reverse("impact:list")))  # fmt: skip
 
     evidence = Evidence.objects.for_org(organization)
-    expired = evidence.expired(today).count()
+    expired = Evidence.objects.expired(today).for_org(organization).count()
     checks.append(Check("7.5", "Documented evidence is recorded", evidence.exists(), "", reverse("evidence:list")))
     expired_url = f"{reverse('evidence:list')}?status=expired"
     detail = f"{expired} expired item(s)" if expired else ""
     checks.append(Check("7.5", "No evidence has expired", expired == 0, detail, expired_url))
 
-    overdue_risks = Risk.objects.for_org(organization).review_overdue(today).count()
+    overdue_risks = Risk.objects.review_overdue(today).for_org(organization).count()
     checks.append(Check("8.2", "No risk is past its review date", overdue_risks == 0,
                         f"{overdue_risks} overdue" if overdue_risks else "", f"{risks_url}?overdue=true"))  # fmt: skip
     overdue_treatments = (
         TreatmentAction.objects.for_org(organization)
-        .filter(Q(status__in=["planned", "in_progress"]) & Q(due_date__lt=today))
+        .filter(
+            Q(status__in=[TreatmentAction.Status.PLANNED, TreatmentAction.Status.IN_PROGRESS]) & Q(due_date__lt=today)
+        )
         .count()
     )
     checks.append(Check("8.3", "No risk treatment is overdue", overdue_treatments == 0,
                         f"{overdue_treatments} overdue" if overdue_treatments else "", risks_url))  # fmt: skip
-    due = ImpactAssessment.objects.for_org(organization).filter(status="approved", next_review_date__lt=today).count()
+    due = (
+        ImpactAssessment.objects.for_org(organization)
+        .filter(status=ImpactAssessment.Status.APPROVED, next_review_date__lt=today)
+        .count()
+    )
     checks.append(Check("8.4", "No impact assessment is past its review date", due == 0,
                         f"{due} due" if due else "", f"{reverse('impact:list')}?due=true"))  # fmt: skip
     checks += governance_checks(organization)
@@ -237,19 +257,6 @@ def core_checks(organization: Organization) -> list[Check]:
 
 def governance_checks(organization: Organization) -> list[Check]:
     """Clauses 4, 5, 6.2 and 7: the records of the AIMS section of the portal."""
-    from aims.governance.models import (
-        AIMSScope,
-        CompetenceRecord,
-        ContextIssue,
-        InterestedParty,
-        Objective,
-        OrgRole,
-        Policy,
-        PolicyVersion,
-    )
-    from aims.models import Membership
-    from aims.roles import Capability, role_can
-
     context_url, policies_url = reverse("governance:context"), reverse("governance:policies")
     scope = AIMSScope.objects.for_org(organization).first()
     ai_policy = Policy.objects.for_org(organization).filter(
@@ -284,9 +291,7 @@ def governance_checks(organization: Organization) -> list[Check]:
     ]  # fmt: skip
 
 
-def readiness_tiles(organization: Organization) -> list:
-    from aims.dashboard import Tile
-
+def readiness_tiles(organization: Organization) -> list[Tile]:
     result = readiness(organization)
     applicable = sum(a.applicable for a in result.areas)
     implemented = sum(a.implemented for a in result.areas)
@@ -303,5 +308,5 @@ def readiness_tiles(organization: Organization) -> list:
     ]
 
 
-def statements_for(organization: Organization):
+def statements_for(organization: Organization) -> QuerySet[ApplicabilityStatement]:
     return ApplicabilityStatement.objects.for_org(organization)

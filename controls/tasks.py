@@ -6,7 +6,7 @@ import smtplib
 
 from celery import shared_task
 
-from controls.evidence.services import reminders_send
+from controls.evidence.reminders import reminders_send
 
 
 @shared_task(

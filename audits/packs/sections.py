@@ -30,10 +30,9 @@ from audits.packs.sections_aims import (
     reviews_data,
 )
 from audits.packs.sections_monitoring import monitoring_data
-from controls.catalogue.selectors import framework_coverage
 from controls.models import Evidence, EvidenceLink, EvidenceVersion, Framework, Mapping, Requirement
 from controls.readiness import readiness
-from controls.soa.services import control_risk_uses, soa_latest_approved, soa_rows
+from controls.soa.selectors import control_risk_uses, framework_coverage, soa_latest_approved, soa_rows
 from registry.models import (
     AISystem,
     ModelDataset,

@@ -6,8 +6,8 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from controls.catalogue.models import Framework, Mapping, Requirement
 from controls.catalogue.selectors import framework_list
-from controls.models import Framework, Mapping, Requirement
 
 
 class FrameworkSerializer(serializers.ModelSerializer):
@@ -40,8 +40,11 @@ class MappingSerializer(serializers.ModelSerializer):
 
 
 class RequirementSerializer(serializers.ModelSerializer):
-    framework = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    framework: serializers.SlugRelatedField[Framework] = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # The stubs type Field.parent (the enclosing serializer); here it is the requirement's parent.
+    parent: serializers.SlugRelatedField[Requirement] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="ref", read_only=True
+    )
 
     class Meta:
         model = Requirement

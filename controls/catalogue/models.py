@@ -72,6 +72,14 @@ class Requirement(models.Model):
     def __str__(self) -> str:
         return f"{self.ref} {self.title}"
 
+    @property
+    def is_clause(self) -> bool:
+        return self.kind == self.Kind.CLAUSE
+
+    @property
+    def is_control(self) -> bool:
+        return self.kind == self.Kind.CONTROL
+
 
 class Mapping(models.Model):
     """A published relationship between requirements of two frameworks (a crosswalk row)."""

@@ -5,8 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 
-from controls.models import Framework, Mapping, Requirement
+from aims.dashboard import Tile
+from aims.models import Organization
+from controls.catalogue.models import Framework, Mapping, Requirement
+
+ISO_FRAMEWORK = "ISO42001"
 
 
 def framework_list() -> QuerySet[Framework]:
@@ -34,11 +39,12 @@ def framework_tree(framework: Framework, search: str = "") -> list[Node]:
         term = search.lower()
         matches = {r.pk for r in rows if term in f"{r.ref} {r.title} {r.description} {r.guidance}".lower()}
         keep = set()
-        for pk in matches:
+        for match in matches:
+            pk: int | None = match
             while pk is not None and pk not in keep:
                 keep.add(pk)
                 pk = by_id[pk].requirement.parent_id
-    roots = []
+    roots: list[Node] = []
     for r in rows:
         if r.pk not in keep:
             continue
@@ -70,65 +76,15 @@ def requirement_mappings(requirement: Requirement) -> QuerySet[Mapping]:
     )
 
 
-def catalogue_tiles(organization) -> list:
+def catalogue_tiles(organization: Organization) -> list[Tile]:
     """Dashboard tiles: what the ISO/IEC 42001 catalogue holds (one query)."""
-    from django.urls import reverse
-
-    from aims.dashboard import Tile
-
-    counts = Requirement.objects.of_framework("ISO42001").aggregate(
+    counts = Requirement.objects.of_framework(ISO_FRAMEWORK).aggregate(
         controls=Count("id", filter=Q(kind=Requirement.Kind.CONTROL)),
         clauses=Count("id", filter=Q(kind=Requirement.Kind.CLAUSE)),
         areas=Count("id", filter=Q(kind=Requirement.Kind.OBJECTIVE, depth=0)),
     )
-    url = reverse("catalogue:framework", args=["ISO42001"])
+    url = reverse("catalogue:framework", args=[ISO_FRAMEWORK])
     return [
         Tile("Annex A controls", counts["controls"], f"in {counts['areas']} objective areas", url, order=10),
         Tile("Requirement clauses", counts["clauses"], "clauses 4 to 10 with sub-clauses", url, order=20),
     ]
-
-
-@dataclass
-class CoverageRow:
-    requirement: Requirement
-    controls: list[tuple[Requirement, str]]  # (ISO control, implementation status or "")
-    clauses: list[Requirement]
-
-    @property
-    def implemented(self) -> int:
-        return sum(status == "implemented" for _, status in self.controls)
-
-    @property
-    def coverage(self) -> int | None:
-        return round(100 * self.implemented / len(self.controls)) if self.controls else None
-
-
-def framework_coverage(organization, framework: Framework) -> list[CoverageRow]:
-    """For each requirement of another framework: the ISO/IEC 42001 items mapped to it and how far the
-    organisation's implemented Annex A controls cover it (three queries)."""
-    from controls.models import ApplicabilityStatement
-
-    statuses = {
-        control_id: (status if applicable else "excluded" if applicable is False else "")
-        for control_id, applicable, status in ApplicabilityStatement.objects.for_org(organization).values_list(
-            "control_id", "applicable", "implementation_status"
-        )
-    }
-    by_source: dict[int, list[Requirement]] = {}
-    for mapping in (
-        Mapping.objects.filter(source__framework=framework).select_related("target").order_by("target__order")
-    ):
-        by_source.setdefault(mapping.source_id, []).append(mapping.target)
-    rows = []
-    for requirement in (
-        Requirement.objects.filter(framework=framework)
-        .exclude(kind__in=[Requirement.Kind.GROUP, Requirement.Kind.FUNCTION])
-        .order_by("order")
-    ):
-        targets = by_source.get(requirement.pk, [])
-        if not targets:
-            continue
-        controls = [(t, statuses.get(t.pk, "")) for t in targets if t.kind == Requirement.Kind.CONTROL]
-        clauses = [t for t in targets if t.kind == Requirement.Kind.CLAUSE]
-        rows.append(CoverageRow(requirement, controls, clauses))
-    return rows

@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from django.db import transaction
 
-from controls.models import Framework, Mapping, Requirement
+from controls.catalogue.models import Framework, Mapping, Requirement
 
 CATALOGUE_DIR = Path(__file__).resolve().parent / "data"
 
@@ -63,12 +64,12 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 class _Loader:
-    def __init__(self, report: LoadReport):
+    def __init__(self, report: LoadReport) -> None:
         self.report = report
         self.order = 0
         self.seen: dict[int, set[str]] = {}
 
-    def framework(self, order: int, **fields) -> Framework:
+    def framework(self, order: int, **fields: Any) -> Framework:
         code = fields.pop("code")
         framework, _ = Framework.objects.update_or_create(code=code, defaults={**fields, "order": order})
         self.report.frameworks += 1
@@ -76,7 +77,7 @@ class _Loader:
         self.order = 0
         return framework
 
-    def requirement(self, framework: Framework, parent: Requirement | None, **fields) -> Requirement:
+    def requirement(self, framework: Framework, parent: Requirement | None, **fields: Any) -> Requirement:
         self.order += 1
         ref = fields.pop("ref")
         defaults = {
@@ -93,7 +94,7 @@ class _Loader:
         self.seen[framework.pk].add(ref)
         return obj
 
-    def tree(self, framework: Framework, parent: Requirement | None, nodes: list[dict]) -> None:
+    def tree(self, framework: Framework, parent: Requirement | None, nodes: list[dict[str, Any]]) -> None:
         for node in nodes:
             children = node.get("children", [])
             obj = self.requirement(

@@ -2,36 +2,32 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from aims.filters import organization_members
+from aims.forms import DATE, TEXT, member_label, members_of
 from aims.models import User
-from aims.roles import Role
 from aims.tenancy import Tenant
-from controls.evidence import services
-from controls.models import Evidence, EvidenceLink
-from registry.forms import DATE, member_label, members_of
+from controls.evidence import selectors, services
+from controls.evidence.models import Evidence, EvidenceLink
 
-TEXT = {"rows": 3}
-
-
-def _members(request):
-    # The owner filter offers the current organisation's members only (the API's too).
-    tenant = getattr(request, "tenant", None)
-    if tenant is None or not hasattr(tenant, "organization"):
-        return User.objects.none()
-    return User.objects.filter(memberships__organization=tenant.organization).order_by("email")
+# The input that holds each kind of evidence's content.
+CONTENT_FIELDS: dict[str, str] = {Evidence.Kind.FILE: "file", Evidence.Kind.LINK: "url", Evidence.Kind.NOTE: "note"}
 
 
 def _content_fields(form: forms.Form) -> None:
+    rules = services.evidence_upload_rules()
+    extensions = sorted(rules.extensions)
     form.fields["file"] = forms.FileField(
         required=False,
         # Only a hint for the browser's file picker; the server checks the name and content itself.
-        widget=forms.FileInput(attrs={"accept": ",".join(f".{ext}" for ext in services.allowed_extensions())}),
-        help_text=f"At most {services.max_upload_bytes() // (1024 * 1024)} MB; accepted: "
-        f"{', '.join(services.allowed_extensions())}.",
+        widget=forms.FileInput(attrs={"accept": ",".join(f".{ext}" for ext in extensions)}),
+        help_text=f"At most {rules.max_mb} MB; accepted: {', '.join(extensions)}.",
     )
     form.fields["url"] = forms.URLField(
         label="Link", max_length=1000, required=False, assume_scheme="https",
@@ -44,19 +40,19 @@ def _content_fields(form: forms.Form) -> None:
 
 def _require_content(form: forms.Form, kind: str | None) -> None:
     """The input that matches the kind must be filled in (the service checks it again)."""
-    wanted = {Evidence.Kind.FILE: "file", Evidence.Kind.LINK: "url", Evidence.Kind.NOTE: "note"}.get(kind)
+    wanted = CONTENT_FIELDS.get(kind or "")
     if wanted and wanted in form.fields and not form.cleaned_data.get(wanted) and wanted not in form.errors:
         message = {"file": "Choose a file to upload.", "url": "Give the address of the evidence.",
                    "note": "Write the note."}[wanted]  # fmt: skip
         form.add_error(wanted, message)
 
 
-class _MetadataMixin:
+class _MetadataForm(forms.Form):
     def _owner_field(self, tenant: Tenant) -> None:
-        owner = self.fields["owner"]
+        owner = cast("forms.ModelChoiceField[User]", self.fields["owner"])
         owner.queryset = members_of(tenant)
-        owner.label_from_instance = member_label
-        if tenant.role == Role.OWNER:
+        owner.label_from_instance = member_label  # type: ignore[assignment]  # a plain function as the label
+        if tenant.edits_only_own:
             # An AI system owner keeps their own evidence: they cannot hand it to someone else.
             owner.queryset = owner.queryset.filter(pk=tenant.user.pk)
             owner.required = True
@@ -69,7 +65,7 @@ class _MetadataMixin:
         return cleaned
 
 
-class EvidenceForm(_MetadataMixin, forms.Form):
+class EvidenceForm(_MetadataForm):
     """New evidence: its metadata and the file, link or note of version 1."""
 
     title = forms.CharField(max_length=200)
@@ -78,7 +74,9 @@ class EvidenceForm(_MetadataMixin, forms.Form):
                                   help_text="What it shows and how it was produced.")  # fmt: skip
     effective_from = forms.DateField(widget=DATE, initial=timezone.localdate)
     valid_until = forms.DateField(widget=DATE, required=False, help_text="When it expires; leave empty if it does not.")
-    owner = forms.ModelChoiceField(queryset=None, required=False, help_text="Reminded before the evidence expires.")
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, help_text="Reminded before the evidence expires."
+    )
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,14 +92,14 @@ class EvidenceForm(_MetadataMixin, forms.Form):
         return cleaned
 
 
-class EvidenceUpdateForm(_MetadataMixin, forms.Form):
+class EvidenceUpdateForm(_MetadataForm):
     """The metadata of existing evidence; the content changes by adding a version."""
 
     title = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs=TEXT))
     effective_from = forms.DateField(widget=DATE)
     valid_until = forms.DateField(widget=DATE, required=False, help_text="When it expires; leave empty if it does not.")
-    owner = forms.ModelChoiceField(queryset=None, required=False)
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
 
     def __init__(self, *args, tenant: Tenant, evidence: Evidence, **kwargs):
         kwargs.setdefault("initial", {name: getattr(evidence, name) for name in services.UPDATABLE_FIELDS})
@@ -116,7 +114,7 @@ class EvidenceVersionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.evidence = evidence
         _content_fields(self)
-        keep = {Evidence.Kind.FILE: "file", Evidence.Kind.LINK: "url", Evidence.Kind.NOTE: "note"}[evidence.kind]
+        keep = CONTENT_FIELDS[evidence.kind]
         for name in ("file", "url", "note"):
             if name != keep:
                 del self.fields[name]
@@ -140,18 +138,11 @@ class EvidenceLinkForm(forms.Form):
         cleaned = super().clean()
         if "target" in cleaned and "id" in cleaned:
             try:
-                cleaned["obj"] = services.link_target_get(self.tenant.organization, cleaned["target"], cleaned["id"])
+                cleaned["obj"] = selectors.link_target_get(self.tenant.organization, cleaned["target"], cleaned["id"])
             except forms.ValidationError as exc:
                 for field, messages in exc.message_dict.items():
                     self.add_error(field, messages)
         return cleaned
-
-
-STATUS_CHOICES = [
-    ("valid", "Valid"),
-    ("expiring", "Expiring soon"),
-    ("expired", "Expired"),
-]
 
 
 class EvidenceFilter(django_filters.FilterSet):
@@ -159,9 +150,9 @@ class EvidenceFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"type": "search"}))
     kind = django_filters.ChoiceFilter(choices=Evidence.Kind.choices, empty_label="Any")
-    status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", empty_label="Any")
+    status = django_filters.ChoiceFilter(choices=Evidence.Validity.choices, method="filter_status", empty_label="Any")
     control = django_filters.CharFilter(method="filter_control", label="Control", help_text="e.g. A.6.2.4")
-    owner = django_filters.ModelChoiceFilter(queryset=_members, label="Owner", empty_label="Anyone")
+    owner = django_filters.ModelChoiceFilter(queryset=organization_members, label="Owner", empty_label="Anyone")
 
     class Meta:
         model = Evidence
@@ -174,7 +165,7 @@ class EvidenceFilter(django_filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
 
     def filter_status(self, queryset, name, value):
-        return queryset.filter(services.evidence_status_q(value)) if value else queryset
+        return queryset.filter(selectors.evidence_status_q(value)) if value else queryset
 
     def filter_control(self, queryset, name, value):
         value = value.strip()
@@ -184,7 +175,7 @@ class EvidenceFilter(django_filters.FilterSet):
         links = EvidenceLink.objects.filter(
             evidence=OuterRef("pk"),
             target=EvidenceLink.Target.CONTROL,
-            control__framework__code=services.CONTROL_FRAMEWORK,
+            control__framework__code=selectors.CONTROL_FRAMEWORK,
             control__ref__iexact=value,
         )
         return queryset.filter(Exists(links))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -19,6 +22,9 @@ class EvidenceQuerySet(TenantQuerySet):
         return self.filter(models.Q(valid_until__isnull=True) | models.Q(valid_until__gte=today))
 
 
+EvidenceManager = models.Manager.from_queryset(EvidenceQuerySet)
+
+
 class Evidence(TenantModel):
     """A piece of evidence: a file, a link or a note, with its versions and what it supports."""
 
@@ -26,6 +32,13 @@ class Evidence(TenantModel):
         FILE = "file", "File"
         LINK = "link", "Link"
         NOTE = "note", "Note"
+
+    class Validity(models.TextChoices):
+        """Whether evidence still counts: derived from ``valid_until`` and the reminder window."""
+
+        VALID = "valid", "Valid"
+        EXPIRING = "expiring", "Expiring soon"
+        EXPIRED = "expired", "Expired"
 
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.FILE)
@@ -38,7 +51,7 @@ class Evidence(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = EvidenceQuerySet.as_manager()
+    objects: ClassVar[EvidenceManager] = EvidenceManager()
 
     class Meta:
         verbose_name_plural = "evidence"
@@ -58,8 +71,6 @@ class Evidence(TenantModel):
 
 def evidence_upload_to(instance: EvidenceVersion, filename: str) -> str:
     # The stored name is the portal's own: a random folder, then the sanitised original name.
-    import uuid
-
     return f"evidence/{instance.organization_id}/{uuid.uuid4().hex}/{filename}"
 
 
@@ -144,6 +155,26 @@ class EvidenceLink(TenantModel):
     @property
     def target_object(self):
         return getattr(self, self.target)
+
+    @property
+    def is_control(self) -> bool:
+        return self.target == self.Target.CONTROL
+
+    @property
+    def is_system(self) -> bool:
+        return self.target == self.Target.SYSTEM
+
+    @property
+    def is_risk(self) -> bool:
+        return self.target == self.Target.RISK
+
+    @property
+    def is_treatment(self) -> bool:
+        return self.target == self.Target.TREATMENT
+
+    @property
+    def is_assessment(self) -> bool:
+        return self.target == self.Target.ASSESSMENT
 
 
 class Reminder(TenantModel):

@@ -1,3 +1,7 @@
+"""Evidence library pages, included by the project at ``evidence/``."""
+
+from __future__ import annotations
+
 from django.urls import path
 
 from controls.evidence import views

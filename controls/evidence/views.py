@@ -8,9 +8,10 @@ or link is not found (404) on every page.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -20,8 +21,9 @@ from django.views import View
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
 from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
+from aims.records import ensure_can_change
 from aims.roles import Capability
-from controls.evidence import services
+from controls.evidence import selectors, services
 from controls.evidence.forms import (
     EvidenceFilter,
     EvidenceForm,
@@ -29,36 +31,35 @@ from controls.evidence.forms import (
     EvidenceUpdateForm,
     EvidenceVersionForm,
 )
-from controls.models import Evidence, EvidenceLink, EvidenceVersion
+from controls.evidence.models import Evidence, EvidenceLink, EvidenceVersion
 
-
-def _ensure_can_change(tenant, evidence: Evidence) -> None:
-    if not tenant.can_change(evidence):
-        raise PermissionDenied("You may only change the evidence you own.")
+CHANGE_REFUSED = "You may only change the evidence you own."
 
 
 def _dates() -> dict:
     today = timezone.localdate()
-    return {"today": today, "horizon": today + timedelta(days=services.expiring_days())}
+    return {"today": today, "horizon": today + timedelta(days=selectors.expiring_days())}
 
 
 class EvidenceListView(FilteredListView):
     template_name = "controls/evidence/list.html"
-    filterset_class = EvidenceFilter
-    selector = staticmethod(services.evidence_list)
+    # FilteredListView declares both as None until a page sets them.
+    filterset_class = EvidenceFilter  # type: ignore[assignment]
+    selector = staticmethod(selectors.evidence_list)  # type: ignore[assignment]
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(expiring_days=services.expiring_days(), **_dates(), **kwargs)
+        return super().get_context_data(expiring_days=selectors.expiring_days(), **_dates(), **kwargs)
 
 
 class EvidenceMixin(TenantViewMixin):
     """Pages about one piece of evidence that change it: "edit" and, for owners, their own."""
 
     capability = Capability.EDIT  # read-only roles do not even get the forms
+    kwargs: dict[str, Any]
 
     def get_evidence(self) -> Evidence:
         evidence = get_for_tenant_or_404(self.tenant, Evidence, pk=self.kwargs["pk"])
-        _ensure_can_change(self.tenant, evidence)
+        ensure_can_change(self.tenant, evidence, CHANGE_REFUSED)
         return evidence
 
 
@@ -72,7 +73,7 @@ class EvidenceCreateView(TenantViewMixin, View):
             value = self.request.GET.get(target)
             if value:
                 try:
-                    return target, services.link_target_get(self.tenant.organization, target, value)
+                    return target, selectors.link_target_get(self.tenant.organization, target, value)
                 except ValidationError as exc:
                     raise Http404("Nothing to link the evidence to.") from exc
         return None
@@ -113,7 +114,7 @@ class EvidenceDetailView(TenantViewMixin, View):
 
     def get(self, request, pk):
         try:
-            evidence = services.evidence_get(self.tenant.organization, pk)
+            evidence = selectors.evidence_get(self.tenant.organization, pk)
         except (Evidence.DoesNotExist, ValueError) as exc:
             raise Http404("No such evidence.") from exc
         can_change = self.tenant.can_change(evidence)
@@ -130,7 +131,7 @@ class EvidenceDetailView(TenantViewMixin, View):
                 (
                     value,
                     label,
-                    services.link_target_choices(organization, value).exclude(
+                    selectors.link_target_choices(organization, value).exclude(
                         pk__in=[pk for target, pk in linked if target == value]
                     ),
                 )

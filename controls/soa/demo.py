@@ -6,8 +6,12 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from controls.models import ImplementationStatus, SoAVersion
+from controls.catalogue.models import Requirement
+from controls.evidence import services as evidence_services
+from controls.evidence.models import Evidence, EvidenceLink
+from controls.soa import selectors
 from controls.soa import services as soa
+from controls.soa.models import ImplementationStatus, SoAVersion
 
 EXCLUDED = {
     "A.10.4": "The organisation does not provide AI systems to customers who integrate them into their own products.",
@@ -21,8 +25,8 @@ def soa_demo_seed(organization, users) -> None:
         return  # seeded already
     officer, admin = users["officer"], users["admin"]
     today = timezone.localdate()
-    uses = soa.control_risk_uses(organization)
-    for row in soa.soa_rows(organization):
+    uses = selectors.control_risk_uses(organization)
+    for row in selectors.soa_rows(organization):
         ref = row.control.ref
         if ref in EXCLUDED:
             row.applicable, row.justification = False, EXCLUDED[ref]
@@ -48,24 +52,22 @@ def soa_demo_seed(organization, users) -> None:
     _evidence_demo(organization, officer, today)
 
 
+LINK, NOTE = Evidence.Kind.LINK, Evidence.Kind.NOTE
 EVIDENCE = [
-    ("AI policy v2.1 (signed by the board)", "link", "https://intranet.example/policies/ai-policy-v2-1.pdf", 365,
+    ("AI policy v2.1 (signed by the board)", LINK, "https://intranet.example/policies/ai-policy-v2-1.pdf", 365,
      ["A.2.2", "A.2.3"]),
-    ("Annual review of the AI policy, minutes", "note", "The board reviewed the AI policy on 12 March; no change "
+    ("Annual review of the AI policy, minutes", NOTE, "The board reviewed the AI policy on 12 March; no change "
      "needed apart from the new incident channel.", 300, ["A.2.4"]),
-    ("Bias test report, credit scoring, Q3", "note", "Approval-rate gap by age band 3.1 % (target < 5 %); "
+    ("Bias test report, credit scoring, Q3", NOTE, "Approval-rate gap by age band 3.1 % (target < 5 %); "
      "AUC 0.83 on the 2025 hold-out.", 90, ["A.6.2.4", "A.7.4"]),
-    ("Data lineage catalogue", "link", "https://datacatalog.example/lineage/loans", None, ["A.7.5", "A.7.2"]),
-    ("Model monitoring dashboard", "link", "https://grafana.example/d/ml-monitoring", None, ["A.6.2.6"]),
-    ("Supplier due diligence, HireFlow 2025", "note", "Questionnaire and bias report reviewed; conditions agreed.",
+    ("Data lineage catalogue", LINK, "https://datacatalog.example/lineage/loans", None, ["A.7.5", "A.7.2"]),
+    ("Model monitoring dashboard", LINK, "https://grafana.example/d/ml-monitoring", None, ["A.6.2.6"]),
+    ("Supplier due diligence, HireFlow 2025", NOTE, "Questionnaire and bias report reviewed; conditions agreed.",
      -20, ["A.10.3"]),
 ]  # fmt: skip
 
 
 def _evidence_demo(organization, officer, today) -> None:
-    from controls.evidence import services as evidence_services
-    from controls.models import Requirement
-
     controls = {r.ref: r for r in Requirement.objects.of_framework("ISO42001").controls()}
     for title, kind, content, days, refs in EVIDENCE:
         item = evidence_services.evidence_create(
@@ -76,8 +78,10 @@ def _evidence_demo(organization, officer, today) -> None:
             owner=officer,
             effective_from=today - timedelta(days=30),
             valid_until=today + timedelta(days=days) if days is not None else None,
-            url=content if kind == "link" else "",
-            note=content if kind == "note" else "",
+            url=content if kind == Evidence.Kind.LINK else "",
+            note=content if kind == Evidence.Kind.NOTE else "",
         )
         for ref in refs:
-            evidence_services.evidence_link(evidence=item, target="control", obj=controls[ref], acting_user=officer)
+            evidence_services.evidence_link(
+                evidence=item, target=EvidenceLink.Target.CONTROL, obj=controls[ref], acting_user=officer
+            )

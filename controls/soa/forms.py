@@ -1,10 +1,14 @@
+"""Forms of the Statement of Applicability pages. They validate input; controls.soa.services writes."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 
+from aims.forms import DATE, TEXT, TenantForm
 from aims.tenancy import Tenant
-from controls.models import ApplicabilityStatement
-from registry.forms import DATE, member_label, members_of
+from controls.soa.models import ApplicabilityStatement
 from registry.models import AISystem
 
 DECISIONS = [("", "Not decided"), ("yes", "Applicable"), ("no", "Excluded")]
@@ -14,7 +18,7 @@ def _decision(value):
     return {"yes": True, "no": False}.get(value)
 
 
-class SoARowForm(forms.ModelForm):
+class SoARowForm(TenantForm):
     applicable = forms.TypedChoiceField(
         choices=DECISIONS, coerce=_decision, empty_value=None, required=False, label="Decision"
     )
@@ -30,16 +34,17 @@ class SoARowForm(forms.ModelForm):
         fields = ["applicable", "justification", "implementation_status", "implementation", "owner", "target_date",
                   "systems"]  # fmt: skip
         widgets = {
-            "justification": forms.Textarea(attrs={"rows": 3}),
-            "implementation": forms.Textarea(attrs={"rows": 3}),
+            "justification": forms.Textarea(attrs=TEXT),
+            "implementation": forms.Textarea(attrs=TEXT),
             "target_date": DATE,
         }
 
-    def __init__(self, *args, tenant: Tenant, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = members_of(tenant)
-        self.fields["owner"].label_from_instance = member_label
-        self.fields["systems"].queryset = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
+    member_fields = ("owner",)
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        super().__init__(*args, tenant=tenant, **kwargs)
+        systems = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
+        self.fields["systems"].queryset = systems  # type: ignore[attr-defined]  # a ModelMultipleChoiceField
         if self.instance.pk:
             self.initial["applicable"] = {True: "yes", False: "no", None: ""}[self.instance.applicable]
             self.initial["systems"] = [link.system_id for link in self.instance.system_links.all()]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from aims.tenancy import TenantModel, TenantQuerySet
 from controls.catalogue.models import Requirement
+
+if TYPE_CHECKING:
+    from aims.models import Organization
 
 
 class ImplementationStatus(models.TextChoices):
@@ -18,15 +23,31 @@ class ImplementationStatus(models.TextChoices):
 
 
 class ApplicabilityStatementQuerySet(TenantQuerySet):
-    def applicable(self):
+    def applicable(self) -> ApplicabilityStatementQuerySet:
         return self.filter(applicable=True)
+
+    def ensure_rows(self, organization: Organization) -> None:
+        """Create the organisation's missing rows: the SoA has one per Annex A control, undecided at first."""
+        existing = set(self.model.objects.for_org(organization).values_list("control_id", flat=True))
+        controls = Requirement.objects.of_framework("ISO42001").controls().order_by("order")
+        missing = [c for c in controls if c.pk not in existing]
+        if missing:
+            self.model.objects.bulk_create(
+                [self.model(organization=organization, control=c) for c in missing], ignore_conflicts=True
+            )
+
+
+ApplicabilityStatementManager = models.Manager.from_queryset(ApplicabilityStatementQuerySet)
 
 
 class ApplicabilityStatement(TenantModel):
     """One row of the Statement of Applicability (6.1.3): a control, whether it applies, and why."""
 
     control = models.ForeignKey(
-        Requirement, on_delete=models.PROTECT, related_name="statements", limit_choices_to={"kind": "control"}
+        Requirement,
+        on_delete=models.PROTECT,
+        related_name="statements",
+        limit_choices_to={"kind": Requirement.Kind.CONTROL},
     )
     applicable = models.BooleanField(null=True, blank=True, help_text="Empty until the organisation has decided.")
     justification = models.TextField(
@@ -42,7 +63,7 @@ class ApplicabilityStatement(TenantModel):
     target_date = models.DateField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ApplicabilityStatementQuerySet.as_manager()
+    objects: ClassVar[ApplicabilityStatementManager] = ApplicabilityStatementManager()
 
     class Meta:
         verbose_name = "SoA row"
@@ -115,3 +136,15 @@ class SoAVersion(TenantModel):
 
     def __str__(self) -> str:
         return f"SoA version {self.number}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+    @property
+    def is_returned(self) -> bool:
+        return self.status == self.Status.RETURNED

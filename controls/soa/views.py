@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import tablib
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -13,11 +16,15 @@ from aims.access import TenantViewMixin, get_for_tenant_or_404
 from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
 from aims.roles import Capability
+from aims.tenancy import Tenant
+from controls.catalogue.models import Framework
 from controls.catalogue.selectors import requirement_mappings
-from controls.models import ApplicabilityStatement, ImplementationStatus, SoASystem, SoAVersion
+from controls.evidence.models import EvidenceLink
 from controls.readiness import readiness
+from controls.soa import selectors
 from controls.soa import services as soa
 from controls.soa.forms import DecisionForm, SoARowForm, SubmitForm
+from controls.soa.models import ApplicabilityStatement, ImplementationStatus, SoASystem, SoAVersion
 
 AREAS = [("A.2", "A.2"), ("A.3", "A.3"), ("A.4", "A.4"), ("A.5", "A.5"), ("A.6", "A.6"), ("A.7", "A.7"),
          ("A.8", "A.8"), ("A.9", "A.9"), ("A.10", "A.10")]  # fmt: skip
@@ -41,8 +48,8 @@ class SoAView(TenantViewMixin, View):
 
     def get(self, request):
         organization = self.tenant.organization
-        rows = list(_filtered(soa.soa_rows(organization), request.GET))
-        uses = soa.control_risk_uses(organization)
+        rows = list(_filtered(selectors.soa_rows(organization), request.GET))
+        uses = selectors.control_risk_uses(organization)
         for row in rows:
             row.risk_uses = uses.get(row.control_id, [])
         context = {
@@ -51,8 +58,8 @@ class SoAView(TenantViewMixin, View):
             "statuses": ImplementationStatus.choices,
             "params": request.GET,
             "can_edit": self.tenant.can(Capability.EDIT),
-            "approved": soa.soa_latest_approved(organization),
-            "pending": SoAVersion.objects.for_org(organization).filter(status=SoAVersion.Status.SUBMITTED).first(),
+            "approved": selectors.soa_latest_approved(organization),
+            "pending": selectors.soa_pending(organization),
         }
         return render(request, "controls/soa/statement.html", context)
 
@@ -65,13 +72,13 @@ class SoARowEditView(TenantViewMixin, View):
         return super().dispatch(request, *args, **kwargs)
 
     def load(self, ref) -> ApplicabilityStatement:
-        soa.soa_rows_ensure(self.tenant.organization)
-        row = soa.soa_rows(self.tenant.organization).filter(control__ref=ref).first()
+        row = selectors.soa_rows(self.tenant.organization).filter(control__ref=ref).first()
         if row is None:
             raise Http404("No such control.")
         if not self.tenant.can_change(row) and row.owner_id is not None:
             raise PermissionDenied("AI system owners change only the controls they own.")
-        row.risk_uses = soa.control_risk_uses(self.tenant.organization, [row.control_id]).get(row.control_id, [])
+        uses = selectors.control_risk_uses(self.tenant.organization, [row.control_id])
+        row.risk_uses = uses.get(row.control_id, [])  # type: ignore[attr-defined]  # shown by the row template
         return row
 
     def respond(self, row, form=None, status=200):
@@ -110,12 +117,9 @@ class SoAControlView(TenantViewMixin, View):
 
     def get(self, request, ref):
         organization = self.tenant.organization
-        soa.soa_rows_ensure(organization)
-        row = soa.soa_rows(organization).filter(control__ref=ref).first()
+        row = selectors.soa_rows(organization).filter(control__ref=ref).first()
         if row is None:
             raise Http404("No such control.")
-        from controls.models import EvidenceLink
-
         evidence_links = (
             EvidenceLink.objects.for_org(organization)
             .filter(target=EvidenceLink.Target.CONTROL, control=row.control)
@@ -129,8 +133,8 @@ class SoAControlView(TenantViewMixin, View):
         context = {
             "row": row,
             "control": row.control,
-            "area": soa.area_of(row.control),
-            "risk_uses": soa.control_risk_uses(organization, [row.control_id]).get(row.control_id, []),
+            "area": selectors.area_of(row.control),
+            "risk_uses": selectors.control_risk_uses(organization, [row.control_id]).get(row.control_id, []),
             "evidence_links": evidence_links,
             "mappings": requirement_mappings(row.control),
             "entries": history,
@@ -202,11 +206,9 @@ class SoAExportView(TenantViewMixin, View):
     def get(self, request, fmt):
         if fmt not in ("csv", "xlsx"):
             raise Http404("Export as csv or xlsx.")
-        import tablib
-
         organization = self.tenant.organization
-        rows = list(_filtered(soa.soa_rows(organization), request.GET))
-        uses = soa.control_risk_uses(organization)
+        rows = list(_filtered(selectors.soa_rows(organization), request.GET))
+        uses = selectors.control_risk_uses(organization)
         data = tablib.Dataset(
             headers=[
                 "Control",
@@ -228,7 +230,7 @@ class SoAExportView(TenantViewMixin, View):
                 [
                     row.control.ref,
                     row.control.title,
-                    soa.area_of(row.control).ref,
+                    selectors.area_of(row.control).ref,
                     row.decision,
                     row.justification,
                     row.get_implementation_status_display(),
@@ -256,3 +258,11 @@ class ReadinessView(TenantViewMixin, View):
 
     def get(self, request):
         return render(request, "controls/readiness.html", {"readiness": readiness(self.tenant.organization)})
+
+
+def framework_coverage_context(tenant: Tenant, framework: Framework) -> dict[str, Any]:
+    """What the catalogue's framework page adds for another framework than ISO/IEC 42001: how far the
+    organisation's implemented controls cover it (registered with the catalogue in ``ControlsConfig.ready``)."""
+    if framework.code == selectors.ISO_FRAMEWORK:
+        return {}
+    return {"coverage": selectors.framework_coverage(tenant.organization, framework)}

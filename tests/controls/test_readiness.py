@@ -7,13 +7,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from controls.models import ApplicabilityStatement, Evidence, EvidenceLink, Requirement
+from controls.models import ApplicabilityStatement, Requirement
 from controls.readiness import readiness
 from controls.soa import services as soa
 from registry import services as registry_services
 from registry.models import RoleAssignment
 from risk import services as risk_services
 from risk.models import Risk, TreatmentAction
+from tests.controls.factories import evidence_on
 from tests.registry.factories import AISystemFactory
 
 JUSTIFICATION = "Decided in the AIMS scoping workshop."
@@ -23,13 +24,6 @@ IMPLEMENTED = {"A.2.2", "A.2.3", "A.3.2", "A.6.2.6"}
 
 def control(ref: str) -> Requirement:
     return Requirement.objects.of_framework("ISO42001").controls().get(ref=ref)
-
-
-def evidence_on(org, title: str, *refs: str, valid_until=None) -> Evidence:
-    evidence = Evidence.objects.create(organization=org, title=title, valid_until=valid_until)
-    for ref in refs:
-        EvidenceLink.objects.create(organization=org, evidence=evidence, target="control", control=control(ref))
-    return evidence
 
 
 def set_row(org, ref: str, user, **fields) -> None:

@@ -10,38 +10,24 @@ from django.core import mail
 from django.urls import reverse
 
 from aims.roles import Role
-from controls.evidence import services
-from controls.evidence.services import reminders_send
-from controls.models import ApplicabilityStatement, ImplementationStatus, Reminder, Requirement
+from controls.evidence import reminders, services
+from controls.evidence.reminders import reminders_send
+from controls.models import ImplementationStatus, Reminder
 from controls.tasks import send_reminders
+from tests.controls.factories import ApplicabilityStatementFactory, NoteEvidenceFactory
 from tests.factories import MembershipFactory
 
 TODAY = date(2026, 3, 2)
 
 
 def note(org, user, *, valid_until, owner=None, title="Penetration test report"):
-    return services.evidence_create(
-        organization=org,
-        acting_user=user,
-        title=title,
-        kind="note",
-        note="Summary of the findings.",
-        effective_from=date(2025, 1, 1),
-        valid_until=valid_until,
-        owner=owner,
-    )
+    return NoteEvidenceFactory(organization=org, acting_user=user, title=title, note="Summary of the findings.",
+                               effective_from=date(2025, 1, 1), valid_until=valid_until, owner=owner)  # fmt: skip
 
 
 def soa_row(org, ref, *, target_date, owner=None, applicable=True, status=ImplementationStatus.PLANNED):
-    return ApplicabilityStatement.objects.create(
-        organization=org,
-        control=Requirement.objects.get(framework__code="ISO42001", ref=ref),
-        applicable=applicable,
-        justification="Needed for the organisation's AI use.",
-        implementation_status=status,
-        owner=owner,
-        target_date=target_date,
-    )
+    return ApplicabilityStatementFactory(organization=org, ref=ref, applicable=applicable, implementation_status=status,
+                                         owner=owner, target_date=target_date)  # fmt: skip
 
 
 def recipients():
@@ -152,7 +138,7 @@ def test_a_failed_send_is_retried_on_the_next_run(acme, olivia, monkeypatch):
     def broken(**kwargs):
         raise ConnectionError("mail server down")
 
-    monkeypatch.setattr(services, "send_mail", broken)
+    monkeypatch.setattr(reminders, "send_mail", broken)
     with pytest.raises(ConnectionError):
         reminders_send(today=TODAY)
     assert not Reminder.objects.exists()

@@ -15,7 +15,8 @@ from django.utils import timezone
 from aims.roles import Role
 from controls.evidence import services
 from controls.models import Evidence, EvidenceLink, Requirement
-from tests.controls.evidence.test_services import PDF, PNG, make_evidence, make_note, make_targets, upload
+from tests.controls.evidence.test_services import PNG
+from tests.controls.factories import PDF, FileEvidenceFactory, NoteEvidenceFactory, link_targets, upload
 from tests.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
 
@@ -105,9 +106,9 @@ def test_file_type_and_size_are_checked(api, settings):
 
 
 def test_retrieve_nests_versions_and_links(api, acme, olivia):
-    evidence = make_evidence(acme, olivia)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
     services.evidence_add_version(evidence=evidence, acting_user=olivia, upload=upload("v2.pdf", PDF + b"%2"))
-    for target, obj in make_targets(acme, olivia).items():
+    for target, obj in link_targets(acme, olivia).items():
         services.evidence_link(evidence=evidence, target=target, obj=obj, acting_user=olivia)
     body = api.get(url(evidence.pk)).json()
     assert [v["number"] for v in body["versions"]] == [2, 1]
@@ -118,10 +119,15 @@ def test_retrieve_nests_versions_and_links(api, acme, olivia):
 
 def test_list_filters(api, acme, olivia, alice):
     today = timezone.localdate()
-    valid = make_evidence(acme, olivia, title="Bias test report", valid_until=today + timedelta(days=200))
-    expiring = make_note(acme, olivia, title="Card review", valid_until=today + timedelta(days=3), owner=alice)
-    expired = make_note(acme, olivia, title="Old pen test", effective_from=today - timedelta(days=400),
-                        valid_until=today - timedelta(days=2))  # fmt: skip
+    valid = FileEvidenceFactory(
+        organization=acme, acting_user=olivia, title="Bias test report", valid_until=today + timedelta(days=200)
+    )
+    expiring = NoteEvidenceFactory(
+        organization=acme, acting_user=olivia, title="Card review", valid_until=today + timedelta(days=3), owner=alice
+    )
+    expired = NoteEvidenceFactory(organization=acme, acting_user=olivia, title="Old pen test",
+                                  effective_from=today - timedelta(days=400),
+                                  valid_until=today - timedelta(days=2))  # fmt: skip
     services.evidence_link(
         evidence=valid, target="control", obj=Requirement.objects.get(ref="A.6.2.4"), acting_user=olivia
     )
@@ -149,7 +155,9 @@ def test_list_query_count_does_not_grow_with_rows(api, acme, olivia):
 
     def count_for(total):
         while Evidence.objects.count() < total:
-            evidence = make_note(acme, olivia, title=f"Note {Evidence.objects.count():02d}")
+            evidence = NoteEvidenceFactory(
+                organization=acme, acting_user=olivia, title=f"Note {Evidence.objects.count():02d}"
+            )
             services.evidence_link(evidence=evidence, target="control", obj=control, acting_user=olivia)
             services.evidence_add_version(evidence=evidence, acting_user=olivia, note="Again.")
         with CaptureQueriesContext(connection) as queries:
@@ -160,7 +168,7 @@ def test_list_query_count_does_not_grow_with_rows(api, acme, olivia):
 
 
 def test_partial_update_changes_metadata_only(api, acme, olivia, charlie):
-    evidence = make_note(acme, olivia)
+    evidence = NoteEvidenceFactory(organization=acme, acting_user=olivia)
     response = api.patch(url(evidence.pk), {"title": "Minutes", "valid_until": "2030-01-01"})
     assert response.status_code == 200 and response.json()["title"] == "Minutes"
     assert response.json()["valid_until"] == "2030-01-01"
@@ -170,7 +178,7 @@ def test_partial_update_changes_metadata_only(api, acme, olivia, charlie):
 
 
 def test_versions_are_added_by_multipart_and_downloaded(api, acme, olivia):
-    evidence = make_evidence(acme, olivia)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
     content = PDF + b"% second run\n"
     response = api.post(
         url(evidence.pk, "versions/"), {"file": upload("v2.pdf", content), "comment": "Q2"}, format="multipart"
@@ -192,7 +200,7 @@ def test_versions_are_added_by_multipart_and_downloaded(api, acme, olivia):
 
 
 def test_links_are_added_once_and_removed(api, acme, olivia):
-    evidence = make_note(acme, olivia)
+    evidence = NoteEvidenceFactory(organization=acme, acting_user=olivia)
     first = api.post(url(evidence.pk, "links/"), {"target": "control", "id": "A.6.2.4"})
     again = api.post(url(evidence.pk, "links/"), {"target": "control", "id": Requirement.objects.get(ref="A.6.2.4").pk})
     assert (first.status_code, again.status_code) == (201, 200)
@@ -206,8 +214,8 @@ def test_links_are_added_once_and_removed(api, acme, olivia):
 
 
 def test_links_to_another_organisations_records_are_refused(api, acme, globex, olivia, charlie):
-    evidence = make_note(acme, olivia)
-    for target, obj in make_targets(globex, charlie).items():
+    evidence = NoteEvidenceFactory(organization=acme, acting_user=olivia)
+    for target, obj in link_targets(globex, charlie).items():
         if target == "control":
             continue
         response = api.post(url(evidence.pk, "links/"), {"target": target, "id": obj.pk})
@@ -219,8 +227,8 @@ def test_links_to_another_organisations_records_are_refused(api, acme, globex, o
 
 
 def test_another_organisations_link_cannot_be_removed_through_own_evidence(api, acme, globex, olivia, charlie):
-    mine = make_note(acme, olivia)
-    theirs = make_note(globex, charlie)
+    mine = NoteEvidenceFactory(organization=acme, acting_user=olivia)
+    theirs = NoteEvidenceFactory(organization=globex, acting_user=charlie)
     link = services.evidence_link(
         evidence=theirs, target="control", obj=Requirement.objects.get(ref="A.6.2.4"), acting_user=charlie
     )
@@ -230,7 +238,7 @@ def test_another_organisations_link_cannot_be_removed_through_own_evidence(api, 
 
 
 def test_another_organisation_gets_404(api_for, acme, globex, olivia):
-    evidence = make_evidence(acme, olivia)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
     version = evidence.versions.get()
     other = api_for(globex, role=Role.ADMIN)
     assert other.get(url(evidence.pk)).status_code == 404
@@ -245,7 +253,7 @@ def test_another_organisation_gets_404(api_for, acme, globex, olivia):
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.AUDITOR])
 def test_read_only_roles_read_and_download_but_cannot_write(api_for, acme, olivia, role):
-    evidence = make_evidence(acme, olivia)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
     client = api_for(acme, role=role)
     assert client.get(url(evidence.pk)).status_code == 200
     assert client.get(url(evidence.pk, f"versions/{evidence.versions.get().pk}/download/")).status_code == 200
@@ -263,14 +271,14 @@ def test_owner_role_creates_their_own_and_changes_only_theirs(api_for, acme, oli
     assert created.status_code == 201 and created.json()["owner"] == dana.pk
     given = client.post(url(), {"title": "Given", "kind": "note", "note": "x", "owner": olivia.pk})
     assert given.status_code == 400 and "owner" in given.json()["errors"]
-    others = make_note(acme, olivia, owner=olivia)
+    others = NoteEvidenceFactory(organization=acme, acting_user=olivia, owner=olivia)
     assert client.patch(url(others.pk), {"title": "Mine now"}).status_code == 403
     assert client.delete(url(others.pk)).status_code == 403
     assert client.patch(url(created.json()["id"]), {"title": "My model card"}).status_code == 200
 
 
 def test_delete(api, acme, olivia):
-    evidence = make_evidence(acme, olivia)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
     assert api.delete(url(evidence.pk)).status_code == 204
     assert not Evidence.objects.exists()
 
@@ -278,5 +286,5 @@ def test_delete(api, acme, olivia):
 def test_anonymous_requests_are_refused(acme, olivia):
     from rest_framework.test import APIClient
 
-    evidence = make_evidence(acme, olivia)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
     assert APIClient().get(url(evidence.pk)).status_code in (401, 403)

@@ -12,22 +12,19 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from aims.files import MAX_NAME_LENGTH, filename_sanitise, upload_inspect
 from aims.roles import Role
-from controls.evidence import services
+from controls.evidence import selectors, services
 from controls.models import Evidence, EvidenceLink, EvidenceVersion, Requirement
-from risk import services as risk_services
-from risk.impact import services as impact_services
-from risk.models import Risk, TreatmentAction
+from tests.controls.factories import PDF, FileEvidenceFactory, NoteEvidenceFactory, link_targets, upload
 from tests.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
 
-PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
     + b"\x00" * 32
@@ -43,10 +40,6 @@ def private_storage(settings, tmp_path):
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
     }
     return tmp_path
-
-
-def upload(name: str, content: bytes, content_type: str = "application/octet-stream") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content, content_type=content_type)
 
 
 def office_file(parts: dict[str, bytes]) -> bytes:
@@ -78,43 +71,6 @@ def xlsx_bytes() -> bytes:
     return buffer.getvalue()
 
 
-def make_evidence(org, user, *, title="Bias test report", name="report.pdf", content=PDF, **fields):
-    return services.evidence_create(
-        organization=org,
-        acting_user=user,
-        title=title,
-        kind=Evidence.Kind.FILE,
-        upload=upload(name, content),
-        **fields,
-    )
-
-
-def make_note(org, user, title="Review minutes", **fields):
-    return services.evidence_create(
-        organization=org, acting_user=user, title=title, kind=Evidence.Kind.NOTE, note="Reviewed.", **fields
-    )
-
-
-def make_targets(org, user) -> dict:
-    """One record of each kind evidence can support."""
-    system = AISystemFactory(organization=org, owner=user)
-    risk = risk_services.risk_save(
-        instance=Risk(organization=org, title="Bias against young applicants", system=system, owner=user),
-        acting_user=user,
-    )
-    treatment = risk_services.treatment_save(
-        instance=TreatmentAction(organization=org, risk=risk, title="Quarterly bias tests"), acting_user=user
-    )
-    assessment = impact_services.impact_assessment_start(system=system, acting_user=user)
-    return {
-        "control": Requirement.objects.get(framework__code="ISO42001", ref="A.6.2.4"),
-        "system": system,
-        "risk": risk,
-        "treatment": treatment,
-        "assessment": assessment,
-    }
-
-
 @pytest.fixture
 def dana(acme):
     """An AI system owner in Acme."""
@@ -125,7 +81,9 @@ def dana(acme):
 
 
 def test_file_evidence_records_hash_size_type_and_private_path(acme, olivia, private_storage):
-    evidence = make_evidence(acme, olivia, valid_until=timezone.localdate() + timedelta(days=365))
+    evidence = FileEvidenceFactory(
+        organization=acme, acting_user=olivia, valid_until=timezone.localdate() + timedelta(days=365)
+    )
     version = evidence.versions.get()
     assert version.number == 1
     assert version.sha256 == hashlib.sha256(PDF).hexdigest()
@@ -152,7 +110,7 @@ def test_file_evidence_records_hash_size_type_and_private_path(acme, olivia, pri
     ],
 )
 def test_path_traversal_and_odd_names_end_as_a_safe_base_name(acme, olivia, private_storage, sent, stored):
-    evidence = make_evidence(acme, olivia, name=sent)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia, name=sent)
     version = evidence.versions.get()
     assert version.original_name == stored
     parts = version.file.name.split("/")
@@ -163,21 +121,21 @@ def test_path_traversal_and_odd_names_end_as_a_safe_base_name(acme, olivia, priv
 
 
 def test_long_names_are_shortened_and_keep_the_lower_cased_extension():
-    name, extension = services.filename_sanitise("x" * 300 + ".PDF")
-    assert extension == "pdf" and name.endswith(".pdf") and len(name) <= services.MAX_NAME_LENGTH
+    name, extension = filename_sanitise("x" * 300 + ".PDF", "evidence")
+    assert extension == "pdf" and name.endswith(".pdf") and len(name) <= MAX_NAME_LENGTH
 
 
 @pytest.mark.parametrize("name", ["..", "noextension", "....", "dir/"])
 def test_names_without_a_usable_base_name_are_refused(name):
     with pytest.raises(ValidationError) as exc:
-        services.filename_sanitise(name)
+        filename_sanitise(name, "evidence")
     assert "file" in exc.value.message_dict
 
 
 def test_too_big_file_is_refused_and_nothing_is_saved(acme, olivia, settings, private_storage):
     settings.EVIDENCE_MAX_UPLOAD_MB = 1
     with pytest.raises(ValidationError) as exc:
-        make_evidence(acme, olivia, content=PDF + b"0" * (1024 * 1024))
+        FileEvidenceFactory(organization=acme, acting_user=olivia, content=PDF + b"0" * (1024 * 1024))
     assert "at most 1 MB" in exc.value.message_dict["file"][0]
     assert not Evidence.objects.exists()
     assert not list(Path(private_storage).rglob("*.pdf"))
@@ -189,21 +147,24 @@ def test_size_limit_is_counted_while_reading_too(settings):
     lying = upload("big.pdf", PDF + b"0" * (1024 * 1024))
     lying.size = 10
     with pytest.raises(ValidationError, match="larger than 1 MB"):
-        services.upload_inspect(lying)
+        upload_inspect(lying, services.evidence_upload_rules())
 
 
 @pytest.mark.parametrize("name", ["tool.exe", "page.html", "image.svg", "script.js", "archive.tar"])
 def test_extensions_outside_the_allowed_list_are_refused(acme, olivia, name):
     with pytest.raises(ValidationError) as exc:
-        make_evidence(acme, olivia, name=name)
+        FileEvidenceFactory(organization=acme, acting_user=olivia, name=name)
     assert "not accepted" in exc.value.message_dict["file"][0]
 
 
 def test_allowed_list_is_configurable(acme, olivia, settings):
     settings.EVIDENCE_ALLOWED_TYPES = ["pdf"]
     with pytest.raises(ValidationError):
-        make_evidence(acme, olivia, name="chart.png", content=PNG)
-    assert make_evidence(acme, olivia, name="ok.pdf").versions.get().content_type == "application/pdf"
+        FileEvidenceFactory(organization=acme, acting_user=olivia, name="chart.png", content=PNG)
+    assert (
+        FileEvidenceFactory(organization=acme, acting_user=olivia, name="ok.pdf").versions.get().content_type
+        == "application/pdf"
+    )
 
 
 @pytest.mark.parametrize(
@@ -223,7 +184,7 @@ def test_allowed_list_is_configurable(acme, olivia, settings):
 )
 def test_content_that_does_not_match_the_extension_is_refused(acme, olivia, name, content):
     with pytest.raises(ValidationError) as exc:
-        make_evidence(acme, olivia, name=name, content=content)
+        FileEvidenceFactory(organization=acme, acting_user=olivia, name=name, content=content)
     assert "genuine" in exc.value.message_dict["file"][0]
     assert not EvidenceVersion.objects.exists()
 
@@ -238,12 +199,12 @@ def test_content_that_does_not_match_the_extension_is_refused(acme, olivia, name
 )
 def test_text_files_must_be_utf8_without_nul_bytes(acme, olivia, name, content, message):
     with pytest.raises(ValidationError, match=message):
-        make_evidence(acme, olivia, name=name, content=content)
+        FileEvidenceFactory(organization=acme, acting_user=olivia, name=name, content=content)
 
 
 def test_empty_files_are_refused(acme, olivia):
     with pytest.raises(ValidationError, match="empty"):
-        make_evidence(acme, olivia, content=b"")
+        FileEvidenceFactory(organization=acme, acting_user=olivia, content=b"")
 
 
 @pytest.mark.parametrize(
@@ -259,14 +220,16 @@ def test_empty_files_are_refused(acme, olivia):
     ],
 )
 def test_genuine_files_are_accepted_with_their_detected_type(acme, olivia, name, content, content_type):
-    version = make_evidence(acme, olivia, name=name, content=content).versions.get()
+    version = FileEvidenceFactory(organization=acme, acting_user=olivia, name=name, content=content).versions.get()
     assert version.content_type == content_type
     assert version.sha256 == hashlib.sha256(content).hexdigest()
 
 
 def test_spreadsheets_written_by_office_software_are_accepted(acme, olivia):
     content = xlsx_bytes()
-    version = make_evidence(acme, olivia, name="tests.xlsx", content=content).versions.get()
+    version = FileEvidenceFactory(
+        organization=acme, acting_user=olivia, name="tests.xlsx", content=content
+    ).versions.get()
     assert version.content_type == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert version.size == len(content)
 
@@ -297,7 +260,7 @@ def test_the_kind_decides_which_content_is_required(acme, olivia):
 
 
 def test_new_versions_keep_the_old_ones_and_are_numbered(acme, olivia, private_storage):
-    evidence = make_evidence(acme, olivia)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
     second = services.evidence_add_version(
         evidence=evidence, acting_user=olivia, upload=upload("report-v2.pdf", PDF + b"% v2\n"), comment="Q2 run"
     )
@@ -312,13 +275,13 @@ def test_new_versions_keep_the_old_ones_and_are_numbered(acme, olivia, private_s
     with pytest.raises(ValidationError) as exc:
         services.evidence_add_version(evidence=evidence, acting_user=olivia, url="https://example.org")
     assert "file" in exc.value.message_dict
-    note = make_note(acme, olivia)
+    note = NoteEvidenceFactory(organization=acme, acting_user=olivia)
     services.evidence_add_version(evidence=note, acting_user=olivia, note="Reviewed again.")
     assert note.versions.count() == 2
 
 
 def test_update_checks_dates_and_owner(acme, olivia, alice, charlie):
-    evidence = make_note(acme, olivia)
+    evidence = NoteEvidenceFactory(organization=acme, acting_user=olivia)
     today = timezone.localdate()
     services.evidence_update(evidence=evidence, acting_user=alice, title="Minutes", valid_until=today, owner=alice)
     evidence.refresh_from_db()
@@ -336,7 +299,7 @@ def test_update_checks_dates_and_owner(acme, olivia, alice, charlie):
 def test_delete_removes_versions_links_and_files_and_keeps_history(
     acme, olivia, private_storage, django_capture_on_commit_callbacks
 ):
-    evidence = make_evidence(acme, olivia)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
     services.evidence_link(
         evidence=evidence, target="control", obj=Requirement.objects.get(ref="A.6.2.4"), acting_user=olivia
     )
@@ -355,8 +318,8 @@ def test_delete_removes_versions_links_and_files_and_keeps_history(
 
 @pytest.mark.parametrize("target", ["control", "system", "risk", "treatment", "assessment"])
 def test_links_to_each_kind_of_record(acme, olivia, target):
-    obj = make_targets(acme, olivia)[target]
-    evidence = make_note(acme, olivia)
+    obj = link_targets(acme, olivia)[target]
+    evidence = NoteEvidenceFactory(organization=acme, acting_user=olivia)
     link = services.evidence_link(evidence=evidence, target=target, obj=obj, acting_user=olivia)
     assert link.target == target and link.target_object == obj
     assert services.evidence_link(evidence=evidence, target=target, obj=obj, acting_user=olivia) == link
@@ -367,18 +330,18 @@ def test_links_to_each_kind_of_record(acme, olivia, target):
 
 @pytest.mark.parametrize("target", ["system", "risk", "treatment", "assessment"])
 def test_another_organisations_records_cannot_be_linked(acme, globex, olivia, charlie, target):
-    theirs = make_targets(globex, charlie)[target]
-    evidence = make_note(acme, olivia)
+    theirs = link_targets(globex, charlie)[target]
+    evidence = NoteEvidenceFactory(organization=acme, acting_user=olivia)
     with pytest.raises(ValidationError):
         services.evidence_link(evidence=evidence, target=target, obj=theirs, acting_user=olivia)
     with pytest.raises(ValidationError) as exc:
-        services.link_target_get(acme, target, theirs.pk)
+        selectors.link_target_get(acme, target, theirs.pk)
     assert "in your organisation" in exc.value.message_dict["id"][0]
     assert not EvidenceLink.objects.exists()
 
 
 def test_only_iso42001_controls_can_be_linked(acme, olivia):
-    evidence = make_note(acme, olivia)
+    evidence = NoteEvidenceFactory(organization=acme, acting_user=olivia)
     clause = Requirement.objects.filter(framework__code="ISO42001").exclude(kind="control").first()
     other = Requirement.objects.exclude(framework__code="ISO42001").filter(kind="control").first()
     for requirement in [clause, other]:
@@ -387,11 +350,11 @@ def test_only_iso42001_controls_can_be_linked(acme, olivia):
         with pytest.raises(ValidationError):
             services.evidence_link(evidence=evidence, target="control", obj=requirement, acting_user=olivia)
         with pytest.raises(ValidationError):
-            services.link_target_get(acme, "control", requirement.pk)
+            selectors.link_target_get(acme, "control", requirement.pk)
     with pytest.raises(ValidationError):
         services.evidence_link(evidence=evidence, target="risk", obj=AISystemFactory(organization=acme),
                                acting_user=olivia)  # fmt: skip
-    control = services.link_target_get(acme, "control", "A.6.2.4")
+    control = selectors.link_target_get(acme, "control", "A.6.2.4")
     assert control.ref == "A.6.2.4"
 
 
@@ -400,10 +363,20 @@ def test_only_iso42001_controls_can_be_linked(acme, olivia):
 
 def test_list_filters_by_search_kind_status_control_and_owner(acme, olivia, alice, login):
     today = timezone.localdate()
-    valid = make_evidence(acme, olivia, title="Bias test report", valid_until=today + timedelta(days=200))
-    expiring = make_note(acme, olivia, title="Model card review", valid_until=today + timedelta(days=5), owner=alice)
-    expired = make_note(acme, olivia, title="Old pen test", description="External pen test of the scoring API",
-                        effective_from=today - timedelta(days=400), valid_until=today - timedelta(days=1))  # fmt: skip
+    valid = FileEvidenceFactory(
+        organization=acme, acting_user=olivia, title="Bias test report", valid_until=today + timedelta(days=200)
+    )
+    expiring = NoteEvidenceFactory(
+        organization=acme,
+        acting_user=olivia,
+        title="Model card review",
+        valid_until=today + timedelta(days=5),
+        owner=alice,
+    )
+    expired = NoteEvidenceFactory(organization=acme, acting_user=olivia, title="Old pen test",
+                                  description="External pen test of the scoring API",
+                                  effective_from=today - timedelta(days=400),
+                                  valid_until=today - timedelta(days=1))  # fmt: skip
     services.evidence_link(
         evidence=valid, target="control", obj=Requirement.objects.get(ref="A.6.2.4"), acting_user=olivia
     )
@@ -440,7 +413,9 @@ def test_list_costs_the_same_number_of_queries_for_5_and_30_items(acme, olivia, 
 
     def count_for(total):
         while Evidence.objects.count() < total:
-            evidence = make_note(acme, olivia, title=f"Evidence {Evidence.objects.count():02d}", owner=olivia)
+            evidence = NoteEvidenceFactory(
+                organization=acme, acting_user=olivia, title=f"Evidence {Evidence.objects.count():02d}", owner=olivia
+            )
             services.evidence_link(evidence=evidence, target="control", obj=control, acting_user=olivia)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(reverse("evidence:list"))
@@ -488,8 +463,8 @@ def test_create_page_refuses_another_organisations_record_as_initial_link(acme, 
 
 
 def test_detail_shows_versions_links_and_history(acme, olivia, login):
-    evidence = make_evidence(acme, olivia)
-    targets = make_targets(acme, olivia)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
+    targets = link_targets(acme, olivia)
     for target, obj in targets.items():
         services.evidence_link(evidence=evidence, target=target, obj=obj, acting_user=olivia)
     page = login(olivia).get(reverse("evidence:detail", args=[evidence.pk])).content.decode()
@@ -504,7 +479,7 @@ def test_detail_shows_versions_links_and_history(acme, olivia, login):
 
 
 def test_pages_add_and_remove_links_and_versions(acme, olivia, login):
-    evidence = make_evidence(acme, olivia)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
     system = AISystemFactory(organization=acme)
     client = login(olivia)
     client.post(reverse("evidence:link_add", args=[evidence.pk]), {"target": "system", "id": system.pk})
@@ -529,7 +504,7 @@ def test_pages_add_and_remove_links_and_versions(acme, olivia, login):
 
 
 def test_page_link_to_another_organisations_record_is_refused(acme, globex, olivia, login):
-    evidence = make_note(acme, olivia)
+    evidence = NoteEvidenceFactory(organization=acme, acting_user=olivia)
     theirs = AISystemFactory(organization=globex)
     response = login(olivia).post(
         reverse("evidence:link_add", args=[evidence.pk]), {"target": "system", "id": theirs.pk}, follow=True
@@ -543,7 +518,7 @@ def test_page_link_to_another_organisations_record_is_refused(acme, globex, oliv
 
 @pytest.mark.parametrize("persona", ["bob", "victor"])
 def test_auditors_and_viewers_read_and_download_but_never_write(acme, olivia, login, request, persona):
-    evidence = make_evidence(acme, olivia)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
     version = evidence.versions.get()
     client = login(request.getfixturevalue(persona))
     assert client.get(reverse("evidence:list")).status_code == 200
@@ -557,7 +532,7 @@ def test_auditors_and_viewers_read_and_download_but_never_write(acme, olivia, lo
 
 
 def test_owners_change_only_the_evidence_they_own(acme, olivia, dana, login):
-    others = make_note(acme, olivia, owner=olivia)
+    others = NoteEvidenceFactory(organization=acme, acting_user=olivia, owner=olivia)
     client = login(dana)
     assert client.get(reverse("evidence:update", args=[others.pk])).status_code == 403
     assert client.post(reverse("evidence:delete", args=[others.pk])).status_code == 403
@@ -576,7 +551,7 @@ def test_owners_change_only_the_evidence_they_own(acme, olivia, dana, login):
 
 
 def test_another_organisation_gets_404_everywhere(acme, olivia, charlie, login):
-    evidence = make_evidence(acme, olivia)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
     version = evidence.versions.get()
     link = services.evidence_link(
         evidence=evidence, target="control", obj=Requirement.objects.get(ref="A.6.2.4"), acting_user=olivia
@@ -594,21 +569,24 @@ def test_another_organisation_gets_404_everywhere(acme, olivia, charlie, login):
 
 
 def test_version_of_another_evidence_is_not_found(acme, olivia, login):
-    first, second = make_evidence(acme, olivia), make_evidence(acme, olivia, title="Other")
+    first, second = (
+        FileEvidenceFactory(organization=acme, acting_user=olivia),
+        FileEvidenceFactory(organization=acme, acting_user=olivia, title="Other"),
+    )
     version = second.versions.get()
     response = login(olivia).get(reverse("evidence:download", args=[first.pk, version.pk]))
     assert response.status_code == 404
 
 
 def test_anonymous_download_is_redirected_to_sign_in(acme, olivia, client):
-    evidence = make_evidence(acme, olivia)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
     url = reverse("evidence:download", args=[evidence.pk, evidence.versions.get().pk])
     response = client.get(url)
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
 
 def test_download_is_a_private_attachment_with_digest_and_sandbox(acme, olivia, victor, login):
-    evidence = make_evidence(acme, olivia, name="../Bias report.pdf")
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia, name="../Bias report.pdf")
     version = evidence.versions.get()
     response = login(victor).get(reverse("evidence:download", args=[evidence.pk, version.pk]))
     assert response.status_code == 200
@@ -623,7 +601,7 @@ def test_download_is_a_private_attachment_with_digest_and_sandbox(acme, olivia, 
 
 def test_text_downloads_are_attachments_never_rendered(acme, olivia, login):
     content = b"<html><script>alert(1)</script></html>"
-    evidence = make_evidence(acme, olivia, name="page.txt", content=content)
+    evidence = FileEvidenceFactory(organization=acme, acting_user=olivia, name="page.txt", content=content)
     response = login(olivia).get(reverse("evidence:download", args=[evidence.pk, evidence.versions.get().pk]))
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response["Content-Disposition"].startswith("attachment;")

@@ -11,11 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aims.roles import Role
-from controls.models import ApplicabilityStatement, Evidence, EvidenceLink, Mapping, Requirement, SoAVersion
+from controls.models import ApplicabilityStatement, Mapping, Requirement, SoAVersion
 from controls.readiness import readiness
+from controls.soa import selectors
 from controls.soa import services as soa
 from risk import services as risk_services
 from risk.models import Risk, TreatmentAction
+from tests.controls.factories import EvidenceFactory, EvidenceLinkFactory, evidence_on
 from tests.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
 
@@ -163,8 +165,7 @@ def test_one_row_by_control_identifier_with_risks_systems_and_evidence(api, acme
     system = AISystemFactory(organization=acme, ref_code="AIS-0042")
     risk = risk_relying_on(acme, olivia, "A.6.2.6")
     for title, valid_until in (("Drift report", None), ("Old drift report", timezone.localdate() - timedelta(days=1))):
-        evidence = Evidence.objects.create(organization=acme, title=title, valid_until=valid_until)
-        EvidenceLink.objects.create(organization=acme, evidence=evidence, target="control", control=control("A.6.2.6"))
+        evidence_on(acme, title, "A.6.2.6", valid_until=valid_until)
     soa.soa_rows_ensure(acme)
     statement = stored(acme, "A.6.2.6")
     statement.applicable, statement.justification = True, JUSTIFICATION
@@ -300,8 +301,8 @@ def test_the_list_costs_the_same_queries_however_much_hangs_off_the_rows(api, ac
     for n, statement in enumerate(ApplicabilityStatement.objects.for_org(acme).select_related("control")):
         statement.applicable, statement.justification = True, JUSTIFICATION
         soa.soa_row_update(statement=statement, acting_user=olivia, systems=systems[: 1 + n % 4])
-        evidence = Evidence.objects.create(organization=acme, title=f"E{n}", valid_until=today - timedelta(days=n % 2))
-        EvidenceLink.objects.create(organization=acme, evidence=evidence, target="control", control=statement.control)
+        evidence = EvidenceFactory(organization=acme, title=f"E{n}", valid_until=today - timedelta(days=n % 2))
+        EvidenceLinkFactory(evidence=evidence, control=statement.control)
     for ref in ("A.6.2.6", "A.7.4", "A.9.2", "A.5.2"):
         risk_relying_on(acme, olivia, ref)
     full = _list_queries(api)
@@ -350,7 +351,7 @@ def test_only_administrators_decide_and_never_on_their_own_submission(
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["status"], body["decided_by"], body["decision_comment"]) == ("approved", alice.email, "Complete.")
-    assert soa.soa_latest_approved(acme).pk == version_id
+    assert selectors.soa_latest_approved(acme).pk == version_id
     assert (
         "not awaiting a decision"
         in errors(admin_api.post(url("soaversion", version_id, "approve"), {}))["non_field_errors"][0]

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from controls.models import ApplicabilityStatement, Requirement, SoAVersion
+from controls.soa import selectors
 from controls.soa import services as soa
 from risk import services as risk_services
 from risk.models import Risk, TreatmentAction
@@ -24,7 +25,7 @@ def row_data(**overrides):
 
 
 def decide_all(org, user, **fields):
-    for row in soa.soa_rows(org):
+    for row in selectors.soa_rows(org):
         row.applicable, row.justification = True, "Applies."
         for name, value in fields.items():
             setattr(row, name, value)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from controls.models import ApplicabilityStatement, Evidence, EvidenceLink, Requirement, SoASystem, SoAVersion
+from controls.models import ApplicabilityStatement, Requirement, SoASystem, SoAVersion
+from controls.soa import selectors
 from controls.soa import services as soa
 from risk import services as risk_services
 from risk.models import Risk, TreatmentAction
+from tests.controls.factories import EvidenceFactory, EvidenceLinkFactory, evidence_on
 from tests.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
 
@@ -54,28 +56,29 @@ def risk_relying_on(org, user, *refs: str, title="Model drift degrades triage") 
 
 def test_rows_are_created_once_per_control_and_per_organisation(acme, globex):
     assert not ApplicabilityStatement.objects.for_org(acme).exists()
-    rows = list(soa.soa_rows(acme))
+    rows = list(selectors.soa_rows(acme))
     assert len(rows) == 38
     assert [r.control.ref for r in rows][:3] == ["A.2.2", "A.2.3", "A.2.4"]
     assert rows[-1].control.ref == "A.10.4"
     assert all(r.applicable is None and r.implementation_status == "not_started" for r in rows)
     ids = {r.pk for r in rows}
     soa.soa_rows_ensure(acme)
-    assert {r.pk for r in soa.soa_rows(acme)} == ids
+    assert {r.pk for r in selectors.soa_rows(acme)} == ids
     assert ApplicabilityStatement.objects.for_org(acme).count() == 38
     assert not ApplicabilityStatement.objects.for_org(globex).exists()
-    assert soa.soa_rows(globex).count() == 38
+    assert selectors.soa_rows(globex).count() == 38
     assert ApplicabilityStatement.objects.count() == 76
 
 
 def test_rows_count_evidence_of_their_own_organisation_only(acme, globex):
     a226 = control("A.6.2.6")
     for org, valid_until in ((acme, None), (acme, "2000-01-01"), (globex, None)):
-        evidence = Evidence.objects.create(organization=org, title="Drift report", valid_until=valid_until)
-        EvidenceLink.objects.create(organization=org, evidence=evidence, target="control", control=a226)
-    mine = soa.soa_rows(acme).get(control=a226)
+        EvidenceLinkFactory(
+            evidence=EvidenceFactory(organization=org, title="Drift report", valid_until=valid_until), control=a226
+        )
+    mine = selectors.soa_rows(acme).get(control=a226)
     assert (mine.evidence_count, mine.valid_evidence_count) == (2, 1)
-    theirs = soa.soa_rows(globex).get(control=a226)
+    theirs = selectors.soa_rows(globex).get(control=a226)
     assert (theirs.evidence_count, theirs.valid_evidence_count) == (1, 1)
 
 
@@ -164,8 +167,7 @@ def test_the_snapshot_holds_all_38_rows_with_systems_risks_and_evidence(acme, ol
     system = AISystemFactory(organization=acme, ref_code="AIS-0042")
     risk, _ = risk_relying_on(acme, olivia, "A.6.2.6")
     other_risk, _ = risk_relying_on(acme, olivia, "A.6.2.6", title="Bias in triage")
-    evidence = Evidence.objects.create(organization=acme, title="Monitoring dashboard")
-    EvidenceLink.objects.create(organization=acme, evidence=evidence, target="control", control=control("A.6.2.6"))
+    evidence_on(acme, "Monitoring dashboard", "A.6.2.6")
     decide_all(acme, olivia)
     decide(
         acme, "A.6.2.6", olivia, systems=[system], owner=olivia, implementation_status="implemented",
@@ -220,13 +222,13 @@ def test_versions_are_numbered_per_organisation(acme, globex, olivia, charlie):
 def test_an_administrator_other_than_the_submitter_approves(acme, alice, olivia):
     decide_all(acme, olivia)
     version = soa.soa_submit(organization=acme, acting_user=olivia)
-    assert soa.soa_latest_approved(acme) is None
+    assert selectors.soa_latest_approved(acme) is None
     soa.soa_approve(version=version, acting_user=alice, comment=" Looks complete. ")
     version.refresh_from_db()
     assert version.status == SoAVersion.Status.APPROVED
     assert version.decided_by == alice and version.decided_at is not None
     assert version.decision_comment == "Looks complete."
-    assert soa.soa_latest_approved(acme) == version
+    assert selectors.soa_latest_approved(acme) == version
     with pytest.raises(ValidationError, match="Version 1 is approved, not awaiting a decision"):
         soa.soa_return(version=version, acting_user=alice, comment="Changed my mind.")
 
@@ -261,7 +263,7 @@ def test_returning_needs_a_comment(acme, alice, olivia):
     )
     with pytest.raises(ValidationError, match="is returned, not awaiting a decision"):
         soa.soa_approve(version=version, acting_user=alice)
-    assert soa.soa_latest_approved(acme) is None
+    assert selectors.soa_latest_approved(acme) is None
 
 
 def test_an_approved_version_keeps_its_rows_when_the_soa_changes(acme, alice, olivia):
@@ -278,7 +280,7 @@ def test_an_approved_version_keeps_its_rows_when_the_soa_changes(acme, alice, ol
     # The next version captures the change; the approved one stays the latest approved.
     pending = soa.soa_submit(organization=acme, acting_user=olivia)
     assert {r["ref"]: r for r in pending.rows}["A.5.2"]["applicable"] is False
-    assert soa.soa_latest_approved(acme) == version
+    assert selectors.soa_latest_approved(acme) == version
 
 
 def test_history_records_who_changed_rows_links_and_versions(acme, alice, olivia):
