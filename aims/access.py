@@ -52,8 +52,11 @@ class TenantViewMixin(LoginRequiredMixin):
         return context
 
 
-def get_for_tenant_or_404(tenant: Tenant, model, **lookup):
-    """Fetch one of the organisation's objects; anything else, including another tenant's, is 404."""
+def get_for_tenant_or_404(tenant: Tenant, model, /, **lookup):
+    """Fetch one of the organisation's objects; anything else, including another tenant's, is 404.
+
+    ``tenant`` and ``model`` are positional-only, so a lookup may name a field ``model``.
+    """
     try:
         return model.objects.for_org(tenant.organization).get(**lookup)
     except (model.DoesNotExist, ValueError, TypeError) as exc:

@@ -22,6 +22,9 @@ from risk.impact.api import ROUTES as IMPACT_ROUTES
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+# No ".json" twins of every route: the API speaks JSON only, the schema never listed them, and
+# custom actions did not accept the suffix's ``format`` argument (500).
+router.include_format_suffixes = False
 router.register("members", MembershipViewSet, basename="member")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("catalogue/frameworks", FrameworkViewSet, basename="framework")

@@ -604,6 +604,7 @@ class PolicyVersionViewSet(
 
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None):
+        self.get_object()  # another organisation's version is not found (404) before its comment is checked
         data = ReturnSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self._transition(services.policy_version_return, comment=data.validated_data["comment"])
