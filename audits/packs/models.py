@@ -19,7 +19,7 @@ class PackSection(models.TextChoices):
 
     SCOPE = "scope", "Context of the organisation and AIMS scope (clause 4)"
     LEADERSHIP = "leadership", "Leadership: AI policy, roles and reporting of concerns (clause 5, A.2, A.3)"
-    RISK_CRITERIA = "risk:criteria", "Risk criteria (clause 6.1.2)"
+    RISK_CRITERIA = "risk_criteria", "Risk criteria (clause 6.1.2)"
     RISKS = "risks", "Risk register and treatments (clauses 6.1.2, 6.1.3, 8.2, 8.3)"
     IMPACT = "impact", "AI system impact assessments (clauses 6.1.4, 8.4, A.5)"
     OBJECTIVES = "objectives", "AI objectives (clause 6.2)"

@@ -56,7 +56,7 @@ def context_data(pack: EvidencePack) -> tuple[dict, list[RecordEntry]]:
     parties = list(InterestedParty.objects.for_org(organization).order_by("name"))
     records = ([record_entry(scope, "AIMS scope")] if scope else []) + [record_entry(i) for i in issues]
     records += [record_entry(p) for p in parties]
-    return {"governance:scope": scope, "issues": issues, "parties": parties}, records
+    return {"aims_scope": scope, "issues": issues, "parties": parties}, records
 
 
 def leadership_data(pack: EvidencePack) -> tuple[dict, list[RecordEntry]]:
