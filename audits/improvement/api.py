@@ -50,6 +50,8 @@ from audits.models import (
 )
 from controls.models import Evidence
 from registry.models import AISystem
+from registry.monitoring.api import PERMISSIONS as MONITORING_PERMISSIONS
+from registry.monitoring.models import MonitoringAlert
 from registry.serializers import MemberField, OrgRecordField, OrgRecordIdsField
 
 FORBIDDEN_CHANGE = "Your role only lets you change the corrective actions and incidents you own."
@@ -771,6 +773,55 @@ class IncidentViewSet(CrudMixin, ImprovementViewSet):
         improvement.incident_delete(incident=instance, acting_user=self.request.user)
 
 
+# --- Raised from a monitoring alert ------------------------------------------------------------
+
+
+class AlertOwnerSerializer(serializers.Serializer):
+    owner = MemberField(help_text="The member who owns the corrective action (a role that edits records).")
+
+
+class RaisedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    ref_code = serializers.CharField()
+    title = serializers.CharField()
+
+
+def _raised(record: Incident | CorrectiveAction) -> Response:
+    return Response({"id": record.pk, "ref_code": record.ref_code, "title": record.title}, status=201)
+
+
+@extend_schema_view(
+    raise_incident=extend_schema(
+        summary="Raise an AI incident for the alert", request=None, responses={201: RaisedSerializer}
+    ),
+    raise_corrective_action=extend_schema(
+        summary="Raise a corrective action for the alert",
+        request=AlertOwnerSerializer,
+        responses={201: RaisedSerializer},
+    ),
+)
+class AlertRaiseViewSet(TenantScopedMixin, viewsets.GenericViewSet):
+    """Incidents and corrective actions raised from a monitoring alert (actions on the alerts' own route)."""
+
+    queryset = MonitoringAlert.objects.select_related("metric", "system")
+    serializer_class = RaisedSerializer
+    permission_classes = MONITORING_PERMISSIONS
+
+    @action(detail=True, methods=["post"], url_path="raise-incident")
+    def raise_incident(self, request, pk=None) -> Response:
+        return _raised(improvement.incident_raise_from_alert(alert=self.get_object(), acting_user=request.user))
+
+    @action(detail=True, methods=["post"], url_path="raise-corrective-action")
+    def raise_corrective_action(self, request, pk=None) -> Response:
+        alert = self.get_object()
+        serializer = AlertOwnerSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        owner = serializer.validated_data["owner"]
+        return _raised(
+            improvement.corrective_action_raise_from_alert(alert=alert, acting_user=request.user, owner=owner)
+        )
+
+
 ROUTES: list[tuple[str, type[viewsets.ViewSetMixin], str]] = [
     ("audit-programmes", AuditProgrammeViewSet, "auditprogramme"),
     ("audits", AuditViewSet, "audit"),
@@ -780,4 +831,6 @@ ROUTES: list[tuple[str, type[viewsets.ViewSetMixin], str]] = [
     ("management-reviews", ManagementReviewViewSet, "managementreview"),
     ("management-review-actions", ReviewActionViewSet, "reviewaction"),
     ("incidents", IncidentViewSet, "incident"),
+    # Same path as the alerts of registry.monitoring: the router only adds these two actions to it.
+    ("monitoring-alerts", AlertRaiseViewSet, "alertraise"),
 ]

@@ -27,15 +27,34 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from aims.models import Membership, Organization, User
+from aims.models import ContextIssue, InterestedParty, Membership, Objective, Organization, User
 from aims.roles import Capability, role_can
 from aims.tenancy import Tenant
+
+# Reads live in the selectors; re-exported for the callers of this module.
+from audits.improvement.selectors import (  # noqa: F401
+    assigned_audit_ids,
+    audit_api_rows,
+    audit_detail,
+    audit_list,
+    checklist_rows,
+    corrective_action_list,
+    finding_list,
+    improvement_tiles,
+    incident_list,
+    latest_review_date,
+    management_review_list,
+    next_audit,
+    open_nonconformities,
+    programme_list,
+    programme_years,
+    review_action_list,
+)
 from audits.models import (
     Audit,
     AuditMember,
@@ -49,6 +68,9 @@ from audits.models import (
     ReviewAction,
     ReviewAttendee,
 )
+from controls.catalogue.models import Requirement
+from registry.monitoring.models import MonitoringAlert
+from risk.models import ImpactAssessment, Level, Risk
 
 CATALOGUE = "ISO42001"
 CRITERIA_KINDS = ("clause", "control")
@@ -108,8 +130,7 @@ def _ensure_editor(organization_id: int, field: str, user: User | None) -> None:
 
 def criteria_choices() -> QuerySet:
     """The ISO/IEC 42001 clauses and Annex A controls an audit may check, in reading order."""
-    requirement = apps.get_model("controls", "Requirement")
-    return requirement.objects.filter(framework__code=CATALOGUE, kind__in=CRITERIA_KINDS).order_by("order")
+    return Requirement.objects.filter(framework__code=CATALOGUE, kind__in=CRITERIA_KINDS).order_by("order")
 
 
 # --- Who may record findings -------------------------------------------------------------------
@@ -540,6 +561,61 @@ def corrective_action_save(*, action: CorrectiveAction, acting_user: User | None
     return _save(action, acting_user)
 
 
+# --- Raised from a monitoring alert ------------------------------------------------------------
+
+
+def _locked_alert(alert: MonitoringAlert) -> MonitoringAlert:
+    return MonitoringAlert.objects.select_for_update().select_related("metric", "system").get(pk=alert.pk)
+
+
+def _alert_summary(alert: MonitoringAlert) -> str:
+    metric = alert.metric
+    unit = f" {metric.unit}" if metric.unit else ""
+    return (
+        f"Monitoring alert on {metric.name} ({metric.key}) of {alert.system.ref_code} {alert.system.name}: "
+        f"{alert.breach_count} breach(es) since {alert.opened_at:%Y-%m-%d %H:%M} UTC; first value "
+        f"{alert.first_value:g}{unit}, worst {alert.worst_value:g}{unit}, last {alert.last_value:g}{unit} "
+        f"(target {metric.target:g}{unit}, alert threshold {metric.alert_threshold:g}{unit}, "
+        f"{metric.get_direction_display().lower()})."
+    )
+
+
+@transaction.atomic
+def incident_raise_from_alert(*, alert: MonitoringAlert, acting_user: User) -> Incident:
+    """Record an AI incident (A.8.4) for a monitoring alert, linked back to it; one incident per alert."""
+    alert = _locked_alert(alert)
+    existing = Incident.objects.filter(monitoring_alert=alert).first()
+    if existing is not None:
+        raise ValidationError(f"Incident {existing.ref_code} was raised for this alert already.")
+    incident = Incident(
+        organization_id=alert.organization_id,
+        system=alert.system,
+        monitoring_alert=alert,
+        title=f"{alert.metric.name} beyond its alert threshold on {alert.system.ref_code}"[:200],
+        description=_alert_summary(alert),
+        occurred_at=alert.opened_at,
+        detected_at=alert.opened_at,
+    )
+    return incident_save(incident=incident, acting_user=acting_user)
+
+
+@transaction.atomic
+def corrective_action_raise_from_alert(*, alert: MonitoringAlert, acting_user: User, owner: User) -> CorrectiveAction:
+    """Open a corrective action (10.2) for a monitoring alert, owned by ``owner`` (a member who edits
+    records); the incident raised for the alert, if any, is linked too."""
+    alert = _locked_alert(alert)
+    incident = Incident.objects.filter(monitoring_alert=alert).first()
+    action = CorrectiveAction(
+        organization_id=alert.organization_id,
+        monitoring_alert=alert,
+        incident=incident,
+        owner=owner,
+        title=f"Bring {alert.metric.name} of {alert.system.ref_code} back within target"[:200],
+        correction=_alert_summary(alert),
+    )
+    return corrective_action_save(action=action, acting_user=acting_user)
+
+
 def _locked(action: CorrectiveAction) -> CorrectiveAction:
     locked = CorrectiveAction.objects.select_for_update().get(pk=action.pk)
     if locked.is_closed:
@@ -636,14 +712,6 @@ def corrective_action_delete(*, action: CorrectiveAction, acting_user: User | No
 # --- Management reviews ------------------------------------------------------------------------
 
 
-def _optional_aims_model(name: str) -> type[Model] | None:
-    """A model of the core that may not exist in this installation (context issues, objectives)."""
-    try:
-        return apps.get_model("aims", name)
-    except LookupError:
-        return None
-
-
 def _has_field(model: type[Model], name: str) -> bool:
     try:
         model._meta.get_field(name)
@@ -678,10 +746,11 @@ def _describe(obj: Model) -> dict[str, str]:
     return item
 
 
-def _optional_records(organization: Organization, name: str, start: date, end: date, *, changed_only: bool):
-    """What the core records of ``name`` (if that model exists), for the inputs; never fails the review."""
-    model = _optional_aims_model(name)
-    if model is None or not _has_field(model, "organization"):
+def _optional_records(
+    organization: Organization, model: type[Model], start: date, end: date, *, changed_only: bool
+) -> dict[str, Any]:
+    """What the core records of ``model`` (context issues, objectives…), for the inputs; never fails the review."""
+    if not _has_field(model, "organization"):
         return {"available": False, "items": []}
     rows = model.objects.filter(organization=organization)
     stamp = next((f for f in ("updated_at", "created_at") if _has_field(model, f)), None)
@@ -705,8 +774,6 @@ def management_review_inputs(
     organization: Organization, start: date, end: date, *, exclude_review: ManagementReview | None = None
 ) -> dict[str, Any]:
     """The inputs 9.3.2 asks for, as the portal knows them on ``start``-``end``: plain JSON, to be frozen."""
-    from risk.models import ImpactAssessment, Level, Risk
-
     in_period = {"raised_at__date__range": (start, end)}
     earlier = ReviewAction.objects.for_org(organization).select_related("owner", "review")
     if exclude_review is not None:
@@ -743,9 +810,9 @@ def management_review_inputs(
                 for a in earlier.filter(status__in=ReviewAction.UNFINISHED).order_by("due_date", "pk")[:50]
             ],
         },
-        "context_changes": _optional_records(organization, "ContextIssue", start, end, changed_only=True),
-        "interested_parties": _optional_records(organization, "InterestedParty", start, end, changed_only=True),
-        "objectives": _optional_records(organization, "Objective", start, end, changed_only=False),
+        "context_changes": _optional_records(organization, ContextIssue, start, end, changed_only=True),
+        "interested_parties": _optional_records(organization, InterestedParty, start, end, changed_only=True),
+        "objectives": _optional_records(organization, Objective, start, end, changed_only=False),
         "audits": [
             {
                 "ref_code": a.ref_code,
@@ -864,24 +931,3 @@ def review_action_save(*, action: ReviewAction, acting_user: User | None) -> Rev
 @transaction.atomic
 def review_action_delete(*, action: ReviewAction, acting_user: User | None) -> None:
     _delete(action, acting_user)
-
-
-# Reads live in improvement_selectors; re-exported for the callers of this module.
-from audits.improvement.selectors import (  # noqa: E402, F401
-    assigned_audit_ids,
-    audit_api_rows,
-    audit_detail,
-    audit_list,
-    checklist_rows,
-    corrective_action_list,
-    finding_list,
-    improvement_tiles,
-    incident_list,
-    latest_review_date,
-    management_review_list,
-    next_audit,
-    open_nonconformities,
-    programme_list,
-    programme_years,
-    review_action_list,
-)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
-from aims.forms import apply_service_errors
+from aims.forms import apply_service_errors, members_of
 from aims.history import merged_history, records_history
-from aims.roles import Capability, Role
+from aims.records import ensure_can_change
+from aims.roles import Capability, Role, roles_with
 from audits.improvement import services as improvement
 from audits.improvement.forms import (
     AuditFilter,
@@ -50,6 +51,7 @@ from audits.models import (
     ReviewAction,
     ReviewAttendee,
 )
+from registry.monitoring.models import MonitoringAlert
 
 # The requirements this module serves, shown on its home page (and traced in the catalogue).
 MODULE_REFS = ["9.2", "9.3", "10.2", "A.8.4"]
@@ -862,3 +864,42 @@ class IncidentDeleteView(EditView):
             return redirect("audits:incident_detail", pk=incident.pk)
         messages.success(request, f"Incident {incident.ref_code} deleted; its history is kept.")
         return redirect("audits:incident_list")
+
+
+# --- Raised from a monitoring alert ------------------------------------------------------------
+
+ALERT_REFUSED = "You may only change the AI systems you own."
+
+
+class AlertRaiseView(TenantViewMixin, View):
+    """POST only: record an incident or a corrective action for a monitoring alert, back on its system's tab."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        alert = get_for_tenant_or_404(self.tenant, MonitoringAlert, pk=pk)
+        ensure_can_change(self.tenant, alert, ALERT_REFUSED)
+        try:
+            messages.success(request, self.raise_from(alert))
+        except ValidationError as exc:
+            _error(request, exc)
+        return redirect("monitoring:system", pk=alert.system_id)
+
+    def raise_from(self, alert: MonitoringAlert) -> str:
+        raise NotImplementedError
+
+
+class AlertIncidentRaiseView(AlertRaiseView):
+    def raise_from(self, alert: MonitoringAlert) -> str:
+        incident = improvement.incident_raise_from_alert(alert=alert, acting_user=self.request.user)
+        return f"Incident {incident.ref_code} recorded for the alert."
+
+
+class AlertActionRaiseView(AlertRaiseView):
+    def raise_from(self, alert: MonitoringAlert) -> str:
+        editors = members_of(self.tenant).filter(memberships__role__in=roles_with(Capability.EDIT))
+        owner = editors.filter(pk=self.request.POST.get("owner") or 0).first()
+        if owner is None:
+            raise ValidationError("Choose who owns the corrective action.")
+        action = improvement.corrective_action_raise_from_alert(alert=alert, acting_user=self.request.user, owner=owner)
+        return f"Corrective action {action.ref_code} opened for the alert."
