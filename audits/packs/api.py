@@ -9,7 +9,6 @@ from rest_framework.response import Response
 
 from aims.api.base import TenantScopedMixin
 from aims.roles import Capability
-from audits.downloads import pack_file_response
 from audits.models import Audit, EvidencePack, PackSection
 from audits.packs import selectors, services
 from registry.models import AISystem
@@ -111,7 +110,9 @@ class EvidencePackViewSet(
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        return pack_file_response(request, self.get_object(), user=request.user, via_api=True)
+        return services.evidence_pack_download(
+            self.get_object(), user=request.user, via_api=True, ip_address=request.META.get("REMOTE_ADDR")
+        )
 
     @extend_schema(summary="Verify a pack's integrity", request=None, responses=VerifyReportSerializer)
     @action(detail=True, methods=["post"])

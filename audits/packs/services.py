@@ -22,9 +22,11 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from pypdf.errors import PdfReadError
 
+from aims.files import private_file_response
 from aims.models import Organization, User
 from audits.models import AUDIT_SECTIONS, EvidencePack, EvidencePackDownload, PackSection
 from audits.packs import render
@@ -338,6 +340,19 @@ def evidence_packs_expire(*, older_than_days: int | None = None) -> int:
 
 
 @transaction.atomic
+def evidence_pack_download(
+    pack: EvidencePack, *, user: User, via_api: bool, ip_address: str | None = None
+) -> FileResponse:
+    """The pack's PDF as a private attachment (the caller checked the permission); the download is logged."""
+    if not pack.is_downloadable:
+        raise Http404("This pack has no file to download.")
+    response = private_file_response(
+        pack.file.name, filename=pack.filename, content_type="application/pdf", sha256=pack.sha256
+    )
+    evidence_pack_log_download(pack=pack, user=user, via_api=via_api, ip_address=ip_address)
+    return response
+
+
 def evidence_pack_log_download(
     *, pack: EvidencePack, user: User, via_api: bool = False, ip_address: str | None = None
 ) -> EvidencePackDownload:
