@@ -27,6 +27,7 @@ from audits.models import (
     ManagementReview,
     ReviewAction,
 )
+from controls.models import Evidence
 from registry.models import AISystem
 from registry.monitoring.models import MonitoringAlert
 
@@ -92,8 +93,6 @@ def improvement_demo_seed(organization, users) -> None:
         item.result, item.notes = result, notes
         item.evidence_checked = "Procedure, three recent records, interview with the system owner."
         improvement.checklist_item_record(item=item, acting_user=auditor, acting_role=Role.AUDITOR)
-
-    from controls.models import Evidence
 
     monitoring = Evidence.objects.for_org(organization).filter(title="Model monitoring dashboard").first()
     findings = {}

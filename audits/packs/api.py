@@ -7,7 +7,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aims.api.base import TenantScopedMixin
+from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
 from aims.roles import Capability
 from audits.models import Audit, EvidencePack, PackSection
 from audits.packs import selectors, services
@@ -70,6 +70,7 @@ class VerifyReportSerializer(serializers.Serializer):
 )
 class EvidencePackViewSet(
     TenantScopedMixin,
+    SelectorQuerysetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -81,11 +82,7 @@ class EvidencePackViewSet(
     write_capability = Capability.REQUEST_PACKS
     filterset_fields = ["status", "scope"]
     ordering_fields = ["created_at"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return EvidencePack.objects.none()
-        return selectors.evidence_pack_list(self.request.tenant.organization)
+    selector = staticmethod(selectors.evidence_pack_list)
 
     @extend_schema(
         summary="Request an evidence pack",

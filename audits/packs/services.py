@@ -12,9 +12,11 @@ import hashlib
 import json
 import logging
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -28,10 +30,11 @@ from pypdf.errors import PdfReadError
 
 from aims.files import private_file_response
 from aims.models import Organization, User
-from audits.models import AUDIT_SECTIONS, EvidencePack, EvidencePackDownload, PackSection
+from audits.models import AUDIT_SECTIONS, Audit, EvidencePack, EvidencePackDownload, PackSection
 from audits.packs import render
 from audits.packs.records import RecordEntry, record_sha256
 from audits.packs.sections import COLLECTORS, SectionResult, evidence_files
+from controls.models import EvidenceVersion
 from registry.models import AISystem
 
 logger = logging.getLogger(__name__)
@@ -48,7 +51,7 @@ def evidence_pack_request(
     acting_user: User,
     scope: str = EvidencePack.Scope.AIMS,
     system: AISystem | None = None,
-    audit=None,
+    audit: Audit | None = None,
     period_start: date | None = None,
     period_end: date | None = None,
     sections: list[str] | None = None,
@@ -172,11 +175,11 @@ def final_name(pack: EvidencePack) -> str:
 class PackContent:
     sections: list[SectionResult]
     records: list[RecordEntry] = field(default_factory=list)
-    files: list[dict] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[tuple[str, bytes]] = field(default_factory=list)
 
 
-def collect(pack: EvidencePack, on_progress=None) -> PackContent:
+def collect(pack: EvidencePack, on_progress: Callable[..., Any] | None = None) -> PackContent:
     """Gather every chosen section; returns them with the records they show, de-duplicated."""
     results, seen, records = [], set(), []
     chosen = [s for s in PackSection.values if s in pack.sections and s in COLLECTORS]
@@ -210,7 +213,7 @@ def collect(pack: EvidencePack, on_progress=None) -> PackContent:
     return content
 
 
-def manifest_for(pack: EvidencePack, content: PackContent, generated_at) -> dict:
+def manifest_for(pack: EvidencePack, content: PackContent, generated_at: datetime) -> dict[str, Any]:
     return {
         "format": "aims-evidence-pack/1",
         "pack_id": str(pack.uid),
@@ -373,7 +376,7 @@ class VerifyReport:
     records_checked: int = 0
     problems: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "pack_id": self.pack_id,
             "ok": self.ok,
@@ -384,7 +387,7 @@ class VerifyReport:
         }
 
 
-def read_manifest(pdf_path: Path) -> tuple[dict | None, dict[str, bytes]]:
+def read_manifest(pdf_path: Path) -> tuple[dict[str, Any] | None, dict[str, bytes]]:
     """The embedded manifest and every attachment of a pack's PDF."""
     from pypdf import PdfReader
 
@@ -431,10 +434,8 @@ def evidence_pack_verify(pack: EvidencePack) -> VerifyReport:
     return report
 
 
-def _check_stored_files(entries: list[dict], organization_id: int) -> list[str]:
+def _check_stored_files(entries: list[dict[str, Any]], organization_id: int) -> list[str]:
     """The evidence files in storage must still hash to what the pack recorded."""
-    from controls.models import EvidenceVersion
-
     problems = []
     wanted = {(e.get("evidence_id"), e.get("version")): e for e in entries if e.get("evidence_id")}
     versions = EvidenceVersion.objects.filter(
@@ -457,10 +458,11 @@ def _check_stored_files(entries: list[dict], organization_id: int) -> list[str]:
     return problems
 
 
-def _check_records(entries: list[dict], organization_id: int) -> list[str]:
+def _check_records(entries: list[dict[str, Any]], organization_id: int) -> list[str]:
     from django.apps import apps
 
-    problems, by_type = [], {}
+    problems: list[str] = []
+    by_type: dict[str, list[dict[str, Any]]] = {}
     for entry in entries:
         by_type.setdefault(entry["type"], []).append(entry)
     for label, group in by_type.items():
