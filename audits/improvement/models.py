@@ -141,7 +141,7 @@ class ChecklistItem(TenantModel):
         NONCONFORMING = "nonconforming", "Nonconforming"
         OBSERVATION = "observation", "Observation"
 
-    STYLE = {Result.NOT_CHECKED: "status-draft", Result.CONFORMING: "status-done",
+    STYLE: dict[str, str] = {Result.NOT_CHECKED: "status-draft", Result.CONFORMING: "status-done",
              Result.NONCONFORMING: "status-revoked", Result.OBSERVATION: "status-pending"}  # fmt: skip
 
     audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="checklist")
@@ -185,8 +185,8 @@ class Finding(TenantModel):
         OFI = "ofi", "Opportunity for improvement"
 
     NONCONFORMITIES = (Kind.MAJOR_NC, Kind.MINOR_NC)
-    STYLE = {Kind.MAJOR_NC: "level-critical", Kind.MINOR_NC: "level-high", Kind.OBSERVATION: "level-medium",
-             Kind.OFI: "level-low"}  # fmt: skip
+    STYLE: dict[str, str] = {Kind.MAJOR_NC: "level-critical", Kind.MINOR_NC: "level-high",
+                             Kind.OBSERVATION: "level-medium", Kind.OFI: "level-low"}  # fmt: skip
 
     audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="findings")
     ref_code = models.CharField("reference", max_length=30, blank=True)
@@ -295,7 +295,7 @@ class Incident(TenantModel):
 
     def is_owned_by(self, user) -> bool:
         # An AI system owner answers for incidents they reported or that concern their systems.
-        return self.reported_by_id == user.pk or (self.system_id is not None and self.system.owner_id == user.pk)
+        return self.reported_by_id == user.pk or ((system := self.system) is not None and system.owner_id == user.pk)
 
 
 class CorrectiveActionQuerySet(TenantQuerySet):
@@ -318,8 +318,9 @@ class CorrectiveAction(TenantModel):
 
     # Still work to do: an action found not effective needs more.
     UNFINISHED = (Status.OPEN, Status.IN_PROGRESS, Status.NOT_EFFECTIVE)
-    STYLE = {Status.OPEN: "status-draft", Status.IN_PROGRESS: "status-in_review", Status.DONE: "status-pending",
-             Status.VERIFIED_EFFECTIVE: "status-done", Status.NOT_EFFECTIVE: "status-revoked"}  # fmt: skip
+    STYLE: dict[str, str] = {Status.OPEN: "status-draft", Status.IN_PROGRESS: "status-in_review",
+                             Status.DONE: "status-pending", Status.VERIFIED_EFFECTIVE: "status-done",
+                             Status.NOT_EFFECTIVE: "status-revoked"}  # fmt: skip
 
     ref_code = models.CharField("reference", max_length=20, blank=True)
     finding = models.ForeignKey(

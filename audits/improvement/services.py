@@ -98,9 +98,9 @@ def _member_roles(organization_id: int, users: Iterable[User]) -> dict[int, str]
 
 
 def _ensure_members(organization_id: int, field: str, users: Iterable[User | None]) -> None:
-    users = [u for u in users if u is not None]
-    roles = _member_roles(organization_id, users)
-    strangers = [u for u in users if u.pk not in roles]
+    present = [u for u in users if u is not None]
+    roles = _member_roles(organization_id, present)
+    strangers = [u for u in present if u.pk not in roles]
     if strangers:
         raise ValidationError({field: f"{', '.join(map(str, strangers))} is not a member of the organisation."})
 
@@ -426,12 +426,12 @@ def finding_save(
         errors["requirement"] = "A nonconformity names the requirement that is not met."
     if finding.requirement_id and not criteria_choices().filter(pk=finding.requirement_id).exists():
         errors["requirement"] = "Choose an ISO/IEC 42001 clause or Annex A control."
-    if finding.checklist_item_id and finding.checklist_item.audit_id != audit.pk:
+    if (item := finding.checklist_item) is not None and item.audit_id != audit.pk:
         errors["checklist_item"] = "Choose an item of this audit's checklist."
     if errors:
         raise ValidationError(errors)
-    if finding.checklist_item_id and finding.requirement_id is None:
-        finding.requirement_id = finding.checklist_item.requirement_id
+    if item is not None and finding.requirement_id is None:
+        finding.requirement_id = item.requirement_id
     if not finding.pk:
         finding.raised_by = finding.raised_by or acting_user
         # Numbered within the audit; the audit row is locked so two auditors cannot take one number.
@@ -479,7 +479,7 @@ INCIDENT_REF = re.compile(r"^INC-(\d+)$")
 def incident_save(*, incident: Incident, acting_user: User | None) -> Incident:
     """Record or update an incident: who was told and when must be coherent, closing waits for its actions."""
     errors = {}
-    if incident.system_id and incident.system.organization_id != incident.organization_id:
+    if (system := incident.system) is not None and system.organization_id != incident.organization_id:
         errors["system"] = "Choose one of your organisation's AI systems."
     if incident.occurred_at and incident.detected_at and incident.detected_at < incident.occurred_at:
         errors["detected_at"] = "It cannot be detected before it occurred."
@@ -537,9 +537,9 @@ def corrective_action_save(*, action: CorrectiveAction, acting_user: User | None
     errors = {}
     if action.finding_id is None and action.incident_id is None and action.monitoring_alert_id is None:
         errors["__all__"] = "A corrective action comes from a finding, an incident or a monitoring alert: choose one."
-    if action.finding_id and action.finding.organization_id != action.organization_id:
+    if (finding := action.finding) is not None and finding.organization_id != action.organization_id:
         errors["finding"] = "Choose one of your organisation's findings."
-    if action.incident_id and action.incident.organization_id != action.organization_id:
+    if (incident := action.incident) is not None and incident.organization_id != action.organization_id:
         errors["incident"] = "Choose one of your organisation's incidents."
     if errors:
         raise ValidationError(errors)
@@ -558,7 +558,10 @@ def corrective_action_save(*, action: CorrectiveAction, acting_user: User | None
 
 
 def _locked_alert(alert: MonitoringAlert) -> MonitoringAlert:
-    return MonitoringAlert.objects.select_for_update().select_related("metric", "system").get(pk=alert.pk)
+    result: MonitoringAlert = (
+        MonitoringAlert.objects.select_for_update().select_related("metric", "system").get(pk=alert.pk)
+    )
+    return result
 
 
 def _alert_summary(alert: MonitoringAlert) -> str:
@@ -574,7 +577,7 @@ def _alert_summary(alert: MonitoringAlert) -> str:
 
 
 @transaction.atomic
-def incident_raise_from_alert(*, alert: MonitoringAlert, acting_user: User) -> Incident:
+def incident_raise_from_alert(*, alert: MonitoringAlert, acting_user: User | None) -> Incident:
     """Record an AI incident (A.8.4) for a monitoring alert, linked back to it; one incident per alert."""
     alert = _locked_alert(alert)
     existing = Incident.objects.filter(monitoring_alert=alert).first()
@@ -593,7 +596,9 @@ def incident_raise_from_alert(*, alert: MonitoringAlert, acting_user: User) -> I
 
 
 @transaction.atomic
-def corrective_action_raise_from_alert(*, alert: MonitoringAlert, acting_user: User, owner: User) -> CorrectiveAction:
+def corrective_action_raise_from_alert(
+    *, alert: MonitoringAlert, acting_user: User | None, owner: User
+) -> CorrectiveAction:
     """Open a corrective action (10.2) for a monitoring alert, owned by ``owner`` (a member who edits
     records); the incident raised for the alert, if any, is linked too."""
     alert = _locked_alert(alert)
@@ -610,7 +615,7 @@ def corrective_action_raise_from_alert(*, alert: MonitoringAlert, acting_user: U
 
 
 def _locked(action: CorrectiveAction) -> CorrectiveAction:
-    locked = CorrectiveAction.objects.select_for_update().get(pk=action.pk)
+    locked: CorrectiveAction = CorrectiveAction.objects.select_for_update().get(pk=action.pk)
     if locked.is_closed:
         raise ValidationError("This corrective action is closed: it is a record and no longer changes.")
     return locked

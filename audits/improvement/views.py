@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.views import View
 
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
-from aims.forms import apply_service_errors, members_of
+from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
+from aims.models import User
 from aims.records import ensure_can_change
 from aims.roles import Capability, roles_with
 from audits.improvement import services as improvement
@@ -915,15 +916,18 @@ class AlertRaiseView(TenantViewMixin, View):
 
 class AlertIncidentRaiseView(AlertRaiseView):
     def raise_from(self, alert: MonitoringAlert) -> str:
-        incident = improvement.incident_raise_from_alert(alert=alert, acting_user=self.request.user)
+        incident = improvement.incident_raise_from_alert(alert=alert, acting_user=self.tenant.user)
         return f"Incident {incident.ref_code} recorded for the alert."
 
 
 class AlertActionRaiseView(AlertRaiseView):
     def raise_from(self, alert: MonitoringAlert) -> str:
-        editors = members_of(self.tenant).filter(memberships__role__in=roles_with(Capability.EDIT))
-        owner = editors.filter(pk=self.request.POST.get("owner") or 0).first()
+        # One filter: the membership that edits must be this organisation's.
+        editors = User.objects.filter(
+            memberships__organization=self.tenant.organization, memberships__role__in=roles_with(Capability.EDIT)
+        )
+        owner = editors.filter(pk=self.request.POST.get("owner") or 0).distinct().first()
         if owner is None:
             raise ValidationError("Choose who owns the corrective action.")
-        action = improvement.corrective_action_raise_from_alert(alert=alert, acting_user=self.request.user, owner=owner)
+        action = improvement.corrective_action_raise_from_alert(alert=alert, acting_user=self.tenant.user, owner=owner)
         return f"Corrective action {action.ref_code} opened for the alert."

@@ -113,7 +113,7 @@ def evidence_pack_request(
         fingerprint=fingerprint,
         requested_by=acting_user,
     )
-    pack._history_user = acting_user
+    pack._history_user = acting_user  # type: ignore[attr-defined]  # read by simple-history
     try:
         with transaction.atomic():
             pack.save()
@@ -148,7 +148,10 @@ def _claim(pack_id: int) -> EvidencePack | None:
     )
     if not updated:
         return None
-    return EvidencePack.objects.select_related("organization", "system", "audit", "requested_by").get(pk=pack_id)
+    result: EvidencePack = EvidencePack.objects.select_related("organization", "system", "audit", "requested_by").get(
+        pk=pack_id
+    )
+    return result
 
 
 def _progress(pack: EvidencePack, percent: int, step: str) -> None:
@@ -292,7 +295,7 @@ def evidence_pack_generate(pack_id: int) -> EvidencePack | None:
 
 def _record_history(pack: EvidencePack) -> None:
     # The final state is a change worth keeping: write one history row for it.
-    pack._history_user = pack.requested_by
+    pack._history_user = pack.requested_by  # type: ignore[attr-defined]  # read by simple-history
     pack.save(update_fields=["status"])
 
 
@@ -362,7 +365,7 @@ def evidence_pack_log_download(
     entry = EvidencePackDownload(
         organization_id=pack.organization_id, pack=pack, user=user, via_api=via_api, ip_address=ip_address
     )
-    entry._history_user = user
+    entry._history_user = user  # type: ignore[attr-defined]  # read by simple-history
     entry.save()
     return entry
 
