@@ -7,11 +7,12 @@ class AuditsConfig(AppConfig):
 
     def ready(self) -> None:
         from aims import dashboard, demo
-        from audits.improvement.demo import improvement_demo_seed
+        from audits.improvement.demo import alert_demo_seed, improvement_demo_seed
         from audits.improvement.readiness import improvement_checks
         from audits.improvement.services import improvement_tiles
         from controls import readiness
 
         dashboard.register(improvement_tiles)
         demo.register(improvement_demo_seed)
+        demo.register(alert_demo_seed)
         readiness.register(improvement_checks)

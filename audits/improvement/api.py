@@ -22,8 +22,9 @@ from rest_framework import exceptions, mixins, permissions, serializers, status,
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aims.api.base import TenantScopedMixin
+from aims.api.base import CrudMixin, SelectorQuerysetMixin, TenantScopedMixin, TransitionActionMixin
 from aims.api.permissions import HasOrganizationRole
+from aims.api.schema import crud_schema
 from aims.models import User
 from aims.roles import Capability
 from audits.improvement import services as improvement
@@ -50,6 +51,8 @@ from audits.models import (
 )
 from controls.models import Evidence
 from registry.models import AISystem
+from registry.monitoring.api import PERMISSIONS as MONITORING_PERMISSIONS
+from registry.monitoring.models import MonitoringAlert
 from registry.serializers import MemberField, OrgRecordField, OrgRecordIdsField
 
 FORBIDDEN_CHANGE = "Your role only lets you change the corrective actions and incidents you own."
@@ -390,16 +393,7 @@ class CanRecordFindings(permissions.BasePermission):
         return improvement.may_record_findings(request.tenant, obj.audit)
 
 
-class _SelectorQueryset:
-    selector = None
-
-    def get_queryset(self):
-        if self.selector is None or getattr(self, "swagger_fake_view", False):
-            return super().get_queryset()
-        return type(self).selector(self.request.tenant.organization)
-
-
-class ImprovementViewSet(TenantScopedMixin, _SelectorQueryset, viewsets.GenericViewSet):
+class ImprovementViewSet(TenantScopedMixin, SelectorQuerysetMixin, TransitionActionMixin, viewsets.GenericViewSet):
     permission_classes = [HasOrganizationRole]
     # Actions needing the approve capability whatever the viewset's write capability.
     manage_actions: frozenset[str] = frozenset()
@@ -409,34 +403,8 @@ class ImprovementViewSet(TenantScopedMixin, _SelectorQueryset, viewsets.GenericV
     def write_capability(self) -> str:
         return MANAGE if getattr(self, "action", None) in self.manage_actions else self.base_write_capability
 
-    def reread(self, record: Model) -> Model:
-        # Through the selector, so the answer has the same shape (and annotations) as a list row.
-        return self.get_queryset().get(pk=record.pk)
-
     def respond(self, record: Model, status_code: int = status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(self.reread(record)).data, status=status_code)
-
-
-class CrudMixin(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-):
-    pass
-
-
-def _crud_schema(name: str, **extra):
-    return extend_schema_view(
-        list=extend_schema(summary=f"List {name}s"),
-        retrieve=extend_schema(summary=f"One {name}"),
-        create=extend_schema(summary=f"Add a {name}"),
-        update=extend_schema(summary=f"Replace a {name}"),
-        partial_update=extend_schema(summary=f"Change a {name}"),
-        destroy=extend_schema(summary=f"Delete a {name}"),
-        **extra,
-    )
 
 
 def _transition_schema(summary: str, description: str, request=None, serializer=None):
@@ -446,7 +414,7 @@ def _transition_schema(summary: str, description: str, request=None, serializer=
 # --- Programmes and audits ---------------------------------------------------------------------
 
 
-@_crud_schema("audit programme")
+@crud_schema("audit programme")
 class AuditProgrammeViewSet(CrudMixin, ImprovementViewSet):
     """Internal audit programmes, one per year (9.2.2). Changes need the approve capability."""
 
@@ -469,7 +437,7 @@ class AuditProgrammeViewSet(CrudMixin, ImprovementViewSet):
         improvement.programme_delete(programme=instance, acting_user=self.request.user)
 
 
-@_crud_schema(
+@crud_schema(
     "audit",
     start=_transition_schema(
         "Start a planned audit",
@@ -496,6 +464,7 @@ class AuditViewSet(CrudMixin, ImprovementViewSet):
 
     queryset = Audit.objects.all()
     selector = staticmethod(improvement.audit_api_rows)
+    transition_argument = "audit"
     serializer_class = AuditSerializer
     filterset_class = AuditFilter
     ordering_fields = ["planned_start", "ref_code", "status"]
@@ -512,22 +481,17 @@ class AuditViewSet(CrudMixin, ImprovementViewSet):
     def perform_destroy(self, instance):
         improvement.audit_delete(audit=instance, acting_user=self.request.user)
 
-    def _step(self, service) -> Response:
-        audit = self.get_object()
-        service(audit=audit, acting_user=self.request.user)
-        return self.respond(audit)
-
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
-        return self._step(improvement.audit_start)
+        return self.transition(improvement.audit_start)
 
     @action(detail=True, methods=["post"])
     def report(self, request, pk=None):
-        return self._step(improvement.audit_report)
+        return self.transition(improvement.audit_report)
 
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        return self._step(improvement.audit_close)
+        return self.transition(improvement.audit_close)
 
     @action(detail=True, methods=["post"], url_path="generate-checklist", url_name="generate-checklist")
     def generate_checklist(self, request, pk=None):
@@ -564,7 +528,7 @@ class ChecklistItemViewSet(
         serializer.instance = self.reread(item)
 
 
-@_crud_schema("finding")
+@crud_schema("finding")
 class FindingViewSet(CrudMixin, ImprovementViewSet):
     """Findings of audits (major or minor nonconformity, observation, opportunity for improvement).
 
@@ -601,7 +565,7 @@ class FindingViewSet(CrudMixin, ImprovementViewSet):
 # --- Corrective actions ------------------------------------------------------------------------
 
 
-@_crud_schema(
+@crud_schema(
     "corrective action",
     start=_transition_schema(
         "Start work on a corrective action",
@@ -626,6 +590,7 @@ class CorrectiveActionViewSet(CrudMixin, ImprovementViewSet):
 
     queryset = CorrectiveAction.objects.all()
     selector = staticmethod(improvement.corrective_action_list)
+    transition_argument = "action"
     serializer_class = CorrectiveActionSerializer
     filterset_class = CorrectiveActionFilter
     ordering_fields = ["due_date", "created_at", "status", "id"]
@@ -647,19 +612,15 @@ class CorrectiveActionViewSet(CrudMixin, ImprovementViewSet):
 
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
-        record = self.get_object()
-        improvement.corrective_action_start(action=record, acting_user=request.user)
-        return self.respond(record)
+        return self.transition(improvement.corrective_action_start)
 
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        record = self.get_object()
-        improvement.corrective_action_complete(action=record, acting_user=request.user)
-        return self.respond(record)
+        return self.transition(improvement.corrective_action_complete)
 
     @action(detail=True, methods=["post"])
     def verify(self, request, pk=None):
-        record = self.get_object()
+        record = self.get_object()  # another organisation's action is 404 before its input is read
         data = VerifySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         improvement.corrective_action_verify(action=record, acting_user=request.user, **data.validated_data)
@@ -669,7 +630,7 @@ class CorrectiveActionViewSet(CrudMixin, ImprovementViewSet):
 # --- Management reviews ------------------------------------------------------------------------
 
 
-@_crud_schema(
+@crud_schema(
     "management review",
     gather_inputs=_transition_schema(
         "Gather the inputs again",
@@ -718,7 +679,7 @@ class ManagementReviewViewSet(CrudMixin, ImprovementViewSet):
         return self.respond(review)
 
 
-@_crud_schema("management review action")
+@crud_schema("management review action")
 class ReviewActionViewSet(CrudMixin, ImprovementViewSet):
     """Actions decided in management reviews (filter with `?review=`)."""
 
@@ -744,7 +705,7 @@ class ReviewActionViewSet(CrudMixin, ImprovementViewSet):
 # --- Incidents ---------------------------------------------------------------------------------
 
 
-@_crud_schema("incident")
+@crud_schema("incident")
 class IncidentViewSet(CrudMixin, ImprovementViewSet):
     """AI incidents (A.8.4). An AI system owner changes those they reported or that concern their systems."""
 
@@ -771,6 +732,55 @@ class IncidentViewSet(CrudMixin, ImprovementViewSet):
         improvement.incident_delete(incident=instance, acting_user=self.request.user)
 
 
+# --- Raised from a monitoring alert ------------------------------------------------------------
+
+
+class AlertOwnerSerializer(serializers.Serializer):
+    owner = MemberField(help_text="The member who owns the corrective action (a role that edits records).")
+
+
+class RaisedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    ref_code = serializers.CharField()
+    title = serializers.CharField()
+
+
+def _raised(record: Incident | CorrectiveAction) -> Response:
+    return Response({"id": record.pk, "ref_code": record.ref_code, "title": record.title}, status=201)
+
+
+@extend_schema_view(
+    raise_incident=extend_schema(
+        summary="Raise an AI incident for the alert", request=None, responses={201: RaisedSerializer}
+    ),
+    raise_corrective_action=extend_schema(
+        summary="Raise a corrective action for the alert",
+        request=AlertOwnerSerializer,
+        responses={201: RaisedSerializer},
+    ),
+)
+class AlertRaiseViewSet(TenantScopedMixin, viewsets.GenericViewSet):
+    """Incidents and corrective actions raised from a monitoring alert (actions on the alerts' own route)."""
+
+    queryset = MonitoringAlert.objects.select_related("metric", "system")
+    serializer_class = RaisedSerializer
+    permission_classes = MONITORING_PERMISSIONS
+
+    @action(detail=True, methods=["post"], url_path="raise-incident")
+    def raise_incident(self, request, pk=None) -> Response:
+        return _raised(improvement.incident_raise_from_alert(alert=self.get_object(), acting_user=request.user))
+
+    @action(detail=True, methods=["post"], url_path="raise-corrective-action")
+    def raise_corrective_action(self, request, pk=None) -> Response:
+        alert = self.get_object()
+        serializer = AlertOwnerSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        owner = serializer.validated_data["owner"]
+        return _raised(
+            improvement.corrective_action_raise_from_alert(alert=alert, acting_user=request.user, owner=owner)
+        )
+
+
 ROUTES: list[tuple[str, type[viewsets.ViewSetMixin], str]] = [
     ("audit-programmes", AuditProgrammeViewSet, "auditprogramme"),
     ("audits", AuditViewSet, "audit"),
@@ -780,4 +790,6 @@ ROUTES: list[tuple[str, type[viewsets.ViewSetMixin], str]] = [
     ("management-reviews", ManagementReviewViewSet, "managementreview"),
     ("management-review-actions", ReviewActionViewSet, "reviewaction"),
     ("incidents", IncidentViewSet, "incident"),
+    # Same path as the alerts of registry.monitoring: the router only adds these two actions to it.
+    ("monitoring-alerts", AlertRaiseViewSet, "alertraise"),
 ]

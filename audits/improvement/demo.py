@@ -10,8 +10,10 @@ the demo carries the same history and obeys the same rules as real use.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from aims.roles import Role
@@ -25,7 +27,11 @@ from audits.models import (
     ManagementReview,
     ReviewAction,
 )
+from controls.models import Evidence
 from registry.models import AISystem
+from registry.monitoring.models import MonitoringAlert
+
+logger = logging.getLogger(__name__)
 
 YEAR = 2026
 CLOSED_CRITERIA = ["8", "8.1", "8.2", "8.3", "8.4", "A.6.1.2", "A.6.1.3", "A.6.2.2", "A.6.2.3", "A.6.2.4",
@@ -87,8 +93,6 @@ def improvement_demo_seed(organization, users) -> None:
         item.result, item.notes = result, notes
         item.evidence_checked = "Procedure, three recent records, interview with the system owner."
         improvement.checklist_item_record(item=item, acting_user=auditor, acting_role=Role.AUDITOR)
-
-    from controls.models import Evidence
 
     monitoring = Evidence.objects.for_org(organization).filter(title="Model monitoring dashboard").first()
     findings = {}
@@ -226,3 +230,19 @@ def improvement_demo_seed(organization, users) -> None:
             ),
             acting_user=officer,
         )
+
+
+def alert_demo_seed(organization, users) -> None:
+    """The corrective action raised from the demo fairness alert (monitoring's demo acknowledged it)."""
+    alert = (
+        MonitoringAlert.objects.for_org(organization)
+        .filter(metric__key="approval_gap", corrective_actions__isnull=True)
+        .order_by("pk")
+        .first()
+    )
+    if alert is None:
+        return
+    try:
+        improvement.corrective_action_raise_from_alert(alert=alert, acting_user=users["officer"], owner=users["owner"])
+    except ValidationError as exc:  # a rule the demo cannot meet: keep the rest of the story
+        logger.warning("Demo corrective action for the fairness alert not raised: %s", exc)

@@ -25,6 +25,7 @@ from audits.models import (
     ManagementReview,
     ReviewAction,
 )
+from controls.models import Evidence
 from registry.filters import OneOrMany, _members
 from registry.forms import DATE, member_label, members_of
 from registry.models import AISystem
@@ -161,8 +162,6 @@ class FindingForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs=TEXT)}
 
     def __init__(self, *args, tenant: Tenant, audit: Audit, **kwargs):
-        from controls.models import Evidence
-
         super().__init__(*args, **kwargs)
         self.fields["requirement"].queryset = improvement.criteria_choices()
         items = ChecklistItem.objects.for_org(tenant.organization).filter(audit=audit).order_by("order", "id")

@@ -77,6 +77,18 @@ class Audit(TenantModel):
         return f"{self.ref_code} {self.title}".strip()
 
     @property
+    def is_planned(self) -> bool:
+        return self.status == self.Status.PLANNED
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.status == self.Status.IN_PROGRESS
+
+    @property
+    def is_reporting(self) -> bool:
+        return self.status == self.Status.REPORTING
+
+    @property
     def is_closed(self) -> bool:
         return self.status == self.Status.CLOSED
 
@@ -129,8 +141,8 @@ class ChecklistItem(TenantModel):
         NONCONFORMING = "nonconforming", "Nonconforming"
         OBSERVATION = "observation", "Observation"
 
-    STYLE = {"not_checked": "status-draft", "conforming": "status-done", "nonconforming": "status-revoked",
-             "observation": "status-pending"}  # fmt: skip
+    STYLE: dict[str, str] = {Result.NOT_CHECKED: "status-draft", Result.CONFORMING: "status-done",
+             Result.NONCONFORMING: "status-revoked", Result.OBSERVATION: "status-pending"}  # fmt: skip
 
     audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="checklist")
     requirement = models.ForeignKey("controls.Requirement", on_delete=models.PROTECT, related_name="+")
@@ -157,6 +169,11 @@ class ChecklistItem(TenantModel):
     def style(self) -> str:
         return self.STYLE.get(self.result, "")
 
+    @property
+    def calls_for_finding(self) -> bool:
+        """A nonconformity or an observation is recorded as a finding."""
+        return self.result in (self.Result.NONCONFORMING, self.Result.OBSERVATION)
+
 
 class Finding(TenantModel):
     """A finding of an audit, against a requirement, supported by evidence."""
@@ -168,7 +185,8 @@ class Finding(TenantModel):
         OFI = "ofi", "Opportunity for improvement"
 
     NONCONFORMITIES = (Kind.MAJOR_NC, Kind.MINOR_NC)
-    STYLE = {"major_nc": "level-critical", "minor_nc": "level-high", "observation": "level-medium", "ofi": "level-low"}
+    STYLE: dict[str, str] = {Kind.MAJOR_NC: "level-critical", Kind.MINOR_NC: "level-high",
+                             Kind.OBSERVATION: "level-medium", Kind.OFI: "level-low"}  # fmt: skip
 
     audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="findings")
     ref_code = models.CharField("reference", max_length=30, blank=True)
@@ -277,7 +295,7 @@ class Incident(TenantModel):
 
     def is_owned_by(self, user) -> bool:
         # An AI system owner answers for incidents they reported or that concern their systems.
-        return self.reported_by_id == user.pk or (self.system_id is not None and self.system.owner_id == user.pk)
+        return self.reported_by_id == user.pk or ((system := self.system) is not None and system.owner_id == user.pk)
 
 
 class CorrectiveActionQuerySet(TenantQuerySet):
@@ -300,8 +318,9 @@ class CorrectiveAction(TenantModel):
 
     # Still work to do: an action found not effective needs more.
     UNFINISHED = (Status.OPEN, Status.IN_PROGRESS, Status.NOT_EFFECTIVE)
-    STYLE = {"open": "status-draft", "in_progress": "status-in_review", "done": "status-pending",
-             "verified_effective": "status-done", "not_effective": "status-revoked"}  # fmt: skip
+    STYLE: dict[str, str] = {Status.OPEN: "status-draft", Status.IN_PROGRESS: "status-in_review",
+                             Status.DONE: "status-pending", Status.VERIFIED_EFFECTIVE: "status-done",
+                             Status.NOT_EFFECTIVE: "status-revoked"}  # fmt: skip
 
     ref_code = models.CharField("reference", max_length=20, blank=True)
     finding = models.ForeignKey(
@@ -362,6 +381,23 @@ class CorrectiveAction(TenantModel):
     @property
     def is_closed(self) -> bool:
         return self.closed_at is not None
+
+    @property
+    def is_open(self) -> bool:
+        """Not started yet (it may still be deleted)."""
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == self.Status.DONE
+
+    @property
+    def may_start(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.NOT_EFFECTIVE)
+
+    @property
+    def is_unfinished(self) -> bool:
+        return self.status in self.UNFINISHED
 
     @property
     def overdue(self) -> bool:

@@ -32,12 +32,15 @@ def _member_prefetch() -> Prefetch:
 
 
 def programme_list(organization: Organization) -> QuerySet[AuditProgramme]:
-    return AuditProgramme.objects.for_org(organization).annotate(audit_count=Count("audits")).order_by("-year")
+    result: QuerySet[AuditProgramme] = (
+        AuditProgramme.objects.for_org(organization).annotate(audit_count=Count("audits")).order_by("-year")
+    )
+    return result
 
 
 def audit_list(organization: Organization) -> QuerySet[Audit]:
     nc = Q(findings__kind__in=Finding.NONCONFORMITIES)
-    return (
+    result: QuerySet[Audit] = (
         Audit.objects.for_org(organization)
         .select_related("programme", "lead_auditor")
         .annotate(
@@ -47,16 +50,18 @@ def audit_list(organization: Organization) -> QuerySet[Audit]:
         )
         .order_by("planned_start", "ref_code")
     )
+    return result
 
 
 def audit_detail(organization: Organization, pk: Any) -> Audit:
     criteria = AuditCriterion.objects.select_related("requirement").order_by("requirement__order")
-    return (
+    result: Audit = (
         Audit.objects.for_org(organization)
         .select_related("programme", "lead_auditor")
         .prefetch_related(Prefetch("criteria_links", queryset=criteria), _member_prefetch())
         .get(pk=pk)
     )
+    return result
 
 
 def audit_api_rows(organization: Organization) -> QuerySet[Audit]:
@@ -74,23 +79,25 @@ def assigned_audit_ids(organization: Organization, user: User | None) -> set[int
 
 
 def checklist_rows(organization: Organization) -> QuerySet[ChecklistItem]:
-    return (
+    result: QuerySet[ChecklistItem] = (
         ChecklistItem.objects.for_org(organization)
         .select_related("audit", "requirement", "checked_by")
         .annotate(finding_count=Count("findings"))
         .order_by("audit_id", "order", "id")
     )
+    return result
 
 
 def finding_list(organization: Organization) -> QuerySet[Finding]:
     evidence = FindingEvidence.objects.select_related("evidence").order_by("evidence__title")
-    return (
+    result: QuerySet[Finding] = (
         Finding.objects.for_org(organization)
         .select_related("audit", "requirement", "raised_by", "checklist_item")
         .prefetch_related(Prefetch("evidence_links", queryset=evidence))
         .annotate(action_count=Count("corrective_actions", distinct=True))
         .order_by("audit_id", "id")
     )
+    return result
 
 
 def corrective_action_list(organization: Organization) -> QuerySet[CorrectiveAction]:
@@ -102,16 +109,17 @@ def corrective_action_list(organization: Organization) -> QuerySet[CorrectiveAct
 
 
 def incident_list(organization: Organization) -> QuerySet[Incident]:
-    return (
+    result: QuerySet[Incident] = (
         Incident.objects.for_org(organization)
         .select_related("system__owner", "reported_by")
         .annotate(action_count=Count("corrective_actions"))
         .order_by("-detected_at", "-id")
     )
+    return result
 
 
 def management_review_list(organization: Organization) -> QuerySet[ManagementReview]:
-    return (
+    result: QuerySet[ManagementReview] = (
         ManagementReview.objects.for_org(organization)
         .select_related("created_by")
         .prefetch_related(Prefetch("attendee_links", queryset=ReviewAttendee.objects.select_related("user")))
@@ -121,6 +129,7 @@ def management_review_list(organization: Organization) -> QuerySet[ManagementRev
         )
         .order_by("-held_on", "-id")
     )
+    return result
 
 
 def review_action_list(organization: Organization) -> QuerySet[ReviewAction]:
@@ -147,10 +156,11 @@ def programme_years(organization: Organization) -> list[int]:
 
 
 def latest_review_date(organization: Organization) -> date | None:
-    return ManagementReview.objects.for_org(organization).aggregate(d=Max("held_on"))["d"]
+    result: date | None = ManagementReview.objects.for_org(organization).aggregate(d=Max("held_on"))["d"]
+    return result
 
 
-def improvement_tiles(organization: Organization) -> list:
+def improvement_tiles(organization: Organization) -> list[Any]:
     """Dashboard tiles: open nonconformities, overdue corrective actions, open incidents, next audit (4 queries)."""
     from django.urls import reverse
     from django.utils.formats import date_format

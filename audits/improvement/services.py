@@ -27,15 +27,35 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from aims.models import Membership, Organization, User
+from aims.models import ContextIssue, InterestedParty, Membership, Objective, Organization, User
+from aims.records import record_delete, record_save
 from aims.roles import Capability, role_can
 from aims.tenancy import Tenant
+
+# Reads live in the selectors; re-exported for the callers of this module.
+from audits.improvement.selectors import (  # noqa: F401
+    assigned_audit_ids,
+    audit_api_rows,
+    audit_detail,
+    audit_list,
+    checklist_rows,
+    corrective_action_list,
+    finding_list,
+    improvement_tiles,
+    incident_list,
+    latest_review_date,
+    management_review_list,
+    next_audit,
+    open_nonconformities,
+    programme_list,
+    programme_years,
+    review_action_list,
+)
 from audits.models import (
     Audit,
     AuditMember,
@@ -49,6 +69,9 @@ from audits.models import (
     ReviewAction,
     ReviewAttendee,
 )
+from controls.catalogue.models import Requirement
+from registry.monitoring.models import MonitoringAlert
+from risk.models import ImpactAssessment, Level, Risk
 
 CATALOGUE = "ISO42001"
 CRITERIA_KINDS = ("clause", "control")
@@ -60,20 +83,7 @@ Status = Audit.Status
 CAStatus = CorrectiveAction.Status
 
 
-def _save(instance: Model, acting_user: User | None) -> Model:
-    if acting_user is not None:
-        instance._history_user = acting_user
-    instance.full_clean()
-    instance.save()
-    return instance
-
-
-def _delete(instance: Model, acting_user: User | None) -> None:
-    instance._history_user = acting_user
-    instance.delete()
-
-
-def _next_number(organization_id: int, queryset: QuerySet, pattern: re.Pattern) -> int:
+def _next_number(organization_id: int, queryset: QuerySet[Any], pattern: re.Pattern[str]) -> int:
     # Lock the organisation row so two records created at once cannot take the same number.
     Organization.objects.select_for_update().filter(pk=organization_id).first()
     numbers = [int(m.group(1)) for ref in queryset.values_list("ref_code", flat=True) if (m := pattern.match(ref))]
@@ -88,9 +98,9 @@ def _member_roles(organization_id: int, users: Iterable[User]) -> dict[int, str]
 
 
 def _ensure_members(organization_id: int, field: str, users: Iterable[User | None]) -> None:
-    users = [u for u in users if u is not None]
-    roles = _member_roles(organization_id, users)
-    strangers = [u for u in users if u.pk not in roles]
+    present = [u for u in users if u is not None]
+    roles = _member_roles(organization_id, present)
+    strangers = [u for u in present if u.pk not in roles]
     if strangers:
         raise ValidationError({field: f"{', '.join(map(str, strangers))} is not a member of the organisation."})
 
@@ -106,10 +116,9 @@ def _ensure_editor(organization_id: int, field: str, user: User | None) -> None:
         raise ValidationError({field: f"{user} has a read-only role and could not update the action."})
 
 
-def criteria_choices() -> QuerySet:
+def criteria_choices() -> QuerySet[Requirement]:
     """The ISO/IEC 42001 clauses and Annex A controls an audit may check, in reading order."""
-    requirement = apps.get_model("controls", "Requirement")
-    return requirement.objects.filter(framework__code=CATALOGUE, kind__in=CRITERIA_KINDS).order_by("order")
+    return Requirement.objects.filter(framework__code=CATALOGUE, kind__in=CRITERIA_KINDS).order_by("order")
 
 
 # --- Who may record findings -------------------------------------------------------------------
@@ -165,14 +174,14 @@ def programme_save(*, programme: AuditProgramme, acting_user: User | None) -> Au
     others = AuditProgramme.objects.filter(organization_id=programme.organization_id, year=programme.year)
     if others.exclude(pk=programme.pk).exists():
         raise ValidationError({"year": f"There is already an audit programme for {programme.year}."})
-    return _save(programme, acting_user)
+    return record_save(programme, acting_user=acting_user)
 
 
 @transaction.atomic
 def programme_delete(*, programme: AuditProgramme, acting_user: User | None) -> None:
     if programme.audits.exists():
         raise ValidationError("The programme has audits: delete or move them first.")
-    _delete(programme, acting_user)
+    record_delete(programme, acting_user=acting_user)
 
 
 # --- Audits ------------------------------------------------------------------------------------
@@ -180,7 +189,7 @@ def programme_delete(*, programme: AuditProgramme, acting_user: User | None) -> 
 AUDIT_REF = re.compile(r"^AUD-\d{4}-(\d+)$")
 
 
-def _check_dates(errors: dict, start: date | None, end: date | None, end_field: str) -> None:
+def _check_dates(errors: dict[str, str], start: date | None, end: date | None, end_field: str) -> None:
     if start and end and end < start:
         errors[end_field] = "The end cannot be before the start."
 
@@ -202,15 +211,20 @@ def _check_team(audit: Audit, auditors: list[User], area_owners: list[User]) -> 
         )
 
 
-def _set_links(audit: Audit, related: str, key: str, wanted: dict[int, Model], extra: dict, acting_user) -> None:
+def _set_links(
+    audit: Audit, related: str, key: str, wanted: dict[int, Model], extra: dict[str, Any], acting_user: User | None
+) -> None:
     links = getattr(audit, related).filter(**extra)
     for link in links.exclude(**{f"{key}_id__in": wanted}):
-        _delete(link, acting_user)
+        record_delete(link, acting_user=acting_user)
     existing = set(links.values_list(f"{key}_id", flat=True))
     model = getattr(audit, related).model
     for pk, obj in wanted.items():
         if pk not in existing:
-            _save(model(organization_id=audit.organization_id, audit=audit, **{key: obj}, **extra), acting_user)
+            record_save(
+                model(organization_id=audit.organization_id, audit=audit, **{key: obj}, **extra),
+                acting_user=acting_user,
+            )
 
 
 @transaction.atomic
@@ -265,7 +279,7 @@ def audit_save(
             audit.organization_id, Audit.objects.filter(organization_id=audit.organization_id), AUDIT_REF
         )
         audit.ref_code = f"AUD-{year}-{number:02d}"
-    _save(audit, acting_user)
+    record_save(audit, acting_user=acting_user)
     if criteria is not None:
         _set_links(audit, "criteria_links", "requirement", {c.pk: c for c in criteria}, {}, acting_user)
     for role, users in ((AuditMember.Role.AUDITOR, auditors), (AuditMember.Role.AREA_OWNER, area_owners)):
@@ -274,7 +288,7 @@ def audit_save(
     return audit
 
 
-def _question(requirement) -> str:
+def _question(requirement: Requirement) -> str:
     return f"{requirement.ref} {requirement.title}: is it met, and what shows it?"
 
 
@@ -295,7 +309,7 @@ def audit_checklist_generate(*, audit: Audit, acting_user: User | None) -> int:
         result=ChecklistItem.Result.NOT_CHECKED, findings__isnull=True
     )
     for item in stale:
-        _delete(item, acting_user)
+        record_delete(item, acting_user=acting_user)
     existing = set(audit.checklist.values_list("requirement_id", flat=True))
     added = 0
     for requirement in sorted(criteria, key=lambda r: r.order):
@@ -309,7 +323,7 @@ def audit_checklist_generate(*, audit: Audit, acting_user: User | None) -> int:
             question=_question(requirement),
             order=requirement.order,
         )
-        _save(item, acting_user)
+        record_save(item, acting_user=acting_user)
         added += 1
     return added
 
@@ -325,7 +339,7 @@ def audit_start(*, audit: Audit, acting_user: User | None) -> Audit:
         raise ValidationError("Assign a lead auditor or an auditor before starting the audit.")
     audit.status = Status.IN_PROGRESS
     audit.actual_start = audit.actual_start or timezone.localdate()
-    _save(audit, acting_user)
+    record_save(audit, acting_user=acting_user)
     audit_checklist_generate(audit=audit, acting_user=acting_user)
     return audit
 
@@ -338,7 +352,7 @@ def audit_report(*, audit: Audit, acting_user: User | None) -> Audit:
         raise ValidationError("Only an audit in progress moves to reporting.")
     audit.status = Status.REPORTING
     audit.actual_end = audit.actual_end or timezone.localdate()
-    return _save(audit, acting_user)
+    return record_save(audit, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -357,14 +371,14 @@ def audit_close(*, audit: Audit, acting_user: User | None) -> Audit:
         raise ValidationError(errors)
     audit.status = Status.CLOSED
     audit.actual_end = audit.actual_end or timezone.localdate()
-    return _save(audit, acting_user)
+    return record_save(audit, acting_user=acting_user)
 
 
 @transaction.atomic
 def audit_delete(*, audit: Audit, acting_user: User | None) -> None:
     if audit.status != Status.PLANNED:
         raise ValidationError("Only a planned audit can be deleted; once started it is a record.")
-    _delete(audit, acting_user)
+    record_delete(audit, acting_user=acting_user)
 
 
 # --- Checklist and findings --------------------------------------------------------------------
@@ -381,7 +395,7 @@ def checklist_item_record(*, item: ChecklistItem, acting_user: User, acting_role
         item.checked_by, item.checked_at = None, None
     else:
         item.checked_by, item.checked_at = acting_user, timezone.now()
-    return _save(item, acting_user)
+    return record_save(item, acting_user=acting_user)
 
 
 FINDING_REF = re.compile(r"^.*-F(\d+)$")
@@ -412,12 +426,12 @@ def finding_save(
         errors["requirement"] = "A nonconformity names the requirement that is not met."
     if finding.requirement_id and not criteria_choices().filter(pk=finding.requirement_id).exists():
         errors["requirement"] = "Choose an ISO/IEC 42001 clause or Annex A control."
-    if finding.checklist_item_id and finding.checklist_item.audit_id != audit.pk:
+    if (item := finding.checklist_item) is not None and item.audit_id != audit.pk:
         errors["checklist_item"] = "Choose an item of this audit's checklist."
     if errors:
         raise ValidationError(errors)
-    if finding.checklist_item_id and finding.requirement_id is None:
-        finding.requirement_id = finding.checklist_item.requirement_id
+    if item is not None and finding.requirement_id is None:
+        finding.requirement_id = item.requirement_id
     if not finding.pk:
         finding.raised_by = finding.raised_by or acting_user
         # Numbered within the audit; the audit row is locked so two auditors cannot take one number.
@@ -431,18 +445,18 @@ def finding_save(
             default=0,
         )
         finding.ref_code = f"{audit.ref_code}-F{number + 1}"
-    _save(finding, acting_user)
+    record_save(finding, acting_user=acting_user)
     if evidence is not None:
         wanted = {e.pk: e for e in evidence}
         if any(e.organization_id != finding.organization_id for e in wanted.values()):
             raise ValidationError({"evidence": "Choose your organisation's evidence."})
         for link in finding.evidence_links.exclude(evidence_id__in=wanted):
-            _delete(link, acting_user)
+            record_delete(link, acting_user=acting_user)
         existing = set(finding.evidence_links.values_list("evidence_id", flat=True))
         for pk, item in wanted.items():
             if pk not in existing:
                 link = FindingEvidence(organization_id=finding.organization_id, finding=finding, evidence=item)
-                _save(link, acting_user)
+                record_save(link, acting_user=acting_user)
     return finding
 
 
@@ -453,7 +467,7 @@ def finding_delete(*, finding: Finding, acting_user: User, acting_role: str | No
     _ensure_under_way(audit)
     if finding.corrective_actions.exists():
         raise ValidationError("The finding has corrective actions: it is a record and stays.")
-    _delete(finding, acting_user)
+    record_delete(finding, acting_user=acting_user)
 
 
 # --- Incidents ---------------------------------------------------------------------------------
@@ -465,7 +479,7 @@ INCIDENT_REF = re.compile(r"^INC-(\d+)$")
 def incident_save(*, incident: Incident, acting_user: User | None) -> Incident:
     """Record or update an incident: who was told and when must be coherent, closing waits for its actions."""
     errors = {}
-    if incident.system_id and incident.system.organization_id != incident.organization_id:
+    if (system := incident.system) is not None and system.organization_id != incident.organization_id:
         errors["system"] = "Choose one of your organisation's AI systems."
     if incident.occurred_at and incident.detected_at and incident.detected_at < incident.occurred_at:
         errors["detected_at"] = "It cannot be detected before it occurred."
@@ -488,14 +502,14 @@ def incident_save(*, incident: Incident, acting_user: User | None) -> Incident:
             incident.organization_id, Incident.objects.filter(organization_id=incident.organization_id), INCIDENT_REF
         )
         incident.ref_code = f"INC-{number:04d}"
-    return _save(incident, acting_user)
+    return record_save(incident, acting_user=acting_user)
 
 
 @transaction.atomic
 def incident_delete(*, incident: Incident, acting_user: User | None) -> None:
     if incident.corrective_actions.exists():
         raise ValidationError("The incident has corrective actions: it is a record and stays.")
-    _delete(incident, acting_user)
+    record_delete(incident, acting_user=acting_user)
 
 
 # --- Corrective actions ------------------------------------------------------------------------
@@ -523,9 +537,9 @@ def corrective_action_save(*, action: CorrectiveAction, acting_user: User | None
     errors = {}
     if action.finding_id is None and action.incident_id is None and action.monitoring_alert_id is None:
         errors["__all__"] = "A corrective action comes from a finding, an incident or a monitoring alert: choose one."
-    if action.finding_id and action.finding.organization_id != action.organization_id:
+    if (finding := action.finding) is not None and finding.organization_id != action.organization_id:
         errors["finding"] = "Choose one of your organisation's findings."
-    if action.incident_id and action.incident.organization_id != action.organization_id:
+    if (incident := action.incident) is not None and incident.organization_id != action.organization_id:
         errors["incident"] = "Choose one of your organisation's incidents."
     if errors:
         raise ValidationError(errors)
@@ -537,11 +551,71 @@ def corrective_action_save(*, action: CorrectiveAction, acting_user: User | None
             CA_REF,
         )
         action.ref_code = f"CA-{number:04d}"
-    return _save(action, acting_user)
+    return record_save(action, acting_user=acting_user)
+
+
+# --- Raised from a monitoring alert ------------------------------------------------------------
+
+
+def _locked_alert(alert: MonitoringAlert) -> MonitoringAlert:
+    result: MonitoringAlert = (
+        MonitoringAlert.objects.select_for_update().select_related("metric", "system").get(pk=alert.pk)
+    )
+    return result
+
+
+def _alert_summary(alert: MonitoringAlert) -> str:
+    metric = alert.metric
+    unit = f" {metric.unit}" if metric.unit else ""
+    return (
+        f"Monitoring alert on {metric.name} ({metric.key}) of {alert.system.ref_code} {alert.system.name}: "
+        f"{alert.breach_count} breach(es) since {alert.opened_at:%Y-%m-%d %H:%M} UTC; first value "
+        f"{alert.first_value:g}{unit}, worst {alert.worst_value:g}{unit}, last {alert.last_value:g}{unit} "
+        f"(target {metric.target:g}{unit}, alert threshold {metric.alert_threshold:g}{unit}, "
+        f"{metric.get_direction_display().lower()})."
+    )
+
+
+@transaction.atomic
+def incident_raise_from_alert(*, alert: MonitoringAlert, acting_user: User | None) -> Incident:
+    """Record an AI incident (A.8.4) for a monitoring alert, linked back to it; one incident per alert."""
+    alert = _locked_alert(alert)
+    existing = Incident.objects.filter(monitoring_alert=alert).first()
+    if existing is not None:
+        raise ValidationError(f"Incident {existing.ref_code} was raised for this alert already.")
+    incident = Incident(
+        organization_id=alert.organization_id,
+        system=alert.system,
+        monitoring_alert=alert,
+        title=f"{alert.metric.name} beyond its alert threshold on {alert.system.ref_code}"[:200],
+        description=_alert_summary(alert),
+        occurred_at=alert.opened_at,
+        detected_at=alert.opened_at,
+    )
+    return incident_save(incident=incident, acting_user=acting_user)
+
+
+@transaction.atomic
+def corrective_action_raise_from_alert(
+    *, alert: MonitoringAlert, acting_user: User | None, owner: User
+) -> CorrectiveAction:
+    """Open a corrective action (10.2) for a monitoring alert, owned by ``owner`` (a member who edits
+    records); the incident raised for the alert, if any, is linked too."""
+    alert = _locked_alert(alert)
+    incident = Incident.objects.filter(monitoring_alert=alert).first()
+    action = CorrectiveAction(
+        organization_id=alert.organization_id,
+        monitoring_alert=alert,
+        incident=incident,
+        owner=owner,
+        title=f"Bring {alert.metric.name} of {alert.system.ref_code} back within target"[:200],
+        correction=_alert_summary(alert),
+    )
+    return corrective_action_save(action=action, acting_user=acting_user)
 
 
 def _locked(action: CorrectiveAction) -> CorrectiveAction:
-    locked = CorrectiveAction.objects.select_for_update().get(pk=action.pk)
+    locked: CorrectiveAction = CorrectiveAction.objects.select_for_update().get(pk=action.pk)
     if locked.is_closed:
         raise ValidationError("This corrective action is closed: it is a record and no longer changes.")
     return locked
@@ -553,7 +627,7 @@ def corrective_action_start(*, action: CorrectiveAction, acting_user: User) -> C
     if action.status not in (CAStatus.OPEN, CAStatus.NOT_EFFECTIVE):
         raise ValidationError("Only an open action, or one found not effective, can be (re)started.")
     action.status = CAStatus.IN_PROGRESS
-    return _save(action, acting_user)
+    return record_save(action, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -571,7 +645,7 @@ def corrective_action_complete(*, action: CorrectiveAction, acting_user: User) -
         raise ValidationError(errors)
     action.status = CAStatus.DONE
     action.implemented_by, action.implemented_at = acting_user, timezone.now()
-    return _save(action, acting_user)
+    return record_save(action, acting_user=acting_user)
 
 
 def _ensure_independent_check(action: CorrectiveAction, checker: User | None) -> None:
@@ -604,7 +678,7 @@ def corrective_action_verify(
         raise ValidationError(errors)
     action.verified_by, action.verified_on, action.verification_note = acting_user, verified_on, note.strip()
     action.status = CAStatus.VERIFIED_EFFECTIVE if effective else CAStatus.NOT_EFFECTIVE
-    _save(action, acting_user)
+    record_save(action, acting_user=acting_user)
     if effective:
         return corrective_action_close(action=action, acting_user=acting_user)
     return action
@@ -623,25 +697,17 @@ def corrective_action_close(*, action: CorrectiveAction, acting_user: User) -> C
     if action.status != CAStatus.VERIFIED_EFFECTIVE or not independent:
         raise ValidationError(CLOSE_REFUSED)
     action.closed_at = timezone.now()
-    return _save(action, acting_user)
+    return record_save(action, acting_user=acting_user)
 
 
 @transaction.atomic
 def corrective_action_delete(*, action: CorrectiveAction, acting_user: User | None) -> None:
     if action.status != CAStatus.OPEN:
         raise ValidationError("Only an action not yet started can be deleted; afterwards it is a record.")
-    _delete(action, acting_user)
+    record_delete(action, acting_user=acting_user)
 
 
 # --- Management reviews ------------------------------------------------------------------------
-
-
-def _optional_aims_model(name: str) -> type[Model] | None:
-    """A model of the core that may not exist in this installation (context issues, objectives)."""
-    try:
-        return apps.get_model("aims", name)
-    except LookupError:
-        return None
 
 
 def _has_field(model: type[Model], name: str) -> bool:
@@ -678,10 +744,11 @@ def _describe(obj: Model) -> dict[str, str]:
     return item
 
 
-def _optional_records(organization: Organization, name: str, start: date, end: date, *, changed_only: bool):
-    """What the core records of ``name`` (if that model exists), for the inputs; never fails the review."""
-    model = _optional_aims_model(name)
-    if model is None or not _has_field(model, "organization"):
+def _optional_records(
+    organization: Organization, model: type[Model], start: date, end: date, *, changed_only: bool
+) -> dict[str, Any]:
+    """What the core records of ``model`` (context issues, objectives…), for the inputs; never fails the review."""
+    if not _has_field(model, "organization"):
         return {"available": False, "items": []}
     rows = model.objects.filter(organization=organization)
     stamp = next((f for f in ("updated_at", "created_at") if _has_field(model, f)), None)
@@ -696,7 +763,7 @@ def _optional_records(organization: Organization, name: str, start: date, end: d
     return {"available": True, "items": items, "changed_only": bool(changed_only and stamp)}
 
 
-def _counts(queryset: QuerySet, field: str, choices) -> dict[str, int]:
+def _counts(queryset: QuerySet[Any], field: str, choices: Iterable[tuple[Any, Any]]) -> dict[str, int]:
     found = dict(queryset.values_list(field).annotate(n=Count("id")).order_by())
     return {str(label): found.get(value, 0) for value, label in choices}
 
@@ -705,8 +772,6 @@ def management_review_inputs(
     organization: Organization, start: date, end: date, *, exclude_review: ManagementReview | None = None
 ) -> dict[str, Any]:
     """The inputs 9.3.2 asks for, as the portal knows them on ``start``-``end``: plain JSON, to be frozen."""
-    from risk.models import ImpactAssessment, Level, Risk
-
     in_period = {"raised_at__date__range": (start, end)}
     earlier = ReviewAction.objects.for_org(organization).select_related("owner", "review")
     if exclude_review is not None:
@@ -743,9 +808,9 @@ def management_review_inputs(
                 for a in earlier.filter(status__in=ReviewAction.UNFINISHED).order_by("due_date", "pk")[:50]
             ],
         },
-        "context_changes": _optional_records(organization, "ContextIssue", start, end, changed_only=True),
-        "interested_parties": _optional_records(organization, "InterestedParty", start, end, changed_only=True),
-        "objectives": _optional_records(organization, "Objective", start, end, changed_only=False),
+        "context_changes": _optional_records(organization, ContextIssue, start, end, changed_only=True),
+        "interested_parties": _optional_records(organization, InterestedParty, start, end, changed_only=True),
+        "objectives": _optional_records(organization, Objective, start, end, changed_only=False),
         "audits": [
             {
                 "ref_code": a.ref_code,
@@ -792,11 +857,14 @@ def _set_attendees(review: ManagementReview, attendees: Iterable[User], acting_u
     wanted = {u.pk: u for u in attendees}
     _ensure_members(review.organization_id, "attendees", wanted.values())
     for link in review.attendee_links.exclude(user_id__in=wanted):
-        _delete(link, acting_user)
+        record_delete(link, acting_user=acting_user)
     existing = set(review.attendee_links.values_list("user_id", flat=True))
     for pk, user in wanted.items():
         if pk not in existing:
-            _save(ReviewAttendee(organization_id=review.organization_id, review=review, user=user), acting_user)
+            record_save(
+                ReviewAttendee(organization_id=review.organization_id, review=review, user=user),
+                acting_user=acting_user,
+            )
 
 
 def _check_period(review: ManagementReview) -> None:
@@ -813,7 +881,7 @@ def management_review_create(
     review.created_by = review.created_by or acting_user
     review.inputs = management_review_inputs(review.organization, review.period_start, review.period_end)
     review.inputs_gathered_at = timezone.now()
-    _save(review, acting_user)
+    record_save(review, acting_user=acting_user)
     _set_attendees(review, attendees, acting_user)
     return review
 
@@ -826,7 +894,7 @@ def management_review_save(
     _check_period(review)
     stored = ManagementReview.objects.get(pk=review.pk)
     review.inputs, review.inputs_gathered_at = stored.inputs, stored.inputs_gathered_at
-    _save(review, acting_user)
+    record_save(review, acting_user=acting_user)
     if attendees is not None:
         _set_attendees(review, attendees, acting_user)
     return review
@@ -839,16 +907,16 @@ def management_review_gather_inputs(*, review: ManagementReview, acting_user: Us
         review.organization, review.period_start, review.period_end, exclude_review=review
     )
     review.inputs_gathered_at = timezone.now()
-    return _save(review, acting_user)
+    return record_save(review, acting_user=acting_user)
 
 
 @transaction.atomic
 def management_review_delete(*, review: ManagementReview, acting_user: User | None) -> None:
     for link in review.attendee_links.all():
-        _delete(link, acting_user)
+        record_delete(link, acting_user=acting_user)
     for action in review.actions.all():
-        _delete(action, acting_user)
-    _delete(review, acting_user)
+        record_delete(action, acting_user=acting_user)
+    record_delete(review, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -858,30 +926,9 @@ def review_action_save(*, action: ReviewAction, acting_user: User | None) -> Rev
     if action.pk and ReviewAction.objects.filter(pk=action.pk).exclude(review_id=action.review_id).exists():
         raise ValidationError({"review": "An action stays with its review."})
     _ensure_editor(action.organization_id, "owner", action.owner if action.owner_id else None)
-    return _save(action, acting_user)
+    return record_save(action, acting_user=acting_user)
 
 
 @transaction.atomic
 def review_action_delete(*, action: ReviewAction, acting_user: User | None) -> None:
-    _delete(action, acting_user)
-
-
-# Reads live in improvement_selectors; re-exported for the callers of this module.
-from audits.improvement.selectors import (  # noqa: E402, F401
-    assigned_audit_ids,
-    audit_api_rows,
-    audit_detail,
-    audit_list,
-    checklist_rows,
-    corrective_action_list,
-    finding_list,
-    improvement_tiles,
-    incident_list,
-    latest_review_date,
-    management_review_list,
-    next_audit,
-    open_nonconformities,
-    programme_list,
-    programme_years,
-    review_action_list,
-)
+    record_delete(action, acting_user=acting_user)

@@ -56,4 +56,6 @@ urlpatterns = [
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="incident_detail"),
     path("incidents/<int:pk>/edit/", views.IncidentFormView.as_view(), name="incident_update"),
     path("incidents/<int:pk>/delete/", views.IncidentDeleteView.as_view(), name="incident_delete"),
+    path("alerts/<int:pk>/raise-incident/", views.AlertIncidentRaiseView.as_view(), name="alert_incident_raise"),
+    path("alerts/<int:pk>/raise-action/", views.AlertActionRaiseView.as_view(), name="alert_action_raise"),
 ]

@@ -7,9 +7,11 @@ who may act with :mod:`audits.improvement.services` (``MANAGE``, ``may_record_fi
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +20,9 @@ from django.views import View
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
 from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
-from aims.roles import Capability, Role
+from aims.models import User
+from aims.records import ensure_can_change
+from aims.roles import Capability, roles_with
 from audits.improvement import services as improvement
 from audits.improvement.forms import (
     AuditFilter,
@@ -50,6 +54,8 @@ from audits.models import (
     ReviewAction,
     ReviewAttendee,
 )
+from controls.catalogue.models import Requirement
+from registry.monitoring.models import MonitoringAlert
 
 # The requirements this module serves, shown on its home page (and traced in the catalogue).
 MODULE_REFS = ["9.2", "9.3", "10.2", "A.8.4"]
@@ -81,9 +87,46 @@ class EditView(TenantViewMixin, View):
             raise PermissionDenied("AI system owners change only the records they own.")
 
 
-def _render_form(request, form, *, title: str, back: str, crumbs: list, status: int = 200, extra=None):
-    context = {"form": form, "title": title, "back": back, "crumbs": crumbs, **(extra or {})}
-    return render(request, "audits/improvement/form.html", context, status=status)
+class RecordFormPage:
+    """The frame of a record's form page: breadcrumbs (the list, then the record once it exists),
+    a title and the back link (the record, or the list for a new one)."""
+
+    request: HttpRequest
+    list_label = ""
+    list_url_name = ""
+    detail_url_name = ""
+    new_title = ""
+
+    def edit_title(self, obj: Any) -> str:
+        return f"Edit {obj}"
+
+    def crumb_label(self, obj: Any) -> str:
+        return str(obj.ref_code)
+
+    def crumbs(self, obj: Any) -> list[tuple[str, str]]:
+        crumbs = [(self.list_label, reverse(self.list_url_name))]
+        if obj.pk and self.detail_url_name:
+            crumbs.append((self.crumb_label(obj), reverse(self.detail_url_name, args=[obj.pk])))
+        return crumbs
+
+    def back(self, obj: Any) -> str:
+        if obj.pk and self.detail_url_name:
+            return reverse(self.detail_url_name, args=[obj.pk])
+        return reverse(self.list_url_name)
+
+    def form_extra(self, obj: Any) -> dict[str, Any]:
+        return {}
+
+    def respond(self, form: Any, status: int = 200) -> HttpResponse:
+        obj = form.instance
+        context = {
+            "form": form,
+            "title": self.edit_title(obj) if obj.pk else self.new_title,
+            "back": self.back(obj),
+            "crumbs": self.crumbs(obj),
+            **self.form_extra(obj),
+        }
+        return render(self.request, "audits/improvement/form.html", context, status=status)
 
 
 # --- Home: programme and audits ----------------------------------------------------------------
@@ -106,8 +149,6 @@ class AuditsHomeView(FilteredListView):
         return self.filterset.qs
 
     def get_context_data(self, **kwargs):
-        from controls.models import Requirement
-
         context = super().get_context_data(**kwargs)
         organization = self.tenant.organization
         params = self.params.copy()
@@ -139,17 +180,16 @@ class AuditsHomeView(FilteredListView):
         return form
 
 
-class ProgrammeFormView(ManageView):
+class ProgrammeFormView(RecordFormPage, ManageView):
     def load(self) -> AuditProgramme:
         if "pk" in self.kwargs:
             return get_for_tenant_or_404(self.tenant, AuditProgramme, pk=self.kwargs["pk"])
         return AuditProgramme(organization=self.tenant.organization)
 
-    def respond(self, form, status=200):
-        programme = form.instance
-        title = f"Edit the audit programme {programme.year}" if programme.pk else "New audit programme"
-        crumbs = [("Audits", reverse("audits:home"))]
-        return _render_form(self.request, form, title=title, back=reverse("audits:home"), crumbs=crumbs, status=status)
+    list_label, list_url_name, new_title = "Audits", "audits:home", "New audit programme"
+
+    def edit_title(self, obj: Any) -> str:
+        return f"Edit the audit programme {obj.year}"
 
     def get(self, request, **kwargs):
         return self.respond(ProgrammeForm(instance=self.load(), tenant=self.tenant))
@@ -177,7 +217,7 @@ def _load_audit(tenant, pk) -> Audit:
         raise Http404("No such audit.") from exc
 
 
-class AuditFormView(ManageView):
+class AuditFormView(RecordFormPage, ManageView):
     def load(self) -> Audit:
         if "pk" in self.kwargs:
             audit = _load_audit(self.tenant, self.kwargs["pk"])
@@ -186,14 +226,8 @@ class AuditFormView(ManageView):
             return audit
         return Audit(organization=self.tenant.organization)
 
-    def respond(self, form, status=200):
-        audit = form.instance
-        crumbs = [("Audits", reverse("audits:home"))]
-        if audit.pk:
-            crumbs.append((audit.ref_code, reverse("audits:audit_detail", args=[audit.pk])))
-        back = reverse("audits:audit_detail", args=[audit.pk]) if audit.pk else reverse("audits:home")
-        title = f"Edit {audit}" if audit.pk else "Plan an audit"
-        return _render_form(self.request, form, title=title, back=back, crumbs=crumbs, status=status)
+    list_label, list_url_name, detail_url_name = "Audits", "audits:home", "audits:audit_detail"
+    new_title = "Plan an audit"
 
     def get(self, request, **kwargs):
         audit = self.load()
@@ -379,7 +413,7 @@ class ChecklistItemEditView(RecordView):
         return self.respond(item, form, status=400)
 
 
-class FindingFormView(RecordView):
+class FindingFormView(RecordFormPage, RecordView):
     def load(self, pk, finding_pk=None) -> Finding:
         audit = self.load_audit(pk)
         if finding_pk is None:
@@ -388,16 +422,20 @@ class FindingFormView(RecordView):
         finding.audit = audit
         return finding
 
-    def respond(self, form, status=200):
-        finding = form.instance
-        audit = finding.audit
-        crumbs = [
-            ("Audits", reverse("audits:home")),
-            (audit.ref_code, reverse("audits:audit_findings", args=[audit.pk])),
-        ]
-        title = f"Edit finding {finding.ref_code}" if finding.pk else f"Record a finding of {audit.ref_code}"
-        back = reverse("audits:audit_findings", args=[audit.pk])
-        return _render_form(self.request, form, title=title, back=back, crumbs=crumbs, status=status)
+    list_label, list_url_name = "Audits", "audits:home"
+
+    def edit_title(self, obj: Any) -> str:
+        return f"Edit finding {obj.ref_code}"
+
+    def back(self, obj: Any) -> str:
+        return reverse("audits:audit_findings", args=[obj.audit.pk])
+
+    def crumbs(self, obj: Any) -> list[tuple[str, str]]:
+        return [(self.list_label, reverse(self.list_url_name)), (obj.audit.ref_code, self.back(obj))]
+
+    def respond(self, form: Any, status: int = 200) -> HttpResponse:
+        self.new_title = f"Record a finding of {form.instance.audit.ref_code}"
+        return super().respond(form, status)
 
     def get(self, request, pk, finding_pk=None):
         finding = self.load(pk, finding_pk)
@@ -486,7 +524,7 @@ def _load_action(tenant, pk) -> CorrectiveAction:
         raise Http404("No such corrective action.") from exc
 
 
-class CorrectiveActionFormView(EditView):
+class CorrectiveActionFormView(RecordFormPage, EditView):
     def load(self) -> CorrectiveAction:
         if "pk" not in self.kwargs:
             return CorrectiveAction(organization=self.tenant.organization)
@@ -498,19 +536,13 @@ class CorrectiveActionFormView(EditView):
 
     def form(self, data=None, instance=None):
         form = CorrectiveActionForm(data, instance=instance, tenant=self.tenant)
-        if self.tenant.role == Role.OWNER:
+        if self.tenant.edits_only_own:
             # An AI system owner raises actions they will own themselves.
             form.fields["owner"].queryset = form.fields["owner"].queryset.filter(pk=self.tenant.user.pk)
         return form
 
-    def respond(self, form, status=200):
-        action = form.instance
-        crumbs = [("Corrective actions", reverse("audits:ca_list"))]
-        if action.pk:
-            crumbs.append((action.ref_code, reverse("audits:ca_detail", args=[action.pk])))
-        back = reverse("audits:ca_detail", args=[action.pk]) if action.pk else reverse("audits:ca_list")
-        title = f"Edit {action}" if action.pk else "Raise a corrective action"
-        return _render_form(self.request, form, title=title, back=back, crumbs=crumbs, status=status)
+    list_label, list_url_name, detail_url_name = "Corrective actions", "audits:ca_list", "audits:ca_detail"
+    new_title = "Raise a corrective action"
 
     def get(self, request, **kwargs):
         action = self.load()
@@ -638,22 +670,21 @@ def _load_review(tenant, pk) -> ManagementReview:
         raise Http404("No such management review.") from exc
 
 
-class ReviewFormView(ManageView):
+class ReviewFormView(RecordFormPage, ManageView):
     def load(self) -> ManagementReview:
         if "pk" in self.kwargs:
             return _load_review(self.tenant, self.kwargs["pk"])
         return ManagementReview(organization=self.tenant.organization)
 
-    def respond(self, form, status=200):
-        review = form.instance
-        crumbs = [("Management reviews", reverse("audits:review_list"))]
-        if review.pk:
-            crumbs.append((review.title, reverse("audits:review_detail", args=[review.pk])))
-        back = reverse("audits:review_detail", args=[review.pk]) if review.pk else reverse("audits:review_list")
-        title = f"Edit {review}" if review.pk else "New management review"
-        extra = {"intro": None if review.pk else "The inputs the standard lists (9.3.2) are gathered from the portal "
-                 "when you save, and kept with the review as they were."}  # fmt: skip
-        return _render_form(self.request, form, title=title, back=back, crumbs=crumbs, status=status, extra=extra)
+    list_label, list_url_name, detail_url_name = "Management reviews", "audits:review_list", "audits:review_detail"
+    new_title = "New management review"
+
+    def crumb_label(self, obj: Any) -> str:
+        return str(obj.title)
+
+    def form_extra(self, obj: Any) -> dict[str, Any]:
+        return {"intro": None if obj.pk else "The inputs the standard lists (9.3.2) are gathered from the portal "
+                "when you save, and kept with the review as they were."}  # fmt: skip
 
     def get(self, request, **kwargs):
         return self.respond(ManagementReviewForm(instance=self.load(), tenant=self.tenant))
@@ -725,7 +756,20 @@ class ReviewDeleteView(ManageView):
         return redirect("audits:review_list")
 
 
-class ReviewActionFormView(ManageView):
+class ReviewActionFormView(RecordFormPage, ManageView):
+    """An action of a management review; its page sits under the review."""
+
+    list_label, list_url_name, new_title = "Management reviews", "audits:review_list", "Add an action"
+
+    def edit_title(self, obj: Any) -> str:
+        return f"Edit action “{obj}”"
+
+    def back(self, obj: Any) -> str:
+        return reverse("audits:review_detail", args=[obj.review_id])
+
+    def crumbs(self, obj: Any) -> list[tuple[str, str]]:
+        return [(self.list_label, reverse(self.list_url_name)), (obj.review.title, self.back(obj))]
+
     def load(self, pk, action_pk=None) -> tuple[ManagementReview, ReviewAction]:
         review = get_for_tenant_or_404(self.tenant, ManagementReview, pk=pk)
         if action_pk is None:
@@ -734,13 +778,7 @@ class ReviewActionFormView(ManageView):
 
     def get(self, request, pk, action_pk=None):
         review, action = self.load(pk, action_pk)
-        form = ReviewActionForm(instance=action, tenant=self.tenant)
-        crumbs = [
-            ("Management reviews", reverse("audits:review_list")),
-            (review.title, reverse("audits:review_detail", args=[pk])),
-        ]
-        title = f"Edit action “{action}”" if action.pk else "Add an action"
-        return _render_form(request, form, title=title, back=reverse("audits:review_detail", args=[pk]), crumbs=crumbs)
+        return self.respond(ReviewActionForm(instance=action, tenant=self.tenant))
 
     def post(self, request, pk, action_pk=None):
         review, action = self.load(pk, action_pk)
@@ -755,12 +793,7 @@ class ReviewActionFormView(ManageView):
                 return redirect(reverse("audits:review_detail", args=[review.pk]) + "#actions")
         if action_pk is None:
             return _render_review(request, self.tenant, pk, action_form=form, status=400)
-        crumbs = [
-            ("Management reviews", reverse("audits:review_list")),
-            (review.title, reverse("audits:review_detail", args=[pk])),
-        ]
-        back = reverse("audits:review_detail", args=[pk])
-        return _render_form(request, form, title=f"Edit action “{action}”", back=back, crumbs=crumbs, status=400)
+        return self.respond(form, status=400)
 
 
 class ReviewActionDeleteView(ManageView):
@@ -790,7 +823,7 @@ def _load_incident(tenant, pk) -> Incident:
         raise Http404("No such incident.") from exc
 
 
-class IncidentFormView(EditView):
+class IncidentFormView(RecordFormPage, EditView):
     def load(self) -> Incident:
         if "pk" not in self.kwargs:
             return Incident(organization=self.tenant.organization)
@@ -798,14 +831,8 @@ class IncidentFormView(EditView):
         self.ensure_can_change(incident)
         return incident
 
-    def respond(self, form, status=200):
-        incident = form.instance
-        crumbs = [("Incidents", reverse("audits:incident_list"))]
-        if incident.pk:
-            crumbs.append((incident.ref_code, reverse("audits:incident_detail", args=[incident.pk])))
-        back = reverse("audits:incident_detail", args=[incident.pk]) if incident.pk else reverse("audits:incident_list")
-        title = f"Edit {incident}" if incident.pk else "Report an incident"
-        return _render_form(self.request, form, title=title, back=back, crumbs=crumbs, status=status)
+    list_label, list_url_name, detail_url_name = "Incidents", "audits:incident_list", "audits:incident_detail"
+    new_title = "Report an incident"
 
     def get(self, request, **kwargs):
         incident = self.load()
@@ -862,3 +889,45 @@ class IncidentDeleteView(EditView):
             return redirect("audits:incident_detail", pk=incident.pk)
         messages.success(request, f"Incident {incident.ref_code} deleted; its history is kept.")
         return redirect("audits:incident_list")
+
+
+# --- Raised from a monitoring alert ------------------------------------------------------------
+
+ALERT_REFUSED = "You may only change the AI systems you own."
+
+
+class AlertRaiseView(TenantViewMixin, View):
+    """POST only: record an incident or a corrective action for a monitoring alert, back on its system's tab."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        alert = get_for_tenant_or_404(self.tenant, MonitoringAlert, pk=pk)
+        ensure_can_change(self.tenant, alert, ALERT_REFUSED)
+        try:
+            messages.success(request, self.raise_from(alert))
+        except ValidationError as exc:
+            _error(request, exc)
+        return redirect("monitoring:system", pk=alert.system_id)
+
+    def raise_from(self, alert: MonitoringAlert) -> str:
+        raise NotImplementedError
+
+
+class AlertIncidentRaiseView(AlertRaiseView):
+    def raise_from(self, alert: MonitoringAlert) -> str:
+        incident = improvement.incident_raise_from_alert(alert=alert, acting_user=self.tenant.user)
+        return f"Incident {incident.ref_code} recorded for the alert."
+
+
+class AlertActionRaiseView(AlertRaiseView):
+    def raise_from(self, alert: MonitoringAlert) -> str:
+        # One filter: the membership that edits must be this organisation's.
+        editors = User.objects.filter(
+            memberships__organization=self.tenant.organization, memberships__role__in=roles_with(Capability.EDIT)
+        )
+        owner = editors.filter(pk=self.request.POST.get("owner") or 0).distinct().first()
+        if owner is None:
+            raise ValidationError("Choose who owns the corrective action.")
+        action = improvement.corrective_action_raise_from_alert(alert=alert, acting_user=self.tenant.user, owner=owner)
+        return f"Corrective action {action.ref_code} opened for the alert."

@@ -7,9 +7,8 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aims.api.base import TenantScopedMixin
+from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
 from aims.roles import Capability
-from audits.downloads import pack_file_response
 from audits.models import Audit, EvidencePack, PackSection
 from audits.packs import selectors, services
 from registry.models import AISystem
@@ -71,6 +70,7 @@ class VerifyReportSerializer(serializers.Serializer):
 )
 class EvidencePackViewSet(
     TenantScopedMixin,
+    SelectorQuerysetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -82,11 +82,7 @@ class EvidencePackViewSet(
     write_capability = Capability.REQUEST_PACKS
     filterset_fields = ["status", "scope"]
     ordering_fields = ["created_at"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return EvidencePack.objects.none()
-        return selectors.evidence_pack_list(self.request.tenant.organization)
+    selector = staticmethod(selectors.evidence_pack_list)
 
     @extend_schema(
         summary="Request an evidence pack",
@@ -111,7 +107,9 @@ class EvidencePackViewSet(
     )
     @action(detail=True, methods=["get"])
     def download(self, request, pk=None):
-        return pack_file_response(request, self.get_object(), user=request.user, via_api=True)
+        return services.evidence_pack_download(
+            self.get_object(), user=request.user, via_api=True, ip_address=request.META.get("REMOTE_ADDR")
+        )
 
     @extend_schema(summary="Verify a pack's integrity", request=None, responses=VerifyReportSerializer)
     @action(detail=True, methods=["post"])

@@ -115,6 +115,10 @@ class EvidencePack(TenantModel):
         return self.status in self.ACTIVE_STATUSES
 
     @property
+    def is_failed(self) -> bool:
+        return self.status == self.Status.FAILED
+
+    @property
     def is_downloadable(self) -> bool:
         return self.status == self.Status.SUCCEEDED and bool(self.file)
 

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +48,9 @@ def layout(html: str):
     return HTML(string=html, base_url=str(settings.BASE_DIR)).render()
 
 
-def write_pdf(document, manifest: dict, final_path: Path, attachments: list[tuple[str, bytes]] = ()) -> RenderedPack:
+def write_pdf(
+    document, manifest: dict, final_path: Path, attachments: Sequence[tuple[str, bytes]] = ()
+) -> RenderedPack:
     """Write the PDF to a temporary file beside ``final_path`` and move it into place.
 
     The rename is atomic, so a reader never sees a half-written file, and a worker that

@@ -7,15 +7,17 @@ from audits.models import EvidencePack
 
 
 def evidence_pack_list(organization: Organization) -> QuerySet[EvidencePack]:
-    return (
+    result: QuerySet[EvidencePack] = (
         EvidencePack.objects.for_org(organization)
         .select_related("requested_by", "system")
         .annotate(download_count=Count("downloads"))
         .order_by("-created_at")
     )
+    return result
 
 
 def evidence_pack_get(organization: Organization, pk: int) -> EvidencePack:
-    return (
+    result: EvidencePack = (
         EvidencePack.objects.for_org(organization).select_related("requested_by", "system", "organization").get(pk=pk)
     )
+    return result

@@ -12,9 +12,11 @@ import hashlib
 import json
 import logging
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -22,14 +24,17 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from pypdf.errors import PdfReadError
 
+from aims.files import private_file_response
 from aims.models import Organization, User
-from audits.models import AUDIT_SECTIONS, EvidencePack, EvidencePackDownload, PackSection
+from audits.models import AUDIT_SECTIONS, Audit, EvidencePack, EvidencePackDownload, PackSection
 from audits.packs import render
 from audits.packs.records import RecordEntry, record_sha256
 from audits.packs.sections import COLLECTORS, SectionResult, evidence_files
+from controls.models import EvidenceVersion
 from registry.models import AISystem
 
 logger = logging.getLogger(__name__)
@@ -46,7 +51,7 @@ def evidence_pack_request(
     acting_user: User,
     scope: str = EvidencePack.Scope.AIMS,
     system: AISystem | None = None,
-    audit=None,
+    audit: Audit | None = None,
     period_start: date | None = None,
     period_end: date | None = None,
     sections: list[str] | None = None,
@@ -108,7 +113,7 @@ def evidence_pack_request(
         fingerprint=fingerprint,
         requested_by=acting_user,
     )
-    pack._history_user = acting_user
+    pack._history_user = acting_user  # type: ignore[attr-defined]  # read by simple-history
     try:
         with transaction.atomic():
             pack.save()
@@ -143,7 +148,10 @@ def _claim(pack_id: int) -> EvidencePack | None:
     )
     if not updated:
         return None
-    return EvidencePack.objects.select_related("organization", "system", "audit", "requested_by").get(pk=pack_id)
+    result: EvidencePack = EvidencePack.objects.select_related("organization", "system", "audit", "requested_by").get(
+        pk=pack_id
+    )
+    return result
 
 
 def _progress(pack: EvidencePack, percent: int, step: str) -> None:
@@ -170,11 +178,11 @@ def final_name(pack: EvidencePack) -> str:
 class PackContent:
     sections: list[SectionResult]
     records: list[RecordEntry] = field(default_factory=list)
-    files: list[dict] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[tuple[str, bytes]] = field(default_factory=list)
 
 
-def collect(pack: EvidencePack, on_progress=None) -> PackContent:
+def collect(pack: EvidencePack, on_progress: Callable[..., Any] | None = None) -> PackContent:
     """Gather every chosen section; returns them with the records they show, de-duplicated."""
     results, seen, records = [], set(), []
     chosen = [s for s in PackSection.values if s in pack.sections and s in COLLECTORS]
@@ -208,7 +216,7 @@ def collect(pack: EvidencePack, on_progress=None) -> PackContent:
     return content
 
 
-def manifest_for(pack: EvidencePack, content: PackContent, generated_at) -> dict:
+def manifest_for(pack: EvidencePack, content: PackContent, generated_at: datetime) -> dict[str, Any]:
     return {
         "format": "aims-evidence-pack/1",
         "pack_id": str(pack.uid),
@@ -287,7 +295,7 @@ def evidence_pack_generate(pack_id: int) -> EvidencePack | None:
 
 def _record_history(pack: EvidencePack) -> None:
     # The final state is a change worth keeping: write one history row for it.
-    pack._history_user = pack.requested_by
+    pack._history_user = pack.requested_by  # type: ignore[attr-defined]  # read by simple-history
     pack.save(update_fields=["status"])
 
 
@@ -338,13 +346,26 @@ def evidence_packs_expire(*, older_than_days: int | None = None) -> int:
 
 
 @transaction.atomic
+def evidence_pack_download(
+    pack: EvidencePack, *, user: User, via_api: bool, ip_address: str | None = None
+) -> FileResponse:
+    """The pack's PDF as a private attachment (the caller checked the permission); the download is logged."""
+    if not pack.is_downloadable:
+        raise Http404("This pack has no file to download.")
+    response = private_file_response(
+        pack.file.name, filename=pack.filename, content_type="application/pdf", sha256=pack.sha256
+    )
+    evidence_pack_log_download(pack=pack, user=user, via_api=via_api, ip_address=ip_address)
+    return response
+
+
 def evidence_pack_log_download(
     *, pack: EvidencePack, user: User, via_api: bool = False, ip_address: str | None = None
 ) -> EvidencePackDownload:
     entry = EvidencePackDownload(
         organization_id=pack.organization_id, pack=pack, user=user, via_api=via_api, ip_address=ip_address
     )
-    entry._history_user = user
+    entry._history_user = user  # type: ignore[attr-defined]  # read by simple-history
     entry.save()
     return entry
 
@@ -358,7 +379,7 @@ class VerifyReport:
     records_checked: int = 0
     problems: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "pack_id": self.pack_id,
             "ok": self.ok,
@@ -369,7 +390,7 @@ class VerifyReport:
         }
 
 
-def read_manifest(pdf_path: Path) -> tuple[dict | None, dict[str, bytes]]:
+def read_manifest(pdf_path: Path) -> tuple[dict[str, Any] | None, dict[str, bytes]]:
     """The embedded manifest and every attachment of a pack's PDF."""
     from pypdf import PdfReader
 
@@ -416,10 +437,8 @@ def evidence_pack_verify(pack: EvidencePack) -> VerifyReport:
     return report
 
 
-def _check_stored_files(entries: list[dict], organization_id: int) -> list[str]:
+def _check_stored_files(entries: list[dict[str, Any]], organization_id: int) -> list[str]:
     """The evidence files in storage must still hash to what the pack recorded."""
-    from controls.models import EvidenceVersion
-
     problems = []
     wanted = {(e.get("evidence_id"), e.get("version")): e for e in entries if e.get("evidence_id")}
     versions = EvidenceVersion.objects.filter(
@@ -442,10 +461,11 @@ def _check_stored_files(entries: list[dict], organization_id: int) -> list[str]:
     return problems
 
 
-def _check_records(entries: list[dict], organization_id: int) -> list[str]:
+def _check_records(entries: list[dict[str, Any]], organization_id: int) -> list[str]:
     from django.apps import apps
 
-    problems, by_type = [], {}
+    problems: list[str] = []
+    by_type: dict[str, list[dict[str, Any]]] = {}
     for entry in entries:
         by_type.setdefault(entry["type"], []).append(entry)
     for label, group in by_type.items():

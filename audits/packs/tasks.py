@@ -9,6 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from audits.models import EvidencePack
 from audits.packs import services
 
 logger = logging.getLogger(__name__)
@@ -32,13 +33,13 @@ def generate_evidence_pack(self, pack_id: int) -> str | None:
     except (OperationalError, InterfaceError) as exc:
         if self.request.retries >= self.max_retries:
             services.fail_pack(pack_id, f"The database could not be reached after several attempts ({exc}).")
-            return "failed"
+            return EvidencePack.Status.FAILED
         raise self.retry(exc=exc, countdown=min(120, 5 * 2**self.request.retries)) from exc
     except SoftTimeLimitExceeded:
         services.fail_pack(
             pack_id, f"Generation took longer than {settings.EVIDENCE_PACK_TIME_LIMIT} s and was stopped."
         )
-        return "failed"
+        return EvidencePack.Status.FAILED
     return pack.status if pack else None
 
 

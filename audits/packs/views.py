@@ -12,7 +12,6 @@ from django.views.generic import ListView
 from aims.access import TenantViewMixin
 from aims.forms import apply_service_errors
 from aims.roles import Capability
-from audits.downloads import pack_file_response
 from audits.models import EvidencePack
 from audits.packs import selectors, services
 from audits.packs.forms import EvidencePackForm
@@ -76,7 +75,9 @@ class EvidencePackProgressView(PackAccessMixin, View):
 
 class EvidencePackDownloadView(PackAccessMixin, View):
     def get(self, request, pk):
-        return pack_file_response(request, self.get_pack(pk), user=request.user, via_api=False)
+        return services.evidence_pack_download(
+            self.get_pack(pk), user=request.user, via_api=False, ip_address=request.META.get("REMOTE_ADDR")
+        )
 
 
 class EvidencePackVerifyView(PackAccessMixin, View):

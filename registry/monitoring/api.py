@@ -27,7 +27,7 @@ from aims.roles import Role
 from registry.models import AISystem
 from registry.monitoring import services as monitoring
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
-from registry.serializers import MemberField, OrgRecordField
+from registry.serializers import OrgRecordField
 
 FORBIDDEN_CHANGE = "Your role only lets you change the monitoring of AI systems you own."
 
@@ -321,16 +321,6 @@ class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
-class OwnerSerializer(serializers.Serializer):
-    owner = MemberField(help_text="The member who owns the corrective action (a role that edits records).")
-
-
-class RaisedSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    ref_code = serializers.CharField()
-    title = serializers.CharField()
-
-
 class AlertFilter(django_filters.FilterSet):
     system = django_filters.NumberFilter(field_name="system_id")
     metric = django_filters.NumberFilter(field_name="metric_id")
@@ -340,21 +330,11 @@ class AlertFilter(django_filters.FilterSet):
         fields = ["status", "system", "metric"]
 
 
-def _raised(record) -> Response:
-    return Response({"id": record.pk, "ref_code": record.ref_code, "title": record.title}, status=201)
-
-
 @extend_schema_view(
     list=extend_schema(summary="List monitoring alerts"),
     retrieve=extend_schema(summary="One monitoring alert"),
     acknowledge=extend_schema(summary="Acknowledge an open alert", request=NoteSerializer),
     close=extend_schema(summary="Close an alert (say why)", request=NoteSerializer),
-    raise_incident=extend_schema(
-        summary="Raise an AI incident for the alert", request=None, responses={201: RaisedSerializer}
-    ),
-    raise_corrective_action=extend_schema(
-        summary="Raise a corrective action for the alert", request=OwnerSerializer, responses={201: RaisedSerializer}
-    ),
 )
 class MonitoringAlertViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     """Breaches of metrics' alert thresholds; one open alert per metric, closed automatically on recovery."""
@@ -381,18 +361,6 @@ class MonitoringAlertViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     def close(self, request, pk=None):
         alert = monitoring.alert_close(alert=self.get_object(), acting_user=request.user, note=self._note(request))
         return Response(AlertSerializer(alert).data)
-
-    @action(detail=True, methods=["post"], url_path="raise-incident")
-    def raise_incident(self, request, pk=None):
-        return _raised(monitoring.alert_raise_incident(alert=self.get_object(), acting_user=request.user))
-
-    @action(detail=True, methods=["post"], url_path="raise-corrective-action")
-    def raise_corrective_action(self, request, pk=None):
-        alert = self.get_object()
-        serializer = OwnerSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        owner = serializer.validated_data["owner"]
-        return _raised(monitoring.alert_raise_corrective_action(alert=alert, acting_user=request.user, owner=owner))
 
 
 ROUTES: list[tuple[str, type[viewsets.ViewSetMixin], str]] = [

@@ -1,7 +1,7 @@
 """Demo monitoring: metrics on three demo systems with about four months of daily measurements.
 
 The credit-scoring approval-rate gap between age groups went above its alert threshold for a
-week; the alert was acknowledged with a note and a corrective action raised from it. The gap
+week; the alert was acknowledged with a note (audits' demo raises a corrective action from it). The gap
 is better since but not yet back within target, so the alert stays acknowledged. The chatbot's
 pipeline stopped sending three days ago: its metric is stale. Everything goes through the
 services; running the seeder again adds nothing (a metric that has measurements is left alone).
@@ -9,19 +9,15 @@ services; running the seeder again adds nothing (a metric that has measurements 
 
 from __future__ import annotations
 
-import logging
 import math
 import random
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from registry.models import AISystem
 from registry.monitoring import services as monitoring
 from registry.monitoring.models import MetricDefinition, MonitoringAlert
-
-logger = logging.getLogger(__name__)
 
 DAYS = 120
 BREACH_START, BREACH_END = 17, 10  # days ago: the fairness gap is above 0.08 in between
@@ -65,7 +61,7 @@ def _metric(system: AISystem, fields: dict, user) -> MetricDefinition:
 
 
 def monitoring_demo_seed(organization, users) -> None:
-    officer, owner = users["officer"], users["owner"]
+    officer = users["officer"]
     systems = {s.external_id: s for s in AISystem.objects.for_org(organization).filter(
         external_id__in={ext for ext, _ in METRICS})}  # fmt: skip
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
@@ -97,8 +93,4 @@ def monitoring_demo_seed(organization, users) -> None:
                 note="Gap widened after the spring campaign brought in many younger applicants; "
                 "reweighting the training data and reviewing refusals by age band.",
             )
-            try:
-                monitoring.alert_raise_corrective_action(alert=alert, acting_user=officer, owner=owner)
-            except ValidationError as exc:  # e.g. an audits rule the demo cannot meet: keep the rest of the story
-                logger.warning("Demo corrective action for the fairness alert not raised: %s", exc)
         monitoring.measurements_ingest(organization=organization, items=items[split:], acting_user=None)

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -426,67 +425,6 @@ def alert_close(*, alert: MonitoringAlert, acting_user: User, note: str) -> Moni
         raise ValidationError({"note": "Say why the alert is closed."})
     alert.status, alert.closed_at, alert.close_note = AlertStatus.CLOSED, timezone.now(), note.strip()
     return _save(alert, acting_user)
-
-
-def _alert_summary(alert: MonitoringAlert) -> str:
-    metric = alert.metric
-    unit = f" {metric.unit}" if metric.unit else ""
-    return (
-        f"Monitoring alert on {metric.name} ({metric.key}) of {alert.system.ref_code} {alert.system.name}: "
-        f"{alert.breach_count} breach(es) since {alert.opened_at:%Y-%m-%d %H:%M} UTC; first value "
-        f"{alert.first_value:g}{unit}, worst {alert.worst_value:g}{unit}, last {alert.last_value:g}{unit} "
-        f"(target {metric.target:g}{unit}, alert threshold {metric.alert_threshold:g}{unit}, "
-        f"{metric.get_direction_display().lower()})."
-    )
-
-
-@transaction.atomic
-def alert_raise_incident(*, alert: MonitoringAlert, acting_user: User):
-    """Record an AI incident (A.8.4) for the alert, linked back to it; one incident per alert.
-
-    Audits owns the incident workflow (numbering, validation, history), so this user action
-    crosses into it through the app registry and a local import instead of copying its rules.
-    """
-    from audits.improvement.services import incident_save
-
-    alert = _locked_alert(alert)
-    incident_model = apps.get_model("audits", "Incident")
-    existing = incident_model.objects.filter(monitoring_alert=alert).first()
-    if existing is not None:
-        raise ValidationError(f"Incident {existing.ref_code} was raised for this alert already.")
-    incident = incident_model(
-        organization_id=alert.organization_id,
-        system=alert.system,
-        monitoring_alert=alert,
-        title=f"{alert.metric.name} beyond its alert threshold on {alert.system.ref_code}"[:200],
-        description=_alert_summary(alert),
-        occurred_at=alert.opened_at,
-        detected_at=alert.opened_at,
-    )
-    return incident_save(incident=incident, acting_user=acting_user)
-
-
-@transaction.atomic
-def alert_raise_corrective_action(*, alert: MonitoringAlert, acting_user: User, owner: User):
-    """Open a corrective action (10.2) for the alert, owned by ``owner`` (a member who edits records).
-
-    Audits owns the corrective-action workflow; see :func:`alert_raise_incident` for why it is
-    reached through a local import. The incident raised for the alert, if any, is linked too.
-    """
-    from audits.improvement.services import corrective_action_save
-
-    alert = _locked_alert(alert)
-    action_model = apps.get_model("audits", "CorrectiveAction")
-    incident = apps.get_model("audits", "Incident").objects.filter(monitoring_alert=alert).first()
-    action = action_model(
-        organization_id=alert.organization_id,
-        monitoring_alert=alert,
-        incident=incident,
-        owner=owner,
-        title=f"Bring {alert.metric.name} of {alert.system.ref_code} back within target"[:200],
-        correction=_alert_summary(alert),
-    )
-    return corrective_action_save(action=action, acting_user=acting_user)
 
 
 # --- Notifications -----------------------------------------------------------------------------

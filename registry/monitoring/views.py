@@ -23,7 +23,6 @@ from aims.access import TenantViewMixin, get_for_tenant_or_404
 from aims.forms import apply_service_errors
 from aims.models import User
 from aims.roles import Role
-from audits.models import CorrectiveAction, Incident
 from registry import selectors
 from registry.forms import member_label
 from registry.models import AISystem
@@ -141,6 +140,11 @@ def _owners(organization):
 # --- The Monitoring tab ------------------------------------------------------------------------
 
 
+def _raised_from_alerts(name: str):
+    """Records raised from alerts (incidents, corrective actions) belong to audits, which registry does not import."""
+    return MonitoringAlert._meta.get_field(name).related_model._default_manager.all()
+
+
 def _system_alerts(system: AISystem):
     rank = Case(
         When(status=MonitoringAlert.Status.OPEN, then=Value(0)),
@@ -153,8 +157,11 @@ def _system_alerts(system: AISystem):
         .filter(system=system)
         .select_related("metric", "acknowledged_by")
         .prefetch_related(
-            Prefetch("incidents", queryset=Incident.objects.order_by("pk")),
-            Prefetch("corrective_actions", queryset=CorrectiveAction.objects.select_related("owner").order_by("pk")),
+            Prefetch("incidents", queryset=_raised_from_alerts("incidents").order_by("pk")),
+            Prefetch(
+                "corrective_actions",
+                queryset=_raised_from_alerts("corrective_actions").select_related("owner").order_by("pk"),
+            ),
         )
         .annotate(rank=rank)
         .order_by("rank", "-opened_at", "-pk")[:ALERTS_SHOWN]
@@ -258,11 +265,11 @@ class MeasurementCreateView(TenantViewMixin, View):
         return render_monitoring_tab(self, pk, measurement_form=form, status=400)
 
 
-ALERT_ACTIONS = {"acknowledge", "close", "incident", "corrective-action"}
+ALERT_ACTIONS = {"acknowledge", "close"}
 
 
 class AlertActionView(TenantViewMixin, View):
-    """POST ``/inventory/monitoring/alerts/<pk>/<action>/``: acknowledge, close, raise an incident or action."""
+    """POST ``/inventory/monitoring/alerts/<pk>/<action>/``: acknowledge or close an alert."""
 
     http_method_names = ["post"]
 
@@ -276,18 +283,9 @@ class AlertActionView(TenantViewMixin, View):
             if action == "acknowledge":
                 monitoring.alert_acknowledge(alert=alert, acting_user=user, note=note)
                 messages.success(request, f"Alert on {alert.metric.name} acknowledged.")
-            elif action == "close":
+            else:
                 monitoring.alert_close(alert=alert, acting_user=user, note=note)
                 messages.success(request, f"Alert on {alert.metric.name} closed.")
-            elif action == "incident":
-                incident = monitoring.alert_raise_incident(alert=alert, acting_user=user)
-                messages.success(request, f"Incident {incident.ref_code} recorded for the alert.")
-            else:
-                owner = _owners(self.tenant.organization).filter(pk=request.POST.get("owner") or 0).first()
-                if owner is None:
-                    raise ValidationError("Choose who owns the corrective action.")
-                action_ = monitoring.alert_raise_corrective_action(alert=alert, acting_user=user, owner=owner)
-                messages.success(request, f"Corrective action {action_.ref_code} opened for the alert.")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect("monitoring:system", pk=alert.system_id)

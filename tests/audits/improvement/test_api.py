@@ -12,19 +12,19 @@ from django.utils import timezone
 from aims.roles import Role
 from audits.improvement import services as improvement
 from audits.models import Audit, ChecklistItem, CorrectiveAction, Finding, Incident, ManagementReview, ReviewAction
-from tests.audits.improvement.test_support import make_action, make_finding, make_incident, req
+from tests.audits.factories import CorrectiveActionFactory, FindingFactory, IncidentFactory, req
 from tests.registry.factories import AISystemFactory
-
-pytest_plugins = ["tests.audits.improvement.test_support"]
 
 API = "/api/v1"
 
 
 @pytest.fixture
 def records(acme, started, other_audit, bob, olivia, owen, alice):
-    finding = make_finding(started, bob)
-    action = make_action(olivia, owen, finding=finding)
-    incident = make_incident(acme, owen, system=AISystemFactory(organization=acme, owner=owen))
+    finding = FindingFactory(audit=started, acting_user=bob)
+    action = CorrectiveActionFactory(acting_user=olivia, owner=owen, finding=finding)
+    incident = IncidentFactory(
+        organization=acme, acting_user=owen, system=AISystemFactory(organization=acme, owner=owen)
+    )
     today = timezone.localdate()
     review = improvement.management_review_create(
         review=ManagementReview(organization=acme, title="Review", held_on=today, period_start=today,
@@ -153,7 +153,9 @@ def test_effectiveness_check_through_the_api(api_for, acme, olivia, owen, alice,
         f"{API}/corrective-actions/{action.pk}/", {"status": "verified_effective"}, format="json"
     )
     assert patched.status_code == 200 and patched.json()["status"] == "done" and patched.json()["closed_at"] is None
-    mine = make_action(olivia, olivia, finding=records["audit-findings"], title="Olivia's own")
+    mine = CorrectiveActionFactory(
+        acting_user=olivia, owner=olivia, finding=records["audit-findings"], title="Olivia's own"
+    )
     improvement.corrective_action_complete(action=mine, acting_user=olivia)
     self_check = api_for(acme, role=Role.OFFICER, created_by=olivia).post(
         f"{API}/corrective-actions/{mine.pk}/verify/", {"effective": True, "note": "Mine."}, format="json"
@@ -229,9 +231,9 @@ def test_api_lists_cost_a_fixed_number_of_queries(api_for, acme, olivia, owen, b
 
     def grow(n):
         for i in range(n):
-            finding = make_finding(records["audits"], bob, title=f"F{i}")
-            make_action(olivia, owen, finding=finding, title=f"A{i}")
-            make_incident(acme, owen, title=f"I{i}")
+            finding = FindingFactory(audit=records["audits"], acting_user=bob, title=f"F{i}")
+            CorrectiveActionFactory(acting_user=olivia, owner=owen, finding=finding, title=f"A{i}")
+            IncidentFactory(organization=acme, acting_user=owen, title=f"I{i}")
 
     def count(route):
         client.get(f"{API}/{route}/")

@@ -23,10 +23,8 @@ from audits.models import (
     ManagementReview,
     ReviewAction,
 )
-from tests.audits.improvement.test_support import make_action, make_audit, make_finding, make_incident, member, req
+from tests.audits.factories import AuditFactory, CorrectiveActionFactory, FindingFactory, IncidentFactory, member, req
 from tests.registry.factories import AISystemFactory
-
-pytest_plugins = ["tests.audits.improvement.test_support"]
 
 
 @dataclass
@@ -46,10 +44,14 @@ class World:
 
 @pytest.fixture
 def world(acme, programme, started, other_audit, olivia, bob, owen, alice):
-    finding = make_finding(started, bob)
-    other_finding = make_finding(other_audit, alice, role=Role.ADMIN, ref="A.7.4", title="Data quality gap")
-    action = make_action(olivia, owen, finding=finding)
-    incident = make_incident(acme, owen, system=AISystemFactory(organization=acme, owner=owen))
+    finding = FindingFactory(audit=started, acting_user=bob)
+    other_finding = FindingFactory(
+        audit=other_audit, acting_user=alice, acting_role=Role.ADMIN, ref="A.7.4", title="Data quality gap"
+    )
+    action = CorrectiveActionFactory(acting_user=olivia, owner=owen, finding=finding)
+    incident = IncidentFactory(
+        organization=acme, acting_user=owen, system=AISystemFactory(organization=acme, owner=owen)
+    )
     today = timezone.localdate()
     review = improvement.management_review_create(
         review=ManagementReview(organization=acme, title="Review 2026", held_on=today, period_start=today,
@@ -322,7 +324,9 @@ def test_corrective_action_from_finding_to_verified_effective(login, olivia, owe
 
 
 def test_verification_by_the_owner_is_refused_with_a_message(login, acme, olivia, world):
-    officer_owned = make_action(olivia, olivia, finding=world.finding, title="Officer's own")
+    officer_owned = CorrectiveActionFactory(
+        acting_user=olivia, owner=olivia, finding=world.finding, title="Officer's own"
+    )
     improvement.corrective_action_complete(action=officer_owned, acting_user=olivia)
     client = login(olivia)
     page = client.get(reverse("audits:ca_detail", args=[officer_owned.pk]))
@@ -358,7 +362,7 @@ def test_incident_report_and_its_corrective_actions(login, owen, olivia, acme, w
          "authority_notified": "on", "status": "open"},
     )  # fmt: skip
     assert bad.status_code == 400 and "authority_notified_at" in bad.context["form"].errors
-    make_action(olivia, owen, incident=world.incident, title="Ground fee answers")
+    CorrectiveActionFactory(acting_user=olivia, owner=owen, incident=world.incident, title="Ground fee answers")
     page = login(olivia).get(reverse("audits:incident_detail", args=[world.incident.pk]))
     assert [a.title for a in page.context["actions"]] == ["Ground fee answers"]
     assert "Ground fee answers" in page.content.decode()
@@ -402,10 +406,12 @@ def test_dashboard_shows_the_improvement_tiles(login, olivia, world):
 
 def _grow(acme, world, olivia, owen, bob, n):
     for i in range(n):
-        make_incident(acme, owen, system=world.incident.system, title=f"Incident {i}")
-        finding = make_finding(world.audit, bob, title=f"Finding {i}")
-        make_action(olivia, owen, finding=finding, title=f"Action {i}")
-        make_audit(world.programme, olivia, lead=bob, area_owners=[owen], title=f"Audit {i}")
+        IncidentFactory(organization=acme, acting_user=owen, system=world.incident.system, title=f"Incident {i}")
+        finding = FindingFactory(audit=world.audit, acting_user=bob, title=f"Finding {i}")
+        CorrectiveActionFactory(acting_user=olivia, owner=owen, finding=finding, title=f"Action {i}")
+        AuditFactory(
+            programme=world.programme, acting_user=olivia, lead_auditor=bob, area_owners=[owen], title=f"Audit {i}"
+        )
         today = timezone.localdate()
         improvement.management_review_create(
             review=ManagementReview(organization=acme, title=f"R{i}", held_on=today, period_start=today,

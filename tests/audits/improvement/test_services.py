@@ -24,22 +24,20 @@ from audits.models import (
 )
 from risk import services as risk_services
 from risk.models import Risk
-from tests.audits.improvement.test_support import make_action, make_audit, make_finding, make_incident, req
+from tests.audits.factories import AuditFactory, CorrectiveActionFactory, FindingFactory, IncidentFactory, req
 from tests.registry.factories import AISystemFactory
-
-pytest_plugins = ["tests.audits.improvement.test_support"]
 
 # --- Independence ------------------------------------------------------------------------------
 
 
 def test_an_auditor_may_not_audit_their_own_area(programme, olivia, bob, owen):
     with pytest.raises(ValidationError) as refused:
-        make_audit(programme, olivia, lead=bob, auditors=[owen], area_owners=[owen])
+        AuditFactory(programme=programme, acting_user=olivia, lead_auditor=bob, auditors=[owen], area_owners=[owen])
     assert "auditors" in refused.value.message_dict
     assert "independent of the area" in refused.value.message_dict["auditors"][0]
     assert "Owen Owner" in refused.value.message_dict["auditors"][0]
     with pytest.raises(ValidationError) as lead:
-        make_audit(programme, olivia, lead=owen, area_owners=[owen])
+        AuditFactory(programme=programme, acting_user=olivia, lead_auditor=owen, area_owners=[owen])
     assert "lead_auditor" in lead.value.message_dict
     assert not Audit.objects.exists()
 
@@ -54,12 +52,12 @@ def test_independence_holds_when_the_area_owners_change_later(audit, olivia, bob
 
 def test_team_members_must_belong_to_the_organisation(programme, olivia, charlie):
     with pytest.raises(ValidationError) as refused:
-        make_audit(programme, olivia, auditors=[charlie])
+        AuditFactory(programme=programme, acting_user=olivia, auditors=[charlie])
     assert "auditors" in refused.value.message_dict
 
 
 def test_audit_gets_a_reference_per_programme_year(audit, programme, olivia):
-    second = make_audit(programme, olivia, title="Second")
+    second = AuditFactory(programme=programme, acting_user=olivia, title="Second")
     assert (audit.ref_code, second.ref_code) == ("AUD-2026-01", "AUD-2026-02")
 
 
@@ -95,7 +93,7 @@ def test_checklist_follows_changed_criteria_but_keeps_answered_items(started, ol
 
 
 def test_start_needs_an_auditor_and_close_needs_results_and_a_conclusion(programme, olivia, bob):
-    lonely = make_audit(programme, olivia)
+    lonely = AuditFactory(programme=programme, acting_user=olivia)
     with pytest.raises(ValidationError, match="Assign a lead auditor"):
         improvement.audit_start(audit=lonely, acting_user=olivia)
     improvement.audit_save(audit=lonely, acting_user=olivia, auditors=[bob])
@@ -134,14 +132,16 @@ def test_assigned_auditor_records_results_and_findings(started, bob):
     improvement.checklist_item_record(item=item, acting_user=bob, acting_role=Role.AUDITOR)
     item.refresh_from_db()
     assert item.checked_by == bob and item.checked_at is not None
-    finding = make_finding(started, bob)
+    finding = FindingFactory(audit=started, acting_user=bob)
     assert finding.ref_code == "AUD-2026-01-F1" and finding.raised_by == bob
-    assert make_finding(started, bob, kind=Finding.Kind.OFI, ref=None, title="Automate").ref_code.endswith("-F2")
+    assert FindingFactory(
+        audit=started, acting_user=bob, kind=Finding.Kind.OFI, ref=None, title="Automate"
+    ).ref_code.endswith("-F2")
 
 
 def test_auditor_records_nothing_in_an_audit_they_are_not_assigned_to(other_audit, bob):
     with pytest.raises(PermissionDenied):
-        make_finding(other_audit, bob, ref="A.7.4")
+        FindingFactory(audit=other_audit, acting_user=bob, ref="A.7.4")
     item = other_audit.checklist.get()
     item.result = ChecklistItem.Result.CONFORMING
     with pytest.raises(PermissionDenied):
@@ -151,28 +151,30 @@ def test_auditor_records_nothing_in_an_audit_they_are_not_assigned_to(other_audi
 
 
 def test_read_only_roles_record_nothing_even_when_assigned(programme, olivia, victor, owen):
-    audit = make_audit(programme, olivia, lead=victor, area_owners=[owen])
+    audit = AuditFactory(programme=programme, acting_user=olivia, lead_auditor=victor, area_owners=[owen])
     improvement.audit_start(audit=audit, acting_user=olivia)
     with pytest.raises(PermissionDenied):
-        make_finding(audit, victor, role=Role.VIEWER)
+        FindingFactory(audit=audit, acting_user=victor, acting_role=Role.VIEWER)
 
 
 def test_officers_record_findings_in_any_audit(other_audit, olivia):
-    assert make_finding(other_audit, olivia, role=Role.OFFICER, ref="A.7.4").raised_by == olivia
+    assert (
+        FindingFactory(audit=other_audit, acting_user=olivia, acting_role=Role.OFFICER, ref="A.7.4").raised_by == olivia
+    )
 
 
 def test_findings_wait_for_the_audit_to_start_and_nonconformities_name_a_requirement(started, olivia, bob):
-    planned = make_audit(started.programme, olivia, lead=bob, title="Later")
+    planned = AuditFactory(programme=started.programme, acting_user=olivia, lead_auditor=bob, title="Later")
     with pytest.raises(ValidationError, match="Start the audit"):
-        make_finding(planned, bob)
+        FindingFactory(audit=planned, acting_user=bob)
     with pytest.raises(ValidationError) as refused:
-        make_finding(started, bob, ref=None)
+        FindingFactory(audit=started, acting_user=bob, ref=None)
     assert "requirement" in refused.value.message_dict
 
 
 def test_a_finding_with_corrective_actions_stays(started, bob, olivia, owen):
-    finding = make_finding(started, bob)
-    make_action(olivia, owen, finding=finding)
+    finding = FindingFactory(audit=started, acting_user=bob)
+    CorrectiveActionFactory(acting_user=olivia, owner=owen, finding=finding)
     with pytest.raises(ValidationError, match="corrective actions"):
         improvement.finding_delete(finding=finding, acting_user=bob, acting_role=Role.AUDITOR)
 
@@ -182,11 +184,13 @@ def test_a_finding_with_corrective_actions_stays(started, bob, olivia, owen):
 
 @pytest.fixture
 def nonconformity(started, bob):
-    return make_finding(started, bob)
+    return FindingFactory(audit=started, acting_user=bob)
 
 
 def test_effectiveness_is_checked_by_someone_else_before_closing(nonconformity, olivia, owen, alice):
-    action = make_action(olivia, owen, finding=nonconformity, due=timezone.localdate() + timedelta(days=30))
+    action = CorrectiveActionFactory(
+        acting_user=olivia, owner=owen, finding=nonconformity, due_date=timezone.localdate() + timedelta(days=30)
+    )
     assert action.ref_code == "CA-0001" and action.status == CorrectiveAction.Status.OPEN
     improvement.corrective_action_start(action=action, acting_user=owen)
     improvement.corrective_action_complete(action=action, acting_user=owen)
@@ -204,7 +208,7 @@ def test_effectiveness_is_checked_by_someone_else_before_closing(nonconformity, 
 
 
 def test_the_implementer_does_not_check_their_own_work(nonconformity, olivia, owen, alice):
-    action = make_action(olivia, owen, finding=nonconformity)
+    action = CorrectiveActionFactory(acting_user=olivia, owner=owen, finding=nonconformity)
     improvement.corrective_action_complete(action=action, acting_user=olivia)
     with pytest.raises(ValidationError, match="whoever implemented it"):
         improvement.corrective_action_verify(action=action, acting_user=olivia, effective=True, note="Done.")
@@ -213,7 +217,7 @@ def test_the_implementer_does_not_check_their_own_work(nonconformity, olivia, ow
 
 
 def test_closing_without_an_effectiveness_check_is_refused(nonconformity, olivia, owen, alice):
-    action = make_action(olivia, owen, finding=nonconformity)
+    action = CorrectiveActionFactory(acting_user=olivia, owner=owen, finding=nonconformity)
     with pytest.raises(ValidationError, match="effectiveness check"):
         improvement.corrective_action_close(action=action, acting_user=olivia)
     improvement.corrective_action_complete(action=action, acting_user=owen)
@@ -230,7 +234,7 @@ def test_closing_without_an_effectiveness_check_is_refused(nonconformity, olivia
 
 
 def test_not_effective_sends_the_action_back_to_work(nonconformity, olivia, owen, alice):
-    action = make_action(olivia, owen, finding=nonconformity)
+    action = CorrectiveActionFactory(acting_user=olivia, owner=owen, finding=nonconformity)
     improvement.corrective_action_complete(action=action, acting_user=owen)
     improvement.corrective_action_verify(action=action, acting_user=alice, effective=False, note="Still 7 days.")
     action.refresh_from_db()
@@ -246,7 +250,7 @@ def test_not_effective_sends_the_action_back_to_work(nonconformity, olivia, owen
 
 
 def test_done_needs_root_cause_and_action(nonconformity, olivia, owen):
-    action = make_action(olivia, owen, finding=nonconformity)
+    action = CorrectiveActionFactory(acting_user=olivia, owner=owen, finding=nonconformity)
     action.root_cause = ""
     improvement.corrective_action_save(action=action, acting_user=olivia)
     with pytest.raises(ValidationError) as refused:
@@ -260,7 +264,7 @@ def test_an_action_needs_a_source_and_an_owner_who_can_edit(acme, nonconformity,
             action=CorrectiveAction(organization=acme, title="Orphan", owner=olivia), acting_user=olivia
         )
     with pytest.raises(ValidationError) as refused:
-        make_action(olivia, victor, finding=nonconformity)
+        CorrectiveActionFactory(acting_user=olivia, owner=victor, finding=nonconformity)
     assert "read-only" in refused.value.message_dict["owner"][0]
 
 
@@ -269,9 +273,11 @@ def test_an_action_needs_a_source_and_an_owner_who_can_edit(acme, nonconformity,
 
 def test_an_incident_leads_to_a_corrective_action_and_closes_after_it(acme, olivia, owen, alice):
     system = AISystemFactory(organization=acme, owner=owen, name="Customer service assistant")
-    incident = make_incident(acme, owen, system=system, informed_parties="The customer", informed_at=timezone.now())
+    incident = IncidentFactory(
+        organization=acme, acting_user=owen, system=system, informed_parties="The customer", informed_at=timezone.now()
+    )
     assert incident.ref_code == "INC-0001" and incident.reported_by == owen
-    action = make_action(olivia, owen, incident=incident, title="Ground fee answers")
+    action = CorrectiveActionFactory(acting_user=olivia, owner=owen, incident=incident, title="Ground fee answers")
     assert list(incident.corrective_actions.all()) == [action]
     assert system.incidents.get() == incident
     incident.status = Incident.Status.CLOSED
@@ -287,8 +293,14 @@ def test_an_incident_leads_to_a_corrective_action_and_closes_after_it(acme, oliv
 def test_incident_communication_must_be_coherent(acme, olivia):
     now = timezone.now()
     with pytest.raises(ValidationError) as refused:
-        make_incident(acme, olivia, occurred_at=now, detected_at=now - timedelta(hours=2), informed_at=now,
-                      authority_notified=True)  # fmt: skip
+        IncidentFactory(
+            organization=acme,
+            acting_user=olivia,
+            occurred_at=now,
+            detected_at=now - timedelta(hours=2),
+            informed_at=now,
+            authority_notified=True,
+        )
     assert set(refused.value.message_dict) == {"detected_at", "informed_parties", "authority_notified_at"}
 
 
@@ -297,13 +309,21 @@ def test_incident_communication_must_be_coherent(acme, olivia):
 
 def test_review_inputs_are_gathered_from_the_portal_and_frozen(acme, started, bob, olivia, owen, alice):
     today = timezone.localdate()
-    nc = make_finding(started, bob)
-    make_finding(started, bob, kind=Finding.Kind.OFI, ref=None, title="Automate the release checklist")
-    make_finding(started, bob, kind=Finding.Kind.OBSERVATION, ref="8.2", title="Scattered notes")
-    make_action(olivia, owen, finding=nc, due=today - timedelta(days=3))  # overdue
+    nc = FindingFactory(audit=started, acting_user=bob)
+    FindingFactory(
+        audit=started, acting_user=bob, kind=Finding.Kind.OFI, ref=None, title="Automate the release checklist"
+    )
+    FindingFactory(audit=started, acting_user=bob, kind=Finding.Kind.OBSERVATION, ref="8.2", title="Scattered notes")
+    CorrectiveActionFactory(acting_user=olivia, owner=owen, finding=nc, due_date=today - timedelta(days=3))  # overdue
     system = AISystemFactory(organization=acme, owner=owen)
-    make_incident(acme, owen, system=system, severity=Incident.Severity.CRITICAL, authority_notified=True,
-                  authority_notified_at=timezone.now())  # fmt: skip
+    IncidentFactory(
+        organization=acme,
+        acting_user=owen,
+        system=system,
+        severity=Incident.Severity.CRITICAL,
+        authority_notified=True,
+        authority_notified_at=timezone.now(),
+    )
     for likelihood, impact in ((5, 5), (1, 1)):
         risk = Risk(organization=acme, title=f"Risk {likelihood}", owner=olivia, inherent_likelihood=likelihood,
                     inherent_impact=impact)  # fmt: skip
@@ -344,7 +364,7 @@ def test_review_inputs_are_gathered_from_the_portal_and_frozen(acme, started, bo
     ]
 
     # Frozen: later changes do not alter the stored inputs, until they are gathered again on purpose.
-    make_finding(started, bob, kind=Finding.Kind.MAJOR_NC, ref="A.6.2.6", title="No monitoring")
+    FindingFactory(audit=started, acting_user=bob, kind=Finding.Kind.MAJOR_NC, ref="A.6.2.6", title="No monitoring")
     review.decisions = "Extend monitoring."
     improvement.management_review_save(review=review, acting_user=olivia)
     review.refresh_from_db()
@@ -389,7 +409,7 @@ def test_review_actions_need_an_owner_who_can_edit(acme, olivia, victor):
 
 
 def test_every_change_is_recorded_with_who_acted(nonconformity, started, olivia, owen, alice, bob):
-    action = make_action(olivia, owen, finding=nonconformity)
+    action = CorrectiveActionFactory(acting_user=olivia, owner=owen, finding=nonconformity)
     improvement.corrective_action_complete(action=action, acting_user=owen)
     improvement.corrective_action_verify(action=action, acting_user=alice, effective=True, note="Checked.")
     who = [e.who for e in reversed(object_history(CorrectiveAction.objects.get()))]

@@ -145,3 +145,21 @@ def test_api_roles_and_tenancy(api_for, acme, globex, charlie, bob):
     viewer = api_for(acme, role=Role.VIEWER)
     assert viewer.get(reverse("evidencepack-list")).status_code == 403
     assert viewer.post(reverse("evidencepack-list"), {}, format="json").status_code == 403
+
+
+def test_page_and_api_downloads_are_sandboxed_attachments(login, api_for, acme, bob, inventory):
+    api = api_for(acme, role=Role.AUDITOR, created_by=bob)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        created = api.post(reverse("evidencepack-list"), {"sections": ["inventory"]}, format="json")
+    pack_id = created.json()["id"]
+    for download in (
+        login(bob).get(reverse("packs:download", args=[pack_id])),
+        api.get(reverse("evidencepack-download", args=[pack_id])),
+    ):
+        assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+        assert download["Content-Security-Policy"] == "sandbox"
+        assert download["X-Content-Type-Options"] == "nosniff"
+        assert download["Cache-Control"] == "private, no-store"
+        assert download["Repr-Digest"].startswith("sha-256=:")
+        assert download["Content-Disposition"].startswith("attachment;")
+    assert EvidencePackDownload.objects.count() == 2

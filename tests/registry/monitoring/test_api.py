@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aims.roles import Role
-from audits.models import CorrectiveAction, Incident
 from registry.monitoring import services as monitoring
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
 from tests.factories import MembershipFactory
@@ -145,7 +144,7 @@ def test_read_only_roles_cannot_write(api_for, acme, role, system, auc, alert):
     assert client.delete(url("metric", auc.pk)).status_code == 403
     batch = client.post(url("measurement", action="batch"), {"items": [item(auc, 0.9)]}, format="json")
     assert batch.status_code == 403
-    for name in ("acknowledge", "close", "raise-incident", "raise-corrective-action"):
+    for name in ("acknowledge", "close"):
         assert client.post(url("monitoringalert", alert.pk, name), {"note": "x"}, format="json").status_code == 403
     assert Measurement.objects.count() == 1
 
@@ -160,7 +159,7 @@ def test_cross_tenant_is_not_found(api, foreign, globex):
     assert api.get(url("measurement"), {"metric": foreign.pk}).json()["count"] == 0
     assert api.get(url("monitoringalert")).json()["count"] == 0
     assert api.get(url("monitoringalert", theirs.pk)).status_code == 404
-    for name in ("acknowledge", "close", "raise-incident", "raise-corrective-action"):
+    for name in ("acknowledge", "close"):
         assert api.post(url("monitoringalert", theirs.pk, name), {"note": "x"}, format="json").status_code == 404
     batch = api.post(url("measurement", action="batch"), {"items": [item(foreign, 0.9)]}, format="json")
     assert batch.status_code == 400 and batch.json()["errors"][0]["index"] == 0
@@ -243,23 +242,6 @@ def test_acknowledge_and_close(api, alert, olivia):
     assert api.post(url("monitoringalert", alert.pk, "close"), {}, format="json").status_code == 400
     closed = api.post(url("monitoringalert", alert.pk, "close"), {"note": "Retrained"}, format="json")
     assert closed.status_code == 200 and closed.json()["close_note"] == "Retrained"
-
-
-def test_raise_incident_and_corrective_action(api, alert, dana):
-    response = api.post(url("monitoringalert", alert.pk, "raise-incident"), format="json")
-    assert response.status_code == 201 and response.json()["ref_code"].startswith("INC-")
-    assert Incident.objects.get().monitoring_alert == alert
-    assert api.post(url("monitoringalert", alert.pk, "raise-incident"), format="json").status_code == 400
-    response = api.post(url("monitoringalert", alert.pk, "raise-corrective-action"), {"owner": dana.pk}, format="json")
-    assert response.status_code == 201
-    assert CorrectiveAction.objects.get().monitoring_alert == alert
-
-
-def test_corrective_action_owner_must_be_a_member(api, alert, charlie):
-    response = api.post(
-        url("monitoringalert", alert.pk, "raise-corrective-action"), {"owner": charlie.pk}, format="json"
-    )
-    assert response.status_code == 400 and "owner" in response.json()["errors"]
 
 
 def test_owner_acts_only_on_alerts_of_own_systems(owner_api, acme, alert, other_system):

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from audits.models import CorrectiveAction, Incident
+from audits.models import Incident
 from registry.monitoring import services as monitoring
 from registry.monitoring.charts import build_chart, nice_step, value_scale
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
@@ -95,7 +95,7 @@ def test_stale_metric_and_empty_chart(login, olivia, system):
     assert "Stale" in html and "No measurement in this period" in html and "no measurement yet" in html
 
 
-def test_acknowledge_then_raise_incident_and_action_then_close(login, olivia, system, breached):
+def test_acknowledge_then_close(login, olivia, system, breached):
     metric, alert = breached
     client = login(olivia)
     url = lambda action: reverse("monitoring:alert_action", args=[alert.pk, action])  # noqa: E731
@@ -104,15 +104,8 @@ def test_acknowledge_then_raise_incident_and_action_then_close(login, olivia, sy
     alert.refresh_from_db()
     assert alert.status == "acknowledged" and alert.acknowledged_by == olivia
     assert alert.acknowledgement_note == "Looking into the campaign cohort."
-    assert client.post(url("incident")).status_code == 302
-    assert client.post(url("corrective-action"), {"owner": olivia.pk}).status_code == 302
-    incident, action = Incident.objects.get(), CorrectiveAction.objects.get()
-    assert incident.monitoring_alert == alert and action.monitoring_alert == alert and action.owner == olivia
     html = client.get(reverse("monitoring:system", args=[system.pk])).content.decode()
-    assert incident.ref_code in html and action.ref_code in html and "Looking into the campaign cohort." in html
-    # A second incident for the same alert is refused with a message, not an error page.
-    again = client.post(url("incident"), follow=True)
-    assert again.status_code == 200 and "was raised for this alert already" in again.content.decode()
+    assert "Looking into the campaign cohort." in html
     assert client.post(url("close"), {"note": "Reweighted; gap back under control."}).status_code == 302
     alert.refresh_from_db()
     assert alert.status == "closed" and alert.close_note == "Reweighted; gap back under control."
@@ -181,7 +174,7 @@ def test_read_only_roles_see_charts_but_every_post_is_403(request, login, person
     assert "Acknowledge</button>" not in html and "Add metric" not in html
     posts = [
         (reverse("monitoring:alert_action", args=[alert.pk, action]), {"note": "x", "owner": system.owner_id})
-        for action in ("acknowledge", "close", "incident", "corrective-action")
+        for action in ("acknowledge", "close")
     ]
     posts += [
         (
@@ -210,7 +203,7 @@ def test_another_organisations_monitoring_is_404(login, charlie, system, breache
     metric, alert = breached
     client = login(charlie)
     assert client.get(reverse("monitoring:system", args=[system.pk])).status_code == 404
-    for action in ("acknowledge", "close", "incident", "corrective-action"):
+    for action in ("acknowledge", "close"):
         response = client.post(reverse("monitoring:alert_action", args=[alert.pk, action]), {"note": "x"})
         assert response.status_code == 404, action
     assert client.post(reverse("monitoring:metric_create", args=[system.pk]), {"name": "x"}).status_code == 404
@@ -299,12 +292,13 @@ def test_empty_series_still_has_axes_and_reference_lines():
 def test_pack_section_shows_charts_breaches_and_what_was_done_in_fixed_queries(acme, olivia, system, breached):
     from django.template.loader import render_to_string
 
+    from audits.improvement.services import incident_raise_from_alert
     from audits.models import EvidencePack
     from audits.packs.sections_monitoring import monitoring_data
 
     metric, alert = breached
     monitoring.alert_acknowledge(alert=alert, acting_user=olivia, note="Checking the new cohort.")
-    incident = monitoring.alert_raise_incident(alert=alert, acting_user=olivia)
+    incident = incident_raise_from_alert(alert=alert, acting_user=olivia)
     today = timezone.localdate()
     pack = EvidencePack(organization=acme, period_start=today - timedelta(days=90), period_end=today)
 

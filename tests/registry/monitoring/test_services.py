@@ -12,7 +12,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aims.roles import Role
-from audits.models import CorrectiveAction, Incident
 from registry.monitoring import services as monitoring
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
 from registry.monitoring.services import IngestInvalid
@@ -225,30 +224,6 @@ def test_acknowledged_alert_is_still_updated_and_closed_automatically(acme, auc,
     ingest(acme, [point(auc, 0.9, 1)])
     alert.refresh_from_db()
     assert alert.status == "closed"
-
-
-def test_raise_incident_and_corrective_action(alert, dana, alice):
-    incident = monitoring.alert_raise_incident(alert=alert, acting_user=alice)
-    assert incident.ref_code.startswith("INC-") and incident.monitoring_alert == alert
-    assert incident.system == alert.system and "AUC" in incident.title
-    with pytest.raises(ValidationError):
-        monitoring.alert_raise_incident(alert=alert, acting_user=alice)
-    action = monitoring.alert_raise_corrective_action(alert=alert, acting_user=alice, owner=dana)
-    assert action.ref_code.startswith("CA-") and action.owner == dana
-    assert (action.monitoring_alert, action.incident) == (alert, incident)
-    assert list(alert.incidents.all()) == [incident] and list(alert.corrective_actions.all()) == [action]
-
-
-def test_corrective_action_straight_from_an_alert_without_an_incident(alert, dana, alice):
-    action = monitoring.alert_raise_corrective_action(alert=alert, acting_user=alice, owner=dana)
-    assert action.monitoring_alert == alert and action.incident is None and action.finding is None
-    assert not Incident.objects.exists()
-
-
-def test_corrective_action_owner_must_be_able_to_edit(alert, alice, victor):
-    with pytest.raises(ValidationError):
-        monitoring.alert_raise_corrective_action(alert=alert, acting_user=alice, owner=victor)
-    assert not CorrectiveAction.objects.exists() and not Incident.objects.exists()
 
 
 # --- Notifications -----------------------------------------------------------------------------
