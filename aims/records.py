@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model
+from django.db.models import Model, ProtectedError, RestrictedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -48,10 +48,23 @@ def record_save(instance: M, *, acting_user: User | None, **save_kwargs: Any) ->
 
 
 def record_delete(instance: Model, *, acting_user: User | None) -> None:
-    """Delete the row; its history keeps it, with who deleted it."""
+    """Delete the row; its history keeps it, with who deleted it.
+
+    A record that other AIMS records must keep pointing at (a protected foreign key, such as
+    a corrective action raised from one of a system's alerts) is refused with a
+    ValidationError naming them, never a database error.
+    """
     if acting_user is not None:
         instance._history_user = acting_user  # type: ignore[attr-defined]
-    instance.delete()
+    try:
+        instance.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        blocking = sorted({str(obj._meta.verbose_name) for obj in exc.protected_objects if hasattr(obj, "_meta")})
+        names = ", ".join(blocking) or "other records"
+        raise ValidationError(
+            f"“{instance}” cannot be deleted: {names} still refer to it and must keep their source. "
+            "Retire it instead, or remove those records first."
+        ) from exc
 
 
 def ensure_member(organization_id: int, user: User | None, field: str = "owner") -> None:

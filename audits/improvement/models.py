@@ -329,9 +329,11 @@ class CorrectiveAction(TenantModel):
     incident = models.ForeignKey(
         Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="corrective_actions"
     )
+    # An action raised from an alert keeps it as its source: the alert (and so its system)
+    # cannot be deleted while the action exists.
     monitoring_alert = models.ForeignKey(
         "registry.MonitoringAlert",
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="corrective_actions",
