@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from aims.roles import Role
+from aims.roles import Role, administrator_roles
 from aims.tenancy import TenantModel, TenantQuerySet
 
 
@@ -83,8 +83,8 @@ class Organization(models.Model):
 
 
 class MembershipQuerySet(TenantQuerySet):
-    def admins(self):
-        return self.filter(role=Role.ADMIN)
+    def admins(self) -> MembershipQuerySet:
+        return self.filter(role__in=administrator_roles())
 
 
 class Membership(TenantModel):
