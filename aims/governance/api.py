@@ -21,6 +21,8 @@ and their ids are never accepted in a payload (400).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import django_filters
 from django.db.models import Model
 from django.urls import reverse
@@ -65,7 +67,8 @@ class RecordSerializer(serializers.ModelSerializer):
     def build(self) -> Model:
         record = self.instance
         if record is None:
-            record = self.Meta.model(organization=request_organization(self))
+            model: Any = self.Meta.model  # a model class; the stubs type Meta.model loosely
+            record = model(organization=request_organization(self))
         for name, value in self.validated_data.items():
             setattr(record, name, value)
         return record
@@ -93,7 +96,7 @@ class ScopeSerializer(RecordSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
     def build(self) -> Model:
-        record = super().build()
+        record: Any = super().build()
         if "exclusions" in self.validated_data:
             record.exclusions = [dict(e) for e in self.validated_data["exclusions"]]
         return record
@@ -291,7 +294,7 @@ class CanChangeRecord(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.tenant.can_change(view.change_target(obj))
 
 
-class GovernanceViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.GenericViewSet):  # type: ignore[misc]
+class GovernanceViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.GenericViewSet):
     """Rows come from the module's selector; ``TenantScopedMixin`` narrows them to the organisation again."""
 
     permission_classes = [HasOrganizationRole, CanChangeRecord]
@@ -301,7 +304,7 @@ class GovernanceViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.Gener
     def write_capability(self) -> str:  # type: ignore[override]
         return Capability.APPROVE if getattr(self, "action", None) in self.approve_actions else Capability.EDIT
 
-    def change_target(self, obj: Model) -> Model:
+    def change_target(self, obj: Any) -> Model:
         """The record whose ownership decides who may change ``obj``."""
         return obj
 
@@ -310,14 +313,21 @@ class GovernanceViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.Gener
             raise exceptions.PermissionDenied(FORBIDDEN_CHANGE)
 
 
-class RecordWrites:
+# RecordWrites is a mixin of governance viewsets: typed as one, a plain class at run time.
+if TYPE_CHECKING:
+    _Writes = GovernanceViewSet
+else:
+    _Writes = object
+
+
+class RecordWrites(_Writes):
     """Writes through the services; first in the bases, so DRF's mixins do not save serializers directly."""
 
-    def _save(self, serializer) -> None:
+    def _save(self, serializer: Any) -> None:
         record = serializer.build()
         # As it will be saved, the record must still be the caller's to change (owners: their own).
         self.check_can_change(record)
-        services.governance_record_save(instance=record, acting_user=self.request.user)
+        services.governance_record_save(instance=record, acting_user=self.request.user)  # type: ignore[arg-type]  # signed in
         serializer.instance = self.reread(record)
 
     perform_create = _save
@@ -511,8 +521,9 @@ class PolicyVersionViewSet(
     approve_actions = frozenset({"return_", "approve", "retire"})
     transition_argument = "version"
 
-    def change_target(self, obj: Model) -> Model:
-        return obj.policy
+    def change_target(self, obj: Any) -> Model:
+        policy: Policy = obj.policy
+        return policy
 
     def _content(self, serializer_class) -> dict:
         data = serializer_class(data=self.request.data, context=self.get_serializer_context())
@@ -636,8 +647,9 @@ class ObjectiveProgressViewSet(CrudViewSet):
     filterset_class = ObjectiveProgressFilter
     ordering_fields = ["date", "id"]
 
-    def change_target(self, obj: Model) -> Model:
-        return obj.objective
+    def change_target(self, obj: Any) -> Model:
+        objective: Objective = obj.objective
+        return objective
 
     def perform_create(self, serializer):
         record = serializer.build()

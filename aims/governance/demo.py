@@ -146,8 +146,8 @@ def governance_demo_seed(organization: Organization, users: dict[str, User]) -> 
     for kind, category, title, description, effect in ISSUES:
         save(ContextIssue(kind=kind, category=category, title=title, description=description, effect=effect,
                           review_date=today + timedelta(days=180)))  # fmt: skip
-    for name, kind, requirements, addressed, legal in PARTIES:
-        save(InterestedParty(name=name, kind=kind, requirements=requirements, how_addressed=addressed,
+    for name, party_kind, requirements, addressed, legal in PARTIES:
+        save(InterestedParty(name=name, kind=party_kind, requirements=requirements, how_addressed=addressed,
                              legal_requirement=legal))  # fmt: skip
 
     # The AI policy: v1 approved and then replaced by v2 (written by the officer, approved by the

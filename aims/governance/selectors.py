@@ -47,7 +47,7 @@ def policy_list(organization: Organization) -> QuerySet[Policy]:
     versions = PolicyVersion.objects.filter(policy=OuterRef("pk"))
     approved = versions.filter(status=Status.APPROVED)
     latest = versions.order_by("-number")
-    return (
+    rows: QuerySet[Policy] = (
         Policy.objects.for_org(organization)
         .select_related("owner")
         .annotate(
@@ -59,6 +59,7 @@ def policy_list(organization: Organization) -> QuerySet[Policy]:
         # The AI policy first: it frames the topic policies (A.2.3).
         .order_by(Case(When(kind=Policy.Kind.AI_POLICY, then=0), default=1), "title", "id")
     )
+    return rows
 
 
 def policy_versions(policy: Policy) -> QuerySet[PolicyVersion]:
@@ -81,7 +82,7 @@ def concern_channel_list(organization: Organization) -> QuerySet[ConcernChannel]
 def objective_list(organization: Organization) -> QuerySet[Objective]:
     """Objectives with their latest measured value and date (one query whatever their number)."""
     latest = ObjectiveProgress.objects.filter(objective=OuterRef("pk")).order_by("-date", "-id")
-    return (
+    rows: QuerySet[Objective] = (
         Objective.objects.for_org(organization)
         .select_related("owner", "policy")
         .annotate(
@@ -91,6 +92,7 @@ def objective_list(organization: Organization) -> QuerySet[Objective]:
         )
         .order_by("due_date", "title", "id")
     )
+    return rows
 
 
 def competence_record_list(organization: Organization) -> QuerySet[CompetenceRecord]:
@@ -109,7 +111,7 @@ def competence_overview(organization: Organization, today: date | None = None) -
         )
 
     kinds = CompetenceRecord.Kind
-    return (
+    rows: QuerySet[Membership] = (
         Membership.objects.for_org(organization)
         .select_related("user")
         .annotate(
@@ -125,6 +127,7 @@ def competence_overview(organization: Organization, today: date | None = None) -
         )
         .order_by("user__email")
     )
+    return rows
 
 
 def governance_tiles(organization: Organization) -> list[Tile]:

@@ -143,7 +143,7 @@ def policy_version_file_response(version: PolicyVersion) -> FileResponse:
 
 def _check_record(instance: Model) -> None:
     """The rules of each record that need the database: members, same organisation, one of a kind."""
-    org_id = instance.organization_id
+    org_id: int = instance.organization_id  # type: ignore[attr-defined]  # every record here is a TenantModel
     if isinstance(instance, AIMSScope) and instance._state.adding:
         if AIMSScope.objects.filter(organization_id=org_id).exists():
             raise ValidationError("The organisation already has a scope statement: change it instead.")
@@ -235,7 +235,7 @@ def _ensure_draft(version: PolicyVersion) -> None:
         )
 
 
-def _apply_content(version: PolicyVersion, body_markdown: str, upload) -> list[str | None]:
+def _apply_content(version: PolicyVersion, body_markdown: str, upload: Any) -> list[str | None]:
     """Set the version's text or document; returns stored files no longer used."""
     body = (body_markdown or "").strip()
     if upload is not None and body:
@@ -257,7 +257,7 @@ def policy_version_create(
     policy: Policy,
     acting_user: User,
     body_markdown: str = "",
-    upload=None,
+    upload: Any = None,
     change_note: str = "",
     effective_date: date | None = None,
 ) -> PolicyVersion:
@@ -288,7 +288,7 @@ def _save_version(version: PolicyVersion, acting_user: User) -> PolicyVersion:
     try:
         return record_save(version, acting_user=acting_user)
     except Exception:
-        if storing and version.file._committed:
+        if storing and getattr(version.file, "_committed", False) and version.file.name:
             default_storage.delete(version.file.name)
         raise
 
@@ -299,7 +299,7 @@ def policy_version_update(
     version: PolicyVersion,
     acting_user: User,
     body_markdown: str = "",
-    upload=None,
+    upload: Any = None,
     change_note: str | None = None,
     effective_date: Any = ...,
 ) -> PolicyVersion:
@@ -450,7 +450,10 @@ def policy_review_reminders_send(today: date | None = None) -> int:
 
 def _remind_once(policy: Policy, recipients: list[str], today: date, *, to_owner: bool) -> bool:
     """Record the reminder and send it in one transaction: if sending fails, the next run tries again."""
-    days = (policy.next_review_date - today).days
+    review_date = policy.next_review_date
+    if review_date is None:  # only policies with a review date are selected
+        return False
+    days = (review_date - today).days
     state = (
         "is overdue for review"
         if days < 0
@@ -472,7 +475,7 @@ def _remind_once(policy: Policy, recipients: list[str], today: date, *, to_owner
             PolicyReviewReminder.objects.create(
                 organization_id=policy.organization_id,
                 policy=policy,
-                review_date=policy.next_review_date,
+                review_date=review_date,
                 sent_to=", ".join(recipients)[:500],
             )
             send_mail(

@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -378,9 +379,12 @@ class VersionActionView(TenantViewMixin, View):
     action = ""
     done = ""
 
-    @property
-    def write_capability(self) -> str:
-        return Capability.APPROVE if self.action in ("return", "approve", "retire") else Capability.EDIT
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Returning, approving and retiring are an approver's steps; the others an editor's.
+        approving = self.action in ("return", "approve", "retire")
+        self.write_capability = Capability.APPROVE if approving else Capability.EDIT
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)
+        return response
 
     def post(self, request, pk, version_pk):
         version = _load_version(self.tenant, pk, version_pk)
