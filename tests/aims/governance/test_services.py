@@ -35,22 +35,10 @@ from aims.models import (
     PolicyVersion,
 )
 from aims.roles import Role
+from tests.aims.factories import ObjectiveFactory, PolicyFactory, PolicyVersionFactory
 from tests.factories import MembershipFactory
 
 Status = PolicyVersion.Status
-
-
-def make_policy(org, user, **fields):
-    defaults = {"title": "AI policy", "kind": Policy.Kind.AI_POLICY, "owner": user}
-    return services.governance_record_save(
-        instance=Policy(organization=org, **{**defaults, **fields}), acting_user=user
-    )
-
-
-def approved_version(policy, author, approver, body="# Policy\n\nText."):
-    version = services.policy_version_create(policy=policy, acting_user=author, body_markdown=body)
-    services.policy_version_submit(version=version, acting_user=author)
-    return services.policy_version_approve(version=version, acting_user=approver)
 
 
 def zip_bytes(*entries: tuple[str, str]) -> bytes:
@@ -101,7 +89,7 @@ def test_markdown_tables_from_extra_survive():
 
 
 def test_workflow_approver_is_not_the_author(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     version = services.policy_version_create(policy=policy, acting_user=olivia, body_markdown="# v1")
     assert version.number == 1 and version.status == Status.DRAFT and version.author == olivia
     services.policy_version_submit(version=version, acting_user=olivia)
@@ -118,7 +106,7 @@ def test_workflow_approver_is_not_the_author(acme, alice, olivia):
 
 
 def test_model_refuses_an_author_approving_even_outside_the_service(acme, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     version = services.policy_version_create(policy=policy, acting_user=olivia, body_markdown="x")
     version.approved_by = olivia
     with pytest.raises(ValidationError, match="author cannot approve"):
@@ -126,9 +114,9 @@ def test_model_refuses_an_author_approving_even_outside_the_service(acme, olivia
 
 
 def test_approving_a_new_version_retires_the_previous_one(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
-    first = approved_version(policy, olivia, alice)
-    second = approved_version(policy, olivia, alice, body="# v2")
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    first = PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
+    second = PolicyVersionFactory(policy=policy, author=olivia, approver=alice, body_markdown="# v2")
     first.refresh_from_db()
     assert first.status == Status.RETIRED and first.retired_at is not None
     assert second.status == Status.APPROVED
@@ -136,8 +124,8 @@ def test_approving_a_new_version_retires_the_previous_one(acme, alice, olivia):
 
 
 def test_only_one_approved_version_per_policy_in_the_database(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     with pytest.raises(IntegrityError), transaction.atomic():
         PolicyVersion.objects.create(
             organization=acme, policy=policy, number=9, body_markdown="x", status=Status.APPROVED, author=olivia
@@ -145,7 +133,7 @@ def test_only_one_approved_version_per_policy_in_the_database(acme, alice, olivi
 
 
 def test_retire_return_and_drafts_only(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     version = services.policy_version_create(policy=policy, acting_user=olivia, body_markdown="draft")
     with pytest.raises(ValidationError, match="Only a version in review"):
         services.policy_version_approve(version=version, acting_user=alice)
@@ -168,8 +156,8 @@ def test_retire_return_and_drafts_only(acme, alice, olivia):
 
 
 def test_one_open_version_at_a_time_and_numbering(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     draft = services.policy_version_create(policy=policy, acting_user=olivia, body_markdown="v2")
     assert draft.number == 2
     with pytest.raises(ValidationError, match="Version 2 is draft"):
@@ -180,28 +168,28 @@ def test_one_open_version_at_a_time_and_numbering(acme, alice, olivia):
 
 
 def test_approved_policy_cannot_be_deleted(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     with pytest.raises(ValidationError, match="retire"):
         services.governance_record_delete(instance=policy, acting_user=alice)
     assert Policy.objects.filter(pk=policy.pk).exists()
 
 
 def test_only_one_ai_policy_per_organisation(acme, globex, olivia, charlie):
-    make_policy(acme, olivia)
+    PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     with pytest.raises(ValidationError) as error:
-        make_policy(acme, olivia, title="Second AI policy")
+        PolicyFactory(organization=acme, owner=olivia, ai_policy=True, title="Second AI policy")
     assert "kind" in error.value.message_dict
     # Topic policies are unlimited, and another organisation has its own AI policy.
-    make_policy(acme, olivia, title="Data governance", kind=Policy.Kind.DATA)
-    make_policy(acme, olivia, title="Privacy", kind=Policy.Kind.PRIVACY)
-    make_policy(globex, charlie)
+    PolicyFactory(organization=acme, owner=olivia, title="Data governance", kind=Policy.Kind.DATA)
+    PolicyFactory(organization=acme, owner=olivia, title="Privacy", kind=Policy.Kind.PRIVACY)
+    PolicyFactory(organization=globex, owner=charlie, ai_policy=True)
     with pytest.raises(IntegrityError), transaction.atomic():
         Policy.objects.create(organization=acme, title="Bypass", kind=Policy.Kind.AI_POLICY)
 
 
 def test_version_needs_text_or_document_not_both(acme, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     with pytest.raises(ValidationError, match="Write the policy text or upload"):
         services.policy_version_create(policy=policy, acting_user=olivia, body_markdown="   ")
     upload = SimpleUploadedFile("p.txt", b"policy text")
@@ -214,7 +202,7 @@ def test_version_needs_text_or_document_not_both(acme, olivia):
 
 
 def test_upload_is_stored_privately_with_sanitised_name_and_sha256(acme, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     content = b"%PDF-1.7\n% a policy\n"
     upload = SimpleUploadedFile("../../etc/AI Policy<v2>.PDF", content, content_type="text/html")
     version = services.policy_version_create(policy=policy, acting_user=olivia, upload=upload)
@@ -232,7 +220,7 @@ def test_upload_is_stored_privately_with_sanitised_name_and_sha256(acme, olivia)
 
 @pytest.mark.django_db(transaction=True)
 def test_replaced_document_is_deleted_from_storage(acme, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     version = services.policy_version_create(
         policy=policy, acting_user=olivia, upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4 a")
     )
@@ -259,7 +247,7 @@ def test_replaced_document_is_deleted_from_storage(acme, olivia):
     ],
 )
 def test_upload_refuses_wrong_types_and_fakes(acme, olivia, name, content, message):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     with pytest.raises(ValidationError, match=message) as error:
         services.policy_version_create(policy=policy, acting_user=olivia, upload=SimpleUploadedFile(name, content))
     assert "file" in error.value.message_dict
@@ -275,7 +263,7 @@ def test_upload_accepts_the_allowed_document_types(acme, olivia):
 
 
 def test_upload_size_limit_is_10_mb(acme, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     limit = 10 * 1024 * 1024
     too_big = SimpleUploadedFile("big.txt", b"a" * (limit + 1))
     with pytest.raises(ValidationError, match="The file is 10.0 MB; at most 10 MB is accepted"):
@@ -297,8 +285,8 @@ def test_upload_size_is_checked_while_reading_too(settings, acme, olivia):
 
 
 def test_review_reminders_once_per_policy_and_review_date(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     today = timezone.localdate()
     Policy.objects.filter(pk=policy.pk).update(next_review_date=today + timedelta(days=20))
     assert services.policy_review_reminders_send(today=today) == 1
@@ -316,18 +304,20 @@ def test_review_reminders_once_per_policy_and_review_date(acme, alice, olivia):
 
 def test_review_reminders_skip_far_dates_and_policies_not_in_force(acme, alice, olivia):
     today = timezone.localdate()
-    far = make_policy(acme, olivia)
-    approved_version(far, olivia, alice)
+    far = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=far, author=olivia, approver=alice)
     Policy.objects.filter(pk=far.pk).update(next_review_date=today + timedelta(days=31))
-    draft_only = make_policy(acme, olivia, title="Draft topic", kind=Policy.Kind.DATA, next_review_date=today)
+    draft_only = PolicyFactory(
+        organization=acme, owner=olivia, title="Draft topic", kind=Policy.Kind.DATA, next_review_date=today
+    )
     services.policy_version_create(policy=draft_only, acting_user=olivia, body_markdown="x")
     assert services.policy_review_reminders_send(today=today) == 0
     assert mail.outbox == []
 
 
 def test_review_reminder_goes_to_admins_and_officers_when_owner_left(acme, alice, olivia, victor):
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     Policy.objects.filter(pk=policy.pk).update(next_review_date=timezone.localdate())
     Membership.objects.filter(user=olivia).delete()
     assert services.policy_review_reminders_send() == 1
@@ -337,8 +327,8 @@ def test_review_reminder_goes_to_admins_and_officers_when_owner_left(acme, alice
 def test_review_reminder_task_runs_the_service(acme, alice, olivia):
     from aims.tasks import send_policy_review_reminders
 
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     Policy.objects.filter(pk=policy.pk).update(next_review_date=timezone.localdate() + timedelta(days=1))
     assert send_policy_review_reminders.delay().get() == 1
     assert send_policy_review_reminders.delay().get() == 0
@@ -347,22 +337,8 @@ def test_review_reminder_task_runs_the_service(acme, alice, olivia):
 # --- Objectives -------------------------------------------------------------------------------
 
 
-def make_objective(org, owner, **fields):
-    defaults = {
-        "title": "Assess every high-risk system",
-        "measure": "Share of high-risk systems assessed",
-        "target": Decimal("100"),
-        "unit": "%",
-        "owner": owner,
-        "due_date": timezone.localdate() + timedelta(days=90),
-    }
-    return services.governance_record_save(
-        instance=Objective(organization=org, **{**defaults, **fields}), acting_user=owner
-    )
-
-
 def test_objective_progress_latest_value_and_on_target(acme, olivia):
-    higher = make_objective(acme, olivia)
+    higher = ObjectiveFactory(organization=acme, owner=olivia, assessment=True)
     assert higher.latest_value is None and higher.on_target is None
     today = timezone.localdate()
     services.objective_progress_add(objective=higher, value=Decimal("80"), date=today, acting_user=olivia)
@@ -374,8 +350,13 @@ def test_objective_progress_latest_value_and_on_target(acme, olivia):
     services.objective_progress_add(objective=higher, value=Decimal("100"), date=today, acting_user=olivia)
     assert higher.latest_value == Decimal("100") and higher.on_target is True
 
-    lower = make_objective(
-        acme, olivia, title="Approval gap", target=Decimal("5"), direction=Objective.Direction.AT_MOST
+    lower = ObjectiveFactory(
+        organization=acme,
+        owner=olivia,
+        assessment=True,
+        title="Approval gap",
+        target=Decimal("5"),
+        direction=Objective.Direction.AT_MOST,
     )
     services.objective_progress_add(objective=lower, value=Decimal("8.1"), date=today, acting_user=olivia)
     assert lower.on_target is False
@@ -388,7 +369,7 @@ def test_objective_progress_latest_value_and_on_target(acme, olivia):
 
 
 def test_progress_cannot_be_in_the_future_and_records_who(acme, olivia):
-    objective = make_objective(acme, olivia)
+    objective = ObjectiveFactory(organization=acme, owner=olivia, assessment=True)
     with pytest.raises(ValidationError) as error:
         services.objective_progress_add(
             objective=objective, value=Decimal(1), date=timezone.localdate() + timedelta(days=1), acting_user=olivia
@@ -400,7 +381,7 @@ def test_progress_cannot_be_in_the_future_and_records_who(acme, olivia):
 
 def test_objective_owner_must_be_a_member(acme, olivia, charlie):
     with pytest.raises(ValidationError) as error:
-        make_objective(acme, charlie)
+        ObjectiveFactory(organization=acme, owner=charlie, assessment=True)
     assert "owner" in error.value.message_dict
 
 
@@ -471,8 +452,8 @@ def test_competence_validity_and_member_rule(acme, olivia, charlie):
 def test_history_records_the_acting_user(acme, alice, olivia):
     from aims.history import records_history
 
-    policy = make_policy(acme, olivia)
-    version = approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    version = PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     entries = records_history(PolicyVersion, id=version.pk)
     assert [e.who for e in entries][:1] == [alice]  # the approval, newest first
     assert entries[-1].who == olivia and entries[-1].action == "created"
@@ -527,14 +508,20 @@ def test_dashboard_tiles(acme, alice, olivia):
         return {t.label: t for t in selectors.governance_tiles(acme)}
 
     assert tiles()["Approved AI policy"].value == "No"
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     assert tiles()["Approved AI policy"].value == "Yes"
     assert tiles()["Policies due for review"].value == 0
     Policy.objects.filter(pk=policy.pk).update(next_review_date=timezone.localdate() - timedelta(days=1))
     assert tiles()["Policies due for review"].value == 1 and "1 overdue" in tiles()["Policies due for review"].hint
-    make_objective(acme, olivia, status=Objective.Status.AT_RISK)
-    make_objective(acme, olivia, title="Late", due_date=timezone.localdate() - timedelta(days=1))
+    ObjectiveFactory(organization=acme, owner=olivia, assessment=True, status=Objective.Status.AT_RISK)
+    ObjectiveFactory(
+        organization=acme,
+        owner=olivia,
+        assessment=True,
+        title="Late",
+        due_date=timezone.localdate() - timedelta(days=1),
+    )
     assert tiles()["Objectives at risk"].value == 1 and "1 past" in tiles()["Objectives at risk"].hint
 
 
@@ -543,8 +530,8 @@ def test_owner_role_owns_only_objectives_and_own_competence(acme, olivia):
 
     owner = MembershipFactory(organization=acme, role=Role.OWNER).user
     tenant = Tenant(organization=acme, role=Role.OWNER, user=owner)
-    mine = make_objective(acme, owner)
-    theirs = make_objective(acme, olivia, title="Theirs")
+    mine = ObjectiveFactory(organization=acme, owner=owner, assessment=True)
+    theirs = ObjectiveFactory(organization=acme, owner=olivia, assessment=True, title="Theirs")
     assert tenant.can_change(mine) and not tenant.can_change(theirs)
     assert not tenant.can_change(Policy(organization=acme, owner=owner))
     assert not tenant.can_change(ContextIssue(organization=acme))
