@@ -7,8 +7,12 @@ capability gets 403.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import redirect
 from django.views.generic import ListView
@@ -52,7 +56,7 @@ class TenantViewMixin(LoginRequiredMixin):
         return context
 
 
-def get_for_tenant_or_404(tenant: Tenant, model, /, **lookup):
+def get_for_tenant_or_404(tenant: Tenant, model: Any, /, **lookup: Any) -> Any:
     """Fetch one of the organisation's objects; anything else, including another tenant's, is 404.
 
     ``tenant`` and ``model`` are positional-only, so a lookup may name a field ``model``.
@@ -72,8 +76,8 @@ class FilteredListView(TenantViewMixin, ListView):
     """
 
     paginate_by = 25
-    filterset_class = None
-    selector = None
+    filterset_class: Any = None
+    selector: ClassVar[Callable[..., QuerySet[Any]] | None] = None
     write_capability = None
 
     def get_queryset(self):

@@ -8,7 +8,7 @@ class AimsConfig(AppConfig):
     def ready(self) -> None:
         from aims import dashboard, demo
         from aims.governance.demo import governance_demo_seed
-        from aims.governance.services import governance_tiles
+        from aims.governance.selectors import governance_tiles
 
         dashboard.register(governance_tiles)
         demo.register(governance_demo_seed)

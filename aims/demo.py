@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from aims.models import Membership, Organization, User
-from aims.roles import Role
+from aims.roles import Role, role_is_administrator
 
 DEMO_PASSWORD = "aims-demo-2026"
 DEMO_ORG = "Acme Health AI"
@@ -51,7 +51,7 @@ def demo_seed(password: str = DEMO_PASSWORD) -> list[DemoAccount]:
         users[role.value] = user
         Membership.objects.update_or_create(organization=acme, user=user, defaults={"role": role})
         orgs = [acme.name]
-        if role == Role.ADMIN:
+        if role_is_administrator(role):
             # The admin also works for a second organisation, to show switching and isolation.
             Membership.objects.update_or_create(organization=northwind, user=user, defaults={"role": Role.OFFICER})
             orgs.append(f"{northwind.name} (as officer)")

@@ -219,7 +219,12 @@ def delete_files_on_commit(*names: str | None) -> None:
     """Remove stored files once the transaction that stopped using them has committed."""
     wanted = [name for name in names if name]
     if wanted:
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in wanted])
+
+        def delete() -> None:
+            for name in wanted:
+                default_storage.delete(name)
+
+        transaction.on_commit(delete)
 
 
 def private_file_response(

@@ -97,7 +97,7 @@ def _entry(model, record, previous) -> HistoryEntry:
             continue
         changes.append(
             Change(
-                capfirst(f.verbose_name),
+                str(capfirst(f.verbose_name)),
                 _display(previous, f) if previous is not None else None,
                 _display(record, f),
             )
@@ -140,7 +140,7 @@ def _entries(model, records: list) -> list[HistoryEntry]:
     return entries
 
 
-def records_history(model, **lookup) -> list[HistoryEntry]:
+def records_history(model: Any, **lookup: Any) -> list[HistoryEntry]:
     """Every change to the rows of ``model`` whose history matches ``lookup``, newest first (one query).
 
     ``lookup`` filters the history table, so deleted rows are included, e.g.
@@ -148,7 +148,8 @@ def records_history(model, **lookup) -> list[HistoryEntry]:
     """
     history_model = model.history.model
     records = history_model.objects.filter(**lookup).select_related("history_user", *_related(history_model))
-    entries, previous_by_id = [], {}
+    entries: list[HistoryEntry] = []
+    previous_by_id: dict[Any, Any] = {}
     for record in records.order_by("id", "history_date", "history_id"):
         entries.append(_entry(model, record, previous_by_id.get(record.id)))
         previous_by_id[record.id] = record

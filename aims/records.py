@@ -129,7 +129,8 @@ class RecordFormView(TenantViewMixin, View):
         if request.user.is_authenticated and request.method == "GET":
             # A read-only role should not even see the form.
             self.capability = Capability.EDIT
-        return super().dispatch(request, *args, **kwargs)
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)
+        return response
 
     def get_object(self) -> Model:
         if "pk" not in self.kwargs:
@@ -216,7 +217,8 @@ class RecordDetailView(TenantViewMixin, View):
     related_history: tuple[tuple[type[Model], str], ...] = ()
 
     def load(self, pk: Any) -> Model:
-        return get_for_tenant_or_404(self.tenant, self.model, pk=pk)
+        obj: Model = get_for_tenant_or_404(self.tenant, self.model, pk=pk)
+        return obj
 
     def history(self, obj: Model) -> list[Any]:
         histories = [records_history(self.model, id=obj.pk)]

@@ -60,6 +60,22 @@ def role_edits_only_own(role: str | None) -> bool:
     return role in ROLES_LIMITED_TO_OWN_RECORDS
 
 
-def roles_with(capability: str) -> list[str]:
-    """Every role that grants ``capability``, for queries such as "who may be told about this"."""
-    return [role for role, capabilities in ROLE_CAPABILITIES.items() if capability in capabilities]
+def roles_with(capability: str, *, without: str | None = None) -> list[str]:
+    """Every role that grants ``capability`` (and not ``without``), for queries such as "who may be
+    told about this"; ``roles_with(Capability.RECORD_FINDINGS, without=Capability.EDIT)`` are the
+    independent auditors."""
+    return [
+        role
+        for role, capabilities in ROLE_CAPABILITIES.items()
+        if capability in capabilities and (without is None or without not in capabilities)
+    ]
+
+
+def role_is_administrator(role: str | None) -> bool:
+    """True for a role that runs the organisation itself (settings, members, tokens)."""
+    return role_can(role, Capability.MANAGE_ORGANIZATION)
+
+
+def administrator_roles() -> list[str]:
+    """The roles :func:`role_is_administrator` answers True for, for queries."""
+    return roles_with(Capability.MANAGE_ORGANIZATION)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from aims.models import ApiToken, Invitation, Membership, Organization, User
-from aims.roles import Role
+from aims.roles import Capability, administrator_roles, roles_with
 
 
 def membership_list(organization: Organization) -> QuerySet[Membership]:
@@ -17,8 +18,6 @@ def user_memberships(user: User) -> QuerySet[Membership]:
 
 
 def invitation_pending_list(organization: Organization) -> QuerySet[Invitation]:
-    from django.utils import timezone
-
     return (
         Invitation.objects.for_org(organization)
         .filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
@@ -33,8 +32,8 @@ def api_token_list(organization: Organization) -> QuerySet[ApiToken]:
 def member_counts(organization: Organization) -> dict[str, int]:
     counts = Membership.objects.for_org(organization).aggregate(
         members=Count("id"),
-        admins=Count("id", filter=Q(role=Role.ADMIN)),
-        auditors=Count("id", filter=Q(role=Role.AUDITOR)),
+        admins=Count("id", filter=Q(role__in=administrator_roles())),
+        auditors=Count("id", filter=Q(role__in=roles_with(Capability.RECORD_FINDINGS, without=Capability.EDIT))),
     )
     counts["pending_invitations"] = invitation_pending_list(organization).count()
     counts["active_tokens"] = ApiToken.objects.for_org(organization).active().count()
@@ -51,9 +50,10 @@ def reminder_recipients(organization_ids: set[int]) -> dict[int, tuple[dict[int,
     rows = Membership.objects.filter(organization_id__in=organization_ids).values_list(
         "organization_id", "user_id", "user__email", "role"
     )
+    approvers = set(roles_with(Capability.APPROVE))
     for organization_id, user_id, email, role in rows.order_by("user__email"):
         members, fallback = result[organization_id]
         members[user_id] = email
-        if role in (Role.ADMIN, Role.OFFICER):
+        if role in approvers:
             fallback.append(email)
     return result

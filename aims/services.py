@@ -16,15 +16,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from aims.models import ApiToken, Invitation, Membership, Organization, User
-from aims.roles import Role, role_at_most
-
-
-def _save(instance, acting_user: User | None, **kwargs) -> None:
-    # simple-history reads _history_user when there is no request (commands, tasks).
-    if acting_user is not None:
-        instance._history_user = acting_user
-    instance.full_clean()
-    instance.save(**kwargs)
+from aims.records import record_delete, record_save
+from aims.roles import Role, role_at_most, role_is_administrator
 
 
 def _unique_slug(name: str) -> str:
@@ -42,8 +35,8 @@ def organization_create(*, name: str, acting_user: User) -> Organization:
     if not name:
         raise ValidationError({"name": "Give the organisation a name."})
     organization = Organization(name=name, slug=_unique_slug(name))
-    _save(organization, acting_user)
-    _save(Membership(organization=organization, user=acting_user, role=Role.ADMIN), acting_user)
+    record_save(organization, acting_user=acting_user)
+    record_save(Membership(organization=organization, user=acting_user, role=Role.ADMIN), acting_user=acting_user)
     return organization
 
 
@@ -53,7 +46,7 @@ def organization_update(*, organization: Organization, name: str, acting_user: U
     if not name:
         raise ValidationError({"name": "Give the organisation a name."})
     organization.name = name
-    _save(organization, acting_user)
+    record_save(organization, acting_user=acting_user)
     return organization
 
 
@@ -82,7 +75,7 @@ def member_add(
         if Membership.objects.filter(organization=organization, user=user).exists():
             raise ValidationError({"email": f"{email} is already a member of {organization}."})
         membership = Membership(organization=organization, user=user, role=role)
-        _save(membership, acting_user)
+        record_save(membership, acting_user=acting_user)
         return membership
     if (
         Invitation.objects.for_org(organization)
@@ -97,7 +90,7 @@ def member_add(
         invited_by=acting_user,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
     )
-    _save(invitation, acting_user)
+    record_save(invitation, acting_user=acting_user)
     from aims.tasks import send_invitation_email
 
     transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk))
@@ -106,7 +99,7 @@ def member_add(
 
 def _ensure_admin_remains(membership: Membership) -> None:
     if (
-        membership.role == Role.ADMIN
+        role_is_administrator(membership.role)
         and not Membership.objects.for_org(membership.organization).admins().exclude(pk=membership.pk).exists()
     ):
         raise ValidationError({"role": "An organisation needs at least one administrator."})
@@ -117,10 +110,10 @@ def membership_change_role(
     *, membership: Membership, role: str, acting_user: User, acting_role: str | None = None
 ) -> Membership:
     _ensure_role(role, acting_role)
-    if role != Role.ADMIN:
+    if not role_is_administrator(role):
         _ensure_admin_remains(membership)
     membership.role = role
-    _save(membership, acting_user)
+    record_save(membership, acting_user=acting_user)
     return membership
 
 
@@ -130,8 +123,7 @@ def membership_remove(*, membership: Membership, acting_user: User) -> None:
     _ensure_admin_remains(membership)
     for token in ApiToken.objects.for_org(membership.organization).active().filter(created_by=membership.user):
         api_token_revoke(token=token, acting_user=acting_user)
-    membership._history_user = acting_user
-    membership.delete()
+    record_delete(membership, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -139,7 +131,7 @@ def invitation_revoke(*, invitation: Invitation, acting_user: User) -> Invitatio
     if not invitation.is_pending:
         raise ValidationError(f"This invitation is already {invitation.status}.")
     invitation.revoked_at = timezone.now()
-    _save(invitation, acting_user)
+    record_save(invitation, acting_user=acting_user)
     return invitation
 
 
@@ -154,9 +146,9 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     membership = Membership.objects.filter(organization=invitation.organization, user=user).first()
     if membership is None:
         membership = Membership(organization=invitation.organization, user=user, role=invitation.role)
-        _save(membership, user)
+        record_save(membership, acting_user=user)
     invitation.accepted_at = timezone.now()
-    _save(invitation, user)
+    record_save(invitation, acting_user=user)
     return membership
 
 
@@ -164,7 +156,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
 def user_register(*, email: str, full_name: str, password: str) -> User:
     user = User(email=email.strip().lower(), full_name=full_name.strip())
     user.set_password(password)
-    _save(user, None)
+    record_save(user, acting_user=None)
     return user
 
 
@@ -197,7 +189,7 @@ def api_token_create(
         created_by=acting_user,
         expires_at=timezone.now() + timedelta(days=int(expires_in_days)),
     )
-    _save(token, acting_user)
+    record_save(token, acting_user=acting_user)
     return token, raw_key
 
 
@@ -205,5 +197,5 @@ def api_token_create(
 def api_token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
-        _save(token, acting_user)
+        record_save(token, acting_user=acting_user)
     return token

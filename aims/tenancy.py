@@ -10,10 +10,12 @@ is simply not found (404).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from django.db import models
+from django.http import HttpRequest, HttpResponse
 from simple_history.models import HistoricalRecords
 
 from aims.roles import Capability, role_can, role_edits_only_own
@@ -24,8 +26,8 @@ if TYPE_CHECKING:
 SESSION_KEY = "organization_id"
 
 
-class TenantQuerySet(models.QuerySet):
-    def for_org(self, organization: Organization) -> TenantQuerySet:
+class TenantQuerySet(models.QuerySet[Any]):
+    def for_org(self, organization: Organization) -> Self:
         return self.filter(organization=organization)
 
 
@@ -59,7 +61,7 @@ class Tenant:
         """True when this tenant may change only the records it owns (see :func:`can_change`)."""
         return role_edits_only_own(self.role)
 
-    def can_change(self, obj=None) -> bool:
+    def can_change(self, obj: Any = None) -> bool:
         """May this tenant change ``obj``? Owners only change what they own.
 
         A record that knows its owner answers ``is_owned_by(user)``; records without
@@ -72,7 +74,7 @@ class Tenant:
         return True
 
 
-def resolve_tenant(request, user=None, auth=None) -> Tenant | None:
+def resolve_tenant(request: HttpRequest, user: Any = None, auth: Any = None) -> Tenant | None:
     """Return the tenant of a request, or None when the user belongs to no organisation.
 
     A token decides the organisation and role by itself. A signed-in user acts for
@@ -100,30 +102,29 @@ def resolve_tenant(request, user=None, auth=None) -> Tenant | None:
 class CurrentOrganizationMiddleware:
     """Attach ``request.tenant`` lazily, so static files and anonymous pages cost no query."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
-        request.tenant = _LazyTenant(request)
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.tenant = _LazyTenant(request)  # type: ignore[attr-defined]
         return self.get_response(request)
 
 
 class _LazyTenant:
-    _unset = object()
-
-    def __init__(self, request):
+    def __init__(self, request: HttpRequest) -> None:
         self._request = request
-        self._value = self._unset
+        self._resolved = False
+        self._value: Tenant | None = None
 
     def get(self) -> Tenant | None:
-        if self._value is self._unset:
-            self._value = resolve_tenant(self._request)
+        if not self._resolved:
+            self._value, self._resolved = resolve_tenant(self._request), True
         return self._value
 
 
-def get_tenant(request) -> Tenant | None:
+def get_tenant(request: HttpRequest) -> Tenant | None:
     tenant = getattr(request, "tenant", None)
     if isinstance(tenant, _LazyTenant):
         tenant = tenant.get()
-        request.tenant = tenant
-    return tenant
+        request.tenant = tenant  # type: ignore[attr-defined]
+    return cast("Tenant | None", tenant)

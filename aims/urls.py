@@ -1,9 +1,14 @@
+"""The project's URLs: pages of every app, the API router with every app's endpoints, health probes."""
+
+from __future__ import annotations
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
+from rest_framework.viewsets import ViewSetMixin
 
 from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
@@ -29,7 +34,7 @@ router.register("members", MembershipViewSet, basename="member")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("catalogue/frameworks", FrameworkViewSet, basename="framework")
 router.register("catalogue/requirements", RequirementViewSet, basename="requirement")
-for prefix, viewset, basename in [
+API_ROUTES: list[tuple[str, type[ViewSetMixin], str]] = [
     *GOVERNANCE_ROUTES,
     *REGISTRY_ROUTES,
     *MONITORING_ROUTES,
@@ -39,7 +44,8 @@ for prefix, viewset, basename in [
     *SOA_ROUTES,
     *AUDITS_ROUTES,
     *IMPROVEMENT_ROUTES,
-]:
+]
+for prefix, viewset, basename in API_ROUTES:
     router.register(prefix, viewset, basename=basename)
 
 api_patterns = [

@@ -126,57 +126,59 @@ class MemberListView(TenantViewMixin, View):
         return self.get(request, form=form)
 
 
-class MemberRoleView(TenantViewMixin, View):
+class MembersActionView(TenantViewMixin, View):
+    """One step on a member or an invitation (POST only): the service's refusal or success is
+    shown on the members page."""
+
     write_capability = Capability.MANAGE_MEMBERS
     http_method_names = ["post"]
+    model: type[Membership] | type[Invitation]
 
     def post(self, request, pk):
-        membership = get_for_tenant_or_404(self.tenant, Membership, pk=pk)
-        form = RoleForm(request.POST)
+        obj = get_for_tenant_or_404(self.tenant, self.model, pk=pk)
         try:
-            if not form.is_valid():
-                raise ValidationError(form.errors.get("role", ["Choose a role."])[0])
-            services.membership_change_role(
-                membership=membership,
-                role=form.cleaned_data["role"],
-                acting_user=request.user,
-                acting_role=self.tenant.role,
-            )
+            done = self.perform(obj, request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"{membership.user.email} is now {membership.get_role_display()}.")
+            messages.success(request, done)
         return redirect("members")
 
-
-class MemberRemoveView(TenantViewMixin, View):
-    write_capability = Capability.MANAGE_MEMBERS
-    http_method_names = ["post"]
-
-    def post(self, request, pk):
-        membership = get_for_tenant_or_404(self.tenant, Membership, pk=pk)
-        try:
-            services.membership_remove(membership=membership, acting_user=request.user)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, f"{membership.user.email} no longer has access to {self.tenant.organization}.")
-        return redirect("members")
+    def perform(self, obj, acting_user) -> str:
+        """Call the service for ``acting_user``; return the success message."""
+        raise NotImplementedError
 
 
-class InvitationRevokeView(TenantViewMixin, View):
-    write_capability = Capability.MANAGE_MEMBERS
-    http_method_names = ["post"]
+class MemberRoleView(MembersActionView):
+    model = Membership
 
-    def post(self, request, pk):
-        invitation = get_for_tenant_or_404(self.tenant, Invitation, pk=pk)
-        try:
-            services.invitation_revoke(invitation=invitation, acting_user=request.user)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, f"The invitation for {invitation.email} was revoked.")
-        return redirect("members")
+    def perform(self, membership, acting_user) -> str:
+        form = RoleForm(self.request.POST)
+        if not form.is_valid():
+            raise ValidationError(form.errors.get("role", ["Choose a role."])[0])
+        services.membership_change_role(
+            membership=membership,
+            role=form.cleaned_data["role"],
+            acting_user=acting_user,
+            acting_role=self.tenant.role,
+        )
+        return f"{membership.user.email} is now {membership.get_role_display()}."
+
+
+class MemberRemoveView(MembersActionView):
+    model = Membership
+
+    def perform(self, membership, acting_user) -> str:
+        services.membership_remove(membership=membership, acting_user=acting_user)
+        return f"{membership.user.email} no longer has access to {self.tenant.organization}."
+
+
+class InvitationRevokeView(MembersActionView):
+    model = Invitation
+
+    def perform(self, invitation, acting_user) -> str:
+        services.invitation_revoke(invitation=invitation, acting_user=acting_user)
+        return f"The invitation for {invitation.email} was revoked."
 
 
 def invitation_accept(request, token):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db.models import Model, QuerySet
 from rest_framework import mixins, status, viewsets
@@ -12,11 +12,14 @@ from rest_framework.response import Response
 from aims.api.permissions import HasOrganizationRole
 from aims.roles import Capability
 
+if TYPE_CHECKING:
+    from rest_framework.permissions import _PermissionClass
+
 
 class TenantScopedMixin:
     """Narrow ``queryset`` to the request's organisation; another tenant's rows answer 404."""
 
-    permission_classes = [HasOrganizationRole]
+    permission_classes: Sequence[_PermissionClass] = [HasOrganizationRole]
     read_capability = Capability.VIEW
     write_capability = Capability.EDIT
 
@@ -35,7 +38,7 @@ class SelectorQuerysetMixin:
     def get_queryset(self) -> QuerySet[Any]:
         selector = type(self).selector
         if selector is None or getattr(self, "swagger_fake_view", False):
-            return super().get_queryset()  # type: ignore[misc, no-any-return]
+            return super().get_queryset()  # type: ignore[misc]
         return selector(self.request.tenant.organization)  # type: ignore[attr-defined]
 
     def reread(self, record: Model) -> Model:
@@ -69,9 +72,9 @@ class CrudMixin(
     """The five CRUD actions, for viewsets that build on ``GenericViewSet``."""
 
 
-class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):  # type: ignore[misc]
+class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):
     pass
 
 
-class TenantReadOnlyViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):  # type: ignore[misc]
+class TenantReadOnlyViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     pass

@@ -21,7 +21,8 @@ class OrgRecordField(serializers.PrimaryKeyRelatedField):
     default_error_messages = {"does_not_exist": "No record with id {pk_value} in your organisation."}
 
     def get_queryset(self) -> Any:
-        return super().get_queryset().for_org(request_organization(self))
+        queryset: Any = super().get_queryset()  # a TenantQuerySet: the field is given one
+        return queryset.for_org(request_organization(self))
 
 
 class MemberField(serializers.PrimaryKeyRelatedField):
@@ -34,4 +35,5 @@ class MemberField(serializers.PrimaryKeyRelatedField):
         super().__init__(**kwargs)
 
     def get_queryset(self) -> Any:
-        return super().get_queryset().filter(memberships__organization=request_organization(self))
+        queryset: Any = super().get_queryset()  # always set: __init__ defaults it to every user
+        return queryset.filter(memberships__organization=request_organization(self))

@@ -21,8 +21,10 @@ and their ids are never accepted in a payload (400).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import django_filters
-from django.db.models import Model, QuerySet
+from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.openapi import AutoSchema
@@ -33,9 +35,11 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from aims.api.base import TenantScopedMixin
+from aims.api.base import CrudMixin, SelectorQuerysetMixin, TenantScopedMixin, TransitionActionMixin
+from aims.api.fields import MemberField, OrgRecordField, request_organization
 from aims.api.permissions import HasOrganizationRole
-from aims.governance import services
+from aims.api.schema import crud_schema
+from aims.governance import selectors, services
 from aims.governance.models import REVIEW_NOTICE_DAYS
 from aims.models import (
     AIMSScope,
@@ -48,7 +52,6 @@ from aims.models import (
     OrgRole,
     Policy,
     PolicyVersion,
-    User,
 )
 from aims.roles import Capability
 
@@ -58,39 +61,14 @@ FORBIDDEN_CHANGE = (
 )
 
 
-def _organization(field: serializers.Field):
-    return field.context["request"].tenant.organization
-
-
-class OrgRecordField(serializers.PrimaryKeyRelatedField):
-    """The id of one record of the caller's organisation."""
-
-    default_error_messages = {"does_not_exist": "No record with id {pk_value} in your organisation."}
-
-    def get_queryset(self):
-        return super().get_queryset().for_org(_organization(self))
-
-
-class MemberField(serializers.PrimaryKeyRelatedField):
-    """A user id that must belong to a member of the caller's organisation."""
-
-    default_error_messages = {"does_not_exist": "User {pk_value} is not a member of your organisation."}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("queryset", User.objects.all())
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        return super().get_queryset().filter(memberships__organization=_organization(self))
-
-
 class RecordSerializer(serializers.ModelSerializer):
     """Validates one record and builds it unsaved; the organisation always comes from the request."""
 
     def build(self) -> Model:
         record = self.instance
         if record is None:
-            record = self.Meta.model(organization=_organization(self))
+            model: Any = self.Meta.model  # a model class; the stubs type Meta.model loosely
+            record = model(organization=request_organization(self))
         for name, value in self.validated_data.items():
             setattr(record, name, value)
         return record
@@ -118,7 +96,7 @@ class ScopeSerializer(RecordSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
     def build(self) -> Model:
-        record = super().build()
+        record: Any = super().build()
         if "exclusions" in self.validated_data:
             record.exclusions = [dict(e) for e in self.validated_data["exclusions"]]
         return record
@@ -316,42 +294,40 @@ class CanChangeRecord(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.tenant.can_change(view.change_target(obj))
 
 
-class GovernanceViewSet(TenantScopedMixin, viewsets.GenericViewSet):
+class GovernanceViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.GenericViewSet):
+    """Rows come from the module's selector; ``TenantScopedMixin`` narrows them to the organisation again."""
+
     permission_classes = [HasOrganizationRole, CanChangeRecord]
-    selector = None
     approve_actions: frozenset[str] = frozenset()
 
     @property
-    def write_capability(self) -> str:
+    def write_capability(self) -> str:  # type: ignore[override]
         return Capability.APPROVE if getattr(self, "action", None) in self.approve_actions else Capability.EDIT
 
-    def get_queryset(self):
-        if self.selector is None or getattr(self, "swagger_fake_view", False):
-            return super().get_queryset()
-        # TenantScopedMixin narrows the selector's rows to the organisation again.
-        return type(self).selector(self.request.tenant.organization).for_org(self.request.tenant.organization)
-
-    def change_target(self, obj: Model) -> Model:
+    def change_target(self, obj: Any) -> Model:
         """The record whose ownership decides who may change ``obj``."""
         return obj
 
     def check_can_change(self, record: Model) -> None:
-        if not self.request.tenant.can_change(self.change_target(record)):
+        if not self.request.tenant.can_change(self.change_target(record)):  # type: ignore[attr-defined]
             raise exceptions.PermissionDenied(FORBIDDEN_CHANGE)
 
-    def reread(self, record: Model) -> Model:
-        # Through the selector, so the answer has the same shape (and annotations) as a list row.
-        return self.get_queryset().get(pk=record.pk)
+
+# RecordWrites is a mixin of governance viewsets: typed as one, a plain class at run time.
+if TYPE_CHECKING:
+    _Writes = GovernanceViewSet
+else:
+    _Writes = object
 
 
-class RecordWrites:
+class RecordWrites(_Writes):
     """Writes through the services; first in the bases, so DRF's mixins do not save serializers directly."""
 
-    def _save(self, serializer) -> None:
+    def _save(self, serializer: Any) -> None:
         record = serializer.build()
         # As it will be saved, the record must still be the caller's to change (owners: their own).
         self.check_can_change(record)
-        services.governance_record_save(instance=record, acting_user=self.request.user)
+        services.governance_record_save(instance=record, acting_user=self.request.user)  # type: ignore[arg-type]  # signed in
         serializer.instance = self.reread(record)
 
     perform_create = _save
@@ -361,28 +337,8 @@ class RecordWrites:
         services.governance_record_delete(instance=instance, acting_user=self.request.user)
 
 
-class CrudViewSet(
-    RecordWrites,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    GovernanceViewSet,
-):
+class CrudViewSet(RecordWrites, CrudMixin, GovernanceViewSet):
     pass
-
-
-def _crud_schema(name: str, plural: str | None = None, **overrides):
-    schemas = {
-        "list": extend_schema(summary=f"List {plural or name + 's'}"),
-        "retrieve": extend_schema(summary=f"One {name}"),
-        "create": extend_schema(summary=f"Add a {name}"),
-        "update": extend_schema(summary=f"Replace a {name}"),
-        "partial_update": extend_schema(summary=f"Change a {name}"),
-        "destroy": extend_schema(summary=f"Delete a {name}"),
-    }
-    return extend_schema_view(**{**schemas, **overrides})
 
 
 class _SingleObjectListSchema(AutoSchema):
@@ -419,7 +375,7 @@ class ScopeViewSet(
     schema = _SingleObjectListSchema()
 
     def list(self, request):
-        scope = services.scope_get(request.tenant.organization)
+        scope = selectors.scope_get(request.tenant.organization)
         if scope is None:
             raise exceptions.NotFound("No scope written yet: POST one.")
         return Response(self.get_serializer(scope).data)
@@ -431,12 +387,12 @@ class ContextIssueFilter(django_filters.FilterSet):
         fields = ["kind", "category"]
 
 
-@_crud_schema("context issue")
+@crud_schema("context issue")
 class ContextIssueViewSet(CrudViewSet):
     """Internal and external issues that affect the AI management system (4.1)."""
 
     queryset = ContextIssue.objects.all()
-    selector = staticmethod(services.context_issue_list)
+    selector = staticmethod(selectors.context_issue_list)
     serializer_class = ContextIssueSerializer
     filterset_class = ContextIssueFilter
     search_fields = ["title", "description", "effect"]
@@ -449,12 +405,12 @@ class InterestedPartyFilter(django_filters.FilterSet):
         fields = ["kind", "legal_requirement"]
 
 
-@_crud_schema("interested party", "interested parties")
+@crud_schema("interested party", "interested parties")
 class InterestedPartyViewSet(CrudViewSet):
     """Interested parties and their requirements (4.2)."""
 
     queryset = InterestedParty.objects.all()
-    selector = staticmethod(services.interested_party_list)
+    selector = staticmethod(selectors.interested_party_list)
     serializer_class = InterestedPartySerializer
     filterset_class = InterestedPartyFilter
     search_fields = ["name", "requirements", "how_addressed"]
@@ -469,7 +425,7 @@ class PolicyFilter(django_filters.FilterSet):
         fields = ["kind", "owner"]
 
 
-@_crud_schema(
+@crud_schema(
     "policy",
     "policies",
     destroy=extend_schema(
@@ -481,7 +437,7 @@ class PolicyViewSet(CrudViewSet):
     """Policies (5.2, A.2.2-A.2.4); one AI policy per organisation. Their text lives in policy versions."""
 
     queryset = Policy.objects.all()
-    selector = staticmethod(services.policy_list)
+    selector = staticmethod(selectors.policy_list)
     serializer_class = PolicySerializer
     filterset_class = PolicyFilter
     search_fields = ["title", "purpose"]
@@ -494,10 +450,6 @@ class PolicyVersionFilter(django_filters.FilterSet):
     class Meta:
         model = PolicyVersion
         fields = ["policy", "status"]
-
-
-def _version_rows(organization) -> QuerySet[PolicyVersion]:
-    return PolicyVersion.objects.for_org(organization).select_related("policy").order_by("policy_id", "-number")
 
 
 @extend_schema_view(
@@ -550,6 +502,7 @@ def _version_rows(organization) -> QuerySet[PolicyVersion]:
     ),
 )
 class PolicyVersionViewSet(
+    TransitionActionMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -558,7 +511,7 @@ class PolicyVersionViewSet(
     """Versions of policies: draft -> in review -> approved -> retired; one approved per policy."""
 
     queryset = PolicyVersion.objects.all()
-    selector = staticmethod(_version_rows)
+    selector = staticmethod(selectors.policy_version_list)
     serializer_class = PolicyVersionSerializer
     filterset_class = PolicyVersionFilter
     search_fields = ["change_note", "body_markdown", "policy__title"]
@@ -566,9 +519,11 @@ class PolicyVersionViewSet(
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     approve_actions = frozenset({"return_", "approve", "retire"})
+    transition_argument = "version"
 
-    def change_target(self, obj: Model) -> Model:
-        return obj.policy
+    def change_target(self, obj: Any) -> Model:
+        policy: Policy = obj.policy
+        return policy
 
     def _content(self, serializer_class) -> dict:
         data = serializer_class(data=self.request.data, context=self.get_serializer_context())
@@ -593,29 +548,24 @@ class PolicyVersionViewSet(
     def perform_destroy(self, instance):
         services.policy_version_delete(version=instance, acting_user=self.request.user)
 
-    def _transition(self, service, **kwargs) -> Response:
-        version = self.get_object()
-        service(version=version, acting_user=self.request.user, **kwargs)
-        return Response(self.get_serializer(self.reread(version)).data)
-
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._transition(services.policy_version_submit)
+        return self.transition(services.policy_version_submit)
 
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
     def return_(self, request, pk=None):
         self.get_object()  # another organisation's version is not found (404) before its comment is checked
         data = ReturnSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._transition(services.policy_version_return, comment=data.validated_data["comment"])
+        return self.transition(services.policy_version_return, comment=data.validated_data["comment"])
 
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._transition(services.policy_version_approve)
+        return self.transition(services.policy_version_approve)
 
     @action(detail=True, methods=["post"])
     def retire(self, request, pk=None):
-        return self._transition(services.policy_version_retire)
+        return self.transition(services.policy_version_retire)
 
     @action(detail=True, methods=["get"])
     def document(self, request, pk=None):
@@ -630,12 +580,12 @@ class OrgRoleFilter(django_filters.FilterSet):
         fields = ["holder"]
 
 
-@_crud_schema("organisational role")
+@crud_schema("organisational role")
 class OrgRoleViewSet(CrudViewSet):
     """Roles of the AI management system, their responsibilities and authorities (5.3, A.3.2)."""
 
     queryset = OrgRole.objects.all()
-    selector = staticmethod(services.org_role_list)
+    selector = staticmethod(selectors.org_role_list)
     serializer_class = OrgRoleSerializer
     filterset_class = OrgRoleFilter
     search_fields = ["name", "responsibilities", "authorities", "external_holder"]
@@ -648,12 +598,12 @@ class ConcernChannelFilter(django_filters.FilterSet):
         fields = ["is_active", "anonymous"]
 
 
-@_crud_schema("concern reporting channel")
+@crud_schema("concern reporting channel")
 class ConcernChannelViewSet(CrudViewSet):
     """Channels for reporting concerns about the organisation's role with AI systems (A.3.3)."""
 
     queryset = ConcernChannel.objects.all()
-    selector = staticmethod(services.concern_channel_list)
+    selector = staticmethod(selectors.concern_channel_list)
     serializer_class = ConcernChannelSerializer
     filterset_class = ConcernChannelFilter
     search_fields = ["name", "how_to_report", "receivers"]
@@ -669,12 +619,12 @@ class ObjectiveFilter(django_filters.FilterSet):
         fields = ["status", "owner", "policy"]
 
 
-@_crud_schema("AI objective")
+@crud_schema("AI objective")
 class ObjectiveViewSet(CrudViewSet):
     """AI objectives (6.2) with their latest progress; AI system owners change the ones they own."""
 
     queryset = Objective.objects.all()
-    selector = staticmethod(services.objective_list)
+    selector = staticmethod(selectors.objective_list)
     serializer_class = ObjectiveSerializer
     filterset_class = ObjectiveFilter
     search_fields = ["title", "description", "measure"]
@@ -689,7 +639,7 @@ class ObjectiveProgressFilter(django_filters.FilterSet):
         fields = ["objective"]
 
 
-@_crud_schema("objective progress record")
+@crud_schema("objective progress record")
 class ObjectiveProgressViewSet(CrudViewSet):
     """Measurements of objectives; whoever may change the objective records them."""
 
@@ -698,8 +648,9 @@ class ObjectiveProgressViewSet(CrudViewSet):
     filterset_class = ObjectiveProgressFilter
     ordering_fields = ["date", "id"]
 
-    def change_target(self, obj: Model) -> Model:
-        return obj.objective
+    def change_target(self, obj: Any) -> Model:
+        objective: Objective = obj.objective
+        return objective
 
     def perform_create(self, serializer):
         record = serializer.build()
@@ -728,12 +679,12 @@ class CompetenceRecordFilter(django_filters.FilterSet):
         fields = ["member", "kind"]
 
 
-@_crud_schema("competence record")
+@crud_schema("competence record")
 class CompetenceRecordViewSet(CrudViewSet):
     """Training, qualifications, awareness sessions and experience of members (7.2, 7.3)."""
 
     queryset = CompetenceRecord.objects.all()
-    selector = staticmethod(services.competence_record_list)
+    selector = staticmethod(selectors.competence_record_list)
     serializer_class = CompetenceRecordSerializer
     filterset_class = CompetenceRecordFilter
     search_fields = ["title", "provider", "evidence_note"]

@@ -24,6 +24,9 @@ from aims.models import (
     Policy,
     User,
 )
+from aims.roles import Capability, role_can, role_edits_only_own, roles_with
+
+AUDITORS = roles_with(Capability.RECORD_FINDINGS, without=Capability.EDIT)
 
 AI_POLICY_V1 = """# AI policy
 
@@ -143,8 +146,8 @@ def governance_demo_seed(organization: Organization, users: dict[str, User]) -> 
     for kind, category, title, description, effect in ISSUES:
         save(ContextIssue(kind=kind, category=category, title=title, description=description, effect=effect,
                           review_date=today + timedelta(days=180)))  # fmt: skip
-    for name, kind, requirements, addressed, legal in PARTIES:
-        save(InterestedParty(name=name, kind=kind, requirements=requirements, how_addressed=addressed,
+    for name, party_kind, requirements, addressed, legal in PARTIES:
+        save(InterestedParty(name=name, kind=party_kind, requirements=requirements, how_addressed=addressed,
                              legal_requirement=legal))  # fmt: skip
 
     # The AI policy: v1 approved and then replaced by v2 (written by the officer, approved by the
@@ -246,21 +249,21 @@ def governance_demo_seed(organization: Organization, users: dict[str, User]) -> 
                              provider="AI governance lead", date_completed=today - timedelta(days=40),
                              valid_until=today + timedelta(days=325), evidence_note="Attendance list in the HR system.")
         )  # fmt: skip
-        if role in ("admin", "officer"):
+        if role_can(role, Capability.APPROVE):
             save(
                 CompetenceRecord(member=user, kind=CompetenceRecord.Kind.QUALIFICATION,
                                  title="ISO/IEC 42001 Lead Implementer", provider="Certification body",
                                  date_completed=today - timedelta(days=400), valid_until=today + timedelta(days=20),
                                  evidence_note="Certificate in the personnel file.")
             )  # fmt: skip
-        if role == "owner":
+        if role_edits_only_own(role):
             save(
                 CompetenceRecord(member=user, kind=CompetenceRecord.Kind.EXPERIENCE,
                                  title="Five years of credit model development",
                                  date_completed=today - timedelta(days=5),
                                  evidence_note="CV and reference on file.")
             )  # fmt: skip
-        if role == "auditor":
+        if role in AUDITORS:
             save(
                 CompetenceRecord(member=user, kind=CompetenceRecord.Kind.TRAINING, title="Auditing AI systems",
                                  provider="Institute of Internal Auditors", date_completed=today - timedelta(days=500),

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from aims.forms import DATE, TEXT, TenantForm, member_label, members_of
 from aims.governance.models import REVIEW_NOTICE_DAYS
 from aims.models import (
     AIMSScope,
@@ -23,48 +24,6 @@ from aims.models import (
     PolicyVersion,
     User,
 )
-from aims.roles import Role
-from aims.tenancy import Tenant
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-TEXT = {"rows": 3}
-
-
-def members_of(tenant: Tenant):
-    return User.objects.filter(memberships__organization=tenant.organization).order_by("email")
-
-
-def member_label(user: User) -> str:
-    return f"{user.full_name} ({user.email})" if user.full_name else user.email
-
-
-class TenantForm(forms.ModelForm):
-    """A record form that knows the tenant: member choices are the organisation's members only."""
-
-    member_fields: tuple[str, ...] = ()
-    # Member fields an AI system owner may only fill with themselves (what they own).
-    owned_by_field: str | None = None
-
-    def __init__(self, *args, tenant: Tenant, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.tenant = tenant
-        for name in self.member_fields:
-            field = self.fields[name]
-            field.queryset = members_of(tenant)
-            field.label_from_instance = member_label
-        owned = self.owned_by_field
-        if owned and owned in self.fields:
-            self.fields[owned].required = True
-            if tenant.role == Role.OWNER and tenant.user is not None:
-                self.fields[owned].queryset = self.fields[owned].queryset.filter(pk=tenant.user.pk)
-            if not self.instance.pk and tenant.user is not None and not self.initial.get(owned):
-                self.initial[owned] = tenant.user.pk
-
-    def build(self):
-        """The record with the form's values applied, not saved."""
-        record = self.save(commit=False)
-        record.organization = self.tenant.organization
-        return record
 
 
 class ExclusionsField(forms.CharField):

@@ -315,6 +315,18 @@ class PolicyVersion(_OrganisationLevel, TenantModel):
     def editable(self) -> bool:
         return self.status == self.Status.DRAFT
 
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+    @property
+    def is_in_review(self) -> bool:
+        return self.status == self.Status.IN_REVIEW
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED
+
 
 class PolicyReviewReminder(TenantModel):
     """A review reminder already sent: each policy is reminded once per review date."""
@@ -489,6 +501,11 @@ class Objective(TenantModel):
 
     def is_overdue(self, today: date | None = None) -> bool:
         return self.status not in self.CLOSED and self.due_date < (today or timezone.localdate())
+
+    @property
+    def is_closed(self) -> bool:
+        """Achieved or missed: no longer worked on, so never overdue."""
+        return self.status in self.CLOSED
 
 
 class ObjectiveProgress(TenantModel):

@@ -1,26 +1,20 @@
-"""Writes and reads of the leadership and planning records: scope, context, policies, roles,
-concern channels, objectives and competence.
+"""Writes of the leadership and planning records: scope, context, policies, roles, concern
+channels, objectives and competence (their reads are :mod:`aims.governance.selectors`).
 
 Every write is a service here (``<entity>_<verb>(*, …, acting_user)``): it validates the whole
-row and records who acted (django-simple-history reads ``_history_user``). Who may act (edit,
+row and records who acted, through :func:`aims.records.record_save`. Who may act (edit,
 approve) is checked where the request is handled, through ``Tenant.can``/``can_change``; the
 rules that hold whoever acts (only drafts change, the approver is not the author, one approved
 version per policy, one AI policy per organisation) live here.
 
-Uploaded policy documents pass :func:`policy_upload_inspect` (size, extension, content, name)
-and are stored in the private default storage; they are only served by
-:func:`policy_version_file_response`, after the caller's permission check.
+Uploaded policy documents pass :func:`aims.files.upload_inspect` with :func:`policy_upload_rules`
+(size, extension, content, name) and are stored in the private default storage; they are only
+served by :func:`policy_version_file_response`, after the caller's permission check.
 """
 
 from __future__ import annotations
 
-import codecs
-import hashlib
 import logging
-import re
-import unicodedata
-import zipfile
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -28,29 +22,17 @@ from typing import Any
 import markdown
 import nh3
 from django.conf import settings
-from django.core.exceptions import SuspiciousFileOperation, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import (
-    Case,
-    Count,
-    Exists,
-    IntegerField,
-    Max,
-    Model,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    When,
-)
-from django.http import FileResponse, Http404
+from django.db.models import Exists, Max, Model, OuterRef
+from django.http import FileResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 
+from aims.files import UploadRules, delete_files_on_commit, private_file_response, upload_inspect
 from aims.governance.models import REVIEW_NOTICE_DAYS, add_months
 from aims.models import (
     AIMSScope,
@@ -58,40 +40,27 @@ from aims.models import (
     ConcernChannel,
     ContextIssue,
     InterestedParty,
-    Membership,
     Objective,
     ObjectiveProgress,
-    Organization,
     OrgRole,
     Policy,
     PolicyReviewReminder,
     PolicyVersion,
     User,
 )
+from aims.records import ensure_member, record_delete, record_save
 from aims.selectors import reminder_recipients
 
 logger = logging.getLogger(__name__)
 
 Status = PolicyVersion.Status
 OPEN_STATUSES = (Status.DRAFT, Status.IN_REVIEW)
-
-
-def _save(instance: Model, acting_user: User | None) -> Model:
-    if acting_user is not None:
-        instance._history_user = acting_user
-    instance.full_clean()
-    instance.save()
-    return instance
-
-
-def _ensure_member(organization_id: int, user: User | None, field: str) -> None:
-    if user is not None and not Membership.objects.filter(organization_id=organization_id, user=user).exists():
-        raise ValidationError({field: "Choose a member of the organisation."})
+POLICY_EXTENSIONS = ("pdf", "docx", "odt", "md", "txt")
 
 
 def _ensure_same_organization(instance: Model, field: str) -> None:
     related = getattr(instance, field)
-    if related is not None and related.organization_id != instance.organization_id:
+    if related is not None and related.organization_id != instance.organization_id:  # type: ignore[attr-defined]
         # Unreachable through the portal and API, which only offer the organisation's own rows.
         raise ValidationError({field: "Records of different organisations cannot be linked."})
 
@@ -128,129 +97,20 @@ def markdown_render(text: str) -> str:
 
 # --- Policy document uploads ----------------------------------------------------------------
 
-CHUNK = 64 * 1024
-MAX_NAME_LENGTH = 120
-_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-_ODT = "application/vnd.oasis.opendocument.text"
-# Extension -> the type served. Text types are checked as UTF-8, the others by their content.
-POLICY_UPLOAD_TYPES = {
-    "pdf": "application/pdf",
-    "docx": _DOCX,
-    "odt": _ODT,
-    "md": "text/markdown; charset=utf-8",
-    "txt": "text/plain; charset=utf-8",
-}
-TEXT_EXTENSIONS = {"md", "txt"}
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-@dataclass(frozen=True)
-class InspectedUpload:
-    name: str
-    extension: str
-    content_type: str
-    size: int
-    sha256: str
-
 
 def policy_max_upload_mb() -> int:
     # A setting may lower or raise it; policies are documents, not evidence archives.
     return int(getattr(settings, "POLICY_MAX_UPLOAD_MB", 10))
 
 
-def policy_filename_sanitise(name: str) -> tuple[str, str]:
-    """A safe base name and its lower-cased extension from whatever name the client sent.
-
-    Only the last path component survives; control characters and runs of dots go, and the
-    rest is reduced to letters, digits, ``-``, ``_`` and ``.``.
-    """
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = _CONTROL_CHARACTERS.sub("", unicodedata.normalize("NFC", base)).strip()
-    base = re.sub(r"\.{2,}", ".", base).strip(". ")
-    stem, dot, extension = base.rpartition(".")
-    if not dot or not extension:
-        raise ValidationError({"file": "The file name needs an extension, e.g. ai-policy.pdf."})
-    try:
-        stem = get_valid_filename(stem) if stem.strip(". ") else ""
-        extension = get_valid_filename(extension.lower())
-    except SuspiciousFileOperation as exc:
-        raise ValidationError({"file": "The file name has no usable extension."}) from exc
-    stem = (stem.strip("._-") or "policy")[: MAX_NAME_LENGTH - len(extension) - 1]
-    return f"{stem}.{extension}", extension
+def policy_upload_rules() -> UploadRules:
+    """What a policy document may be: pdf, Word, OpenDocument, Markdown or text, within the size limit."""
+    return UploadRules.of(POLICY_EXTENSIONS, policy_max_upload_mb(), default_stem="policy")
 
 
-def policy_upload_inspect(upload) -> InspectedUpload:
-    """Check an uploaded policy document and describe it, reading it once; raise ``{"file": …}``.
-
-    Size limit first, then the extension (pdf, docx, odt, md, txt), then the content must be
-    what the extension says: a PDF signature, a genuine Word or OpenDocument container, or
-    UTF-8 text without NUL bytes. The SHA-256 comes from the same pass.
-    """
-    limit_mb = policy_max_upload_mb()
-    limit = limit_mb * 1024 * 1024
-    declared = getattr(upload, "size", None)
-    if declared is not None and declared > limit:
-        raise ValidationError({"file": f"The file is larger than {limit_mb} MB, the most accepted."})
-    name, extension = policy_filename_sanitise(getattr(upload, "name", ""))
-    if extension not in POLICY_UPLOAD_TYPES:
-        allowed = ", ".join(f".{e}" for e in POLICY_UPLOAD_TYPES)
-        raise ValidationError({"file": f"Files of type .{extension} are not accepted. Accepted: {allowed}."})
-    digest, size, head = hashlib.sha256(), 0, b""
-    decoder = codecs.getincrementaldecoder("utf-8")() if extension in TEXT_EXTENSIONS else None
-    upload.seek(0)
-    for chunk in upload.chunks(CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise ValidationError({"file": f"The file is larger than {limit_mb} MB, the most accepted."})
-        digest.update(chunk)
-        head = head or chunk[:8]
-        if decoder is not None:
-            if b"\x00" in chunk:
-                raise ValidationError({"file": "This is not a text file: it contains NUL bytes."})
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                raise ValidationError({"file": "Text files must be UTF-8 encoded."}) from exc
-    if size == 0:
-        raise ValidationError({"file": "The file is empty."})
-    if decoder is not None:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError as exc:
-            raise ValidationError({"file": "Text files must be UTF-8 encoded."}) from exc
-    elif extension == "pdf":
-        if not head.startswith(b"%PDF-"):
-            raise ValidationError({"file": "This is not a genuine .pdf file."})
-    else:
-        _check_document_container(upload, extension)
-    upload.seek(0)
-    return InspectedUpload(name, extension, POLICY_UPLOAD_TYPES[extension], size, digest.hexdigest())
-
-
-def _check_document_container(upload, extension: str) -> None:
-    """A .docx must hold Word parts, an .odt must name its OpenDocument type."""
-    upload.seek(0)
-    try:
-        with zipfile.ZipFile(upload) as archive:
-            names = archive.namelist()
-            if extension == "odt":
-                # The "mimetype" entry is a few dozen bytes; a big one is not a document (nor read).
-                genuine = (
-                    "mimetype" in names
-                    and archive.getinfo("mimetype").file_size < 256
-                    and archive.read("mimetype").strip() == _ODT.encode()
-                )
-            else:
-                genuine = "[Content_Types].xml" in names and any(n.startswith("word/") for n in names)
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError):
-        genuine = False
-    if not genuine:
-        raise ValidationError({"file": f"This is not a genuine .{extension} document."})
-
-
-def _store_upload(version: PolicyVersion, upload) -> str | None:
+def _store_upload(version: PolicyVersion, upload: Any) -> str | None:
     """Inspect and attach ``upload`` to the version (saved by the caller); returns the replaced file's name."""
-    inspected = policy_upload_inspect(upload)
+    inspected = upload_inspect(upload, policy_upload_rules())
     old = version.file.name if version.file else None
     upload.name = inspected.name
     version.file = upload
@@ -268,30 +128,14 @@ def _clear_file(version: PolicyVersion) -> str | None:
     return old
 
 
-def _delete_files_on_commit(*names: str | None) -> None:
-    wanted = [n for n in names if n]
-    if wanted:
-        transaction.on_commit(lambda: [default_storage.delete(n) for n in wanted])
-
-
 def policy_version_file_response(version: PolicyVersion) -> FileResponse:
-    """The version's document as a private attachment; the caller has checked the permission.
-
-    Always an attachment, with ``nosniff`` and a sandboxing CSP, so nothing uploaded is ever
-    rendered by the browser as part of the portal.
-    """
-    if not version.file or not default_storage.exists(version.file.name):
-        raise Http404("This version has no document to download.")
-    response = FileResponse(
-        default_storage.open(version.file.name, "rb"),
-        as_attachment=True,
-        filename=version.original_name or version.file.name.rsplit("/", 1)[-1],
-        content_type=version.content_type or "application/octet-stream",
+    """The version's document as a private attachment; the caller has checked the permission."""
+    return private_file_response(
+        version.file.name if version.file else None,
+        filename=version.original_name,
+        content_type=version.content_type,
+        sha256=version.sha256,
     )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    return response
 
 
 # --- Records: scope, context, parties, roles, channels, objectives, competence ----------------
@@ -299,12 +143,12 @@ def policy_version_file_response(version: PolicyVersion) -> FileResponse:
 
 def _check_record(instance: Model) -> None:
     """The rules of each record that need the database: members, same organisation, one of a kind."""
-    org_id = instance.organization_id
+    org_id: int = instance.organization_id  # type: ignore[attr-defined]  # every record here is a TenantModel
     if isinstance(instance, AIMSScope) and instance._state.adding:
         if AIMSScope.objects.filter(organization_id=org_id).exists():
             raise ValidationError("The organisation already has a scope statement: change it instead.")
     elif isinstance(instance, Policy):
-        _ensure_member(org_id, instance.owner, "owner")
+        ensure_member(org_id, instance.owner, "owner")
         if (
             instance.kind == Policy.Kind.AI_POLICY
             and Policy.objects.for_org(instance.organization)
@@ -316,16 +160,16 @@ def _check_record(instance: Model) -> None:
                 {"kind": "The organisation already has an AI policy (5.2): write a new version of it instead."}
             )
     elif isinstance(instance, OrgRole):
-        _ensure_member(org_id, instance.holder, "holder")
+        ensure_member(org_id, instance.holder, "holder")
         _ensure_same_organization(instance, "reports_to")
         _ensure_no_reporting_cycle(instance)
     elif isinstance(instance, Objective):
         if instance.owner is None:
             raise ValidationError({"owner": "Name the member responsible for the objective."})
-        _ensure_member(org_id, instance.owner, "owner")
+        ensure_member(org_id, instance.owner, "owner")
         _ensure_same_organization(instance, "policy")
     elif isinstance(instance, CompetenceRecord):
-        _ensure_member(org_id, instance.member, "member")
+        ensure_member(org_id, instance.member, "member")
 
 
 def _ensure_no_reporting_cycle(role: OrgRole) -> None:
@@ -360,7 +204,7 @@ def governance_record_save(*, instance: Model, acting_user: User | None) -> Mode
     _check_record(instance)
     try:
         with transaction.atomic():
-            return _save(instance, acting_user)
+            return record_save(instance, acting_user=acting_user)
     except IntegrityError as exc:
         # Another writer took the one scope or the one AI policy between the check and the insert.
         raise ValidationError("Conflicts with a concurrent change; reload and try again.") from exc
@@ -376,11 +220,9 @@ def governance_record_delete(*, instance: Model, acting_user: User | None) -> No
             )
         names = list(instance.versions.exclude(file="").values_list("file", flat=True))
         for version in instance.versions.all():
-            version._history_user = acting_user
-            version.delete()
-        _delete_files_on_commit(*names)
-    instance._history_user = acting_user
-    instance.delete()
+            record_delete(version, acting_user=acting_user)
+        delete_files_on_commit(*names)
+    record_delete(instance, acting_user=acting_user)
 
 
 # --- Policy versions and their workflow ------------------------------------------------------
@@ -393,7 +235,7 @@ def _ensure_draft(version: PolicyVersion) -> None:
         )
 
 
-def _apply_content(version: PolicyVersion, body_markdown: str, upload) -> list[str | None]:
+def _apply_content(version: PolicyVersion, body_markdown: str, upload: Any) -> list[str | None]:
     """Set the version's text or document; returns stored files no longer used."""
     body = (body_markdown or "").strip()
     if upload is not None and body:
@@ -415,7 +257,7 @@ def policy_version_create(
     policy: Policy,
     acting_user: User,
     body_markdown: str = "",
-    upload=None,
+    upload: Any = None,
     change_note: str = "",
     effective_date: date | None = None,
 ) -> PolicyVersion:
@@ -444,9 +286,9 @@ def _save_version(version: PolicyVersion, acting_user: User) -> PolicyVersion:
     """Save the version; a document stored by this save is removed again if the row is not written."""
     storing = bool(version.file) and not getattr(version.file, "_committed", True)
     try:
-        return _save(version, acting_user)
+        return record_save(version, acting_user=acting_user)
     except Exception:
-        if storing and version.file._committed:
+        if storing and getattr(version.file, "_committed", False) and version.file.name:
             default_storage.delete(version.file.name)
         raise
 
@@ -457,7 +299,7 @@ def policy_version_update(
     version: PolicyVersion,
     acting_user: User,
     body_markdown: str = "",
-    upload=None,
+    upload: Any = None,
     change_note: str | None = None,
     effective_date: Any = ...,
 ) -> PolicyVersion:
@@ -469,7 +311,7 @@ def policy_version_update(
     if effective_date is not ...:
         version.effective_date = effective_date
     _save_version(version, acting_user)
-    _delete_files_on_commit(*replaced)
+    delete_files_on_commit(*replaced)
     return version
 
 
@@ -477,16 +319,15 @@ def policy_version_update(
 def policy_version_delete(*, version: PolicyVersion, acting_user: User) -> None:
     _ensure_draft(version)
     name = version.file.name if version.file else None
-    version._history_user = acting_user
-    version.delete()
-    _delete_files_on_commit(name)
+    record_delete(version, acting_user=acting_user)
+    delete_files_on_commit(name)
 
 
 @transaction.atomic
 def policy_version_submit(*, version: PolicyVersion, acting_user: User) -> PolicyVersion:
     _ensure_draft(version)
     version.status, version.submitted_at, version.review_comment = Status.IN_REVIEW, timezone.now(), ""
-    return _save(version, acting_user)
+    return record_save(version, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -497,7 +338,7 @@ def policy_version_return(*, version: PolicyVersion, acting_user: User, comment:
     if not (comment or "").strip():
         raise ValidationError({"comment": "Say what needs to change."})
     version.status, version.review_comment = Status.DRAFT, comment.strip()
-    return _save(version, acting_user)
+    return record_save(version, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -516,16 +357,16 @@ def policy_version_approve(*, version: PolicyVersion, acting_user: User) -> Poli
     now = timezone.now()
     for older in policy.versions.filter(status=Status.APPROVED).exclude(pk=version.pk):
         older.status, older.retired_at = Status.RETIRED, now
-        _save(older, acting_user)
+        record_save(older, acting_user=acting_user)
     version.status, version.approved_by, version.approved_at = Status.APPROVED, acting_user, now
     if version.effective_date is None:
         version.effective_date = timezone.localdate()
-    _save(version, acting_user)
+    record_save(version, acting_user=acting_user)
     next_review = add_months(timezone.localdate(), policy.review_interval_months)
     if policy.next_review_date != next_review:
         # Saved only when it changes, so the policy's history shows no empty entries.
         policy.next_review_date = next_review
-        _save(policy, acting_user)
+        record_save(policy, acting_user=acting_user)
     return version
 
 
@@ -535,11 +376,11 @@ def policy_version_retire(*, version: PolicyVersion, acting_user: User) -> Polic
     if version.status != Status.APPROVED:
         raise ValidationError("Only the approved version can be retired.")
     version.status, version.retired_at = Status.RETIRED, timezone.now()
-    _save(version, acting_user)
+    record_save(version, acting_user=acting_user)
     policy = version.policy
     if policy.next_review_date is not None:
         policy.next_review_date = None
-        _save(policy, acting_user)
+        record_save(policy, acting_user=acting_user)
     return version
 
 
@@ -558,7 +399,7 @@ def objective_progress_add(
         note=note,
         recorded_by=acting_user,
     )
-    return _save(record, acting_user)
+    return record_save(record, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -566,13 +407,12 @@ def objective_progress_save(*, record: ObjectiveProgress, acting_user: User) -> 
     """Save a changed progress record; it stays with its objective."""
     if record.recorded_by_id is None:
         record.recorded_by = acting_user
-    return _save(record, acting_user)
+    return record_save(record, acting_user=acting_user)
 
 
 @transaction.atomic
 def objective_progress_delete(*, record: ObjectiveProgress, acting_user: User) -> None:
-    record._history_user = acting_user
-    record.delete()
+    record_delete(record, acting_user=acting_user)
 
 
 # --- Review reminders -----------------------------------------------------------------------
@@ -610,7 +450,10 @@ def policy_review_reminders_send(today: date | None = None) -> int:
 
 def _remind_once(policy: Policy, recipients: list[str], today: date, *, to_owner: bool) -> bool:
     """Record the reminder and send it in one transaction: if sending fails, the next run tries again."""
-    days = (policy.next_review_date - today).days
+    review_date = policy.next_review_date
+    if review_date is None:  # only policies with a review date are selected
+        return False
+    days = (review_date - today).days
     state = (
         "is overdue for review"
         if days < 0
@@ -632,7 +475,7 @@ def _remind_once(policy: Policy, recipients: list[str], today: date, *, to_owner
             PolicyReviewReminder.objects.create(
                 organization_id=policy.organization_id,
                 policy=policy,
-                review_date=policy.next_review_date,
+                review_date=review_date,
                 sent_to=", ".join(recipients)[:500],
             )
             send_mail(
@@ -645,140 +488,3 @@ def _remind_once(policy: Policy, recipients: list[str], today: date, *, to_owner
         # Another run reminded about this policy and date at the same moment.
         return False
     return True
-
-
-# --- Reads ----------------------------------------------------------------------------------
-
-
-def scope_get(organization: Organization) -> AIMSScope | None:
-    return AIMSScope.objects.for_org(organization).first()
-
-
-def context_issue_list(organization: Organization) -> QuerySet[ContextIssue]:
-    return ContextIssue.objects.for_org(organization).order_by("kind", "category", "title", "id")
-
-
-def interested_party_list(organization: Organization) -> QuerySet[InterestedParty]:
-    return InterestedParty.objects.for_org(organization).order_by("name", "id")
-
-
-def policy_list(organization: Organization) -> QuerySet[Policy]:
-    """Policies with the version in force and the latest version, in one query whatever their number."""
-    versions = PolicyVersion.objects.filter(policy=OuterRef("pk"))
-    approved = versions.filter(status=Status.APPROVED)
-    latest = versions.order_by("-number")
-    return (
-        Policy.objects.for_org(organization)
-        .select_related("owner")
-        .annotate(
-            approved_number=Subquery(approved.values("number")[:1], output_field=IntegerField()),
-            approved_on=Subquery(approved.values("approved_at")[:1]),
-            latest_number=Subquery(latest.values("number")[:1], output_field=IntegerField()),
-            latest_status=Subquery(latest.values("status")[:1]),
-        )
-        # The AI policy first: it frames the topic policies (A.2.3).
-        .order_by(Case(When(kind=Policy.Kind.AI_POLICY, then=0), default=1), "title", "id")
-    )
-
-
-def policy_versions(policy: Policy) -> QuerySet[PolicyVersion]:
-    return policy.versions.select_related("author", "approved_by").order_by("-number")
-
-
-def org_role_list(organization: Organization) -> QuerySet[OrgRole]:
-    return OrgRole.objects.for_org(organization).select_related("holder", "reports_to").order_by("name", "id")
-
-
-def concern_channel_list(organization: Organization) -> QuerySet[ConcernChannel]:
-    return ConcernChannel.objects.for_org(organization).order_by("-is_active", "name", "id")
-
-
-def objective_list(organization: Organization) -> QuerySet[Objective]:
-    """Objectives with their latest measured value and date (one query whatever their number)."""
-    latest = ObjectiveProgress.objects.filter(objective=OuterRef("pk")).order_by("-date", "-id")
-    return (
-        Objective.objects.for_org(organization)
-        .select_related("owner", "policy")
-        .annotate(
-            latest_value_annotated=Subquery(latest.values("value")[:1]),
-            latest_date=Subquery(latest.values("date")[:1]),
-            progress_count=Count("progress", distinct=True),
-        )
-        .order_by("due_date", "title", "id")
-    )
-
-
-def competence_record_list(organization: Organization) -> QuerySet[CompetenceRecord]:
-    return CompetenceRecord.objects.for_org(organization).select_related("member").order_by("-date_completed", "-id")
-
-
-def competence_overview(organization: Organization, today: date | None = None) -> QuerySet[Membership]:
-    """Every member with counts of their records by type, what has expired, and their last awareness session."""
-    today = today or timezone.localdate()
-    records = CompetenceRecord.objects.for_org(organization).filter(member=OuterRef("user_id"))
-
-    def count(**filters):
-        return Subquery(
-            records.filter(**filters).order_by().values("member").annotate(n=Count("id")).values("n")[:1],
-            output_field=IntegerField(),
-        )
-
-    kinds = CompetenceRecord.Kind
-    return (
-        Membership.objects.for_org(organization)
-        .select_related("user")
-        .annotate(
-            training_count=count(kind=kinds.TRAINING),
-            qualification_count=count(kind=kinds.QUALIFICATION),
-            awareness_count=count(kind=kinds.AWARENESS),
-            experience_count=count(kind=kinds.EXPERIENCE),
-            expired_count=count(valid_until__lt=today),
-            expiring_count=count(valid_until__gte=today, valid_until__lte=today + timedelta(REVIEW_NOTICE_DAYS)),
-            last_awareness=Subquery(
-                records.filter(kind=kinds.AWARENESS).order_by("-date_completed").values("date_completed")[:1]
-            ),
-        )
-        .order_by("user__email")
-    )
-
-
-def governance_tiles(organization: Organization) -> list:
-    """Dashboard tiles: approved AI policy, policies due for review, objectives at risk (two queries)."""
-    from aims.dashboard import Tile
-
-    today = timezone.localdate()
-    in_force = PolicyVersion.objects.filter(policy=OuterRef("pk"), status=Status.APPROVED)
-    policies = Policy.objects.for_org(organization).annotate(in_force=Exists(in_force))
-    counts = policies.aggregate(
-        ai_policy=Count("id", filter=Q(kind=Policy.Kind.AI_POLICY, in_force=True)),
-        due=Count("id", filter=Q(in_force=True, next_review_date__lte=today + timedelta(REVIEW_NOTICE_DAYS))),
-        overdue=Count("id", filter=Q(in_force=True, next_review_date__lt=today)),
-    )
-    objectives = Objective.objects.for_org(organization).aggregate(
-        at_risk=Count("id", filter=Q(status=Objective.Status.AT_RISK)),
-        overdue=Count("id", filter=Q(due_date__lt=today) & ~Q(status__in=Objective.CLOSED)),
-    )
-    policies_url = reverse("governance:policies")
-    return [
-        Tile(
-            "Approved AI policy",
-            "Yes" if counts["ai_policy"] else "No",
-            "in force (5.2)" if counts["ai_policy"] else "none approved yet (5.2)",
-            policies_url,
-            order=20,
-        ),
-        Tile(
-            "Policies due for review",
-            counts["due"],
-            f"{counts['overdue']} overdue" if counts["overdue"] else f"within {REVIEW_NOTICE_DAYS} days",
-            f"{policies_url}?review_due=true",
-            21,
-        ),
-        Tile(
-            "Objectives at risk",
-            objectives["at_risk"],
-            f"{objectives['overdue']} past their due date",
-            f"{reverse('governance:objectives')}?status=at_risk",
-            22,
-        ),
-    ]

@@ -11,21 +11,23 @@ retiring a policy version needs "approve", and the author never approves their o
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.text import capfirst
 from django.views import View
 from django.views.generic import ListView
 
+from aims import records
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
 from aims.forms import apply_service_errors
-from aims.governance import services
+from aims.governance import selectors, services
 from aims.governance.forms import (
     CompetenceRecordFilter,
     CompetenceRecordForm,
@@ -59,155 +61,41 @@ from aims.models import (
     Policy,
     PolicyVersion,
 )
+from aims.records import can_create, ensure_can_change
 from aims.roles import Capability
 
 Status = PolicyVersion.Status
+TABS = "aims/governance/_tabs.html"
 
 
-def _ensure_can_change(tenant, obj) -> None:
-    if not tenant.can_change(obj):
-        raise PermissionDenied("Your role does not let you change this record.")
-
-
-def _relabel(entries, labels: dict[str, str]):
+def _relabel(entries: list[Any], labels: dict[str, str]) -> list[Any]:
     """History entries of rows without a title read "#id"; name them after what they are."""
     for entry in entries:
         entry.label = labels.get(entry.label, entry.label)
     return entries
 
 
-def _can_create(tenant, model, owned_by_field: str | None = None) -> bool:
-    blank = model(organization=tenant.organization)
-    if owned_by_field and tenant.user is not None:
-        setattr(blank, owned_by_field, tenant.user)
-    return tenant.can_change(blank)
+# --- Generic record pages: the shared ones, with the governance tabs and services -----------
 
 
-# --- Generic record pages -------------------------------------------------------------------
+class RecordFormView(records.RecordFormView):
+    """Create (no pk) or edit (pk) one record through its form and the governance save service."""
+
+    def save_record(self, record: Model) -> Model:
+        return services.governance_record_save(instance=record, acting_user=self.request.user)  # type: ignore[arg-type]
+
+    def extra_context(self, form: Any) -> dict[str, Any]:
+        return {"tabs_template": TABS}
 
 
-class RecordFormView(TenantViewMixin, View):
-    """Create (no pk) or edit (pk) one record through its form and the save service."""
-
-    model = None
-    form_class = None
-    template_name = "aims/governance/record_form.html"
-    tab = ""
-    success_url_name = ""
-    list_url_name = ""
-    # The member field that makes a record an AI system owner's own (objective owner, competence member).
-    owned_by_field: str | None = None
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.method == "GET":
-            # A read-only role should not even see the form.
-            self.capability = Capability.EDIT
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_object(self):
-        if "pk" not in self.kwargs:
-            obj = self.model(organization=self.tenant.organization)
-            if self.owned_by_field and self.tenant.user is not None:
-                setattr(obj, self.owned_by_field, self.tenant.user)
-        else:
-            obj = get_for_tenant_or_404(self.tenant, self.model, pk=self.kwargs["pk"])
-        _ensure_can_change(self.tenant, obj)
-        return obj
-
-    def get(self, request, **kwargs):
-        return self.render(self.form_class(instance=self.get_object(), tenant=self.tenant))
-
-    def post(self, request, **kwargs):
-        form = self.form_class(request.POST, instance=self.get_object(), tenant=self.tenant)
-        if form.is_valid():
-            record = form.build()
-            # As it will be saved, the record must still be the caller's to change (owners: their own).
-            _ensure_can_change(self.tenant, record)
-            try:
-                saved = services.governance_record_save(instance=record, acting_user=request.user)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, f"{capfirst(self.model._meta.verbose_name)} “{saved}” saved.")
-                return self.success(saved)
-        return self.render(form, status=400)
-
-    def success(self, saved):
-        return redirect(self.success_url_name, pk=saved.pk)
-
-    def render(self, form, status=200):
-        context = {
-            "form": form,
-            "object": form.instance,
-            "verbose_name": self.model._meta.verbose_name,
-            "tab": self.tab,
-            "cancel_url": reverse(self.list_url_name),
-        }
-        return render(self.request, self.template_name, context, status=status)
+class RecordDetailView(records.RecordDetailView):
+    def extra_context(self, obj: Any) -> dict[str, Any]:
+        return {"tabs_template": TABS}
 
 
-class RecordDetailView(TenantViewMixin, View):
-    """One record as facts, with its history."""
-
-    write_capability = None
-    model = None
-    template_name = "components/record_detail.html"
-    tab = ""
-    list_url_name = ""
-    list_label = ""
-    edit_url_name = ""
-    delete_url_name = ""
-    fields: tuple[str, ...] = ()
-
-    def get(self, request, pk):
-        obj = get_for_tenant_or_404(self.tenant, self.model, pk=pk)
-        context = {
-            "object": obj,
-            "kind_label": capfirst(self.model._meta.verbose_name),
-            "facts": self.facts(obj),
-            "entries": records_history(self.model, id=obj.pk),
-            "can_change": self.tenant.can_change(obj),
-            "tab": self.tab,
-            "tabs_template": "aims/governance/_tabs.html",
-            "list_url_name": self.list_url_name,
-            "list_label": self.list_label,
-            "edit_url_name": self.edit_url_name,
-            "delete_url_name": self.delete_url_name,
-        }
-        return render(request, self.template_name, context)
-
-    def facts(self, obj) -> list[tuple[str, object]]:
-        """(label, value) pairs in the order of ``fields``; choices show their label, booleans Yes/No."""
-        rows = []
-        for name in self.fields:
-            field = self.model._meta.get_field(name)
-            value = getattr(obj, name)
-            if field.choices:
-                value = getattr(obj, f"get_{name}_display")()
-            elif isinstance(value, bool):
-                value = "Yes" if value else "No"
-            elif isinstance(value, date):
-                value = date_format(value, "j F Y")
-            rows.append((capfirst(field.verbose_name), value))
-        return rows
-
-
-class RecordDeleteView(TenantViewMixin, View):
-    http_method_names = ["post"]
-    model = None
-    list_url_name = ""
-    detail_url_name = ""
-
-    def post(self, request, pk):
-        obj = get_for_tenant_or_404(self.tenant, self.model, pk=pk)
-        _ensure_can_change(self.tenant, obj)
-        try:
-            services.governance_record_delete(instance=obj, acting_user=request.user)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return redirect(self.detail_url_name, pk=obj.pk) if self.detail_url_name else redirect(self.list_url_name)
-        messages.success(request, f"{obj} was deleted; its history is kept.")
-        return redirect(self.list_url_name)
+class RecordDeleteView(records.RecordDeleteView):
+    def delete_record(self, obj: Model) -> None:
+        services.governance_record_delete(instance=obj, acting_user=self.request.user)  # type: ignore[arg-type]
 
 
 # --- Context and scope (clause 4) -----------------------------------------------------------
@@ -218,13 +106,13 @@ class ContextView(FilteredListView):
 
     template_name = "aims/governance/context.html"
     filterset_class = ContextIssueFilter
-    selector = staticmethod(services.context_issue_list)
+    selector = staticmethod(selectors.context_issue_list)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             tab="context",
-            scope=services.scope_get(self.tenant.organization),
-            can_create=_can_create(self.tenant, ContextIssue),
+            scope=selectors.scope_get(self.tenant.organization),
+            can_create=can_create(self.tenant, ContextIssue),
             **kwargs,
         )
 
@@ -232,10 +120,10 @@ class ContextView(FilteredListView):
 class PartyListView(FilteredListView):
     template_name = "aims/governance/parties.html"
     filterset_class = InterestedPartyFilter
-    selector = staticmethod(services.interested_party_list)
+    selector = staticmethod(selectors.interested_party_list)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(tab="context", can_create=_can_create(self.tenant, InterestedParty), **kwargs)
+        return super().get_context_data(tab="context", can_create=can_create(self.tenant, InterestedParty), **kwargs)
 
 
 class ScopeDetailView(TenantViewMixin, View):
@@ -243,12 +131,12 @@ class ScopeDetailView(TenantViewMixin, View):
 
     def get(self, request):
         organization = self.tenant.organization
-        scope = services.scope_get(organization)
+        scope = selectors.scope_get(organization)
         entries = records_history(AIMSScope, organization_id=organization.pk)
         context = {
             "scope": scope,
             "entries": _relabel(entries, {f"#{scope.pk}": "Scope"} if scope else {}),
-            "can_change": _can_create(self.tenant, AIMSScope),
+            "can_change": can_create(self.tenant, AIMSScope),
             "tab": "context",
         }
         return render(request, "aims/governance/scope_detail.html", context)
@@ -258,8 +146,8 @@ class ScopeEditView(RecordFormView):
     model, form_class, tab, list_url_name = AIMSScope, ScopeForm, "context", "governance:scope"
 
     def get_object(self):
-        scope = services.scope_get(self.tenant.organization) or AIMSScope(organization=self.tenant.organization)
-        _ensure_can_change(self.tenant, scope)
+        scope = selectors.scope_get(self.tenant.organization) or AIMSScope(organization=self.tenant.organization)
+        ensure_can_change(self.tenant, scope)
         return scope
 
     def success(self, saved):
@@ -302,12 +190,12 @@ class PartyDeleteView(RecordDeleteView):
 class PolicyListView(FilteredListView):
     template_name = "aims/governance/policy_list.html"
     filterset_class = PolicyFilter
-    selector = staticmethod(services.policy_list)
+    selector = staticmethod(selectors.policy_list)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(
             tab="policies",
-            can_create=_can_create(self.tenant, Policy),
+            can_create=can_create(self.tenant, Policy),
             review_horizon=timezone.localdate() + timedelta(days=REVIEW_NOTICE_DAYS),
             today=timezone.localdate(),
             **kwargs,
@@ -338,7 +226,7 @@ class PolicyDetailView(TenantViewMixin, View):
 
     def get(self, request, pk):
         policy = get_for_tenant_or_404(self.tenant, Policy, pk=pk)
-        versions = list(services.policy_versions(policy))
+        versions = list(selectors.policy_versions(policy))
         current = next((v for v in versions if v.status == Status.APPROVED), None)
         entries = merged_history(
             records_history(Policy, id=policy.pk), records_history(PolicyVersion, policy_id=policy.pk)
@@ -372,14 +260,14 @@ class VersionCreateView(TenantViewMixin, View):
 
     def get(self, request, pk):
         policy = get_for_tenant_or_404(self.tenant, Policy, pk=pk)
-        _ensure_can_change(self.tenant, policy)
+        ensure_can_change(self.tenant, policy)
         latest = policy.versions.order_by("-number").first()
         form = PolicyVersionForm(initial={"body_markdown": latest.body_markdown if latest else ""})
         return self.render(policy, form)
 
     def post(self, request, pk):
         policy = get_for_tenant_or_404(self.tenant, Policy, pk=pk)
-        _ensure_can_change(self.tenant, policy)
+        ensure_can_change(self.tenant, policy)
         form = PolicyVersionForm(request.POST, request.FILES)
         if form.is_valid():
             try:
@@ -413,7 +301,7 @@ class VersionEditView(TenantViewMixin, View):
 
     def load(self, pk, version_pk):
         version = _load_version(self.tenant, pk, version_pk)
-        _ensure_can_change(self.tenant, version.policy)
+        ensure_can_change(self.tenant, version.policy)
         return version
 
     def refused(self, version):
@@ -491,14 +379,17 @@ class VersionActionView(TenantViewMixin, View):
     action = ""
     done = ""
 
-    @property
-    def write_capability(self) -> str:
-        return Capability.APPROVE if self.action in ("return", "approve", "retire") else Capability.EDIT
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Returning, approving and retiring are an approver's steps; the others an editor's.
+        approving = self.action in ("return", "approve", "retire")
+        self.write_capability = Capability.APPROVE if approving else Capability.EDIT
+        response: HttpResponse = super().dispatch(request, *args, **kwargs)
+        return response
 
     def post(self, request, pk, version_pk):
         version = _load_version(self.tenant, pk, version_pk)
         if self.action in ("submit", "delete"):
-            _ensure_can_change(self.tenant, version.policy)
+            ensure_can_change(self.tenant, version.policy)
         try:
             self.perform(version, request)
         except ValidationError as exc:
@@ -531,13 +422,13 @@ class VersionActionView(TenantViewMixin, View):
 class RolesView(FilteredListView):
     template_name = "aims/governance/roles.html"
     filterset_class = OrgRoleFilter
-    selector = staticmethod(services.org_role_list)
+    selector = staticmethod(selectors.org_role_list)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             tab="roles",
-            channels=services.concern_channel_list(self.tenant.organization),
-            can_create=_can_create(self.tenant, OrgRole),
+            channels=selectors.concern_channel_list(self.tenant.organization),
+            can_create=can_create(self.tenant, OrgRole),
             **kwargs,
         )
 
@@ -552,10 +443,10 @@ class OrgRoleDetailView(RecordDetailView):
     edit_url_name, delete_url_name = "governance:role_update", "governance:role_delete"
     fields = ("responsibilities", "authorities", "holder", "external_holder", "reports_to")
 
-    def facts(self, obj):
-        rows = super().facts(obj)
-        rows.append(("Reports to it", ", ".join(str(r) for r in obj.direct_reports.order_by("name")) or None))
-        return rows
+    def extra_context(self, obj: Any) -> dict[str, Any]:
+        facts = records.record_facts(obj, self.fields)
+        facts.append(("Reports to it", ", ".join(str(r) for r in obj.direct_reports.order_by("name")) or None))
+        return {**super().extra_context(obj), "facts": facts}
 
 
 class OrgRoleDeleteView(RecordDeleteView):
@@ -583,13 +474,13 @@ class ChannelDeleteView(RecordDeleteView):
 class ObjectiveListView(FilteredListView):
     template_name = "aims/governance/objective_list.html"
     filterset_class = ObjectiveFilter
-    selector = staticmethod(services.objective_list)
+    selector = staticmethod(selectors.objective_list)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             tab="objectives",
             today=timezone.localdate(),
-            can_create=_can_create(self.tenant, Objective, "owner"),
+            can_create=can_create(self.tenant, Objective, "owner"),
             **kwargs,
         )
 
@@ -637,7 +528,7 @@ class ProgressAddView(TenantViewMixin, View):
 
     def post(self, request, pk):
         objective = get_for_tenant_or_404(self.tenant, Objective, pk=pk)
-        _ensure_can_change(self.tenant, objective)
+        ensure_can_change(self.tenant, objective)
         form = ObjectiveProgressForm(request.POST)
         if form.is_valid():
             try:
@@ -656,7 +547,7 @@ class ProgressDeleteView(TenantViewMixin, View):
     def post(self, request, pk, progress_pk):
         objective = get_for_tenant_or_404(self.tenant, Objective, pk=pk)
         record = get_for_tenant_or_404(self.tenant, ObjectiveProgress, pk=progress_pk, objective=objective)
-        _ensure_can_change(self.tenant, objective)
+        ensure_can_change(self.tenant, objective)
         services.objective_progress_delete(record=record, acting_user=request.user)
         messages.success(request, "Progress record removed; its history is kept.")
         return redirect(reverse("governance:objective_detail", args=[objective.pk]) + "#progress")
@@ -673,22 +564,22 @@ class CompetenceOverviewView(TenantViewMixin, ListView):
     write_capability = None
 
     def get_queryset(self):
-        return services.competence_overview(self.tenant.organization)
+        return selectors.competence_overview(self.tenant.organization)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            tab="competence", can_create=_can_create(self.tenant, CompetenceRecord, "member"), **kwargs
+            tab="competence", can_create=can_create(self.tenant, CompetenceRecord, "member"), **kwargs
         )
 
 
 class CompetenceListView(FilteredListView):
     template_name = "aims/governance/competence_records.html"
     filterset_class = CompetenceRecordFilter
-    selector = staticmethod(services.competence_record_list)
+    selector = staticmethod(selectors.competence_record_list)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(
-            tab="competence", can_create=_can_create(self.tenant, CompetenceRecord, "member"), **kwargs
+            tab="competence", can_create=can_create(self.tenant, CompetenceRecord, "member"), **kwargs
         )
         today = timezone.localdate()
         for record in context["object_list"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
@@ -12,14 +13,14 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from aims.roles import Role
+from aims.roles import Role, administrator_roles
 from aims.tenancy import TenantModel, TenantQuerySet
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra):
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> User:
         if not email:
             raise ValueError("An e-mail address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -27,32 +28,34 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra):
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
         extra.update(is_staff=True, is_superuser=True)
         return self._create_user(email, password, **extra)
 
-    def get_by_natural_key(self, username: str):
+    def get_by_natural_key(self, username: str | None) -> User:
         return self.get(email__iexact=username)
 
 
 class User(AbstractUser):
     """A person who signs in with an e-mail address; may belong to several organisations."""
 
-    username = None
-    first_name = None
-    last_name = None
+    # Removed fields (Django's documented way to drop a field of AbstractUser); the stubs type them as str.
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
     email = models.EmailField("e-mail address", unique=True)
     full_name = models.CharField(max_length=150, blank=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # The e-mail based manager replaces AbstractUser's username one.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
     history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta:
@@ -83,8 +86,8 @@ class Organization(models.Model):
 
 
 class MembershipQuerySet(TenantQuerySet):
-    def admins(self):
-        return self.filter(role=Role.ADMIN)
+    def admins(self) -> MembershipQuerySet:
+        return self.filter(role__in=administrator_roles())
 
 
 class Membership(TenantModel):
@@ -92,7 +95,7 @@ class Membership(TenantModel):
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = MembershipQuerySet.as_manager()
+    objects = MembershipQuerySet.as_manager()  # type: ignore[misc]  # narrows TenantModel's manager
 
     class Meta:
         ordering = ["user__email"]
@@ -161,7 +164,7 @@ class ApiToken(TenantModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ApiTokenQuerySet.as_manager()
+    objects = ApiTokenQuerySet.as_manager()  # type: ignore[misc]  # narrows TenantModel's manager
 
     class Meta:
         verbose_name = "API token"

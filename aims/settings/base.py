@@ -8,6 +8,7 @@ that must never reach a real deployment.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -118,7 +119,7 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static
 # views, never by the web server or WhiteNoise.
 PRIVATE_STORAGE_DIR = Path(env.str("PRIVATE_STORAGE_DIR", default=str(BASE_DIR / "var" / "private")))
 MEDIA_ROOT = PRIVATE_STORAGE_DIR
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": PRIVATE_STORAGE_DIR, "base_url": None},
@@ -159,7 +160,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- REST API ----------------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "aims.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

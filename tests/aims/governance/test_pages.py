@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -26,72 +25,40 @@ from aims.models import (
     PolicyVersion,
 )
 from aims.roles import Role
+from tests.aims.factories import (
+    AIMSScopeFactory,
+    CompetenceRecordFactory,
+    ConcernChannelFactory,
+    ContextIssueFactory,
+    InterestedPartyFactory,
+    ObjectiveFactory,
+    ObjectiveProgressFactory,
+    OrgRoleFactory,
+    PolicyFactory,
+    PolicyVersionFactory,
+)
 from tests.factories import MembershipFactory
 
 Status = PolicyVersion.Status
 
 
-def save(record, user):
-    return services.governance_record_save(instance=record, acting_user=user)
-
-
 def seed(org, author, approver, n: int = 1, prefix: str = "") -> dict:
     """One record of every kind (``n`` of the listed ones), with an approved and a draft policy version."""
-    today = timezone.localdate()
     records: dict = {}
+    by_author = {"organization": org, "acting_user": author}
     if not AIMSScope.objects.for_org(org).exists():
-        records["scope"] = save(AIMSScope(organization=org, statement="All AI in lending."), author)
+        records["scope"] = AIMSScopeFactory(**by_author)
     for i in range(n):
-        records["issue"] = save(
-            ContextIssue(organization=org, kind="external", category="legal", title=f"{prefix}Issue {i}"), author
-        )
-        records["party"] = save(
-            InterestedParty(organization=org, name=f"{prefix}Party {i}", kind="regulator", requirements="Compliance"),
-            author,
-        )
-        records["policy"] = save(
-            Policy(organization=org, title=f"{prefix}Policy {i}", kind="data", owner=author), author
-        )
-        version = services.policy_version_create(policy=records["policy"], acting_user=author, body_markdown="# P")
-        services.policy_version_submit(version=version, acting_user=author)
-        services.policy_version_approve(version=version, acting_user=approver)
-        records["approved"] = version
-        records["draft"] = services.policy_version_create(
-            policy=records["policy"], acting_user=author, body_markdown="# P2"
-        )
-        records["role"] = save(
-            OrgRole(organization=org, name=f"{prefix}Role {i}", responsibilities="r", holder=author), author
-        )
-        records["channel"] = save(
-            ConcernChannel(
-                organization=org,
-                name=f"{prefix}Channel {i}",
-                how_to_report="h",
-                receivers="r",
-                protection_statement="p",
-            ),
-            author,
-        )
-        records["objective"] = save(
-            Objective(
-                organization=org,
-                title=f"{prefix}Objective {i}",
-                measure="m",
-                target=Decimal(10),
-                owner=author,
-                due_date=today + timedelta(days=30),
-            ),
-            author,
-        )
-        records["progress"] = services.objective_progress_add(
-            objective=records["objective"], value=Decimal(3), acting_user=author
-        )
-        records["competence"] = save(
-            CompetenceRecord(
-                organization=org, member=author, kind="training", title=f"{prefix}Course {i}", date_completed=today
-            ),
-            author,
-        )
+        records["issue"] = ContextIssueFactory(**by_author, title=f"{prefix}Issue {i}")
+        records["party"] = InterestedPartyFactory(**by_author, name=f"{prefix}Party {i}")
+        records["policy"] = PolicyFactory(organization=org, title=f"{prefix}Policy {i}", owner=author)
+        records["approved"] = PolicyVersionFactory(policy=records["policy"], body_markdown="# P", approver=approver)
+        records["draft"] = PolicyVersionFactory(policy=records["policy"], body_markdown="# P2")
+        records["role"] = OrgRoleFactory(**by_author, name=f"{prefix}Role {i}", holder=author)
+        records["channel"] = ConcernChannelFactory(**by_author, name=f"{prefix}Channel {i}")
+        records["objective"] = ObjectiveFactory(organization=org, title=f"{prefix}Objective {i}", owner=author)
+        records["progress"] = ObjectiveProgressFactory(objective=records["objective"])
+        records["competence"] = CompetenceRecordFactory(organization=org, member=author, title=f"{prefix}Course {i}")
     return records
 
 
@@ -411,7 +378,7 @@ def test_policy_workflow_through_the_pages(login, client, acme, alice, olivia):
 
 def test_upload_errors_show_on_the_form_and_save_nothing(login, acme, olivia):
     client = login(olivia)
-    policy = save(Policy(organization=acme, title="Data", kind="data", owner=olivia), olivia)
+    policy = PolicyFactory(organization=acme, title="Data", kind="data", owner=olivia)
     bad = client.post(
         reverse("governance:version_create", args=[policy.pk]), {"file": SimpleUploadedFile("p.exe", b"MZ")}
     )
@@ -496,7 +463,7 @@ def test_roles_and_concern_channels_pages(login, acme, olivia):
 def test_detail_pages_show_history_with_the_acting_user(login, acme, olivia, alice, acme_records):
     issue = acme_records["issue"]
     issue.title = "Renamed issue"
-    save(issue, alice)
+    services.governance_record_save(instance=issue, acting_user=alice)
     entries = login(olivia).get(reverse("governance:issue_detail", args=[issue.pk])).context["entries"]
     assert [(e.action, e.who) for e in entries] == [("changed", alice), ("created", olivia)]
     objective_entries = (
@@ -534,16 +501,7 @@ def test_list_pages_cost_a_fixed_number_of_queries(login, acme, alice, olivia):
     for n in range(4):
         MembershipFactory(organization=acme, role=Role.VIEWER)
         if n % 2:
-            save(
-                CompetenceRecord(
-                    organization=acme,
-                    member=alice,
-                    kind="awareness",
-                    title=f"S{n}",
-                    date_completed=timezone.localdate(),
-                ),
-                alice,
-            )
+            CompetenceRecordFactory(organization=acme, member=alice, kind="awareness", title=f"S{n}")
     for name in LIST_PAGES:
         with CaptureQueriesContext(connection) as queries:
             page = client.get(reverse(name))

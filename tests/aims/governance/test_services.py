@@ -17,7 +17,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from aims.governance import services
+from aims.files import upload_inspect
+from aims.governance import selectors, services
 from aims.governance.models import add_months
 from aims.models import (
     AIMSScope,
@@ -34,38 +35,29 @@ from aims.models import (
     PolicyVersion,
 )
 from aims.roles import Role
+from tests.aims.factories import ObjectiveFactory, PolicyFactory, PolicyVersionFactory
 from tests.factories import MembershipFactory
 
 Status = PolicyVersion.Status
 
 
-def make_policy(org, user, **fields):
-    defaults = {"title": "AI policy", "kind": Policy.Kind.AI_POLICY, "owner": user}
-    return services.governance_record_save(
-        instance=Policy(organization=org, **{**defaults, **fields}), acting_user=user
-    )
-
-
-def approved_version(policy, author, approver, body="# Policy\n\nText."):
-    version = services.policy_version_create(policy=policy, acting_user=author, body_markdown=body)
-    services.policy_version_submit(version=version, acting_user=author)
-    return services.policy_version_approve(version=version, acting_user=approver)
+def zip_bytes(*entries: tuple[str, str]) -> bytes:
+    # A fixed timestamp keeps the bytes (and so the test ids) the same in every test worker.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in entries:
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), content)
+    return buffer.getvalue()
 
 
 def docx_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
-    return buffer.getvalue()
+    return zip_bytes(("[Content_Types].xml", "<Types/>"), ("word/document.xml", "<w:document/>"))
 
 
 def odt_bytes() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
-        archive.writestr("content.xml", "<office:document-content/>")
-    return buffer.getvalue()
+    return zip_bytes(
+        ("mimetype", "application/vnd.oasis.opendocument.text"), ("content.xml", "<office:document-content/>")
+    )
 
 
 # --- Markdown ---------------------------------------------------------------------------------
@@ -97,7 +89,7 @@ def test_markdown_tables_from_extra_survive():
 
 
 def test_workflow_approver_is_not_the_author(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     version = services.policy_version_create(policy=policy, acting_user=olivia, body_markdown="# v1")
     assert version.number == 1 and version.status == Status.DRAFT and version.author == olivia
     services.policy_version_submit(version=version, acting_user=olivia)
@@ -114,7 +106,7 @@ def test_workflow_approver_is_not_the_author(acme, alice, olivia):
 
 
 def test_model_refuses_an_author_approving_even_outside_the_service(acme, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     version = services.policy_version_create(policy=policy, acting_user=olivia, body_markdown="x")
     version.approved_by = olivia
     with pytest.raises(ValidationError, match="author cannot approve"):
@@ -122,9 +114,9 @@ def test_model_refuses_an_author_approving_even_outside_the_service(acme, olivia
 
 
 def test_approving_a_new_version_retires_the_previous_one(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
-    first = approved_version(policy, olivia, alice)
-    second = approved_version(policy, olivia, alice, body="# v2")
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    first = PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
+    second = PolicyVersionFactory(policy=policy, author=olivia, approver=alice, body_markdown="# v2")
     first.refresh_from_db()
     assert first.status == Status.RETIRED and first.retired_at is not None
     assert second.status == Status.APPROVED
@@ -132,8 +124,8 @@ def test_approving_a_new_version_retires_the_previous_one(acme, alice, olivia):
 
 
 def test_only_one_approved_version_per_policy_in_the_database(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     with pytest.raises(IntegrityError), transaction.atomic():
         PolicyVersion.objects.create(
             organization=acme, policy=policy, number=9, body_markdown="x", status=Status.APPROVED, author=olivia
@@ -141,7 +133,7 @@ def test_only_one_approved_version_per_policy_in_the_database(acme, alice, olivi
 
 
 def test_retire_return_and_drafts_only(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     version = services.policy_version_create(policy=policy, acting_user=olivia, body_markdown="draft")
     with pytest.raises(ValidationError, match="Only a version in review"):
         services.policy_version_approve(version=version, acting_user=alice)
@@ -164,8 +156,8 @@ def test_retire_return_and_drafts_only(acme, alice, olivia):
 
 
 def test_one_open_version_at_a_time_and_numbering(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     draft = services.policy_version_create(policy=policy, acting_user=olivia, body_markdown="v2")
     assert draft.number == 2
     with pytest.raises(ValidationError, match="Version 2 is draft"):
@@ -176,28 +168,28 @@ def test_one_open_version_at_a_time_and_numbering(acme, alice, olivia):
 
 
 def test_approved_policy_cannot_be_deleted(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     with pytest.raises(ValidationError, match="retire"):
         services.governance_record_delete(instance=policy, acting_user=alice)
     assert Policy.objects.filter(pk=policy.pk).exists()
 
 
 def test_only_one_ai_policy_per_organisation(acme, globex, olivia, charlie):
-    make_policy(acme, olivia)
+    PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     with pytest.raises(ValidationError) as error:
-        make_policy(acme, olivia, title="Second AI policy")
+        PolicyFactory(organization=acme, owner=olivia, ai_policy=True, title="Second AI policy")
     assert "kind" in error.value.message_dict
     # Topic policies are unlimited, and another organisation has its own AI policy.
-    make_policy(acme, olivia, title="Data governance", kind=Policy.Kind.DATA)
-    make_policy(acme, olivia, title="Privacy", kind=Policy.Kind.PRIVACY)
-    make_policy(globex, charlie)
+    PolicyFactory(organization=acme, owner=olivia, title="Data governance", kind=Policy.Kind.DATA)
+    PolicyFactory(organization=acme, owner=olivia, title="Privacy", kind=Policy.Kind.PRIVACY)
+    PolicyFactory(organization=globex, owner=charlie, ai_policy=True)
     with pytest.raises(IntegrityError), transaction.atomic():
         Policy.objects.create(organization=acme, title="Bypass", kind=Policy.Kind.AI_POLICY)
 
 
 def test_version_needs_text_or_document_not_both(acme, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     with pytest.raises(ValidationError, match="Write the policy text or upload"):
         services.policy_version_create(policy=policy, acting_user=olivia, body_markdown="   ")
     upload = SimpleUploadedFile("p.txt", b"policy text")
@@ -210,7 +202,7 @@ def test_version_needs_text_or_document_not_both(acme, olivia):
 
 
 def test_upload_is_stored_privately_with_sanitised_name_and_sha256(acme, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     content = b"%PDF-1.7\n% a policy\n"
     upload = SimpleUploadedFile("../../etc/AI Policy<v2>.PDF", content, content_type="text/html")
     version = services.policy_version_create(policy=policy, acting_user=olivia, upload=upload)
@@ -228,7 +220,7 @@ def test_upload_is_stored_privately_with_sanitised_name_and_sha256(acme, olivia)
 
 @pytest.mark.django_db(transaction=True)
 def test_replaced_document_is_deleted_from_storage(acme, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     version = services.policy_version_create(
         policy=policy, acting_user=olivia, upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4 a")
     )
@@ -255,7 +247,7 @@ def test_replaced_document_is_deleted_from_storage(acme, olivia):
     ],
 )
 def test_upload_refuses_wrong_types_and_fakes(acme, olivia, name, content, message):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     with pytest.raises(ValidationError, match=message) as error:
         services.policy_version_create(policy=policy, acting_user=olivia, upload=SimpleUploadedFile(name, content))
     assert "file" in error.value.message_dict
@@ -264,14 +256,17 @@ def test_upload_refuses_wrong_types_and_fakes(acme, olivia, name, content, messa
 
 def test_upload_accepts_the_allowed_document_types(acme, olivia):
     for name, content in [("p.docx", docx_bytes()), ("p.odt", odt_bytes()), ("p.txt", "Politique IA é".encode())]:
-        assert services.policy_upload_inspect(SimpleUploadedFile(name, content)).extension == name.split(".")[1]
+        assert (
+            upload_inspect(SimpleUploadedFile(name, content), services.policy_upload_rules()).extension
+            == name.split(".")[1]
+        )
 
 
 def test_upload_size_limit_is_10_mb(acme, olivia):
-    policy = make_policy(acme, olivia)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
     limit = 10 * 1024 * 1024
     too_big = SimpleUploadedFile("big.txt", b"a" * (limit + 1))
-    with pytest.raises(ValidationError, match="larger than 10 MB"):
+    with pytest.raises(ValidationError, match="The file is 10.0 MB; at most 10 MB is accepted"):
         services.policy_version_create(policy=policy, acting_user=olivia, upload=too_big)
     just_right = SimpleUploadedFile("ok.txt", b"a" * limit)
     assert services.policy_version_create(policy=policy, acting_user=olivia, upload=just_right).size == limit
@@ -283,15 +278,15 @@ def test_upload_size_is_checked_while_reading_too(settings, acme, olivia):
     upload = SimpleUploadedFile("big.txt", b"a" * (1024 * 1024 + 1))
     upload.size = 10  # a client may declare any size: the bytes read are what count
     with pytest.raises(ValidationError, match="larger than 1 MB"):
-        services.policy_upload_inspect(upload)
+        upload_inspect(upload, services.policy_upload_rules())
 
 
 # --- Review reminders -------------------------------------------------------------------------
 
 
 def test_review_reminders_once_per_policy_and_review_date(acme, alice, olivia):
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     today = timezone.localdate()
     Policy.objects.filter(pk=policy.pk).update(next_review_date=today + timedelta(days=20))
     assert services.policy_review_reminders_send(today=today) == 1
@@ -309,18 +304,20 @@ def test_review_reminders_once_per_policy_and_review_date(acme, alice, olivia):
 
 def test_review_reminders_skip_far_dates_and_policies_not_in_force(acme, alice, olivia):
     today = timezone.localdate()
-    far = make_policy(acme, olivia)
-    approved_version(far, olivia, alice)
+    far = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=far, author=olivia, approver=alice)
     Policy.objects.filter(pk=far.pk).update(next_review_date=today + timedelta(days=31))
-    draft_only = make_policy(acme, olivia, title="Draft topic", kind=Policy.Kind.DATA, next_review_date=today)
+    draft_only = PolicyFactory(
+        organization=acme, owner=olivia, title="Draft topic", kind=Policy.Kind.DATA, next_review_date=today
+    )
     services.policy_version_create(policy=draft_only, acting_user=olivia, body_markdown="x")
     assert services.policy_review_reminders_send(today=today) == 0
     assert mail.outbox == []
 
 
 def test_review_reminder_goes_to_admins_and_officers_when_owner_left(acme, alice, olivia, victor):
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     Policy.objects.filter(pk=policy.pk).update(next_review_date=timezone.localdate())
     Membership.objects.filter(user=olivia).delete()
     assert services.policy_review_reminders_send() == 1
@@ -330,8 +327,8 @@ def test_review_reminder_goes_to_admins_and_officers_when_owner_left(acme, alice
 def test_review_reminder_task_runs_the_service(acme, alice, olivia):
     from aims.tasks import send_policy_review_reminders
 
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     Policy.objects.filter(pk=policy.pk).update(next_review_date=timezone.localdate() + timedelta(days=1))
     assert send_policy_review_reminders.delay().get() == 1
     assert send_policy_review_reminders.delay().get() == 0
@@ -340,22 +337,8 @@ def test_review_reminder_task_runs_the_service(acme, alice, olivia):
 # --- Objectives -------------------------------------------------------------------------------
 
 
-def make_objective(org, owner, **fields):
-    defaults = {
-        "title": "Assess every high-risk system",
-        "measure": "Share of high-risk systems assessed",
-        "target": Decimal("100"),
-        "unit": "%",
-        "owner": owner,
-        "due_date": timezone.localdate() + timedelta(days=90),
-    }
-    return services.governance_record_save(
-        instance=Objective(organization=org, **{**defaults, **fields}), acting_user=owner
-    )
-
-
 def test_objective_progress_latest_value_and_on_target(acme, olivia):
-    higher = make_objective(acme, olivia)
+    higher = ObjectiveFactory(organization=acme, owner=olivia, assessment=True)
     assert higher.latest_value is None and higher.on_target is None
     today = timezone.localdate()
     services.objective_progress_add(objective=higher, value=Decimal("80"), date=today, acting_user=olivia)
@@ -367,21 +350,26 @@ def test_objective_progress_latest_value_and_on_target(acme, olivia):
     services.objective_progress_add(objective=higher, value=Decimal("100"), date=today, acting_user=olivia)
     assert higher.latest_value == Decimal("100") and higher.on_target is True
 
-    lower = make_objective(
-        acme, olivia, title="Approval gap", target=Decimal("5"), direction=Objective.Direction.AT_MOST
+    lower = ObjectiveFactory(
+        organization=acme,
+        owner=olivia,
+        assessment=True,
+        title="Approval gap",
+        target=Decimal("5"),
+        direction=Objective.Direction.AT_MOST,
     )
     services.objective_progress_add(objective=lower, value=Decimal("8.1"), date=today, acting_user=olivia)
     assert lower.on_target is False
     services.objective_progress_add(objective=lower, value=Decimal("5"), date=today, acting_user=olivia)
     assert lower.on_target is True and lower.latest_value_display == "5"
 
-    rows = {o.pk: o for o in services.objective_list(acme)}
+    rows = {o.pk: o for o in selectors.objective_list(acme)}
     assert rows[higher.pk].latest_value == Decimal("100") and rows[higher.pk].on_target is True
     assert rows[lower.pk].on_target is True and rows[lower.pk].progress_count == 2
 
 
 def test_progress_cannot_be_in_the_future_and_records_who(acme, olivia):
-    objective = make_objective(acme, olivia)
+    objective = ObjectiveFactory(organization=acme, owner=olivia, assessment=True)
     with pytest.raises(ValidationError) as error:
         services.objective_progress_add(
             objective=objective, value=Decimal(1), date=timezone.localdate() + timedelta(days=1), acting_user=olivia
@@ -393,7 +381,7 @@ def test_progress_cannot_be_in_the_future_and_records_who(acme, olivia):
 
 def test_objective_owner_must_be_a_member(acme, olivia, charlie):
     with pytest.raises(ValidationError) as error:
-        make_objective(acme, charlie)
+        ObjectiveFactory(organization=acme, owner=charlie, assessment=True)
     assert "owner" in error.value.message_dict
 
 
@@ -454,7 +442,7 @@ def test_competence_validity_and_member_rule(acme, olivia, charlie):
             acting_user=olivia,
         )
     assert "member" in error.value.message_dict
-    overview = {m.user_id: m for m in services.competence_overview(acme)}
+    overview = {m.user_id: m for m in selectors.competence_overview(acme)}
     assert overview[olivia.pk].training_count == 1 and overview[olivia.pk].expiring_count == 1
 
 
@@ -464,8 +452,8 @@ def test_competence_validity_and_member_rule(acme, olivia, charlie):
 def test_history_records_the_acting_user(acme, alice, olivia):
     from aims.history import records_history
 
-    policy = make_policy(acme, olivia)
-    version = approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    version = PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     entries = records_history(PolicyVersion, id=version.pk)
     assert [e.who for e in entries][:1] == [alice]  # the approval, newest first
     assert entries[-1].who == olivia and entries[-1].action == "created"
@@ -517,17 +505,23 @@ def test_demo_seed_is_complete_and_idempotent(db):
 
 def test_dashboard_tiles(acme, alice, olivia):
     def tiles():
-        return {t.label: t for t in services.governance_tiles(acme)}
+        return {t.label: t for t in selectors.governance_tiles(acme)}
 
     assert tiles()["Approved AI policy"].value == "No"
-    policy = make_policy(acme, olivia)
-    approved_version(policy, olivia, alice)
+    policy = PolicyFactory(organization=acme, owner=olivia, ai_policy=True)
+    PolicyVersionFactory(policy=policy, author=olivia, approver=alice)
     assert tiles()["Approved AI policy"].value == "Yes"
     assert tiles()["Policies due for review"].value == 0
     Policy.objects.filter(pk=policy.pk).update(next_review_date=timezone.localdate() - timedelta(days=1))
     assert tiles()["Policies due for review"].value == 1 and "1 overdue" in tiles()["Policies due for review"].hint
-    make_objective(acme, olivia, status=Objective.Status.AT_RISK)
-    make_objective(acme, olivia, title="Late", due_date=timezone.localdate() - timedelta(days=1))
+    ObjectiveFactory(organization=acme, owner=olivia, assessment=True, status=Objective.Status.AT_RISK)
+    ObjectiveFactory(
+        organization=acme,
+        owner=olivia,
+        assessment=True,
+        title="Late",
+        due_date=timezone.localdate() - timedelta(days=1),
+    )
     assert tiles()["Objectives at risk"].value == 1 and "1 past" in tiles()["Objectives at risk"].hint
 
 
@@ -536,8 +530,8 @@ def test_owner_role_owns_only_objectives_and_own_competence(acme, olivia):
 
     owner = MembershipFactory(organization=acme, role=Role.OWNER).user
     tenant = Tenant(organization=acme, role=Role.OWNER, user=owner)
-    mine = make_objective(acme, owner)
-    theirs = make_objective(acme, olivia, title="Theirs")
+    mine = ObjectiveFactory(organization=acme, owner=owner, assessment=True)
+    theirs = ObjectiveFactory(organization=acme, owner=olivia, assessment=True, title="Theirs")
     assert tenant.can_change(mine) and not tenant.can_change(theirs)
     assert not tenant.can_change(Policy(organization=acme, owner=owner))
     assert not tenant.can_change(ContextIssue(organization=acme))
