@@ -59,7 +59,8 @@ def record_delete(instance: Model, *, acting_user: User | None) -> None:
     try:
         instance.delete()
     except (ProtectedError, RestrictedError) as exc:
-        blocking = sorted({str(obj._meta.verbose_name) for obj in exc.protected_objects if hasattr(obj, "_meta")})
+        related = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        blocking = sorted({str(obj._meta.verbose_name) for obj in related if hasattr(obj, "_meta")})
         names = ", ".join(blocking) or "other records"
         raise ValidationError(
             f"“{instance}” cannot be deleted: {names} still refer to it and must keep their source. "

@@ -57,7 +57,7 @@ class CanChangeOwned(permissions.BasePermission):
 
 
 class RiskModuleViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.GenericViewSet):
-    permission_classes = [HasOrganizationRole, CanChangeOwned]  # type: ignore[list-item]
+    permission_classes = [HasOrganizationRole, CanChangeOwned]
     # Actions that decide for the organisation rather than edit a record.
     approve_actions: frozenset[str] = frozenset()
 
@@ -115,7 +115,7 @@ class _SingleObjectListSchema(AutoSchema):
         responses={200: RiskCriteriaUpdateResultSerializer},
     ),
 )
-class RiskCriteriaViewSet(  # type: ignore[misc]
+class RiskCriteriaViewSet(
     TenantScopedMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
 ):
     """How the organisation scores AI risks (6.1.2): scales, level matrix, acceptance threshold.

@@ -24,8 +24,8 @@ CHANGE_REFUSED = "AI system owners change only the risks they own or those of th
 class RiskListView(FilteredListView):
     template_name = "risk/risk_list.html"
     # FilteredListView declares both as None (its stubs cannot name what subclasses set).
-    filterset_class = RiskFilter  # type: ignore[assignment]
-    selector = selectors.risk_list  # type: ignore[assignment]
+    filterset_class = RiskFilter
+    selector = selectors.risk_list
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -219,7 +219,7 @@ class EvidenceViewSet(
 
     queryset = Evidence.objects.all()
     serializer_class = EvidenceSerializer
-    permission_classes = [HasOrganizationRole, CanChangeEvidence]  # type: ignore[list-item]
+    permission_classes = [HasOrganizationRole, CanChangeEvidence]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
     filterset_class = ApiEvidenceFilter

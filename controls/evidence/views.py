@@ -44,8 +44,8 @@ def _dates() -> dict:
 class EvidenceListView(FilteredListView):
     template_name = "controls/evidence/list.html"
     # FilteredListView declares both as None until a page sets them.
-    filterset_class = EvidenceFilter  # type: ignore[assignment]
-    selector = staticmethod(selectors.evidence_list)  # type: ignore[assignment]
+    filterset_class = EvidenceFilter
+    selector = staticmethod(selectors.evidence_list)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(expiring_days=selectors.expiring_days(), **_dates(), **kwargs)

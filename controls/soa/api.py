@@ -189,7 +189,7 @@ class SoAViewSet(
 
     queryset = ApplicabilityStatement.objects.all()
     serializer_class = SoARowSerializer
-    permission_classes = [HasOrganizationRole, CanChangeRow]  # type: ignore[list-item]
+    permission_classes = [HasOrganizationRole, CanChangeRow]
     filterset_class = SoAFilter
     filter_backends = [DjangoFilterBackend]
     lookup_field = "control__ref"
@@ -308,7 +308,7 @@ class SoAVersionFilter(django_filters.FilterSet):
         fields = ["status"]
 
 
-class SoAVersionViewSet(  # type: ignore[misc]  # DRF stubs and TenantScopedMixin type permission_classes apart
+class SoAVersionViewSet(  # DRF stubs and TenantScopedMixin type permission_classes apart
     TenantScopedMixin,
     SelectorQuerysetMixin,
     TransitionActionMixin,

@@ -81,8 +81,8 @@ def _by_party(items: list[ImpactItem]) -> list[tuple[str, list[ImpactItem]]]:
 class AssessmentListView(FilteredListView):
     template_name = "risk/impact/list.html"
     # FilteredListView declares both as None (its stubs cannot name what subclasses set).
-    filterset_class = ImpactAssessmentFilter  # type: ignore[assignment]
-    selector = selectors.impact_assessment_list  # type: ignore[assignment]
+    filterset_class = ImpactAssessmentFilter
+    selector = selectors.impact_assessment_list
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
