@@ -1,3 +1,7 @@
+"""Django admin for users, organisations, memberships and tokens (staff only, outside tenancy)."""
+
+from __future__ import annotations
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from simple_history.admin import SimpleHistoryAdmin

@@ -1,3 +1,7 @@
+"""The core app: registers the governance dashboard tiles and demo data."""
+
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,7 @@
+"""WSGI entry point for gunicorn."""
+
+from __future__ import annotations
+
 import os
 
 from django.core.wsgi import get_wsgi_application

@@ -1,3 +1,7 @@
+"""Page-number pagination shared by every API list."""
+
+from __future__ import annotations
+
 from rest_framework.pagination import PageNumberPagination
 
 

@@ -1,6 +1,8 @@
 """Models of the core: users, organisations and access (``core``), and the management system's
 leadership and planning records (``governance``). Re-exported so ``aims.models`` stays the import path."""
 
+from __future__ import annotations
+
 from aims.governance.models import (
     AIMSScope,
     CompetenceRecord,

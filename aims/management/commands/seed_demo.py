@@ -1,3 +1,7 @@
+"""``manage.py seed_demo``: the catalogue and the demo organisations, users and records."""
+
+from __future__ import annotations
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 

@@ -1,3 +1,7 @@
+"""``manage.py load_catalogue``: load or refresh the shipped catalogues (idempotent)."""
+
+from __future__ import annotations
+
 from django.core.management.base import BaseCommand
 
 from controls.catalogue.services import catalogue_load
