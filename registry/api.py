@@ -16,13 +16,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aims.api.base import TenantScopedMixin
+from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
 from aims.api.permissions import HasOrganizationRole
+from aims.api.schema import crud_schema
 from registry import selectors, services
 from registry.filters import AIModelFilter, AISystemFilter, DatasetFilter, SupplierFilter
 from registry.models import AIModel, AISystem, Dataset, ModelDataset, Resource, RoleAssignment, Supplier
@@ -81,18 +82,7 @@ class CanChangeRecord(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.tenant.can_change(view.change_target(obj))
 
 
-class _SelectorQueryset:
-    """Start from the app's selector; TenantScopedMixin (before this in the MRO) narrows it again."""
-
-    selector = None
-
-    def get_queryset(self):
-        if self.selector is None or getattr(self, "swagger_fake_view", False):
-            return super().get_queryset()
-        return type(self).selector(self.request.tenant.organization)
-
-
-class InventoryViewSet(TenantScopedMixin, _SelectorQueryset, viewsets.ModelViewSet):
+class InventoryViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet):  # type: ignore[misc]
     permission_classes = [HasOrganizationRole, CanChangeRecord]
 
     def change_target(self, obj: Model) -> Model:
@@ -108,7 +98,7 @@ class InventoryViewSet(TenantScopedMixin, _SelectorQueryset, viewsets.ModelViewS
             except DjangoValidationError as exc:
                 raise exceptions.ValidationError(_error_dict(exc)) from exc
         # Read back through the selector so the answer carries the same annotations as a list row.
-        serializer.instance = self.get_queryset().get(pk=draft.record.pk)
+        serializer.instance = self.reread(draft.record)
 
     perform_create = _write
     perform_update = _write
@@ -274,18 +264,6 @@ def _bulk_schema(serializer_class, name: str, example_items: list[dict]):
     )
 
 
-def _crud_schema(name: str, **extra):
-    return extend_schema_view(
-        list=extend_schema(summary=f"List {name}s"),
-        retrieve=extend_schema(summary=f"One {name}"),
-        create=extend_schema(summary=f"Add a {name}"),
-        update=extend_schema(summary=f"Replace a {name}"),
-        partial_update=extend_schema(summary=f"Change a {name}"),
-        destroy=extend_schema(summary=f"Delete a {name}"),
-        **extra,
-    )
-
-
 def _system_rows(organization) -> QuerySet[AISystem]:
     return selectors.system_list(organization).prefetch_related("model_links", "supplier_links")
 
@@ -294,7 +272,7 @@ def _model_rows(organization) -> QuerySet[AIModel]:
     return selectors.model_list(organization).prefetch_related("dataset_links")
 
 
-@_crud_schema(
+@crud_schema(
     "AI system",
     bulk_upsert=_bulk_schema(
         AISystemSerializer,
@@ -338,7 +316,7 @@ class ApiAIModelFilter(AIModelFilter):
     supplier = django_filters.NumberFilter(field_name="supplier_id")
 
 
-@_crud_schema(
+@crud_schema(
     "model",
     bulk_upsert=_bulk_schema(
         AIModelSerializer,
@@ -369,7 +347,7 @@ class ApiDatasetFilter(DatasetFilter):
     supplier = django_filters.NumberFilter(field_name="supplier_id")
 
 
-@_crud_schema(
+@crud_schema(
     "dataset",
     bulk_upsert=_bulk_schema(
         DatasetSerializer,
@@ -390,7 +368,7 @@ class DatasetViewSet(BulkUpsertMixin, InventoryViewSet):
     ordering_fields = ["name", "purpose", "id"]
 
 
-@_crud_schema(
+@crud_schema(
     "supplier",
     bulk_upsert=_bulk_schema(
         SupplierSerializer,
@@ -433,7 +411,7 @@ class RoleAssignmentFilter(django_filters.FilterSet):
         fields = ["system", "raci", "member"]
 
 
-@_crud_schema("role assignment")
+@crud_schema("role assignment")
 class RoleAssignmentViewSet(SystemChildViewSet):
     """Who is Responsible, Accountable, Consulted or Informed for an AI system (one Accountable at most)."""
 
@@ -453,7 +431,7 @@ class ResourceFilter(django_filters.FilterSet):
         fields = ["system", "kind"]
 
 
-@_crud_schema("resource")
+@crud_schema("resource")
 class ResourceViewSet(SystemChildViewSet):
     """Resources an AI system needs: data, tooling, computing and people (A.4.2-A.4.6)."""
 

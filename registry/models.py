@@ -213,6 +213,10 @@ class AISystem(TenantModel):
         return self.owner_id is not None and self.owner_id == user.pk
 
     @property
+    def is_active(self) -> bool:
+        return self.status == SystemStatus.ACTIVE
+
+    @property
     def accountable_assignment(self) -> RoleAssignment | None:
         """The Accountable RACI row, read from prefetched assignments when there are any."""
         return next((a for a in self.role_assignments.all() if a.raci == RoleAssignment.Raci.ACCOUNTABLE), None)

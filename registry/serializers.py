@@ -14,8 +14,7 @@ from django.db.models import Model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from aims.models import User
-from aims.roles import Role
+from aims.api.fields import MemberField, OrgRecordField, request_organization
 from registry.models import (
     AIModel,
     AISystem,
@@ -28,10 +27,6 @@ from registry.models import (
 )
 
 
-def _organization(serializer_field):
-    return serializer_field.context["request"].tenant.organization
-
-
 @dataclass
 class Draft:
     """A record with the validated values applied, not yet saved, and the link lists to set."""
@@ -40,28 +35,6 @@ class Draft:
     links: dict[str, list[Model]] = field(default_factory=dict)
     created: bool = False
     changed: bool = False
-
-
-class OrgRecordField(serializers.PrimaryKeyRelatedField):
-    """The id of one record of the caller's organisation."""
-
-    default_error_messages = {"does_not_exist": "No record with id {pk_value} in your organisation."}
-
-    def get_queryset(self):
-        return super().get_queryset().for_org(_organization(self))
-
-
-class MemberField(serializers.PrimaryKeyRelatedField):
-    """A user id that must belong to a member of the caller's organisation."""
-
-    default_error_messages = {"does_not_exist": "User {pk_value} is not a member of your organisation."}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("queryset", User.objects.all())
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        return super().get_queryset().filter(memberships__organization=_organization(self))
 
 
 @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
@@ -93,7 +66,7 @@ class OrgRecordIdsField(serializers.Field):
                 raise serializers.ValidationError(f"{value!r} is not a valid id.")
             ids.append(int(value))
         ids = list(dict.fromkeys(ids))
-        found = {obj.pk: obj for obj in self.model.objects.for_org(_organization(self)).filter(pk__in=ids)}
+        found = {obj.pk: obj for obj in self.model.objects.for_org(request_organization(self)).filter(pk__in=ids)}
         missing = [str(pk) for pk in ids if pk not in found]
         if missing:
             name = self.model._meta.verbose_name
@@ -116,7 +89,7 @@ class OrgExternalIdsField(serializers.ListField):
         wanted = list(dict.fromkeys(super().to_internal_value(data)))
         found = {
             obj.external_id: obj
-            for obj in self.model.objects.for_org(_organization(self)).filter(external_id__in=wanted)
+            for obj in self.model.objects.for_org(request_organization(self)).filter(external_id__in=wanted)
         }
         missing = [value for value in wanted if value not in found]
         if missing:
@@ -152,7 +125,7 @@ class InventorySerializer(serializers.ModelSerializer):
             value = attrs.get(name)
             if not value:
                 continue
-            others = model.objects.for_org(_organization(self)).filter(**{name: value})
+            others = model.objects.for_org(request_organization(self)).filter(**{name: value})
             if self.instance is not None:
                 others = others.exclude(pk=self.instance.pk)
             if others.exists():
@@ -172,7 +145,7 @@ class InventorySerializer(serializers.ModelSerializer):
         links = {name: data.pop(name) for name in self.link_fields if name in data}
         record = self.instance
         if record is None:
-            record = self.Meta.model(organization=_organization(self))
+            record = self.Meta.model(organization=request_organization(self))
         created = record.pk is None
         changed = False
         for name, value in self.model_values(data).items():
@@ -257,7 +230,7 @@ class AISystemSerializer(InventorySerializer):
                     )
                 attrs[ids_name] = attrs.pop(external_name)
         tenant = self.context["request"].tenant
-        if tenant.role == Role.OWNER:
+        if tenant.edits_only_own:
             # An AI system owner keeps their own systems: what they create is theirs, and they cannot
             # hand a system to someone else (the portal's form offers them only themselves, too).
             if self.instance is None and "owner" not in attrs:

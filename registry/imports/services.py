@@ -625,6 +625,14 @@ class RowReport:
     name: str
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def is_new(self) -> bool:
+        return self.action == "new"
+
+    @property
+    def is_update(self) -> bool:
+        return self.action == "update"
+
 
 @dataclass
 class ImportReport:

@@ -21,13 +21,14 @@ from rest_framework import exceptions, mixins, permissions, serializers, status,
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aims.api.base import TenantScopedMixin
+from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
+from aims.api.fields import MemberField, OrgRecordField
 from aims.api.permissions import HasOrganizationRole
-from aims.roles import Role
+from aims.api.schema import crud_schema
 from registry.models import AISystem
+from registry.monitoring import selectors
 from registry.monitoring import services as monitoring
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
-from registry.serializers import MemberField, OrgRecordField
 
 FORBIDDEN_CHANGE = "Your role only lets you change the monitoring of AI systems you own."
 
@@ -92,7 +93,7 @@ class MetricSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.BooleanField())
     def get_stale(self, metric) -> bool:
-        return monitoring.is_stale(metric)
+        return selectors.is_stale(metric)
 
 
 class MetricFilter(django_filters.FilterSet):
@@ -103,15 +104,12 @@ class MetricFilter(django_filters.FilterSet):
         fields = ["system", "kind", "is_active"]
 
 
-@extend_schema_view(
-    list=extend_schema(summary="List metrics"),
-    retrieve=extend_schema(summary="One metric"),
+@crud_schema(
+    "metric",
     create=extend_schema(summary="Define a metric"),
-    update=extend_schema(summary="Replace a metric"),
-    partial_update=extend_schema(summary="Change a metric"),
     destroy=extend_schema(summary="Delete a metric with its measurements"),
 )
-class MetricViewSet(TenantScopedMixin, viewsets.ModelViewSet):
+class MetricViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet):  # type: ignore[misc]
     """Performance metrics of AI systems (9.1, A.6.2.6): target, alert threshold, expected frequency."""
 
     queryset = MetricDefinition.objects.all()
@@ -119,11 +117,7 @@ class MetricViewSet(TenantScopedMixin, viewsets.ModelViewSet):
     filterset_class = MetricFilter
     ordering_fields = ["name", "key", "id"]
     permission_classes = PERMISSIONS
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return MetricDefinition.objects.none()
-        return monitoring.metric_list(self.request.tenant.organization)
+    selector = staticmethod(selectors.metric_list)
 
     def _write(self, serializer):
         system = serializer.validated_data.get("system")
@@ -133,7 +127,7 @@ class MetricViewSet(TenantScopedMixin, viewsets.ModelViewSet):
         for name, value in serializer.validated_data.items():
             setattr(metric, name, value)
         monitoring.metric_save(instance=metric, acting_user=self.request.user)
-        serializer.instance = self.get_queryset().get(pk=metric.pk)
+        serializer.instance = self.reread(metric)
 
     perform_create = _write
     perform_update = _write
@@ -275,7 +269,7 @@ class MeasurementViewSet(TenantScopedMixin, mixins.ListModelMixin, viewsets.Gene
     def batch(self, request):
         tenant = request.tenant
         items = request.data.get("items") if isinstance(request.data, dict) else None
-        owned = AISystem.objects.filter(owner=tenant.user) if tenant.role == Role.OWNER else None
+        owned = selectors.systems_owned(tenant.organization, tenant.user) if tenant.edits_only_own else None
         try:
             result = monitoring.measurements_ingest(
                 organization=tenant.organization, items=items, acting_user=request.user, systems=owned

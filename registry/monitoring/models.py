@@ -151,5 +151,14 @@ class MonitoringAlert(TenantModel):
     def __str__(self) -> str:
         return f"Alert on {self.metric}"
 
+    @property
+    def is_open(self) -> bool:
+        """Open and not acknowledged yet."""
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
     def is_owned_by(self, user) -> bool:
         return self.system.owner_id == user.pk

@@ -1,6 +1,6 @@
-"""Performance monitoring (9.1, A.6.2.6): metric definitions, measurement ingest, alerts and reads.
+"""Writes of performance monitoring (9.1, A.6.2.6): metric definitions, measurement ingest, alerts.
 
-Writes first: every service is keyword-only, runs in one transaction and records who acted
+Every service is keyword-only, runs in one transaction and records who acted
 (django-simple-history reads ``_history_user``). Measurements are write-once facts without
 history; a batch is validated as a whole before anything is stored (all or nothing) and
 stored idempotently (a point already stored is reported as a duplicate, never twice).
@@ -10,9 +10,7 @@ or updates the one already open or acknowledged; when the latest value is back w
 target the alert closes by itself. :func:`monitoring_check` (run by Celery beat) e-mails
 new breaches once per alert and silent metrics once per stale episode.
 
-Then the reads the pages, the API and the evidence pack share: :func:`metric_series`
-(aggregated in the database for long ranges), :func:`system_monitoring` and
-:func:`monitoring_overview`, each a fixed number of queries.
+The reads live in :mod:`registry.monitoring.selectors`.
 """
 
 from __future__ import annotations
@@ -28,40 +26,25 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Avg, Count, Max, Min, Model, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Trunc
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from aims.models import Organization, User
+from aims.records import record_delete, record_save
 from aims.selectors import reminder_recipients
 from registry.models import AISystem
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
+from registry.monitoring.selectors import is_stale, with_last_measurement
 
 logger = logging.getLogger(__name__)
 
 INGEST_MAX_ITEMS = 5000
 # Clocks of pipelines drift a little; anything later than this is a mistake (e.g. local time sent as UTC).
 FUTURE_TOLERANCE = timedelta(minutes=5)
-# Bucket sizes tried, smallest first, when a range holds more points than a chart can show.
-BUCKETS = (
-    ("hour", timedelta(hours=1)),
-    ("day", timedelta(days=1)),
-    ("week", timedelta(weeks=1)),
-    ("month", timedelta(days=31)),
-)
-
 AlertStatus = MonitoringAlert.Status
-
-
-def _save(instance: Model, acting_user: User | None) -> Model:
-    if acting_user is not None:
-        instance._history_user = acting_user
-    instance.full_clean()
-    instance.save()
-    return instance
 
 
 # --- Metric definitions ------------------------------------------------------------------------
@@ -99,14 +82,13 @@ def metric_save(*, instance: MetricDefinition, acting_user: User | None) -> Metr
             errors["key"] = f"This system already has a metric with the key “{instance.key}”."
     if errors:
         raise ValidationError(errors)
-    return _save(instance, acting_user)
+    return record_save(instance, acting_user=acting_user)
 
 
 @transaction.atomic
 def metric_delete(*, metric: MetricDefinition, acting_user: User | None) -> None:
     """Delete a metric with its measurements and alerts (deactivate it instead to keep the record)."""
-    metric._history_user = acting_user
-    metric.delete()
+    record_delete(metric, acting_user=acting_user)
 
 
 # --- Measurements ------------------------------------------------------------------------------
@@ -366,7 +348,7 @@ def _alerts_evaluate(rows: list[dict], acting_user: User | None) -> tuple[int, i
             changed = True
         if changed:
             updated += was_open and alert.status != AlertStatus.CLOSED
-            _save(alert, acting_user)
+            record_save(alert, acting_user=acting_user)
     return opened, updated, closed
 
 
@@ -413,7 +395,7 @@ def alert_acknowledge(*, alert: MonitoringAlert, acting_user: User, note: str = 
     alert.status = AlertStatus.ACKNOWLEDGED
     alert.acknowledged_by, alert.acknowledged_at = acting_user, timezone.now()
     alert.acknowledgement_note = note.strip()
-    return _save(alert, acting_user)
+    return record_save(alert, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -425,7 +407,7 @@ def alert_close(*, alert: MonitoringAlert, acting_user: User, note: str) -> Moni
     if not note.strip():
         raise ValidationError({"note": "Say why the alert is closed."})
     alert.status, alert.closed_at, alert.close_note = AlertStatus.CLOSED, timezone.now(), note.strip()
-    return _save(alert, acting_user)
+    return record_save(alert, acting_user=acting_user)
 
 
 def _alert_summary(alert: MonitoringAlert) -> str:
@@ -523,26 +505,6 @@ def _addressees(system: AISystem, people: dict) -> tuple[list[str], bool]:
     return ([owner_email], True) if owner_email else (fallback, False)
 
 
-def _with_last_measurement(metrics: QuerySet[MetricDefinition]) -> QuerySet[MetricDefinition]:
-    # A subquery per metric reads one row through the (metric, measured_at) index, however many there are.
-    latest = Measurement.objects.filter(metric=OuterRef("pk")).order_by("-measured_at")
-    return metrics.annotate(
-        last_measured_at=Subquery(latest.values("measured_at")[:1]),
-        last_value=Subquery(latest.values("value")[:1]),
-    )
-
-
-def is_stale(metric: MetricDefinition, now: datetime | None = None) -> bool:
-    """Silent for longer than expected (since its last measurement, or its creation if it has none).
-
-    ``metric`` must carry ``last_measured_at`` (see :func:`metric_list`).
-    """
-    if not metric.is_active:
-        return False
-    since = metric.last_measured_at or metric.created_at
-    return since < (now or timezone.now()) - timedelta(minutes=metric.expected_every_minutes)
-
-
 def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
     """Tell the system owners (or the admins and officers) about silent metrics and new breaches.
 
@@ -551,7 +513,7 @@ def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
     or concurrently. Returns ``{"stale": …, "stale_notified": …, "breaches_notified": …}``.
     """
     now = now or timezone.now()
-    metrics = _with_last_measurement(MetricDefinition.objects.filter(is_active=True)).select_related(
+    metrics = with_last_measurement(MetricDefinition.objects.filter(is_active=True)).select_related(
         "system", "organization"
     )
     stale = [m for m in metrics if is_stale(m, now)]
@@ -608,123 +570,3 @@ def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
             body,
         )
     return counts
-
-
-# --- Reads -------------------------------------------------------------------------------------
-
-
-def metric_list(organization: Organization) -> QuerySet[MetricDefinition]:
-    """The organisation's metrics with ``last_measured_at`` and ``last_value``, in one query."""
-    return _with_last_measurement(MetricDefinition.objects.for_org(organization).select_related("system"))
-
-
-def measurement_list(organization: Organization) -> QuerySet[Measurement]:
-    return Measurement.objects.for_org(organization).order_by("-measured_at", "-pk")
-
-
-def alert_list(organization: Organization) -> QuerySet[MonitoringAlert]:
-    return (
-        MonitoringAlert.objects.for_org(organization)
-        .select_related("metric", "system", "acknowledged_by")
-        .order_by("-opened_at", "-pk")
-    )
-
-
-def metric_series(
-    metric: MetricDefinition,
-    start: datetime,
-    end: datetime,
-    max_points: int = 500,
-    slice: str | None = None,
-) -> dict[str, Any]:
-    """Points of ``metric`` between ``start`` and ``end`` (inclusive) for a chart.
-
-    Returns ``{"bucket": "raw" | "hour" | "day" | "week" | "month", "points": [{"t", "value",
-    "min", "max", "count"}]}`` in time order. Up to ``max_points`` raw points are returned
-    as they are; beyond that they are averaged (with min and max) in the database over the
-    smallest bucket that gives at most about ``max_points`` rows. ``slice=None`` reads all
-    slices. Two queries.
-    """
-    points = Measurement.objects.filter(metric=metric, measured_at__gte=start, measured_at__lte=end)
-    if slice is not None:
-        points = points.filter(slice=slice)
-    if points.count() <= max_points:
-        rows = points.order_by("measured_at").values_list("measured_at", "value")
-        return {
-            "bucket": "raw",
-            "points": [{"t": t, "value": v, "min": v, "max": v, "count": 1} for t, v in rows],
-        }
-    span = end - start
-    bucket = next((name for name, size in BUCKETS if span / size <= max_points), BUCKETS[-1][0])
-    rows = (
-        points.annotate(t=Trunc("measured_at", bucket))
-        .values("t")
-        .annotate(mean=Avg("value"), low=Min("value"), high=Max("value"), n=Count("id"))
-        .order_by("t")
-        .values_list("t", "mean", "low", "high", "n")
-    )
-    return {
-        "bucket": bucket,
-        "points": [{"t": t, "value": v, "min": lo, "max": hi, "count": n} for t, v, lo, hi, n in rows],
-    }
-
-
-@dataclass(frozen=True)
-class MetricStatus:
-    """One metric as a monitoring screen shows it."""
-
-    metric: MetricDefinition
-    last_value: float | None
-    last_measured_at: datetime | None
-    stale: bool
-    open_alert: MonitoringAlert | None
-
-    @property
-    def meets_target(self) -> bool | None:
-        return None if self.last_value is None else self.metric.meets_target(self.last_value)
-
-    @property
-    def breaching(self) -> bool:
-        return self.last_value is not None and self.metric.breaches(self.last_value)
-
-
-def _statuses(metrics: QuerySet[MetricDefinition], now: datetime) -> list[MetricStatus]:
-    metrics = metrics.prefetch_related(
-        Prefetch("alerts", queryset=MonitoringAlert.objects.open().select_related("acknowledged_by"), to_attr="open")
-    )
-    return [
-        MetricStatus(
-            metric=m,
-            last_value=m.last_value,
-            last_measured_at=m.last_measured_at,
-            stale=is_stale(m, now),
-            open_alert=m.open[0] if m.open else None,
-        )
-        for m in metrics
-    ]
-
-
-def system_monitoring(system: AISystem) -> list[MetricStatus]:
-    """The system's metrics with their last value, stale flag and open alert; two queries."""
-    metrics = metric_list(system.organization).filter(system=system).order_by("-is_active", "name")
-    return _statuses(metrics, timezone.now())
-
-
-def monitoring_overview(organization: Organization) -> dict[str, Any]:
-    """What needs attention across the organisation, in three queries.
-
-    ``{"systems_in_breach": [{"system", "open_alerts": [alerts]}], "stale_metrics":
-    [MetricStatus], "open_alerts": [alerts], "metric_count": int}``.
-    """
-    statuses = _statuses(metric_list(organization).filter(is_active=True), timezone.now())
-    alerts = list(alert_list(organization).filter(status__in=MonitoringAlert.OPEN_STATUSES))
-    by_system: dict[int, dict[str, Any]] = {}
-    for alert in alerts:
-        by_system.setdefault(alert.system_id, {"system": alert.system, "open_alerts": []})["open_alerts"].append(alert)
-    systems = sorted(by_system.values(), key=lambda row: row["system"].ref_code)
-    return {
-        "systems_in_breach": systems,
-        "stale_metrics": [s for s in statuses if s.stale],
-        "open_alerts": alerts,
-        "metric_count": len(statuses),
-    }

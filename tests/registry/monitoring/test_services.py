@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from aims.roles import Role
 from audits.models import CorrectiveAction, Incident
+from registry.monitoring import selectors as monitoring_selectors
 from registry.monitoring import services as monitoring
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
 from registry.monitoring.services import IngestInvalid
@@ -314,7 +315,7 @@ def _bulk_points(metric, count, step):
 
 def test_series_returns_raw_points_when_few(acme, auc):
     start, end = _bulk_points(auc, 100, timedelta(hours=1))
-    series = monitoring.metric_series(auc, start, end, max_points=500)
+    series = monitoring_selectors.metric_series(auc, start, end, max_points=500)
     assert series["bucket"] == "raw" and len(series["points"]) == 100
     assert series["points"][0]["t"] == start
 
@@ -322,7 +323,7 @@ def test_series_returns_raw_points_when_few(acme, auc):
 def test_series_aggregates_a_long_range_by_day(acme, auc):
     start, end = _bulk_points(auc, 3000, timedelta(hours=1))  # 125 days
     with CaptureQueriesContext(connection) as queries:
-        series = monitoring.metric_series(auc, start, end, max_points=500)
+        series = monitoring_selectors.metric_series(auc, start, end, max_points=500)
     assert len(queries) == 2
     assert series["bucket"] == "day"
     assert len(series["points"]) <= 500 and len(series["points"]) == 125
@@ -334,9 +335,9 @@ def test_series_aggregates_a_long_range_by_day(acme, auc):
 
 def test_series_uses_hours_for_a_short_range_and_respects_the_limit(acme, auc):
     start, end = _bulk_points(auc, 3000, timedelta(minutes=1))  # 50 hours
-    series = monitoring.metric_series(auc, start, end, max_points=100)
+    series = monitoring_selectors.metric_series(auc, start, end, max_points=100)
     assert series["bucket"] == "hour" and len(series["points"]) <= 100
-    two_years = monitoring.metric_series(auc, start, start + timedelta(days=730), max_points=500)
+    two_years = monitoring_selectors.metric_series(auc, start, start + timedelta(days=730), max_points=500)
     assert two_years["bucket"] == "week" and len(two_years["points"]) <= 500
 
 
@@ -345,15 +346,15 @@ def test_system_monitoring_and_overview_in_fixed_queries(acme, system, auc, late
     for i in range(3):
         make_metric(system, key=f"extra{i}", expected_every_minutes=1, created_at=NOW - timedelta(hours=1))
     with CaptureQueriesContext(connection) as queries:
-        rows = monitoring.system_monitoring(system)
+        rows = monitoring_selectors.system_monitoring(system)
     assert len(queries) == 2
     by_key = {row.metric.key: row for row in rows}
     assert by_key["auc"].open_alert is not None and by_key["auc"].breaching
     assert by_key["p95"].meets_target and by_key["p95"].open_alert is None
     assert by_key["extra0"].stale and by_key["extra0"].last_value is None
     with CaptureQueriesContext(connection) as queries:
-        overview = monitoring.monitoring_overview(acme)
+        overview = monitoring_selectors.monitoring_overview(acme)
     assert len(queries) == 3
     assert [row["system"] for row in overview["systems_in_breach"]] == [system]
     assert {s.metric.key for s in overview["stale_metrics"]} == {"extra0", "extra1", "extra2"}
-    assert monitoring.monitoring_overview(globex)["open_alerts"] == []
+    assert monitoring_selectors.monitoring_overview(globex)["open_alerts"] == []
