@@ -82,8 +82,9 @@ class CanChangeRecord(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.tenant.can_change(view.change_target(obj))
 
 
-class InventoryViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet):  # type: ignore[misc]
-    permission_classes = [HasOrganizationRole, CanChangeRecord]
+class InventoryViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet):
+    # TenantScopedMixin's list is inferred as list[type[HasOrganizationRole]]; any permission belongs here.
+    permission_classes = [HasOrganizationRole, CanChangeRecord]  # type: ignore[list-item]
 
     def change_target(self, obj: Model) -> Model:
         """The record whose ownership decides who may change ``obj``."""
@@ -122,7 +123,7 @@ class _ItemFailed(Exception):
         self.planned, self.errors = planned, errors
 
 
-class BulkUpsertMixin:
+class BulkUpsertMixin(InventoryViewSet):
     """``POST …/bulk-upsert/``: create or update records by external id, all or nothing."""
 
     @action(detail=False, methods=["post"], url_path="bulk-upsert")
@@ -140,18 +141,20 @@ class BulkUpsertMixin:
             return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         return self._bulk_apply(plan)
 
-    def _bulk_plan(self, items: list[Any]) -> tuple[list[_Planned], list[dict]]:
+    def _bulk_plan(self, items: list[Any]) -> tuple[list[_Planned], list[dict[str, Any]]]:
         """Validate every item before anything is written; return the drafts or the item errors."""
         keys = [item.get("external_id") if isinstance(item, dict) else None for item in items]
         keys = [key.strip() if isinstance(key, str) else None for key in keys]
         existing = {
             record.external_id: record for record in self.get_queryset().filter(external_id__in=set(keys) - {None, ""})
         }
-        plan, errors, seen = [], [], {}
+        plan: list[_Planned] = []
+        errors: list[dict[str, Any]] = []
+        seen: dict[str | None, int] = {}
         for index, (item, external_id) in enumerate(zip(items, keys, strict=True)):
             draft_or_errors = self._bulk_item(item, external_id, existing.get(external_id), seen.get(external_id))
             seen.setdefault(external_id, index)
-            if isinstance(draft_or_errors, Draft):
+            if isinstance(draft_or_errors, Draft) and external_id:
                 plan.append(_Planned(index, external_id, draft_or_errors))
             else:
                 errors.append({"index": index, "external_id": external_id, "errors": draft_or_errors})
@@ -165,12 +168,13 @@ class BulkUpsertMixin:
             return {"external_id": ["Each item needs a non-empty external_id (a string)."]}
         if seen_at is not None:
             return {"external_id": [f"Also given in item {seen_at}; send each external_id once per batch."]}
-        if record is not None and not self.request.tenant.can_change(self.change_target(record)):
+        tenant = self.request.tenant  # type: ignore[attr-defined]  # set by the tenant authentication
+        if record is not None and not tenant.can_change(self.change_target(record)):
             raise exceptions.PermissionDenied(f"Item with external_id {external_id!r}: {FORBIDDEN_CHANGE}")
         serializer = self.get_serializer(record, data={**item, "external_id": external_id}, partial=record is not None)
         if not serializer.is_valid():
             return serializer.errors
-        draft = serializer.build()
+        draft: Draft = serializer.build()  # type: ignore[attr-defined]  # every inventory serializer builds a Draft
         if draft.changed:
             # The service gives an AI system without a reference the next free one, so skip it here.
             unassigned = isinstance(draft.record, AISystem) and not draft.record.ref_code

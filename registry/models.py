@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, TextChoices
 from django.utils import timezone
 
 from aims.tenancy import TenantModel, TenantQuerySet
@@ -170,7 +170,8 @@ class AISystem(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = AISystemQuerySet.as_manager()
+    # django-stubs declares ``objects`` a ClassVar of Model; the manager here adds AISystemQuerySet methods.
+    objects = AISystemQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = "AI system"
@@ -256,14 +257,14 @@ def validate_metrics(value) -> str | None:
 
 
 class Supplier(TenantModel):
-    class Kind(models.TextChoices):
+    class Kind(TextChoices):
         MODEL = "model", "Model provider"
         DATA = "data", "Data provider"
         CLOUD = "cloud", "Cloud and computing"
         TOOLING = "tooling", "Tooling"
         SERVICE = "service", "Service"
 
-    class DueDiligence(models.TextChoices):
+    class DueDiligence(TextChoices):
         NOT_STARTED = "not_started", "Not started"
         IN_PROGRESS = "in_progress", "In progress"
         APPROVED = "approved", "Approved"

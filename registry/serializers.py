@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from aims.api.fields import MemberField, OrgRecordField, request_organization
+from aims.tenancy import TenantModel
 from registry.models import (
     AIModel,
     AISystem,
@@ -46,7 +47,7 @@ class OrgRecordIdsField(serializers.Field):
     is an error, so nothing of another tenant can ever be linked.
     """
 
-    def __init__(self, *, model: type[Model], links: str, target: str, usage: str | None = None, **kwargs):
+    def __init__(self, *, model: type[TenantModel], links: str, target: str, usage: str | None = None, **kwargs):
         self.model, self.links, self.target, self.usage = model, links, target, usage
         kwargs.setdefault("required", False)
         super().__init__(source="*", **kwargs)
@@ -71,7 +72,7 @@ class OrgRecordIdsField(serializers.Field):
         if missing:
             name = self.model._meta.verbose_name
             raise serializers.ValidationError(f"No {name} with id {', '.join(missing)} in your organisation.")
-        return {self.field_name: [found[pk] for pk in ids]}
+        return {str(self.field_name): [found[pk] for pk in ids]}
 
 
 class OrgExternalIdsField(serializers.ListField):
@@ -79,7 +80,7 @@ class OrgExternalIdsField(serializers.ListField):
 
     child = serializers.CharField(max_length=200)
 
-    def __init__(self, *, model: type[Model], **kwargs):
+    def __init__(self, *, model: type[TenantModel], **kwargs):
         self.model = model
         kwargs.setdefault("required", False)
         kwargs.setdefault("write_only", True)
@@ -103,7 +104,7 @@ class OrgExternalIdsField(serializers.ListField):
 def _assign(record: Model, name: str, value: Any) -> bool:
     """Set one model field; True when its stored value changes."""
     model_field = record._meta.get_field(name)
-    old = getattr(record, model_field.attname)
+    old = getattr(record, model_field.attname)  # type: ignore[union-attr]  # a concrete field, never a reverse relation
     new = value.pk if model_field.is_relation and value is not None else value
     setattr(record, name, value)
     return old != new
@@ -145,7 +146,7 @@ class InventorySerializer(serializers.ModelSerializer):
         links = {name: data.pop(name) for name in self.link_fields if name in data}
         record = self.instance
         if record is None:
-            record = self.Meta.model(organization=request_organization(self))
+            record = self.Meta.model(organization=request_organization(self))  # type: ignore[misc]
         created = record.pk is None
         changed = False
         for name, value in self.model_values(data).items():
@@ -418,14 +419,15 @@ class BulkItemErrorSerializer(serializers.Serializer):
 
     index = serializers.IntegerField()
     external_id = serializers.CharField(allow_null=True)
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    # A field named like Serializer.errors, which the stubs type as the error dict.
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
 
 
 class BulkUpsertErrorSerializer(serializers.Serializer):
     """A refused batch: nothing was written."""
 
     detail = serializers.CharField()
-    errors = BulkItemErrorSerializer(many=True)
+    errors = BulkItemErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 def bulk_request_serializer(item_serializer: type[serializers.Serializer], name: str):

@@ -65,7 +65,7 @@ class MetricSerializer(serializers.ModelSerializer):
     last_value = serializers.FloatField(read_only=True, allow_null=True)
     last_measured_at = serializers.DateTimeField(read_only=True, allow_null=True)
     stale = serializers.SerializerMethodField()
-    source = SourceField(required=False)
+    source = SourceField(required=False)  # type: ignore[assignment]  # a field named like Field.source
 
     class Meta:
         model = MetricDefinition
@@ -109,14 +109,14 @@ class MetricFilter(django_filters.FilterSet):
     create=extend_schema(summary="Define a metric"),
     destroy=extend_schema(summary="Delete a metric with its measurements"),
 )
-class MetricViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet):  # type: ignore[misc]
+class MetricViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet):
     """Performance metrics of AI systems (9.1, A.6.2.6): target, alert threshold, expected frequency."""
 
     queryset = MetricDefinition.objects.all()
     serializer_class = MetricSerializer
     filterset_class = MetricFilter
     ordering_fields = ["name", "key", "id"]
-    permission_classes = PERMISSIONS
+    permission_classes = PERMISSIONS  # type: ignore[assignment]  # inferred narrower in TenantScopedMixin
     selector = staticmethod(selectors.metric_list)
 
     def _write(self, serializer):
@@ -140,7 +140,7 @@ class MetricViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelView
 
 
 class MeasurementSerializer(serializers.ModelSerializer):
-    source = SourceField(read_only=True)
+    source = SourceField(read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = Measurement
@@ -184,7 +184,7 @@ class IngestResultSerializer(serializers.Serializer):
 
 class IngestErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    errors = inline_serializer(
+    errors = inline_serializer(  # type: ignore[assignment]  # a field named like Serializer.errors
         "IngestItemError",
         {"index": serializers.IntegerField(), "errors": serializers.DictField(child=serializers.ListField())},
         many=True,
@@ -213,7 +213,7 @@ BATCH_EXAMPLE = {
 
 
 @extend_schema_view(list=extend_schema(summary="List measurements (newest first)"))
-class MeasurementViewSet(TenantScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class MeasurementViewSet(TenantScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):  # type: ignore[misc]
     """Measured values of the metrics; filter by metric and time range."""
 
     queryset = Measurement.objects.all()
@@ -357,7 +357,7 @@ class MonitoringAlertViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
     ordering_fields = ["opened_at", "last_breach_at", "id"]
-    permission_classes = PERMISSIONS
+    permission_classes = PERMISSIONS  # type: ignore[assignment]  # inferred narrower in TenantScopedMixin
 
     def _note(self, request) -> str:
         serializer = NoteSerializer(data=request.data)

@@ -112,6 +112,7 @@ class IngestInvalid(ValidationError):
 
 
 def _parse_time(value: Any, now: datetime) -> tuple[datetime | None, str | None]:
+    moment: datetime | None
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -122,6 +123,8 @@ def _parse_time(value: Any, now: datetime) -> tuple[datetime | None, str | None]
         if moment is None:
             return None, "Give an ISO 8601 date and time, e.g. 2026-05-01T10:00:00Z."
     else:
+        return None, "Give an ISO 8601 date and time, e.g. 2026-05-01T10:00:00Z."
+    if moment is None:  # not reached: parse_datetime's None is answered above
         return None, "Give an ISO 8601 date and time, e.g. 2026-05-01T10:00:00Z."
     if timezone.is_naive(moment):
         return None, "Give the time zone too, e.g. 2026-05-01T10:00:00Z or +02:00."
@@ -142,7 +145,7 @@ def _parse_value(value: Any) -> tuple[float | None, str | None]:
     return number, None
 
 
-def _text(item: dict, name: str, max_length: int, errors: dict) -> str:
+def _text(item: dict[str, Any], name: str, max_length: int, errors: dict[str, list[str]]) -> str:
     value = item.get(name, "")
     if value is None:
         return ""
@@ -154,9 +157,12 @@ def _text(item: dict, name: str, max_length: int, errors: dict) -> str:
     return value.strip()
 
 
-def _resolve_metrics(organization: Organization, items: list[Any], systems: QuerySet | None) -> tuple[dict, dict]:
+def _resolve_metrics(
+    organization: Organization, items: list[Any], systems: QuerySet[AISystem] | None
+) -> tuple[dict[int, MetricDefinition], dict[tuple[object, object], MetricDefinition]]:
     """The organisation's metrics the batch names: by id, and by (system ref_code, key); two queries."""
-    ids, refs = set(), set()
+    ids: set[int] = set()
+    refs: set[tuple[str, str]] = set()
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -165,11 +171,11 @@ def _resolve_metrics(organization: Organization, items: list[Any], systems: Quer
             ids.add(metric)
         elif isinstance(item.get("system"), str) and isinstance(item.get("metric_key"), str):
             refs.add((item["system"], item["metric_key"]))
-    metrics = MetricDefinition.objects.for_org(organization).select_related("system")
+    metrics: QuerySet[MetricDefinition] = MetricDefinition.objects.for_org(organization).select_related("system")
     if systems is not None:
         metrics = metrics.filter(system__in=systems)
     by_id = {m.pk: m for m in metrics.filter(pk__in=ids)} if ids else {}
-    by_ref = {}
+    by_ref: dict[tuple[object, object], MetricDefinition] = {}
     if refs:
         wanted = metrics.filter(system__ref_code__in={r for r, _ in refs}, key__in={k for _, k in refs})
         by_ref = {(m.system.ref_code, m.key): m for m in wanted}
@@ -177,14 +183,14 @@ def _resolve_metrics(organization: Organization, items: list[Any], systems: Quer
 
 
 def _validate_items(
-    organization: Organization, items: list[Any], now: datetime, systems: QuerySet | None
-) -> tuple[list[dict], list[dict]]:
+    organization: Organization, items: list[Any], now: datetime, systems: QuerySet[AISystem] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every item checked before anything is stored; returns the clean rows or the item errors."""
     by_id, by_ref = _resolve_metrics(organization, items, systems)
     where = "in your organisation" if systems is None else "on the AI systems you own"
-    rows: list[dict] = []
-    item_errors: list[dict] = []
-    seen: dict[tuple, int] = {}
+    rows: list[dict[str, Any]] = []
+    item_errors: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], int] = {}
     for index, item in enumerate(items):
         errors: dict[str, list[str]] = {}
         if not isinstance(item, dict):
@@ -296,9 +302,9 @@ def measurements_ingest(
     )
 
 
-def _alerts_evaluate(rows: list[dict], acting_user: User | None) -> tuple[int, int, int]:
+def _alerts_evaluate(rows: list[dict[str, Any]], acting_user: User | None) -> tuple[int, int, int]:
     """Open, update or close each metric's alert from its new points, in time order."""
-    by_metric: dict[int, list[dict]] = {}
+    by_metric: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         by_metric.setdefault(row["metric"].pk, []).append(row)
     alerts = {
@@ -308,7 +314,7 @@ def _alerts_evaluate(rows: list[dict], acting_user: User | None) -> tuple[int, i
     for metric_id, points in by_metric.items():
         metric = points[0]["metric"]
         points.sort(key=lambda row: row["measured_at"])
-        alert = alerts.get(metric_id)
+        alert: MonitoringAlert | None = alerts.get(metric_id)
         was_open, changed = alert is not None, False
         for point in points:
             value, moment = point["value"], point["measured_at"]
@@ -346,7 +352,7 @@ def _alerts_evaluate(rows: list[dict], acting_user: User | None) -> tuple[int, i
             )
             closed += 1
             changed = True
-        if changed:
+        if changed and alert is not None:
             updated += was_open and alert.status != AlertStatus.CLOSED
             record_save(alert, acting_user=acting_user)
     return opened, updated, closed
@@ -373,7 +379,10 @@ def measurement_add(
     }
     try:
         return measurements_ingest(
-            organization=metric.organization, items=[item], acting_user=acting_user, source="manual"
+            organization=metric.organization,
+            items=[item],
+            acting_user=acting_user,
+            source=MetricDefinition.Source.MANUAL,
         )
     except IngestInvalid as exc:
         raise ValidationError(exc.item_errors[0]["errors"]) from exc
@@ -383,7 +392,10 @@ def measurement_add(
 
 
 def _locked_alert(alert: MonitoringAlert) -> MonitoringAlert:
-    return MonitoringAlert.objects.select_for_update().select_related("metric", "system").get(pk=alert.pk)
+    locked: MonitoringAlert = (
+        MonitoringAlert.objects.select_for_update().select_related("metric", "system").get(pk=alert.pk)
+    )
+    return locked
 
 
 @transaction.atomic
@@ -474,23 +486,25 @@ def alert_raise_corrective_action(*, alert: MonitoringAlert, acting_user: User, 
 # --- Notifications -----------------------------------------------------------------------------
 
 
-def _link(name: str, *args) -> str:
+def _link(name: str, *args: Any) -> str:
+    site: str = settings.SITE_URL
     try:
-        return settings.SITE_URL + reverse(name, args=args)
+        return site + reverse(name, args=args)
     except NoReverseMatch:
-        return settings.SITE_URL + "/"
+        return site + "/"
 
 
 def _system_link(system_id: int) -> str:
+    site: str = settings.SITE_URL
     for name in ("monitoring:system", "inventory:system_detail"):
         try:
-            return settings.SITE_URL + reverse(name, args=[system_id])
+            return site + reverse(name, args=[system_id])
         except NoReverseMatch:
             continue
-    return settings.SITE_URL + "/"
+    return site + "/"
 
 
-def _send_once(claim: QuerySet, field: str, now: datetime, recipients: list[str], subject: str, body: str) -> bool:
+def _send_once(claim: QuerySet[Any], field: str, now: datetime, recipients: list[str], subject: str, body: str) -> bool:
     """Claim the row (``field`` still empty) and send in one transaction: a failed send is retried next run."""
     with transaction.atomic():
         if not claim.filter(**{f"{field}__isnull": True}).update(**{field: now}):
@@ -499,7 +513,7 @@ def _send_once(claim: QuerySet, field: str, now: datetime, recipients: list[str]
     return True
 
 
-def _addressees(system: AISystem, people: dict) -> tuple[list[str], bool]:
+def _addressees(system: AISystem, people: dict[int, Any]) -> tuple[list[str], bool]:
     members, fallback = people[system.organization_id]
     owner_email = members.get(system.owner_id)
     return ([owner_email], True) if owner_email else (fallback, False)
@@ -531,14 +545,14 @@ def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
         if not recipients:
             logger.warning("No one to tell that metric #%s is stale.", metric.pk)
             continue
-        since = metric.last_measured_at or metric.created_at
+        since = metric.last_measured_at or metric.created_at  # type: ignore[attr-defined]  # annotated
         context = {
             "metric": metric,
             "system": metric.system,
             "organization": metric.organization,
             "to_owner": to_owner,
             "since": since,
-            "never": metric.last_measured_at is None,
+            "never": metric.last_measured_at is None,  # type: ignore[attr-defined]  # annotated
             "link": _system_link(metric.system_id),
         }
         subject = f"[{metric.organization.name}] No measurement of {metric.name} ({metric.system.ref_code})"

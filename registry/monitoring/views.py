@@ -16,12 +16,14 @@ from django.db.models import Avg, Case, IntegerField, Min, Prefetch, Value, When
 from django.db.models.functions import Trunc
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
 from aims.access import TenantViewMixin, get_for_tenant_or_404
+from aims.dashboard import Tile
 from aims.forms import apply_service_errors, member_label
-from aims.models import User
+from aims.models import Organization, User
 from aims.records import ensure_can_change
 from aims.roles import Capability, roles_with
 from audits.models import CorrectiveAction, Incident
@@ -310,12 +312,8 @@ class MonitoringOverviewView(TenantViewMixin, View):
 # --- Dashboard ---------------------------------------------------------------------------------
 
 
-def monitoring_tiles(organization) -> list:
+def monitoring_tiles(organization: Organization) -> list[Tile]:
     """Dashboard tiles: systems in breach, stale metrics, open alerts (the overview's three queries)."""
-    from django.urls import reverse
-
-    from aims.dashboard import Tile
-
     overview = monitoring_selectors.monitoring_overview(organization)
     url = reverse("monitoring:overview")
     alerts = overview["open_alerts"]

@@ -18,16 +18,9 @@ from registry.monitoring import services as monitoring
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
 from registry.monitoring.services import IngestInvalid
 from tests.factories import MembershipFactory
-from tests.registry.factories import AISystemFactory
+from tests.registry.factories import AISystemFactory, MetricDefinitionFactory
 
 NOW = timezone.now().replace(microsecond=0)
-
-
-def make_metric(system, **fields) -> MetricDefinition:
-    values = {"key": "auc", "name": "AUC", "direction": "higher", "target": 0.8, "alert_threshold": 0.75}
-    values.update(fields)
-    metric = MetricDefinition(organization=system.organization, system=system, **values)
-    return monitoring.metric_save(instance=metric, acting_user=None)
 
 
 def point(metric, value, minutes_ago=0, **extra):
@@ -56,31 +49,37 @@ def system(acme, dana):
 
 @pytest.fixture
 def auc(system):
-    return make_metric(system)
+    return MetricDefinitionFactory(system=system)
 
 
 @pytest.fixture
 def latency(system):
-    return make_metric(system, key="p95", name="p95 latency", direction="lower", target=200, alert_threshold=300)
+    return MetricDefinitionFactory(
+        system=system, key="p95", name="p95 latency", direction="lower", target=200, alert_threshold=300
+    )
 
 
 # --- Metric definitions ------------------------------------------------------------------------
 
 
+def metric_save(system, **fields) -> MetricDefinition:
+    return monitoring.metric_save(instance=MetricDefinitionFactory.build(system=system, **fields), acting_user=None)
+
+
 def test_threshold_must_be_on_the_bad_side_of_the_target(system):
     with pytest.raises(ValidationError) as exc:
-        make_metric(system, target=0.8, alert_threshold=0.85)
+        metric_save(system, target=0.8, alert_threshold=0.85)
     assert "alert_threshold" in exc.value.message_dict
     with pytest.raises(ValidationError):
-        make_metric(system, key="lat", direction="lower", target=200, alert_threshold=150)
-    assert make_metric(system, key="equal", target=0.8, alert_threshold=0.8).pk
+        metric_save(system, key="lat", direction="lower", target=200, alert_threshold=150)
+    assert metric_save(system, key="equal", target=0.8, alert_threshold=0.8).pk
 
 
 def test_key_is_unique_per_system(system, auc, acme):
     with pytest.raises(ValidationError) as exc:
-        make_metric(system)
+        metric_save(system)
     assert "key" in exc.value.message_dict
-    assert make_metric(AISystemFactory(organization=acme)).key == "auc"
+    assert metric_save(AISystemFactory(organization=acme)).key == "auc"
 
 
 # --- Ingest ------------------------------------------------------------------------------------
@@ -102,7 +101,7 @@ def test_slices_are_distinct_points(acme, auc):
 
 
 def test_one_bad_item_stores_nothing_and_names_every_bad_index(acme, globex, auc):
-    theirs = make_metric(AISystemFactory(organization=globex))
+    theirs = MetricDefinitionFactory(system=AISystemFactory(organization=globex))
     items = [
         point(auc, 0.9, 1),
         point(auc, float("nan"), 2),
@@ -274,13 +273,13 @@ def test_stale_metric_is_told_once_per_silence(acme, auc, dana):
 
 
 def test_without_an_owner_admins_and_officers_are_told(acme, alice, olivia, victor):
-    metric = make_metric(AISystemFactory(organization=acme, owner=None))
+    metric = MetricDefinitionFactory(system=AISystemFactory(organization=acme, owner=None))
     monitoring.monitoring_check(now=metric.created_at + timedelta(days=2))
     assert sorted(mail.outbox[0].to) == [alice.email, olivia.email]
 
 
 def test_inactive_metrics_are_never_stale(system):
-    make_metric(system, is_active=False)
+    MetricDefinitionFactory(system=system, is_active=False)
     assert monitoring.monitoring_check(now=NOW + timedelta(days=30))["stale"] == 0
 
 
@@ -344,7 +343,9 @@ def test_series_uses_hours_for_a_short_range_and_respects_the_limit(acme, auc):
 def test_system_monitoring_and_overview_in_fixed_queries(acme, system, auc, latency, globex):
     ingest(acme, [point(auc, 0.6, 5), point(latency, 100, 5)])
     for i in range(3):
-        make_metric(system, key=f"extra{i}", expected_every_minutes=1, created_at=NOW - timedelta(hours=1))
+        MetricDefinitionFactory(
+            system=system, key=f"extra{i}", expected_every_minutes=1, created_at=NOW - timedelta(hours=1)
+        )
     with CaptureQueriesContext(connection) as queries:
         rows = monitoring_selectors.system_monitoring(system)
     assert len(queries) == 2
