@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q, TextChoices
 from django.utils import timezone
 
+from aims.models import Membership
 from aims.tenancy import TenantModel, TenantQuerySet
 from registry.monitoring.models import (  # noqa: F401 (registered with the app)
     Measurement,
@@ -213,6 +214,9 @@ class AISystem(TenantModel):
     def is_owned_by(self, user) -> bool:
         return self.owner_id is not None and self.owner_id == user.pk
 
+    def _owner_is_member(self, owner_id: int) -> bool:
+        return Membership.objects.filter(organization_id=self.organization_id, user_id=owner_id).exists()
+
     @property
     def is_active(self) -> bool:
         return self.status == SystemStatus.ACTIVE
@@ -232,11 +236,8 @@ class AISystem(TenantModel):
             errors["tier_rationale"] = "Give the reasons for this EU AI Act tier."
         if self.annex_iii_area and self.eu_ai_act_tier != EUAIActTier.HIGH:
             errors["annex_iii_area"] = "An Annex III area only applies to high-risk systems."
-        if self.owner_id and self.organization_id:
-            from aims.models import Membership
-
-            if not Membership.objects.filter(organization_id=self.organization_id, user_id=self.owner_id).exists():
-                errors["owner"] = "The owner must be a member of the organisation."
+        if self.owner_id and self.organization_id and not self._owner_is_member(self.owner_id):
+            errors["owner"] = "The owner must be a member of the organisation."
         metrics_error = validate_metrics(self.performance_metrics)
         if metrics_error:
             errors["performance_metrics"] = metrics_error

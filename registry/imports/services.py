@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import openpyxl
 import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
@@ -29,6 +30,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from import_export import fields, resources, widgets
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 
 from aims.models import Membership, Organization
 from aims.roles import Capability
@@ -537,8 +541,6 @@ def _csv_rows(content: bytes) -> Iterator[list[str]]:
 
 
 def _xlsx_rows(content: bytes) -> Iterator[tuple[Any, ...]]:
-    import openpyxl
-
     book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     try:
         yield from book.worksheets[0].iter_rows(values_only=True, max_col=MAX_IMPORT_COLUMNS)
@@ -820,10 +822,6 @@ def inventory_export(queryset: QuerySet[AISystem], fmt: str) -> bytes:
 
 
 def _xlsx(dataset: tablib.Dataset) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-
     book = Workbook()
     sheet = book.active
     sheet.title = "AI systems"
