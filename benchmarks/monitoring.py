@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> dict:
     from aims.roles import Role
     from registry.models import AISystem
     from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
-    from registry.monitoring.services import measurements_ingest, metric_save, metric_series
+    from registry.monitoring.selectors import metric_series
+    from registry.monitoring.services import measurements_ingest, metric_save
 
     if not args.use_env_db:
         call_command("migrate", verbosity=0, interactive=False)

@@ -16,13 +16,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aims.api.base import TenantScopedMixin
+from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
 from aims.api.permissions import HasOrganizationRole
+from aims.api.schema import crud_schema
 from registry import selectors, services
 from registry.filters import AIModelFilter, AISystemFilter, DatasetFilter, SupplierFilter
 from registry.models import AIModel, AISystem, Dataset, ModelDataset, Resource, RoleAssignment, Supplier
@@ -81,19 +82,9 @@ class CanChangeRecord(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.tenant.can_change(view.change_target(obj))
 
 
-class _SelectorQueryset:
-    """Start from the app's selector; TenantScopedMixin (before this in the MRO) narrows it again."""
-
-    selector = None
-
-    def get_queryset(self):
-        if self.selector is None or getattr(self, "swagger_fake_view", False):
-            return super().get_queryset()
-        return type(self).selector(self.request.tenant.organization)
-
-
-class InventoryViewSet(TenantScopedMixin, _SelectorQueryset, viewsets.ModelViewSet):
-    permission_classes = [HasOrganizationRole, CanChangeRecord]
+class InventoryViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet):
+    # TenantScopedMixin's list is inferred as list[type[HasOrganizationRole]]; any permission belongs here.
+    permission_classes = [HasOrganizationRole, CanChangeRecord]  # type: ignore[list-item]
 
     def change_target(self, obj: Model) -> Model:
         """The record whose ownership decides who may change ``obj``."""
@@ -108,7 +99,7 @@ class InventoryViewSet(TenantScopedMixin, _SelectorQueryset, viewsets.ModelViewS
             except DjangoValidationError as exc:
                 raise exceptions.ValidationError(_error_dict(exc)) from exc
         # Read back through the selector so the answer carries the same annotations as a list row.
-        serializer.instance = self.get_queryset().get(pk=draft.record.pk)
+        serializer.instance = self.reread(draft.record)
 
     perform_create = _write
     perform_update = _write
@@ -132,7 +123,7 @@ class _ItemFailed(Exception):
         self.planned, self.errors = planned, errors
 
 
-class BulkUpsertMixin:
+class BulkUpsertMixin(InventoryViewSet):
     """``POST …/bulk-upsert/``: create or update records by external id, all or nothing."""
 
     @action(detail=False, methods=["post"], url_path="bulk-upsert")
@@ -150,18 +141,20 @@ class BulkUpsertMixin:
             return Response({"detail": detail, "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
         return self._bulk_apply(plan)
 
-    def _bulk_plan(self, items: list[Any]) -> tuple[list[_Planned], list[dict]]:
+    def _bulk_plan(self, items: list[Any]) -> tuple[list[_Planned], list[dict[str, Any]]]:
         """Validate every item before anything is written; return the drafts or the item errors."""
         keys = [item.get("external_id") if isinstance(item, dict) else None for item in items]
         keys = [key.strip() if isinstance(key, str) else None for key in keys]
         existing = {
             record.external_id: record for record in self.get_queryset().filter(external_id__in=set(keys) - {None, ""})
         }
-        plan, errors, seen = [], [], {}
+        plan: list[_Planned] = []
+        errors: list[dict[str, Any]] = []
+        seen: dict[str | None, int] = {}
         for index, (item, external_id) in enumerate(zip(items, keys, strict=True)):
             draft_or_errors = self._bulk_item(item, external_id, existing.get(external_id), seen.get(external_id))
             seen.setdefault(external_id, index)
-            if isinstance(draft_or_errors, Draft):
+            if isinstance(draft_or_errors, Draft) and external_id:
                 plan.append(_Planned(index, external_id, draft_or_errors))
             else:
                 errors.append({"index": index, "external_id": external_id, "errors": draft_or_errors})
@@ -175,12 +168,13 @@ class BulkUpsertMixin:
             return {"external_id": ["Each item needs a non-empty external_id (a string)."]}
         if seen_at is not None:
             return {"external_id": [f"Also given in item {seen_at}; send each external_id once per batch."]}
-        if record is not None and not self.request.tenant.can_change(self.change_target(record)):
+        tenant = self.request.tenant  # type: ignore[attr-defined]  # set by the tenant authentication
+        if record is not None and not tenant.can_change(self.change_target(record)):
             raise exceptions.PermissionDenied(f"Item with external_id {external_id!r}: {FORBIDDEN_CHANGE}")
         serializer = self.get_serializer(record, data={**item, "external_id": external_id}, partial=record is not None)
         if not serializer.is_valid():
             return serializer.errors
-        draft = serializer.build()
+        draft: Draft = serializer.build()  # type: ignore[attr-defined]  # every inventory serializer builds a Draft
         if draft.changed:
             # The service gives an AI system without a reference the next free one, so skip it here.
             unassigned = isinstance(draft.record, AISystem) and not draft.record.ref_code
@@ -274,18 +268,6 @@ def _bulk_schema(serializer_class, name: str, example_items: list[dict]):
     )
 
 
-def _crud_schema(name: str, **extra):
-    return extend_schema_view(
-        list=extend_schema(summary=f"List {name}s"),
-        retrieve=extend_schema(summary=f"One {name}"),
-        create=extend_schema(summary=f"Add a {name}"),
-        update=extend_schema(summary=f"Replace a {name}"),
-        partial_update=extend_schema(summary=f"Change a {name}"),
-        destroy=extend_schema(summary=f"Delete a {name}"),
-        **extra,
-    )
-
-
 def _system_rows(organization) -> QuerySet[AISystem]:
     return selectors.system_list(organization).prefetch_related("model_links", "supplier_links")
 
@@ -294,7 +276,7 @@ def _model_rows(organization) -> QuerySet[AIModel]:
     return selectors.model_list(organization).prefetch_related("dataset_links")
 
 
-@_crud_schema(
+@crud_schema(
     "AI system",
     bulk_upsert=_bulk_schema(
         AISystemSerializer,
@@ -338,7 +320,7 @@ class ApiAIModelFilter(AIModelFilter):
     supplier = django_filters.NumberFilter(field_name="supplier_id")
 
 
-@_crud_schema(
+@crud_schema(
     "model",
     bulk_upsert=_bulk_schema(
         AIModelSerializer,
@@ -369,7 +351,7 @@ class ApiDatasetFilter(DatasetFilter):
     supplier = django_filters.NumberFilter(field_name="supplier_id")
 
 
-@_crud_schema(
+@crud_schema(
     "dataset",
     bulk_upsert=_bulk_schema(
         DatasetSerializer,
@@ -390,7 +372,7 @@ class DatasetViewSet(BulkUpsertMixin, InventoryViewSet):
     ordering_fields = ["name", "purpose", "id"]
 
 
-@_crud_schema(
+@crud_schema(
     "supplier",
     bulk_upsert=_bulk_schema(
         SupplierSerializer,
@@ -433,7 +415,7 @@ class RoleAssignmentFilter(django_filters.FilterSet):
         fields = ["system", "raci", "member"]
 
 
-@_crud_schema("role assignment")
+@crud_schema("role assignment")
 class RoleAssignmentViewSet(SystemChildViewSet):
     """Who is Responsible, Accountable, Consulted or Informed for an AI system (one Accountable at most)."""
 
@@ -453,7 +435,7 @@ class ResourceFilter(django_filters.FilterSet):
         fields = ["system", "kind"]
 
 
-@_crud_schema("resource")
+@crud_schema("resource")
 class ResourceViewSet(SystemChildViewSet):
     """Resources an AI system needs: data, tooling, computing and people (A.4.2-A.4.6)."""
 

@@ -7,7 +7,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from aims.models import User
+from aims.filters import one_or_many, organization_members, organization_records
 from registry.models import (
     AIModel,
     AISystem,
@@ -30,39 +30,7 @@ SYSTEM_ORDERING = {
 }
 
 
-class OneOrMany(forms.Select):
-    """A plain drop-down on the page that still accepts ``?tier=high&tier=limited`` from the API."""
-
-    def value_from_datadict(self, data, files, name):
-        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
-        return [v for v in values if v]
-
-    def optgroups(self, name, value, attrs=None):
-        # The filter's field replaces the widget's choices; put "Any" back in front.
-        if not self.choices or next(iter(self.choices))[0] != "":
-            self.choices = [("", "Any"), *self.choices]
-        return super().optgroups(name, value, attrs)
-
-    def format_value(self, value):
-        return [str(v) for v in value] if isinstance(value, list | tuple) else super().format_value(value)
-
-
-def _any(choices):
-    return OneOrMany(choices=choices)
-
-
-def _members(request):
-    tenant = getattr(request, "tenant", None)
-    if tenant is None or not hasattr(tenant, "organization"):
-        return User.objects.none()
-    return User.objects.filter(memberships__organization=tenant.organization).order_by("email")
-
-
-def _suppliers(request):
-    tenant = getattr(request, "tenant", None)
-    if tenant is None or not hasattr(tenant, "organization"):
-        return Supplier.objects.none()
-    return Supplier.objects.for_org(tenant.organization)
+_suppliers = organization_records(Supplier)
 
 
 class InventoryFilter(django_filters.FilterSet):
@@ -80,17 +48,17 @@ class AISystemFilter(InventoryFilter):
         field_name="eu_ai_act_tier",
         choices=EUAIActTier.choices,
         label="EU AI Act tier",
-        widget=_any(EUAIActTier.choices),
+        widget=one_or_many(EUAIActTier.choices),
     )
     stage = django_filters.MultipleChoiceFilter(
         field_name="lifecycle_stage", choices=LifecycleStage.choices, label="Life-cycle stage",
-        widget=_any(LifecycleStage.choices),
+        widget=one_or_many(LifecycleStage.choices),
     )  # fmt: skip
     role = django_filters.ChoiceFilter(
         choices=OrganisationRole.choices, method="filter_role", label="Our role", empty_label="Any"
     )
-    owner = django_filters.ModelChoiceFilter(queryset=_members, label="Owner", empty_label="Anyone")
-    status = django_filters.MultipleChoiceFilter(choices=SystemStatus.choices, widget=_any(SystemStatus.choices))
+    owner = django_filters.ModelChoiceFilter(queryset=organization_members, label="Owner", empty_label="Anyone")
+    status = django_filters.MultipleChoiceFilter(choices=SystemStatus.choices, widget=one_or_many(SystemStatus.choices))
     review_overdue = django_filters.ChoiceFilter(
         choices=[("true", "Overdue"), ("false", "Not overdue")],
         method="filter_overdue",

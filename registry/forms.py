@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
+from aims.forms import DATE, TEXT, TenantForm, member_label, members_of
 from aims.models import User
-from aims.roles import Role
 from aims.tenancy import Tenant
 from registry.models import (
     AIModel,
@@ -17,17 +19,6 @@ from registry.models import (
     RoleAssignment,
     Supplier,
 )
-
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-TEXT = {"rows": 3}
-
-
-def members_of(tenant: Tenant):
-    return User.objects.filter(memberships__organization=tenant.organization).order_by("email")
-
-
-def member_label(user: User) -> str:
-    return f"{user.full_name} ({user.email})" if user.full_name else user.email
 
 
 class MetricsField(forms.CharField):
@@ -52,17 +43,20 @@ class MetricsField(forms.CharField):
         return metrics
 
 
-class TenantFormMixin:
-    """Narrow every choice of related records to the current organisation."""
+class TenantChoicesForm(forms.Form):
+    """A plain (non-model) form whose record and member choices are the organisation's own."""
 
-    tenant_querysets: dict = {}
+    tenant_querysets: dict[str, type[Any]] = {}
+    member_fields: tuple[str, ...] = ()
 
-    def __init__(self, *args, tenant: Tenant, **kwargs):
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tenant = tenant
         for name, model in self.tenant_querysets.items():
-            if name in self.fields:
-                self.fields[name].queryset = model.objects.for_org(tenant.organization)
+            self.fields[name].queryset = model.objects.for_org(tenant.organization)  # type: ignore[attr-defined]
+        for name in self.member_fields:
+            self.fields[name].queryset = members_of(tenant)  # type: ignore[attr-defined]
+            self.fields[name].label_from_instance = member_label  # type: ignore[attr-defined]
 
 
 SYSTEM_SECTIONS = [
@@ -89,7 +83,9 @@ SYSTEM_SECTIONS = [
 ]
 
 
-class AISystemForm(TenantFormMixin, forms.ModelForm):
+class AISystemForm(TenantForm):
+    # An AI system owner keeps their own systems: they cannot hand one to someone else.
+    owned_by_field = "owner"
     roles = forms.MultipleChoiceField(
         label="Our role(s) towards this system",
         choices=OrganisationRole.choices,
@@ -124,35 +120,25 @@ class AISystemForm(TenantFormMixin, forms.ModelForm):
             },
         }
 
-    def __init__(self, *args, tenant: Tenant, **kwargs):
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         super().__init__(*args, tenant=tenant, **kwargs)
-        owner = self.fields["owner"]
-        owner.queryset = members_of(tenant)
-        owner.required = True
-        owner.label_from_instance = member_label
-        if tenant.role == Role.OWNER:
-            # An AI system owner keeps their own systems: they cannot hand one to someone else.
-            owner.queryset = owner.queryset.filter(pk=tenant.user.pk)
-        if not self.instance.pk and tenant.user is not None and not self.initial.get("owner"):
-            self.initial["owner"] = tenant.user.pk
         self.fields["ref_code"].required = False
         if self.instance.pk:
             self.fields["roles"].initial = self.instance.roles
 
-    def sections(self):
+    def sections(self) -> Any:
         for title, names in SYSTEM_SECTIONS:
             yield title, [self[name] for name in names]
 
     def build(self) -> AISystem:
         """The system with the form's values applied, not saved."""
-        system = self.save(commit=False)
-        system.organization = self.tenant.organization
+        system: AISystem = super().build()
         for role in OrganisationRole:
             setattr(system, f"is_{role.value}", role.value in self.cleaned_data["roles"])
         return system
 
 
-class SupplierForm(TenantFormMixin, forms.ModelForm):
+class SupplierForm(TenantForm):
     class Meta:
         model = Supplier
         fields = [
@@ -175,7 +161,7 @@ class SupplierForm(TenantFormMixin, forms.ModelForm):
         }
 
 
-class DatasetForm(TenantFormMixin, forms.ModelForm):
+class DatasetForm(TenantForm):
     tenant_querysets = {"supplier": Supplier}
 
     class Meta:
@@ -202,7 +188,7 @@ class DatasetForm(TenantFormMixin, forms.ModelForm):
         }
 
 
-class AIModelForm(TenantFormMixin, forms.ModelForm):
+class AIModelForm(TenantForm):
     tenant_querysets = {"supplier": Supplier, "training_datasets": Dataset, "evaluation_datasets": Dataset}
 
     training_datasets = forms.ModelMultipleChoiceField(
@@ -245,12 +231,12 @@ class AIModelForm(TenantFormMixin, forms.ModelForm):
         return cleaned
 
 
-class LinkModelForm(TenantFormMixin, forms.Form):
+class LinkModelForm(TenantChoicesForm):
     tenant_querysets = {"model": AIModel}
     model = forms.ModelChoiceField(queryset=AIModel.objects.none(), label="Model")
 
 
-class LinkSupplierForm(TenantFormMixin, forms.Form):
+class LinkSupplierForm(TenantChoicesForm):
     tenant_querysets = {"supplier": Supplier}
     supplier = forms.ModelChoiceField(queryset=Supplier.objects.none())
     note = forms.CharField(max_length=300, required=False, label="What they provide")
@@ -263,19 +249,15 @@ class ResourceForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
-class RoleAssignmentForm(forms.Form):
+class RoleAssignmentForm(TenantChoicesForm):
+    member_fields = ("member",)
     raci = forms.ChoiceField(choices=RoleAssignment.Raci.choices, label="RACI role")
     member = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
     external_party = forms.CharField(max_length=200, required=False, help_text="Or someone outside the portal.")
     note = forms.CharField(max_length=300, required=False)
 
-    def __init__(self, *args, tenant: Tenant, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["member"].queryset = members_of(tenant)
-        self.fields["member"].label_from_instance = member_label
 
-
-class ModelDatasetForm(TenantFormMixin, forms.Form):
+class ModelDatasetForm(TenantChoicesForm):
     tenant_querysets = {"dataset": Dataset}
     dataset = forms.ModelChoiceField(queryset=Dataset.objects.none())
     usage = forms.ChoiceField(choices=ModelDataset.Usage.choices)

@@ -9,9 +9,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, TextChoices
 from django.utils import timezone
 
+from aims.models import Membership
 from aims.tenancy import TenantModel, TenantQuerySet
 from registry.monitoring.models import (  # noqa: F401 (registered with the app)
     Measurement,
@@ -170,7 +171,8 @@ class AISystem(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = AISystemQuerySet.as_manager()
+    # django-stubs declares ``objects`` a ClassVar of Model; the manager here adds AISystemQuerySet methods.
+    objects = AISystemQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = "AI system"
@@ -212,6 +214,13 @@ class AISystem(TenantModel):
     def is_owned_by(self, user) -> bool:
         return self.owner_id is not None and self.owner_id == user.pk
 
+    def _owner_is_member(self, owner_id: int) -> bool:
+        return Membership.objects.filter(organization_id=self.organization_id, user_id=owner_id).exists()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == SystemStatus.ACTIVE
+
     @property
     def accountable_assignment(self) -> RoleAssignment | None:
         """The Accountable RACI row, read from prefetched assignments when there are any."""
@@ -227,11 +236,8 @@ class AISystem(TenantModel):
             errors["tier_rationale"] = "Give the reasons for this EU AI Act tier."
         if self.annex_iii_area and self.eu_ai_act_tier != EUAIActTier.HIGH:
             errors["annex_iii_area"] = "An Annex III area only applies to high-risk systems."
-        if self.owner_id and self.organization_id:
-            from aims.models import Membership
-
-            if not Membership.objects.filter(organization_id=self.organization_id, user_id=self.owner_id).exists():
-                errors["owner"] = "The owner must be a member of the organisation."
+        if self.owner_id and self.organization_id and not self._owner_is_member(self.owner_id):
+            errors["owner"] = "The owner must be a member of the organisation."
         metrics_error = validate_metrics(self.performance_metrics)
         if metrics_error:
             errors["performance_metrics"] = metrics_error
@@ -252,14 +258,14 @@ def validate_metrics(value) -> str | None:
 
 
 class Supplier(TenantModel):
-    class Kind(models.TextChoices):
+    class Kind(TextChoices):
         MODEL = "model", "Model provider"
         DATA = "data", "Data provider"
         CLOUD = "cloud", "Cloud and computing"
         TOOLING = "tooling", "Tooling"
         SERVICE = "service", "Service"
 
-    class DueDiligence(models.TextChoices):
+    class DueDiligence(TextChoices):
         NOT_STARTED = "not_started", "Not started"
         IN_PROGRESS = "in_progress", "In progress"
         APPROVED = "approved", "Approved"

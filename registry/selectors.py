@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
+from aims.dashboard import Panel, Tile
 from aims.models import Organization
 from registry.models import (
     AIModel,
     AISystem,
+    AISystemQuerySet,
     Dataset,
     EUAIActTier,
     LifecycleStage,
@@ -23,19 +28,15 @@ from registry.models import (
 def system_list(organization: Organization) -> QuerySet[AISystem]:
     """Systems with what the list shows, in one query whatever their number."""
     accountable = RoleAssignment.objects.filter(system=OuterRef("pk"), raci=RoleAssignment.Raci.ACCOUNTABLE)
-    return (
-        AISystem.objects.for_org(organization)
-        .select_related("owner")
-        .annotate(has_accountable=Exists(accountable))
-        .order_by("ref_code")
-    )
+    systems: QuerySet[AISystem] = AISystem.objects.for_org(organization)
+    return systems.select_related("owner").annotate(has_accountable=Exists(accountable)).order_by("ref_code")
 
 
 def system_detail(organization: Organization, pk: int) -> AISystem:
     """One system with its models (and their datasets), suppliers, resources and RACI prefetched."""
+    systems: QuerySet[AISystem] = AISystem.objects.for_org(organization)
     return (
-        AISystem.objects.for_org(organization)
-        .select_related("owner")
+        systems.select_related("owner")
         .prefetch_related(
             Prefetch(
                 "model_links",
@@ -52,9 +53,9 @@ def system_detail(organization: Organization, pk: int) -> AISystem:
 
 
 def model_list(organization: Organization) -> QuerySet[AIModel]:
+    models: QuerySet[AIModel] = AIModel.objects.for_org(organization)
     return (
-        AIModel.objects.for_org(organization)
-        .select_related("supplier")
+        models.select_related("supplier")
         .annotate(
             system_count=Count("system_links", distinct=True), dataset_count=Count("dataset_links", distinct=True)
         )
@@ -63,9 +64,9 @@ def model_list(organization: Organization) -> QuerySet[AIModel]:
 
 
 def model_detail(organization: Organization, pk: int) -> AIModel:
+    models: QuerySet[AIModel] = AIModel.objects.for_org(organization)
     return (
-        AIModel.objects.for_org(organization)
-        .select_related("supplier")
+        models.select_related("supplier")
         .prefetch_related(
             Prefetch("dataset_links", queryset=ModelDataset.objects.select_related("dataset")),
             Prefetch("system_links", queryset=SystemModel.objects.select_related("system")),
@@ -75,29 +76,25 @@ def model_detail(organization: Organization, pk: int) -> AIModel:
 
 
 def dataset_list(organization: Organization) -> QuerySet[Dataset]:
+    datasets: QuerySet[Dataset] = Dataset.objects.for_org(organization)
     return (
-        Dataset.objects.for_org(organization)
-        .select_related("supplier")
+        datasets.select_related("supplier")
         .annotate(model_count=Count("model_links__model", distinct=True))
         .order_by("name")
     )
 
 
 def supplier_list(organization: Organization) -> QuerySet[Supplier]:
-    return (
-        Supplier.objects.for_org(organization)
-        .annotate(system_count=Count("system_links", distinct=True), model_count=Count("models", distinct=True))
-        .order_by("name")
-    )
+    suppliers: QuerySet[Supplier] = Supplier.objects.for_org(organization)
+    return suppliers.annotate(
+        system_count=Count("system_links", distinct=True), model_count=Count("models", distinct=True)
+    ).order_by("name")
 
 
-def inventory_tiles(organization: Organization) -> list:
+def inventory_tiles(organization: Organization) -> list[Tile]:
     """Dashboard tiles: systems by tier and stage, missing Accountable, overdue reviews (two queries)."""
-    from django.urls import reverse
-
-    from aims.dashboard import Tile
-
-    systems = AISystem.objects.for_org(organization)
+    # for_org is typed as returning the base TenantQuerySet; AISystem's rows are an AISystemQuerySet.
+    systems = cast(AISystemQuerySet, AISystem.objects.for_org(organization))
     counts = systems.aggregate(
         total=Count("id", filter=~Q(status=SystemStatus.RETIRED)),
         high=Count("id", filter=Q(eu_ai_act_tier=EUAIActTier.HIGH) & ~Q(status=SystemStatus.RETIRED)),
@@ -114,7 +111,8 @@ def inventory_tiles(organization: Organization) -> list:
 
 def inventory_breakdown(organization: Organization) -> dict[str, list[tuple[str, str, int]]]:
     """Active systems counted by EU AI Act tier and by life-cycle stage (one query each)."""
-    systems = AISystem.objects.for_org(organization).exclude(status=SystemStatus.RETIRED)
+    systems: QuerySet[AISystem] = AISystem.objects.for_org(organization)
+    systems = systems.exclude(status=SystemStatus.RETIRED)
     by_tier = dict(systems.values_list("eu_ai_act_tier").annotate(n=Count("id")).order_by())
     by_stage = dict(systems.values_list("lifecycle_stage").annotate(n=Count("id")).order_by())
     return {
@@ -123,9 +121,7 @@ def inventory_breakdown(organization: Organization) -> dict[str, list[tuple[str,
     }
 
 
-def inventory_panels(organization: Organization) -> list:
-    from aims.dashboard import Panel
-
+def inventory_panels(organization: Organization) -> list[Panel]:
     breakdown = inventory_breakdown(organization)
     largest = max([n for _, _, n in breakdown["tier"] + breakdown["stage"]], default=0) or 1
     return [Panel("AI systems by EU AI Act tier and life-cycle stage", "registry/_dashboard_panel.html",

@@ -14,8 +14,8 @@ from django.db.models import Model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from aims.models import User
-from aims.roles import Role
+from aims.api.fields import MemberField, OrgRecordField, request_organization
+from aims.tenancy import TenantModel
 from registry.models import (
     AIModel,
     AISystem,
@@ -28,10 +28,6 @@ from registry.models import (
 )
 
 
-def _organization(serializer_field):
-    return serializer_field.context["request"].tenant.organization
-
-
 @dataclass
 class Draft:
     """A record with the validated values applied, not yet saved, and the link lists to set."""
@@ -40,28 +36,6 @@ class Draft:
     links: dict[str, list[Model]] = field(default_factory=dict)
     created: bool = False
     changed: bool = False
-
-
-class OrgRecordField(serializers.PrimaryKeyRelatedField):
-    """The id of one record of the caller's organisation."""
-
-    default_error_messages = {"does_not_exist": "No record with id {pk_value} in your organisation."}
-
-    def get_queryset(self):
-        return super().get_queryset().for_org(_organization(self))
-
-
-class MemberField(serializers.PrimaryKeyRelatedField):
-    """A user id that must belong to a member of the caller's organisation."""
-
-    default_error_messages = {"does_not_exist": "User {pk_value} is not a member of your organisation."}
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("queryset", User.objects.all())
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        return super().get_queryset().filter(memberships__organization=_organization(self))
 
 
 @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
@@ -73,7 +47,7 @@ class OrgRecordIdsField(serializers.Field):
     is an error, so nothing of another tenant can ever be linked.
     """
 
-    def __init__(self, *, model: type[Model], links: str, target: str, usage: str | None = None, **kwargs):
+    def __init__(self, *, model: type[TenantModel], links: str, target: str, usage: str | None = None, **kwargs):
         self.model, self.links, self.target, self.usage = model, links, target, usage
         kwargs.setdefault("required", False)
         super().__init__(source="*", **kwargs)
@@ -93,12 +67,12 @@ class OrgRecordIdsField(serializers.Field):
                 raise serializers.ValidationError(f"{value!r} is not a valid id.")
             ids.append(int(value))
         ids = list(dict.fromkeys(ids))
-        found = {obj.pk: obj for obj in self.model.objects.for_org(_organization(self)).filter(pk__in=ids)}
+        found = {obj.pk: obj for obj in self.model.objects.for_org(request_organization(self)).filter(pk__in=ids)}
         missing = [str(pk) for pk in ids if pk not in found]
         if missing:
             name = self.model._meta.verbose_name
             raise serializers.ValidationError(f"No {name} with id {', '.join(missing)} in your organisation.")
-        return {self.field_name: [found[pk] for pk in ids]}
+        return {str(self.field_name): [found[pk] for pk in ids]}
 
 
 class OrgExternalIdsField(serializers.ListField):
@@ -106,7 +80,7 @@ class OrgExternalIdsField(serializers.ListField):
 
     child = serializers.CharField(max_length=200)
 
-    def __init__(self, *, model: type[Model], **kwargs):
+    def __init__(self, *, model: type[TenantModel], **kwargs):
         self.model = model
         kwargs.setdefault("required", False)
         kwargs.setdefault("write_only", True)
@@ -116,7 +90,7 @@ class OrgExternalIdsField(serializers.ListField):
         wanted = list(dict.fromkeys(super().to_internal_value(data)))
         found = {
             obj.external_id: obj
-            for obj in self.model.objects.for_org(_organization(self)).filter(external_id__in=wanted)
+            for obj in self.model.objects.for_org(request_organization(self)).filter(external_id__in=wanted)
         }
         missing = [value for value in wanted if value not in found]
         if missing:
@@ -130,7 +104,7 @@ class OrgExternalIdsField(serializers.ListField):
 def _assign(record: Model, name: str, value: Any) -> bool:
     """Set one model field; True when its stored value changes."""
     model_field = record._meta.get_field(name)
-    old = getattr(record, model_field.attname)
+    old = getattr(record, model_field.attname)  # type: ignore[union-attr]  # a concrete field, never a reverse relation
     new = value.pk if model_field.is_relation and value is not None else value
     setattr(record, name, value)
     return old != new
@@ -152,7 +126,7 @@ class InventorySerializer(serializers.ModelSerializer):
             value = attrs.get(name)
             if not value:
                 continue
-            others = model.objects.for_org(_organization(self)).filter(**{name: value})
+            others = model.objects.for_org(request_organization(self)).filter(**{name: value})
             if self.instance is not None:
                 others = others.exclude(pk=self.instance.pk)
             if others.exists():
@@ -172,7 +146,7 @@ class InventorySerializer(serializers.ModelSerializer):
         links = {name: data.pop(name) for name in self.link_fields if name in data}
         record = self.instance
         if record is None:
-            record = self.Meta.model(organization=_organization(self))
+            record = self.Meta.model(organization=request_organization(self))  # type: ignore[misc]
         created = record.pk is None
         changed = False
         for name, value in self.model_values(data).items():
@@ -257,7 +231,7 @@ class AISystemSerializer(InventorySerializer):
                     )
                 attrs[ids_name] = attrs.pop(external_name)
         tenant = self.context["request"].tenant
-        if tenant.role == Role.OWNER:
+        if tenant.edits_only_own:
             # An AI system owner keeps their own systems: what they create is theirs, and they cannot
             # hand a system to someone else (the portal's form offers them only themselves, too).
             if self.instance is None and "owner" not in attrs:
@@ -445,14 +419,15 @@ class BulkItemErrorSerializer(serializers.Serializer):
 
     index = serializers.IntegerField()
     external_id = serializers.CharField(allow_null=True)
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    # A field named like Serializer.errors, which the stubs type as the error dict.
+    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
 
 
 class BulkUpsertErrorSerializer(serializers.Serializer):
     """A refused batch: nothing was written."""
 
     detail = serializers.CharField()
-    errors = BulkItemErrorSerializer(many=True)
+    errors = BulkItemErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 def bulk_request_serializer(item_serializer: type[serializers.Serializer], name: str):

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import Model
 
 from aims.models import Organization, User
+from aims.records import ensure_member, record_delete, record_save
+from aims.tenancy import TenantModel
 from registry.models import (
     AIModel,
     AISystem,
@@ -17,19 +19,12 @@ from registry.models import (
     ModelDataset,
     Resource,
     RoleAssignment,
+    Supplier,
     SystemModel,
     SystemSupplier,
 )
 
 REF_PATTERN = re.compile(r"^AIS-(\d+)$")
-
-
-def _save(instance: Model, acting_user: User | None) -> Model:
-    if acting_user is not None:
-        instance._history_user = acting_user
-    instance.full_clean()
-    instance.save()
-    return instance
 
 
 def _next_ref_code(organization: Organization) -> str:
@@ -52,16 +47,15 @@ def inventory_record_save(*, instance: Model, acting_user: User | None) -> Model
     """
     if isinstance(instance, AISystem) and not instance.ref_code:
         instance.ref_code = _next_ref_code(instance.organization)
-    return _save(instance, acting_user)
+    return record_save(instance, acting_user=acting_user)
 
 
 @transaction.atomic
 def inventory_record_delete(*, instance: Model, acting_user: User | None) -> None:
-    instance._history_user = acting_user
-    instance.delete()
+    record_delete(instance, acting_user=acting_user)
 
 
-def _ensure_same_organization(organization_id: int, *objects: Model) -> None:
+def _ensure_same_organization(organization_id: int, *objects: TenantModel) -> None:
     for obj in objects:
         if obj.organization_id != organization_id:
             # Unreachable through the portal and API, which only offer the organisation's own rows.
@@ -78,11 +72,13 @@ def system_models_set(*, system: AISystem, models: Iterable[AIModel], acting_use
     existing = set(system.model_links.values_list("model_id", flat=True))
     for pk, model in wanted.items():
         if pk not in existing:
-            _save(SystemModel(organization_id=system.organization_id, system=system, model=model), acting_user)
+            record_save(
+                SystemModel(organization_id=system.organization_id, system=system, model=model), acting_user=acting_user
+            )
 
 
 @transaction.atomic
-def system_suppliers_set(*, system: AISystem, suppliers: Iterable, acting_user: User | None) -> None:
+def system_suppliers_set(*, system: AISystem, suppliers: Iterable[Supplier], acting_user: User | None) -> None:
     wanted = {s.pk: s for s in suppliers}
     _ensure_same_organization(system.organization_id, *wanted.values())
     for link in system.supplier_links.exclude(supplier_id__in=wanted):
@@ -90,7 +86,10 @@ def system_suppliers_set(*, system: AISystem, suppliers: Iterable, acting_user: 
     existing = set(system.supplier_links.values_list("supplier_id", flat=True))
     for pk, supplier in wanted.items():
         if pk not in existing:
-            _save(SystemSupplier(organization_id=system.organization_id, system=system, supplier=supplier), acting_user)
+            record_save(
+                SystemSupplier(organization_id=system.organization_id, system=system, supplier=supplier),
+                acting_user=acting_user,
+            )
 
 
 @transaction.atomic
@@ -104,36 +103,39 @@ def model_datasets_set(*, model: AIModel, datasets: Iterable[Dataset], usage: st
     existing = set(links.values_list("dataset_id", flat=True))
     for pk, dataset in wanted.items():
         if pk not in existing:
-            _save(
+            record_save(
                 ModelDataset(organization_id=model.organization_id, model=model, dataset=dataset, usage=usage),
-                acting_user,
+                acting_user=acting_user,
             )
 
 
 @transaction.atomic
-def system_link_add(*, system: AISystem, target: Model, acting_user: User | None, note: str = "") -> Model:
+def system_link_add(
+    *, system: AISystem, target: AIModel | Supplier, acting_user: User | None, note: str = ""
+) -> SystemModel | SystemSupplier:
     """Link one model or supplier to a system (no-op if linked already)."""
     _ensure_same_organization(system.organization_id, target)
     if isinstance(target, AIModel):
-        link = SystemModel.objects.filter(system=system, model=target).first()
-        return link or _save(
-            SystemModel(organization_id=system.organization_id, system=system, model=target), acting_user
+        model_link: SystemModel | None = SystemModel.objects.filter(system=system, model=target).first()
+        return model_link or record_save(
+            SystemModel(organization_id=system.organization_id, system=system, model=target), acting_user=acting_user
         )
-    link = SystemSupplier.objects.filter(system=system, supplier=target).first()
+    link: SystemSupplier | None = SystemSupplier.objects.filter(system=system, supplier=target).first()
     if link is not None and link.note == note:
         return link
     if link is None:
         link = SystemSupplier(organization_id=system.organization_id, system=system, supplier=target)
     link.note = note
-    return _save(link, acting_user)
+    return record_save(link, acting_user=acting_user)
 
 
 @transaction.atomic
 def model_dataset_add(*, model: AIModel, dataset: Dataset, usage: str, acting_user: User | None) -> ModelDataset:
     _ensure_same_organization(model.organization_id, dataset)
     link = ModelDataset.objects.filter(model=model, dataset=dataset, usage=usage).first()
-    return link or _save(
-        ModelDataset(organization_id=model.organization_id, model=model, dataset=dataset, usage=usage), acting_user
+    return link or record_save(
+        ModelDataset(organization_id=model.organization_id, model=model, dataset=dataset, usage=usage),
+        acting_user=acting_user,
     )
 
 
@@ -148,11 +150,7 @@ def role_assign(
     note: str = "",
 ) -> RoleAssignment:
     """Assign a RACI role; a second Accountable is refused with a clear message."""
-    if member is not None:
-        from aims.models import Membership
-
-        if not Membership.objects.filter(organization_id=system.organization_id, user=member).exists():
-            raise ValidationError({"member": "Choose a member of the organisation."})
+    ensure_member(system.organization_id, member, field="member")
     if bool(member) == bool(external_party.strip()):
         raise ValidationError({"member": "Choose a member or name an external party (one of the two)."})
     if raci == RoleAssignment.Raci.ACCOUNTABLE and system.role_assignments.filter(raci=raci).exists():
@@ -165,7 +163,7 @@ def role_assign(
         external_party=external_party.strip(),
         note=note,
     )
-    return _save(assignment, acting_user)
+    return record_save(assignment, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -173,4 +171,4 @@ def resource_add(*, system: AISystem, kind: str, name: str, description: str, ac
     resource = Resource(
         organization_id=system.organization_id, system=system, kind=kind, name=name, description=description
     )
-    return _save(resource, acting_user)
+    return record_save(resource, acting_user=acting_user)

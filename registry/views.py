@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import View
 
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
-from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
-from aims.roles import Capability
+from aims.records import RecordDeleteView, RecordDetailView, RecordFormView, ensure_can_change
 from registry import selectors, services
 from registry.filters import AIModelFilter, AISystemFilter, DatasetFilter, SupplierFilter
 from registry.forms import (
@@ -39,86 +41,42 @@ from registry.models import (
     SystemSupplier,
 )
 
-
-def _ensure_can_change(tenant, obj) -> None:
-    if not tenant.can_change(obj):
-        raise PermissionDenied("You may only change the AI systems you own.")
+SYSTEM_CHANGE_REFUSED = "You may only change the AI systems you own."
+INVENTORY = "inventory:system_list"
 
 
 class SystemListView(FilteredListView):
     template_name = "registry/system_list.html"
-    filterset_class = AISystemFilter
-    selector = selectors.system_list
+    filterset_class = AISystemFilter  # type: ignore[assignment]  # declared None in aims.access
+    selector = selectors.system_list  # type: ignore[assignment]
 
 
-class RecordFormView(TenantViewMixin, View):
-    """Create (no pk) or edit (pk) one inventory record through its form and the save service."""
+class InventoryFormView(RecordFormView):
+    """Create or edit one inventory record through :func:`registry.services.inventory_record_save`."""
 
-    model = None
-    form_class = None
-    template_name = "registry/record_form.html"
-    success_url_name = ""
+    list_url_name = INVENTORY
+    change_refused = SYSTEM_CHANGE_REFUSED
 
-    def get_object(self):
-        if "pk" not in self.kwargs:
-            return self.model(organization=self.tenant.organization)
-        obj = get_for_tenant_or_404(self.tenant, self.model, pk=self.kwargs["pk"])
-        _ensure_can_change(self.tenant, obj)
-        return obj
+    def save_record(self, record: Model) -> Model:
+        return services.inventory_record_save(instance=record, acting_user=self.request.user)  # type: ignore[arg-type]
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and request.method == "GET":
-            # A read-only role should not even see the form.
-            self.capability = Capability.EDIT
-        return super().dispatch(request, *args, **kwargs)
-
-    def get(self, request, **kwargs):
-        return self.render(self.form_class(instance=self.get_object(), tenant=self.tenant))
-
-    def post(self, request, **kwargs):
-        obj = self.get_object()
-        form = self.form_class(request.POST, instance=obj, tenant=self.tenant)
-        if form.is_valid():
-            try:
-                saved = self.save(form)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, f"{self.model._meta.verbose_name.capitalize()} “{saved}” saved.")
-                return redirect(self.success_url_name, pk=saved.pk)
-        return self.render(form, status=400)
-
-    def save(self, form):
-        instance = form.save(commit=False)
-        instance.organization = self.tenant.organization
-        return services.inventory_record_save(instance=instance, acting_user=self.request.user)
-
-    def render(self, form, status=200):
-        # Cancel goes back to the record being edited, or to the inventory from a new record.
-        pk = self.kwargs.get("pk")
-        cancel_url = reverse(self.success_url_name, args=[pk]) if pk else reverse("inventory:system_list")
-        context = {"form": form, "object": form.instance, "verbose_name": self.model._meta.verbose_name}
-        context["cancel_url"] = cancel_url
-        return render(self.request, self.template_name, context, status=status)
+    def extra_context(self, form: Any) -> dict[str, Any]:
+        return {"crumbs": [("Inventory", reverse(INVENTORY))]}
 
 
-class SystemFormMixin:
+class SystemFormView(InventoryFormView):
     model = AISystem
     form_class = AISystemForm
     template_name = "registry/system_form.html"
     success_url_name = "inventory:system_detail"
-
-    def save(self, form):
-        system = form.build()
-        _ensure_can_change(self.tenant, system)
-        return services.inventory_record_save(instance=system, acting_user=self.request.user)
+    owned_by_field = "owner"
 
 
-class SystemCreateView(SystemFormMixin, RecordFormView):
+class SystemCreateView(SystemFormView):
     pass
 
 
-class SystemUpdateView(SystemFormMixin, RecordFormView):
+class SystemUpdateView(SystemFormView):
     pass
 
 
@@ -156,15 +114,13 @@ class SystemDetailView(TenantViewMixin, View):
         return render(request, "registry/system_detail.html", context)
 
 
-class SystemDeleteView(TenantViewMixin, View):
-    http_method_names = ["post"]
+class SystemDeleteView(RecordDeleteView):
+    model = AISystem
+    list_url_name = INVENTORY
+    change_refused = SYSTEM_CHANGE_REFUSED
 
-    def post(self, request, pk):
-        system = get_for_tenant_or_404(self.tenant, AISystem, pk=pk)
-        _ensure_can_change(self.tenant, system)
-        services.inventory_record_delete(instance=system, acting_user=request.user)
-        messages.success(request, f"{system} was deleted; its history is kept.")
-        return redirect("inventory:system_list")
+    def delete_record(self, obj: Model) -> None:
+        services.inventory_record_delete(instance=obj, acting_user=self.request.user)  # type: ignore[arg-type]
 
 
 LINK_TABS = {
@@ -182,7 +138,7 @@ class SystemLinkView(TenantViewMixin, View):
 
     def post(self, request, pk):
         system = get_for_tenant_or_404(self.tenant, AISystem, pk=pk)
-        _ensure_can_change(self.tenant, system)
+        ensure_can_change(self.tenant, system, SYSTEM_CHANGE_REFUSED)
         kind = request.POST.get("link")
         if kind not in LINK_TABS:
             raise Http404("Unknown link type.")
@@ -228,7 +184,7 @@ class SystemUnlinkView(TenantViewMixin, View):
 
     def post(self, request, pk, kind, link_pk):
         system = get_for_tenant_or_404(self.tenant, AISystem, pk=pk)
-        _ensure_can_change(self.tenant, system)
+        ensure_can_change(self.tenant, system, SYSTEM_CHANGE_REFUSED)
         if kind not in UNLINK:
             raise Http404("Unknown link type.")
         link = get_for_tenant_or_404(self.tenant, UNLINK[kind], pk=link_pk, system=system)
@@ -242,20 +198,20 @@ class SystemUnlinkView(TenantViewMixin, View):
 
 class ModelListView(FilteredListView):
     template_name = "registry/model_list.html"
-    filterset_class = AIModelFilter
-    selector = selectors.model_list
+    filterset_class = AIModelFilter  # type: ignore[assignment]  # declared None in aims.access
+    selector = selectors.model_list  # type: ignore[assignment]
 
 
 class DatasetListView(FilteredListView):
     template_name = "registry/dataset_list.html"
-    filterset_class = DatasetFilter
-    selector = selectors.dataset_list
+    filterset_class = DatasetFilter  # type: ignore[assignment]  # declared None in aims.access
+    selector = selectors.dataset_list  # type: ignore[assignment]
 
 
 class SupplierListView(FilteredListView):
     template_name = "registry/supplier_list.html"
-    filterset_class = SupplierFilter
-    selector = selectors.supplier_list
+    filterset_class = SupplierFilter  # type: ignore[assignment]  # declared None in aims.access
+    selector = selectors.supplier_list  # type: ignore[assignment]
 
 
 DATASET_FIELDS = (
@@ -264,32 +220,31 @@ DATASET_FIELDS = (
 )
 
 
-class ModelFormMixin:
+class ModelCreateView(InventoryFormView):
+    """A model with its training and evaluation datasets, saved together."""
+
     model = AIModel
     form_class = AIModelForm
     success_url_name = "inventory:model_detail"
 
-    def save(self, form):
-        model = form.save(commit=False)
-        model.organization = self.tenant.organization
+    def build(self, form: Any) -> Model:
+        self.datasets = {usage: form.cleaned_data[field] for usage, field in DATASET_FIELDS}
+        return super().build(form)
+
+    def save_record(self, record: Model) -> Model:
+        user = self.request.user
         with transaction.atomic():
-            services.inventory_record_save(instance=model, acting_user=self.request.user)
-            for usage, field in DATASET_FIELDS:
-                services.model_datasets_set(
-                    model=model, datasets=form.cleaned_data[field], usage=usage, acting_user=self.request.user
-                )
-        return model
+            super().save_record(record)
+            for usage, datasets in self.datasets.items():
+                services.model_datasets_set(model=record, datasets=datasets, usage=usage, acting_user=user)  # type: ignore[arg-type]
+        return record
 
 
-class ModelCreateView(ModelFormMixin, RecordFormView):
+class ModelUpdateView(ModelCreateView):
     pass
 
 
-class ModelUpdateView(ModelFormMixin, RecordFormView):
-    pass
-
-
-class DatasetCreateView(RecordFormView):
+class DatasetCreateView(InventoryFormView):
     model, form_class, success_url_name = Dataset, DatasetForm, "inventory:dataset_detail"
 
 
@@ -297,33 +252,12 @@ class DatasetUpdateView(DatasetCreateView):
     pass
 
 
-class SupplierCreateView(RecordFormView):
+class SupplierCreateView(InventoryFormView):
     model, form_class, success_url_name = Supplier, SupplierForm, "inventory:supplier_detail"
 
 
 class SupplierUpdateView(SupplierCreateView):
     pass
-
-
-class RecordDetailView(TenantViewMixin, View):
-    write_capability = None
-    model = None
-    template_name = ""
-    related_history: tuple = ()
-
-    def load(self, pk):
-        return get_for_tenant_or_404(self.tenant, self.model, pk=pk)
-
-    def get(self, request, pk):
-        obj = self.load(pk)
-        histories = [records_history(self.model, id=obj.pk)]
-        histories += [records_history(m, **{field: obj.pk}) for m, field in self.related_history]
-        context = {"object": obj, "entries": merged_history(*histories), "can_change": self.tenant.can_change(obj)}
-        context.update(self.extra_context(obj))
-        return render(request, self.template_name, context)
-
-    def extra_context(self, obj) -> dict:
-        return {}
 
 
 class ModelDetailView(RecordDetailView):

@@ -23,6 +23,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from aims.api.base import CrudMixin, SelectorQuerysetMixin, TenantScopedMixin, TransitionActionMixin
+from aims.api.fields import MemberField, OrgRecordField
 from aims.api.permissions import HasOrganizationRole
 from aims.api.schema import crud_schema
 from aims.models import User
@@ -53,7 +54,7 @@ from controls.models import Evidence
 from registry.models import AISystem
 from registry.monitoring.api import PERMISSIONS as MONITORING_PERMISSIONS
 from registry.monitoring.models import MonitoringAlert
-from registry.serializers import MemberField, OrgRecordField, OrgRecordIdsField
+from registry.serializers import OrgRecordIdsField
 
 FORBIDDEN_CHANGE = "Your role only lets you change the corrective actions and incidents you own."
 

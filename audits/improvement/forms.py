@@ -12,6 +12,8 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from aims.filters import OneOrMany, organization_members
+from aims.forms import DATE, member_label, members_of
 from aims.tenancy import Tenant
 from audits.improvement import services as improvement
 from audits.models import (
@@ -26,8 +28,6 @@ from audits.models import (
     ReviewAction,
 )
 from controls.models import Evidence
-from registry.filters import OneOrMany, _members
-from registry.forms import DATE, member_label, members_of
 from registry.models import AISystem
 
 TEXT = {"rows": 3}
@@ -364,7 +364,7 @@ class CorrectiveActionFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=CorrectiveAction.Status.choices, widget=OneOrMany(choices=CorrectiveAction.Status.choices)
     )
-    owner = django_filters.ModelChoiceFilter(queryset=_members, label="Owner", empty_label="Anyone")
+    owner = django_filters.ModelChoiceFilter(queryset=organization_members, label="Owner", empty_label="Anyone")
     source = django_filters.ChoiceFilter(
         choices=[("finding", "Audit finding"), ("incident", "Incident")],
         method="filter_source",

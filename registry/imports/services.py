@@ -16,18 +16,23 @@ import io
 import logging
 import re
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+import openpyxl
 import tablib
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from import_export import fields, resources, widgets
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
 
 from aims.models import Membership, Organization
 from aims.roles import Capability
@@ -102,24 +107,24 @@ def _escape_formula(value: str) -> str:
 class TextWidget(widgets.Widget):
     """Free text; an empty cell clears the field (required fields then fail validation)."""
 
-    def clean(self, value, row=None, **kwargs):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
         return _text(value)
 
-    def render(self, value, obj=None, **kwargs):
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return "" if value is None else str(value)
 
 
 class ReferenceWidget(TextWidget):
     """An empty reference means "keep it" (existing systems) or "assign the next one" (new systems)."""
 
-    def clean(self, value, row=None, **kwargs):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
         return _text(value) or None
 
 
 class ChoiceWidget(widgets.Widget):
     """Accepts a stored value or its label, in any case; exports the stored value, which never changes."""
 
-    def __init__(self, choices, noun: str):
+    def __init__(self, choices: Iterable[tuple[Any, Any]], noun: str) -> None:
         super().__init__()
         self.noun = noun
         self.values = [str(value) for value, _label in choices]
@@ -128,7 +133,7 @@ class ChoiceWidget(widgets.Widget):
             self.lookup[str(value).lower()] = value
             self.lookup[str(label).lower()] = value
 
-    def clean(self, value, row=None, **kwargs):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
         text = _text(value)
         if not text:
             return None
@@ -137,7 +142,7 @@ class ChoiceWidget(widgets.Widget):
         except KeyError:
             raise ValueError(f"“{text}” is not a {self.noun}; use one of: {', '.join(self.values)}.") from None
 
-    def render(self, value, obj=None, **kwargs):
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return "" if value is None else str(value)
 
 
@@ -145,7 +150,7 @@ class YesNoWidget(widgets.Widget):
     TRUE = frozenset({"yes", "y", "true", "1", "on"})
     FALSE = frozenset({"no", "n", "false", "0", "off"})
 
-    def clean(self, value, row=None, **kwargs):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
         text = _text(value).lower()
         if not text:
             return None
@@ -155,12 +160,12 @@ class YesNoWidget(widgets.Widget):
             return False
         raise ValueError(f"“{_text(value)}” is not yes or no; use yes, no, true, false, 1 or 0.")
 
-    def render(self, value, obj=None, **kwargs):
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return "yes" if value else "no"
 
 
 class IsoDateWidget(widgets.Widget):
-    def clean(self, value, row=None, **kwargs):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
         if isinstance(value, datetime):
             return value.date()
         if isinstance(value, date):
@@ -175,15 +180,15 @@ class IsoDateWidget(widgets.Widget):
         except ValueError:
             raise ValueError(f"“{text}” is not a date; use YYYY-MM-DD, e.g. 2026-03-31.") from None
 
-    def render(self, value, obj=None, **kwargs):
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return value.isoformat() if value else ""
 
 
 class MetricsWidget(widgets.Widget):
     """``AUC=0.80; Approval rate gap=<5%`` <-> ``[{"name": "AUC", "target": "0.80"}, ...]``."""
 
-    def clean(self, value, row=None, **kwargs):
-        metrics = []
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        metrics: list[dict[str, str]] = []
         for part in re.split(r"[;\n]", _text(value)):
             part = part.strip()
             if not part:
@@ -194,7 +199,7 @@ class MetricsWidget(widgets.Widget):
             metrics.append({"name": name.strip(), "target": target.strip()})
         return metrics
 
-    def render(self, value, obj=None, **kwargs):
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         if not isinstance(value, list):
             return ""
         return "; ".join(f"{item.get('name', '')}={item.get('target', '')}" for item in value if isinstance(item, dict))
@@ -203,15 +208,15 @@ class MetricsWidget(widgets.Widget):
 class RolesWidget(widgets.Widget):
     """Comma-separated organisation roles (``provider, customer``); values or labels are accepted."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.lookup = {}
+        self.lookup: dict[str, str] = {}
         for role in OrganisationRole:
             self.lookup[role.value] = role.value
             self.lookup[role.label.lower()] = role.value
 
-    def clean(self, value, row=None, **kwargs):
-        wanted = set()
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        wanted: set[str] = set()
         for part in re.split(r"[,;]", _text(value)):
             part = part.strip().lower()
             if not part:
@@ -222,14 +227,14 @@ class RolesWidget(widgets.Widget):
             wanted.add(self.lookup[part])
         return [role.value for role in OrganisationRole if role.value in wanted]
 
-    def render(self, value, obj=None, **kwargs):
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return ", ".join(value or [])
 
 
 class RolesField(fields.Field):
     """The ``roles`` column stands for the four ``is_<role>`` booleans of the model."""
 
-    def save(self, instance, row, is_m2m=False, **kwargs):
+    def save(self, instance: Any, row: Any, is_m2m: bool = False, **kwargs: Any) -> None:
         roles = self.clean(row, **kwargs)
         for role in OrganisationRole:
             setattr(instance, f"is_{role.value}", role.value in roles)
@@ -242,11 +247,11 @@ class OwnerWidget(widgets.Widget):
     import cannot be used to find out who has an account.
     """
 
-    def __init__(self, members: dict[str, Any]):
+    def __init__(self, members: dict[str, Any]) -> None:
         super().__init__()
         self.members = members
 
-    def clean(self, value, row=None, **kwargs):
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
         email = _text(value)
         if not email:
             return None
@@ -255,18 +260,18 @@ class OwnerWidget(widgets.Widget):
         except KeyError:
             raise ValueError(f"{email} is not a member of this organisation.") from None
 
-    def render(self, value, obj=None, **kwargs):
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return value.email if value is not None else ""
 
 
 # --- The resource -------------------------------------------------------------------------------
 
 
-def _field(attribute: str, widget: widgets.Widget, column: str | None = None, **kwargs) -> fields.Field:
+def _field(attribute: str, widget: widgets.Widget, column: str | None = None, **kwargs: Any) -> fields.Field:
     return fields.Field(attribute=attribute, column_name=column or attribute, widget=widget, **kwargs)
 
 
-def _choice(attribute: str, choices, noun: str) -> fields.Field:
+def _choice(attribute: str, choices: Iterable[tuple[Any, Any]], noun: str) -> fields.Field:
     # An empty cell keeps the current value (a new system gets the default): these fields cannot be blank.
     return _field(attribute, ChoiceWidget(choices, noun), saves_null_values=False)
 
@@ -346,7 +351,9 @@ class AISystemResource(resources.ModelResource):
         clean_model_instances = True
         use_transactions = True
 
-    def __init__(self, *, tenant: Tenant | None = None, lines: list[int] | None = None, overflow=None):
+    def __init__(
+        self, *, tenant: Tenant | None = None, lines: list[int] | None = None, overflow: dict[int, int] | None = None
+    ) -> None:
         super().__init__()
         self.tenant = tenant
         self.lines = lines or []
@@ -366,13 +373,21 @@ class AISystemResource(resources.ModelResource):
     def line(self, row_number: int) -> int:
         return self.lines[row_number - 1] if row_number <= len(self.lines) else row_number + 1
 
-    def get_queryset(self):
-        return AISystem.objects.for_org(self.tenant.organization).select_related("owner")
+    @property
+    def importer(self) -> Tenant:
+        """The importing tenant (a resource without one only describes the columns)."""
+        if self.tenant is None:
+            raise ImproperlyConfigured("An inventory import needs the importing tenant.")
+        return self.tenant
 
-    def init_instance(self, row=None):
-        return AISystem(organization=self.tenant.organization)
+    def get_queryset(self) -> QuerySet[AISystem]:
+        systems: QuerySet[AISystem] = AISystem.objects.for_org(self.importer.organization)
+        return systems.select_related("owner")
 
-    def get_instance(self, instance_loader, row):
+    def init_instance(self, row: Any = None) -> AISystem:
+        return AISystem(organization=self.importer.organization)
+
+    def get_instance(self, instance_loader: Any, row: Any) -> AISystem | None:
         reference = _text(row.get("reference"))
         if reference:
             return self._by_ref.get(reference)
@@ -381,15 +396,15 @@ class AISystemResource(resources.ModelResource):
             return self._by_external_id.get(external_id)
         return None
 
-    def import_data(self, dataset, dry_run=False, *args, **kwargs):
+    def import_data(self, dataset: Any, dry_run: bool = False, *args: Any, **kwargs: Any) -> Any:
         # The hooks before the first row are not told whether this is a dry run; remember it here.
         self._dry_run = dry_run
         return super().import_data(dataset, dry_run, *args, **kwargs)
 
-    def before_import(self, dataset, **kwargs):
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
         if not self._dry_run:
             # Same lock as registry.services: nobody else numbers a new system while we import.
-            Organization.objects.select_for_update().filter(pk=self.tenant.organization.pk).first()
+            Organization.objects.select_for_update().filter(pk=self.importer.organization.pk).first()
         # The organisation's systems are loaded once and looked up in memory: a query per row
         # would make a 2,000-row import too slow for one request.
         systems = list(self.get_queryset())
@@ -403,7 +418,7 @@ class AISystemResource(resources.ModelResource):
         numbers = [int(m.group(1)) for ref in references if (m := REF_PATTERN.match(ref))]
         self._next_number = max(numbers, default=0) + 1
 
-    def before_import_row(self, row, **kwargs):
+    def before_import_row(self, row: Any, **kwargs: Any) -> None:
         line = self.line(kwargs["row_number"])
         if line in self.overflow:
             raise ValidationError(
@@ -418,7 +433,7 @@ class AISystemResource(resources.ModelResource):
             if first != line:
                 raise ValidationError({column: f"{value} appears more than once in the file (also row {first})."})
 
-    def after_init_instance(self, instance, new, row, **kwargs):
+    def after_init_instance(self, instance: AISystem, new: bool, row: Any, **kwargs: Any) -> None:
         self.actions[kwargs["row_number"]] = "new" if new else "update"
         if new:
             return
@@ -427,19 +442,19 @@ class AISystemResource(resources.ModelResource):
         if first != line:
             # Found once by reference and once by external id, say: which row should win is anyone's guess.
             raise ValidationError(f"Row {first} already changes {instance.ref_code}; change each system in one row.")
-        if not self.tenant.can_change(instance):
+        if not self.importer.can_change(instance):
             raise ValidationError(f"You can only change AI systems you own; {instance.ref_code} has another owner.")
 
-    def import_instance(self, instance, row, **kwargs):
+    def import_instance(self, instance: AISystem, row: Any, **kwargs: Any) -> None:
         errors: dict[str, Any] = {}
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
-        if not self.tenant.can_change(instance):
+        if not self.importer.can_change(instance):
             # Only an AI system owner gets here: what they import is theirs, or an error.
             if instance.owner_id is None:
-                instance.owner = self.tenant.user
+                instance.owner = self.importer.user
             elif "owner" not in errors:
                 errors["owner"] = [
                     "As an AI system owner you can only import systems you own: "
@@ -452,13 +467,15 @@ class AISystemResource(resources.ModelResource):
         if errors:
             raise ValidationError(errors)
 
-    def skip_row(self, instance, original, row, import_validation_errors=None):
+    def skip_row(self, instance: Any, original: Any, row: Any, import_validation_errors: Any = None) -> bool:
         # A new row is never "unchanged", even if every cell matches the defaults.
         if original is None or original.pk is None:
             return False
-        return super().skip_row(instance, original, row, import_validation_errors)
+        return bool(super().skip_row(instance, original, row, import_validation_errors))
 
-    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+    def validate_instance(
+        self, instance: AISystem, import_validation_errors: Any = None, validate_unique: bool = True
+    ) -> None:
         errors = dict(import_validation_errors or {})
         if not errors and not self._dry_run:
             return  # inventory_record_save runs the same full_clean before it saves
@@ -472,12 +489,12 @@ class AISystemResource(resources.ModelResource):
         if errors:
             raise ValidationError(errors)
 
-    def save_instance(self, instance, is_create, row, **kwargs):
+    def save_instance(self, instance: AISystem, is_create: bool, row: Any, **kwargs: Any) -> None:
         if not instance.ref_code:
             instance.ref_code = f"AIS-{self._next_number:04d}"
             self._next_number += 1
         if not kwargs.get("dry_run"):  # the preview validates only: nothing is written
-            inventory_record_save(instance=instance, acting_user=self.tenant.user)
+            inventory_record_save(instance=instance, acting_user=self.importer.user)
         # Later rows must see this row's reference and external id, in the preview as in the import.
         self._by_ref[instance.ref_code] = instance
         for external_id, system in list(self._by_external_id.items()):
@@ -506,7 +523,7 @@ def import_format_for(filename: str) -> str | None:
     return extension if extension in FORMATS else None
 
 
-def _csv_rows(content: bytes):
+def _csv_rows(content: bytes) -> Iterator[list[str]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -523,9 +540,7 @@ def _csv_rows(content: bytes):
     return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
 
 
-def _xlsx_rows(content: bytes):
-    import openpyxl
-
+def _xlsx_rows(content: bytes) -> Iterator[tuple[Any, ...]]:
     book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     try:
         yield from book.worksheets[0].iter_rows(values_only=True, max_col=MAX_IMPORT_COLUMNS)
@@ -533,7 +548,7 @@ def _xlsx_rows(content: bytes):
         book.close()
 
 
-def _blank(values) -> bool:
+def _blank(values: Iterable[Any]) -> bool:
     return all(_text(value) == "" for value in values)
 
 
@@ -557,7 +572,7 @@ def read_table(content: bytes, fmt: str) -> Table:
         raise ImportFileError(f"The file is not {kind} that can be read.") from exc
 
 
-def _table(rows) -> Table:
+def _table(rows: Iterable[Iterable[Any]]) -> Table:
     known = set(AISystemResource.Meta.fields)
     header: list[str] | None = None
     data: list[list[Any]] = []
@@ -624,6 +639,14 @@ class RowReport:
     reference: str
     name: str
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def is_new(self) -> bool:
+        return self.action == "new"
+
+    @property
+    def is_update(self) -> bool:
+        return self.action == "update"
 
 
 @dataclass
@@ -750,7 +773,7 @@ def pending_import_read(name: str, sha256: str) -> bytes:
     if not name.startswith(f"{IMPORT_DIR}/") or not default_storage.exists(name):
         raise ImportFileError("The uploaded file is no longer available; upload it again.")
     with default_storage.open(name, "rb") as handle:
-        content = handle.read(MAX_IMPORT_BYTES + 1)
+        content: bytes = handle.read(MAX_IMPORT_BYTES + 1)
     if hashlib.sha256(content).hexdigest() != sha256:
         raise ImportFileError("The uploaded file changed after the preview; upload it again.")
     return content
@@ -799,10 +822,6 @@ def inventory_export(queryset: QuerySet[AISystem], fmt: str) -> bytes:
 
 
 def _xlsx(dataset: tablib.Dataset) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
-
     book = Workbook()
     sheet = book.active
     sheet.title = "AI systems"

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
+from registry.monitoring.models import MetricDefinition
+
 WIDTH = 640
 HEIGHT = 220
 MARGIN_LEFT = 48
@@ -166,7 +168,7 @@ def build_chart(
     span = (end - start).total_seconds() if start is not None and end is not None else 0
 
     def to_x(moment: datetime) -> float:
-        if span <= 0:
+        if span <= 0 or start is None:
             return round((left + right) / 2, 1)
         return round(left + (moment - start).total_seconds() / span * (right - left), 1)
 
@@ -174,7 +176,7 @@ def build_chart(
     path = " ".join(f"{'M' if i == 0 else 'L'}{x:g},{y:g}" for i, (x, y) in enumerate(coords))
     if threshold is None:
         breaches = []
-    elif direction == "lower":
+    elif direction == MetricDefinition.Direction.LOWER:
         breaches = [c for c, (_, v) in zip(coords, points, strict=True) if v > threshold]
     else:
         breaches = [c for c, (_, v) in zip(coords, points, strict=True) if v < threshold]

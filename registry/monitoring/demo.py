@@ -85,7 +85,7 @@ def monitoring_demo_seed(organization, users) -> None:
         # Up to the end of the breach; then what people did about it; then the weeks after.
         split = DAYS - BREACH_END + 1
         monitoring.measurements_ingest(organization=organization, items=items[:split], acting_user=None)
-        alert = MonitoringAlert.objects.for_org(organization).open().filter(metric=metric).first()
+        alert = MonitoringAlert.objects.open().filter(organization=organization, metric=metric).first()
         if alert is not None:
             monitoring.alert_acknowledge(
                 alert=alert,

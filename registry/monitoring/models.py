@@ -83,7 +83,9 @@ class Measurement(models.Model):
     value = models.FloatField()
     slice = models.CharField(max_length=100, blank=True, default="", help_text="Dataset or population slice.")
     model_version = models.CharField(max_length=60, blank=True)
-    source = models.CharField(max_length=8, choices=MetricDefinition.Source.choices, default="pipeline")
+    source = models.CharField(
+        max_length=8, choices=MetricDefinition.Source.choices, default=MetricDefinition.Source.PIPELINE
+    )
     note = models.CharField(max_length=300, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -137,7 +139,8 @@ class MonitoringAlert(TenantModel):
     notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Incidents and corrective actions raised from an alert point back at it (audits reads registry).
 
-    objects = MonitoringAlertQuerySet.as_manager()
+    # django-stubs declares ``objects`` a ClassVar of Model; this manager adds the open() query.
+    objects = MonitoringAlertQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = "monitoring alert"
@@ -150,6 +153,15 @@ class MonitoringAlert(TenantModel):
 
     def __str__(self) -> str:
         return f"Alert on {self.metric}"
+
+    @property
+    def is_open(self) -> bool:
+        """Open and not acknowledged yet."""
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
 
     def is_owned_by(self, user) -> bool:
         return self.system.owner_id == user.pk

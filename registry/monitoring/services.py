@@ -1,6 +1,6 @@
-"""Performance monitoring (9.1, A.6.2.6): metric definitions, measurement ingest, alerts and reads.
+"""Writes of performance monitoring (9.1, A.6.2.6): metric definitions, measurement ingest, alerts.
 
-Writes first: every service is keyword-only, runs in one transaction and records who acted
+Every service is keyword-only, runs in one transaction and records who acted
 (django-simple-history reads ``_history_user``). Measurements are write-once facts without
 history; a batch is validated as a whole before anything is stored (all or nothing) and
 stored idempotently (a point already stored is reported as a duplicate, never twice).
@@ -10,9 +10,7 @@ or updates the one already open or acknowledged; when the latest value is back w
 target the alert closes by itself. :func:`monitoring_check` (run by Celery beat) e-mails
 new breaches once per alert and silent metrics once per stale episode.
 
-Then the reads the pages, the API and the evidence pack share: :func:`metric_series`
-(aggregated in the database for long ranges), :func:`system_monitoring` and
-:func:`monitoring_overview`, each a fixed number of queries.
+The reads live in :mod:`registry.monitoring.selectors`.
 """
 
 from __future__ import annotations
@@ -27,40 +25,25 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Avg, Count, Max, Min, Model, OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Trunc
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from aims.models import Organization, User
+from aims.records import record_delete, record_save
 from aims.selectors import reminder_recipients
 from registry.models import AISystem
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
+from registry.monitoring.selectors import is_stale, with_last_measurement
 
 logger = logging.getLogger(__name__)
 
 INGEST_MAX_ITEMS = 5000
 # Clocks of pipelines drift a little; anything later than this is a mistake (e.g. local time sent as UTC).
 FUTURE_TOLERANCE = timedelta(minutes=5)
-# Bucket sizes tried, smallest first, when a range holds more points than a chart can show.
-BUCKETS = (
-    ("hour", timedelta(hours=1)),
-    ("day", timedelta(days=1)),
-    ("week", timedelta(weeks=1)),
-    ("month", timedelta(days=31)),
-)
-
 AlertStatus = MonitoringAlert.Status
-
-
-def _save(instance: Model, acting_user: User | None) -> Model:
-    if acting_user is not None:
-        instance._history_user = acting_user
-    instance.full_clean()
-    instance.save()
-    return instance
 
 
 # --- Metric definitions ------------------------------------------------------------------------
@@ -98,14 +81,13 @@ def metric_save(*, instance: MetricDefinition, acting_user: User | None) -> Metr
             errors["key"] = f"This system already has a metric with the key “{instance.key}”."
     if errors:
         raise ValidationError(errors)
-    return _save(instance, acting_user)
+    return record_save(instance, acting_user=acting_user)
 
 
 @transaction.atomic
 def metric_delete(*, metric: MetricDefinition, acting_user: User | None) -> None:
     """Delete a metric with its measurements and alerts (deactivate it instead to keep the record)."""
-    metric._history_user = acting_user
-    metric.delete()
+    record_delete(metric, acting_user=acting_user)
 
 
 # --- Measurements ------------------------------------------------------------------------------
@@ -129,6 +111,7 @@ class IngestInvalid(ValidationError):
 
 
 def _parse_time(value: Any, now: datetime) -> tuple[datetime | None, str | None]:
+    moment: datetime | None
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -139,6 +122,8 @@ def _parse_time(value: Any, now: datetime) -> tuple[datetime | None, str | None]
         if moment is None:
             return None, "Give an ISO 8601 date and time, e.g. 2026-05-01T10:00:00Z."
     else:
+        return None, "Give an ISO 8601 date and time, e.g. 2026-05-01T10:00:00Z."
+    if moment is None:  # not reached: parse_datetime's None is answered above
         return None, "Give an ISO 8601 date and time, e.g. 2026-05-01T10:00:00Z."
     if timezone.is_naive(moment):
         return None, "Give the time zone too, e.g. 2026-05-01T10:00:00Z or +02:00."
@@ -159,7 +144,7 @@ def _parse_value(value: Any) -> tuple[float | None, str | None]:
     return number, None
 
 
-def _text(item: dict, name: str, max_length: int, errors: dict) -> str:
+def _text(item: dict[str, Any], name: str, max_length: int, errors: dict[str, list[str]]) -> str:
     value = item.get(name, "")
     if value is None:
         return ""
@@ -171,9 +156,12 @@ def _text(item: dict, name: str, max_length: int, errors: dict) -> str:
     return value.strip()
 
 
-def _resolve_metrics(organization: Organization, items: list[Any], systems: QuerySet | None) -> tuple[dict, dict]:
+def _resolve_metrics(
+    organization: Organization, items: list[Any], systems: QuerySet[AISystem] | None
+) -> tuple[dict[int, MetricDefinition], dict[tuple[object, object], MetricDefinition]]:
     """The organisation's metrics the batch names: by id, and by (system ref_code, key); two queries."""
-    ids, refs = set(), set()
+    ids: set[int] = set()
+    refs: set[tuple[str, str]] = set()
     for item in items:
         if not isinstance(item, dict):
             continue
@@ -182,11 +170,11 @@ def _resolve_metrics(organization: Organization, items: list[Any], systems: Quer
             ids.add(metric)
         elif isinstance(item.get("system"), str) and isinstance(item.get("metric_key"), str):
             refs.add((item["system"], item["metric_key"]))
-    metrics = MetricDefinition.objects.for_org(organization).select_related("system")
+    metrics: QuerySet[MetricDefinition] = MetricDefinition.objects.for_org(organization).select_related("system")
     if systems is not None:
         metrics = metrics.filter(system__in=systems)
     by_id = {m.pk: m for m in metrics.filter(pk__in=ids)} if ids else {}
-    by_ref = {}
+    by_ref: dict[tuple[object, object], MetricDefinition] = {}
     if refs:
         wanted = metrics.filter(system__ref_code__in={r for r, _ in refs}, key__in={k for _, k in refs})
         by_ref = {(m.system.ref_code, m.key): m for m in wanted}
@@ -194,14 +182,14 @@ def _resolve_metrics(organization: Organization, items: list[Any], systems: Quer
 
 
 def _validate_items(
-    organization: Organization, items: list[Any], now: datetime, systems: QuerySet | None
-) -> tuple[list[dict], list[dict]]:
+    organization: Organization, items: list[Any], now: datetime, systems: QuerySet[AISystem] | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Every item checked before anything is stored; returns the clean rows or the item errors."""
     by_id, by_ref = _resolve_metrics(organization, items, systems)
     where = "in your organisation" if systems is None else "on the AI systems you own"
-    rows: list[dict] = []
-    item_errors: list[dict] = []
-    seen: dict[tuple, int] = {}
+    rows: list[dict[str, Any]] = []
+    item_errors: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], int] = {}
     for index, item in enumerate(items):
         errors: dict[str, list[str]] = {}
         if not isinstance(item, dict):
@@ -313,9 +301,9 @@ def measurements_ingest(
     )
 
 
-def _alerts_evaluate(rows: list[dict], acting_user: User | None) -> tuple[int, int, int]:
+def _alerts_evaluate(rows: list[dict[str, Any]], acting_user: User | None) -> tuple[int, int, int]:
     """Open, update or close each metric's alert from its new points, in time order."""
-    by_metric: dict[int, list[dict]] = {}
+    by_metric: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         by_metric.setdefault(row["metric"].pk, []).append(row)
     alerts = {
@@ -325,7 +313,7 @@ def _alerts_evaluate(rows: list[dict], acting_user: User | None) -> tuple[int, i
     for metric_id, points in by_metric.items():
         metric = points[0]["metric"]
         points.sort(key=lambda row: row["measured_at"])
-        alert = alerts.get(metric_id)
+        alert: MonitoringAlert | None = alerts.get(metric_id)
         was_open, changed = alert is not None, False
         for point in points:
             value, moment = point["value"], point["measured_at"]
@@ -363,9 +351,9 @@ def _alerts_evaluate(rows: list[dict], acting_user: User | None) -> tuple[int, i
             )
             closed += 1
             changed = True
-        if changed:
+        if changed and alert is not None:
             updated += was_open and alert.status != AlertStatus.CLOSED
-            _save(alert, acting_user)
+            record_save(alert, acting_user=acting_user)
     return opened, updated, closed
 
 
@@ -390,7 +378,10 @@ def measurement_add(
     }
     try:
         return measurements_ingest(
-            organization=metric.organization, items=[item], acting_user=acting_user, source="manual"
+            organization=metric.organization,
+            items=[item],
+            acting_user=acting_user,
+            source=MetricDefinition.Source.MANUAL,
         )
     except IngestInvalid as exc:
         raise ValidationError(exc.item_errors[0]["errors"]) from exc
@@ -400,7 +391,10 @@ def measurement_add(
 
 
 def _locked_alert(alert: MonitoringAlert) -> MonitoringAlert:
-    return MonitoringAlert.objects.select_for_update().select_related("metric", "system").get(pk=alert.pk)
+    locked: MonitoringAlert = (
+        MonitoringAlert.objects.select_for_update().select_related("metric", "system").get(pk=alert.pk)
+    )
+    return locked
 
 
 @transaction.atomic
@@ -412,7 +406,7 @@ def alert_acknowledge(*, alert: MonitoringAlert, acting_user: User, note: str = 
     alert.status = AlertStatus.ACKNOWLEDGED
     alert.acknowledged_by, alert.acknowledged_at = acting_user, timezone.now()
     alert.acknowledgement_note = note.strip()
-    return _save(alert, acting_user)
+    return record_save(alert, acting_user=acting_user)
 
 
 @transaction.atomic
@@ -424,29 +418,31 @@ def alert_close(*, alert: MonitoringAlert, acting_user: User, note: str) -> Moni
     if not note.strip():
         raise ValidationError({"note": "Say why the alert is closed."})
     alert.status, alert.closed_at, alert.close_note = AlertStatus.CLOSED, timezone.now(), note.strip()
-    return _save(alert, acting_user)
+    return record_save(alert, acting_user=acting_user)
 
 
 # --- Notifications -----------------------------------------------------------------------------
 
 
-def _link(name: str, *args) -> str:
+def _link(name: str, *args: Any) -> str:
+    site: str = settings.SITE_URL
     try:
-        return settings.SITE_URL + reverse(name, args=args)
+        return site + reverse(name, args=args)
     except NoReverseMatch:
-        return settings.SITE_URL + "/"
+        return site + "/"
 
 
 def _system_link(system_id: int) -> str:
+    site: str = settings.SITE_URL
     for name in ("monitoring:system", "inventory:system_detail"):
         try:
-            return settings.SITE_URL + reverse(name, args=[system_id])
+            return site + reverse(name, args=[system_id])
         except NoReverseMatch:
             continue
-    return settings.SITE_URL + "/"
+    return site + "/"
 
 
-def _send_once(claim: QuerySet, field: str, now: datetime, recipients: list[str], subject: str, body: str) -> bool:
+def _send_once(claim: QuerySet[Any], field: str, now: datetime, recipients: list[str], subject: str, body: str) -> bool:
     """Claim the row (``field`` still empty) and send in one transaction: a failed send is retried next run."""
     with transaction.atomic():
         if not claim.filter(**{f"{field}__isnull": True}).update(**{field: now}):
@@ -455,30 +451,10 @@ def _send_once(claim: QuerySet, field: str, now: datetime, recipients: list[str]
     return True
 
 
-def _addressees(system: AISystem, people: dict) -> tuple[list[str], bool]:
+def _addressees(system: AISystem, people: dict[int, Any]) -> tuple[list[str], bool]:
     members, fallback = people[system.organization_id]
     owner_email = members.get(system.owner_id)
     return ([owner_email], True) if owner_email else (fallback, False)
-
-
-def _with_last_measurement(metrics: QuerySet[MetricDefinition]) -> QuerySet[MetricDefinition]:
-    # A subquery per metric reads one row through the (metric, measured_at) index, however many there are.
-    latest = Measurement.objects.filter(metric=OuterRef("pk")).order_by("-measured_at")
-    return metrics.annotate(
-        last_measured_at=Subquery(latest.values("measured_at")[:1]),
-        last_value=Subquery(latest.values("value")[:1]),
-    )
-
-
-def is_stale(metric: MetricDefinition, now: datetime | None = None) -> bool:
-    """Silent for longer than expected (since its last measurement, or its creation if it has none).
-
-    ``metric`` must carry ``last_measured_at`` (see :func:`metric_list`).
-    """
-    if not metric.is_active:
-        return False
-    since = metric.last_measured_at or metric.created_at
-    return since < (now or timezone.now()) - timedelta(minutes=metric.expected_every_minutes)
 
 
 def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
@@ -489,7 +465,7 @@ def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
     or concurrently. Returns ``{"stale": …, "stale_notified": …, "breaches_notified": …}``.
     """
     now = now or timezone.now()
-    metrics = _with_last_measurement(MetricDefinition.objects.filter(is_active=True)).select_related(
+    metrics = with_last_measurement(MetricDefinition.objects.filter(is_active=True)).select_related(
         "system", "organization"
     )
     stale = [m for m in metrics if is_stale(m, now)]
@@ -507,14 +483,14 @@ def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
         if not recipients:
             logger.warning("No one to tell that metric #%s is stale.", metric.pk)
             continue
-        since = metric.last_measured_at or metric.created_at
+        since = metric.last_measured_at or metric.created_at  # type: ignore[attr-defined]  # annotated
         context = {
             "metric": metric,
             "system": metric.system,
             "organization": metric.organization,
             "to_owner": to_owner,
             "since": since,
-            "never": metric.last_measured_at is None,
+            "never": metric.last_measured_at is None,  # type: ignore[attr-defined]  # annotated
             "link": _system_link(metric.system_id),
         }
         subject = f"[{metric.organization.name}] No measurement of {metric.name} ({metric.system.ref_code})"
@@ -546,123 +522,3 @@ def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
             body,
         )
     return counts
-
-
-# --- Reads -------------------------------------------------------------------------------------
-
-
-def metric_list(organization: Organization) -> QuerySet[MetricDefinition]:
-    """The organisation's metrics with ``last_measured_at`` and ``last_value``, in one query."""
-    return _with_last_measurement(MetricDefinition.objects.for_org(organization).select_related("system"))
-
-
-def measurement_list(organization: Organization) -> QuerySet[Measurement]:
-    return Measurement.objects.for_org(organization).order_by("-measured_at", "-pk")
-
-
-def alert_list(organization: Organization) -> QuerySet[MonitoringAlert]:
-    return (
-        MonitoringAlert.objects.for_org(organization)
-        .select_related("metric", "system", "acknowledged_by")
-        .order_by("-opened_at", "-pk")
-    )
-
-
-def metric_series(
-    metric: MetricDefinition,
-    start: datetime,
-    end: datetime,
-    max_points: int = 500,
-    slice: str | None = None,
-) -> dict[str, Any]:
-    """Points of ``metric`` between ``start`` and ``end`` (inclusive) for a chart.
-
-    Returns ``{"bucket": "raw" | "hour" | "day" | "week" | "month", "points": [{"t", "value",
-    "min", "max", "count"}]}`` in time order. Up to ``max_points`` raw points are returned
-    as they are; beyond that they are averaged (with min and max) in the database over the
-    smallest bucket that gives at most about ``max_points`` rows. ``slice=None`` reads all
-    slices. Two queries.
-    """
-    points = Measurement.objects.filter(metric=metric, measured_at__gte=start, measured_at__lte=end)
-    if slice is not None:
-        points = points.filter(slice=slice)
-    if points.count() <= max_points:
-        rows = points.order_by("measured_at").values_list("measured_at", "value")
-        return {
-            "bucket": "raw",
-            "points": [{"t": t, "value": v, "min": v, "max": v, "count": 1} for t, v in rows],
-        }
-    span = end - start
-    bucket = next((name for name, size in BUCKETS if span / size <= max_points), BUCKETS[-1][0])
-    rows = (
-        points.annotate(t=Trunc("measured_at", bucket))
-        .values("t")
-        .annotate(mean=Avg("value"), low=Min("value"), high=Max("value"), n=Count("id"))
-        .order_by("t")
-        .values_list("t", "mean", "low", "high", "n")
-    )
-    return {
-        "bucket": bucket,
-        "points": [{"t": t, "value": v, "min": lo, "max": hi, "count": n} for t, v, lo, hi, n in rows],
-    }
-
-
-@dataclass(frozen=True)
-class MetricStatus:
-    """One metric as a monitoring screen shows it."""
-
-    metric: MetricDefinition
-    last_value: float | None
-    last_measured_at: datetime | None
-    stale: bool
-    open_alert: MonitoringAlert | None
-
-    @property
-    def meets_target(self) -> bool | None:
-        return None if self.last_value is None else self.metric.meets_target(self.last_value)
-
-    @property
-    def breaching(self) -> bool:
-        return self.last_value is not None and self.metric.breaches(self.last_value)
-
-
-def _statuses(metrics: QuerySet[MetricDefinition], now: datetime) -> list[MetricStatus]:
-    metrics = metrics.prefetch_related(
-        Prefetch("alerts", queryset=MonitoringAlert.objects.open().select_related("acknowledged_by"), to_attr="open")
-    )
-    return [
-        MetricStatus(
-            metric=m,
-            last_value=m.last_value,
-            last_measured_at=m.last_measured_at,
-            stale=is_stale(m, now),
-            open_alert=m.open[0] if m.open else None,
-        )
-        for m in metrics
-    ]
-
-
-def system_monitoring(system: AISystem) -> list[MetricStatus]:
-    """The system's metrics with their last value, stale flag and open alert; two queries."""
-    metrics = metric_list(system.organization).filter(system=system).order_by("-is_active", "name")
-    return _statuses(metrics, timezone.now())
-
-
-def monitoring_overview(organization: Organization) -> dict[str, Any]:
-    """What needs attention across the organisation, in three queries.
-
-    ``{"systems_in_breach": [{"system", "open_alerts": [alerts]}], "stale_metrics":
-    [MetricStatus], "open_alerts": [alerts], "metric_count": int}``.
-    """
-    statuses = _statuses(metric_list(organization).filter(is_active=True), timezone.now())
-    alerts = list(alert_list(organization).filter(status__in=MonitoringAlert.OPEN_STATUSES))
-    by_system: dict[int, dict[str, Any]] = {}
-    for alert in alerts:
-        by_system.setdefault(alert.system_id, {"system": alert.system, "open_alerts": []})["open_alerts"].append(alert)
-    systems = sorted(by_system.values(), key=lambda row: row["system"].ref_code)
-    return {
-        "systems_in_breach": systems,
-        "stale_metrics": [s for s in statuses if s.stale],
-        "open_alerts": alerts,
-        "metric_count": len(statuses),
-    }

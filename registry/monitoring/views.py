@@ -1,6 +1,6 @@
 """Monitoring pages (9.1, A.6.2.6): a system's Monitoring tab, the alert actions and the overview.
 
-Reads go through :mod:`registry.monitoring.services` and a fixed number of queries however many metrics
+Reads go through :mod:`registry.monitoring.selectors` and a fixed number of queries however many metrics
 a system has (the chart series of all its metrics come from one query, see :func:`series_by_metric`).
 Every write is a POST to a service; read-only roles get 403, another organisation's records 404.
 """
@@ -16,20 +16,23 @@ from django.db.models import Avg, Case, IntegerField, Min, Prefetch, Value, When
 from django.db.models.functions import Trunc
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
 from aims.access import TenantViewMixin, get_for_tenant_or_404
-from aims.forms import apply_service_errors
-from aims.models import User
-from aims.roles import Role
+from aims.dashboard import Tile
+from aims.forms import apply_service_errors, member_label
+from aims.models import Organization, User
+from aims.records import ensure_can_change
+from aims.roles import Capability, roles_with
 from registry import selectors
-from registry.forms import member_label
 from registry.models import AISystem
+from registry.monitoring import selectors as monitoring_selectors
 from registry.monitoring import services as monitoring
 from registry.monitoring.charts import build_chart
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
-from registry.views import _ensure_can_change
+from registry.views import SYSTEM_CHANGE_REFUSED
 
 PERIODS = [
     ("7d", "7 days", 7),
@@ -130,7 +133,7 @@ def _owners(organization):
     return (
         User.objects.filter(
             memberships__organization=organization,
-            memberships__role__in=[Role.ADMIN, Role.OFFICER, Role.OWNER],
+            memberships__role__in=roles_with(Capability.EDIT),
         )
         .distinct()
         .order_by("email")
@@ -187,7 +190,7 @@ def render_monitoring_tab(view, pk, *, metric_form=None, measurement_form=None, 
     period = request.GET.get("period", DEFAULT_PERIOD)
     if period not in {key for key, _, _ in PERIODS}:
         period = DEFAULT_PERIOD
-    statuses = monitoring.system_monitoring(system)
+    statuses = monitoring_selectors.system_monitoring(system)
     ids = [s.metric.pk for s in statuses]
     start, end = period_bounds(period, ids)
     series = series_by_metric(ids, start, end)
@@ -221,7 +224,7 @@ class MetricCreateView(TenantViewMixin, View):
 
     def post(self, request, pk):
         system = get_for_tenant_or_404(self.tenant, AISystem, pk=pk)
-        _ensure_can_change(self.tenant, system)
+        ensure_can_change(self.tenant, system, SYSTEM_CHANGE_REFUSED)
         form = MetricForm(request.POST, instance=MetricDefinition(organization=system.organization, system=system))
         if form.is_valid():
             try:
@@ -239,7 +242,7 @@ class MeasurementCreateView(TenantViewMixin, View):
 
     def post(self, request, pk):
         system = get_for_tenant_or_404(self.tenant, AISystem, pk=pk)
-        _ensure_can_change(self.tenant, system)
+        ensure_can_change(self.tenant, system, SYSTEM_CHANGE_REFUSED)
         metrics = MetricDefinition.objects.for_org(self.tenant.organization).filter(system=system, is_active=True)
         form = MeasurementForm(request.POST, metrics=metrics)
         if form.is_valid():
@@ -277,7 +280,7 @@ class AlertActionView(TenantViewMixin, View):
         if action not in ALERT_ACTIONS:
             raise Http404("Unknown alert action.")
         alert = get_for_tenant_or_404(self.tenant, MonitoringAlert, pk=pk)
-        _ensure_can_change(self.tenant, alert)
+        ensure_can_change(self.tenant, alert, SYSTEM_CHANGE_REFUSED)
         user, note = request.user, request.POST.get("note", "")
         try:
             if action == "acknowledge":
@@ -300,20 +303,16 @@ class MonitoringOverviewView(TenantViewMixin, View):
     http_method_names = ["get", "head"]
 
     def get(self, request):
-        overview = monitoring.monitoring_overview(self.tenant.organization)
+        overview = monitoring_selectors.monitoring_overview(self.tenant.organization)
         return render(request, "registry/monitoring/overview.html", {"overview": overview})
 
 
 # --- Dashboard ---------------------------------------------------------------------------------
 
 
-def monitoring_tiles(organization) -> list:
+def monitoring_tiles(organization: Organization) -> list[Tile]:
     """Dashboard tiles: systems in breach, stale metrics, open alerts (the overview's three queries)."""
-    from django.urls import reverse
-
-    from aims.dashboard import Tile
-
-    overview = monitoring.monitoring_overview(organization)
+    overview = monitoring_selectors.monitoring_overview(organization)
     url = reverse("monitoring:overview")
     alerts = overview["open_alerts"]
     unacknowledged = sum(a.status == MonitoringAlert.Status.OPEN for a in alerts)

@@ -15,12 +15,7 @@ from aims.roles import Role
 from registry import services
 from registry.models import AIModel, AISystem, Dataset, ModelDataset, RoleAssignment, Supplier, SystemModel
 from tests.factories import MembershipFactory
-
-
-def make_system(org, user=None, **fields):
-    defaults = {"name": "Fraud detection", "purpose": "Flag suspicious payments.", "owner": user}
-    system = AISystem(organization=org, **{**defaults, **fields})
-    return services.inventory_record_save(instance=system, acting_user=user)
+from tests.registry.factories import AIModelFactory, AISystemFactory, DatasetFactory, SupplierFactory
 
 
 def system_form(**overrides):
@@ -93,15 +88,15 @@ def test_owner_must_be_a_member_of_this_organisation(login, olivia, charlie):
 
 
 def test_duplicate_reference_is_a_form_error_not_a_500(login, olivia, acme):
-    make_system(acme, olivia, ref_code="AIS-0042")
+    AISystemFactory(organization=acme, owner=olivia, ref_code="AIS-0042")
     response = login(olivia).post(reverse("inventory:system_create"), system_form(owner=olivia.pk, ref_code="AIS-0042"))
     assert response.status_code == 400
     assert response.context["form"].errors
 
 
 def test_owner_edits_own_systems_only(login, owner_user, olivia, acme):
-    mine = make_system(acme, owner_user, name="Mine")
-    theirs = make_system(acme, olivia, name="Theirs")
+    mine = AISystemFactory(organization=acme, owner=owner_user, name="Mine")
+    theirs = AISystemFactory(organization=acme, owner=olivia, name="Theirs")
     client = login(owner_user)
     ok = client.post(
         reverse("inventory:system_update", args=[mine.pk]), system_form(owner=owner_user.pk, name="Mine v2")
@@ -122,7 +117,7 @@ def test_owner_edits_own_systems_only(login, owner_user, olivia, acme):
 @pytest.mark.parametrize("persona", ["bob", "victor"])
 def test_auditors_and_viewers_read_but_change_nothing(login, request, persona, acme, olivia):
     user = request.getfixturevalue(persona)
-    system = make_system(acme, olivia)
+    system = AISystemFactory(organization=acme, owner=olivia)
     model = services.inventory_record_save(instance=AIModel(organization=acme, name="m"), acting_user=olivia)
     client = login(user)
     for name, args in [
@@ -158,10 +153,10 @@ def test_auditors_and_viewers_read_but_change_nothing(login, request, persona, a
 
 
 def test_every_inventory_page_answers_404_for_another_organisation(login, alice, globex, charlie):
-    system = make_system(globex, charlie)
-    model = services.inventory_record_save(instance=AIModel(organization=globex, name="gm"), acting_user=charlie)
-    dataset = services.inventory_record_save(instance=Dataset(organization=globex, name="gd"), acting_user=charlie)
-    supplier = services.inventory_record_save(instance=Supplier(organization=globex, name="gs"), acting_user=charlie)
+    system = AISystemFactory(organization=globex, owner=charlie, name="Fraud detection")
+    model = AIModelFactory(organization=globex, name="gm")
+    dataset = DatasetFactory(organization=globex, name="gd")
+    supplier = SupplierFactory(organization=globex, name="gs")
     raci = services.role_assign(system=system, raci="A", member=charlie, acting_user=charlie)
     link = services.model_dataset_add(model=model, dataset=dataset, usage="training", acting_user=charlie)
     client = login(alice)
@@ -199,7 +194,7 @@ def test_every_inventory_page_answers_404_for_another_organisation(login, alice,
 
 
 def test_linking_another_organisations_records_is_refused(login, olivia, acme, globex, charlie):
-    system = make_system(acme, olivia)
+    system = AISystemFactory(organization=acme, owner=olivia)
     foreign_model = services.inventory_record_save(
         instance=AIModel(organization=globex, name="gm"), acting_user=charlie
     )
@@ -217,7 +212,7 @@ def test_linking_another_organisations_records_is_refused(login, olivia, acme, g
 
 
 def test_models_datasets_and_raci_through_the_system_tabs(login, olivia, victor, acme):
-    system = make_system(acme, olivia, status="active")
+    system = AISystemFactory(organization=acme, owner=olivia, status="active")
     client = login(olivia)
     supplier_page = client.post(
         reverse("inventory:supplier_create"), {"name": "HireFlow", "kind": "model", "due_diligence_status": "approved"}
@@ -297,11 +292,19 @@ def test_models_datasets_and_raci_through_the_system_tabs(login, olivia, victor,
 
 def test_inventory_filters_search_and_sorting(login, olivia, victor, acme):
     today = timezone.localdate()
-    make_system(acme, olivia, name="Alpha", eu_ai_act_tier="high", tier_rationale="r", lifecycle_stage="design",
-                is_provider=True, status="active", next_review_date=today - timedelta(days=1))  # fmt: skip
-    make_system(acme, victor, name="Beta", eu_ai_act_tier="minimal", tier_rationale="r", lifecycle_stage="operation",
-                is_customer=True, status="active", next_review_date=today + timedelta(days=30))  # fmt: skip
-    make_system(acme, olivia, name="Gamma retired", status="retired", next_review_date=today - timedelta(days=5))
+    AISystemFactory(organization=acme, owner=olivia, name="Alpha", eu_ai_act_tier="high", tier_rationale="r",
+                    lifecycle_stage="design", is_provider=True, status="active",
+                    next_review_date=today - timedelta(days=1))  # fmt: skip
+    AISystemFactory(organization=acme, owner=victor, name="Beta", eu_ai_act_tier="minimal", tier_rationale="r",
+                    lifecycle_stage="operation", is_customer=True, status="active",
+                    next_review_date=today + timedelta(days=30))  # fmt: skip
+    AISystemFactory(
+        organization=acme,
+        owner=olivia,
+        name="Gamma retired",
+        status="retired",
+        next_review_date=today - timedelta(days=5),
+    )
     client = login(olivia)
 
     def names(**params):
@@ -322,7 +325,7 @@ def test_inventory_filters_search_and_sorting(login, olivia, victor, acme):
 @pytest.mark.parametrize("count", [5, 50])
 def test_inventory_list_costs_a_fixed_number_of_queries(login, olivia, acme, count):
     for n in range(count):
-        system = make_system(acme, olivia, name=f"System {n:02d}", status="active")
+        system = AISystemFactory(organization=acme, owner=olivia, name=f"System {n:02d}", status="active")
         if n % 2:
             services.role_assign(system=system, raci="A", member=olivia, acting_user=olivia)
     client = login(olivia)
@@ -343,7 +346,7 @@ def test_inventory_list_costs_a_fixed_number_of_queries(login, olivia, acme, cou
 
 
 def test_dashboard_shows_inventory_figures(login, olivia, acme):
-    make_system(acme, olivia, status="active", eu_ai_act_tier="high", tier_rationale="r",
+    AISystemFactory(organization=acme, owner=olivia, status="active", eu_ai_act_tier="high", tier_rationale="r",
                 next_review_date=timezone.localdate() - timedelta(days=3))  # fmt: skip
     page = login(olivia).get(reverse("dashboard"))
     tiles = {t.label: t.value for t in page.context["tiles"]}
@@ -355,7 +358,7 @@ def test_dashboard_shows_inventory_figures(login, olivia, acme):
 
 
 def test_delete_keeps_history(login, olivia, acme):
-    system = make_system(acme, olivia)
+    system = AISystemFactory(organization=acme, owner=olivia)
     login(olivia).post(reverse("inventory:system_delete", args=[system.pk]))
     assert not AISystem.objects.exists()
     assert AISystem.history.filter(id=system.pk, history_type="-").get().history_user == olivia

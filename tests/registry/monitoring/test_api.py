@@ -11,10 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from aims.roles import Role
+from registry.monitoring import selectors
 from registry.monitoring import services as monitoring
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
 from tests.factories import MembershipFactory
-from tests.registry.factories import AISystemFactory
+from tests.registry.factories import AISystemFactory, MetricDefinitionFactory
 
 NOW = timezone.now().replace(microsecond=0)
 
@@ -23,14 +24,6 @@ def url(basename, pk=None, action=None):
     if action:
         return reverse(f"{basename}-{action}", args=[pk] if pk is not None else [])
     return reverse(f"{basename}-detail", args=[pk]) if pk is not None else reverse(f"{basename}-list")
-
-
-def make_metric(system, **fields):
-    values = {"key": "auc", "name": "AUC", "direction": "higher", "target": 0.8, "alert_threshold": 0.75}
-    values.update(fields)
-    return monitoring.metric_save(
-        instance=MetricDefinition(organization=system.organization, system=system, **values), acting_user=None
-    )
 
 
 def item(metric, value, minutes_ago=0, **extra):
@@ -59,12 +52,12 @@ def other_system(acme):
 
 @pytest.fixture
 def auc(system):
-    return make_metric(system)
+    return MetricDefinitionFactory(system=system)
 
 
 @pytest.fixture
 def foreign(globex):
-    return make_metric(AISystemFactory(organization=globex))
+    return MetricDefinitionFactory(system=AISystemFactory(organization=globex))
 
 
 @pytest.fixture
@@ -128,7 +121,7 @@ def test_metric_on_another_organisations_system_is_refused(api, globex):
 def test_owner_changes_only_metrics_of_own_systems(owner_api, system, other_system, auc):
     assert owner_api.post(url("metric"), metric_payload(system), format="json").status_code == 201
     assert owner_api.post(url("metric"), metric_payload(other_system), format="json").status_code == 403
-    theirs = make_metric(other_system)
+    theirs = MetricDefinitionFactory(system=other_system)
     assert owner_api.patch(url("metric", theirs.pk), {"name": "x"}, format="json").status_code == 403
     assert owner_api.patch(url("metric", auc.pk), {"system": other_system.pk}, format="json").status_code == 403
     assert owner_api.patch(url("metric", auc.pk), {"name": "ROC AUC"}, format="json").status_code == 200
@@ -202,13 +195,28 @@ def test_batch_needs_a_list_of_at_most_5000(api, auc):
 
 
 def test_owner_sends_measurements_only_for_own_systems(owner_api, auc, other_system):
-    theirs = make_metric(other_system)
+    theirs = MetricDefinitionFactory(system=other_system)
     response = owner_api.post(
         url("measurement", action="batch"), {"items": [item(auc, 0.9), item(theirs, 0.9)]}, format="json"
     )
     assert response.status_code == 400 and [e["index"] for e in response.json()["errors"]] == [1]
     ok = owner_api.post(url("measurement", action="batch"), {"items": [item(auc, 0.9)]}, format="json")
     assert ok.status_code == 200
+
+
+def test_an_owners_systems_elsewhere_are_not_theirs_here(owner_api, acme, globex, dana, system, auc):
+    # The same person owns a system of another organisation, whose metric has the same key.
+    MembershipFactory(organization=globex, user=dana, role=Role.OWNER)
+    elsewhere = AISystemFactory(organization=globex, owner=dana)
+    theirs = MetricDefinitionFactory(system=elsewhere)
+    assert list(selectors.systems_owned(acme, dana)) == [system]
+    assert list(selectors.systems_owned(globex, dana)) == [elsewhere]
+    by_ref = {"system": elsewhere.ref_code, "metric_key": "auc", "measured_at": NOW.isoformat(), "value": 0.9}
+    response = owner_api.post(
+        url("measurement", action="batch"), {"items": [item(auc, 0.9), item(theirs, 0.9), by_ref]}, format="json"
+    )
+    assert response.status_code == 400 and [e["index"] for e in response.json()["errors"]] == [1, 2]
+    assert not Measurement.objects.exists()
 
 
 def test_measurement_list_filters_and_paginates(api, acme, auc):
@@ -245,7 +253,7 @@ def test_acknowledge_and_close(api, alert, olivia):
 
 
 def test_owner_acts_only_on_alerts_of_own_systems(owner_api, acme, alert, other_system):
-    theirs_metric = make_metric(other_system)
+    theirs_metric = MetricDefinitionFactory(system=other_system)
     monitoring.measurements_ingest(organization=acme, items=[item(theirs_metric, 0.5)], acting_user=None)
     theirs = MonitoringAlert.objects.get(metric=theirs_metric)
     assert owner_api.post(url("monitoringalert", theirs.pk, "acknowledge"), {}, format="json").status_code == 403
@@ -264,7 +272,7 @@ def _count_queries(client, path, params=None) -> int:
 def test_list_query_counts_do_not_grow_with_rows(api, acme, system):
     def grow(n):
         for i in range(n):
-            metric = make_metric(system, key=f"m{MetricDefinition.objects.count()}-{i}")
+            metric = MetricDefinitionFactory(system=system, key=f"m{MetricDefinition.objects.count()}-{i}")
             monitoring.measurements_ingest(
                 organization=acme, items=[item(metric, 0.5), item(metric, 0.6, 1)], acting_user=None
             )

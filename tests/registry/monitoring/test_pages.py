@@ -14,17 +14,20 @@ from audits.models import Incident
 from registry.monitoring import services as monitoring
 from registry.monitoring.charts import build_chart, nice_step, value_scale
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
-from tests.registry.factories import AISystemFactory
+from tests.registry.factories import AISystemFactory, MetricDefinitionFactory
 
 NOW = timezone.now().replace(minute=0, second=0, microsecond=0)
 
 
-def make_metric(system, **fields) -> MetricDefinition:
-    values = {"key": "gap", "name": "Approval gap", "kind": "fairness_gap", "direction": "lower",
-              "target": 0.05, "alert_threshold": 0.08}  # fmt: skip
-    values.update(fields)
-    metric = MetricDefinition(organization=system.organization, system=system, **values)
-    return monitoring.metric_save(instance=metric, acting_user=None)
+class GapMetricFactory(MetricDefinitionFactory):
+    """A lower-is-better fairness gap (target 5 %, alert above 8 %)."""
+
+    key = "gap"
+    name = "Approval gap"
+    kind = MetricDefinition.Kind.FAIRNESS_GAP
+    direction = MetricDefinition.Direction.LOWER
+    target = 0.05
+    alert_threshold = 0.08
 
 
 def feed(metric, values, *, every=timedelta(days=1)):
@@ -44,7 +47,7 @@ def system(acme, olivia):
 @pytest.fixture
 def breached(system):
     """A fairness gap that went beyond its threshold and is not back within target: an open alert."""
-    metric = make_metric(system)
+    metric = GapMetricFactory(system=system)
     feed(metric, [0.04] * 20 + [0.09, 0.095, 0.07])
     return metric, MonitoringAlert.objects.get(metric=metric)
 
@@ -89,7 +92,7 @@ def test_period_links_are_plain_links_and_unknown_period_falls_back(login, olivi
 
 
 def test_stale_metric_and_empty_chart(login, olivia, system):
-    make_metric(system, key="auc", name="AUC", direction="higher", target=0.8, alert_threshold=0.75)
+    GapMetricFactory(system=system, key="auc", name="AUC", direction="higher", target=0.8, alert_threshold=0.75)
     MetricDefinition.objects.update(created_at=NOW - timedelta(days=3))
     html = login(olivia).get(reverse("monitoring:system", args=[system.pk])).content.decode()
     assert "Stale" in html and "No measurement in this period" in html and "no measurement yet" in html
@@ -140,7 +143,7 @@ def test_add_a_metric_and_a_manual_measurement(login, olivia, system):
 
 def test_overview_lists_systems_in_breach_stale_metrics_and_open_alerts(login, victor, acme, system, breached):
     quiet = AISystemFactory(organization=acme, name="Demand forecasting")
-    stale = make_metric(quiet, key="mape", name="MAPE", target=10, alert_threshold=15)
+    stale = GapMetricFactory(system=quiet, key="mape", name="MAPE", target=10, alert_threshold=15)
     item = {"metric": stale.pk, "measured_at": NOW - timedelta(days=5), "value": 8.0}
     monitoring.measurements_ingest(organization=acme, items=[item], acting_user=None)
     response = login(victor).get(reverse("monitoring:overview"))
@@ -229,11 +232,11 @@ def test_tab_query_count_does_not_grow_with_the_number_of_metrics(login, olivia,
             assert client.get(url).status_code == 200
         return len(ctx.captured_queries)
 
-    first = make_metric(system, key="m0")
+    first = GapMetricFactory(system=system, key="m0")
     feed(first, [0.04, 0.09, 0.07])
     one = count()
     for i in range(1, 5):
-        feed(make_metric(system, key=f"m{i}"), [0.04, 0.09, 0.07])
+        feed(GapMetricFactory(system=system, key=f"m{i}"), [0.04, 0.09, 0.07])
     assert MonitoringAlert.objects.count() == 5
     assert count() == one
 
@@ -313,7 +316,7 @@ def test_pack_section_shows_charts_breaches_and_what_was_done_in_fixed_queries(a
     assert "Checking the new cohort." in html and incident.ref_code in html
     assert {r.type for r in records} == {"registry.MetricDefinition", "registry.MonitoringAlert"}
     other = AISystemFactory(organization=acme, name="Chatbot")
-    feed(make_metric(other, key="halluc", target=2, alert_threshold=4), [1.0, 5.0])
+    feed(GapMetricFactory(system=other, key="halluc", target=2, alert_threshold=4), [1.0, 5.0])
     context, _, more = collect()
     assert len(context["systems"]) == 2 and more == queries
     # A system pack holds that system only; a pack without metrics still says so.

@@ -12,20 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from aims.roles import Role
+from registry.monitoring import selectors as monitoring_selectors
 from registry.monitoring import services as monitoring
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
 from registry.monitoring.services import IngestInvalid
 from tests.factories import MembershipFactory
-from tests.registry.factories import AISystemFactory
+from tests.registry.factories import AISystemFactory, MetricDefinitionFactory
 
 NOW = timezone.now().replace(microsecond=0)
-
-
-def make_metric(system, **fields) -> MetricDefinition:
-    values = {"key": "auc", "name": "AUC", "direction": "higher", "target": 0.8, "alert_threshold": 0.75}
-    values.update(fields)
-    metric = MetricDefinition(organization=system.organization, system=system, **values)
-    return monitoring.metric_save(instance=metric, acting_user=None)
 
 
 def point(metric, value, minutes_ago=0, **extra):
@@ -54,31 +48,37 @@ def system(acme, dana):
 
 @pytest.fixture
 def auc(system):
-    return make_metric(system)
+    return MetricDefinitionFactory(system=system)
 
 
 @pytest.fixture
 def latency(system):
-    return make_metric(system, key="p95", name="p95 latency", direction="lower", target=200, alert_threshold=300)
+    return MetricDefinitionFactory(
+        system=system, key="p95", name="p95 latency", direction="lower", target=200, alert_threshold=300
+    )
 
 
 # --- Metric definitions ------------------------------------------------------------------------
 
 
+def metric_save(system, **fields) -> MetricDefinition:
+    return monitoring.metric_save(instance=MetricDefinitionFactory.build(system=system, **fields), acting_user=None)
+
+
 def test_threshold_must_be_on_the_bad_side_of_the_target(system):
     with pytest.raises(ValidationError) as exc:
-        make_metric(system, target=0.8, alert_threshold=0.85)
+        metric_save(system, target=0.8, alert_threshold=0.85)
     assert "alert_threshold" in exc.value.message_dict
     with pytest.raises(ValidationError):
-        make_metric(system, key="lat", direction="lower", target=200, alert_threshold=150)
-    assert make_metric(system, key="equal", target=0.8, alert_threshold=0.8).pk
+        metric_save(system, key="lat", direction="lower", target=200, alert_threshold=150)
+    assert metric_save(system, key="equal", target=0.8, alert_threshold=0.8).pk
 
 
 def test_key_is_unique_per_system(system, auc, acme):
     with pytest.raises(ValidationError) as exc:
-        make_metric(system)
+        metric_save(system)
     assert "key" in exc.value.message_dict
-    assert make_metric(AISystemFactory(organization=acme)).key == "auc"
+    assert metric_save(AISystemFactory(organization=acme)).key == "auc"
 
 
 # --- Ingest ------------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def test_slices_are_distinct_points(acme, auc):
 
 
 def test_one_bad_item_stores_nothing_and_names_every_bad_index(acme, globex, auc):
-    theirs = make_metric(AISystemFactory(organization=globex))
+    theirs = MetricDefinitionFactory(system=AISystemFactory(organization=globex))
     items = [
         point(auc, 0.9, 1),
         point(auc, float("nan"), 2),
@@ -248,13 +248,13 @@ def test_stale_metric_is_told_once_per_silence(acme, auc, dana):
 
 
 def test_without_an_owner_admins_and_officers_are_told(acme, alice, olivia, victor):
-    metric = make_metric(AISystemFactory(organization=acme, owner=None))
+    metric = MetricDefinitionFactory(system=AISystemFactory(organization=acme, owner=None))
     monitoring.monitoring_check(now=metric.created_at + timedelta(days=2))
     assert sorted(mail.outbox[0].to) == [alice.email, olivia.email]
 
 
 def test_inactive_metrics_are_never_stale(system):
-    make_metric(system, is_active=False)
+    MetricDefinitionFactory(system=system, is_active=False)
     assert monitoring.monitoring_check(now=NOW + timedelta(days=30))["stale"] == 0
 
 
@@ -289,7 +289,7 @@ def _bulk_points(metric, count, step):
 
 def test_series_returns_raw_points_when_few(acme, auc):
     start, end = _bulk_points(auc, 100, timedelta(hours=1))
-    series = monitoring.metric_series(auc, start, end, max_points=500)
+    series = monitoring_selectors.metric_series(auc, start, end, max_points=500)
     assert series["bucket"] == "raw" and len(series["points"]) == 100
     assert series["points"][0]["t"] == start
 
@@ -297,7 +297,7 @@ def test_series_returns_raw_points_when_few(acme, auc):
 def test_series_aggregates_a_long_range_by_day(acme, auc):
     start, end = _bulk_points(auc, 3000, timedelta(hours=1))  # 125 days
     with CaptureQueriesContext(connection) as queries:
-        series = monitoring.metric_series(auc, start, end, max_points=500)
+        series = monitoring_selectors.metric_series(auc, start, end, max_points=500)
     assert len(queries) == 2
     assert series["bucket"] == "day"
     assert len(series["points"]) <= 500 and len(series["points"]) == 125
@@ -309,26 +309,28 @@ def test_series_aggregates_a_long_range_by_day(acme, auc):
 
 def test_series_uses_hours_for_a_short_range_and_respects_the_limit(acme, auc):
     start, end = _bulk_points(auc, 3000, timedelta(minutes=1))  # 50 hours
-    series = monitoring.metric_series(auc, start, end, max_points=100)
+    series = monitoring_selectors.metric_series(auc, start, end, max_points=100)
     assert series["bucket"] == "hour" and len(series["points"]) <= 100
-    two_years = monitoring.metric_series(auc, start, start + timedelta(days=730), max_points=500)
+    two_years = monitoring_selectors.metric_series(auc, start, start + timedelta(days=730), max_points=500)
     assert two_years["bucket"] == "week" and len(two_years["points"]) <= 500
 
 
 def test_system_monitoring_and_overview_in_fixed_queries(acme, system, auc, latency, globex):
     ingest(acme, [point(auc, 0.6, 5), point(latency, 100, 5)])
     for i in range(3):
-        make_metric(system, key=f"extra{i}", expected_every_minutes=1, created_at=NOW - timedelta(hours=1))
+        MetricDefinitionFactory(
+            system=system, key=f"extra{i}", expected_every_minutes=1, created_at=NOW - timedelta(hours=1)
+        )
     with CaptureQueriesContext(connection) as queries:
-        rows = monitoring.system_monitoring(system)
+        rows = monitoring_selectors.system_monitoring(system)
     assert len(queries) == 2
     by_key = {row.metric.key: row for row in rows}
     assert by_key["auc"].open_alert is not None and by_key["auc"].breaching
     assert by_key["p95"].meets_target and by_key["p95"].open_alert is None
     assert by_key["extra0"].stale and by_key["extra0"].last_value is None
     with CaptureQueriesContext(connection) as queries:
-        overview = monitoring.monitoring_overview(acme)
+        overview = monitoring_selectors.monitoring_overview(acme)
     assert len(queries) == 3
     assert [row["system"] for row in overview["systems_in_breach"]] == [system]
     assert {s.metric.key for s in overview["stale_metrics"]} == {"extra0", "extra1", "extra2"}
-    assert monitoring.monitoring_overview(globex)["open_alerts"] == []
+    assert monitoring_selectors.monitoring_overview(globex)["open_alerts"] == []
