@@ -84,7 +84,7 @@ class CanChangeRecord(permissions.BasePermission):
 
 class InventoryViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet):
     # TenantScopedMixin's list is inferred as list[type[HasOrganizationRole]]; any permission belongs here.
-    permission_classes = [HasOrganizationRole, CanChangeRecord]  # type: ignore[list-item]
+    permission_classes = [HasOrganizationRole, CanChangeRecord]
 
     def change_target(self, obj: Model) -> Model:
         """The record whose ownership decides who may change ``obj``."""

@@ -1,3 +1,7 @@
+"""The registry app: registers the inventory's dashboard panel and demo data."""
+
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 

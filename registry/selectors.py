@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +11,6 @@ from aims.models import Organization
 from registry.models import (
     AIModel,
     AISystem,
-    AISystemQuerySet,
     Dataset,
     EUAIActTier,
     LifecycleStage,
@@ -93,8 +90,7 @@ def supplier_list(organization: Organization) -> QuerySet[Supplier]:
 
 def inventory_tiles(organization: Organization) -> list[Tile]:
     """Dashboard tiles: systems by tier and stage, missing Accountable, overdue reviews (two queries)."""
-    # for_org is typed as returning the base TenantQuerySet; AISystem's rows are an AISystemQuerySet.
-    systems = cast(AISystemQuerySet, AISystem.objects.for_org(organization))
+    systems = AISystem.objects.for_org(organization)
     counts = systems.aggregate(
         total=Count("id", filter=~Q(status=SystemStatus.RETIRED)),
         high=Count("id", filter=Q(eu_ai_act_tier=EUAIActTier.HIGH) & ~Q(status=SystemStatus.RETIRED)),

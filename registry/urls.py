@@ -1,3 +1,7 @@
+"""Inventory pages, included by the project at ``inventory/``."""
+
+from __future__ import annotations
+
 from django.urls import path
 
 from registry import views

@@ -47,8 +47,8 @@ INVENTORY = "inventory:system_list"
 
 class SystemListView(FilteredListView):
     template_name = "registry/system_list.html"
-    filterset_class = AISystemFilter  # type: ignore[assignment]  # declared None in aims.access
-    selector = selectors.system_list  # type: ignore[assignment]
+    filterset_class = AISystemFilter  # declared None in aims.access
+    selector = selectors.system_list
 
 
 class InventoryFormView(RecordFormView):
@@ -198,20 +198,20 @@ class SystemUnlinkView(TenantViewMixin, View):
 
 class ModelListView(FilteredListView):
     template_name = "registry/model_list.html"
-    filterset_class = AIModelFilter  # type: ignore[assignment]  # declared None in aims.access
-    selector = selectors.model_list  # type: ignore[assignment]
+    filterset_class = AIModelFilter  # declared None in aims.access
+    selector = selectors.model_list
 
 
 class DatasetListView(FilteredListView):
     template_name = "registry/dataset_list.html"
-    filterset_class = DatasetFilter  # type: ignore[assignment]  # declared None in aims.access
-    selector = selectors.dataset_list  # type: ignore[assignment]
+    filterset_class = DatasetFilter  # declared None in aims.access
+    selector = selectors.dataset_list
 
 
 class SupplierListView(FilteredListView):
     template_name = "registry/supplier_list.html"
-    filterset_class = SupplierFilter  # type: ignore[assignment]  # declared None in aims.access
-    selector = selectors.supplier_list  # type: ignore[assignment]
+    filterset_class = SupplierFilter  # declared None in aims.access
+    selector = selectors.supplier_list
 
 
 DATASET_FIELDS = (

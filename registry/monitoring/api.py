@@ -116,7 +116,7 @@ class MetricViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelView
     serializer_class = MetricSerializer
     filterset_class = MetricFilter
     ordering_fields = ["name", "key", "id"]
-    permission_classes = PERMISSIONS  # type: ignore[assignment]  # inferred narrower in TenantScopedMixin
+    permission_classes = PERMISSIONS  # inferred narrower in TenantScopedMixin
     selector = staticmethod(selectors.metric_list)
 
     def _write(self, serializer):
@@ -213,7 +213,7 @@ BATCH_EXAMPLE = {
 
 
 @extend_schema_view(list=extend_schema(summary="List measurements (newest first)"))
-class MeasurementViewSet(TenantScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):  # type: ignore[misc]
+class MeasurementViewSet(TenantScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Measured values of the metrics; filter by metric and time range."""
 
     queryset = Measurement.objects.all()
@@ -337,7 +337,7 @@ class MonitoringAlertViewSet(TenantScopedMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = AlertSerializer
     filterset_class = AlertFilter
     ordering_fields = ["opened_at", "last_breach_at", "id"]
-    permission_classes = PERMISSIONS  # type: ignore[assignment]  # inferred narrower in TenantScopedMixin
+    permission_classes = PERMISSIONS  # inferred narrower in TenantScopedMixin
 
     def _note(self, request) -> str:
         serializer = NoteSerializer(data=request.data)

@@ -8,11 +8,12 @@ Every write is a POST to a service; read-only roles get 403, another organisatio
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Avg, Case, IntegerField, Min, Prefetch, Value, When
+from django.db.models import Avg, Case, IntegerField, Min, Model, Prefetch, QuerySet, Value, When
 from django.db.models.functions import Trunc
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -143,9 +144,10 @@ def _owners(organization):
 # --- The Monitoring tab ------------------------------------------------------------------------
 
 
-def _raised_from_alerts(name: str):
+def _raised_from_alerts(name: str) -> QuerySet[Any]:
     """Records raised from alerts (incidents, corrective actions) belong to audits, which registry does not import."""
-    return MonitoringAlert._meta.get_field(name).related_model._default_manager.all()
+    related = cast(type[Model], MonitoringAlert._meta.get_field(name).related_model)  # a reverse relation's model
+    return related._default_manager.all()
 
 
 def _system_alerts(system: AISystem):
