@@ -14,12 +14,13 @@ and an AI system owner changes only those they own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Model, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from aims.api.base import CrudMixin, SelectorQuerysetMixin, TenantScopedMixin, TransitionActionMixin
@@ -28,6 +29,7 @@ from aims.api.permissions import HasOrganizationRole
 from aims.api.schema import crud_schema
 from aims.models import User
 from aims.roles import Capability
+from aims.tenancy import Tenant
 from audits.improvement import services as improvement
 from audits.improvement.forms import (
     AuditFilter,
@@ -59,8 +61,18 @@ from registry.serializers import OrgRecordIdsField
 FORBIDDEN_CHANGE = "Your role only lets you change the corrective actions and incidents you own."
 
 
-def _organization(field: serializers.Field):
+def _organization(field: serializers.Field[Any, Any, Any, Any]) -> Any:
     return field.context["request"].tenant.organization
+
+
+def _tenant(request: Request) -> Tenant:
+    """The caller's organisation and role, resolved and kept on the request by :class:`HasOrganizationRole`."""
+    return request.tenant  # type: ignore[attr-defined]
+
+
+def _user(request: Request) -> User:
+    """The caller: :class:`HasOrganizationRole` admits only signed-in members of the organisation."""
+    return cast(User, request.user)
 
 
 def _ids(data: Any) -> list[int]:
@@ -81,9 +93,11 @@ class _Builder:
     link_fields: tuple[str, ...] = ()
 
     def build(self) -> tuple[Model, dict[str, Any]]:
-        data = dict(self.validated_data)
+        serializer = cast("serializers.ModelSerializer[Model]", self)  # mixed into model serializers only
+        data = dict(serializer.validated_data)
         links = {name: data.pop(name) for name in self.link_fields if name in data}
-        record = self.instance or self.Meta.model(organization=_organization(self))
+        model: type[Model] = serializer.Meta.model
+        record = serializer.instance or model(organization=_organization(serializer))
         for name, value in data.items():
             setattr(record, name, value)
         return record, links
@@ -110,7 +124,7 @@ class TeamField(serializers.Field):
         missing = [str(pk) for pk in ids if pk not in found]
         if missing:
             raise serializers.ValidationError(f"User {', '.join(missing)} is not a member of your organisation.")
-        return {self.field_name: [found[pk] for pk in ids]}
+        return {cast(str, self.field_name): [found[pk] for pk in ids]}  # set once the field is bound
 
 
 @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
@@ -139,7 +153,7 @@ class CriteriaField(serializers.Field):
 class CriteriaRefsField(CriteriaField):
     """Instead of ids: identifiers such as ``"8.2"`` or ``"A.6.2.8"``."""
 
-    def to_representation(self, value: Audit) -> list[str]:
+    def to_representation(self, value: Audit) -> list[str]:  # type: ignore[override]  # refs, not ids
         links = sorted(value.criteria_links.all(), key=lambda link: link.requirement.order)
         return [link.requirement.ref for link in links]
 
@@ -316,7 +330,7 @@ class AttendeesField(TeamField):
     def __init__(self, **kwargs):
         super().__init__(role="", **kwargs)
 
-    def to_representation(self, value: ManagementReview) -> list[int]:
+    def to_representation(self, value: ManagementReview) -> list[int]:  # type: ignore[override]  # reviews, not audits
         return sorted(link.user_id for link in value.attendee_links.all())
 
 
@@ -400,8 +414,8 @@ class ImprovementViewSet(TenantScopedMixin, SelectorQuerysetMixin, TransitionAct
     manage_actions: frozenset[str] = frozenset()
     base_write_capability: str = Capability.EDIT
 
-    @property
-    def write_capability(self) -> str:
+    @property  # per action, where the mixin has one class attribute
+    def write_capability(self) -> str:  # type: ignore[override]
         return MANAGE if getattr(self, "action", None) in self.manage_actions else self.base_write_capability
 
     def respond(self, record: Model, status_code: int = status.HTTP_200_OK) -> Response:
@@ -428,14 +442,14 @@ class AuditProgrammeViewSet(CrudMixin, ImprovementViewSet):
 
     def _save(self, serializer) -> None:
         programme, _ = serializer.build()
-        improvement.programme_save(programme=programme, acting_user=self.request.user)
+        improvement.programme_save(programme=programme, acting_user=_user(self.request))
         serializer.instance = self.reread(programme)
 
     perform_create = _save
     perform_update = _save
 
     def perform_destroy(self, instance):
-        improvement.programme_delete(programme=instance, acting_user=self.request.user)
+        improvement.programme_delete(programme=instance, acting_user=_user(self.request))
 
 
 @crud_schema(
@@ -473,14 +487,14 @@ class AuditViewSet(CrudMixin, ImprovementViewSet):
 
     def _save(self, serializer) -> None:
         audit, links = serializer.build()
-        improvement.audit_save(audit=audit, acting_user=self.request.user, **links)
+        improvement.audit_save(audit=audit, acting_user=_user(self.request), **links)
         serializer.instance = self.reread(audit)
 
     perform_create = _save
     perform_update = _save
 
     def perform_destroy(self, instance):
-        improvement.audit_delete(audit=instance, acting_user=self.request.user)
+        improvement.audit_delete(audit=instance, acting_user=_user(self.request))
 
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
@@ -524,7 +538,7 @@ class ChecklistItemViewSet(
     def perform_update(self, serializer):
         item, _ = serializer.build()
         improvement.checklist_item_record(
-            item=item, acting_user=self.request.user, acting_role=self.request.tenant.role
+            item=item, acting_user=_user(self.request), acting_role=_tenant(self.request).role
         )
         serializer.instance = self.reread(item)
 
@@ -548,8 +562,8 @@ class FindingViewSet(CrudMixin, ImprovementViewSet):
         finding, links = serializer.build()
         improvement.finding_save(
             finding=finding,
-            acting_user=self.request.user,
-            acting_role=self.request.tenant.role,
+            acting_user=_user(self.request),
+            acting_role=_tenant(self.request).role,
             evidence=links.get("evidence"),
         )
         serializer.instance = self.reread(finding)
@@ -559,7 +573,7 @@ class FindingViewSet(CrudMixin, ImprovementViewSet):
 
     def perform_destroy(self, instance):
         improvement.finding_delete(
-            finding=instance, acting_user=self.request.user, acting_role=self.request.tenant.role
+            finding=instance, acting_user=_user(self.request), acting_role=_tenant(self.request).role
         )
 
 
@@ -600,16 +614,16 @@ class CorrectiveActionViewSet(CrudMixin, ImprovementViewSet):
 
     def _save(self, serializer) -> None:
         record, _ = serializer.build()
-        if not self.request.tenant.can_change(record):
+        if not _tenant(self.request).can_change(record):
             raise exceptions.PermissionDenied(FORBIDDEN_CHANGE)
-        improvement.corrective_action_save(action=record, acting_user=self.request.user)
+        improvement.corrective_action_save(action=record, acting_user=_user(self.request))
         serializer.instance = self.reread(record)
 
     perform_create = _save
     perform_update = _save
 
     def perform_destroy(self, instance):
-        improvement.corrective_action_delete(action=instance, acting_user=self.request.user)
+        improvement.corrective_action_delete(action=instance, acting_user=_user(self.request))
 
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
@@ -659,19 +673,19 @@ class ManagementReviewViewSet(CrudMixin, ImprovementViewSet):
     def perform_create(self, serializer):
         review, links = serializer.build()
         improvement.management_review_create(
-            review=review, acting_user=self.request.user, attendees=links.get("attendees", [])
+            review=review, acting_user=_user(self.request), attendees=links.get("attendees", [])
         )
         serializer.instance = self.reread(review)
 
     def perform_update(self, serializer):
         review, links = serializer.build()
         improvement.management_review_save(
-            review=review, acting_user=self.request.user, attendees=links.get("attendees")
+            review=review, acting_user=_user(self.request), attendees=links.get("attendees")
         )
         serializer.instance = self.reread(review)
 
     def perform_destroy(self, instance):
-        improvement.management_review_delete(review=instance, acting_user=self.request.user)
+        improvement.management_review_delete(review=instance, acting_user=_user(self.request))
 
     @action(detail=True, methods=["post"], url_path="gather-inputs", url_name="gather-inputs")
     def gather_inputs(self, request, pk=None):
@@ -693,14 +707,14 @@ class ReviewActionViewSet(CrudMixin, ImprovementViewSet):
 
     def _save(self, serializer) -> None:
         record, _ = serializer.build()
-        improvement.review_action_save(action=record, acting_user=self.request.user)
+        improvement.review_action_save(action=record, acting_user=_user(self.request))
         serializer.instance = self.reread(record)
 
     perform_create = _save
     perform_update = _save
 
     def perform_destroy(self, instance):
-        improvement.review_action_delete(action=instance, acting_user=self.request.user)
+        improvement.review_action_delete(action=instance, acting_user=_user(self.request))
 
 
 # --- Incidents ---------------------------------------------------------------------------------
@@ -721,16 +735,16 @@ class IncidentViewSet(CrudMixin, ImprovementViewSet):
         record, _ = serializer.build()
         if record.pk is None:
             record.reported_by = self.request.user
-        if not self.request.tenant.can_change(record):
+        if not _tenant(self.request).can_change(record):
             raise exceptions.PermissionDenied(FORBIDDEN_CHANGE)
-        improvement.incident_save(incident=record, acting_user=self.request.user)
+        improvement.incident_save(incident=record, acting_user=_user(self.request))
         serializer.instance = self.reread(record)
 
     perform_create = _save
     perform_update = _save
 
     def perform_destroy(self, instance):
-        improvement.incident_delete(incident=instance, acting_user=self.request.user)
+        improvement.incident_delete(incident=instance, acting_user=_user(self.request))
 
 
 # --- Raised from a monitoring alert ------------------------------------------------------------

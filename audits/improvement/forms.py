@@ -7,6 +7,8 @@ the API alike.
 
 from __future__ import annotations
 
+from typing import cast
+
 import django_filters
 from django import forms
 from django.db.models import Q
@@ -54,10 +56,15 @@ class MembersField(forms.ModelMultipleChoiceField):
         return member_label(obj)
 
 
-def _member_field(form: forms.Form, name: str, tenant: Tenant) -> None:
-    field = form.fields[name]
+def _choice(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """The model choice field ``name`` of ``form`` (the ones whose choices depend on the organisation)."""
+    return cast(forms.ModelChoiceField, form.fields[name])
+
+
+def _member_field(form: forms.BaseForm, name: str, tenant: Tenant) -> None:
+    field = _choice(form, name)
     field.queryset = members_of(tenant)
-    field.label_from_instance = member_label
+    field.label_from_instance = member_label  # type: ignore[method-assign,assignment]  # per-field label
 
 
 class SectionsMixin:
@@ -121,12 +128,12 @@ class AuditForm(SectionsMixin, forms.ModelForm):
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["programme"].queryset = AuditProgramme.objects.for_org(tenant.organization).order_by("-year")
-        self.fields["programme"].empty_label = None
-        self.fields["criteria"].queryset = improvement.criteria_choices()
+        _choice(self, "programme").queryset = AuditProgramme.objects.for_org(tenant.organization).order_by("-year")
+        _choice(self, "programme").empty_label = None
+        _choice(self, "criteria").queryset = improvement.criteria_choices()
         _member_field(self, "lead_auditor", tenant)
         for name in ("auditors", "area_owners"):
-            self.fields[name].queryset = members_of(tenant)
+            _choice(self, name).queryset = members_of(tenant)
         audit = self.instance
         if audit.pk:
             self.initial["criteria"] = [link.requirement_id for link in audit.criteria_links.all()]
@@ -148,7 +155,7 @@ class FindingForm(forms.ModelForm):
     requirement = RequirementChoiceField(
         queryset=None, required=False, help_text="Required for a nonconformity: the requirement not met."
     )
-    evidence = forms.ModelMultipleChoiceField(
+    evidence: forms.ModelMultipleChoiceField[Evidence] = forms.ModelMultipleChoiceField(
         queryset=None,
         required=False,
         label="Evidence it rests on",
@@ -163,12 +170,12 @@ class FindingForm(forms.ModelForm):
 
     def __init__(self, *args, tenant: Tenant, audit: Audit, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["requirement"].queryset = improvement.criteria_choices()
+        _choice(self, "requirement").queryset = improvement.criteria_choices()
         items = ChecklistItem.objects.for_org(tenant.organization).filter(audit=audit).order_by("order", "id")
-        self.fields["checklist_item"].queryset = items
-        self.fields["checklist_item"].label_from_instance = lambda item: item.ref
+        _choice(self, "checklist_item").queryset = items
+        _choice(self, "checklist_item").label_from_instance = lambda item: item.ref  # type: ignore[method-assign,assignment]
         self.fields["checklist_item"].label = "Checklist item"
-        self.fields["evidence"].queryset = Evidence.objects.for_org(tenant.organization).order_by("title")
+        _choice(self, "evidence").queryset = Evidence.objects.for_org(tenant.organization).order_by("title")
         if self.instance.pk:
             self.initial["evidence"] = [link.evidence_id for link in self.instance.evidence_links.all()]
 
@@ -195,9 +202,9 @@ class CorrectiveActionForm(SectionsMixin, forms.ModelForm):
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
         org = tenant.organization
-        self.fields["finding"].queryset = Finding.objects.for_org(org).select_related("audit").order_by("-raised_at")
-        self.fields["finding"].label_from_instance = lambda f: f"{f.ref_code} {f.title} ({f.get_kind_display()})"
-        self.fields["incident"].queryset = Incident.objects.for_org(org).order_by("-detected_at")
+        _choice(self, "finding").queryset = Finding.objects.for_org(org).select_related("audit").order_by("-raised_at")
+        _choice(self, "finding").label_from_instance = lambda f: f"{f.ref_code} {f.title} ({f.get_kind_display()})"  # type: ignore[method-assign,assignment]
+        _choice(self, "incident").queryset = Incident.objects.for_org(org).order_by("-detected_at")
         _member_field(self, "owner", tenant)
         self.fields["owner"].help_text = "Implements the action; someone else checks its effectiveness."
         if not self.instance.pk and tenant.user is not None and not self.initial.get("owner"):
@@ -239,7 +246,7 @@ class ManagementReviewForm(SectionsMixin, forms.ModelForm):
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["attendees"].queryset = members_of(tenant)
+        _choice(self, "attendees").queryset = members_of(tenant)
         if self.instance.pk:
             self.initial["attendees"] = [link.user_id for link in self.instance.attendee_links.all()]
             # The inputs were gathered for this period; "Gather the inputs again" follows a change.
@@ -291,10 +298,14 @@ class IncidentForm(SectionsMixin, forms.ModelForm):
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["system"].queryset = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
-        self.fields["system"].empty_label = "Not tied to one AI system"
+        _choice(self, "system").queryset = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
+        _choice(self, "system").empty_label = "Not tied to one AI system"
         for name in ("occurred_at", "detected_at", "informed_at", "authority_notified_at"):
-            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+            cast(forms.DateTimeField, self.fields[name]).input_formats = [
+                "%Y-%m-%dT%H:%M",
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%d",
+            ]
 
 
 # --- Filters -----------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -306,6 +308,9 @@ class CorrectiveActionQuerySet(TenantQuerySet):
         return self.unfinished().filter(due_date__lt=today or timezone.localdate())
 
 
+CorrectiveActionManager = models.Manager.from_queryset(CorrectiveActionQuerySet)
+
+
 class CorrectiveAction(TenantModel):
     """A corrective action (10.2) from a finding or an incident, closed only after an effectiveness check."""
 
@@ -358,7 +363,7 @@ class CorrectiveAction(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = CorrectiveActionQuerySet.as_manager()
+    objects: ClassVar[CorrectiveActionManager] = CorrectiveActionManager()
 
     class Meta:
         verbose_name = "corrective action"

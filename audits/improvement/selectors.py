@@ -27,7 +27,7 @@ from audits.models import (
 # --- Reads -------------------------------------------------------------------------------------
 
 
-def _member_prefetch() -> Prefetch:
+def _member_prefetch() -> Prefetch[str, QuerySet[AuditMember]]:
     return Prefetch("member_links", queryset=AuditMember.objects.select_related("user").order_by("role", "user__email"))
 
 

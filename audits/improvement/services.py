@@ -70,6 +70,7 @@ from audits.models import (
     ReviewAttendee,
 )
 from controls.catalogue.models import Requirement
+from controls.evidence.models import Evidence
 from registry.monitoring.models import MonitoringAlert
 from risk.models import ImpactAssessment, Level, Risk
 
@@ -407,7 +408,7 @@ def finding_save(
     finding: Finding,
     acting_user: User,
     acting_role: str | None,
-    evidence: Iterable[Model] | None = None,
+    evidence: Iterable[Evidence] | None = None,
 ) -> Finding:
     """Record or change a finding; ``evidence``, when given, replaces the evidence it rests on.
 
@@ -453,9 +454,9 @@ def finding_save(
         for link in finding.evidence_links.exclude(evidence_id__in=wanted):
             record_delete(link, acting_user=acting_user)
         existing = set(finding.evidence_links.values_list("evidence_id", flat=True))
-        for pk, item in wanted.items():
+        for pk, record in wanted.items():
             if pk not in existing:
-                link = FindingEvidence(organization_id=finding.organization_id, finding=finding, evidence=item)
+                link = FindingEvidence(organization_id=finding.organization_id, finding=finding, evidence=record)
                 record_save(link, acting_user=acting_user)
     return finding
 
@@ -750,7 +751,7 @@ def _optional_records(
     """What the core records of ``model`` (context issues, objectives…), for the inputs; never fails the review."""
     if not _has_field(model, "organization"):
         return {"available": False, "items": []}
-    rows = model.objects.filter(organization=organization)
+    rows: QuerySet[Model] = model.objects.filter(organization=organization)  # type: ignore[attr-defined]
     stamp = next((f for f in ("updated_at", "created_at") if _has_field(model, f)), None)
     if changed_only and stamp:
         rows = rows.filter(**{f"{stamp}__date__range": (start, end)})

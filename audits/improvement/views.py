@@ -575,7 +575,7 @@ class CorrectiveActionFormView(RecordFormPage, EditView):
 
 
 class CorrectiveActionDetailView(TenantViewMixin, View):
-    write_capability = None
+    write_capability: str | None = None
 
     def get(self, request, pk, verify_form=None, status=200):
         action = _load_action(self.tenant, pk)

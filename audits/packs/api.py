@@ -15,8 +15,8 @@ from registry.models import AISystem
 
 
 class EvidencePackSerializer(serializers.ModelSerializer):
-    system = serializers.SlugRelatedField(slug_field="ref_code", read_only=True)
-    audit = serializers.SlugRelatedField(slug_field="ref_code", read_only=True)
+    system: serializers.SlugRelatedField[AISystem] = serializers.SlugRelatedField(slug_field="ref_code", read_only=True)
+    audit: serializers.SlugRelatedField[Audit] = serializers.SlugRelatedField(slug_field="ref_code", read_only=True)
     requested_by = serializers.EmailField(source="requested_by.email", read_only=True, default=None)
     download_url = serializers.SerializerMethodField()
 

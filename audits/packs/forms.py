@@ -16,7 +16,7 @@ class EvidencePackForm(forms.Form):
     system = forms.ModelChoiceField(
         queryset=AISystem.objects.none(), required=False, help_text="Only for a pack about one AI system."
     )
-    audit = forms.ModelChoiceField(
+    audit: forms.ModelChoiceField[Audit] = forms.ModelChoiceField(
         queryset=None, required=False, help_text="Only for a pack about one internal audit: its scope, "
         "checklist, findings and actions.",
     )  # fmt: skip

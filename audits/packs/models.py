@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -44,6 +45,9 @@ AUDIT_SECTIONS = [PackSection.AUDIT, PackSection.EVIDENCE]
 class EvidencePackQuerySet(TenantQuerySet):
     def active(self) -> EvidencePackQuerySet:
         return self.filter(status__in=EvidencePack.ACTIVE_STATUSES)
+
+
+EvidencePackManager = models.Manager.from_queryset(EvidencePackQuerySet)
 
 
 class EvidencePack(TenantModel):
@@ -93,7 +97,7 @@ class EvidencePack(TenantModel):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = EvidencePackQuerySet.as_manager()
+    objects: ClassVar[EvidencePackManager] = EvidencePackManager()
 
     class Meta:
         ordering = ["-created_at"]

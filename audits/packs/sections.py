@@ -7,6 +7,7 @@ into the evidence index and the embedded manifest with their SHA-256.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -154,8 +155,9 @@ def collect_controls(pack: EvidencePack) -> SectionResult:
         if parent is not None and parent.pk != last_parent:
             table.append({"objective": parent, "row": None})
             last_parent = parent.pk
-        row.risk_refs = sorted({u.ref_code for u in uses.get(row.control_id, [])})
-        row.evidence_items = evidence_by_control.get(row.control_id, [])
+        # Shown beside the row in the table: set on the instance for the template.
+        row.risk_refs = sorted({u.ref_code for u in uses.get(row.control_id, [])})  # type: ignore[attr-defined]
+        row.evidence_items = evidence_by_control.get(row.control_id, [])  # type: ignore[attr-defined]
         table.append({"objective": None, "row": row})
     approved = soa_latest_approved(organization)
     records = [record_entry(row, f"SoA {row.control.ref}") for row in rows]
@@ -179,8 +181,8 @@ def collect_crosswalk(pack: EvidencePack) -> SectionResult:
     frameworks = []
     for framework in Framework.objects.exclude(code="ISO42001").order_by("order"):
         rows = framework_coverage(pack.organization, framework)
-        measured = [r for r in rows if r.coverage is not None]
-        average = round(sum(r.coverage for r in measured) / len(measured)) if measured else None
+        measured = [r.coverage for r in rows if r.coverage is not None]
+        average = round(sum(measured) / len(measured)) if measured else None
         origin = Mapping.objects.filter(source__framework=framework).values_list("origin", flat=True).first()
         frameworks.append({"framework": framework, "rows": rows, "average": average, "origin": origin})
     context = {"frameworks": frameworks}
@@ -304,7 +306,7 @@ def _section(key: PackSection, template: str, data_function):
     return collect
 
 
-COLLECTORS = {
+COLLECTORS: dict[str, Callable[[EvidencePack], SectionResult]] = {
     PackSection.LEADERSHIP: _section(PackSection.LEADERSHIP, "pdf/sections/leadership.html", leadership_data),
     PackSection.OBJECTIVES: _section(PackSection.OBJECTIVES, "pdf/sections/objectives.html", objectives_data),
     PackSection.COMPETENCE: _section(PackSection.COMPETENCE, "pdf/sections/competence.html", competence_data),

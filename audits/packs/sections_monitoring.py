@@ -33,9 +33,9 @@ def monitoring_data(pack: EvidencePack) -> tuple[dict, list[RecordEntry]]:
     if pack.scope == EvidencePack.Scope.SYSTEM:
         metrics = metrics.filter(system_id=pack.system_id)
         alerts = alerts.filter(system_id=pack.system_id)
-    metrics = list(metrics.order_by("system__ref_code", "name"))
-    series = series_by_metric([m.pk for m in metrics], start, end)
-    alerts = list(
+    metric_rows = list(metrics.order_by("system__ref_code", "name"))
+    series = series_by_metric([m.pk for m in metric_rows], start, end)
+    alert_rows = list(
         alerts.select_related("metric", "acknowledged_by")
         .prefetch_related(
             Prefetch("incidents", queryset=Incident.objects.order_by("pk")),
@@ -45,14 +45,14 @@ def monitoring_data(pack: EvidencePack) -> tuple[dict, list[RecordEntry]]:
     )
     systems: dict[int, dict] = {}
     records: list[RecordEntry] = []
-    for metric in metrics:
+    for metric in metric_rows:
         row = systems.setdefault(metric.system_id, {"system": metric.system, "metrics": [], "alerts": []})
         points = series[metric.pk]
         row["metrics"].append(
             {"metric": metric, "chart": metric_chart(metric, points, start, end), "points": len(points)}
         )
         records.append(record_entry(metric, f"{metric.system.ref_code} metric {metric.name}"))
-    for alert in alerts:
+    for alert in alert_rows:
         if alert.system_id in systems:
             systems[alert.system_id]["alerts"].append(alert)
             records.append(

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -243,9 +243,10 @@ def evidence_pack_generate(pack_id: int) -> EvidencePack | None:
     if pack is None:
         logger.info("Evidence pack %s is not claimable; skipping.", pack_id)
         return None
+    claimed = pack
     try:
         generated_at = timezone.now()
-        content = collect(pack, on_progress=lambda p, s: _progress(pack, p, s))
+        content = collect(pack, on_progress=lambda p, s: _progress(claimed, p, s))
         manifest = manifest_for(pack, content, generated_at)
         _progress(pack, 45, "Laying out pages")
         html = render.render_html(
@@ -406,7 +407,7 @@ def evidence_pack_verify(pack: EvidencePack) -> VerifyReport:
     if not pack.is_downloadable:
         report.problems.append(f"The pack has no file (status: {pack.get_status_display().lower()}).")
         return report
-    path = Path(default_storage.path(pack.file.name))
+    path = Path(default_storage.path(cast(str, pack.file.name)))  # a downloadable pack has its file
     if not path.exists():
         report.problems.append("The pack's file is missing from storage.")
         return report
