@@ -1,3 +1,7 @@
+"""The audits app: registers its dashboard tiles, readiness checks and demo data."""
+
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 

@@ -40,6 +40,22 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_catalogue", verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def _catalogue_back_after_a_flush(request, django_db_blocker):
+    """A transactional test empties every table when it ends, the shipped catalogue included.
+
+    Test modules are spread over parallel workers, so the next test on the same worker may be
+    an ordinary one that expects the catalogue: load it again once the flush is done (this
+    fixture is set up first, so it is torn down last).
+    """
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+    if transactional or {"transactional_db", "live_server", "django_db_reset_sequences"} & set(request.fixturenames):
+        with django_db_blocker.unblock():
+            call_command("load_catalogue", verbosity=0)
+
+
 @pytest.fixture
 def catalogue(transactional_db):
     """Transactional tests empty the database after each test: load the catalogue again."""

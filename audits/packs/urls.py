@@ -1,3 +1,7 @@
+"""Evidence pack pages, included by the project at ``evidence-packs/``."""
+
+from __future__ import annotations
+
 from django.urls import path
 
 from audits.packs import views

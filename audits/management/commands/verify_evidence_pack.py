@@ -1,3 +1,7 @@
+"""``manage.py verify_evidence_pack <id>``: recompute a pack's hashes and report what differs."""
+
+from __future__ import annotations
+
 from django.core.management.base import BaseCommand, CommandError
 
 from audits.models import EvidencePack
