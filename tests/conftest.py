@@ -18,7 +18,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from aims.roles import Role
-from tests.factories import ApiTokenFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.aims.factories import ApiTokenFactory, MembershipFactory, OrganizationFactory, UserFactory
 
 REQUIRE_SERVICES = os.environ.get("AIMS_REQUIRE_SERVICES") == "1"
 

@@ -230,7 +230,7 @@ PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R
 
 def _build_world() -> World:
     from aims.demo import DEMO_ORG, demo_seed
-    from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+    from tests.aims.factories import MembershipFactory, OrganizationFactory, UserFactory
 
     demo_seed()
     acme = Organization.objects.get(name=DEMO_ORG)

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from aims.models import Invitation, Membership, User, invitation_token
 from aims.roles import Role
-from tests.factories import UserFactory
+from tests.aims.factories import UserFactory
 
 
 def test_admin_adds_an_existing_user_at_once(login, alice, acme):

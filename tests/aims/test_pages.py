@@ -90,7 +90,7 @@ def test_module_pages_point_to_the_requirements_they_serve(login, victor):
 
 
 def test_user_without_organisation_creates_one_and_becomes_admin(client, db):
-    from tests.factories import UserFactory
+    from tests.aims.factories import UserFactory
 
     user = UserFactory()
     client.force_login(user)

@@ -52,7 +52,7 @@ def test_non_admins_cannot_change_members_tokens_or_settings(login, non_admin, a
 
 @pytest.mark.parametrize("role", [Role.VIEWER, Role.AUDITOR])
 def test_read_only_roles_can_read_pages(login, acme, role):
-    from tests.factories import MembershipFactory
+    from tests.aims.factories import MembershipFactory
 
     user = MembershipFactory(organization=acme, role=role).user
     client = login(user)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from aims.models import Membership
 from aims.roles import Role
-from tests.factories import ApiTokenFactory, InvitationFactory
+from tests.aims.factories import ApiTokenFactory, InvitationFactory
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_session_api_uses_the_organisation_chosen_in_the_portal(client, alice, g
 
 
 def test_user_without_organisation_is_sent_to_create_one(client, db):
-    from tests.factories import UserFactory
+    from tests.aims.factories import UserFactory
 
     client.force_login(UserFactory())
     response = client.get(reverse("dashboard"))

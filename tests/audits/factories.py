@@ -26,7 +26,7 @@ from audits.models import (
     ManagementReview,
 )
 from controls.models import Requirement
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.aims.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 CRITERIA = ["8.2", "A.6.2.6", "A.6.2.8"]
 

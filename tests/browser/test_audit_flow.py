@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def people(catalogue):
     from aims.roles import Role
-    from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+    from tests.aims.factories import MembershipFactory, OrganizationFactory, UserFactory
 
     org = OrganizationFactory(name="Acme Health AI")
     users = {}

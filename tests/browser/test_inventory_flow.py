@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def officer():
     from aims.roles import Role
-    from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+    from tests.aims.factories import MembershipFactory, OrganizationFactory, UserFactory
 
     user = UserFactory(email="olga@example.com", full_name="Olga Officer")
     MembershipFactory(user=user, organization=OrganizationFactory(name="Acme Health AI"), role=Role.OFFICER)

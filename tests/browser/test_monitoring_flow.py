@@ -17,7 +17,7 @@ def breached_system(catalogue):
     from aims.roles import Role
     from registry.monitoring import services as monitoring
     from registry.monitoring.models import MetricDefinition
-    from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+    from tests.aims.factories import MembershipFactory, OrganizationFactory, UserFactory
     from tests.registry.factories import AISystemFactory
 
     org = OrganizationFactory(name="Acme Health AI")

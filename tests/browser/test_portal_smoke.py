@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def two_org_user(catalogue):
-    from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+    from tests.aims.factories import MembershipFactory, OrganizationFactory, UserFactory
 
     user = UserFactory(email="dora@example.com")
     MembershipFactory(user=user, organization=OrganizationFactory(name="Acme Health AI"), role=Role.ADMIN)

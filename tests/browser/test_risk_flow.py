@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def people(catalogue):
     from aims.roles import Role
-    from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+    from tests.aims.factories import MembershipFactory, OrganizationFactory, UserFactory
     from tests.registry.factories import AISystemFactory
 
     org = OrganizationFactory(name="Acme Health AI")

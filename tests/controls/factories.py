@@ -15,7 +15,7 @@ from controls.soa.models import ApplicabilityStatement, ImplementationStatus, So
 from risk import services as risk_services
 from risk.impact import services as impact_services
 from risk.models import Risk, TreatmentAction
-from tests.factories import OrganizationFactory, UserFactory
+from tests.aims.factories import OrganizationFactory, UserFactory
 from tests.registry.factories import AISystemFactory
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"

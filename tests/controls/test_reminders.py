@@ -14,8 +14,8 @@ from controls.evidence import reminders, services
 from controls.evidence.reminders import reminders_send
 from controls.models import ImplementationStatus, Reminder
 from controls.tasks import send_reminders
+from tests.aims.factories import MembershipFactory
 from tests.controls.factories import ApplicabilityStatementFactory, NoteEvidenceFactory
-from tests.factories import MembershipFactory
 
 TODAY = date(2026, 3, 2)
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from registry.models import AIModel, AISystem, Dataset, Resource, RoleAssignment, Supplier
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
-from tests.factories import OrganizationFactory
+from tests.aims.factories import OrganizationFactory
 
 
 class AISystemFactory(factory.django.DjangoModelFactory):

@@ -23,7 +23,7 @@ from registry.models import (
     SystemModel,
     SystemSupplier,
 )
-from tests.factories import MembershipFactory
+from tests.aims.factories import MembershipFactory
 from tests.registry.factories import AIModelFactory, AISystemFactory, DatasetFactory, SupplierFactory
 
 

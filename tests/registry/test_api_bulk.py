@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from aims.roles import Role
 from registry.models import AIModel, AISystem, Dataset, ModelDataset, Supplier, SystemModel
-from tests.factories import MembershipFactory
+from tests.aims.factories import MembershipFactory
 from tests.registry.factories import AIModelFactory, AISystemFactory, DatasetFactory, SupplierFactory
 
 

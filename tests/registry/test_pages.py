@@ -14,7 +14,7 @@ from aims.models import Membership
 from aims.roles import Role
 from registry import services
 from registry.models import AIModel, AISystem, Dataset, ModelDataset, RoleAssignment, Supplier, SystemModel
-from tests.factories import MembershipFactory
+from tests.aims.factories import MembershipFactory
 from tests.registry.factories import AIModelFactory, AISystemFactory, DatasetFactory, SupplierFactory
 
 

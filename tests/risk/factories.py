@@ -26,7 +26,7 @@ from risk.models import (
     TreatmentControl,
     default_matrix,
 )
-from tests.factories import OrganizationFactory, UserFactory
+from tests.aims.factories import OrganizationFactory, UserFactory
 from tests.registry.factories import AISystemFactory
 
 _UNSET: Any = object()

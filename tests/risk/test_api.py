@@ -15,7 +15,7 @@ from controls.models import Requirement
 from risk import services
 from risk.impact import services as impact_services
 from risk.models import ImpactAssessment, ImpactItem, Level, Risk, RiskCriteria, TreatmentAction, default_matrix
-from tests.factories import MembershipFactory
+from tests.aims.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
 from tests.risk.factories import ImpactAssessmentFactory, ImpactItemFactory, RiskFactory, TreatmentActionFactory
 

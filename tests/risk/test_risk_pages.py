@@ -14,7 +14,7 @@ from aims.roles import Role
 from controls.models import Requirement
 from risk import services
 from risk.models import Risk, RiskCriteria, TreatmentAction
-from tests.factories import MembershipFactory
+from tests.aims.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
 from tests.risk.factories import RiskFactory
 

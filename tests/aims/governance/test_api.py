@@ -14,8 +14,8 @@ from django.utils import timezone
 from aims.history import records_history
 from aims.models import AIMSScope, Objective, PolicyVersion
 from aims.roles import Role
+from tests.aims.factories import MembershipFactory
 from tests.aims.governance.test_pages import seed, snapshot
-from tests.factories import MembershipFactory
 
 Status = PolicyVersion.Status
 LISTS = [

@@ -31,13 +31,13 @@ from tests.aims.factories import (
     ConcernChannelFactory,
     ContextIssueFactory,
     InterestedPartyFactory,
+    MembershipFactory,
     ObjectiveFactory,
     ObjectiveProgressFactory,
     OrgRoleFactory,
     PolicyFactory,
     PolicyVersionFactory,
 )
-from tests.factories import MembershipFactory
 
 Status = PolicyVersion.Status
 

@@ -35,8 +35,7 @@ from aims.models import (
     PolicyVersion,
 )
 from aims.roles import Role
-from tests.aims.factories import ObjectiveFactory, PolicyFactory, PolicyVersionFactory
-from tests.factories import MembershipFactory
+from tests.aims.factories import MembershipFactory, ObjectiveFactory, PolicyFactory, PolicyVersionFactory
 
 Status = PolicyVersion.Status
 

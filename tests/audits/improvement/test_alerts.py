@@ -14,7 +14,7 @@ from audits.improvement import services as improvement
 from audits.models import CorrectiveAction, Incident
 from registry.monitoring import services as monitoring
 from registry.monitoring.models import MetricDefinition, MonitoringAlert
-from tests.factories import MembershipFactory
+from tests.aims.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
 
 NOW = timezone.now().replace(microsecond=0)

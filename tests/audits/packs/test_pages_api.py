@@ -66,7 +66,7 @@ def test_the_request_form_reports_errors(login, bob):
 
 @pytest.mark.parametrize("role", [Role.VIEWER])
 def test_viewers_cannot_request_see_or_download_packs(login, acme, bob, role, inventory):
-    from tests.factories import MembershipFactory
+    from tests.aims.factories import MembershipFactory
 
     pack = make_pack(acme, bob, sections=["controls"])
     viewer = MembershipFactory(organization=acme, role=role).user

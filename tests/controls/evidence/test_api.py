@@ -15,9 +15,9 @@ from django.utils import timezone
 from aims.roles import Role
 from controls.evidence import services
 from controls.models import Evidence, EvidenceLink, Requirement
+from tests.aims.factories import MembershipFactory
 from tests.controls.evidence.test_services import PNG
 from tests.controls.factories import PDF, FileEvidenceFactory, NoteEvidenceFactory, link_targets, upload
-from tests.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
 
 

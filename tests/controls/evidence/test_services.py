@@ -21,8 +21,8 @@ from aims.files import MAX_NAME_LENGTH, filename_sanitise, upload_inspect
 from aims.roles import Role
 from controls.evidence import selectors, services
 from controls.models import Evidence, EvidenceLink, EvidenceVersion, Requirement
+from tests.aims.factories import MembershipFactory
 from tests.controls.factories import PDF, FileEvidenceFactory, NoteEvidenceFactory, link_targets, upload
-from tests.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
 
 PNG = (

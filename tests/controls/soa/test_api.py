@@ -17,8 +17,8 @@ from controls.soa import selectors
 from controls.soa import services as soa
 from risk import services as risk_services
 from risk.models import Risk, TreatmentAction
+from tests.aims.factories import MembershipFactory
 from tests.controls.factories import EvidenceFactory, EvidenceLinkFactory, evidence_on
-from tests.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory
 
 JUSTIFICATION = "Needed for the systems in scope; see the risk register."

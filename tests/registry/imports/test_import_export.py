@@ -29,7 +29,7 @@ from registry.imports.services import (
 from registry.imports.views import SESSION_KEY
 from registry.models import AISystem, EUAIActTier, SystemStatus
 from registry.services import inventory_record_save
-from tests.factories import MembershipFactory, UserFactory
+from tests.aims.factories import MembershipFactory, UserFactory
 
 COLUMNS = list(AISystemResource.Meta.fields)
 

@@ -194,7 +194,7 @@ def test_read_only_roles_see_charts_but_every_post_is_403(request, login, person
 
 def test_an_owner_changes_only_the_monitoring_of_own_systems(login, acme, breached):
     from aims.roles import Role
-    from tests.factories import MembershipFactory
+    from tests.aims.factories import MembershipFactory
 
     _, alert = breached
     owner = MembershipFactory(organization=acme, role=Role.OWNER).user

@@ -16,7 +16,7 @@ from registry.monitoring import selectors as monitoring_selectors
 from registry.monitoring import services as monitoring
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
 from registry.monitoring.services import IngestInvalid
-from tests.factories import MembershipFactory
+from tests.aims.factories import MembershipFactory
 from tests.registry.factories import AISystemFactory, MetricDefinitionFactory
 
 NOW = timezone.now().replace(microsecond=0)

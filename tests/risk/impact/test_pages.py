@@ -12,7 +12,7 @@ from registry import services as registry_services
 from registry.models import AISystem
 from risk.impact import services as impact_services
 from risk.models import ImpactAssessment, ImpactItem, Risk
-from tests.factories import MembershipFactory
+from tests.aims.factories import MembershipFactory
 from tests.risk.factories import ImpactAssessmentFactory, ImpactItemFactory
 
 
