@@ -97,6 +97,34 @@ class AISystemQuerySet(TenantQuerySet):
         return self.filter(status=SystemStatus.ACTIVE).exclude(role_assignments__raci=RoleAssignment.Raci.ACCOUNTABLE)
 
 
+# The facts about an AI system that integrations and spreadsheets exchange, in the order they
+# are shown; the API and the CSV/XLSX import and export add their own identifiers and people.
+SYSTEM_DESCRIPTION_FIELDS = (
+    "external_id",
+    "name",
+    "description",
+    "purpose",
+    "intended_use",
+    "foreseeable_misuse",
+    "roles",
+    "lifecycle_stage",
+    "deployment_context",
+    "automation_level",
+    "human_oversight",
+    "continuous_learning",
+    "continuous_learning_controls",
+    "people_decisions",
+    "personal_data",
+    "affected_stakeholders",
+    "eu_ai_act_tier",
+    "annex_iii_area",
+    "tier_rationale",
+    "justification",
+    "performance_metrics",
+    "design_choices",
+)
+
+
 class AISystem(TenantModel):
     ref_code = models.CharField(
         "reference", max_length=20, help_text="Assigned automatically (AIS-0001, AIS-0002, …) when left empty."

@@ -15,6 +15,7 @@ import time
 
 import pytest
 from django.core.management import call_command
+from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
 
 from aims.roles import Role
@@ -40,19 +41,24 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_catalogue", verbosity=0)
 
 
-@pytest.fixture(autouse=True)
-def _catalogue_back_after_a_flush(request, django_db_blocker):
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool({"transactional_db", "live_server", "django_db_reset_sequences"} & set(item.fixturenames))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
     """A transactional test empties every table when it ends, the shipped catalogue included.
 
-    Test modules are spread over parallel workers, so the next test on the same worker may be
-    an ordinary one that expects the catalogue: load it again once the flush is done (this
-    fixture is set up first, so it is torn down last).
+    Test modules are spread over parallel workers, so the next test on the same worker may be an
+    ordinary one that expects the catalogue: once every fixture is torn down (the flush is the
+    last), load it again.
     """
     yield
-    marker = request.node.get_closest_marker("django_db")
-    transactional = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
-    if transactional or {"transactional_db", "live_server", "django_db_reset_sequences"} & set(request.fixturenames):
-        with django_db_blocker.unblock():
+    if nextitem is not None and _is_transactional(item):
+        with item.config.stash[blocking_manager_key].unblock():
             call_command("load_catalogue", verbosity=0)
 
 

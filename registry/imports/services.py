@@ -37,6 +37,7 @@ from openpyxl.styles import Font
 from aims.models import Membership, Organization
 from aims.roles import Capability
 from registry.models import (
+    SYSTEM_DESCRIPTION_FIELDS,
     AISystem,
     AnnexIIIArea,
     AutomationLevel,
@@ -315,28 +316,7 @@ class AISystemResource(resources.ModelResource):
         model = AISystem
         fields = (
             "reference",
-            "external_id",
-            "name",
-            "description",
-            "purpose",
-            "intended_use",
-            "foreseeable_misuse",
-            "roles",
-            "lifecycle_stage",
-            "deployment_context",
-            "automation_level",
-            "human_oversight",
-            "continuous_learning",
-            "continuous_learning_controls",
-            "people_decisions",
-            "personal_data",
-            "affected_stakeholders",
-            "eu_ai_act_tier",
-            "annex_iii_area",
-            "tier_rationale",
-            "justification",
-            "performance_metrics",
-            "design_choices",
+            *SYSTEM_DESCRIPTION_FIELDS,
             "owner_email",
             "business_unit",
             "status",
