@@ -9,9 +9,9 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
+from aims.links import absolute_url
 from aims.models import Invitation, invitation_token
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def send_invitation_email(self, invitation_id: int) -> bool:
     if invitation is None or not invitation.is_pending:
         logger.info("Invitation %s is not pending; nothing sent.", invitation_id)
         return False
-    link = settings.SITE_URL + reverse("invitation_accept", args=[invitation_token(invitation)])
+    link = absolute_url("invitation_accept", args=[invitation_token(invitation)])
     context = {"invitation": invitation, "link": link}
     send_mail(
         subject=f"You are invited to {invitation.organization.name} on the AIMS portal",

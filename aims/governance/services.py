@@ -29,11 +29,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, Model, OuterRef
 from django.http import FileResponse
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from aims.files import UploadRules, delete_files_on_commit, private_file_response, upload_inspect
 from aims.governance.models import REVIEW_NOTICE_DAYS, add_months
+from aims.links import absolute_url
 from aims.models import (
     AIMSScope,
     CompetenceRecord,
@@ -468,7 +468,7 @@ def _remind_once(policy: Policy, recipients: list[str], today: date, *, to_owner
         "days_late": -days,
         "to_owner": to_owner,
         "organization": policy.organization,
-        "link": settings.SITE_URL + reverse("governance:policy_detail", args=[policy.pk]),
+        "link": absolute_url("governance:policy_detail", args=[policy.pk]),
     }
     try:
         with transaction.atomic():

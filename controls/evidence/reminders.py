@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from aims.links import absolute_url
 from aims.selectors import reminder_recipients
 from controls.evidence.models import Evidence, Reminder
 from controls.evidence.selectors import CONTROL_FRAMEWORK, expiring_days
@@ -31,14 +31,6 @@ REMINDER_SOA_TARGET = "soa_target"
 JUST_EXPIRED_DAYS = 7
 
 Remindable = Evidence | ApplicabilityStatement
-
-
-def _link(name: str, *args: Any) -> str:
-    # The same helper lives in registry.monitoring.services; kept local until a shared home exists.
-    try:
-        return str(settings.SITE_URL) + reverse(name, args=args)
-    except NoReverseMatch:
-        return str(settings.SITE_URL) + "/"
 
 
 def _remind_once(*, item: Remindable, kind: str, period: date, recipients: list[str], subject: str, body: str) -> bool:
@@ -109,14 +101,16 @@ def _reminder_message(item: Remindable, period: date, today: date, *, addressed_
     }  # fmt: skip
     if isinstance(item, Evidence):
         days = (period - today).days
-        context.update(days=days, expired=days < 0, days_ago=-days, link=_link("evidence:detail", item.pk))
+        context.update(
+            days=days, expired=days < 0, days_ago=-days, link=absolute_url("evidence:detail", args=[item.pk])
+        )
         state = "has expired" if days < 0 else "expires today" if days == 0 else f"expires in {days} days"
         subject = f"[{item.organization.name}] Evidence “{item.title}” {state}"
         return subject, render_to_string("emails/reminder_evidence_expiry.txt", context)
     context.update(
         days_late=(today - period).days,
-        link=_link("soa:statement"),
-        control_link=_link("catalogue:requirement", CONTROL_FRAMEWORK, item.control.ref),
+        link=absolute_url("soa:statement"),
+        control_link=absolute_url("catalogue:requirement", args=[CONTROL_FRAMEWORK, item.control.ref]),
     )
     subject = f"[{item.organization.name}] Control {item.control.ref} is past its target date"
     return subject, render_to_string("emails/reminder_soa_target.txt", context)

@@ -27,10 +27,10 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from aims.links import absolute_url
 from aims.models import Organization, User
 from aims.records import record_delete, record_save
 from aims.selectors import reminder_recipients
@@ -424,24 +424,6 @@ def alert_close(*, alert: MonitoringAlert, acting_user: User, note: str) -> Moni
 # --- Notifications -----------------------------------------------------------------------------
 
 
-def _link(name: str, *args: Any) -> str:
-    site: str = settings.SITE_URL
-    try:
-        return site + reverse(name, args=args)
-    except NoReverseMatch:
-        return site + "/"
-
-
-def _system_link(system_id: int) -> str:
-    site: str = settings.SITE_URL
-    for name in ("monitoring:system", "inventory:system_detail"):
-        try:
-            return site + reverse(name, args=[system_id])
-        except NoReverseMatch:
-            continue
-    return site + "/"
-
-
 def _send_once(claim: QuerySet[Any], field: str, now: datetime, recipients: list[str], subject: str, body: str) -> bool:
     """Claim the row (``field`` still empty) and send in one transaction: a failed send is retried next run."""
     with transaction.atomic():
@@ -491,7 +473,7 @@ def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
             "to_owner": to_owner,
             "since": since,
             "never": metric.last_measured_at is None,  # type: ignore[attr-defined]  # annotated
-            "link": _system_link(metric.system_id),
+            "link": absolute_url("monitoring:system", "inventory:system_detail", args=[metric.system_id]),
         }
         subject = f"[{metric.organization.name}] No measurement of {metric.name} ({metric.system.ref_code})"
         body = render_to_string("emails/monitoring_stale.txt", context)
@@ -509,7 +491,7 @@ def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
             "system": alert.system,
             "organization": alert.organization,
             "to_owner": to_owner,
-            "link": _system_link(alert.system_id),
+            "link": absolute_url("monitoring:system", "inventory:system_detail", args=[alert.system_id]),
         }
         subject = f"[{alert.organization.name}] {alert.metric.name} of {alert.system.ref_code} breached its threshold"
         body = render_to_string("emails/monitoring_breach.txt", context)
