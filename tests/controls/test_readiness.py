@@ -16,6 +16,7 @@ from risk import services as risk_services
 from risk.models import Risk, TreatmentAction
 from tests.controls.factories import evidence_on
 from tests.registry.factories import AISystemFactory
+from tests.risk.factories import RiskFactory
 
 JUSTIFICATION = "Decided in the AIMS scoping workshop."
 EXCLUDED = {"A.3.3", "A.10.4"}
@@ -34,9 +35,9 @@ def set_row(org, ref: str, user, **fields) -> None:
 
 
 def make_risk(org, user, title: str, likelihood: int, impact: int, system=None) -> Risk:
-    risk = Risk(organization=org, owner=user, title=title, system=system)
-    risk.inherent_likelihood, risk.inherent_impact = likelihood, impact
-    return risk_services.risk_save(instance=risk, acting_user=user)
+    return RiskFactory(
+        organization=org, owner=user, title=title, system=system, inherent_likelihood=likelihood, inherent_impact=impact
+    )
 
 
 @pytest.fixture

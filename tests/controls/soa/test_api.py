@@ -16,10 +16,11 @@ from controls.readiness import readiness
 from controls.soa import selectors
 from controls.soa import services as soa
 from risk import services as risk_services
-from risk.models import Risk, TreatmentAction
+from risk.models import Risk
 from tests.aims.factories import MembershipFactory
 from tests.controls.factories import EvidenceFactory, EvidenceLinkFactory, evidence_on
 from tests.registry.factories import AISystemFactory
+from tests.risk.factories import RiskFactory, TreatmentActionFactory
 
 JUSTIFICATION = "Needed for the systems in scope; see the risk register."
 
@@ -53,12 +54,8 @@ def decide_all(org, user) -> None:
 
 
 def risk_relying_on(org, user, *refs: str) -> Risk:
-    risk = risk_services.risk_save(
-        instance=Risk(organization=org, owner=user, title="Model drift", inherent_likelihood=3, inherent_impact=3),
-        acting_user=user,
-    )
-    treatment = TreatmentAction(organization=org, risk=risk, owner=user, title="Drift monitoring")
-    risk_services.treatment_save(instance=treatment, acting_user=user, control_ids=[control(r).pk for r in refs])
+    risk = RiskFactory(organization=org, owner=user, title="Model drift", inherent_likelihood=3, inherent_impact=3)
+    TreatmentActionFactory(organization=org, risk=risk, owner=user, title="Drift monitoring", control_refs=refs)
     return risk
 
 

@@ -13,6 +13,7 @@ from risk.models import Risk, TreatmentAction
 from tests.aims.factories import MembershipFactory
 from tests.controls.factories import EvidenceFactory, EvidenceLinkFactory, evidence_on
 from tests.registry.factories import AISystemFactory
+from tests.risk.factories import RiskFactory, TreatmentActionFactory
 
 JUSTIFICATION = "Needed for the systems in scope; see the risk register."
 
@@ -42,12 +43,10 @@ def decide_all(org, user, *, skip=()) -> None:
 
 
 def risk_relying_on(org, user, *refs: str, title="Model drift degrades triage") -> tuple[Risk, TreatmentAction]:
-    risk = risk_services.risk_save(
-        instance=Risk(organization=org, owner=user, title=title, inherent_likelihood=4, inherent_impact=4),
-        acting_user=user,
+    risk = RiskFactory(organization=org, owner=user, title=title, inherent_likelihood=4, inherent_impact=4)
+    treatment = TreatmentActionFactory(
+        organization=org, risk=risk, owner=user, title="Drift monitoring", control_refs=refs
     )
-    treatment = TreatmentAction(organization=org, risk=risk, owner=user, title="Drift monitoring")
-    risk_services.treatment_save(instance=treatment, acting_user=user, control_ids=[control(r).pk for r in refs])
     return risk, treatment
 
 
