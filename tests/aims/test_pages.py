@@ -39,9 +39,8 @@ def test_dashboard_shows_real_counts_in_a_fixed_number_of_queries(login, alice, 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from risk import services as risk_services
-    from risk.models import Risk
     from tests.registry.factories import AISystemFactory
+    from tests.risk.factories import RiskFactory
 
     client = login(alice)
     client.get(reverse("dashboard"))
@@ -56,11 +55,9 @@ def test_dashboard_shows_real_counts_in_a_fixed_number_of_queries(login, alice, 
     # Each module's tiles cost a fixed number of queries, whatever the amount of data.
     for n in range(12):
         system = AISystemFactory(organization=acme, owner=alice, status="active")
-        risk_services.risk_save(
-            instance=Risk(organization=acme, title=f"R{n}", system=system, owner=alice, inherent_likelihood=3,
-                          inherent_impact=3),
-            acting_user=alice,
-        )  # fmt: skip
+        RiskFactory(
+            organization=acme, title=f"R{n}", system=system, owner=alice, inherent_likelihood=3, inherent_impact=3
+        )
     with CaptureQueriesContext(connection) as many:
         page = client.get(reverse("dashboard"))
     assert {t.label: t.value for t in page.context["tiles"]}["AI systems"] == 12

@@ -59,30 +59,31 @@ def pdf_text(content: bytes) -> tuple[PdfReader, str]:
 @pytest.fixture
 def risk_register(acme, olivia, alice, inventory):
     """Two risks (one treated with two Annex A controls) and an approved impact assessment."""
-    from controls.models import Requirement
-    from risk import services as risk_services
     from risk.impact import services as impact_services
-    from risk.models import ImpactItem, Risk, TreatmentAction
+    from tests.risk.factories import ImpactAssessmentFactory, ImpactItemFactory, RiskFactory, TreatmentActionFactory
 
-    risks = []
-    for title, likelihood, impact in (("Bias against young applicants", 4, 4), ("Drift after retraining", 2, 3)):
-        risk = Risk(organization=acme, title=title, system=inventory[0], owner=olivia,
-                    inherent_likelihood=likelihood, inherent_impact=impact)  # fmt: skip
-        risks.append(risk_services.risk_save(instance=risk, acting_user=olivia))
-    controls = Requirement.objects.filter(framework__code="ISO42001", ref__in=["A.6.2.4", "A.7.4"])
-    risk_services.treatment_save(
-        instance=TreatmentAction(organization=acme, risk=risks[0], title="Quarterly bias tests"),
-        acting_user=olivia,
-        control_ids=[c.pk for c in controls],
+    risks = [
+        RiskFactory(
+            organization=acme,
+            title=title,
+            system=inventory[0],
+            owner=olivia,
+            inherent_likelihood=likelihood,
+            inherent_impact=impact,
+        )
+        for title, likelihood, impact in (("Bias against young applicants", 4, 4), ("Drift after retraining", 2, 3))
+    ]
+    TreatmentActionFactory(
+        risk=risks[0], title="Quarterly bias tests", owner=None, acting_user=olivia, control_refs=("A.6.2.4", "A.7.4")
     )
-    assessment = impact_services.impact_assessment_start(system=inventory[0], acting_user=olivia)
-    assessment.conclusion = "Benefits outweigh the residual harms."
-    impact_services.impact_assessment_save(assessment=assessment, acting_user=olivia)
-    impact_services.impact_item_save(
-        item=ImpactItem(organization=acme, assessment=assessment, affected_party="groups", dimension="fairness",
-                        description="Younger applicants refused more often.", severity=3, likelihood=2),
-        acting_user=olivia,
+
+    def fairness_harm(**kwargs):
+        return ImpactItemFactory(**kwargs, affected_party="groups", dimension="fairness", severity=3, likelihood=2,
+                                 description="Younger applicants refused more often.")  # fmt: skip
+
+    assessment = ImpactAssessmentFactory(
+        system=inventory[0], author=olivia, in_review=True, item_factory=fairness_harm,
+        conclusion="Benefits outweigh the residual harms.",
     )  # fmt: skip
-    impact_services.impact_assessment_submit(assessment=assessment, acting_user=olivia)
     impact_services.impact_assessment_approve(assessment=assessment, acting_user=alice)
     return risks
