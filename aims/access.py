@@ -56,15 +56,22 @@ class TenantViewMixin(LoginRequiredMixin):
         return context
 
 
+def get_or_404(queryset: QuerySet[Any], /, **lookup: Any) -> Any:
+    """One row of a queryset already narrowed to the organisation (a selector's); a missing,
+    malformed or another tenant's id is 404."""
+    model = queryset.model
+    try:
+        return queryset.get(**lookup)
+    except (model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(f"No {model._meta.verbose_name} matches the given query.") from exc
+
+
 def get_for_tenant_or_404(tenant: Tenant, model: Any, /, **lookup: Any) -> Any:
     """Fetch one of the organisation's objects; anything else, including another tenant's, is 404.
 
     ``tenant`` and ``model`` are positional-only, so a lookup may name a field ``model``.
     """
-    try:
-        return model.objects.for_org(tenant.organization).get(**lookup)
-    except (model.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404(f"No {model._meta.verbose_name} matches the given query.") from exc
+    return get_or_404(model.objects.for_org(tenant.organization), **lookup)
 
 
 class FilteredListView(TenantViewMixin, ListView):

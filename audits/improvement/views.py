@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
-from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
+from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404, get_or_404
 from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
 from aims.models import User
@@ -488,10 +488,7 @@ class FindingDetailView(TenantViewMixin, View):
     write_capability = None
 
     def get(self, request, pk):
-        try:
-            finding = improvement.finding_list(self.tenant.organization).get(pk=pk)
-        except (Finding.DoesNotExist, ValueError) as exc:
-            raise Http404("No such finding.") from exc
+        finding = get_or_404(improvement.finding_list(self.tenant.organization), pk=pk)
         context = {
             "finding": finding,
             "audit": finding.audit,
@@ -518,10 +515,7 @@ class CorrectiveActionListView(FilteredListView):
 
 
 def _load_action(tenant, pk) -> CorrectiveAction:
-    try:
-        return improvement.corrective_action_list(tenant.organization).get(pk=pk)
-    except (CorrectiveAction.DoesNotExist, ValueError) as exc:
-        raise Http404("No such corrective action.") from exc
+    return get_or_404(improvement.corrective_action_list(tenant.organization), pk=pk)
 
 
 class CorrectiveActionFormView(RecordFormPage, EditView):
@@ -664,10 +658,7 @@ class ReviewListView(FilteredListView):
 
 
 def _load_review(tenant, pk) -> ManagementReview:
-    try:
-        return improvement.management_review_list(tenant.organization).get(pk=pk)
-    except (ManagementReview.DoesNotExist, ValueError) as exc:
-        raise Http404("No such management review.") from exc
+    return get_or_404(improvement.management_review_list(tenant.organization), pk=pk)
 
 
 class ReviewFormView(RecordFormPage, ManageView):
@@ -817,10 +808,7 @@ class IncidentListView(FilteredListView):
 
 
 def _load_incident(tenant, pk) -> Incident:
-    try:
-        return improvement.incident_list(tenant.organization).get(pk=pk)
-    except (Incident.DoesNotExist, ValueError) as exc:
-        raise Http404("No such incident.") from exc
+    return get_or_404(improvement.incident_list(tenant.organization), pk=pk)
 
 
 class IncidentFormView(RecordFormPage, EditView):
