@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -151,20 +152,35 @@ def redis_broker():
     return url
 
 
+def broker_for_this_process(url: str, worker_id: str) -> str:
+    """The broker URL with a Redis database of this test process's own.
+
+    Parallel test processes each start a worker on their own test database; on one shared
+    queue a worker could take (and lose) a task another process enqueued.
+    """
+    if not worker_id.startswith("gw"):
+        return url
+    return urlsplit(url)._replace(path=f"/{10 + int(worker_id[2:]) % 6}").geturl()
+
+
 @pytest.fixture
-def worker(redis_broker, settings):
+def worker(redis_broker, settings, worker_id):
     """A Celery worker consuming from Redis in a thread of this process, on the test database.
 
     The Celery app reads Django's settings (namespace CELERY), so overriding them switches
     from eager mode to the real broker; pytest-django restores them afterwards.
     """
+    import redis
     from celery.contrib.testing.worker import start_worker
 
     from aims.celery import app
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_BROKER_URL = redis_broker
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
+    settings.CELERY_BROKER_URL = broker_for_this_process(redis_broker, worker_id)
+    # One live test worker at a time across the parallel processes, whatever broker database
+    # each uses, so no worker ever takes a task meant for another process's test database.
+    lock = redis.Redis.from_url(redis_broker).lock("aims-tests:celery-worker", timeout=900, blocking_timeout=900)
+    with lock, start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
         yield running
 
 
