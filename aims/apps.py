@@ -13,6 +13,7 @@ class AimsConfig(AppConfig):
         from aims import dashboard, demo
         from aims.governance.demo import governance_demo_seed
         from aims.governance.selectors import governance_tiles
+        from aims.security import signals  # noqa: F401  (connects the sign-in receivers)
 
         dashboard.register(governance_tiles)
         demo.register(governance_demo_seed)

@@ -18,3 +18,10 @@ def tenant(request):
         "my_memberships": user_memberships(user),
         "can": {c.value: bool(current and current.can(c)) for c in Capability},
     }
+
+
+def portal(request):
+    """Instance settings every page may need, signed in or not."""
+    from django.conf import settings
+
+    return {"signup_enabled": settings.SIGNUP_ENABLED}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from aims.identity.services import email_mark_verified
 from aims.models import Membership, Organization, User
 from aims.roles import Role, role_is_administrator
 
@@ -48,6 +49,7 @@ def demo_seed(password: str = DEMO_PASSWORD) -> list[DemoAccount]:
         user, _ = User.objects.get_or_create(email=email, defaults={"full_name": f"Demo {role.label}"})
         user.set_password(password)
         user.save()
+        email_mark_verified(user)
         users[role.value] = user
         Membership.objects.update_or_create(organization=acme, user=user, defaults={"role": role})
         orgs = [acme.name]

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from aims.identity.services import email_mark_verified
 from aims.models import ApiToken, Invitation, Membership, Organization, User
 from aims.records import record_delete, record_save
 from aims.roles import Role, role_at_most, role_is_administrator
@@ -157,6 +158,8 @@ def user_register(*, email: str, full_name: str, password: str) -> User:
     user = User(email=email.strip().lower(), full_name=full_name.strip())
     user.set_password(password)
     record_save(user, acting_user=None)
+    # Registration happens behind an e-mailed invitation link: the address is proven.
+    email_mark_verified(user)
     return user
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -56,20 +55,10 @@ api_patterns = [
     *router.urls,
 ]
 
-account_patterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
-    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
-    path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
-    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
-    path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
-]
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
-    path("accounts/", include(account_patterns)),
+    path("accounts/", include("allauth.urls")),
     path("organisation/switch/", views.organization_switch, name="organization_switch"),
     path("organisation/new/", views.no_organization, name="no_organization"),
     path("organisation/settings/", views.OrganizationSettingsView.as_view(), name="organization_settings"),

@@ -190,7 +190,7 @@ def invitation_accept(request, token):
     form = RegistrationForm(request.POST or None, email=invitation.email) if existing is None else None
     if request.method == "POST":
         if existing is not None and request.user != existing:
-            return redirect(f"{reverse('login')}?next={request.path}")
+            return redirect(f"{reverse('account_login')}?next={request.path}")
         if form is None or form.is_valid():
             try:
                 membership = _accept(request, invitation, form)

@@ -1,5 +1,6 @@
-"""Models of the core: users, organisations and access (``core``), and the management system's
-leadership and planning records (``governance``). Re-exported so ``aims.models`` stays the import path."""
+"""Models of the core: users, organisations and access (``core``), the management system's
+leadership and planning records (``governance``) and the security log (``security``).
+Re-exported so ``aims.models`` stays the import path."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from aims.models.core import (
     invitation_from_token,
     invitation_token,
 )
+from aims.security.models import SecurityEvent
 
 __all__ = [
     "INVITATION_SALT",
@@ -49,6 +51,7 @@ __all__ = [
     "Policy",
     "PolicyReviewReminder",
     "PolicyVersion",
+    "SecurityEvent",
     "User",
     "UserManager",
     "invitation_from_token",

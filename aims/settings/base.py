@@ -46,6 +46,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
+    "allauth.mfa",
+    "allauth.usersessions",
     "aims",
     "registry",
     "risk",
@@ -62,6 +69,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "aims.identity.middleware.SessionActivityMiddleware",
     "aims.tenancy.CurrentOrganizationMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -69,9 +78,13 @@ MIDDLEWARE = [
 ROOT_URLCONF = "aims.urls"
 WSGI_APPLICATION = "aims.wsgi.application"
 AUTH_USER_MODEL = "aims.User"
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 
 TEMPLATES = [
     {
@@ -84,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "aims.context_processors.tenant",
+                "aims.context_processors.portal",
             ],
         },
     },
@@ -104,6 +118,46 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Cache ---------------------------------------------------------------------
+# Sign-in rate limits and lockouts are counted in the cache, so every web process must share
+# one: Redis in a deployment (CACHE_URL=redis://...), process memory on a laptop.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# --- Sign-in (django-allauth) ---------------------------------------------------
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Sessions end with the browser; the idle timeout of the organisation ends them sooner.
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_ADAPTER = "aims.identity.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "aims.identity.forms.LoginForm"}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "AIMS portal: "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
+# Failed sign-ins are limited per address and per IP; once a limit is reached even the right
+# password is refused until the window has passed, with the same message for every address.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("LOGIN_FAILED_RATE_LIMIT", default="20/10m/ip,5/10m/key"),
+    "login": "60/m/ip",
+    "signup": "10/h/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reauthenticate": "10/m/user",
+}
+# Self-service sign-up: off unless the instance allows it (``make serve`` turns it on).
+SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=False)
+SOCIALACCOUNT_ADAPTER = "allauth.socialaccount.adapter.DefaultSocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="AIMS portal")
+USERSESSIONS_TRACK_ACTIVITY = True
 
 # --- Internationalisation ----------------------------------------------------
 LANGUAGE_CODE = "en-gb"

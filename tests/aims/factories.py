@@ -17,6 +17,7 @@ import factory
 from django.utils import timezone
 
 from aims.governance import services
+from aims.identity.services import email_mark_verified
 from aims.models import (
     AIMSScope,
     ApiToken,
@@ -55,6 +56,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+            email_mark_verified(obj)
 
 
 class OrganizationFactory(factory.django.DjangoModelFactory):

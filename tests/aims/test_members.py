@@ -58,7 +58,7 @@ def test_existing_account_accepts_invitation_after_signing_in(client, acme, alic
         organization=acme, email="frank@example.com", role=Role.VIEWER, expires_at="2099-01-01T00:00Z"
     )
     link = reverse("invitation_accept", args=[invitation_token(invitation)])
-    assert client.post(link)["Location"].startswith(reverse("login"))
+    assert client.post(link)["Location"].startswith(reverse("account_login"))
     client.force_login(frank)
     assert client.post(link).status_code == 302
     assert Membership.objects.filter(organization=acme, user=frank).exists()

@@ -132,7 +132,7 @@ def test_unknown_framework_or_requirement_is_404(login, bob):
 
 def test_catalogue_needs_sign_in(client, db):
     response = client.get(reverse("catalogue:frameworks"))
-    assert response.status_code == 302 and reverse("login") in response["Location"]
+    assert response.status_code == 302 and reverse("account_login") in response["Location"]
 
 
 def test_catalogue_api_lists_and_filters(api_for, acme, django_assert_max_num_queries):

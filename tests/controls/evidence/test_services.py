@@ -582,7 +582,7 @@ def test_anonymous_download_is_redirected_to_sign_in(acme, olivia, client):
     evidence = FileEvidenceFactory(organization=acme, acting_user=olivia)
     url = reverse("evidence:download", args=[evidence.pk, evidence.versions.get().pk])
     response = client.get(url)
-    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
 
 
 def test_download_is_a_private_attachment_with_digest_and_sandbox(acme, olivia, victor, login):
