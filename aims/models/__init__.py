@@ -1,5 +1,6 @@
 """Models of the core: users, organisations and access (``core``), the management system's
-leadership and planning records (``governance``) and the security log (``security``).
+leadership and planning records (``governance``), identity-provider group roles (``identity``)
+and the security log (``security``).
 Re-exported so ``aims.models`` stays the import path."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aims.governance.models import (
     PolicyReviewReminder,
     PolicyVersion,
 )
+from aims.identity.models import IdpGroupRole
 from aims.models.core import (
     INVITATION_SALT,
     ApiToken,
@@ -40,6 +42,7 @@ __all__ = [
     "CompetenceRecord",
     "ConcernChannel",
     "ContextIssue",
+    "IdpGroupRole",
     "InterestedParty",
     "Invitation",
     "Membership",

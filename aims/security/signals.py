@@ -9,12 +9,15 @@ from allauth.mfa.signals import authenticator_added, authenticator_removed, auth
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from aims.identity.middleware import activity_mark_tracked
 from aims.security.models import SecurityEvent
 from aims.security.services import security_event_record
 
 
 @receiver(user_logged_in, dispatch_uid="security-login")
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    # allauth records the new session on sign-in: the next minute of requests need not.
+    activity_mark_tracked(request)
     security_event_record(kind=SecurityEvent.Kind.LOGIN, request=request, user=user, actor=user)
 
 
