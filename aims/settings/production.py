@@ -1,7 +1,7 @@
 """Production settings: no insecure defaults, HTTPS only.
 
 Set DJANGO_SETTINGS_MODULE=aims.settings.production. Required: SECRET_KEY (or SECRET_KEY_FILE),
-ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL.
+ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL (CACHE_URL defaults to the same Redis).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
+# Lockouts and throttles must be counted in one place for all web processes, not per process.
+CACHES = {"default": env.cache("CACHE_URL", default=CELERY_BROKER_URL)}
 
 REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]  # noqa: F405
 
