@@ -38,7 +38,19 @@ class ApiDocsView(SpectacularSwaggerSplitView):
     template_name = "aims/api_docs/swagger_ui.html"
 
 
-@method_decorator(csp_update({"style-src": [NONCE], "worker-src": [SELF, "blob:"]}), name="get")
+# Two <style> elements the ReDoc bundle writes while it loads, before it knows the nonce: an
+# empty one and its scrollbar styles, allowed by their hashes (drf-spectacular-sidecar
+# 2025.10.1). tests/browser/test_content_security_policy.py fails when an update changes them.
+REDOC_LOAD_STYLES = (
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+    "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
+)
+# ReDoc's side menu shows the Redocly logo from cdn.redoc.ly: img-src stays 'self' data:, so
+# the air-gapped portal never asks another origin, and the image is left out.
+REDOC_POLICY = {"style-src": [NONCE, *REDOC_LOAD_STYLES], "worker-src": [SELF, "blob:"]}
+
+
+@method_decorator(csp_update(REDOC_POLICY), name="get")
 class ApiRedocView(SpectacularRedocView):
     """ReDoc, started by a static script; its run-time styles carry the response's nonce."""
 

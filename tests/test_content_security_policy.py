@@ -22,6 +22,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
+from aims.csp import REDOC_LOAD_STYLES
 from tests import test_route_isolation as walker
 from tests.test_route_isolation import ROUTES, VOCABULARY, Route, World, covered
 
@@ -243,7 +244,8 @@ def test_redoc_alone_allows_styles_with_its_nonce_and_blob_workers(client, alice
         assert response.status_code == 200
         policy = policy_of(response)
         nonce = next(v for v in policy["style-src"] if v.startswith("'nonce-"))
-        assert policy == {**SITE_POLICY, "style-src": {"'self'", nonce}, "worker-src": {"'self'", "blob:"}}
+        style = {"'self'", nonce, *REDOC_LOAD_STYLES}
+        assert policy == {**SITE_POLICY, "style-src": style, "worker-src": {"'self'", "blob:"}}
         assert f'data-nonce="{nonce[7:-1]}"' in response.content.decode()
         assert inline_code(response.content.decode()) == []
         nonces.append(nonce)
