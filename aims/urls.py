@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 from rest_framework.viewsets import ViewSetMixin
 
 from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
+from aims.csp import ApiDocsView, ApiRedocView
 from aims.governance.api import ROUTES as GOVERNANCE_ROUTES
 from aims.health import healthz, readyz
 from audits.improvement.api import ROUTES as IMPROVEMENT_ROUTES
@@ -50,8 +51,8 @@ for prefix, viewset, basename in API_ROUTES:
 api_patterns = [
     path("me/", MeApi.as_view(), name="api-me"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     *router.urls,
 ]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "simple_history",
     "allauth",
     "allauth.account",
@@ -69,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "aims.csp.OffsiteRedirectHandoffMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "aims.identity.middleware.SessionActivityMiddleware",
     "aims.tenancy.CurrentOrganizationMiddleware",
@@ -123,6 +127,28 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sign-in rate limits and lockouts are counted in the cache, so every web process must share
 # one: Redis in a deployment (CACHE_URL=redis://...), process memory on a laptop.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# --- Content-Security-Policy (django-csp) -------------------------------------
+# Every page runs only the portal's own scripts and stylesheets: no inline code, no inline
+# style attributes, no eval, nothing from another origin (the portal runs air-gapped). Private
+# file downloads keep their own stricter "sandbox" policy (aims.files), which the middleware
+# never overwrites. The API documentation pages get a policy of their own (aims.csp), and a
+# form whose answer sends the browser to an identity provider is handed over by a page of
+# ours, so that form-action stays 'self' (aims.csp.OffsiteRedirectHandoffMiddleware).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
 
 # --- Sign-in (django-allauth) ---------------------------------------------------
 ACCOUNT_LOGIN_METHODS = {"email"}

@@ -2,6 +2,11 @@
 
 Uses Debian's ``chromium`` (Playwright's own browser download cannot work here). Without it
 the tests skip, which CI (AIMS_REQUIRE_SERVICES=1) turns into a failure.
+
+Every page of a test's browser context is watched: a console error, an uncaught page error
+or a Content-Security-Policy violation (Chromium's "Refused to …" messages and the page's
+``securitypolicyviolation`` events) fails the test at teardown, so each browser test also
+proves that what it used runs under the portal's policy.
 """
 
 from __future__ import annotations
@@ -30,10 +35,62 @@ def browser():
         browser.close()
 
 
+# Runs in every document before its own scripts, outside the page's policy (it is injected by
+# the browser), and reports each violation on the console, where the fixture collects it.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`securitypolicyviolation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || event.documentURI}:${event.lineNumber}`);
+});
+"""
+
+
+# Violations that are the policy working as meant, each with its reason. Keep it short.
+EXPECTED_VIOLATIONS = {
+    "https://cdn.redoc.ly/redoc/logo-mini.svg": "ReDoc's own Redocly logo: the portal loads nothing from elsewhere",
+}
+
+
+class BrowserProblems:
+    """Console errors, page errors and policy violations of every page of one browser context.
+
+    One console error is not a problem: Chromium's "Failed to load resource" for a page
+    itself, when the portal answered a form with errors as 400 (or a refusal as 403/404) by
+    design. The same message for a script, a stylesheet or an image is one.
+    """
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+        self.documents: set[str] = set()
+
+    def watch(self, page) -> None:
+        page.on("console", lambda message: self.console(page, message))
+        page.on("pageerror", lambda error: self.found.append(f"page error on {page.url}: {error}"))
+        page.on("response", self.response)
+
+    def response(self, response) -> None:
+        if response.request.resource_type == "document":
+            self.documents.add(response.url)
+
+    def console(self, page, message) -> None:
+        text = message.text
+        if text.startswith("Failed to load resource") and message.location.get("url") in self.documents:
+            return
+        if any(url in text for url in EXPECTED_VIOLATIONS):
+            return
+        if message.type == "error" or "Refused to" in text or "Content Security Policy" in text:
+            self.found.append(f"console {message.type} on {page.url}: {text}")
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.add_init_script(REPORT_VIOLATIONS)
+    problems = BrowserProblems()
+    context.on("page", problems.watch)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    if problems.found:
+        pytest.fail("The browser reported:\n  " + "\n  ".join(problems.found), pytrace=False)
