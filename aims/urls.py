@@ -11,6 +11,8 @@ from rest_framework.viewsets import ViewSetMixin
 
 from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
+from aims.api.organizations import OrganizationCreateApi
+from aims.api.tokens import ApiTokenViewSet
 from aims.governance.api import ROUTES as GOVERNANCE_ROUTES
 from aims.health import healthz, readyz
 from audits.improvement.api import ROUTES as IMPROVEMENT_ROUTES
@@ -31,6 +33,7 @@ router.include_root_view = False
 router.include_format_suffixes = False
 router.register("members", MembershipViewSet, basename="member")
 router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("api-tokens", ApiTokenViewSet, basename="apitoken")
 router.register("catalogue/frameworks", FrameworkViewSet, basename="framework")
 router.register("catalogue/requirements", RequirementViewSet, basename="requirement")
 API_ROUTES: list[tuple[str, type[ViewSetMixin], str]] = [
@@ -49,6 +52,7 @@ for prefix, viewset, basename in API_ROUTES:
 
 api_patterns = [
     path("me/", MeApi.as_view(), name="api-me"),
+    path("organizations/", OrganizationCreateApi.as_view(), name="api-organization-create"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
