@@ -15,6 +15,7 @@ from aims.api.organizations import OrganizationCreateApi
 from aims.api.tokens import ApiTokenViewSet
 from aims.governance.api import ROUTES as GOVERNANCE_ROUTES
 from aims.health import healthz, readyz
+from aims.security.api import SecurityEventViewSet
 from audits.improvement.api import ROUTES as IMPROVEMENT_ROUTES
 from audits.packs.api import ROUTES as AUDITS_ROUTES
 from controls.catalogue.api import FrameworkViewSet, RequirementViewSet
@@ -34,6 +35,7 @@ router.include_format_suffixes = False
 router.register("members", MembershipViewSet, basename="member")
 router.register("invitations", InvitationViewSet, basename="invitation")
 router.register("api-tokens", ApiTokenViewSet, basename="apitoken")
+router.register("security-events", SecurityEventViewSet, basename="securityevent")
 router.register("catalogue/frameworks", FrameworkViewSet, basename="framework")
 router.register("catalogue/requirements", RequirementViewSet, basename="requirement")
 API_ROUTES: list[tuple[str, type[ViewSetMixin], str]] = [
@@ -73,6 +75,7 @@ urlpatterns = [
     path("organisation/api-tokens/", views.ApiTokenListView.as_view(), name="api_tokens"),
     path("organisation/api-tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("organisation/activity/", views.ActivityView.as_view(), name="activity"),
+    path("organisation/security-log/", include("aims.security.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("aims/", include("aims.governance.urls")),
     path("inventory/", include("registry.urls")),
