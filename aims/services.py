@@ -33,14 +33,14 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-def _organization_new(name: str, acting_user: User | None, **details: object) -> Organization:
+def _organization_new(name: str, acting_user: User | None, admin_email: str | None = None) -> Organization:
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Give the organisation a name."})
     organization = Organization(name=name, slug=_unique_slug(name))
     record_save(organization, acting_user=acting_user)
     security_event_record(
-        kind=Kind.ORGANIZATION_CREATED, organization=organization, actor=acting_user, name=name, **details
+        kind=Kind.ORGANIZATION_CREATED, organization=organization, actor=acting_user, name=name, admin_email=admin_email
     )
     return organization
 

@@ -16,7 +16,7 @@ from aims.models import ApiToken
 
 class _SettingsRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
-        return settings.API_THROTTLE_RATES.get(self.scope)
+        return settings.API_THROTTLE_RATES.get(self.scope or "")
 
     def allow_request(self, request, view) -> bool:
         # The rate is read again per call; DRF reads it once when the throttle is built.
