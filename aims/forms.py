@@ -73,7 +73,7 @@ class OrganizationForm(forms.Form):
 
 class MemberAddForm(forms.Form):
     email = forms.EmailField(
-        label="E-mail address", help_text="Someone with an account is added at once; anyone else gets an invitation."
+        label="E-mail address", help_text="They get an invitation e-mail and join once they accept it."
     )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
 

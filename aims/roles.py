@@ -26,6 +26,7 @@ class Capability(models.TextChoices):
     MANAGE_TOKENS = "manage_tokens", "Create and revoke API tokens"
     MANAGE_ORGANIZATION = "manage_organization", "Change organisation settings"
     APPROVE_SOA = "approve_soa", "Approve the Statement of Applicability"
+    VIEW_SECURITY_LOG = "view_security_log", "Read the organisation's security log"
 
 
 _ALL = frozenset(Capability)
@@ -34,7 +35,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: _ALL,
     Role.OFFICER: frozenset({Capability.VIEW, Capability.EDIT, Capability.APPROVE, Capability.REQUEST_PACKS}),
     Role.OWNER: frozenset({Capability.VIEW, Capability.EDIT, Capability.REQUEST_PACKS}),
-    Role.AUDITOR: frozenset({Capability.VIEW, Capability.RECORD_FINDINGS, Capability.REQUEST_PACKS}),
+    # Auditors examine access control (ISO/IEC 42001 A.4 and 27001 A.8.15): they read the security log.
+    Role.AUDITOR: frozenset(
+        {Capability.VIEW, Capability.RECORD_FINDINGS, Capability.REQUEST_PACKS, Capability.VIEW_SECURITY_LOG}
+    ),
     Role.VIEWER: frozenset({Capability.VIEW}),
 }
 
@@ -53,6 +57,11 @@ def role_can(role: str | None, capability: str) -> bool:
 
 def role_at_most(role: str, ceiling: str) -> bool:
     return ROLE_RANK[Role(role)] <= ROLE_RANK[Role(ceiling)]
+
+
+def role_lower(role: str, other: str) -> str:
+    """The lesser of two roles by :data:`ROLE_RANK`: what a token may do when its creator holds ``other``."""
+    return role if ROLE_RANK[Role(role)] <= ROLE_RANK[Role(other)] else other
 
 
 def role_edits_only_own(role: str | None) -> bool:

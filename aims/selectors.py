@@ -26,7 +26,10 @@ def invitation_pending_list(organization: Organization) -> QuerySet[Invitation]:
 
 
 def api_token_list(organization: Organization) -> QuerySet[ApiToken]:
-    return ApiToken.objects.for_org(organization).select_related("created_by")
+    """The organisation's tokens, newest first, each with its creator's current role
+    (``creator_role``) so ``effective_role`` costs no further query."""
+    tokens: QuerySet[ApiToken] = ApiToken.objects.for_org(organization).select_related("created_by").with_creator_role()
+    return tokens
 
 
 def member_counts(organization: Organization) -> dict[str, int]:

@@ -19,6 +19,10 @@ from aims.identity.services import email_mark_verified
 from aims.models import ApiToken, Invitation, Membership, Organization, User
 from aims.records import record_delete, record_save
 from aims.roles import Role, role_at_most, role_is_administrator
+from aims.security.models import SecurityEvent
+from aims.security.services import security_event_record
+
+Kind = SecurityEvent.Kind
 
 
 def _unique_slug(name: str) -> str:
@@ -29,16 +33,35 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-@transaction.atomic
-def organization_create(*, name: str, acting_user: User) -> Organization:
-    """Create an organisation with ``acting_user`` as its first administrator."""
-    name = name.strip()
+def _organization_new(name: str, acting_user: User | None, admin_email: str | None = None) -> Organization:
+    name = (name or "").strip()
     if not name:
         raise ValidationError({"name": "Give the organisation a name."})
     organization = Organization(name=name, slug=_unique_slug(name))
     record_save(organization, acting_user=acting_user)
+    security_event_record(
+        kind=Kind.ORGANIZATION_CREATED, organization=organization, actor=acting_user, name=name, admin_email=admin_email
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_create(*, name: str, acting_user: User) -> Organization:
+    """Create an organisation with ``acting_user`` as its first administrator."""
+    organization = _organization_new(name, acting_user)
     record_save(Membership(organization=organization, user=acting_user, role=Role.ADMIN), acting_user=acting_user)
     return organization
+
+
+@transaction.atomic
+def organization_provision(*, name: str, admin_email: str, acting_user: User) -> tuple[Organization, Invitation]:
+    """An instance administrator creates an organisation for someone else: its first
+    administrator is invited (whether or not the address has an account) and joins on accepting."""
+    if not (admin_email or "").strip():
+        raise ValidationError({"admin_email": "Enter the e-mail address of the first administrator."})
+    organization = _organization_new(name, acting_user, admin_email=admin_email.strip().lower())
+    invitation = _invite(organization=organization, email=admin_email, role=Role.ADMIN, acting_user=acting_user)
+    return organization, invitation
 
 
 @transaction.atomic
@@ -58,73 +81,109 @@ def _ensure_role(role: str, acting_role: str | None) -> None:
         raise ValidationError({"role": "You cannot grant a role above your own."})
 
 
-@transaction.atomic
-def member_add(
-    *, organization: Organization, email: str, role: str, acting_user: User, acting_role: str | None = None
-) -> Membership | Invitation:
-    """Add an existing user straight away, or invite an e-mail address that has no account.
-
-    Returns the new membership or the invitation; the invitation e-mail is sent by a
-    Celery task once the transaction has committed.
-    """
-    email = (email or "").strip().lower()
-    if not email:
-        raise ValidationError({"email": "Enter an e-mail address."})
-    _ensure_role(role, acting_role)
-    user = User.objects.filter(email__iexact=email).first()
-    if user is not None:
-        if Membership.objects.filter(organization=organization, user=user).exists():
-            raise ValidationError({"email": f"{email} is already a member of {organization}."})
-        membership = Membership(organization=organization, user=user, role=role)
-        record_save(membership, acting_user=acting_user)
-        return membership
-    if (
-        Invitation.objects.for_org(organization)
-        .filter(email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
-        .exists()
-    ):
-        raise ValidationError({"email": f"{email} already has a pending invitation."})
+def _invite(*, organization: Organization, email: str, role: str, acting_user: User | None) -> Invitation:
     invitation = Invitation(
         organization=organization,
-        email=email,
+        email=email.strip().lower(),
         role=role,
         invited_by=acting_user,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_MAX_AGE_DAYS),
     )
     record_save(invitation, acting_user=acting_user)
+    security_event_record(
+        kind=Kind.MEMBER_INVITED, organization=organization, actor=acting_user, email=invitation.email, role=role
+    )
     from aims.tasks import send_invitation_email
 
     transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk))
     return invitation
 
 
-def _ensure_admin_remains(membership: Membership) -> None:
+@transaction.atomic
+def member_add(
+    *, organization: Organization, email: str, role: str, acting_user: User, acting_role: str | None = None
+) -> Invitation:
+    """Invite an address to the organisation; the person joins when they accept.
+
+    An address with an account is invited exactly like one without (nobody joins an
+    organisation without consenting), so the answer never tells whether an account exists.
+    The two refusals speak only of this organisation, which the admin sees anyway: the address
+    is already one of its members, or already has a pending invitation. The e-mail is sent by a
+    Celery task once the transaction has committed.
+    """
+    email = (email or "").strip().lower()
+    if not email:
+        raise ValidationError({"email": "Enter an e-mail address."})
+    _ensure_role(role, acting_role)
+    if Membership.objects.for_org(organization).filter(user__email__iexact=email).exists():
+        raise ValidationError({"email": f"{email} is already a member of {organization}."})
     if (
-        role_is_administrator(membership.role)
-        and not Membership.objects.for_org(membership.organization).admins().exclude(pk=membership.pk).exists()
+        Invitation.objects.for_org(organization)
+        .filter(email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .exists()
     ):
-        raise ValidationError({"role": "An organisation needs at least one administrator."})
+        raise ValidationError({"email": f"{email} already has a pending invitation."})
+    return _invite(organization=organization, email=email, role=role, acting_user=acting_user)
+
+
+LAST_ADMIN = "{email} is the last administrator of {organization}: make someone else an administrator first."
+
+
+def _ensure_admin_remains(membership: Membership, *, field: str) -> None:
+    """Refuse to leave the organisation without an administrator.
+
+    The organisation's administrator rows are locked (``select_for_update``) until the
+    transaction ends, so two admins demoting or removing each other at the same moment cannot
+    both succeed: the second waits, then sees the first's change.
+    """
+    admins = list(
+        Membership.objects.for_org(membership.organization).admins().select_for_update().values_list("pk", flat=True)
+    )
+    if membership.pk in admins and len(admins) == 1:
+        message = LAST_ADMIN.format(email=membership.user.email, organization=membership.organization)
+        raise ValidationError({field: message})
 
 
 @transaction.atomic
 def membership_change_role(
     *, membership: Membership, role: str, acting_user: User, acting_role: str | None = None
 ) -> Membership:
+    """Change a member's role; the last administrator cannot be demoted. Their API tokens
+    follow: a token above the new role acts with the new role from the next call."""
     _ensure_role(role, acting_role)
     if not role_is_administrator(role):
-        _ensure_admin_remains(membership)
+        _ensure_admin_remains(membership, field="role")
+    previous = Membership.objects.filter(pk=membership.pk).values_list("role", flat=True).first()
     membership.role = role
     record_save(membership, acting_user=acting_user)
+    if previous != role:
+        security_event_record(
+            kind=Kind.MEMBER_ROLE_CHANGED,
+            organization=membership.organization,
+            user=membership.user,
+            actor=acting_user,
+            previous_role=previous,
+            role=role,
+        )
     return membership
 
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, acting_user: User) -> None:
-    """Remove a member and revoke the API tokens they created for this organisation."""
-    _ensure_admin_remains(membership)
+    """Remove a member and revoke the API tokens they created for this organisation; the last
+    administrator cannot be removed."""
+    _ensure_admin_remains(membership, field="membership")
     for token in ApiToken.objects.for_org(membership.organization).active().filter(created_by=membership.user):
         api_token_revoke(token=token, acting_user=acting_user)
     record_delete(membership, acting_user=acting_user)
+    security_event_record(
+        kind=Kind.MEMBER_REMOVED,
+        organization=membership.organization,
+        user=membership.user,
+        actor=acting_user,
+        role=membership.role,
+        left=membership.user_id == acting_user.pk or None,
+    )
 
 
 @transaction.atomic
@@ -148,6 +207,9 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     if membership is None:
         membership = Membership(organization=invitation.organization, user=user, role=invitation.role)
         record_save(membership, acting_user=user)
+        security_event_record(
+            kind=Kind.MEMBER_JOINED, organization=invitation.organization, user=user, actor=user, role=invitation.role
+        )
     invitation.accepted_at = timezone.now()
     record_save(invitation, acting_user=user)
     return membership
@@ -193,6 +255,15 @@ def api_token_create(
         expires_at=timezone.now() + timedelta(days=int(expires_in_days)),
     )
     record_save(token, acting_user=acting_user)
+    security_event_record(
+        kind=Kind.TOKEN_CREATED,
+        organization=organization,
+        actor=acting_user,
+        token=token.key_prefix,
+        name=token.name,
+        role=role,
+        expires_at=token.expires_at.isoformat(),
+    )
     return token, raw_key
 
 
@@ -201,4 +272,12 @@ def api_token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         record_save(token, acting_user=acting_user)
+        security_event_record(
+            kind=Kind.TOKEN_REVOKED,
+            organization=token.organization,
+            user=token.created_by,
+            actor=acting_user,
+            token=token.key_prefix,
+            name=token.name,
+        )
     return token

@@ -45,7 +45,14 @@ class TenantModel(models.Model):
 
 @dataclass(frozen=True)
 class Tenant:
-    """Who is acting for which organisation, with which role."""
+    """Who is acting for which organisation, with which role.
+
+    For an API token, ``token`` is set, ``role`` is the token's effective role (never above its
+    creator's current role) and ``user`` is the creator. An owner-role token therefore changes
+    what its creator owns and nothing else: that is the intended design, since an owner's
+    integration (an MLflow sync of their model, say) works on their AI systems, and the
+    history names the person responsible for it.
+    """
 
     organization: Organization
     role: str
@@ -83,7 +90,16 @@ def resolve_tenant(request: HttpRequest, user: Any = None, auth: Any = None) -> 
     from aims.models import ApiToken, Membership
 
     if isinstance(auth, ApiToken):
-        return Tenant(organization=auth.organization, role=auth.role, user=auth.created_by, token=auth)
+        if not hasattr(auth, "creator_role"):
+            auth.creator_role = (  # type: ignore[attr-defined]
+                Membership.objects.filter(organization_id=auth.organization_id, user_id=auth.created_by_id)
+                .values_list("role", flat=True)
+                .first()
+            )
+        role = auth.effective_role
+        if role is None:  # its creator has left the organisation
+            return None
+        return Tenant(organization=auth.organization, role=role, user=auth.created_by, token=auth)
     user = user if user is not None else getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None

@@ -11,9 +11,12 @@ from rest_framework.viewsets import ViewSetMixin
 
 from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
+from aims.api.organizations import OrganizationCreateApi
+from aims.api.tokens import ApiTokenViewSet
 from aims.csp import ApiDocsView, ApiRedocView
 from aims.governance.api import ROUTES as GOVERNANCE_ROUTES
 from aims.health import healthz, readyz
+from aims.security.api import SecurityEventViewSet
 from audits.improvement.api import ROUTES as IMPROVEMENT_ROUTES
 from audits.packs.api import ROUTES as AUDITS_ROUTES
 from controls.catalogue.api import FrameworkViewSet, RequirementViewSet
@@ -32,6 +35,8 @@ router.include_root_view = False
 router.include_format_suffixes = False
 router.register("members", MembershipViewSet, basename="member")
 router.register("invitations", InvitationViewSet, basename="invitation")
+router.register("api-tokens", ApiTokenViewSet, basename="apitoken")
+router.register("security-events", SecurityEventViewSet, basename="securityevent")
 router.register("catalogue/frameworks", FrameworkViewSet, basename="framework")
 router.register("catalogue/requirements", RequirementViewSet, basename="requirement")
 API_ROUTES: list[tuple[str, type[ViewSetMixin], str]] = [
@@ -50,6 +55,7 @@ for prefix, viewset, basename in API_ROUTES:
 
 api_patterns = [
     path("me/", MeApi.as_view(), name="api-me"),
+    path("organizations/", OrganizationCreateApi.as_view(), name="api-organization-create"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
@@ -70,6 +76,7 @@ urlpatterns = [
     path("organisation/api-tokens/", views.ApiTokenListView.as_view(), name="api_tokens"),
     path("organisation/api-tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("organisation/activity/", views.ActivityView.as_view(), name="activity"),
+    path("organisation/security-log/", include("aims.security.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("aims/", include("aims.governance.urls")),
     path("inventory/", include("registry.urls")),

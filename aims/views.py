@@ -109,7 +109,7 @@ class MemberListView(TenantViewMixin, View):
         form = MemberAddForm(request.POST)
         if form.is_valid():
             try:
-                result = services.member_add(
+                invitation = services.member_add(
                     organization=self.tenant.organization,
                     acting_user=request.user,
                     acting_role=self.tenant.role,
@@ -118,10 +118,11 @@ class MemberListView(TenantViewMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                if isinstance(result, Membership):
-                    messages.success(request, f"{result.user.email} was added as {result.get_role_display()}.")
-                else:
-                    messages.success(request, f"An invitation was sent to {result.email}.")
+                messages.success(
+                    request,
+                    f"An invitation was sent to {invitation.email}; they join as "
+                    f"{invitation.get_role_display()} once they accept it.",
+                )
                 return redirect("members")
         return self.get(request, form=form)
 
@@ -168,8 +169,20 @@ class MemberRoleView(MembersActionView):
 class MemberRemoveView(MembersActionView):
     model = Membership
 
+    def post(self, request, pk):
+        # Leaving is a second step: the first POST shows what it means and asks again.
+        membership = get_for_tenant_or_404(self.tenant, Membership, pk=pk)
+        if membership.user_id == request.user.pk and request.POST.get("confirm") != "yes":
+            return render(request, "aims/member_remove_confirm.html", {"membership": membership})
+        response = super().post(request, pk)
+        if membership.user_id == request.user.pk and not Membership.objects.filter(pk=pk).exists():
+            return redirect("dashboard")
+        return response
+
     def perform(self, membership, acting_user) -> str:
         services.membership_remove(membership=membership, acting_user=acting_user)
+        if membership.user_id == acting_user.pk:
+            return f"You left {self.tenant.organization}; your API tokens for it were revoked."
         return f"{membership.user.email} no longer has access to {self.tenant.organization}."
 
 

@@ -1,4 +1,10 @@
-"""Bearer-token authentication for integrators."""
+"""Bearer-token authentication for integrators.
+
+A token follows the person who created it: it acts with the lower of its own role and its
+creator's current role in the organisation (a demotion narrows the token, a promotion back
+restores it), and it stops working the moment its creator is no longer a member. The creator's
+role is read in the same query as the token.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         raw_key = header[1].decode(errors="replace")
         token = (
             ApiToken.objects.select_related("organization", "created_by")
+            .with_creator_role()
             .filter(key_hash=ApiToken.hash_key(raw_key))
             .first()
         )
@@ -34,6 +41,11 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("This API token has expired.")
         if not token.created_by.is_active:
             raise exceptions.AuthenticationFailed("The account that created this token is disabled.")
+        if token.creator_role is None:
+            raise exceptions.AuthenticationFailed(
+                "The person who created this API token is no longer a member of the organisation; "
+                "the token no longer works. Ask an administrator for a new one."
+            )
         # Record use at most once a minute, so a busy pipeline does not write on every call.
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

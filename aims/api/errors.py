@@ -22,6 +22,11 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(exc, exceptions.Throttled):
+        # DRF has set Retry-After (whole seconds); say the same in words.
+        wait = response.get("Retry-After")
+        later = f"in {wait} seconds" if wait else "later"
+        return Response({"detail": f"Too many requests: try again {later}."}, status=429, headers=response.headers)
     if response.status_code == status.HTTP_400_BAD_REQUEST and isinstance(response.data, dict | list):
         errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
         response.data = {"detail": "The request has invalid fields.", "errors": errors}

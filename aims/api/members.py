@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import django_filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -44,9 +51,8 @@ class MemberAddSerializer(serializers.Serializer):
 
 
 class MemberAddResultSerializer(serializers.Serializer):
-    result = serializers.ChoiceField(choices=["added", "invited"])
-    membership = MembershipSerializer(required=False)
-    invitation = InvitationSerializer(required=False)
+    result = serializers.ChoiceField(choices=["invited"])
+    invitation = InvitationSerializer()
 
 
 class MembershipFilter(django_filters.FilterSet):
@@ -58,8 +64,19 @@ class MembershipFilter(django_filters.FilterSet):
 @extend_schema_view(
     list=extend_schema(summary="List the organisation's members"),
     retrieve=extend_schema(summary="One member"),
-    partial_update=extend_schema(summary="Change a member's role"),
-    destroy=extend_schema(summary="Remove a member (their API tokens are revoked)"),
+    partial_update=extend_schema(
+        summary="Change a member's role",
+        description="The last administrator cannot be demoted. The member's API tokens follow their new role.",
+    ),
+    destroy=extend_schema(
+        summary="Remove a member (their API tokens are revoked)",
+        description=(
+            "The last administrator cannot be removed. Removing yourself (the session's user, or the "
+            "person who created the calling token) must be confirmed with `?confirm=true`: it ends your "
+            "access and revokes your tokens, the calling one included."
+        ),
+        parameters=[OpenApiParameter("confirm", bool, description="Required (true) to remove yourself.")],
+    ),
 )
 class MembershipViewSet(
     TenantScopedMixin,
@@ -78,24 +95,25 @@ class MembershipViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     @extend_schema(
-        summary="Add a member or invite an address",
-        description="An existing account is added at once; any other address gets an invitation e-mail.",
+        summary="Invite a member",
+        description=(
+            "Every address gets an invitation e-mail and joins when its owner accepts, whether or not it "
+            "already has an account: the answer is the same either way (201 with the invitation). A 400 "
+            "speaks only of this organisation: the address is already a member, or already invited."
+        ),
         request=MemberAddSerializer,
         responses={201: MemberAddResultSerializer},
     )
     def create(self, request):
         data = MemberAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.member_add(
+        invitation = services.member_add(
             organization=request.tenant.organization,
             acting_user=request.user,
             acting_role=request.tenant.role,
             **data.validated_data,
         )
-        if isinstance(result, Membership):
-            body = {"result": "added", "membership": MembershipSerializer(result).data}
-        else:
-            body = {"result": "invited", "invitation": InvitationSerializer(result).data}
+        body = {"result": "invited", "invitation": InvitationSerializer(invitation).data}
         return Response(body, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
@@ -107,6 +125,13 @@ class MembershipViewSet(
         )
 
     def perform_destroy(self, instance):
+        if instance.user_id == self.request.user.pk and self.request.query_params.get("confirm") != "true":
+            raise ValidationError(
+                {
+                    "confirm": "This is your own membership: removing it ends your access and revokes your API "
+                    "tokens. Repeat the call with ?confirm=true to go ahead."
+                }
+            )
         services.membership_remove(membership=instance, acting_user=self.request.user)
 
 

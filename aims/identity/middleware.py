@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from allauth.usersessions.models import UserSession
 from django.http import HttpRequest, HttpResponse
@@ -26,7 +27,7 @@ class SessionActivityMiddleware:
     allauth's own middleware writes on every request; a page would pay two queries for it.
     """
 
-    def __init__(self, get_response) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

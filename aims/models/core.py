@@ -13,7 +13,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from aims.roles import Role, administrator_roles
+from aims.roles import Role, administrator_roles, role_lower
 from aims.tenancy import TenantModel, TenantQuerySet
 
 
@@ -152,6 +152,17 @@ class ApiTokenQuerySet(TenantQuerySet):
     def active(self):
         return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
 
+    def with_creator_role(self):
+        """Annotate ``creator_role``: the creator's current role in the token's organisation, or
+        None once they are no longer a member; read in the same query as the token."""
+        return self.annotate(
+            creator_role=models.Subquery(
+                Membership.objects.filter(
+                    organization=models.OuterRef("organization"), user=models.OuterRef("created_by")
+                ).values("role")[:1]
+            )
+        )
+
 
 class ApiToken(TenantModel):
     """A credential for integrators: one organisation, one role, stored only as a hash."""
@@ -189,6 +200,21 @@ class ApiToken(TenantModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def effective_role(self) -> str | None:
+        """What the token may do now: the lower of its own role and its creator's current role
+        (None when the creator has left). Needs ``with_creator_role()``."""
+        creator_role = self.creator_role  # type: ignore[attr-defined]
+        return None if creator_role is None else role_lower(self.role, creator_role)
+
+    @property
+    def is_narrowed(self) -> bool:
+        """True when the creator's role is now below the token's own: the token acts as that role."""
+        return self.effective_role is not None and self.effective_role != self.role
+
+    def get_effective_role_display(self) -> str:
+        return Role(self.effective_role).label if self.effective_role else "Nothing (its creator has left)"
 
     @property
     def status(self) -> str:

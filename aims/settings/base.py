@@ -254,11 +254,24 @@ REST_FRAMEWORK: dict[str, Any] = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "aims.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "aims.api.throttling.TokenRateThrottle",
+        "aims.api.throttling.UserRateThrottle",
+        "aims.api.throttling.AnonRateThrottle",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+
+# --- API throttling (tokens follow people) ---------------------------------------
+# Generous limits that only a runaway script reaches; counted in the cache above.
+API_THROTTLE_RATES = {
+    "token": env.str("API_THROTTLE_TOKEN", default="1000/min"),
+    "user": env.str("API_THROTTLE_USER", default="600/min"),
+    "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "AIMS portal API",

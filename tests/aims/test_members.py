@@ -11,10 +11,18 @@ from aims.roles import Role
 from tests.aims.factories import UserFactory
 
 
-def test_admin_adds_an_existing_user_at_once(login, alice, acme):
+def test_an_existing_user_is_invited_and_joins_only_on_accepting(
+    login, alice, acme, client, django_capture_on_commit_callbacks
+):
     existing = UserFactory(email="dana@example.com")
-    response = login(alice).post(reverse("members"), {"email": "DANA@example.com", "role": Role.OWNER})
-    assert response.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(alice).post(reverse("members"), {"email": "DANA@example.com", "role": Role.OWNER}, follow=True)
+    assert "An invitation was sent to dana@example.com" in response.content.decode()
+    assert not Membership.objects.filter(organization=acme, user=existing).exists()
+    invitation = Invitation.objects.get(email="dana@example.com")
+    assert "If you already have an account" in mail.outbox[0].body
+    client.force_login(existing)
+    assert client.post(reverse("invitation_accept", args=[invitation_token(invitation)])).status_code == 302
     assert Membership.objects.get(organization=acme, user=existing).role == Role.OWNER
 
 
@@ -80,7 +88,7 @@ def test_role_change_and_the_last_admin_rule(login, alice, victor):
     assert victor_m.role == Role.OFFICER
     alice_m = Membership.objects.get(user=alice)
     response = client.post(reverse("member_role", args=[alice_m.pk]), {"role": Role.VIEWER}, follow=True)
-    assert "at least one administrator" in response.content.decode()
+    assert "is the last administrator of Acme Health AI" in response.content.decode()
     alice_m.refresh_from_db()
     assert alice_m.role == Role.ADMIN
     client.post(reverse("member_remove", args=[alice_m.pk]))
@@ -100,7 +108,7 @@ def test_api_adds_invites_changes_and_removes(api_for, acme, alice, victor):
     api = api_for(acme, role=Role.ADMIN, created_by=alice)
     UserFactory(email="gina@example.com")
     added = api.post(reverse("member-list"), {"email": "gina@example.com", "role": Role.OWNER})
-    assert added.status_code == 201 and added.json()["result"] == "added"
+    assert added.status_code == 201 and added.json()["result"] == "invited"
     invited = api.post(reverse("member-list"), {"email": "hal@example.com", "role": Role.VIEWER})
     assert invited.status_code == 201 and invited.json()["invitation"]["status"] == "pending"
     victor_id = Membership.objects.get(user=victor).pk
@@ -130,7 +138,7 @@ def test_api_service_errors_become_400(api_for, acme, alice):
     api = api_for(acme, role=Role.ADMIN, created_by=alice)
     response = api.patch(reverse("member-detail", args=[Membership.objects.get(user=alice).pk]), {"role": "viewer"})
     assert response.status_code == 400
-    assert "administrator" in response.json()["errors"]["role"][0]
+    assert "last administrator" in response.json()["errors"]["role"][0]
 
 
 def test_api_lists_are_paginated_filtered_and_searchable(api_for, acme, alice, bob, victor):

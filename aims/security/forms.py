@@ -1,0 +1,31 @@
+"""The security log's filters, for the page, its CSV export and the API alike."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from aims.filters import organization_members
+from aims.security.models import SecurityEvent
+
+
+class SecurityEventFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=SecurityEvent.Kind.choices, label="Event", empty_label="Any")
+    person = django_filters.ModelChoiceFilter(
+        queryset=organization_members, method="filter_person", label="Person", empty_label="Anyone"
+    )
+    since = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = SecurityEvent
+        fields = ["kind", "person", "since", "until"]
+
+    def filter_person(self, queryset, name, value):
+        # The person the event is about, or who did it (an admin changing roles, say).
+        return queryset.filter(Q(user=value) | Q(actor=value))
