@@ -14,3 +14,5 @@ PRIVATE_STORAGE_DIR = Path(env.str("PRIVATE_STORAGE_DIR", default="/tmp/aims-tes
 STORAGES["default"]["OPTIONS"]["location"] = PRIVATE_STORAGE_DIR  # noqa: F405
 MEDIA_ROOT = PRIVATE_STORAGE_DIR
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+# The browser tests drive http://localhost:<port>, where security keys need this.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
