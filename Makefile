@@ -20,7 +20,7 @@ install: $(STAMP)
 serve: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	SIGNUP_ENABLED=$${SIGNUP_ENABLED:-1} $(BIN)/python manage.py runserver 127.0.0.1:8000
+	SIGNUP_ENABLED=$${SIGNUP_ENABLED:-1} MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## Run the whole test suite (lint, migrations check and browser tests included)
 test: install

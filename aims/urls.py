@@ -17,6 +17,7 @@ from aims.csp import ApiDocsView, ApiRedocView
 from aims.governance.api import ROUTES as GOVERNANCE_ROUTES
 from aims.health import healthz, readyz
 from aims.security.api import SecurityEventViewSet
+from aims.identity import urls as identity_urls
 from audits.improvement.api import ROUTES as IMPROVEMENT_ROUTES
 from audits.packs.api import ROUTES as AUDITS_ROUTES
 from controls.catalogue.api import FrameworkViewSet, RequirementViewSet
@@ -65,6 +66,7 @@ api_patterns = [
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    path("accounts/", include(identity_urls.account_urlpatterns)),
     path("accounts/", include("allauth.urls")),
     path("organisation/switch/", views.organization_switch, name="organization_switch"),
     path("organisation/new/", views.no_organization, name="no_organization"),
@@ -77,6 +79,7 @@ urlpatterns = [
     path("organisation/api-tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("organisation/activity/", views.ActivityView.as_view(), name="activity"),
     path("organisation/security-log/", include("aims.security.urls")),
+    path("organisation/", include(identity_urls.organization_urlpatterns)),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("aims/", include("aims.governance.urls")),
     path("inventory/", include("registry.urls")),

@@ -20,6 +20,7 @@ from aims.access import TenantViewMixin, get_for_tenant_or_404
 from aims.dashboard import panels_for, tiles_for
 from aims.forms import ApiTokenForm, MemberAddForm, OrganizationForm, RegistrationForm, RoleForm, apply_service_errors
 from aims.history import organization_activity
+from aims.identity.access import RecentAuthenticationRequiredMixin
 from aims.models import ApiToken, Invitation, Membership, User, invitation_from_token
 from aims.roles import Capability, Role
 from aims.selectors import api_token_list, invitation_pending_list, membership_list, user_memberships
@@ -88,7 +89,7 @@ class OrganizationSettingsView(TenantViewMixin, View):
         return self.get(request, form=form)
 
 
-class MemberListView(TenantViewMixin, View):
+class MemberListView(TenantViewMixin, RecentAuthenticationRequiredMixin, View):
     write_capability = Capability.MANAGE_MEMBERS
 
     def get(self, request, form=None):
@@ -127,7 +128,7 @@ class MemberListView(TenantViewMixin, View):
         return self.get(request, form=form)
 
 
-class MembersActionView(TenantViewMixin, View):
+class MembersActionView(TenantViewMixin, RecentAuthenticationRequiredMixin, View):
     """One step on a member or an invitation (POST only): the service's refusal or success is
     shown on the members page."""
 
@@ -227,7 +228,7 @@ def _accept(request, invitation, form):
     return services.invitation_accept(invitation=invitation, user=request.user)
 
 
-class ApiTokenListView(TenantViewMixin, View):
+class ApiTokenListView(TenantViewMixin, RecentAuthenticationRequiredMixin, View):
     capability = Capability.MANAGE_TOKENS
     write_capability = Capability.MANAGE_TOKENS
 

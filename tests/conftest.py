@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 
 from aims.roles import Role
 from tests.aims.factories import ApiTokenFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.aims.identity.sessions import session_mark_authenticated
 
 REQUIRE_SERVICES = os.environ.get("AIMS_REQUIRE_SERVICES") == "1"
 
@@ -114,6 +115,8 @@ def charlie(globex):
 def login(client):
     def _login(user):
         client.force_login(user)
+        # As a real sign-in: recent enough for the steps that ask for a fresh authentication.
+        session_mark_authenticated(client.session, user)
         return client
 
     return _login

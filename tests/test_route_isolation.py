@@ -49,6 +49,7 @@ from simple_history.models import HistoricalChanges
 from aims.models import Membership, Organization, User
 from aims.roles import Role, role_can
 from aims.tenancy import SESSION_KEY
+from tests.aims.identity.sessions import session_mark_authenticated
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 METHODS = ("GET", *WRITES)
@@ -200,7 +201,7 @@ class World:
         client.force_login(user)
         session = client.session
         session[SESSION_KEY] = organization.pk
-        session.save()
+        session_mark_authenticated(session, user)
         self.sessions[user.pk] = session.session_key
 
     def client(self, user: User) -> APIClient:

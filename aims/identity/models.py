@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from aims.roles import Role
 from aims.tenancy import TenantModel
@@ -23,3 +25,51 @@ class IdpGroupRole(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.group} → {self.get_role_display()}"
+
+
+# The idle timeout an administrator may choose: long enough to read a report, at most a day.
+IDLE_TIMEOUT_MIN_MINUTES = 5
+IDLE_TIMEOUT_MAX_MINUTES = 1440
+
+
+class SecurityPolicy(models.Model):
+    """How an organisation wants its members to sign in: who needs a second factor, and how
+    long a session may sit unused. Organisations without a row have the defaults (nobody, none)."""
+
+    class MfaRequirement(models.TextChoices):
+        NOBODY = "nobody", "Nobody"
+        PRIVILEGED = "privileged", "Administrators and compliance officers"
+        EVERYONE = "everyone", "All members"
+
+    organization = models.OneToOneField("aims.Organization", on_delete=models.CASCADE, related_name="security_policy")
+    mfa_required = models.CharField(
+        "two-factor authentication required for",
+        max_length=16,
+        choices=MfaRequirement.choices,
+        default=MfaRequirement.NOBODY,
+    )
+    idle_timeout_minutes = models.PositiveSmallIntegerField(
+        "idle timeout (minutes)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(IDLE_TIMEOUT_MIN_MINUTES), MaxValueValidator(IDLE_TIMEOUT_MAX_MINUTES)],
+        help_text=(
+            f"Sign members out after this many minutes without activity "
+            f"(from {IDLE_TIMEOUT_MIN_MINUTES} to {IDLE_TIMEOUT_MAX_MINUTES}). Leave empty for no timeout."
+        ),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "security policies"
+
+    def __str__(self) -> str:
+        return f"Security policy of {self.organization}"
+
+    def requires_mfa_for(self, role: str) -> bool:
+        if self.mfa_required == self.MfaRequirement.EVERYONE:
+            return True
+        return self.mfa_required == self.MfaRequirement.PRIVILEGED and role in PRIVILEGED_ROLES
+
+
+PRIVILEGED_ROLES = frozenset({Role.ADMIN, Role.OFFICER})

@@ -18,7 +18,7 @@ from aims.governance.models import (
     PolicyReviewReminder,
     PolicyVersion,
 )
-from aims.identity.models import IdpGroupRole
+from aims.identity.models import IdpGroupRole, SecurityPolicy
 from aims.models.core import (
     INVITATION_SALT,
     ApiToken,
@@ -55,6 +55,7 @@ __all__ = [
     "PolicyReviewReminder",
     "PolicyVersion",
     "SecurityEvent",
+    "SecurityPolicy",
     "User",
     "UserManager",
     "invitation_from_token",

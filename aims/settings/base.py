@@ -185,6 +185,13 @@ MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="AIMS portal")
 USERSESSIONS_TRACK_ACTIVITY = True
 
+# --- Multi-factor sign-in, sessions and re-authentication ------------------------------
+# Creating a token or changing members needs a sign-in or a confirmation within this many seconds.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# Browsers only offer security keys to an https origin, or to http://localhost; a laptop's
+# ``make serve`` and the tests need the latter (set it there, never in production).
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=False)
+
 # --- Internationalisation ----------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

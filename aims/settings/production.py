@@ -31,6 +31,9 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRend
 
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}  # noqa: F405
 
+# Security keys are checked against the real https origin, whatever the environment says.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 # Container and load balancer probes speak plain HTTP to the container: answer, do not redirect.

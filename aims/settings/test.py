@@ -17,3 +17,5 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # The suite makes thousands of API calls as a few personas (the route walker especially):
 # throttling tests lower these with override_settings.
 API_THROTTLE_RATES = {"token": "100000/min", "user": "100000/min", "anon": "100000/min"}
+# The browser tests drive http://localhost:<port>, where security keys need this.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True

@@ -1,0 +1,48 @@
+"""Recent authentication for the sensitive steps of the pages (tokens, members)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from allauth.account import app_settings as account_settings
+from allauth.account.adapter import get_adapter
+from allauth.account.authentication import get_authentication_records
+from allauth.core.exceptions import ReauthenticationRequired
+from django.http import HttpRequest
+
+from aims.access import get_for_tenant_or_404
+
+
+def recently_authenticated(request: HttpRequest) -> bool:
+    """True when the person signed in or confirmed their password or second factor within
+    ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` seconds.
+
+    People who sign in only through their organisation's identity provider have nothing to
+    confirm here; as in allauth, their provider's own checks stand.
+    """
+    user = request.user
+    if not user.is_authenticated:
+        return False
+    if not get_adapter().get_reauthentication_methods(user):
+        return True
+    records = get_authentication_records(request, user)
+    now = time.time()
+    return any(now - float(record.get("at", 0)) < account_settings.REAUTHENTICATION_TIMEOUT for record in records)
+
+
+class RecentAuthenticationRequiredMixin:
+    """A POST needs a recent authentication, else allauth asks for the password (or a second
+    factor) and then replays the POST.
+
+    List it after :class:`aims.access.TenantViewMixin`, so that the role check (403) comes
+    first; an object named in the URL is looked up before asking (another organisation's is 404).
+    """
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.method == "POST" and not recently_authenticated(request):
+            model = getattr(self, "model", None)
+            if model is not None and "pk" in kwargs:
+                get_for_tenant_or_404(self.tenant, model, pk=kwargs["pk"])  # type: ignore[attr-defined]
+            raise ReauthenticationRequired()
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
