@@ -108,7 +108,7 @@ def _ensure_admin_remains(membership: Membership) -> None:
 
 @transaction.atomic
 def membership_change_role(
-    *, membership: Membership, role: str, acting_user: User, acting_role: str | None = None
+    *, membership: Membership, role: str, acting_user: User | None, acting_role: str | None = None
 ) -> Membership:
     _ensure_role(role, acting_role)
     if not role_is_administrator(role):
@@ -119,7 +119,7 @@ def membership_change_role(
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, acting_user: User) -> None:
+def membership_remove(*, membership: Membership, acting_user: User | None) -> None:
     """Remove a member and revoke the API tokens they created for this organisation."""
     _ensure_admin_remains(membership)
     for token in ApiToken.objects.for_org(membership.organization).active().filter(created_by=membership.user):
@@ -197,7 +197,7 @@ def api_token_create(
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, acting_user: User | None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         record_save(token, acting_user=acting_user)

@@ -13,6 +13,7 @@ from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
 from aims.governance.api import ROUTES as GOVERNANCE_ROUTES
 from aims.health import healthz, readyz
+from aims.scim.urls import page_urlpatterns as scim_page_patterns
 from audits.improvement.api import ROUTES as IMPROVEMENT_ROUTES
 from audits.packs.api import ROUTES as AUDITS_ROUTES
 from controls.catalogue.api import FrameworkViewSet, RequirementViewSet
@@ -69,6 +70,7 @@ urlpatterns = [
     path("organisation/api-tokens/", views.ApiTokenListView.as_view(), name="api_tokens"),
     path("organisation/api-tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("organisation/activity/", views.ActivityView.as_view(), name="activity"),
+    path("organisation/", include(scim_page_patterns)),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("aims/", include("aims.governance.urls")),
     path("inventory/", include("registry.urls")),
@@ -83,6 +85,7 @@ urlpatterns = [
     path("audits/", include("audits.improvement.urls")),
     *module_urlpatterns,
     path("api/v1/", include(api_patterns)),
+    path("scim/v2/", include("aims.scim.urls")),
     path("api/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
     path("api/v1/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
     path("admin/", admin.site.urls),
