@@ -405,12 +405,18 @@ def _user_set(changes: dict[str, Any], attribute: str, sub: str | None, value: A
         raise ScimError(f"“{path}” is not an attribute of a User.", scim_type="invalidPath")
 
 
+def _settable(value: dict[str, Any]) -> dict[str, Any]:
+    """A path-less operation's attributes without those that only restate the resource: Okta sends
+    the group's ``id`` with a new displayName."""
+    return {key: item for key, item in value.items() if key.lower() not in {"id", "schemas", "meta"}}
+
+
 def user_patch_changes(operations: list[PatchOperation]) -> dict[str, Any]:
     """The stored fields a User PATCH changes (the same keys as :func:`user_attributes`)."""
     changes: dict[str, Any] = {}
     for operation in operations:
         if operation.path is None:
-            for key, value in operation.value.items():
+            for key, value in _settable(operation.value).items():
                 path = patch_path_parse(key)
                 _user_set(changes, path.attribute, path.sub_attribute, value, operation.op)
             continue
@@ -464,7 +470,7 @@ def group_patch_changes(operations: list[PatchOperation]) -> GroupChanges:
     for operation in operations:
         items: list[tuple[PatchPath, Any]]
         if operation.path is None:
-            items = [(patch_path_parse(key), value) for key, value in operation.value.items()]
+            items = [(patch_path_parse(key), value) for key, value in _settable(operation.value).items()]
         else:
             items = [(operation.path, operation.value)]
         for path, value in items:

@@ -97,7 +97,7 @@ def test_group_patches():
         ops(
             {"op": "add", "path": "members", "value": [{"value": "a"}, {"value": "b"}]},
             {"op": "remove", "path": 'members[value eq "c"]'},
-            {"op": "replace", "value": {"displayName": "New"}},
+            {"op": "replace", "value": {"id": "g-1", "displayName": "New"}},
         )
     )
     assert (changes.members_add, changes.members_remove, changes.display_name) == (["a", "b"], ["c"], "New")
