@@ -1,13 +1,18 @@
 """The SCIM 2.0 service (RFC 7644) under ``/scim/v2/``: discovery, Users and Groups.
 
-Plain Django views rather than DRF or django-scim2. django-scim2 (0.23.0) maps a SCIM User to
-one row of the global user model and filters that table; here a SCIM User is a person's
-membership of one organisation (an account may belong to several, and deactivation must leave it
-untouched), so its adapters, filter-to-SQL translation and authentication would all have been
-replaced, leaving little but the URL table. DRF adds content negotiation, its own error shape,
-session authentication and CSRF, none of which SCIM wants, and its OpenAPI schema would list
-endpoints that have discovery documents of their own. So the service is these views, the small
-tested parser in :mod:`aims.scim.parsing` for filters and PATCH, and the services.
+Plain Django views rather than django-scim2 or DRF. django-scim2 (0.23.0) was evaluated: it
+serves ``get_user_model()`` and one ``GROUP_MODEL``, keeps the SCIM identity (``scim_id``,
+``scim_external_id``, ``scim_username``) as columns of the user row through its model mixins, and
+has one global settings block (adapters, authentication predicate, base location). Its
+``GET_EXTRA_MODEL_FILTER_KWARGS_GETTER`` hook can narrow lists to a tenant, but here a SCIM User
+is a person's membership of one organisation: an account may be provisioned by several
+organisations, each with its own id and externalId, and deactivation must leave the account
+untouched. That needs its own model, so the adapters, filter-to-query translation, PATCH handling
+and authentication would all have been replaced, leaving little but the URL table. DRF adds
+content negotiation, its own error shape and session authentication with CSRF, none of which
+SCIM wants, and its OpenAPI schema would list endpoints that have discovery documents of their
+own. scim2-models would add pydantic for the schemas alone. So the service is these views, the
+small tested parser in :mod:`aims.scim.parsing` for filters and PATCH, and the services.
 
 Every answer is ``application/scim+json``; every refusal, including an unknown path or method,
 is a SCIM error (``schemas``, ``status``, ``scimType``, ``detail``), never HTML.

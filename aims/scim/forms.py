@@ -13,7 +13,3 @@ class ScimDefaultRoleForm(forms.Form):
         choices=[(value, label) for value, label in Role.choices if not role_is_administrator(value)],
         help_text="Given to provisioned members who are in no group mapped to a role.",
     )
-
-
-class ScimActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[("issue", "Create or rotate the token"), ("revoke", "Revoke the token")])

@@ -26,4 +26,6 @@ urlpatterns = [
 # Mounted under /organisation/ by aims.urls.
 page_urlpatterns = [
     path("provisioning/", views.ScimSettingsView.as_view(), name="scim_settings"),
+    path("provisioning/revoke/", views.ScimTokenRevokeView.as_view(), name="scim_token_revoke"),
+    path("provisioning/default-role/", views.ScimDefaultRoleView.as_view(), name="scim_default_role"),
 ]
