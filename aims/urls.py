@@ -16,8 +16,9 @@ from aims.api.tokens import ApiTokenViewSet
 from aims.csp import ApiDocsView, ApiRedocView
 from aims.governance.api import ROUTES as GOVERNANCE_ROUTES
 from aims.health import healthz, readyz
-from aims.security.api import SecurityEventViewSet
 from aims.identity import urls as identity_urls
+from aims.scim.urls import page_urlpatterns as scim_page_patterns
+from aims.security.api import SecurityEventViewSet
 from audits.improvement.api import ROUTES as IMPROVEMENT_ROUTES
 from audits.packs.api import ROUTES as AUDITS_ROUTES
 from controls.catalogue.api import FrameworkViewSet, RequirementViewSet
@@ -80,6 +81,7 @@ urlpatterns = [
     path("organisation/activity/", views.ActivityView.as_view(), name="activity"),
     path("organisation/security-log/", include("aims.security.urls")),
     path("organisation/", include(identity_urls.organization_urlpatterns)),
+    path("organisation/", include(scim_page_patterns)),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("aims/", include("aims.governance.urls")),
     path("inventory/", include("registry.urls")),
@@ -94,6 +96,7 @@ urlpatterns = [
     path("audits/", include("audits.improvement.urls")),
     *module_urlpatterns,
     path("api/v1/", include(api_patterns)),
+    path("scim/v2/", include("aims.scim.urls")),
     path("api/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
     path("api/v1/", RedirectView.as_view(url="/api/v1/docs/", permanent=False)),
     path("admin/", admin.site.urls),

@@ -85,6 +85,8 @@ EXEMPT: dict[str, str] = {
     "api/": REDIRECT,
     "api/v1/": REDIRECT,
     "favicon.ico": REDIRECT,
+    "scim/v2/*": "SCIM: the organisation's SCIM token is the only credential (sessions get 401); its tenancy "
+    "is tested in tests/aims/scim (another organisation's token gets 404 for every id)",
 }
 
 # The body a write sends, for the few views that answer 404 even to the owner without an

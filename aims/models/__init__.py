@@ -1,6 +1,6 @@
 """Models of the core: users, organisations and access (``core``), the management system's
-leadership and planning records (``governance``), identity-provider group roles (``identity``)
-and the security log (``security``).
+leadership and planning records (``governance``), identity-provider group roles (``identity``),
+SCIM provisioning (``scim``) and the security log (``security``).
 Re-exported so ``aims.models`` stays the import path."""
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from aims.models.core import (
     invitation_from_token,
     invitation_token,
 )
+from aims.scim.models import ScimGroup, ScimProvisioning, ScimUser
 from aims.security.models import SecurityEvent
 
 __all__ = [
@@ -54,6 +55,9 @@ __all__ = [
     "Policy",
     "PolicyReviewReminder",
     "PolicyVersion",
+    "ScimGroup",
+    "ScimProvisioning",
+    "ScimUser",
     "SecurityEvent",
     "SecurityPolicy",
     "User",
