@@ -69,6 +69,7 @@ urlpatterns = [
     path("organisation/api-tokens/", views.ApiTokenListView.as_view(), name="api_tokens"),
     path("organisation/api-tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("organisation/activity/", views.ActivityView.as_view(), name="activity"),
+    path("organisation/sso/", include("aims.sso.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("aims/", include("aims.governance.urls")),
     path("inventory/", include("registry.urls")),

@@ -1,5 +1,6 @@
 """Models of the core: users, organisations and access (``core``), the management system's
-leadership and planning records (``governance``), identity-provider group roles (``identity``)
+leadership and planning records (``governance``), identity-provider group roles (``identity``),
+single sign-on connections (``sso``)
 and the security log (``security``).
 Re-exported so ``aims.models`` stays the import path."""
 
@@ -33,6 +34,7 @@ from aims.models.core import (
     invitation_token,
 )
 from aims.security.models import SecurityEvent
+from aims.sso.models import SsoConnection, SsoDomain
 
 __all__ = [
     "INVITATION_SALT",
@@ -55,6 +57,8 @@ __all__ = [
     "PolicyReviewReminder",
     "PolicyVersion",
     "SecurityEvent",
+    "SsoConnection",
+    "SsoDomain",
     "User",
     "UserManager",
     "invitation_from_token",
