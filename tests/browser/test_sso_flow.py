@@ -63,3 +63,29 @@ def test_oidc_sign_in_makes_a_member_with_the_mapped_role(page, acme_admin, oidc
     assert Membership.objects.get(user=dana, organization=org).role == Role.OFFICER
     kinds = set(SecurityEvent.objects.filter(user=dana).values_list("kind", flat=True))
     assert {SecurityEvent.Kind.SSO_LOGIN, SecurityEvent.Kind.MEMBER_PROVISIONED, SecurityEvent.Kind.LOGIN} <= kinds
+
+
+def test_saml_sign_in_through_the_idp_makes_a_member_with_the_mapped_role(page, acme_admin, saml_idp):  # noqa: F811
+    org = acme_admin.memberships.get().organization
+    # The IdP's metadata URL: the portal reads entity id, SSO URL and certificate from it.
+    sso_connection_save(
+        organization=org,
+        acting_user=acme_admin,
+        protocol="saml",
+        saml_metadata_url=saml_idp.metadata_url,
+        domains=["saml-acme.example"],
+        default_role=Role.VIEWER,
+        group_roles=[("aims-auditors", Role.AUDITOR)],
+    )
+
+    start_sign_in(page, "sam@saml-acme.example")
+    expect(page).to_have_url(re.compile(r"^http://127\.0\.0\.1:\d+/sso\?SAMLRequest="))
+    page.get_by_label("Login").fill("sam")
+    page.get_by_role("button", name="Sign in at the IdP").click()
+    page.get_by_role("button", name="Continue").click()
+
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert page.url.startswith("http://localhost:")
+    sam = User.objects.get(email="sam@saml-acme.example")
+    assert Membership.objects.get(user=sam, organization=org).role == Role.AUDITOR
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SSO_LOGIN, user=sam).exists()

@@ -6,8 +6,9 @@ Run as a process (``python saml_idp.py --port N --dir D``, D holding ``idp.key``
 :data:`USERS`, then a page that posts the signed response to the portal's ACS with a
 "Continue" button. Responses and the assertions in them are signed with the key in D.
 
-Tests import :func:`make_key_and_certificate`, :func:`idp_server` and
-:func:`authn_response` to build responses themselves: unsigned, expired or signed with
+The portal's service provider metadata is read from its entity id (its metadata URL)
+the first time it asks. Tests import :func:`make_key_and_certificate`, :func:`idp_server`,
+:func:`sp_register` and :func:`authn_response` to build responses themselves: unsigned, expired or signed with
 another key, which the portal must refuse.
 """
 
@@ -21,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from urllib.request import urlopen
 from xml.etree import ElementTree
 
 from cryptography import x509
@@ -32,6 +34,7 @@ from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_EMAILADDRESS, NameID
 from saml2.server import Server
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 SAMLP = "{urn:oasis:names:tc:SAML:2.0:protocol}"
 SAML = "{urn:oasis:names:tc:SAML:2.0:assertion}"
@@ -102,6 +105,19 @@ def metadata_xml(server: Server) -> str:
     return create_metadata_string(None, config=server.config, sign=False).decode()
 
 
+def sp_register(server: Server, metadata: str) -> None:
+    """Trust a service provider from its metadata, as an IdP administrator registers the portal."""
+    server.metadata.load("inline", metadata)
+
+
+def sp_known(server: Server, entity_id: str) -> bool:
+    try:
+        server.metadata[entity_id]
+    except KeyError:
+        return False
+    return True
+
+
 def parse_authn_request(saml_request: str) -> dict[str, str]:
     """The id, issuer and ACS URL of an HTTP-Redirect AuthnRequest."""
     xml = zlib.decompress(base64.b64decode(saml_request), -15)
@@ -131,6 +147,9 @@ def authn_response(server: Server, *, user: dict[str, object], request: dict[str
         authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:Password", "authn_auth": server.config.entityid},
         sign_response=sign,
         sign_assertion=sign,
+        # The portal refuses SHA-1, pysaml2's default.
+        sign_alg=SIG_RSA_SHA256,
+        digest_alg=DIGEST_SHA256,
     )
     return base64.b64encode(str(response).encode()).decode()
 
@@ -178,6 +197,10 @@ def serve(port: int, workdir: Path) -> None:
                 self._send(400, b"unknown user or request")
                 return
             request = parse_authn_request(form["SAMLRequest"])
+            if not sp_known(server, request["issuer"]):
+                # The portal's SP entity id is its metadata URL: read it there, once.
+                with urlopen(request["issuer"], timeout=10) as answer:  # noqa: S310  # the portal under test
+                    sp_register(server, answer.read().decode())
             response = authn_response(server, user=user, request=request)
             page = POST_PAGE.format(
                 acs=html.escape(request["acs_url"]), response=response, relay=html.escape(form.get("RelayState", ""))
