@@ -82,6 +82,7 @@ urlpatterns = [
     path("organisation/security-log/", include("aims.security.urls")),
     path("organisation/", include(identity_urls.organization_urlpatterns)),
     path("organisation/", include(scim_page_patterns)),
+    path("organisation/sso/", include("aims.sso.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("aims/", include("aims.governance.urls")),
     path("inventory/", include("registry.urls")),

@@ -1,6 +1,6 @@
 """Models of the core: users, organisations and access (``core``), the management system's
 leadership and planning records (``governance``), identity-provider group roles (``identity``),
-SCIM provisioning (``scim``) and the security log (``security``).
+SCIM provisioning (``scim``), single sign-on connections (``sso``) and the security log (``security``).
 Re-exported so ``aims.models`` stays the import path."""
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from aims.models.core import (
 )
 from aims.scim.models import ScimGroup, ScimProvisioning, ScimUser
 from aims.security.models import SecurityEvent
+from aims.sso.models import SsoConnection, SsoDomain
 
 __all__ = [
     "INVITATION_SALT",
@@ -60,6 +61,8 @@ __all__ = [
     "ScimUser",
     "SecurityEvent",
     "SecurityPolicy",
+    "SsoConnection",
+    "SsoDomain",
     "User",
     "UserManager",
     "invitation_from_token",

@@ -177,7 +177,6 @@ ACCOUNT_RATE_LIMITS = {
 }
 # Self-service sign-up: off unless the instance allows it (``make serve`` turns it on).
 SIGNUP_ENABLED = env.bool("SIGNUP_ENABLED", default=False)
-SOCIALACCOUNT_ADAPTER = "allauth.socialaccount.adapter.DefaultSocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
@@ -191,6 +190,15 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # Browsers only offer security keys to an https origin, or to http://localhost; a laptop's
 # ``make serve`` and the tests need the latter (set it there, never in production).
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=False)
+
+# --- Single sign-on per organisation (aims.sso) ---------------------------------
+# Each organisation's SsoConnection builds its own allauth app (OpenID Connect or SAML); the
+# adapter signs people in only through their organisation's connection and makes them members
+# just in time. The socialaccount connections pages are not offered: accounts link by e-mail domain.
+SOCIALACCOUNT_ADAPTER = "aims.sso.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_STORE_TOKENS = False
 
 # --- Internationalisation ----------------------------------------------------
 LANGUAGE_CODE = "en-gb"

@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('aims', '0006_idp_group_roles'),
+        ('aims', '0007_mfa_security_policy'),
     ]
 
     operations = [

@@ -1,0 +1,120 @@
+"""The single sign-on settings form of an organisation."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from aims.models import User
+from aims.roles import Role, administrator_roles
+from aims.sso.models import SsoConnection
+from aims.tenancy import Tenant
+
+ROLE_BY_NAME = {**{value: value for value in Role.values}, **{label.casefold(): value for value, label in Role.choices}}
+
+
+class SsoConnectionForm(forms.Form):
+    protocol = forms.ChoiceField(choices=SsoConnection.Protocol.choices, widget=forms.RadioSelect)
+    domains = forms.CharField(
+        label="E-mail domains",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One per line, e.g. example.com. People with these addresses are sent to your identity provider.",
+    )
+    oidc_issuer = forms.URLField(
+        label="Issuer URL", required=False, assume_scheme="https", help_text="Its discovery document is read from it."
+    )
+    oidc_client_id = forms.CharField(label="Client ID", required=False, max_length=255)
+    oidc_client_secret = forms.CharField(
+        label="Client secret",
+        required=False,
+        max_length=255,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
+        help_text="Never shown again. Leave empty to keep the saved secret.",
+    )
+    saml_metadata_url = forms.URLField(label="IdP metadata URL", required=False, assume_scheme="https")
+    saml_metadata_xml = forms.CharField(
+        label="IdP metadata XML",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Instead of the URL: paste the metadata your identity provider exports.",
+    )
+    saml_entity_id = forms.CharField(label="IdP entity ID", required=False, max_length=500)
+    saml_sso_url = forms.URLField(label="IdP single sign-on URL", required=False, assume_scheme="https")
+    saml_x509cert = forms.CharField(
+        label="IdP signing certificate",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="PEM. Needed with the entity ID and URL; the metadata carries its own.",
+    )
+    default_role = forms.ChoiceField(label="Role of new members", choices=Role.choices, initial=Role.VIEWER)
+    groups_claim = forms.CharField(
+        label="Groups claim or attribute",
+        required=False,
+        max_length=200,
+        initial="groups",
+        help_text="The name under which your identity provider sends a person's groups.",
+    )
+    group_roles = forms.CharField(
+        label="Group roles",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One “group = role” per line, e.g. “aims-admins = admin”. The highest mapped role wins.",
+    )
+    sso_required = forms.BooleanField(
+        label="Require single sign-on (no password sign-in except the break-glass administrator)", required=False
+    )
+    break_glass_admin = forms.ModelChoiceField(
+        label="Break-glass administrator",
+        queryset=User.objects.none(),
+        required=False,
+        help_text="An administrator who may still sign in with password and MFA if the identity provider fails.",
+    )
+
+    def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["break_glass_admin"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            memberships__organization=tenant.organization, memberships__role__in=administrator_roles()
+        ).order_by("email")
+
+    @classmethod
+    def initial_for(cls, connection: SsoConnection | None, group_roles: list[tuple[str, str]]) -> dict[str, Any]:
+        mappings = "\n".join(f"{group} = {role}" for group, role in group_roles)
+        if connection is None:
+            return {"protocol": SsoConnection.Protocol.OIDC, "group_roles": mappings}
+        names = [
+            "protocol",
+            "oidc_issuer",
+            "oidc_client_id",
+            "saml_metadata_url",
+            "saml_metadata_xml",
+            "saml_entity_id",
+            "saml_sso_url",
+            "saml_x509cert",
+            "default_role",
+            "groups_claim",
+            "sso_required",
+            "break_glass_admin",
+        ]
+        initial = {name: getattr(connection, name) for name in names}
+        initial["domains"] = "\n".join(row.domain for row in connection.domains.all())
+        initial["group_roles"] = mappings
+        return initial
+
+    def clean_domains(self) -> list[str]:
+        return [item for item in re.split(r"[\s,;]+", self.cleaned_data["domains"]) if item]
+
+    def clean_group_roles(self) -> list[tuple[str, str]]:
+        pairs = []
+        for number, line in enumerate(self.cleaned_data["group_roles"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            group, sep, role = line.rpartition("=")
+            role_value = ROLE_BY_NAME.get(role.strip().casefold())
+            if not sep or not group.strip() or role_value is None:
+                raise forms.ValidationError(
+                    f"Line {number} (“{line.strip()}”): write “group = role”, the role one of {', '.join(Role.values)}."
+                )
+            pairs.append((group.strip(), role_value))
+        return pairs

@@ -1,0 +1,57 @@
+"""Reads for single sign-on: which connection serves an address, and an organisation's settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aims.models import Organization
+from aims.sso.models import SsoConnection, SsoDomain
+
+
+def email_domain(email: str) -> str:
+    """The lower-cased domain of an address; empty when it has none."""
+    _, at, domain = (email or "").strip().rpartition("@")
+    return domain.strip().lower().rstrip(".") if at else ""
+
+
+def sso_connection_for_email(email: str) -> SsoConnection | None:
+    """The connection that serves ``email``'s domain, or None (one query).
+
+    Only the domain decides, never whether an account exists, so the answer tells nobody
+    which addresses have accounts.
+    """
+    domain = email_domain(email)
+    if not domain:
+        return None
+    row = (
+        SsoDomain.objects.select_related("connection__social_app", "connection__organization")
+        .filter(domain=domain, connection__social_app__isnull=False)
+        .first()
+    )
+    return row.connection if row is not None else None
+
+
+def sso_connection_get(organization: Organization) -> SsoConnection | None:
+    """The organisation's connection, with its domains, or None."""
+    return (
+        SsoConnection.objects.for_org(organization)
+        .select_related("social_app", "break_glass_admin")
+        .prefetch_related("domains")
+        .first()
+    )
+
+
+def sso_connection_for_app(app: Any) -> SsoConnection | None:
+    """The connection behind an allauth SocialApp, or None for an app configured otherwise."""
+    if app is None or getattr(app, "pk", None) is None:
+        return None
+    return (
+        SsoConnection.objects.select_related("organization", "social_app")
+        .prefetch_related("domains")
+        .filter(social_app_id=app.pk)
+        .first()
+    )
+
+
+def sso_connection_domains(connection: SsoConnection) -> list[str]:
+    return [row.domain for row in connection.domains.all()]

@@ -1,0 +1,70 @@
+"""The organisation's single sign-on page (administrators only)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views import View
+
+from aims.access import TenantViewMixin
+from aims.forms import apply_service_errors
+from aims.identity.models import IdpGroupRole
+from aims.roles import Capability
+from aims.sso import services
+from aims.sso.forms import SsoConnectionForm
+from aims.sso.selectors import sso_connection_get
+
+
+class SsoSettingsView(TenantViewMixin, View):
+    # The client id, domains and break-glass administrator are for administrators' eyes only.
+    capability = Capability.MANAGE_ORGANIZATION
+    write_capability = Capability.MANAGE_ORGANIZATION
+
+    def get(self, request, form=None):
+        organization = self.tenant.organization
+        connection = sso_connection_get(organization)
+        mappings = [(row.group, row.role) for row in IdpGroupRole.objects.for_org(organization)]
+        form = form or SsoConnectionForm(
+            initial=SsoConnectionForm.initial_for(connection, mappings), tenant=self.tenant
+        )
+        slug = organization.slug
+        service_provider = {
+            "entity_id": request.build_absolute_uri(reverse("saml_metadata", args=[slug])),
+            "acs_url": request.build_absolute_uri(reverse("saml_acs", args=[slug])),
+            "metadata_url": request.build_absolute_uri(reverse("saml_metadata", args=[slug])),
+            "oidc_redirect_uri": request.build_absolute_uri(
+                reverse("openid_connect_callback", kwargs={"provider_id": services.provider_id_for(organization)})
+            ),
+        }
+        has_secret = bool(connection and connection.social_app and connection.social_app.secret)
+        context = {"form": form, "connection": connection, "sp": service_provider, "has_secret": has_secret}
+        return render(request, "aims/sso/settings.html", context)
+
+    def post(self, request):
+        if "remove" in request.POST:
+            try:
+                services.sso_connection_delete(
+                    organization=self.tenant.organization, acting_user=request.user, request=request
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, "Single sign-on removed: everyone signs in with a password again.")
+            return redirect("sso_settings")
+        form = SsoConnectionForm(request.POST, tenant=self.tenant)
+        if form.is_valid():
+            try:
+                services.sso_connection_save(
+                    organization=self.tenant.organization,
+                    acting_user=request.user,
+                    request=request,
+                    **form.cleaned_data,
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, "Single sign-on settings saved.")
+                return redirect("sso_settings")
+        return self.get(request, form=form)
