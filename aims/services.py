@@ -8,6 +8,7 @@ for bad input, which pages show as form errors and the API as HTTP 400.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -146,7 +147,12 @@ def _ensure_admin_remains(membership: Membership, *, field: str) -> None:
 
 @transaction.atomic
 def membership_change_role(
-    *, membership: Membership, role: str, acting_user: User | None, acting_role: str | None = None
+    *,
+    membership: Membership,
+    role: str,
+    acting_user: User | None,
+    acting_role: str | None = None,
+    event_details: dict[str, Any] | None = None,
 ) -> Membership:
     """Change a member's role; the last administrator cannot be demoted. Their API tokens
     follow: a token above the new role acts with the new role from the next call."""
@@ -164,14 +170,18 @@ def membership_change_role(
             actor=acting_user,
             previous_role=previous,
             role=role,
+            **(event_details or {}),
         )
     return membership
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, acting_user: User | None) -> None:
+def membership_remove(
+    *, membership: Membership, acting_user: User | None, event_details: dict[str, Any] | None = None
+) -> None:
     """Remove a member and revoke the API tokens they created for this organisation; the last
-    administrator cannot be removed."""
+    administrator cannot be removed. ``event_details`` say, in the security log, what removed
+    them when no person did (SCIM provisioning)."""
     _ensure_admin_remains(membership, field="membership")
     for token in ApiToken.objects.for_org(membership.organization).active().filter(created_by=membership.user):
         api_token_revoke(token=token, acting_user=acting_user)
@@ -182,7 +192,8 @@ def membership_remove(*, membership: Membership, acting_user: User | None) -> No
         user=membership.user,
         actor=acting_user,
         role=membership.role,
-        left=membership.user_id == acting_user.pk or None,
+        left=(acting_user is not None and membership.user_id == acting_user.pk) or None,
+        **(event_details or {}),
     )
 
 

@@ -41,7 +41,7 @@ def admin_user(catalogue):
 def test_the_fixture_sees_an_inline_handler_the_policy_refuses(browser, live_server, admin_user):
     context = browser.new_context(base_url=live_server.url)
     context.add_init_script(REPORT_VIOLATIONS)
-    problems = BrowserProblems()
+    problems = BrowserProblems(live_server.url)
     context.on("page", problems.watch)
     page = context.new_page()
     try:
@@ -70,7 +70,8 @@ def test_swagger_ui_and_redoc_render_the_api_schema(page, admin_user):
     expect(page.locator(".opblock-body").first).to_be_visible()
 
     page.goto("/api/v1/redoc/")
-    expect(page.locator("#redoc-container h1").first).to_contain_text("AIMS portal API")
+    # ReDoc parses the whole schema (about 0.5 MB) in the page before it draws anything.
+    expect(page.locator("#redoc-container h1").first).to_contain_text("AIMS portal API", timeout=60_000)
     # ReDoc's styles took effect: its menu is laid out beside the content, not above it.
     menu = page.locator(".menu-content").bounding_box()
     content = page.locator(".api-content").bounding_box()
