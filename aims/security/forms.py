@@ -19,9 +19,7 @@ class PersonFilter(django_filters.ModelChoiceFilter):
 
 class SecurityEventFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=SecurityEvent.Kind.choices, label="Event", empty_label="Any")
-    person = PersonFilter(
-        queryset=organization_members, method="filter_person", label="Person", empty_label="Anyone"
-    )
+    person = PersonFilter(queryset=organization_members, method="filter_person", label="Person", empty_label="Anyone")
     since = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
     )

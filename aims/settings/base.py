@@ -137,7 +137,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # Sessions end with the browser; the idle timeout of the organisation ends them sooner.
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_ADAPTER = "aims.identity.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"login": "aims.identity.forms.LoginForm", "signup": "aims.identity.forms.SignupForm"}
+ACCOUNT_FORMS = {"login": "aims.identity.forms.LoginForm", "signup": "aims.forms.SignupForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "AIMS portal: "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 # Failed sign-ins are limited per address and per IP; once a limit is reached even the right
