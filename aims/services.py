@@ -146,7 +146,7 @@ def _ensure_admin_remains(membership: Membership, *, field: str) -> None:
 
 @transaction.atomic
 def membership_change_role(
-    *, membership: Membership, role: str, acting_user: User, acting_role: str | None = None
+    *, membership: Membership, role: str, acting_user: User | None, acting_role: str | None = None
 ) -> Membership:
     """Change a member's role; the last administrator cannot be demoted. Their API tokens
     follow: a token above the new role acts with the new role from the next call."""
@@ -169,7 +169,7 @@ def membership_change_role(
 
 
 @transaction.atomic
-def membership_remove(*, membership: Membership, acting_user: User) -> None:
+def membership_remove(*, membership: Membership, acting_user: User | None) -> None:
     """Remove a member and revoke the API tokens they created for this organisation; the last
     administrator cannot be removed."""
     _ensure_admin_remains(membership, field="membership")
@@ -182,7 +182,8 @@ def membership_remove(*, membership: Membership, acting_user: User) -> None:
         user=membership.user,
         actor=acting_user,
         role=membership.role,
-        left=membership.user_id == acting_user.pk or None,
+        # Said only when the person removed themselves; an identity provider's removal has no actor.
+        left=(acting_user is not None and membership.user_id == acting_user.pk) or None,
     )
 
 
@@ -268,7 +269,7 @@ def api_token_create(
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, acting_user: User) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, acting_user: User | None) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         record_save(token, acting_user=acting_user)
