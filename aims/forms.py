@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -120,6 +121,19 @@ class RegistrationForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return cleaned
+
+
+class SignupForm(AllauthSignupForm):
+    """allauth's self-service sign-up (``SIGNUP_ENABLED``), worded as the portal's other forms."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].label = "E-mail address"
+        self.fields["email"].widget.attrs.update({"autocomplete": "email", "autofocus": True})
+        if "password2" in self.fields:
+            self.fields["password2"].label = "Repeat password"
+        for field in self.fields.values():
+            field.widget.attrs.pop("placeholder", None)
 
 
 def apply_service_errors(form: forms.Form, exc) -> None:

@@ -192,6 +192,7 @@ def membership_remove(
         user=membership.user,
         actor=acting_user,
         role=membership.role,
+        # Said only when the person removed themselves; an identity provider's removal has no actor.
         left=(acting_user is not None and membership.user_id == acting_user.pk) or None,
         **(event_details or {}),
     )

@@ -164,7 +164,12 @@ class MemberRoleView(MembersActionView):
             acting_user=acting_user,
             acting_role=self.tenant.role,
         )
-        return f"{membership.user.email} is now {membership.get_role_display()}."
+        done = f"{membership.user.email} is now {membership.get_role_display()}."
+        tokens = api_token_list(self.tenant.organization).filter(created_by=membership.user)
+        narrowed = sum(1 for token in tokens if token.is_active and token.is_narrowed)
+        if narrowed:
+            done += f" {narrowed} of their API tokens now act as {membership.get_role_display()}, as they do."
+        return done
 
 
 class MemberRemoveView(MembersActionView):

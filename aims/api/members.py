@@ -178,6 +178,16 @@ class MeApi(APIView):
                 "role": serializers.CharField(),
                 "capabilities": serializers.ListField(child=serializers.CharField()),
                 "authenticated_by": serializers.ChoiceField(choices=["token", "session"]),
+                "token": inline_serializer(
+                    "MeToken",
+                    {
+                        "id": serializers.IntegerField(),
+                        "prefix": serializers.CharField(),
+                        "role": serializers.CharField(),
+                        "effective_role": serializers.CharField(),
+                    },
+                    allow_null=True,
+                ),
             },
         ),
     )
@@ -191,5 +201,17 @@ class MeApi(APIView):
                 "role": tenant.role,
                 "capabilities": sorted(ROLE_CAPABILITIES[tenant.role]),
                 "authenticated_by": "token" if tenant.token else "session",
+                # A token's own role next to what it may do now (``role`` above), which its creator's
+                # current role may have narrowed.
+                "token": (
+                    {
+                        "id": tenant.token.pk,
+                        "prefix": tenant.token.key_prefix,
+                        "role": tenant.token.role,
+                        "effective_role": tenant.role,
+                    }
+                    if tenant.token
+                    else None
+                ),
             }
         )

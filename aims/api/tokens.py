@@ -34,7 +34,7 @@ class ApiTokenSerializer(serializers.ModelSerializer):
         help_text="Why the effective role differs from the role, when it does."
     )
     creator = UserSerializer(source="created_by", read_only=True)
-    status = serializers.ChoiceField(choices=["active", "expired", "revoked"], read_only=True)
+    status = serializers.CharField(read_only=True, help_text="active, expired or revoked.")
 
     class Meta:
         model = ApiToken

@@ -5,16 +5,21 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from aims.filters import organization_members
 from aims.security.models import SecurityEvent
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class PersonFilter(django_filters.ModelChoiceFilter):
+    """A member's user id: events about them or done by them."""
+
+
 class SecurityEventFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=SecurityEvent.Kind.choices, label="Event", empty_label="Any")
-    person = django_filters.ModelChoiceFilter(
-        queryset=organization_members, method="filter_person", label="Person", empty_label="Anyone"
-    )
+    person = PersonFilter(queryset=organization_members, method="filter_person", label="Person", empty_label="Anyone")
     since = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
     )

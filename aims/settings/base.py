@@ -163,7 +163,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # Sessions end with the browser; the idle timeout of the organisation ends them sooner.
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_ADAPTER = "aims.identity.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"login": "aims.identity.forms.LoginForm"}
+ACCOUNT_FORMS = {"login": "aims.identity.forms.LoginForm", "signup": "aims.forms.SignupForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "AIMS portal: "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 # Failed sign-ins are limited per address and per IP; once a limit is reached even the right
@@ -292,7 +292,12 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "AIMS portal API",
     "DESCRIPTION": (
         "REST API of the ISO/IEC 42001 AI management system portal. Authenticate with "
-        "`Authorization: Bearer <token>`; a token belongs to one organisation and carries a role."
+        "`Authorization: Bearer <token>`; a token belongs to one organisation and carries a role.\n\n"
+        "A token follows the person who created it: it acts with the lower of its own role and its "
+        "creator's current role (`effective_role` in `/api/v1/api-tokens/` and `/api/v1/me/`), and is "
+        "refused (401) once its creator is no longer a member. An owner-role token changes only the "
+        "records its creator owns. Calls are limited per token (and per user for session calls); over "
+        "the limit the API answers 429 with a `Retry-After` header."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

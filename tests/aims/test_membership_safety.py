@@ -146,3 +146,10 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin(catalogue):
     assert len(errors) == 1
     assert Membership.objects.for_org(org).admins().count() == 1
     assert not Invitation.objects.exists()
+
+
+def test_a_removal_without_an_acting_person_is_logged_too(acme, alice, victor):
+    """An identity provider (SCIM) removes members with no person acting."""
+    services.membership_remove(membership=Membership.objects.get(user=victor), acting_user=None)
+    removed = SecurityEvent.objects.get(kind=Kind.MEMBER_REMOVED)
+    assert (removed.user, removed.actor) == (victor, None) and "left" not in removed.details

@@ -106,3 +106,25 @@ def test_the_token_page_says_when_a_token_acts_below_its_role(login, acme, alice
     services.membership_change_role(membership=Membership.objects.get(user=olivia), role=Role.VIEWER, acting_user=alice)
     page = login(alice).get(reverse("api_tokens")).content.decode()
     assert "acts as Viewer: its creator\u2019s role is now Viewer" in page
+
+
+def test_demoting_on_the_page_says_the_members_tokens_narrow(login, acme, alice, olivia):
+    services.api_token_create(organization=acme, name="Sync", role=Role.OFFICER, expires_in_days=30, acting_user=olivia)
+    olivia_m = Membership.objects.get(user=olivia)
+    response = login(alice).post(reverse("member_role", args=[olivia_m.pk]), {"role": Role.VIEWER}, follow=True)
+    assert "1 of their API tokens now act as Viewer, as they do." in response.content.decode()
+
+
+def test_me_shows_the_tokens_own_and_effective_role(acme, alice, olivia):
+    token, raw_key = services.api_token_create(
+        organization=acme, name="t", role=Role.OFFICER, expires_in_days=30, acting_user=olivia
+    )
+    services.membership_change_role(membership=Membership.objects.get(user=olivia), role=Role.OWNER, acting_user=alice)
+    me = bearer(raw_key).get(reverse("api-me")).json()
+    assert me["role"] == Role.OWNER
+    assert me["token"] == {
+        "id": token.pk,
+        "prefix": token.key_prefix,
+        "role": Role.OFFICER,
+        "effective_role": Role.OWNER,
+    }
