@@ -5,27 +5,41 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from aims.identity.models import IdpGroupRole
 from aims.models import Membership, Organization
+from aims.roles import Capability, roles_with
 from aims.scim.models import ScimGroup, ScimProvisioning, ScimUser
 from aims.scim.parsing import Compare, Logical, Node, Not, ScimError
 
 
+def _with_issuer_standing(provisionings: QuerySet[ScimProvisioning]) -> QuerySet[ScimProvisioning]:
+    """Annotate ``issuer_manages``: whether the person who issued the token still manages the
+    organisation's members (an active account with such a role)."""
+    standing = Membership.objects.filter(
+        organization=OuterRef("organization"),
+        user=OuterRef("token_created_by"),
+        user__is_active=True,
+        role__in=roles_with(Capability.MANAGE_MEMBERS),
+    )
+    return provisionings.annotate(issuer_manages=Exists(standing))
+
+
 def scim_provisioning_get(organization: Organization) -> ScimProvisioning | None:
-    return ScimProvisioning.objects.for_org(organization).select_related("token_created_by").first()
+    provisionings = ScimProvisioning.objects.for_org(organization).select_related("token_created_by")
+    return _with_issuer_standing(provisionings).first()
 
 
 def scim_provisioning_for_token(raw_token: str) -> ScimProvisioning | None:
-    """The provisioning whose current token is ``raw_token``; None for an unknown or revoked one."""
+    """The provisioning whose current token is ``raw_token``, with ``issuer_manages``; None for an
+    unknown, rotated or revoked token."""
     if not raw_token.startswith(ScimProvisioning.PREFIX):
         return None
-    return (
-        ScimProvisioning.objects.select_related("organization")
-        .filter(token_hash=ScimProvisioning.hash_token(raw_token))
-        .first()
+    provisionings = ScimProvisioning.objects.select_related("organization").filter(
+        token_hash=ScimProvisioning.hash_token(raw_token)
     )
+    return _with_issuer_standing(provisionings).first()
 
 
 # Filterable attributes: SCIM name -> (ORM path, case-exact). RFC 7643 makes userName,

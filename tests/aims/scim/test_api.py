@@ -137,6 +137,9 @@ def test_entra_deactivation_keeps_the_identity_and_revokes_tokens(scim, acme):
     kept = ScimUser.objects.get()
     assert (str(kept.scim_id), kept.external_id, kept.user_name) == (created["id"], "x-9", "pete@acme.example")
     assert SecurityEvent.objects.filter(kind=Kind.MEMBER_DEACTIVATED, user=pete, organization=acme).exists()
+    removal = Membership.history.filter(user_id=pete.pk, history_type="-").get()
+    assert removal.history_user is None and removal.history_change_reason.startswith("SCIM provisioning")
+    assert kept.history.first().active is False
     # Okta sends the attributes as the value of a path-less replace.
     response = scim.patch(f"Users/{created['id']}", {"op": "replace", "value": {"active": True}})
     assert response.json()["active"] is True
