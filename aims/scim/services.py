@@ -271,6 +271,8 @@ def scim_user_create(
     _rename_account(scim_user, provisioning)
     if scim_user.active:
         _activate(scim_user, provisioning, request, account_created=created)
+    else:  # the identity provider links an existing member it has disabled: they lose access
+        _deactivate(scim_user, provisioning, request)
     return scim_user
 
 

@@ -377,3 +377,61 @@ def test_the_scim_service_is_not_in_the_openapi_schema(login, alice):
     schema = login(alice).get("/api/v1/schema/", {"format": "json"})
     assert schema.status_code == 200
     assert not [path for path in schema.json()["paths"] if "scim" in path.lower()]
+
+
+def test_an_existing_member_created_inactive_loses_access(scim, acme, olivia):
+    response = scim.post("Users", user_body(olivia.email, active=False))
+    assert response.status_code == 201 and response.json()["active"] is False
+    assert role_of(olivia, acme) is None
+
+
+JUNK = [
+    None,
+    0,
+    1.5,
+    True,
+    "text",
+    [],
+    [None],
+    {"userName": None},
+    {"userName": ["a"]},
+    {"displayName": {}},
+    {"emails": [{"value": 3}]},
+    {"emails": [1]},
+    {"name": {"givenName": 7}},
+    {"members": [{"value": None}]},
+    {"members": [{"id": "x"}]},
+    {"Operations": None, "schemas": "x"},
+    {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": None}]},
+    {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "value": None}]},
+    {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": "x"}],
+    },
+    {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "name", "value": [1]}],
+    },
+    {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "emails", "value": [{"value": "bad"}]}],
+    },
+]
+
+
+def test_no_malformed_body_gets_a_500(scim):
+    user_id = scim.post("Users", user_body("fuzz@acme.example")).json()["id"]
+    group_id = scim.post("Groups", group_body("Fuzz", [user_id])).json()["id"]
+    for method, path in (
+        ("POST", "Users"),
+        ("POST", "Groups"),
+        ("PUT", f"Users/{user_id}"),
+        ("PUT", f"Groups/{group_id}"),
+        ("PATCH", f"Users/{user_id}"),
+        ("PATCH", f"Groups/{group_id}"),
+    ):
+        for body in JUNK:
+            response = scim.request(method, path, body)
+            assert 400 <= response.status_code < 500, (method, path, body, response.content)
+            assert response["Content-Type"] == SCIM, (method, path, body)
+    assert ScimUser.objects.get().active
