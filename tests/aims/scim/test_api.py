@@ -225,6 +225,16 @@ def test_filters_and_pages(scim):
     assert scim.get("Users", startIndex=5, count=10).json()["itemsPerPage"] == 1
     only = scim.get("Users", count=1, attributes="userName").json()["Resources"][0]
     assert set(only) == {"schemas", "id", "meta", "userName"}
+    assert scim.get("Users", startIndex=10**30).json()["totalResults"] == 5
+    assert scim.get("Users", filter='meta.created gt "2000-01-01T00:00:00Z"').json()["totalResults"] == 5
+    assert scim.get("Users", filter="externalId pr and meta.created pr").json()["totalResults"] == 5
+    assert scim.get("Users", filter='id ne "not-a-uuid"').json()["totalResults"] == 5
+    scim_error(scim.get("Users", filter="meta.created gt 5"), 400, "invalidFilter")
+    scim_error(scim.get("Users", filter='meta.created gt "yesterday"'), 400, "invalidFilter")
+    scim_error(scim.get("Users", filter='active eq "yes"'), 400, "invalidFilter")
+    scim_error(scim.get("Users", filter="active gt true"), 400, "invalidFilter")
+    scim_error(scim.get("Users", filter="userName eq null"), 400, "invalidFilter")
+    scim_error(scim.get("Users", filter='id gt "x"'), 400, "invalidFilter")
     scim_error(scim.get("Users", count="ten"), 400, "invalidValue")
     scim_error(scim.get("Users", filter="userName eq"), 400, "invalidFilter")
     scim_error(scim.get("Users", filter="userName eq unquoted"), 400, "invalidFilter")
