@@ -15,6 +15,8 @@ change reason; security events name the token in their details.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -37,7 +39,6 @@ from aims.security.services import security_event_record
 Kind = SecurityEvent.Kind
 # The fields of a SCIM User the portal keeps as they were sent.
 _STORED = ("user_name", "external_id", "given_name", "family_name", "formatted_name", "display_name")
-LAST_ADMIN = "{email} is the organisation's last administrator: provisioning cannot remove or demote them."
 
 
 # --- The token ---------------------------------------------------------------------------------
@@ -163,12 +164,15 @@ def _membership(scim_user: ScimUser) -> Membership | None:
     return Membership.objects.filter(organization=scim_user.organization, user=scim_user.user).first()
 
 
-def _refuse_last_admin(membership: Membership) -> None:
-    if (
-        role_is_administrator(membership.role)
-        and not Membership.objects.for_org(membership.organization).admins().exclude(pk=membership.pk).exists()
-    ):
-        raise ValidationError({"active": ValidationError(LAST_ADMIN.format(email=membership.user.email), "mutability")})
+@contextmanager
+def _as_scim_refusal(membership: Membership) -> Iterator[None]:
+    """The membership services refuse to remove or demote the last administrator; say so in
+    SCIM's terms (scimType ``mutability``), naming the person."""
+    try:
+        yield
+    except ValidationError as exc:
+        detail = f"{membership.user.email}: {' '.join(exc.messages)} Provisioning cannot remove or demote them."
+        raise ValidationError({"active": ValidationError(detail, "mutability")}) from exc
 
 
 def _role_of(scim_user: ScimUser, provisioning: ScimProvisioning) -> str:
@@ -194,9 +198,9 @@ def _deactivate(
     membership = _membership(scim_user)
     if membership is None:
         return
-    _refuse_last_admin(membership)
     membership._change_reason = f"SCIM provisioning ({provisioning.token_prefix}…)"  # type: ignore[attr-defined]
-    core_services.membership_remove(membership=membership, acting_user=None)
+    with _as_scim_refusal(membership):
+        core_services.membership_remove(membership=membership, acting_user=None)
     _event(Kind.MEMBER_DEACTIVATED, provisioning, request, scim_user.user, scim_id=str(scim_user.scim_id), **details)
 
 
@@ -208,11 +212,10 @@ def _recompute_role(scim_user: ScimUser, provisioning: ScimProvisioning, request
     role = _role_of(scim_user, provisioning)
     if role == membership.role:
         return
-    if not role_is_administrator(role):
-        _refuse_last_admin(membership)
     previous = membership.role
     membership._change_reason = f"SCIM provisioning ({provisioning.token_prefix}…)"  # type: ignore[attr-defined]
-    core_services.membership_change_role(membership=membership, role=role, acting_user=None)
+    with _as_scim_refusal(membership):
+        core_services.membership_change_role(membership=membership, role=role, acting_user=None)
     _event(Kind.MEMBER_ROLE_CHANGED, provisioning, request, scim_user.user, role=role, previous_role=previous)
 
 
