@@ -26,7 +26,7 @@ class SessionActivityMiddleware:
     allauth's own middleware writes on every request; a page would pay two queries for it.
     """
 
-    def __init__(self, get_response) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
