@@ -123,7 +123,8 @@ class ScimView(View):
     def page(self, queryset: Any, render: Any) -> HttpResponse:
         """One page of ``queryset`` as a ListResponse (``startIndex`` is 1-based, §3.4.2.4)."""
         start, count = self._int("startIndex", 1), self._int("count", resources.MAX_RESULTS)
-        start, count = max(start, 1), min(max(count, 0), resources.MAX_RESULTS)
+        # Bounded both ways: the database's OFFSET is a 64-bit integer.
+        start, count = min(max(start, 1), 2**31), min(max(count, 0), resources.MAX_RESULTS)
         total = queryset.count()
         rows = list(queryset[start - 1 : start - 1 + count]) if count else []
         found = [self.projected(render(row, self.base_url)) for row in rows]
@@ -138,7 +139,7 @@ class ScimView(View):
         except ValueError as exc:
             raise ScimError(f"{name} must be an integer.", scim_type="invalidValue") from exc
 
-    def condition(self, fields: dict[str, tuple[str, bool]]) -> Any:
+    def condition(self, fields: dict[str, tuple[str, str]]) -> Any:
         text = self.request.GET.get("filter")
         return None if text is None else selectors.filter_q(filter_parse(text), fields)
 

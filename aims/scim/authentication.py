@@ -1,7 +1,9 @@
 """SCIM requests authenticate with the organisation's SCIM token: ``Authorization: Bearer aims_scim_…``.
 
 The token decides the organisation and nothing else: it is not an API token, a session does
-not count, and a person's credentials never reach the SCIM endpoints.
+not count, and a person's credentials never reach the SCIM endpoints. Like API tokens, it follows
+the person who issued it: once they no longer manage the organisation's members (removed,
+demoted or disabled), it is refused until someone who does issues a new one.
 """
 
 from __future__ import annotations
@@ -22,5 +24,10 @@ def scim_authenticate(request: HttpRequest) -> ScimProvisioning:
     provisioning = scim_provisioning_for_token(parts[1])
     if provisioning is None:
         raise ScimError("This SCIM token is not valid: it is unknown, rotated or revoked.", status=401)
+    if not provisioning.issuer_manages:  # type: ignore[attr-defined]  # annotated by the selector
+        raise ScimError(
+            "The person who issued this SCIM token no longer manages members; an administrator must issue a new one.",
+            status=401,
+        )
     scim_token_mark_used(provisioning=provisioning)
     return provisioning

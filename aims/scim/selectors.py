@@ -5,79 +5,115 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils.dateparse import parse_datetime
 
 from aims.identity.models import IdpGroupRole
 from aims.models import Membership, Organization
+from aims.roles import Capability, roles_with
 from aims.scim.models import ScimGroup, ScimProvisioning, ScimUser
 from aims.scim.parsing import Compare, Logical, Node, Not, ScimError
 
 
+def _with_issuer_standing(provisionings: QuerySet[ScimProvisioning]) -> QuerySet[ScimProvisioning]:
+    """Annotate ``issuer_manages``: whether the person who issued the token still manages the
+    organisation's members (an active account with such a role)."""
+    standing = Membership.objects.filter(
+        organization=OuterRef("organization"),
+        user=OuterRef("token_created_by"),
+        user__is_active=True,
+        role__in=roles_with(Capability.MANAGE_MEMBERS),
+    )
+    return provisionings.annotate(issuer_manages=Exists(standing))
+
+
 def scim_provisioning_get(organization: Organization) -> ScimProvisioning | None:
-    return ScimProvisioning.objects.for_org(organization).select_related("token_created_by").first()
+    provisionings = ScimProvisioning.objects.for_org(organization).select_related("token_created_by")
+    return _with_issuer_standing(provisionings).first()
 
 
 def scim_provisioning_for_token(raw_token: str) -> ScimProvisioning | None:
-    """The provisioning whose current token is ``raw_token``; None for an unknown or revoked one."""
+    """The provisioning whose current token is ``raw_token``, with ``issuer_manages``; None for an
+    unknown, rotated or revoked token."""
     if not raw_token.startswith(ScimProvisioning.PREFIX):
         return None
-    return (
-        ScimProvisioning.objects.select_related("organization")
-        .filter(token_hash=ScimProvisioning.hash_token(raw_token))
-        .first()
+    provisionings = ScimProvisioning.objects.select_related("organization").filter(
+        token_hash=ScimProvisioning.hash_token(raw_token)
     )
+    return _with_issuer_standing(provisionings).first()
 
 
-# Filterable attributes: SCIM name -> (ORM path, case-exact). RFC 7643 makes userName,
-# displayName and e-mails case-insensitive, ids and externalId case-exact.
-USER_FILTERS: dict[str, tuple[str, bool]] = {
-    "id": ("scim_id", True),
-    "username": ("user_name", False),
-    "externalid": ("external_id", True),
-    "displayname": ("display_name", False),
-    "active": ("active", True),
-    "name.givenname": ("given_name", False),
-    "name.familyname": ("family_name", False),
-    "name.formatted": ("formatted_name", False),
-    "emails": ("user__email", False),
-    "emails.value": ("user__email", False),
-    "meta.created": ("created_at", True),
-    "meta.lastmodified": ("updated_at", True),
+# Filterable attributes: SCIM name -> (ORM path, kind). RFC 7643 makes userName, displayName
+# and e-mails case-insensitive ("text"), ids and externalId case-exact ("exact").
+USER_FILTERS: dict[str, tuple[str, str]] = {
+    "id": ("scim_id", "id"),
+    "username": ("user_name", "text"),
+    "externalid": ("external_id", "exact"),
+    "displayname": ("display_name", "text"),
+    "active": ("active", "boolean"),
+    "name.givenname": ("given_name", "text"),
+    "name.familyname": ("family_name", "text"),
+    "name.formatted": ("formatted_name", "text"),
+    "emails": ("user__email", "text"),
+    "emails.value": ("user__email", "text"),
+    "meta.created": ("created_at", "datetime"),
+    "meta.lastmodified": ("updated_at", "datetime"),
 }
-GROUP_FILTERS: dict[str, tuple[str, bool]] = {
-    "id": ("scim_id", True),
-    "displayname": ("display_name", False),
-    "externalid": ("external_id", True),
-    "members": ("members__scim_id", True),
-    "members.value": ("members__scim_id", True),
-    "meta.created": ("created_at", True),
-    "meta.lastmodified": ("updated_at", True),
+GROUP_FILTERS: dict[str, tuple[str, str]] = {
+    "id": ("scim_id", "id"),
+    "displayname": ("display_name", "text"),
+    "externalid": ("external_id", "exact"),
+    "members": ("members__scim_id", "id"),
+    "members.value": ("members__scim_id", "id"),
+    "meta.created": ("created_at", "datetime"),
+    "meta.lastmodified": ("updated_at", "datetime"),
 }
-_LOOKUPS = {"eq": "exact", "co": "contains", "sw": "startswith", "ew": "endswith", "gt": "gt", "ge": "gte"}
-_LOOKUPS |= {"lt": "lt", "le": "lte"}
+_LOOKUPS = {"eq": "exact", "ne": "exact", "co": "contains", "sw": "startswith", "ew": "endswith"}
+_LOOKUPS |= {"gt": "gt", "ge": "gte", "lt": "lt", "le": "lte"}
+NOTHING = Q(pk__in=[])
 
 
-def _compare_q(node: Compare, fields: dict[str, tuple[str, bool]]) -> Q:
+def _typed(node: Compare, kind: str) -> Any:
+    """The comparison's value as the field stores it; None when no row can match it."""
+    value = node.value
+    if kind == "id":
+        try:
+            return uuid.UUID(str(value))
+        except ValueError:
+            return None  # no resource has an id that is not one of ours
+    if kind == "boolean":
+        if not isinstance(value, bool) or node.op not in {"eq", "ne"}:
+            raise ScimError(f"{node.attribute} compares with eq or ne and true or false.", scim_type="invalidFilter")
+        return value
+    if kind == "datetime":
+        moment = parse_datetime(value) if isinstance(value, str) else None
+        if moment is None:
+            raise ScimError(f"{node.attribute} compares with a date and time in quotes.", scim_type="invalidFilter")
+        return moment
+    if isinstance(value, bool | dict | list) or value is None:
+        raise ScimError(f"{node.attribute} compares with a string.", scim_type="invalidFilter")
+    return str(value)
+
+
+def _compare_q(node: Compare, fields: dict[str, tuple[str, str]]) -> Q:
     if node.attribute not in fields:
         raise ScimError(f"Cannot filter on “{node.attribute}”.", scim_type="invalidFilter")
-    field, case_exact = fields[node.attribute]
-    if node.op == "pr":
-        return ~Q(**{f"{field}__isnull": True}) & ~Q(**{field: ""}) if field != "active" else Q()
-    value = node.value
-    if field.endswith("scim_id"):
-        try:
-            value = uuid.UUID(str(value))
-        except ValueError:
-            return Q(pk__in=[])  # no resource has an id that is not one of ours
-        return ~Q(**{field: value}) if node.op == "ne" else Q(**{field: value})
-    lookup = _LOOKUPS["eq" if node.op == "ne" else node.op]
-    if not case_exact and lookup in {"exact", "contains", "startswith", "endswith"}:
+    field, kind = fields[node.attribute]
+    if node.op == "pr":  # present: not empty; booleans and dates always are
+        return ~Q(**{field: ""}) & Q(**{f"{field}__isnull": False}) if kind in {"text", "exact"} else Q()
+    if kind == "id" and node.op not in {"eq", "ne"}:
+        raise ScimError(f"{node.attribute} compares with eq or ne.", scim_type="invalidFilter")
+    value = _typed(node, kind)
+    if value is None:
+        return ~NOTHING if node.op == "ne" else NOTHING
+    lookup = _LOOKUPS[node.op]
+    if kind == "text" and lookup in {"exact", "contains", "startswith", "endswith"}:
         lookup = f"i{lookup}"
     condition = Q(**{f"{field}__{lookup}": value})
     return ~condition if node.op == "ne" else condition
 
 
-def filter_q(node: Node, fields: dict[str, tuple[str, bool]]) -> Q:
+def filter_q(node: Node, fields: dict[str, tuple[str, str]]) -> Q:
     """The filter tree as a query condition on the fields given; unknown attributes are refused."""
     if isinstance(node, Compare):
         return _compare_q(node, fields)

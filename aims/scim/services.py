@@ -15,6 +15,8 @@ change reason; security events name the token in their details.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -37,7 +39,6 @@ from aims.security.services import security_event_record
 Kind = SecurityEvent.Kind
 # The fields of a SCIM User the portal keeps as they were sent.
 _STORED = ("user_name", "external_id", "given_name", "family_name", "formatted_name", "display_name")
-LAST_ADMIN = "{email} is the organisation's last administrator: provisioning cannot remove or demote them."
 
 
 # --- The token ---------------------------------------------------------------------------------
@@ -168,12 +169,15 @@ def _membership(scim_user: ScimUser) -> Membership | None:
     return Membership.objects.filter(organization=scim_user.organization, user=scim_user.user).first()
 
 
-def _refuse_last_admin(membership: Membership) -> None:
-    if (
-        role_is_administrator(membership.role)
-        and not Membership.objects.for_org(membership.organization).admins().exclude(pk=membership.pk).exists()
-    ):
-        raise ValidationError({"active": ValidationError(LAST_ADMIN.format(email=membership.user.email), "mutability")})
+@contextmanager
+def _as_scim_refusal(membership: Membership) -> Iterator[None]:
+    """The membership services refuse to remove or demote the last administrator; say so in
+    SCIM's terms (scimType ``mutability``), naming the person."""
+    try:
+        yield
+    except ValidationError as exc:
+        detail = f"{membership.user.email}: {' '.join(exc.messages)} Provisioning cannot remove or demote them."
+        raise ValidationError({"active": ValidationError(detail, "mutability")}) from exc
 
 
 def _role_of(scim_user: ScimUser, provisioning: ScimProvisioning) -> str:
@@ -199,9 +203,9 @@ def _deactivate(
     membership = _membership(scim_user)
     if membership is None:
         return
-    _refuse_last_admin(membership)
     membership._change_reason = f"SCIM provisioning ({provisioning.token_prefix}…)"  # type: ignore[attr-defined]
-    core_services.membership_remove(membership=membership, acting_user=None, event_details=_via(provisioning))
+    with _as_scim_refusal(membership):
+        core_services.membership_remove(membership=membership, acting_user=None, event_details=_via(provisioning))
     _event(Kind.MEMBER_DEACTIVATED, provisioning, request, scim_user.user, scim_id=str(scim_user.scim_id), **details)
 
 
@@ -213,12 +217,11 @@ def _recompute_role(scim_user: ScimUser, provisioning: ScimProvisioning, request
     role = _role_of(scim_user, provisioning)
     if role == membership.role:
         return
-    if not role_is_administrator(role):
-        _refuse_last_admin(membership)
     membership._change_reason = f"SCIM provisioning ({provisioning.token_prefix}…)"  # type: ignore[attr-defined]
-    core_services.membership_change_role(
-        membership=membership, role=role, acting_user=None, event_details=_via(provisioning)
-    )
+    with _as_scim_refusal(membership):
+        core_services.membership_change_role(
+            membership=membership, role=role, acting_user=None, event_details=_via(provisioning)
+        )
 
 
 def _ensure_user_name_free(provisioning: ScimProvisioning, user_name: str, scim_user: ScimUser | None = None) -> None:
@@ -276,6 +279,8 @@ def scim_user_create(
     _rename_account(scim_user, provisioning)
     if scim_user.active:
         _activate(scim_user, provisioning, request, account_created=created)
+    else:  # the identity provider links an existing member it has disabled: they lose access
+        _deactivate(scim_user, provisioning, request)
     return scim_user
 
 

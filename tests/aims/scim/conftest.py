@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -26,7 +27,7 @@ class Scim:
     def request(self, method: str, path: str, body: Any = None, *, raw: str | None = None, **params: Any):
         headers = {"authorization": f"Bearer {self.token}"} if self.token else {}
         data = raw if raw is not None else ("" if body is None else json.dumps(body))
-        query = "&".join(f"{key}={value}" for key, value in params.items())
+        query = urlencode(params)
         url = f"/scim/v2/{path}" + (f"?{query}" if query else "")
         return self.client.generic(method, url, data=data, content_type=SCIM, headers=headers)
 

@@ -137,6 +137,9 @@ def test_entra_deactivation_keeps_the_identity_and_revokes_tokens(scim, acme):
     kept = ScimUser.objects.get()
     assert (str(kept.scim_id), kept.external_id, kept.user_name) == (created["id"], "x-9", "pete@acme.example")
     assert SecurityEvent.objects.filter(kind=Kind.MEMBER_DEACTIVATED, user=pete, organization=acme).exists()
+    removal = Membership.history.filter(user_id=pete.pk, history_type="-").get()
+    assert removal.history_user is None and removal.history_change_reason.startswith("SCIM provisioning")
+    assert kept.history.first().active is False
     # Okta sends the attributes as the value of a path-less replace.
     response = scim.patch(f"Users/{created['id']}", {"op": "replace", "value": {"active": True}})
     assert response.json()["active"] is True
@@ -222,6 +225,16 @@ def test_filters_and_pages(scim):
     assert scim.get("Users", startIndex=5, count=10).json()["itemsPerPage"] == 1
     only = scim.get("Users", count=1, attributes="userName").json()["Resources"][0]
     assert set(only) == {"schemas", "id", "meta", "userName"}
+    assert scim.get("Users", startIndex=10**30).json()["totalResults"] == 5
+    assert scim.get("Users", filter='meta.created gt "2000-01-01T00:00:00Z"').json()["totalResults"] == 5
+    assert scim.get("Users", filter="externalId pr and meta.created pr").json()["totalResults"] == 5
+    assert scim.get("Users", filter='id ne "not-a-uuid"').json()["totalResults"] == 5
+    scim_error(scim.get("Users", filter="meta.created gt 5"), 400, "invalidFilter")
+    scim_error(scim.get("Users", filter='meta.created gt "yesterday"'), 400, "invalidFilter")
+    scim_error(scim.get("Users", filter='active eq "yes"'), 400, "invalidFilter")
+    scim_error(scim.get("Users", filter="active gt true"), 400, "invalidFilter")
+    scim_error(scim.get("Users", filter="userName eq null"), 400, "invalidFilter")
+    scim_error(scim.get("Users", filter='id gt "x"'), 400, "invalidFilter")
     scim_error(scim.get("Users", count="ten"), 400, "invalidValue")
     scim_error(scim.get("Users", filter="userName eq"), 400, "invalidFilter")
     scim_error(scim.get("Users", filter="userName eq unquoted"), 400, "invalidFilter")
@@ -357,7 +370,8 @@ def test_the_last_administrator_is_never_removed_or_demoted(scim, acme, alice):
     alice_id = scim.post("Users", user_body(alice.email)).json()["id"]
     assert role_of(alice, acme) == Role.ADMIN
     body = scim_error(scim.patch(f"Users/{alice_id}", {"op": "replace", "path": "active", "value": False}), 400)
-    assert body["scimType"] == "mutability" and "last administrator" in body["detail"]
+    assert body["scimType"] == "mutability" and "at least one administrator" in body["detail"]
+    assert alice.email in body["detail"]
     scim_error(scim.delete(f"Users/{alice_id}"), 400, "mutability")
     admins = scim.post("Groups", group_body("Admins", [alice_id])).json()
     scim_error(scim.patch(f"Groups/{admins['id']}", {"op": "remove", "path": "members"}), 400, "mutability")
@@ -374,3 +388,61 @@ def test_the_scim_service_is_not_in_the_openapi_schema(login, alice):
     schema = login(alice).get("/api/v1/schema/", {"format": "json"})
     assert schema.status_code == 200
     assert not [path for path in schema.json()["paths"] if "scim" in path.lower()]
+
+
+def test_an_existing_member_created_inactive_loses_access(scim, acme, olivia):
+    response = scim.post("Users", user_body(olivia.email, active=False))
+    assert response.status_code == 201 and response.json()["active"] is False
+    assert role_of(olivia, acme) is None
+
+
+JUNK = [
+    None,
+    0,
+    1.5,
+    True,
+    "text",
+    [],
+    [None],
+    {"userName": None},
+    {"userName": ["a"]},
+    {"displayName": {}},
+    {"emails": [{"value": 3}]},
+    {"emails": [1]},
+    {"name": {"givenName": 7}},
+    {"members": [{"value": None}]},
+    {"members": [{"id": "x"}]},
+    {"Operations": None, "schemas": "x"},
+    {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": None}]},
+    {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "add", "value": None}]},
+    {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": "x"}],
+    },
+    {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "name", "value": [1]}],
+    },
+    {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "emails", "value": [{"value": "bad"}]}],
+    },
+]
+
+
+def test_no_malformed_body_gets_a_500(scim):
+    user_id = scim.post("Users", user_body("fuzz@acme.example")).json()["id"]
+    group_id = scim.post("Groups", group_body("Fuzz", [user_id])).json()["id"]
+    for method, path in (
+        ("POST", "Users"),
+        ("POST", "Groups"),
+        ("PUT", f"Users/{user_id}"),
+        ("PUT", f"Groups/{group_id}"),
+        ("PATCH", f"Users/{user_id}"),
+        ("PATCH", f"Groups/{group_id}"),
+    ):
+        for body in JUNK:
+            response = scim.request(method, path, body)
+            assert 400 <= response.status_code < 500, (method, path, body, response.content)
+            assert response["Content-Type"] == SCIM, (method, path, body)
+    assert ScimUser.objects.get().active

@@ -8,8 +8,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from aims.models import ScimProvisioning, SecurityEvent
+from aims.models import Membership, ScimProvisioning, SecurityEvent
 from aims.roles import Role
+from tests.aims.factories import MembershipFactory, UserFactory
 from tests.aims.scim.conftest import Scim
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +88,21 @@ def test_the_page_lists_what_was_provisioned(login, alice, acme):
     scim.post("Groups", {"displayName": "Zed's team", "members": [{"value": user_id}]})
     page = client.get(URL).content.decode()
     assert "zed@acme.example" in page and "Zed&#x27;s team" in page and "not mapped" in page
+
+
+def test_the_token_follows_the_person_who_issued_it(login, alice, acme):
+    from aims.services import membership_change_role
+
+    second_admin = MembershipFactory(organization=acme, role=Role.ADMIN, user=UserFactory())
+    raw = issue(login(alice))
+    assert Scim(raw).get("Users").status_code == 200
+    membership_change_role(
+        membership=Membership.objects.get(user=alice, organization=acme),
+        role=Role.VIEWER,
+        acting_user=second_admin.user,
+    )
+    refused = Scim(raw).get("Users")
+    assert refused.status_code == 401 and "no longer manages members" in refused.json()["detail"]
+    page = login(second_admin.user).get(URL).content.decode()
+    assert "its issuer no longer manages members" in page
+    assert Scim(issue(login(second_admin.user))).get("Users").status_code == 200
