@@ -370,7 +370,7 @@ def test_the_last_administrator_is_never_removed_or_demoted(scim, acme, alice):
     alice_id = scim.post("Users", user_body(alice.email)).json()["id"]
     assert role_of(alice, acme) == Role.ADMIN
     body = scim_error(scim.patch(f"Users/{alice_id}", {"op": "replace", "path": "active", "value": False}), 400)
-    assert body["scimType"] == "mutability" and "at least one administrator" in body["detail"]
+    assert body["scimType"] == "mutability" and "is the last administrator" in body["detail"]
     assert alice.email in body["detail"]
     scim_error(scim.delete(f"Users/{alice_id}"), 400, "mutability")
     admins = scim.post("Groups", group_body("Admins", [alice_id])).json()
