@@ -6,7 +6,7 @@ signs in with its password, as before. Only the domain decides, never whether an
 exists, so an unknown address is answered like a known one without single sign-on. When
 the organisation requires single sign-on, a password sign-in for its domain is refused
 (after the password was checked, so the answer tells nothing to someone without it),
-except for the organisation's break-glass administrator.
+except for the organisation's break-glass administrator while they are one of its administrators.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from django.shortcuts import render
 from aims.security.models import SecurityEvent
 from aims.security.services import security_event_record
 from aims.sso.models import SsoConnection
-from aims.sso.selectors import sso_connection_for_email
+from aims.sso.selectors import sso_connection_for_email, sso_password_allowed
 
 SSO_REQUIRED_MESSAGE = (
     "{organization} signs in with single sign-on only. Leave the password empty and choose "
@@ -55,12 +55,7 @@ class LoginForm(AllauthLoginForm):
             return cleaned
         cleaned = super().clean() or {}
         connection = self.sso_connection
-        if (
-            self.user is not None
-            and connection is not None
-            and connection.sso_required
-            and self.user.pk != connection.break_glass_admin_id
-        ):
+        if self.user is not None and connection is not None and not sso_password_allowed(connection, self.user):
             security_event_record(
                 kind=SecurityEvent.Kind.SSO_REFUSED,
                 request=self.request,

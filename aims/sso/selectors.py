@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aims.models import Organization
+from aims.models import Membership, Organization
+from aims.roles import administrator_roles
 from aims.sso.models import SsoConnection, SsoDomain
 
 
@@ -55,3 +56,18 @@ def sso_connection_for_app(app: Any) -> SsoConnection | None:
 
 def sso_connection_domains(connection: SsoConnection) -> list[str]:
     return [row.domain for row in connection.domains.all()]
+
+
+def sso_password_allowed(connection: SsoConnection, user: Any) -> bool:
+    """May ``user``, of ``connection``'s domain, sign in with a password?
+
+    Always, unless the organisation requires single sign-on; then only its break-glass
+    administrator, and only while they are still one of its administrators.
+    """
+    if not connection.sso_required:
+        return True
+    if user is None or user.pk != connection.break_glass_admin_id:
+        return False
+    return Membership.objects.filter(
+        organization_id=connection.organization_id, user=user, role__in=administrator_roles()
+    ).exists()

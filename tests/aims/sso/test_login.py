@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from aims.models import SecurityEvent
+from aims.roles import Role
+from aims.sso.selectors import sso_connection_for_email
 from aims.sso.services import sso_connection_save
 
 LOGIN = "/accounts/login/"
@@ -92,3 +94,24 @@ def test_the_sign_in_page_keeps_its_labels(client):
     page = client.get(LOGIN).content.decode()
     for text in ("E-mail address", "Password", "Sign in"):
         assert text in page
+
+
+def test_a_demoted_break_glass_admin_is_refused_like_everyone_else(client, acme_sso, alice, olivia):
+    acme_sso(sso_required=True, break_glass_admin=alice)
+    # Another administrator remains, so alice may be demoted; the connection still names her.
+    olivia.memberships.update(role=Role.ADMIN)
+    alice.memberships.update(role=Role.VIEWER)
+
+    response = sign_in(client, "alice@acme.example", PASSWORD)
+
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    assert "signs in with single sign-on only" in response.content.decode()
+
+
+def test_finding_the_connection_of_an_address_costs_one_query(acme_sso, django_assert_num_queries):
+    connection = acme_sso()
+    with django_assert_num_queries(1):
+        found = sso_connection_for_email("Someone@Acme.Example")
+        assert found == connection and found.organization.name and found.social_app.provider
+    with django_assert_num_queries(0):
+        assert sso_connection_for_email("not-an-address") is None

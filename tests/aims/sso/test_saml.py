@@ -54,10 +54,10 @@ def acme_saml(alice, idp_keys):
     )
 
 
-def saml_sign_in(client, idp_keys, user, *, key="idp", sign=True, lifetime_minutes=15):
+def saml_sign_in(client, idp_keys, user, *, key="idp", sign=True, lifetime_minutes=15, process="login"):
     """Start the sign-in at the portal, let the IdP answer the portal's request, post it to the ACS."""
     client.defaults["HTTP_HOST"] = "testserver"  # browsers always send it; python3-saml reads it
-    start = client.post("/accounts/saml/acme/login/")
+    start = client.post("/accounts/saml/acme/login/", {"process": process})
     assert start.status_code == 302 and start["Location"].startswith(f"{IDP}/sso?")
     saml_request = parse_qs(urlsplit(start["Location"]).query)["SAMLRequest"][0]
     request = parse_authn_request(saml_request)
@@ -134,3 +134,13 @@ def test_an_existing_member_is_linked_and_their_role_follows_the_groups(client, 
     assert olivia.socialaccount_set.get().provider == "sso-acme"
     assert Membership.objects.get(user=olivia, organization=acme_saml.organization).role == Role.AUDITOR
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MEMBER_ROLE_CHANGED, user=olivia).exists()
+
+
+def test_an_idp_identity_cannot_be_attached_to_a_signed_in_account(client, acme_saml, idp_keys, charlie):
+    client.force_login(charlie)
+
+    response = saml_sign_in(client, idp_keys, USERS["sam"], process="connect")
+
+    assert response.status_code == 403
+    assert not charlie.socialaccount_set.exists() and not User.objects.filter(email="sam@saml-acme.example").exists()
+    assert SecurityEvent.objects.get(kind=SecurityEvent.Kind.SSO_REFUSED).details["reason"] == "not_sign_in"
