@@ -13,6 +13,7 @@ from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
 from aims.governance.api import ROUTES as GOVERNANCE_ROUTES
 from aims.health import healthz, readyz
+from aims.sso import urls as sso_urls
 from audits.improvement.api import ROUTES as IMPROVEMENT_ROUTES
 from audits.packs.api import ROUTES as AUDITS_ROUTES
 from controls.catalogue.api import FrameworkViewSet, RequirementViewSet
@@ -58,6 +59,7 @@ api_patterns = [
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    *sso_urls.provider_urlpatterns,
     path("accounts/", include("allauth.urls")),
     path("organisation/switch/", views.organization_switch, name="organization_switch"),
     path("organisation/new/", views.no_organization, name="no_organization"),

@@ -10,6 +10,7 @@ from aims.models import SecurityEvent
 from aims.roles import Role
 from aims.sso.selectors import sso_connection_for_email
 from aims.sso.services import sso_connection_save
+from tests.services.providers import free_port
 
 LOGIN = "/accounts/login/"
 PASSWORD = "correct-horse-battery"  # the personas' password
@@ -115,3 +116,14 @@ def test_finding_the_connection_of_an_address_costs_one_query(acme_sso, django_a
         assert found == connection and found.organization.name and found.social_app.provider
     with django_assert_num_queries(0):
         assert sso_connection_for_email("not-an-address") is None
+
+
+def test_an_unreachable_identity_provider_gets_a_clear_page_not_an_error(client, acme_sso):
+    acme_sso(oidc_issuer=f"http://127.0.0.1:{free_port()}")  # nothing listens there
+
+    response = client.post("/accounts/oidc/sso-acme/login/")
+
+    assert response.status_code == 502
+    assert "Acme Health AI&#x27;s identity provider could not be reached" in response.content.decode()
+    refused = SecurityEvent.objects.get(kind=SecurityEvent.Kind.SSO_REFUSED)
+    assert refused.details["reason"] == "idp_unreachable" and refused.organization.slug == "acme"

@@ -12,6 +12,7 @@ from aims.identity.models import IdpGroupRole
 from aims.models import SecurityEvent, SsoConnection, SsoDomain
 from aims.roles import Role
 from aims.sso.services import sso_connection_save
+from tests.services.providers import free_port
 from tests.services.saml_idp import make_key_and_certificate
 
 URL = "/organisation/sso/"
@@ -78,6 +79,11 @@ def test_admin_saves_an_oidc_connection_and_the_allauth_app_follows(login, alice
         ({"group_roles": "aims-admins => boss"}, "group_roles", "write “group = role”"),
         ({"sso_required": "on"}, "break_glass_admin", "name a break-glass administrator"),
         ({"protocol": "saml"}, "saml_entity_id", "Give the IdP entity ID"),
+        (
+            {"protocol": "saml", "saml_metadata_url": f"http://127.0.0.1:{free_port()}/metadata"},
+            "saml_metadata_url",
+            "The metadata could not be read from this URL",
+        ),
         ({"protocol": "saml", "saml_metadata_xml": "<not-metadata/>"}, "saml_metadata_xml", "names no identity"),
         (
             {
