@@ -12,6 +12,7 @@ except for the organisation's break-glass administrator while they are one of it
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
@@ -71,12 +72,16 @@ class LoginForm(AllauthLoginForm):
         connection = self.sso_connection
         if connection is not None and not self.cleaned_data.get("password"):
             provider = connection.social_app.get_provider(request)  # type: ignore[union-attr]
+            hint = {}
+            if connection.protocol == SsoConnection.Protocol.OIDC:
+                # The provider's own sign-in page starts with the address already typed.
+                hint = {"auth_params": urlencode({"login_hint": self.cleaned_data["login"]})}
             return render(
                 request,
                 "aims/sso/continue.html",
                 {
                     "connection": connection,
-                    "provider_login_url": provider.get_login_url(request),
+                    "provider_login_url": provider.get_login_url(request, **hint),
                     "redirect_url": redirect_url or "",
                     "email": self.cleaned_data["login"],
                 },

@@ -49,7 +49,8 @@ def test_an_sso_address_is_offered_its_identity_provider(client, acme_sso, victo
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert 'action="/accounts/oidc/sso-acme/login/"' in page and "csrfmiddlewaretoken" in page
+    assert 'action="/accounts/oidc/sso-acme/login/?auth_params=login_hint%3Dvictor%2540acme.example"' in page
+    assert "csrfmiddlewaretoken" in page
     assert "Continue with single sign-on" in page
     assert "_auth_user_id" not in client.session
     # An unknown address of the domain is answered the same way: the domain decides.
