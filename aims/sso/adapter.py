@@ -128,6 +128,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 return  # a new person: save_user() provisions them
             if not Membership.objects.filter(organization=connection.organization, user=user).exists():
                 self._refuse(request, connection, "existing_account", email)
+            if not user.is_active:
+                self._refuse(request, connection, "inactive", email)
             sociallogin.connect(request, user)
         if not user.is_active:
             self._refuse(request, connection, "inactive", email)

@@ -144,3 +144,23 @@ def test_an_idp_identity_cannot_be_attached_to_a_signed_in_account(client, acme_
     assert response.status_code == 403
     assert not charlie.socialaccount_set.exists() and not User.objects.filter(email="sam@saml-acme.example").exists()
     assert SecurityEvent.objects.get(kind=SecurityEvent.Kind.SSO_REFUSED).details["reason"] == "not_sign_in"
+
+
+def test_the_groups_never_demote_the_last_administrator(client, acme_saml, idp_keys, alice):
+    user = {"email": "alice@acme.example", "name": "Alice", "groups": ["aims-auditors"]}
+
+    assert saml_sign_in(client, idp_keys, user).status_code == 302
+
+    assert int(client.session["_auth_user_id"]) == alice.pk
+    assert Membership.objects.get(user=alice, organization=acme_saml.organization).role == Role.ADMIN
+
+
+def test_a_deactivated_account_is_neither_linked_nor_signed_in(client, acme_saml, idp_keys, olivia):
+    olivia.is_active = False
+    olivia.save()
+
+    response = saml_sign_in(client, idp_keys, USERS["olivia"])
+
+    assert response.status_code == 403 and not signed_in(client)
+    assert not olivia.socialaccount_set.exists()
+    assert SecurityEvent.objects.get(kind=SecurityEvent.Kind.SSO_REFUSED).details["reason"] == "inactive"
