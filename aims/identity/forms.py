@@ -4,9 +4,10 @@ The address decides the way in: an address of a domain with a single sign-on con
 and no password is sent on to the organisation's identity provider; any other address
 signs in with its password, as before. Only the domain decides, never whether an account
 exists, so an unknown address is answered like a known one without single sign-on. When
-the organisation requires single sign-on, a password sign-in for its domain is refused
+the organisation requires single sign-on, a password sign-in of its members is refused
 (after the password was checked, so the answer tells nothing to someone without it),
-except for the organisation's break-glass administrator while they are one of its administrators.
+except for the organisation's break-glass administrator while they are one of its
+administrators; accounts of the domain that belong to other organisations keep their password.
 """
 
 from __future__ import annotations

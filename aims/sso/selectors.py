@@ -61,13 +61,18 @@ def sso_connection_domains(connection: SsoConnection) -> list[str]:
 def sso_password_allowed(connection: SsoConnection, user: Any) -> bool:
     """May ``user``, of ``connection``'s domain, sign in with a password?
 
-    Always, unless the organisation requires single sign-on; then only its break-glass
-    administrator, and only while they are still one of its administrators.
+    Always, unless the organisation requires single sign-on and ``user`` is one of its
+    members; then only its break-glass administrator, while still one of its administrators.
+    Someone who is not a member keeps their password: an organisation's claim to a domain
+    must not lock out accounts that belong elsewhere.
     """
-    if not connection.sso_required:
+    if not connection.sso_required or user is None:
+        return not connection.sso_required
+    role = (
+        Membership.objects.filter(organization_id=connection.organization_id, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None:
         return True
-    if user is None or user.pk != connection.break_glass_admin_id:
-        return False
-    return Membership.objects.filter(
-        organization_id=connection.organization_id, user=user, role__in=administrator_roles()
-    ).exists()
+    return user.pk == connection.break_glass_admin_id and role in administrator_roles()

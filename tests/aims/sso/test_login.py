@@ -10,6 +10,7 @@ from aims.models import SecurityEvent
 from aims.roles import Role
 from aims.sso.selectors import sso_connection_for_email
 from aims.sso.services import sso_connection_save
+from tests.aims.factories import MembershipFactory, UserFactory
 from tests.services.providers import free_port
 
 LOGIN = "/accounts/login/"
@@ -128,3 +129,11 @@ def test_an_unreachable_identity_provider_gets_a_clear_page_not_an_error(client,
     assert "Acme Health AI&#x27;s identity provider could not be reached" in response.content.decode()
     refused = SecurityEvent.objects.get(kind=SecurityEvent.Kind.SSO_REFUSED)
     assert refused.details["reason"] == "idp_unreachable" and refused.organization.slug == "acme"
+
+
+def test_sso_required_never_locks_out_an_account_of_another_organisation(client, acme_sso, alice, globex):
+    acme_sso(sso_required=True, break_glass_admin=alice)
+    outsider = MembershipFactory(organization=globex, user=UserFactory(email="pat@acme.example")).user
+
+    assert sign_in(client, "pat@acme.example", PASSWORD).status_code == 302
+    assert int(client.session["_auth_user_id"]) == outsider.pk
