@@ -7,7 +7,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-import requests
 from allauth.socialaccount.models import SocialApp
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -25,7 +24,7 @@ from aims.security.services import security_event_record
 from aims.sso import services
 from aims.sso.forms import SsoConnectionForm
 from aims.sso.models import SsoConnection
-from aims.sso.selectors import sso_connection_get
+from aims.sso.selectors import oidc_discovery_problem, sso_connection_get
 
 IDP_UNREACHABLE = (
     "{organization}'s identity provider could not be reached or gave an answer the portal cannot read, "
@@ -42,7 +41,8 @@ def idp_errors_handled(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except (requests.RequestException, OSError, ValueError) as exc:
+        # requests' errors (allauth's OIDC calls) are OSErrors, as are urllib's (SAML metadata).
+        except (OSError, ValueError) as exc:
             slug = kwargs.get("provider_id") or kwargs.get("organization_slug") or ""
             app = (
                 SocialApp.objects.filter(provider_id=slug).first()
@@ -103,7 +103,7 @@ class SsoSettingsView(TenantViewMixin, View):
         form = SsoConnectionForm(request.POST, tenant=self.tenant)
         if form.is_valid():
             try:
-                services.sso_connection_save(
+                connection = services.sso_connection_save(
                     organization=self.tenant.organization,
                     acting_user=request.user,
                     request=request,
@@ -113,5 +113,9 @@ class SsoSettingsView(TenantViewMixin, View):
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, "Single sign-on settings saved.")
+                if connection.protocol == SsoConnection.Protocol.OIDC:
+                    problem = oidc_discovery_problem(connection.oidc_issuer)
+                    if problem:
+                        messages.warning(request, f"Sign-in will fail until the issuer answers: {problem}")
                 return redirect("sso_settings")
         return self.get(request, form=form)
