@@ -54,7 +54,9 @@ def acme_saml(alice, idp_keys):
     )
 
 
-def saml_sign_in(client, idp_keys, user, *, key="idp", sign=True, lifetime_minutes=15, process="login"):
+def saml_sign_in(
+    client, idp_keys, user, *, key="idp", sign=True, sign_response=None, lifetime_minutes=15, process="login"
+):
     """Start the sign-in at the portal, let the IdP answer the portal's request, post it to the ACS."""
     client.defaults["HTTP_HOST"] = "testserver"  # browsers always send it; python3-saml reads it
     start = client.post("/accounts/saml/acme/login/", {"process": process})
@@ -63,7 +65,7 @@ def saml_sign_in(client, idp_keys, user, *, key="idp", sign=True, lifetime_minut
     request = parse_authn_request(saml_request)
     server = idp_server(IDP, idp_keys / f"{key}.key", idp_keys / f"{key}.crt", lifetime_minutes=lifetime_minutes)
     sp_register(server, client.get(request["issuer"]).content.decode())
-    response = authn_response(server, user=user, request=request, sign=sign)
+    response = authn_response(server, user=user, request=request, sign=sign, sign_response=sign_response)
     acs = client.post("/accounts/saml/acme/acs/", {"SAMLResponse": response})
     assert acs.status_code == 302  # allauth finishes on its own URL, with its session cookie
     return client.get(acs["Location"])
@@ -88,6 +90,7 @@ def test_a_signed_current_response_signs_in_a_new_member_with_the_mapped_role(cl
     ("how", "kwargs", "expected"),
     [
         ("unsigned", {"sign": False}, "is not signed and the SP require it"),
+        ("only the assertion signed", {"sign_response": False}, "The Message of the Response is not signed"),
         ("expired", {"lifetime_minutes": -10}, "Could not validate timestamp: expired"),
         ("wrongly signed", {"key": "rogue"}, "Signature validation failed"),
     ],
