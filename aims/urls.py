@@ -19,6 +19,7 @@ from aims.health import healthz, readyz
 from aims.identity import urls as identity_urls
 from aims.scim.urls import page_urlpatterns as scim_page_patterns
 from aims.security.api import SecurityEventViewSet
+from aims.sso import urls as sso_urls
 from audits.improvement.api import ROUTES as IMPROVEMENT_ROUTES
 from audits.packs.api import ROUTES as AUDITS_ROUTES
 from controls.catalogue.api import FrameworkViewSet, RequirementViewSet
@@ -68,6 +69,7 @@ api_patterns = [
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("accounts/", include(identity_urls.account_urlpatterns)),
+    *sso_urls.provider_urlpatterns,
     path("accounts/", include("allauth.urls")),
     path("organisation/switch/", views.organization_switch, name="organization_switch"),
     path("organisation/new/", views.no_organization, name="no_organization"),

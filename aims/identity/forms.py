@@ -4,14 +4,16 @@ The address decides the way in: an address of a domain with a single sign-on con
 and no password is sent on to the organisation's identity provider; any other address
 signs in with its password, as before. Only the domain decides, never whether an account
 exists, so an unknown address is answered like a known one without single sign-on. When
-the organisation requires single sign-on, a password sign-in for its domain is refused
+the organisation requires single sign-on, a password sign-in of its members is refused
 (after the password was checked, so the answer tells nothing to someone without it),
-except for the organisation's break-glass administrator.
+except for the organisation's break-glass administrator while they are one of its
+administrators; accounts of the domain that belong to other organisations keep their password.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
@@ -21,7 +23,7 @@ from django.shortcuts import render
 from aims.security.models import SecurityEvent
 from aims.security.services import security_event_record
 from aims.sso.models import SsoConnection
-from aims.sso.selectors import sso_connection_for_email
+from aims.sso.selectors import sso_connection_for_email, sso_password_allowed
 
 SSO_REQUIRED_MESSAGE = (
     "{organization} signs in with single sign-on only. Leave the password empty and choose "
@@ -55,12 +57,7 @@ class LoginForm(AllauthLoginForm):
             return cleaned
         cleaned = super().clean() or {}
         connection = self.sso_connection
-        if (
-            self.user is not None
-            and connection is not None
-            and connection.sso_required
-            and self.user.pk != connection.break_glass_admin_id
-        ):
+        if self.user is not None and connection is not None and not sso_password_allowed(connection, self.user):
             security_event_record(
                 kind=SecurityEvent.Kind.SSO_REFUSED,
                 request=self.request,
@@ -76,12 +73,16 @@ class LoginForm(AllauthLoginForm):
         connection = self.sso_connection
         if connection is not None and not self.cleaned_data.get("password"):
             provider = connection.social_app.get_provider(request)  # type: ignore[union-attr]
+            hint = {}
+            if connection.protocol == SsoConnection.Protocol.OIDC:
+                # The provider's own sign-in page starts with the address already typed.
+                hint = {"auth_params": urlencode({"login_hint": self.cleaned_data["login"]})}
             return render(
                 request,
                 "aims/sso/continue.html",
                 {
                     "connection": connection,
-                    "provider_login_url": provider.get_login_url(request),
+                    "provider_login_url": provider.get_login_url(request, **hint),
                     "redirect_url": redirect_url or "",
                     "email": self.cleaned_data["login"],
                 },

@@ -17,7 +17,11 @@ Rules of a sign-in through an organisation's identity provider (IdP):
   elsewhere. An administrator of the organisation invites that account; once the person
   accepts, their next SSO sign-in links it.
 * Later sign-ins update the member's role from the groups while group mappings exist (see
-  :func:`aims.sso.services.sso_member_sync`).
+  :func:`aims.sso.services.sso_member_sync`). The IdP decides who belongs: someone removed
+  from the organisation in the portal but still allowed by the IdP becomes a member again
+  at their next sign-in; deprovision people at the IdP (or through SCIM).
+* Single sign-on only signs people in: attaching an IdP identity to an account already
+  signed in (allauth's "connect") is refused.
 
 Every accepted sign-in is recorded as ``SSO_LOGIN``; every refusal, including the
 protocol errors allauth reports (an unsigned, expired or wrongly signed SAML response), as
@@ -30,6 +34,7 @@ from typing import Any
 
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.providers.base.constants import AuthProcess
 from django.http import HttpRequest
 from django.shortcuts import render
 
@@ -51,6 +56,7 @@ REFUSALS = {
     "{organization}. Ask an administrator of {organization} to invite it; once you have accepted, "
     "single sign-on works for it.",
     "inactive": "This account is deactivated.",
+    "not_sign_in": "Single sign-on only signs people in; it cannot be attached to an account that is signed in.",
 }
 
 
@@ -100,6 +106,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if connection is None:
             self._refuse(request, None, "no_connection")
             return  # not reached: _refuse raises
+        if sociallogin.state.get("process") not in (None, AuthProcess.LOGIN):
+            # "Connect this IdP to my signed-in account" would let anyone attach an organisation's
+            # identity to an account of their choosing.
+            self._refuse(request, connection, "not_sign_in")
         email = asserted_email(sociallogin)
         if not email:
             self._refuse(request, connection, "no_email")
@@ -118,6 +128,8 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 return  # a new person: save_user() provisions them
             if not Membership.objects.filter(organization=connection.organization, user=user).exists():
                 self._refuse(request, connection, "existing_account", email)
+            if not user.is_active:
+                self._refuse(request, connection, "inactive", email)
             sociallogin.connect(request, user)
         if not user.is_active:
             self._refuse(request, connection, "inactive", email)

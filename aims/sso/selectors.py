@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.request import urlopen
 
-from aims.models import Organization
+from aims.models import Membership, Organization
+from aims.roles import administrator_roles
 from aims.sso.models import SsoConnection, SsoDomain
+
+DISCOVERY_TIMEOUT_SECONDS = 5
 
 
 def email_domain(email: str) -> str:
@@ -55,3 +60,48 @@ def sso_connection_for_app(app: Any) -> SsoConnection | None:
 
 def sso_connection_domains(connection: SsoConnection) -> list[str]:
     return [row.domain for row in connection.domains.all()]
+
+
+def sso_password_allowed(connection: SsoConnection, user: Any) -> bool:
+    """May ``user``, of ``connection``'s domain, sign in with a password?
+
+    Always, unless the organisation requires single sign-on and ``user`` is one of its
+    members; then only its break-glass administrator, while still one of its administrators.
+    Someone who is not a member keeps their password: an organisation's claim to a domain
+    must not lock out accounts that belong elsewhere.
+    """
+    if not connection.sso_required or user is None:
+        return not connection.sso_required
+    role = (
+        Membership.objects.filter(organization_id=connection.organization_id, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None:
+        return True
+    return user.pk == connection.break_glass_admin_id and role in administrator_roles()
+
+
+def oidc_discovery_problem(issuer: str) -> str | None:
+    """Why ``issuer``'s discovery document cannot be used, or None when it can.
+
+    Read when an administrator saves the connection, so a mistyped issuer is reported then
+    rather than at the first person's sign-in. The document must name the same issuer and the
+    endpoints allauth uses.
+    """
+    url = f"{issuer.rstrip('/')}/.well-known/openid-configuration"
+    if not url.startswith(("https://", "http://")):
+        return f"{url} is not a web address."
+    try:
+        with urlopen(url, timeout=DISCOVERY_TIMEOUT_SECONDS) as response:  # noqa: S310  # http(s) only, checked above
+            document = json.loads(response.read())
+    except (OSError, ValueError) as exc:
+        return f"{url} could not be read ({exc.__class__.__name__})."
+    if not isinstance(document, dict):
+        return f"{url} is not a discovery document."
+    missing = [key for key in ("authorization_endpoint", "token_endpoint", "jwks_uri") if not document.get(key)]
+    if missing:
+        return f"The discovery document names no {', '.join(missing)}."
+    if str(document.get("issuer", "")).rstrip("/") != issuer.rstrip("/"):
+        return f"The discovery document names another issuer ({document.get('issuer')})."
+    return None

@@ -398,7 +398,9 @@ def sso_member_sync(
     organization = connection.organization
     groups = list(groups)
     role = role_for_groups(organization, groups, connection.default_role) or connection.default_role
-    membership = Membership.objects.select_for_update().filter(organization=organization, user=user).first()
+    membership: Membership | None = (
+        Membership.objects.select_for_update().filter(organization=organization, user=user).first()
+    )
     if membership is None:
         membership = record_save(Membership(organization=organization, user=user, role=role), acting_user=user)
         security_event_record(

@@ -47,9 +47,10 @@ def test_oidc_sign_in_makes_a_member_with_the_mapped_role(page, acme_admin, oidc
     )
 
     start_sign_in(page, "dana@sso-acme.example")
-    # The provider's own development login form, then its consent screen.
+    # The provider's own development login form, the address passed on as login_hint, then
+    # its consent screen.
     expect(page).to_have_url(re.compile(r"^http://127\.0\.0\.1:\d+/interaction/"))
-    page.locator("input[name=login]").fill("dana")
+    expect(page.locator("input[name=login]")).to_have_value("dana@sso-acme.example")
     page.locator("input[name=password]").fill("anything")
     page.get_by_role("button", name="Sign-in").click()
     page.get_by_role("button", name="Continue").click()

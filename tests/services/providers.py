@@ -30,13 +30,15 @@ STARTUP_SECONDS = 30
 
 OIDC_CLIENT_ID = "aims-portal"
 OIDC_CLIENT_SECRET = "a-test-client-secret-of-the-portal"  # the local test provider's
-# Accounts of the test provider: the login typed into its form names the account.
+# Accounts of the test provider: the login typed into its form (the portal's login_hint fills
+# it in) names the account.
 OIDC_ACCOUNTS = {
-    "dana": {"email": "dana@sso-acme.example", "name": "Dana Diaz", "groups": ["aims-officers", "staff"]},
-    "erin": {"email": "erin@sso-acme.example", "name": "Erin Ortiz", "groups": ["staff"]},
-    "mallory": {"email": "mallory@elsewhere.example", "name": "Mallory", "groups": []},
-    "alice": {"email": "alice@acme.example", "name": "Alice", "groups": ["aims-admins"]},
-    "charlie": {"email": "charlie@globex.example", "name": "Charlie", "groups": []},
+    email: {"email": email, "name": name, "groups": groups}
+    for email, name, groups in [
+        ("dana@sso-acme.example", "Dana Diaz", ["aims-officers", "staff"]),
+        ("erin@sso-acme.example", "Erin Ortiz", ["staff"]),
+        ("mallory@elsewhere.example", "Mallory", []),
+    ]
 }
 
 

@@ -130,8 +130,16 @@ def parse_authn_request(saml_request: str) -> dict[str, str]:
     }
 
 
-def authn_response(server: Server, *, user: dict[str, object], request: dict[str, str], sign: bool = True) -> str:
-    """A base64 SAML response for ``user`` to ``request``, signed (response and assertion) or not."""
+def authn_response(
+    server: Server,
+    *,
+    user: dict[str, object],
+    request: dict[str, str],
+    sign: bool = True,
+    sign_response: bool | None = None,
+) -> str:
+    """A base64 SAML response for ``user`` to ``request``, signed (response and assertion) or not;
+    ``sign_response=False`` signs the assertion only."""
     identity = {
         EMAIL_ATTRIBUTE: [user["email"]],
         "email": [user["email"]],
@@ -145,7 +153,7 @@ def authn_response(server: Server, *, user: dict[str, object], request: dict[str
         sp_entity_id=request["issuer"],
         name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=str(user["email"])),
         authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:Password", "authn_auth": server.config.entityid},
-        sign_response=sign,
+        sign_response=sign if sign_response is None else sign_response,
         sign_assertion=sign,
         # The portal refuses SHA-1, pysaml2's default.
         sign_alg=SIG_RSA_SHA256,

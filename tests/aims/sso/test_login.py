@@ -7,7 +7,11 @@ from __future__ import annotations
 import pytest
 
 from aims.models import SecurityEvent
+from aims.roles import Role
+from aims.sso.selectors import sso_connection_for_email
 from aims.sso.services import sso_connection_save
+from tests.aims.factories import MembershipFactory, UserFactory
+from tests.services.providers import free_port
 
 LOGIN = "/accounts/login/"
 PASSWORD = "correct-horse-battery"  # the personas' password
@@ -46,7 +50,8 @@ def test_an_sso_address_is_offered_its_identity_provider(client, acme_sso, victo
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert 'action="/accounts/oidc/sso-acme/login/"' in page and "csrfmiddlewaretoken" in page
+    assert 'action="/accounts/oidc/sso-acme/login/?auth_params=login_hint%3Dvictor%2540acme.example"' in page
+    assert "csrfmiddlewaretoken" in page
     assert "Continue with single sign-on" in page
     assert "_auth_user_id" not in client.session
     # An unknown address of the domain is answered the same way: the domain decides.
@@ -92,3 +97,43 @@ def test_the_sign_in_page_keeps_its_labels(client):
     page = client.get(LOGIN).content.decode()
     for text in ("E-mail address", "Password", "Sign in"):
         assert text in page
+
+
+def test_a_demoted_break_glass_admin_is_refused_like_everyone_else(client, acme_sso, alice, olivia):
+    acme_sso(sso_required=True, break_glass_admin=alice)
+    # Another administrator remains, so alice may be demoted; the connection still names her.
+    olivia.memberships.update(role=Role.ADMIN)
+    alice.memberships.update(role=Role.VIEWER)
+
+    response = sign_in(client, "alice@acme.example", PASSWORD)
+
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    assert "signs in with single sign-on only" in response.content.decode()
+
+
+def test_finding_the_connection_of_an_address_costs_one_query(acme_sso, django_assert_num_queries):
+    connection = acme_sso()
+    with django_assert_num_queries(1):
+        found = sso_connection_for_email("Someone@Acme.Example")
+        assert found == connection and found.organization.name and found.social_app.provider
+    with django_assert_num_queries(0):
+        assert sso_connection_for_email("not-an-address") is None
+
+
+def test_an_unreachable_identity_provider_gets_a_clear_page_not_an_error(client, acme_sso):
+    acme_sso(oidc_issuer=f"http://127.0.0.1:{free_port()}")  # nothing listens there
+
+    response = client.post("/accounts/oidc/sso-acme/login/")
+
+    assert response.status_code == 502
+    assert "Acme Health AI&#x27;s identity provider could not be reached" in response.content.decode()
+    refused = SecurityEvent.objects.get(kind=SecurityEvent.Kind.SSO_REFUSED)
+    assert refused.details["reason"] == "idp_unreachable" and refused.organization.slug == "acme"
+
+
+def test_sso_required_never_locks_out_an_account_of_another_organisation(client, acme_sso, alice, globex):
+    acme_sso(sso_required=True, break_glass_admin=alice)
+    outsider = MembershipFactory(organization=globex, user=UserFactory(email="pat@acme.example")).user
+
+    assert sign_in(client, "pat@acme.example", PASSWORD).status_code == 302
+    assert int(client.session["_auth_user_id"]) == outsider.pk

@@ -54,16 +54,18 @@ def acme_saml(alice, idp_keys):
     )
 
 
-def saml_sign_in(client, idp_keys, user, *, key="idp", sign=True, lifetime_minutes=15):
+def saml_sign_in(
+    client, idp_keys, user, *, key="idp", sign=True, sign_response=None, lifetime_minutes=15, process="login"
+):
     """Start the sign-in at the portal, let the IdP answer the portal's request, post it to the ACS."""
     client.defaults["HTTP_HOST"] = "testserver"  # browsers always send it; python3-saml reads it
-    start = client.post("/accounts/saml/acme/login/")
+    start = client.post("/accounts/saml/acme/login/", {"process": process})
     assert start.status_code == 302 and start["Location"].startswith(f"{IDP}/sso?")
     saml_request = parse_qs(urlsplit(start["Location"]).query)["SAMLRequest"][0]
     request = parse_authn_request(saml_request)
     server = idp_server(IDP, idp_keys / f"{key}.key", idp_keys / f"{key}.crt", lifetime_minutes=lifetime_minutes)
     sp_register(server, client.get(request["issuer"]).content.decode())
-    response = authn_response(server, user=user, request=request, sign=sign)
+    response = authn_response(server, user=user, request=request, sign=sign, sign_response=sign_response)
     acs = client.post("/accounts/saml/acme/acs/", {"SAMLResponse": response})
     assert acs.status_code == 302  # allauth finishes on its own URL, with its session cookie
     return client.get(acs["Location"])
@@ -88,6 +90,7 @@ def test_a_signed_current_response_signs_in_a_new_member_with_the_mapped_role(cl
     ("how", "kwargs", "expected"),
     [
         ("unsigned", {"sign": False}, "is not signed and the SP require it"),
+        ("only the assertion signed", {"sign_response": False}, "The Message of the Response is not signed"),
         ("expired", {"lifetime_minutes": -10}, "Could not validate timestamp: expired"),
         ("wrongly signed", {"key": "rogue"}, "Signature validation failed"),
     ],
@@ -134,3 +137,33 @@ def test_an_existing_member_is_linked_and_their_role_follows_the_groups(client, 
     assert olivia.socialaccount_set.get().provider == "sso-acme"
     assert Membership.objects.get(user=olivia, organization=acme_saml.organization).role == Role.AUDITOR
     assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MEMBER_ROLE_CHANGED, user=olivia).exists()
+
+
+def test_an_idp_identity_cannot_be_attached_to_a_signed_in_account(client, acme_saml, idp_keys, charlie):
+    client.force_login(charlie)
+
+    response = saml_sign_in(client, idp_keys, USERS["sam"], process="connect")
+
+    assert response.status_code == 403
+    assert not charlie.socialaccount_set.exists() and not User.objects.filter(email="sam@saml-acme.example").exists()
+    assert SecurityEvent.objects.get(kind=SecurityEvent.Kind.SSO_REFUSED).details["reason"] == "not_sign_in"
+
+
+def test_the_groups_never_demote_the_last_administrator(client, acme_saml, idp_keys, alice):
+    user = {"email": "alice@acme.example", "name": "Alice", "groups": ["aims-auditors"]}
+
+    assert saml_sign_in(client, idp_keys, user).status_code == 302
+
+    assert int(client.session["_auth_user_id"]) == alice.pk
+    assert Membership.objects.get(user=alice, organization=acme_saml.organization).role == Role.ADMIN
+
+
+def test_a_deactivated_account_is_neither_linked_nor_signed_in(client, acme_saml, idp_keys, olivia):
+    olivia.is_active = False
+    olivia.save()
+
+    response = saml_sign_in(client, idp_keys, USERS["olivia"])
+
+    assert response.status_code == 403 and not signed_in(client)
+    assert not olivia.socialaccount_set.exists()
+    assert SecurityEvent.objects.get(kind=SecurityEvent.Kind.SSO_REFUSED).details["reason"] == "inactive"

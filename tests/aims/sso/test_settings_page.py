@@ -12,6 +12,7 @@ from aims.identity.models import IdpGroupRole
 from aims.models import SecurityEvent, SsoConnection, SsoDomain
 from aims.roles import Role
 from aims.sso.services import sso_connection_save
+from tests.services.providers import free_port, oidc_provider  # noqa: F401  # a fixture
 from tests.services.saml_idp import make_key_and_certificate
 
 URL = "/organisation/sso/"
@@ -78,6 +79,11 @@ def test_admin_saves_an_oidc_connection_and_the_allauth_app_follows(login, alice
         ({"group_roles": "aims-admins => boss"}, "group_roles", "write “group = role”"),
         ({"sso_required": "on"}, "break_glass_admin", "name a break-glass administrator"),
         ({"protocol": "saml"}, "saml_entity_id", "Give the IdP entity ID"),
+        (
+            {"protocol": "saml", "saml_metadata_url": f"http://127.0.0.1:{free_port()}/metadata"},
+            "saml_metadata_url",
+            "The metadata could not be read from this URL",
+        ),
         ({"protocol": "saml", "saml_metadata_xml": "<not-metadata/>"}, "saml_metadata_xml", "names no identity"),
         (
             {
@@ -185,7 +191,7 @@ def test_only_administrators_see_or_change_single_sign_on(login, alice, victor, 
 
 
 def test_another_organisation_never_sees_or_touches_the_connection(login, alice, charlie):
-    login(alice).post(URL, oidc_form())
+    login(alice).post(URL, oidc_form(), follow=True)  # follow: alice reads her own messages
     client = login(charlie)
 
     page = client.get(URL).content.decode()
@@ -195,3 +201,16 @@ def test_another_organisation_never_sees_or_touches_the_connection(login, alice,
     assert client.post(URL, oidc_form(domains="globex.example")).status_code == 302
     assert SsoConnection.objects.count() == 2
     assert SocialApp.objects.get(provider_id="sso-acme").client_id == "aims"
+
+
+def test_saving_reads_the_issuers_discovery_document_and_warns_when_it_cannot(login, alice, oidc_provider):  # noqa: F811
+    client = login(alice)
+
+    response = client.post(URL, oidc_form(oidc_issuer=oidc_provider.issuer), follow=True)
+    assert [m.level_tag for m in response.context["messages"]] == ["success"]
+
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    response = client.post(URL, oidc_form(oidc_issuer=unreachable), follow=True)
+    texts = [str(m) for m in response.context["messages"]]
+    assert texts[0] == "Single sign-on settings saved."
+    assert texts[1].startswith("Sign-in will fail until the issuer answers:") and unreachable in texts[1]
