@@ -318,3 +318,11 @@ def test_other_clients_and_same_site_redirects_keep_their_redirect(client, saml_
     response = client.post(reverse("organization_switch"), switch, HTTP_SEC_FETCH_MODE="navigate")
     assert response.status_code == 302
     assert response["Location"] == "/risks/"
+
+
+def test_a_refused_form_gets_a_page_of_the_portal_not_djangos_inline_styled_one(db):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("account_login"), {"login": "a@example.com", "password": "x"})
+    assert response.status_code == 403
+    assert "This form could not be sent" in response.content.decode()
+    assert check_page(response, "CSRF failure page") == []
