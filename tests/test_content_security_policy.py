@@ -234,6 +234,7 @@ def test_swagger_ui_runs_its_start_up_script_from_a_file_under_the_site_policy(c
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle" in script.content.decode()
+    assert '"validatorUrl": null' in script.content.decode()  # no badge image from validator.swagger.io
 
 
 def test_redoc_alone_allows_styles_with_its_nonce_and_blob_workers(client, alice):

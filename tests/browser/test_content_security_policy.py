@@ -67,13 +67,13 @@ def test_swagger_ui_and_redoc_render_the_api_schema(page, admin_user):
 
     sign_in(page, "ada@example.com")
     page.goto("/api/v1/docs/")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("AIMS portal API")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("AIMS portal API", timeout=30_000)
     expect(page.locator(".opblock-tag-section").first).to_be_visible()
     page.locator(".opblock-summary").first.click()
     expect(page.locator(".opblock-body").first).to_be_visible()
 
     page.goto("/api/v1/redoc/")
-    expect(page.locator("#redoc-container h1").first).to_contain_text("AIMS portal API")
+    expect(page.locator("#redoc-container h1").first).to_contain_text("AIMS portal API", timeout=30_000)
     # ReDoc's styles took effect: its menu is laid out beside the content, not above it.
     menu = page.locator(".menu-content").bounding_box()
     content = page.locator(".api-content").bounding_box()
