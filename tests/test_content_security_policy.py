@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import transaction
+from django.http import FileResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -114,7 +115,7 @@ def inline_code(html: str) -> list[str]:
 
 def private_file(response) -> bool:
     """A stored file streamed as an attachment (aims.files.private_file_response), not a generated export."""
-    return response.streaming and response.get("Content-Disposition", "").startswith("attachment")
+    return isinstance(response, FileResponse) and response.get("Content-Disposition", "").startswith("attachment")
 
 
 def check_page(response, label: str, expected: dict[str, set[str]] = SITE_POLICY) -> list[str]:
