@@ -54,25 +54,37 @@ EXPECTED_VIOLATIONS = {
 class BrowserProblems:
     """Console errors, page errors and policy violations of every page of one browser context.
 
-    One console error is not a problem: Chromium's "Failed to load resource" for a page
-    itself, when the portal answered a form with errors as 400 (or a refusal as 403/404) by
-    design. The same message for a script, a stylesheet or an image is one.
+    Only the portal's own pages (``origin``) are judged: an identity provider's pages, which a
+    sign-in passes through, are not the portal's to fix. One console error is not a problem:
+    Chromium's "Failed to load resource" for a page itself, when the portal answered a form
+    with errors as 400 (or a refusal as 403/404) by design. The same message for a script, a
+    stylesheet or an image is one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, origin: str) -> None:
+        self.origin = origin.rstrip("/") + "/"
         self.found: list[str] = []
         self.documents: set[str] = set()
 
     def watch(self, page) -> None:
         page.on("console", lambda message: self.console(page, message))
-        page.on("pageerror", lambda error: self.found.append(f"page error on {page.url}: {error}"))
+        page.on("pageerror", lambda error: self.page_error(page, error))
         page.on("response", self.response)
+
+    def ours(self, page) -> bool:
+        return page.url.startswith(self.origin)
+
+    def page_error(self, page, error) -> None:
+        if self.ours(page):
+            self.found.append(f"page error on {page.url}: {error}")
 
     def response(self, response) -> None:
         if response.request.resource_type == "document":
             self.documents.add(response.url)
 
     def console(self, page, message) -> None:
+        if not self.ours(page):
+            return
         text = message.text
         if text.startswith("Failed to load resource") and message.location.get("url") in self.documents:
             return
@@ -86,7 +98,7 @@ class BrowserProblems:
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.add_init_script(REPORT_VIOLATIONS)
-    problems = BrowserProblems()
+    problems = BrowserProblems(live_server.url)
     context.on("page", problems.watch)
     page = context.new_page()
     page.set_default_timeout(15_000)

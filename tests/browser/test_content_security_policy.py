@@ -44,7 +44,7 @@ INSERT = "(html) => document.body.insertAdjacentHTML('beforeend', html)"
 def test_the_fixture_sees_an_inline_handler_the_policy_refuses(browser, live_server, admin_user):
     context = browser.new_context(base_url=live_server.url)
     context.add_init_script(REPORT_VIOLATIONS)
-    problems = BrowserProblems()
+    problems = BrowserProblems(live_server.url)
     context.on("page", problems.watch)
     page = context.new_page()
     try:
