@@ -235,6 +235,7 @@ def test_swagger_ui_runs_its_start_up_script_from_a_file_under_the_site_policy(c
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
     assert "SwaggerUIBundle" in script.content.decode()
+    assert '"validatorUrl": null' in script.content.decode()  # no badge image from validator.swagger.io
 
 
 def test_redoc_alone_allows_styles_with_its_nonce_and_blob_workers(client, alice):
@@ -276,3 +277,54 @@ def test_the_inline_code_finder_sees_what_the_policy_refuses():
     found = inline_code(page)
     assert len(found) == 6, found
     assert inline_code('<script src="/a.js"></script><script type="application/json">{"x": 1}</script>') == []
+
+
+@pytest.fixture
+def saml_app(db):
+    from allauth.socialaccount.models import SocialApp
+
+    idp = "https://idp.acme.example"
+    return SocialApp.objects.create(
+        provider="saml",
+        provider_id="acme-idp",
+        name="Acme IdP",
+        client_id="acme",
+        settings={
+            "idp": {"entity_id": f"{idp}/metadata", "sso_url": f"{idp}/sso", "x509cert": ""},
+            "advanced": {"allow_single_label_domains": True},  # the test client's host is "testserver"
+        },
+    )
+
+
+def test_a_browser_form_sent_on_to_an_identity_provider_gets_a_hand_off_page(client, saml_app):
+    url = reverse("saml_login", kwargs={"organization_slug": "acme"})
+    response = client.post(url, HTTP_HOST="testserver", HTTP_SEC_FETCH_MODE="navigate")
+    assert response.status_code == 200
+    html = response.content.decode()
+    refresh = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', html)
+    assert refresh, html
+    location = refresh.group(1).replace("&amp;", "&")
+    assert location.startswith("https://idp.acme.example/sso?SAMLRequest=")
+    assert f'href="{refresh.group(1)}"' in html  # and a link, for a browser that ignores the refresh
+    assert response["Cache-Control"] == "no-store"
+    assert check_page(response, "hand-off page") == []
+
+
+def test_other_clients_and_same_site_redirects_keep_their_redirect(client, saml_app, alice, acme):
+    url = reverse("saml_login", kwargs={"organization_slug": "acme"})
+    response = client.post(url, HTTP_HOST="testserver")  # no Sec-Fetch-Mode: not a browser navigation
+    assert response.status_code == 302
+    assert response["Location"].startswith("https://idp.acme.example/sso?SAMLRequest=")
+    client.force_login(alice)
+    switch = {"organization": acme.pk, "next": "/risks/"}
+    response = client.post(reverse("organization_switch"), switch, HTTP_SEC_FETCH_MODE="navigate")
+    assert response.status_code == 302
+    assert response["Location"] == "/risks/"
+
+
+def test_a_refused_form_gets_a_page_of_the_portal_not_djangos_inline_styled_one(db):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("account_login"), {"login": "a@example.com", "password": "x"})
+    assert response.status_code == 403
+    assert "This form could not be sent" in response.content.decode()
+    assert check_page(response, "CSRF failure page") == []

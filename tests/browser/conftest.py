@@ -54,14 +54,15 @@ EXPECTED_VIOLATIONS = {
 class BrowserProblems:
     """Console errors, page errors and policy violations of every page of one browser context.
 
-    One console error is not a problem: Chromium's "Failed to load resource" for a page
-    itself, when the portal answered a form with errors as 400 (or a refusal as 403/404) by
-    design. The same message for a script, a stylesheet or an image is one. Only the portal's
-    own pages are judged: the identity providers of the sign-on tests are other sites.
+    Only the portal's own pages (``origin``) are judged: an identity provider's pages, which a
+    sign-in passes through, are not the portal's to fix. One console error is not a problem:
+    Chromium's "Failed to load resource" for a page itself, when the portal answered a form
+    with errors as 400 (or a refusal as 403/404) by design. The same message for a script, a
+    stylesheet or an image is one.
     """
 
     def __init__(self, origin: str) -> None:
-        self.origin = origin
+        self.origin = origin.rstrip("/") + "/"
         self.found: list[str] = []
         self.documents: set[str] = set()
 

@@ -38,6 +38,9 @@ def admin_user(catalogue):
     return user
 
 
+INSERT = "(html) => document.body.insertAdjacentHTML('beforeend', html)"
+
+
 def test_the_fixture_sees_an_inline_handler_the_policy_refuses(browser, live_server, admin_user):
     context = browser.new_context(base_url=live_server.url)
     context.add_init_script(REPORT_VIOLATIONS)
@@ -47,10 +50,10 @@ def test_the_fixture_sees_an_inline_handler_the_policy_refuses(browser, live_ser
     try:
         sign_in(page, "ada@example.com")
         assert problems.found == []
-        page.evaluate("document.body.insertAdjacentHTML('beforeend', '<img src=\"data:,x\" onerror=\"window.ran=1\">')")
-        page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\"color: red\">styled</p>')")
-        page.wait_for_function("document.querySelectorAll('img[onerror], p[style]').length === 2")
-        page.wait_for_timeout(200)  # let the violation reports of the two insertions arrive
+        with page.expect_console_message(lambda message: "script-src-attr" in message.text):
+            page.evaluate(INSERT, '<img src="data:,x" onerror="window.ran = 1">')
+        with page.expect_console_message(lambda message: "style-src-attr" in message.text):
+            page.evaluate(INSERT, '<p style="color: red">styled</p>')
         assert page.evaluate("window.ran") is None, "the inline handler ran"
     finally:
         context.close()
@@ -64,14 +67,13 @@ def test_swagger_ui_and_redoc_render_the_api_schema(page, admin_user):
 
     sign_in(page, "ada@example.com")
     page.goto("/api/v1/docs/")
-    expect(page.locator(".swagger-ui .info .title")).to_contain_text("AIMS portal API")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("AIMS portal API", timeout=30_000)
     expect(page.locator(".opblock-tag-section").first).to_be_visible()
     page.locator(".opblock-summary").first.click()
     expect(page.locator(".opblock-body").first).to_be_visible()
 
     page.goto("/api/v1/redoc/")
-    # ReDoc parses the whole schema (about 0.5 MB) in the page before it draws anything.
-    expect(page.locator("#redoc-container h1").first).to_contain_text("AIMS portal API", timeout=60_000)
+    expect(page.locator("#redoc-container h1").first).to_contain_text("AIMS portal API", timeout=30_000)
     # ReDoc's styles took effect: its menu is laid out beside the content, not above it.
     menu = page.locator(".menu-content").bounding_box()
     content = page.locator(".api-content").bounding_box()
@@ -177,3 +179,45 @@ def test_a_sign_in_form_hands_the_browser_over_to_the_identity_provider(page, ca
     expect(page.get_by_role("heading", name="Identity provider sign-in")).to_be_visible()
     assert page.url.startswith(f"{identity_provider}/sso?SAMLRequest=")
     assert _IdentityProvider.received[0].startswith("/sso?SAMLRequest=")
+
+
+class _StrictSite(BaseHTTPRequestHandler):
+    """A page under form-action 'self' whose form is answered with a plain redirect to the IdP."""
+
+    identity_provider = ""
+
+    def do_GET(self) -> None:
+        body = b'<!doctype html><form method="post" action="/sign-in"><button>Sign in</button></form>'
+        self.send_response(200)
+        self.send_header("Content-Security-Policy", "default-src 'self'; form-action 'self'")
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        self.send_response(302)
+        self.send_header("Location", f"{self.identity_provider}/sso")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_chromium_refuses_a_redirect_off_site_after_a_form_under_form_action_self(browser, identity_provider):
+    """Why the hand-off page exists: should Chromium ever allow this, the hand-off can go."""
+    _StrictSite.identity_provider = identity_provider
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _StrictSite)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    page = browser.new_page()
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        with page.expect_console_message(lambda message: "form-action" in message.text):
+            page.get_by_role("button", name="Sign in").click()
+        assert page.url.startswith("http://127.0.0.1:") and "/sso" not in page.url
+        assert _IdentityProvider.received == []
+    finally:
+        page.close()
+        server.shutdown()
+        server.server_close()
