@@ -54,7 +54,7 @@ class SessionActivityMiddleware:
     the activity mark.
     """
 
-    def __init__(self, get_response) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -76,7 +76,8 @@ class SessionActivityMiddleware:
             activity_mark_tracked(request)
             snapshot = policy_snapshot_refresh(request)
         if snapshot is not None and mfa_setup_required(request, snapshot):
-            request.mfa_setup_required = True  # type: ignore[attr-defined]  (the banner in base.html)
+            # Shown as a banner by base.html on the pages that stay open.
+            request.mfa_setup_required = True  # type: ignore[attr-defined]
             if not request.path.startswith(_mfa_setup_paths()):
                 return self._refuse_until_mfa(request)
         return self.get_response(request)

@@ -120,3 +120,12 @@ def test_people_who_only_sign_in_through_their_identity_provider_are_not_asked(l
     response = stale(login(sso_only)).post("/organisation/api-tokens/", TOKEN)
     assert response.status_code == 200
     assert ApiToken.objects.filter(organization=acme).count() == 1
+
+
+def test_changing_the_security_policy_in_a_stale_session_is_sent_to_confirm(login, alice, acme):
+    from aims.identity.models import SecurityPolicy
+
+    response = stale(login(alice)).post("/organisation/security/", {"mfa_required": "everyone"})
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/reauthenticate/")
+    assert not SecurityPolicy.objects.filter(organization=acme).exists()
