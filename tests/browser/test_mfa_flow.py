@@ -141,3 +141,33 @@ def test_an_officer_is_held_at_setup_until_an_authenticator_app_is_added(
     expect(page).to_have_url(re.compile(r"/risks/$"))
     expect(page.locator("#mfa-required")).to_have_count(0)
     assert console_errors == []
+
+
+def test_sessions_page_signs_out_everywhere_else(page, browser, live_server, alice, console_errors):
+    from playwright.sync_api import expect
+
+    other = browser.new_context(base_url=live_server.url, user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+    phone = other.new_page()
+    try:
+        sign_in(phone, alice.email)
+        expect(phone.get_by_role("heading", level=1)).to_have_text("Acme Health AI")
+
+        sign_in(page, alice.email)
+        page.get_by_role("link", name="Account security").click()
+        page.get_by_role("link", name="Review sessions").click()
+        rows = page.locator("#sessions tbody tr")
+        expect(rows).to_have_count(2)
+        expect(page.locator("tr[data-current-session]")).to_contain_text("Chrome")
+        expect(page.locator("#sessions")).to_contain_text("Firefox on Linux")
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Sign out everywhere else").click()
+        expect(page.locator(".messages")).to_contain_text("Signed out of 1 other session.")
+        expect(rows).to_have_count(1)
+
+        phone.reload()
+        expect(phone).to_have_url(re.compile(r"/accounts/login/"))
+        assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SESSIONS_ENDED, user=alice).count() == 1
+    finally:
+        other.close()
+    assert console_errors == []
