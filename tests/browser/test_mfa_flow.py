@@ -7,14 +7,17 @@ WebAuthn needs a domain as relying-party id, so the browser talks to http://loca
 from __future__ import annotations
 
 import re
+from importlib import import_module
 
 import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 
 from aims.identity.models import SecurityPolicy
 from aims.identity.services import security_policy_update
 from aims.security.models import SecurityEvent
+from tests.aims.identity.sessions import session_age_authentication
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,6 +58,13 @@ def sign_in(page, email):
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+def age_browser_session(page, seconds):
+    """Move the browser session's recorded sign-ins ``seconds`` into the past."""
+    key = next(c["value"] for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    session_age_authentication(store, seconds)
 
 
 def sign_out(page):
