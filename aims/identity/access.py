@@ -1,4 +1,9 @@
-"""Recent authentication for the sensitive steps of the pages (tokens, members)."""
+"""Recent authentication for the sensitive steps (tokens, members, the security policy).
+
+Pages use :class:`RecentAuthenticationRequiredMixin`; API views set
+``requires_recent_authentication`` and :class:`aims.api.permissions.HasOrganizationRole`
+refuses a signed-in session's stale writes with :data:`REAUTHENTICATION_REFUSAL`.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,11 @@ from allauth.core.exceptions import ReauthenticationRequired
 from django.http import HttpRequest
 
 from aims.access import get_for_tenant_or_404
+
+REAUTHENTICATION_REFUSAL = (
+    "This step needs a recent sign-in: confirm your password at /accounts/reauthenticate/ "
+    "(or sign in again), then repeat the request."
+)
 
 
 def recently_authenticated(request: HttpRequest) -> bool:
