@@ -34,11 +34,12 @@ def recently_authenticated(request: HttpRequest) -> bool:
     user = request.user
     if not user.is_authenticated:
         return False
-    if not get_adapter().get_reauthentication_methods(user):
-        return True
     records = get_authentication_records(request, user)
     now = time.time()
-    return any(now - float(record.get("at", 0)) < account_settings.REAUTHENTICATION_TIMEOUT for record in records)
+    if any(now - float(record.get("at", 0)) < account_settings.REAUTHENTICATION_TIMEOUT for record in records):
+        return True
+    # Only then ask the database (password, second factors): a fresh session costs no query.
+    return not get_adapter().get_reauthentication_methods(user)
 
 
 class RecentAuthenticationRequiredMixin:
