@@ -38,11 +38,13 @@ def activity_mark_tracked(request: HttpRequest) -> None:
 @cache
 def _mfa_setup_paths() -> tuple[str, ...]:
     """Where a person who must set up a second factor may still go: the two-factor pages
-    (setup, sign-in step, re-authentication), the password re-authentication and sign-out."""
+    (setup, sign-in step, re-authentication), the password re-authentication, sign-out, and
+    the organisation switcher (another of their organisations may not require it)."""
     return (
         reverse("mfa_index"),
         reverse("account_reauthenticate"),
         reverse("account_logout"),
+        reverse("organization_switch"),
     )
 
 
