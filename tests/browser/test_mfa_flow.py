@@ -16,6 +16,7 @@ from django.conf import settings
 
 from aims.identity.models import SecurityPolicy
 from aims.identity.services import security_policy_update
+from aims.models import ApiToken
 from aims.security.models import SecurityEvent
 from tests.aims.identity.sessions import session_age_authentication
 
@@ -116,6 +117,27 @@ def test_add_a_security_key_then_sign_in_with_it(page, live_server, alice, authe
     assert SecurityEvent.objects.filter(
         kind=SecurityEvent.Kind.MFA_ADDED, user=alice, details__method="webauthn"
     ).exists()
+
+    # Ten minutes later, creating an API token asks to confirm; the key confirms it.
+    age_browser_session(page, 10 * 60)
+    page.goto("/organisation/api-tokens/")
+    page.get_by_label("Name").fill("Nightly export")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm it is you")
+    assert not ApiToken.objects.exists()
+    page.get_by_role("link", name="Use a security key").click()
+    page.get_by_role("button", name="Use a security key").click()
+    expect(page.locator("#new-token")).to_have_value(re.compile(r"^aims_"))
+    assert ApiToken.objects.get().name == "Nightly export"
+
+    # Removing the key (still within the confirmed minutes) leaves recovery codes only.
+    page.goto("/accounts/2fa/webauthn/")
+    page.get_by_role("link", name="Remove").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Remove a security key")
+    page.get_by_role("button", name="Remove").click()
+    expect(page.locator(".empty")).to_have_text("No security key added yet.")
+    assert not Authenticator.objects.filter(user=alice, type=Authenticator.Type.WEBAUTHN).exists()
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MFA_REMOVED, user=alice).exists()
     assert console_errors == []
 
 
