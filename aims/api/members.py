@@ -92,6 +92,7 @@ class MembershipViewSet(
     search_fields = ["user__email", "user__full_name"]
     ordering_fields = ["user__email", "role", "created_at"]
     write_capability = Capability.MANAGE_MEMBERS
+    requires_recent_authentication = True
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     @extend_schema(
@@ -151,6 +152,7 @@ class InvitationViewSet(
     serializer_class = InvitationSerializer
     read_capability = Capability.MANAGE_MEMBERS
     write_capability = Capability.MANAGE_MEMBERS
+    requires_recent_authentication = True
     search_fields = ["email"]
     ordering_fields = ["created_at", "email"]
 

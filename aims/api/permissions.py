@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import exceptions, permissions
 
+from aims.identity.access import REAUTHENTICATION_REFUSAL, recently_authenticated
 from aims.roles import Capability
 from aims.tenancy import resolve_tenant
 
@@ -12,7 +13,9 @@ class HasOrganizationRole(permissions.BasePermission):
     """Resolve the tenant once per request and check the view's capability for the method.
 
     Views declare ``read_capability`` (default: view) and ``write_capability``
-    (default: edit). The resolved tenant is kept on ``request.tenant``.
+    (default: edit); ``requires_recent_authentication`` makes a signed-in session's writes
+    need a recent sign-in, as the same steps in the pages do. The resolved tenant is kept on
+    ``request.tenant``.
     """
 
     def has_permission(self, request, view) -> bool:
@@ -29,4 +32,23 @@ class HasOrganizationRole(permissions.BasePermission):
             needed = getattr(view, "write_capability", Capability.EDIT)
         if needed is None or not tenant.can(needed):
             raise exceptions.PermissionDenied("Your role in this organisation does not allow this.")
+        # A step on one object is asked after its lookup (has_object_permission), so that
+        # another organisation's object is still 404.
+        lookup = getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", None)
+        if lookup not in getattr(view, "kwargs", {}):
+            _check_recent_authentication(request, view)
         return True
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        _check_recent_authentication(request, view)
+        return True
+
+
+def _check_recent_authentication(request, view) -> None:
+    if (
+        getattr(view, "requires_recent_authentication", False)
+        and request.method not in permissions.SAFE_METHODS
+        and request.auth is None  # the browser's session; a token acts as itself
+        and not recently_authenticated(request._request)
+    ):
+        raise exceptions.PermissionDenied(REAUTHENTICATION_REFUSAL)

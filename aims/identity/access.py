@@ -1,4 +1,9 @@
-"""Recent authentication for the sensitive steps of the pages (tokens, members)."""
+"""Recent authentication for the sensitive steps (tokens, members, the security policy).
+
+Pages use :class:`RecentAuthenticationRequiredMixin`; API views set
+``requires_recent_authentication`` and :class:`aims.api.permissions.HasOrganizationRole`
+refuses a signed-in session's stale writes with :data:`REAUTHENTICATION_REFUSAL`.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,11 @@ from django.http import HttpRequest
 
 from aims.access import get_for_tenant_or_404
 
+REAUTHENTICATION_REFUSAL = (
+    "This step needs a recent sign-in: confirm your password at /accounts/reauthenticate/ "
+    "(or sign in again), then repeat the request."
+)
+
 
 def recently_authenticated(request: HttpRequest) -> bool:
     """True when the person signed in or confirmed their password or second factor within
@@ -24,11 +34,12 @@ def recently_authenticated(request: HttpRequest) -> bool:
     user = request.user
     if not user.is_authenticated:
         return False
-    if not get_adapter().get_reauthentication_methods(user):
-        return True
     records = get_authentication_records(request, user)
     now = time.time()
-    return any(now - float(record.get("at", 0)) < account_settings.REAUTHENTICATION_TIMEOUT for record in records)
+    if any(now - float(record.get("at", 0)) < account_settings.REAUTHENTICATION_TIMEOUT for record in records):
+        return True
+    # Only then ask the database (password, second factors): a fresh session costs no query.
+    return not get_adapter().get_reauthentication_methods(user)
 
 
 class RecentAuthenticationRequiredMixin:

@@ -38,11 +38,13 @@ def activity_mark_tracked(request: HttpRequest) -> None:
 @cache
 def _mfa_setup_paths() -> tuple[str, ...]:
     """Where a person who must set up a second factor may still go: the two-factor pages
-    (setup, sign-in step, re-authentication), the password re-authentication and sign-out."""
+    (setup, sign-in step, re-authentication), the password re-authentication, sign-out, and
+    the organisation switcher (another of their organisations may not require it)."""
     return (
         reverse("mfa_index"),
         reverse("account_reauthenticate"),
         reverse("account_logout"),
+        reverse("organization_switch"),
     )
 
 
@@ -77,7 +79,8 @@ class SessionActivityMiddleware:
             activity_mark_tracked(request)
             snapshot = policy_snapshot_refresh(request)
         if snapshot is not None and mfa_setup_required(request, snapshot):
-            request.mfa_setup_required = True  # type: ignore[attr-defined]  (the banner in base.html)
+            # Shown as a banner by base.html on the pages that stay open.
+            request.mfa_setup_required = True  # type: ignore[attr-defined]
             if not request.path.startswith(_mfa_setup_paths()):
                 return self._refuse_until_mfa(request)
         return self.get_response(request)

@@ -68,7 +68,7 @@ def policy_snapshot_refresh(request: HttpRequest, user: Any = None) -> PolicySna
 
 def policy_snapshot(request: HttpRequest) -> PolicySnapshot | None:
     """The session's snapshot, without a query; None before the first one is taken."""
-    return request.session.get(POLICY_SESSION_KEY)  # type: ignore[no-any-return]
+    return request.session.get(POLICY_SESSION_KEY)
 
 
 def mfa_setup_required(request: HttpRequest, snapshot: PolicySnapshot) -> bool:

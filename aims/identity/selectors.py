@@ -21,7 +21,7 @@ def role_for_groups(organization: Any, groups: Iterable[str], default: str | Non
     wanted = {group.strip().casefold() for group in groups if group and group.strip()}
     if not wanted:
         return default
-    roles = [
+    roles: list[str] = [
         mapping.role
         for mapping in IdpGroupRole.objects.for_org(organization)
         if mapping.group.strip().casefold() in wanted

@@ -7,14 +7,18 @@ WebAuthn needs a domain as relying-party id, so the browser talks to http://loca
 from __future__ import annotations
 
 import re
+from importlib import import_module
 
 import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 
 from aims.identity.models import SecurityPolicy
 from aims.identity.services import security_policy_update
+from aims.models import ApiToken
 from aims.security.models import SecurityEvent
+from tests.aims.identity.sessions import session_age_authentication
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,6 +59,13 @@ def sign_in(page, email):
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+def age_browser_session(page, seconds):
+    """Move the browser session's recorded sign-ins ``seconds`` into the past."""
+    key = next(c["value"] for c in page.context.cookies() if c["name"] == settings.SESSION_COOKIE_NAME)
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    session_age_authentication(store, seconds)
 
 
 def sign_out(page):
@@ -106,6 +117,27 @@ def test_add_a_security_key_then_sign_in_with_it(page, live_server, alice, authe
     assert SecurityEvent.objects.filter(
         kind=SecurityEvent.Kind.MFA_ADDED, user=alice, details__method="webauthn"
     ).exists()
+
+    # Ten minutes later, creating an API token asks to confirm; the key confirms it.
+    age_browser_session(page, 10 * 60)
+    page.goto("/organisation/api-tokens/")
+    page.get_by_label("Name").fill("Nightly export")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm it is you")
+    assert not ApiToken.objects.exists()
+    page.get_by_role("link", name="Use a security key").click()
+    page.get_by_role("button", name="Use a security key").click()
+    expect(page.locator("#new-token")).to_have_value(re.compile(r"^aims_"))
+    assert ApiToken.objects.get().name == "Nightly export"
+
+    # Removing the key (still within the confirmed minutes) leaves recovery codes only.
+    page.goto("/accounts/2fa/webauthn/")
+    page.get_by_role("link", name="Remove").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Remove a security key")
+    page.get_by_role("button", name="Remove").click()
+    expect(page.locator(".empty")).to_have_text("No security key added yet.")
+    assert not Authenticator.objects.filter(user=alice, type=Authenticator.Type.WEBAUTHN).exists()
+    assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.MFA_REMOVED, user=alice).exists()
     assert console_errors == []
 
 
@@ -140,4 +172,34 @@ def test_an_officer_is_held_at_setup_until_an_authenticator_app_is_added(
     page.goto("/risks/")
     expect(page).to_have_url(re.compile(r"/risks/$"))
     expect(page.locator("#mfa-required")).to_have_count(0)
+    assert console_errors == []
+
+
+def test_sessions_page_signs_out_everywhere_else(page, browser, live_server, alice, console_errors):
+    from playwright.sync_api import expect
+
+    other = browser.new_context(base_url=live_server.url, user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+    phone = other.new_page()
+    try:
+        sign_in(phone, alice.email)
+        expect(phone.get_by_role("heading", level=1)).to_have_text("Acme Health AI")
+
+        sign_in(page, alice.email)
+        page.get_by_role("link", name="Account security").click()
+        page.get_by_role("link", name="Review sessions").click()
+        rows = page.locator("#sessions tbody tr")
+        expect(rows).to_have_count(2)
+        expect(page.locator("tr[data-current-session]")).to_contain_text("Chrome")
+        expect(page.locator("#sessions")).to_contain_text("Firefox on Linux")
+
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="Sign out everywhere else").click()
+        expect(page.locator(".messages")).to_contain_text("Signed out of 1 other session.")
+        expect(rows).to_have_count(1)
+
+        phone.reload()
+        expect(phone).to_have_url(re.compile(r"/accounts/login/"))
+        assert SecurityEvent.objects.filter(kind=SecurityEvent.Kind.SESSIONS_ENDED, user=alice).count() == 1
+    finally:
+        other.close()
     assert console_errors == []

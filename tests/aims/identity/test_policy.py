@@ -152,6 +152,9 @@ def test_the_policy_of_the_current_organisation_decides(login, olivia, acme, glo
     assert client.get("/").status_code == 200  # Acme, first by name, asks nothing
     client.post("/organisation/switch/", {"organization": globex.pk})
     assert client.get("/").url == "/accounts/2fa/"
+    # The switcher stays open: back in Acme, work goes on.
+    assert client.post("/organisation/switch/", {"organization": acme.pk}).status_code == 302
+    assert client.get("/").status_code == 200
 
 
 def test_a_policy_change_reaches_open_sessions_within_a_minute(login, olivia, acme):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 from django.core.cache import cache
+from rest_framework.test import APIClient
 
 from aims.models import ApiToken, Invitation, Membership
 from aims.roles import Role
 from tests.aims.factories import InvitationFactory, MembershipFactory
-from tests.aims.identity.sessions import session_age_authentication
+from tests.aims.identity.sessions import session_age_authentication, session_mark_authenticated
 
 PASSWORD = "correct-horse-battery"
 TOKEN = {"name": "CI pipeline", "role": "viewer", "expires_in_days": "30"}
@@ -120,3 +123,56 @@ def test_people_who_only_sign_in_through_their_identity_provider_are_not_asked(l
     response = stale(login(sso_only)).post("/organisation/api-tokens/", TOKEN)
     assert response.status_code == 200
     assert ApiToken.objects.filter(organization=acme).count() == 1
+
+
+def test_changing_the_security_policy_in_a_stale_session_is_sent_to_confirm(login, alice, acme):
+    from aims.identity.models import SecurityPolicy
+
+    response = stale(login(alice)).post("/organisation/security/", {"mfa_required": "everyone"})
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/reauthenticate/")
+    assert not SecurityPolicy.objects.filter(organization=acme).exists()
+
+
+# --- The same steps in the API, with the browser's session ---------------------------------------
+
+
+def api_session(user, *, fresh=True):
+    api = APIClient()
+    api.force_login(user)
+    session_mark_authenticated(api.session, user, at=None if fresh else time.time() - 600)
+    return api
+
+
+def test_a_stale_session_cannot_change_members_in_the_api(alice, victor, acme):
+    membership = Membership.objects.get(user=victor)
+    invitation = InvitationFactory(organization=acme, email="new@acme.example")
+    api = api_session(alice, fresh=False)
+    attempts = [
+        api.post("/api/v1/members/", {"email": "zoe@acme.example", "role": "viewer"}, format="json"),
+        api.patch(f"/api/v1/members/{membership.pk}/", {"role": "officer"}, format="json"),
+        api.delete(f"/api/v1/members/{membership.pk}/"),
+        api.delete(f"/api/v1/invitations/{invitation.pk}/"),
+    ]
+    for response in attempts:
+        assert response.status_code == 403, response.content
+        assert "needs a recent sign-in" in response.json()["detail"]
+    membership.refresh_from_db()
+    assert membership.role == Role.VIEWER
+    assert api.get("/api/v1/members/").status_code == 200
+
+
+def test_a_fresh_session_or_a_token_changes_members_in_the_api(alice, victor, acme, api_for):
+    membership = Membership.objects.get(user=victor)
+    api = api_session(alice)
+    assert api.patch(f"/api/v1/members/{membership.pk}/", {"role": "auditor"}, format="json").status_code == 200
+    token = api_for(acme, role=Role.ADMIN, created_by=alice)
+    assert token.patch(f"/api/v1/members/{membership.pk}/", {"role": "owner"}, format="json").status_code == 200
+    membership.refresh_from_db()
+    assert membership.role == Role.OWNER
+
+
+def test_another_organisations_member_is_404_before_asking_in_the_api(charlie, alice):
+    target = Membership.objects.get(user=alice)
+    api = api_session(charlie, fresh=False)
+    assert api.patch(f"/api/v1/members/{target.pk}/", {"role": "viewer"}, format="json").status_code == 404

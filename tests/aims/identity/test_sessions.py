@@ -24,7 +24,7 @@ SAFARI = (
 
 
 def signed_in(user, user_agent):
-    client = Client(HTTP_USER_AGENT=user_agent, REMOTE_ADDR="192.0.2.7")
+    client = Client(headers={"user-agent": user_agent}, REMOTE_ADDR="192.0.2.7")
     client.force_login(user)
     session = client.session
     session_mark_authenticated(session, user)
