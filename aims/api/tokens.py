@@ -95,6 +95,8 @@ class ApiTokenViewSet(
     serializer_class = ApiTokenSerializer
     read_capability = Capability.MANAGE_TOKENS
     write_capability = Capability.MANAGE_TOKENS
+    # A signed-in session mints or revokes a token only soon after a sign-in; tokens act as themselves.
+    requires_recent_authentication = True
     search_fields = ["name", "key_prefix"]
     ordering_fields = ["created_at", "name", "expires_at", "last_used_at"]
     filterset_fields = ["role"]

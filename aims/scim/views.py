@@ -13,13 +13,16 @@ from django.views import View
 
 from aims.access import TenantViewMixin
 from aims.forms import apply_service_errors
+from aims.identity.access import RecentAuthenticationRequiredMixin
 from aims.roles import Capability, Role
 from aims.scim import services
 from aims.scim.forms import ScimDefaultRoleForm
 from aims.scim.selectors import scim_group_roles, scim_provisioning_get, scim_user_list
 
 
-class ScimPageMixin(TenantViewMixin):
+class ScimPageMixin(TenantViewMixin, RecentAuthenticationRequiredMixin):
+    """Every step here hands out or withdraws the power to create members: a recent sign-in first."""
+
     capability = Capability.MANAGE_MEMBERS
     write_capability = Capability.MANAGE_MEMBERS
 

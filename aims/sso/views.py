@@ -17,6 +17,7 @@ from django.views import View
 
 from aims.access import TenantViewMixin
 from aims.forms import apply_service_errors
+from aims.identity.access import RecentAuthenticationRequiredMixin
 from aims.identity.models import IdpGroupRole
 from aims.roles import Capability
 from aims.security.models import SecurityEvent
@@ -64,7 +65,7 @@ def idp_errors_handled(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     return wrapped
 
 
-class SsoSettingsView(TenantViewMixin, View):
+class SsoSettingsView(TenantViewMixin, RecentAuthenticationRequiredMixin, View):
     # The client id, domains and break-glass administrator are for administrators' eyes only.
     capability = Capability.MANAGE_ORGANIZATION
     write_capability = Capability.MANAGE_ORGANIZATION
