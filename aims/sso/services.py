@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialApp
 from cryptography import x509
 from django.core.cache import cache
@@ -63,7 +64,23 @@ def provider_id_for(organization: Organization) -> str:
     return f"sso-{organization.slug}"
 
 
-def _clean_domains(organization: Organization, domains: Iterable[str]) -> list[str]:
+def _proven_domains(organization: Organization) -> set[str]:
+    """Domains at which an administrator of the organisation has a verified address: receiving
+    mail there is the proof, checked by the portal itself, that the organisation controls them."""
+    emails = EmailAddress.objects.filter(
+        verified=True,
+        user__in=Membership.objects.for_org(organization).admins().values("user"),
+    ).values_list("email", flat=True)
+    return {email.rsplit("@", 1)[-1].lower() for email in emails}
+
+
+def _clean_domains(organization: Organization, domains: Iterable[str], acting_user: User) -> list[str]:
+    """Normalised, valid and free domains the organisation may claim.
+
+    A domain routes everyone who types an address at it to this organisation's identity
+    provider, so a new one needs proof: an administrator's verified address at it, or an
+    instance administrator's hand. Domains the connection already has stay without asking again.
+    """
     cleaned: list[str] = []
     for raw in domains:
         domain = raw.strip().lower().lstrip("@").rstrip(".")
@@ -82,6 +99,19 @@ def _clean_domains(organization: Organization, domains: Iterable[str]) -> list[s
         raise ValidationError(
             {"domains": f"{', '.join(sorted(taken))} already signs in through another organisation's connection."}
         )
+    if not acting_user.is_superuser:
+        kept = set(SsoDomain.objects.filter(organization=organization).values_list("domain", flat=True))
+        unproven = sorted(set(cleaned) - kept - _proven_domains(organization))
+        if unproven:
+            raise ValidationError(
+                {
+                    "domains": (
+                        f"{', '.join(unproven)}: no administrator of the organisation has a verified address there. "
+                        "Add and confirm one under Account security → E-mail addresses, or ask the instance "
+                        "administrator to add the domain."
+                    )
+                }
+            )
     return cleaned
 
 
@@ -270,7 +300,7 @@ def sso_connection_save(
     connection.break_glass_admin = break_glass_admin
     app = connection.social_app
     _validate(connection, secret=oidc_client_secret, has_secret=bool(app and app.secret))
-    cleaned_domains = _clean_domains(organization, domains)
+    cleaned_domains = _clean_domains(organization, domains, acting_user)
     mapping = _clean_group_roles(group_roles)
     provider, app_settings = _app_settings(connection, cleaned_domains)
 

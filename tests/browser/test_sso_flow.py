@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from allauth.account.models import EmailAddress
 from playwright.sync_api import expect
 
 from aims.models import Membership, SecurityEvent, User
@@ -22,7 +23,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def acme_admin(catalogue):
     org = OrganizationFactory(name="Acme Health AI", slug="acme")
-    return MembershipFactory(organization=org, role=Role.ADMIN, user=UserFactory(email="alice@acme.example")).user
+    admin = MembershipFactory(organization=org, role=Role.ADMIN, user=UserFactory(email="alice@acme.example")).user
+    # Confirmed addresses at the test domains: the proof that Acme may route them to its IdPs.
+    for domain in ("sso-acme.example", "saml-acme.example"):
+        EmailAddress.objects.create(user=admin, email=f"alice@{domain}", verified=True, primary=False)
+    return admin
 
 
 def start_sign_in(page, email):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from allauth.account.models import EmailAddress
 
 from aims.models import Membership, SecurityEvent, User
 from aims.roles import Role
@@ -41,6 +42,8 @@ def idp_keys(tmp_path_factory):
 
 @pytest.fixture
 def acme_saml(alice, idp_keys):
+    # Alice confirmed an address at the second domain, so Acme may route it to its IdP.
+    EmailAddress.objects.create(user=alice, email="alice@saml-acme.example", verified=True, primary=False)
     return sso_connection_save(
         organization=alice.memberships.get().organization,
         acting_user=alice,

@@ -4,6 +4,7 @@ follows, bad input gets field messages, and nobody else sees or changes it."""
 from __future__ import annotations
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialApp
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +20,12 @@ URL = "/organisation/sso/"
 SECRET = "s3cret-from-the-idp"
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def alice_proves_acme_health(alice):
+    """Alice confirmed an address at the second domain: acme-health.example is provably Acme's."""
+    EmailAddress.objects.create(user=alice, email="alice@acme-health.example", verified=True, primary=False)
 
 
 def oidc_form(**overrides):
@@ -214,3 +221,31 @@ def test_saving_reads_the_issuers_discovery_document_and_warns_when_it_cannot(lo
     texts = [str(m) for m in response.context["messages"]]
     assert texts[0] == "Single sign-on settings saved."
     assert texts[1].startswith("Sign-in will fail until the issuer answers:") and unreachable in texts[1]
+
+
+def test_a_domain_needs_an_administrators_confirmed_address_or_the_instance_administrator(login, alice, charlie):
+    # Globex's administrator cannot route the addresses of a domain Globex has not shown it controls.
+    refused = login(charlie).post(URL, oidc_form(domains="globex.example\nmail.example"))
+    assert refused.status_code == 200
+    assert "mail.example: no administrator of the organisation has a verified address there" in str(
+        refused.context["form"].errors["domains"]
+    )
+    assert not SsoDomain.objects.filter(domain="mail.example").exists()
+    # An unconfirmed address proves nothing; a confirmed one does.
+    address = EmailAddress.objects.create(user=charlie, email="charlie@mail.example", verified=False, primary=False)
+    assert login(charlie).post(URL, oidc_form(domains="globex.example\nmail.example")).status_code == 200
+    address.verified = True
+    address.save()
+    assert login(charlie).post(URL, oidc_form(domains="globex.example\nmail.example")).status_code == 302
+    assert set(SsoDomain.objects.filter(organization__slug="globex").values_list("domain", flat=True)) == {
+        "globex.example",
+        "mail.example",
+    }
+    # A domain the connection already has stays when the proof goes away; an instance administrator
+    # may add one without it.
+    address.delete()
+    assert login(charlie).post(URL, oidc_form(domains="globex.example\nmail.example")).status_code == 302
+    alice.is_superuser = True
+    alice.save()
+    assert login(alice).post(URL, oidc_form(domains="acme.example\nacme-clinics.example")).status_code == 302
+    assert SsoDomain.objects.filter(domain="acme-clinics.example", organization__slug="acme").exists()
