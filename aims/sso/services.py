@@ -22,6 +22,7 @@ from django.http import HttpRequest
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
+from aims import services as core_services
 from aims.identity.models import IdpGroupRole
 from aims.models import Membership, Organization, User
 from aims.records import record_delete, record_save
@@ -405,12 +406,6 @@ def sso_connection_delete(*, organization: Organization, acting_user: User, requ
     )
 
 
-def _last_admin(membership: Membership) -> bool:
-    return role_is_administrator(membership.role) and not (
-        Membership.objects.for_org(membership.organization).admins().exclude(pk=membership.pk).exists()
-    )
-
-
 @transaction.atomic
 def sso_member_sync(
     *, connection: SsoConnection, user: User, groups: Iterable[str], request: HttpRequest | None = None
@@ -448,20 +443,15 @@ def sso_member_sync(
         membership.role != role
         and IdpGroupRole.objects.for_org(organization).exists()
         and user.pk != connection.break_glass_admin_id
-        and not (not role_is_administrator(role) and _last_admin(membership))
     ):
-        previous = membership.role
-        membership.role = role
-        record_save(membership, acting_user=user)
-        security_event_record(
-            kind=SecurityEvent.Kind.MEMBER_ROLE_CHANGED,
-            request=request,
-            user=user,
-            organization=organization,
-            actor=user,
-            role=role,
-            previous_role=previous,
-            groups=groups,
-            source=connection.protocol,
-        )
+        try:
+            core_services.membership_change_role(
+                membership=membership,
+                role=role,
+                acting_user=user,
+                event_details={"groups": groups, "source": connection.protocol},
+            )
+        except ValidationError:
+            # The last administrator keeps the role: the IdP must not lock the organisation out.
+            membership.refresh_from_db()
     return membership
