@@ -58,6 +58,14 @@ class SecurityPolicy(models.Model):
             f"(from {IDLE_TIMEOUT_MIN_MINUTES} to {IDLE_TIMEOUT_MAX_MINUTES}). Leave empty for no timeout."
         ),
     )
+    sso_counts_as_mfa = models.BooleanField(
+        "a sign-in through our identity provider counts as two-factor",
+        default=False,
+        help_text=(
+            "Tick it when the identity provider of the organisation's single sign-on asks for a second factor "
+            "itself; its members are then not asked to set one up here."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa.utils import is_mfa_enabled
 from django.http import HttpRequest
 
@@ -26,6 +27,9 @@ class PolicySnapshot(TypedDict):
     # The strictest idle timeout of the person's organisations, in minutes; None for none.
     idle_minutes: int | None
     has_mfa: bool
+    # Organisations (id as text, as session JSON keys are) whose identity provider's sign-in
+    # stands for the second factor, with the allauth provider id of their connection.
+    sso_trusted: dict[str, str]
 
 
 def policy_snapshot_build(user: Any) -> PolicySnapshot:
@@ -37,8 +41,11 @@ def policy_snapshot_build(user: Any) -> PolicySnapshot:
         .select_related("organization__security_policy")
         .order_by("organization__name")
     )
+    from aims.sso.services import provider_id_for
+
     mfa_orgs: list[int] = []
     timeouts: list[int] = []
+    sso_trusted: dict[str, str] = {}
     for membership in memberships:
         try:
             policy = membership.organization.security_policy
@@ -46,6 +53,8 @@ def policy_snapshot_build(user: Any) -> PolicySnapshot:
             continue
         if policy.requires_mfa_for(membership.role):
             mfa_orgs.append(membership.organization_id)
+            if policy.sso_counts_as_mfa:
+                sso_trusted[str(membership.organization_id)] = provider_id_for(membership.organization)
         if policy.idle_timeout_minutes:
             timeouts.append(policy.idle_timeout_minutes)
     return PolicySnapshot(
@@ -53,6 +62,7 @@ def policy_snapshot_build(user: Any) -> PolicySnapshot:
         default_org=memberships[0].organization_id if memberships else None,
         idle_minutes=min(timeouts) if timeouts else None,
         has_mfa=bool(is_mfa_enabled(user)),
+        sso_trusted=sso_trusted,
     )
 
 
@@ -79,4 +89,18 @@ def mfa_setup_required(request: HttpRequest, snapshot: PolicySnapshot) -> bool:
         return False
     # Without a chosen organisation the session works in the first one by name (resolve_tenant).
     current = request.session.get(SESSION_KEY)
-    return (current if current is not None else snapshot["default_org"]) in snapshot["mfa_orgs"]
+    current = current if current is not None else snapshot["default_org"]
+    if current not in snapshot["mfa_orgs"]:
+        return False
+    return not signed_in_through_trusted_sso(request, snapshot.get("sso_trusted", {}).get(str(current)))
+
+
+def signed_in_through_trusted_sso(request: HttpRequest, provider_id: str | None) -> bool:
+    """True when this session signed in through ``provider_id``, the organisation's own
+    identity provider, which the organisation trusts to have asked for a second factor."""
+    if provider_id is None:
+        return False
+    return any(
+        record.get("method") == "socialaccount" and record.get("provider") == provider_id
+        for record in get_authentication_records(request, request.user)
+    )

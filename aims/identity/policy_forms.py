@@ -10,7 +10,7 @@ from aims.identity.models import SecurityPolicy
 class SecurityPolicyForm(forms.ModelForm):
     class Meta:
         model = SecurityPolicy
-        fields = ["mfa_required", "idle_timeout_minutes"]
+        fields = ["mfa_required", "sso_counts_as_mfa", "idle_timeout_minutes"]
         widgets = {"mfa_required": forms.RadioSelect}
         help_texts = {
             "mfa_required": (

@@ -29,6 +29,14 @@ def email_mark_verified(user: Any) -> None:
     )
 
 
+def _policy_facts(policy: SecurityPolicy) -> dict[str, Any]:
+    return {
+        "mfa_required": policy.mfa_required,
+        "sso_counts_as_mfa": policy.sso_counts_as_mfa,
+        "idle_timeout_minutes": policy.idle_timeout_minutes,
+    }
+
+
 @transaction.atomic
 def security_policy_update(
     *,
@@ -36,6 +44,7 @@ def security_policy_update(
     mfa_required: str,
     idle_timeout_minutes: int | None,
     acting_user: Any,
+    sso_counts_as_mfa: bool = False,
     request: HttpRequest | None = None,
 ) -> SecurityPolicy:
     """Set ``organization``'s security policy (its history keeps each version) and log the change.
@@ -45,11 +54,12 @@ def security_policy_update(
     policy = SecurityPolicy.objects.select_for_update().filter(organization=organization).first()
     if policy is None:
         policy = SecurityPolicy(organization=organization)
-    previous = {"mfa_required": policy.mfa_required, "idle_timeout_minutes": policy.idle_timeout_minutes}
+    previous = _policy_facts(policy)
     policy.mfa_required = mfa_required
     policy.idle_timeout_minutes = idle_timeout_minutes
+    policy.sso_counts_as_mfa = bool(sso_counts_as_mfa)
     record_save(policy, acting_user=acting_user)
-    current = {"mfa_required": policy.mfa_required, "idle_timeout_minutes": policy.idle_timeout_minutes}
+    current = _policy_facts(policy)
     if current != previous:
         security_event_record(
             kind=SecurityEvent.Kind.SECURITY_POLICY_CHANGED,

@@ -47,8 +47,16 @@ def test_admin_sets_the_policy_and_the_change_is_logged_with_history(login, alic
     assert (policy.mfa_required, policy.idle_timeout_minutes) == ("privileged", 30)
     event = SecurityEvent.objects.get(kind=SecurityEvent.Kind.SECURITY_POLICY_CHANGED)
     assert event.organization == acme and event.actor == alice
-    assert event.details["current"] == {"mfa_required": "privileged", "idle_timeout_minutes": 30}
-    assert event.details["previous"] == {"mfa_required": "nobody", "idle_timeout_minutes": None}
+    assert event.details["current"] == {
+        "mfa_required": "privileged",
+        "sso_counts_as_mfa": False,
+        "idle_timeout_minutes": 30,
+    }
+    assert event.details["previous"] == {
+        "mfa_required": "nobody",
+        "sso_counts_as_mfa": False,
+        "idle_timeout_minutes": None,
+    }
 
     # Now that administrators need a second factor, alice is sent to set hers up first.
     assert client.get("/organisation/security/").url == "/accounts/2fa/"

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from allauth.account.models import EmailAddress
 
+from aims.identity.models import SecurityPolicy
 from aims.models import Membership, SecurityEvent, User
 from aims.roles import Role
 from aims.sso.services import sso_connection_save
@@ -170,3 +171,28 @@ def test_a_deactivated_account_is_neither_linked_nor_signed_in(client, acme_saml
     assert response.status_code == 403 and not signed_in(client)
     assert not olivia.socialaccount_set.exists()
     assert SecurityEvent.objects.get(kind=SecurityEvent.Kind.SSO_REFUSED).details["reason"] == "inactive"
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_a_trusted_identity_providers_sign_in_stands_for_the_second_factor(client, acme_saml, idp_keys, trusted):
+    SecurityPolicy.objects.create(
+        organization=acme_saml.organization,
+        mfa_required=SecurityPolicy.MfaRequirement.EVERYONE,
+        sso_counts_as_mfa=trusted,
+    )
+
+    saml_sign_in(client, idp_keys, USERS["sam"])
+
+    dashboard = client.get("/")
+    if trusted:
+        # The organisation relies on its IdP's own second factor: the member works at once.
+        assert dashboard.status_code == 200
+    else:
+        assert dashboard.status_code == 302 and dashboard.url == "/accounts/2fa/"
+    # A password sign-in of the same member is never taken for the IdP's.
+    sam = User.objects.get(email="sam@saml-acme.example")
+    sam.set_password("correct-horse-battery")
+    sam.save()
+    client.post("/accounts/logout/")
+    client.post("/accounts/login/", {"login": "sam@saml-acme.example", "password": "correct-horse-battery"})
+    assert client.get("/").url == "/accounts/2fa/"
