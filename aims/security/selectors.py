@@ -9,11 +9,11 @@ from django.db.models import Q, QuerySet
 
 from aims.models import Membership, Organization
 from aims.security.models import SecurityEvent
+from aims.spreadsheets import spreadsheet_safe
 
 CSV_COLUMNS = ["When (UTC)", "Event", "Person", "E-mail", "By", "IP address", "Browser", "Details"]
 # A spreadsheet runs a cell that starts with one of these as a formula: such text is prefixed
 # with an apostrophe, the spreadsheet convention for "this is text".
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def security_event_list(organization: Organization) -> QuerySet[SecurityEvent]:
@@ -23,12 +23,6 @@ def security_event_list(organization: Organization) -> QuerySet[SecurityEvent]:
     return SecurityEvent.objects.filter(
         Q(organization=organization) | Q(organization__isnull=True, user_id__in=members)
     ).select_related("user", "actor")
-
-
-def spreadsheet_safe(value: Any) -> str:
-    """``value`` as CSV cell text that a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def _details(details: dict[str, Any]) -> str:

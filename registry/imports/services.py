@@ -36,6 +36,7 @@ from openpyxl.styles import Font
 
 from aims.models import Membership, Organization
 from aims.roles import Capability
+from aims.spreadsheets import spreadsheet_safe, spreadsheet_unescape
 from registry.models import (
     SYSTEM_DESCRIPTION_FIELDS,
     AISystem,
@@ -68,10 +69,6 @@ IMPORT_DIR = "imports"
 # Uploads waiting for confirmation longer than this are abandoned and removed.
 PENDING_IMPORT_LIFETIME = timedelta(days=1)
 
-# Spreadsheet programs run a cell that starts with one of these as a formula. Exports prefix
-# such text with an apostrophe (the spreadsheet convention for "this is text") and imports
-# drop that apostrophe again, so the round trip is exact and opening an export is safe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HEADER_ALIASES = {"ref_code": "reference", "ref": "reference", "owner": "owner_email"}
 
@@ -95,14 +92,8 @@ def _text(value: Any) -> str:
         value = value.date()
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value).strip()
-    if len(text) > 1 and text[0] == "'" and text[1] in _FORMULA_START:
-        text = text[1:]
-    return text
-
-
-def _escape_formula(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
+    # Exports write formula-like text with a leading apostrophe; the round trip is exact.
+    return spreadsheet_unescape(str(value).strip())
 
 
 class TextWidget(widgets.Widget):
@@ -794,7 +785,7 @@ def inventory_export(queryset: QuerySet[AISystem], fmt: str) -> bytes:
         writer = csv.writer(buffer)
         writer.writerow(dataset.headers)
         for row in dataset:
-            writer.writerow([_escape_formula(str(value)) for value in row])
+            writer.writerow([spreadsheet_safe(str(value)) for value in row])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     if fmt == "xlsx":
         return _xlsx(dataset)

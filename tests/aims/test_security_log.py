@@ -87,7 +87,7 @@ def test_the_csv_export_streams_the_filtered_log_without_formulas(login, acme, g
 
 
 def test_cells_that_look_like_formulas_become_text():
-    from aims.security.selectors import spreadsheet_safe
+    from aims.spreadsheets import spreadsheet_safe
 
     assert [spreadsheet_safe(v) for v in ("=1+1", "+1", "-1", "@SUM(A1)", "plain", None)] == [
         "'=1+1",
