@@ -14,6 +14,7 @@ from controls.catalogue.models import (
 )
 from controls.evidence.models import (
     Evidence,
+    EvidenceDownload,
     EvidenceLink,
     EvidenceQuerySet,
     EvidenceVersion,
@@ -32,6 +33,7 @@ __all__ = [
     "ApplicabilityStatement",
     "ApplicabilityStatementQuerySet",
     "Evidence",
+    "EvidenceDownload",
     "EvidenceLink",
     "EvidenceQuerySet",
     "EvidenceVersion",

@@ -283,7 +283,7 @@ class EvidenceViewSet(
     @extend_schema(
         summary="Download a version's file",
         description="Served as an attachment with its detected type, `Repr-Digest` (SHA-256), "
-        "`Cache-Control: private, no-store` and `Content-Security-Policy: sandbox`.",
+        "`Cache-Control: private, no-store` and `Content-Security-Policy: sandbox`; the download is logged.",
         parameters=[VERSION_ID],
         responses={
             (200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY, description="The stored file."),
@@ -299,7 +299,9 @@ class EvidenceViewSet(
     def download(self, request, pk=None, version_id=None):
         evidence = self.get_object()
         version = get_object_or_404(EvidenceVersion.objects.filter(evidence=evidence), pk=version_id)
-        return services.version_file_response(version)
+        return services.evidence_version_download(
+            version, user=request.user, via_api=True, ip_address=request.META.get("REMOTE_ADDR")
+        )
 
     @extend_schema(
         summary="Link evidence to a control, AI system, risk, treatment or impact assessment",

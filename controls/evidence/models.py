@@ -99,6 +99,23 @@ class EvidenceVersion(TenantModel):
         return f"{self.evidence.title} v{self.number}"
 
 
+class EvidenceDownload(TenantModel):
+    """Who downloaded a version's file, when and from where: logged as pack downloads are."""
+
+    version = models.ForeignKey(EvidenceVersion, on_delete=models.CASCADE, related_name="downloads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    via_api = models.BooleanField(default=False)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    downloaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "evidence download"
+        ordering = ["-downloaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user} downloaded {self.version}"
+
+
 class EvidenceLink(TenantModel):
     """What a piece of evidence supports: a control, an AI system, a risk, a treatment or an impact assessment."""
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from aims.models import Organization
 from controls.catalogue.models import Requirement
-from controls.evidence.models import Evidence, EvidenceLink, EvidenceVersion
+from controls.evidence.models import Evidence, EvidenceDownload, EvidenceLink, EvidenceVersion
 from registry.models import AISystem
 from risk.models import ImpactAssessment, Risk, TreatmentAction
 
@@ -100,6 +100,18 @@ def evidence_get(organization: Organization, pk: Any) -> Evidence:
         .get(pk=pk)
     )
     return evidence
+
+
+DOWNLOADS_SHOWN = 20
+
+
+def evidence_downloads(evidence: Evidence, limit: int = DOWNLOADS_SHOWN) -> list[EvidenceDownload]:
+    """The latest downloads of any version of ``evidence``, newest first, in one query."""
+    return list(
+        EvidenceDownload.objects.filter(organization_id=evidence.organization_id, version__evidence=evidence)
+        .select_related("user", "version")
+        .order_by("-downloaded_at", "-pk")[:limit]
+    )
 
 
 def evidence_api_queryset(organization: Organization) -> QuerySet[Evidence]:

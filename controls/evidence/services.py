@@ -4,9 +4,9 @@ Every write is a service here (``evidence_<verb>(*, …, acting_user)``), valida
 row and records who acted (:func:`aims.records.record_save`). Uploaded files pass
 :func:`aims.files.upload_inspect` with the evidence rules (size, extension, detected type,
 name) before they are stored in the private default storage under
-``evidence/<org>/<uuid>/<name>``; they are only ever served by :func:`version_file_response`,
-after the caller's permission check. Reads are in :mod:`controls.evidence.selectors`,
-reminders in :mod:`controls.evidence.reminders`.
+``evidence/<org>/<uuid>/<name>``; they are only ever served by :func:`evidence_version_download`,
+after the caller's permission check, and every download is logged (who, when, from where).
+Reads are in :mod:`controls.evidence.selectors`, reminders in :mod:`controls.evidence.reminders`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from aims.files import InspectedUpload, UploadRules, delete_files_on_commit, pri
 from aims.models import Organization, User
 from aims.records import ensure_member, record_delete, record_save
 from controls.catalogue.models import Requirement
-from controls.evidence.models import Evidence, EvidenceLink, EvidenceVersion
+from controls.evidence.models import Evidence, EvidenceDownload, EvidenceLink, EvidenceVersion
 from controls.evidence.selectors import CONTROL_FRAMEWORK, TARGET_MODELS
 
 UPDATABLE_FIELDS = ("title", "description", "effective_from", "valid_until", "owner")
@@ -218,11 +218,31 @@ def evidence_delete(*, evidence: Evidence, acting_user: User | None) -> None:
     delete_files_on_commit(*names)
 
 
-def version_file_response(version: EvidenceVersion) -> FileResponse:
-    """The version's file as a private attachment (with its SHA-256); the caller has checked the permission."""
-    return private_file_response(
+@transaction.atomic
+def evidence_version_download(
+    version: EvidenceVersion, *, user: User, via_api: bool = False, ip_address: str | None = None
+) -> FileResponse:
+    """The version's file as a private attachment (with its SHA-256); the download is logged.
+
+    The caller has checked the permission. The file is opened before the log entry is written, so a
+    missing file (404) leaves no entry for a download that never happened.
+    """
+    response = private_file_response(
         version.file.name if version.file else None,
         filename=version.original_name,
         content_type=version.content_type,
         sha256=version.sha256,
     )
+    evidence_log_download(version=version, user=user, via_api=via_api, ip_address=ip_address)
+    return response
+
+
+def evidence_log_download(
+    *, version: EvidenceVersion, user: User, via_api: bool = False, ip_address: str | None = None
+) -> EvidenceDownload:
+    entry = EvidenceDownload(
+        organization_id=version.organization_id, version=version, user=user, via_api=via_api, ip_address=ip_address
+    )
+    entry._history_user = user  # type: ignore[attr-defined]  # read by simple-history
+    entry.save()
+    return entry

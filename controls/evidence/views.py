@@ -123,7 +123,14 @@ class EvidenceDetailView(TenantViewMixin, View):
             records_history(EvidenceVersion, evidence_id=evidence.pk),
             records_history(EvidenceLink, evidence_id=evidence.pk),
         )
-        context = {"evidence": evidence, "can_change": can_change, "entries": entries, **_dates()}
+        downloads = selectors.evidence_downloads(evidence)
+        context = {
+            "evidence": evidence,
+            "can_change": can_change,
+            "entries": entries,
+            "downloads": downloads,
+            **_dates(),
+        }
         if can_change:
             organization = self.tenant.organization
             linked = {(link.target, getattr(link, f"{link.target}_id")) for link in evidence.links.all()}
@@ -233,10 +240,12 @@ class EvidenceDeleteView(EvidenceMixin, View):
 
 
 class EvidenceDownloadView(TenantViewMixin, View):
-    """A version's file, after the permission check; never served any other way."""
+    """A version's file, after the permission check; never served any other way, and every download is logged."""
 
     write_capability = None
 
     def get(self, request, pk, version_pk):
         version = get_for_tenant_or_404(self.tenant, EvidenceVersion, pk=version_pk, evidence_id=pk)
-        return services.version_file_response(version)
+        return services.evidence_version_download(
+            version, user=request.user, via_api=False, ip_address=request.META.get("REMOTE_ADDR")
+        )
