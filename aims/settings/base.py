@@ -359,3 +359,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Backup and restore (manage.py aims_backup / aims_restore) ---------------------------------
+# Where pg_dump and pg_restore are (empty: found on PATH). They must be at least the server's
+# major version, e.g. /usr/lib/postgresql/16/bin with several client versions installed.
+BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
