@@ -1,10 +1,16 @@
 # AIMS portal: one image for the web server, the Celery worker and beat.
 FROM python:3.11-slim-bookworm
 
-# WeasyPrint needs Pango and fonts; libpq is for PostgreSQL.
+# WeasyPrint needs Pango and fonts; libpq is for PostgreSQL. manage.py aims_backup / aims_restore
+# need pg_dump and pg_restore of at least the server's major version: PG_MAJOR must match the db
+# image in docker-compose.yml (Debian's own client is 15, so it comes from apt.postgresql.org).
+ARG PG_MAJOR=16
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-liberation libpq5 \
+      ca-certificates postgresql-common \
+ && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
+ && apt-get install -y --no-install-recommends postgresql-client-${PG_MAJOR} \
  && rm -rf /var/lib/apt/lists/*
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
