@@ -201,3 +201,11 @@ def test_a_damaged_backup_or_a_non_empty_target_is_refused_and_nothing_changes(
 
     with pytest.raises(CommandError, match="not an empty directory"):
         call_command("aims_backup", str(folder), verbosity=0)
+
+
+def test_missing_client_tools_are_named_before_anything_is_written(evidence_library, postgresql, settings, tmp_path):
+    settings.BACKUP_PG_BIN_DIR = str(tmp_path / "no-such-bin")
+    target = tmp_path / "backup"
+    with pytest.raises(CommandError, match="pg_dump was not found: install the PostgreSQL client tools"):
+        call_command("aims_backup", str(target), verbosity=0)
+    assert not target.exists() or not any(target.iterdir())

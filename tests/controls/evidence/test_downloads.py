@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from aims.roles import Role
@@ -61,3 +63,21 @@ def test_a_refused_or_missing_download_logs_nothing(login, charlie, olivia, evid
     (private_storage / version.file.name).unlink()
     assert login(olivia).get(url).status_code == 404
     assert not EvidenceDownload.objects.exists()
+
+
+def test_the_evidence_page_reads_its_downloads_in_one_query_whatever_their_number(login, olivia, victor, evidence):
+    client = login(olivia)
+    version = evidence.versions.get()
+    download = reverse("evidence:download", args=[evidence.pk, version.pk])
+    page = reverse("evidence:detail", args=[evidence.pk])
+    client.get(download)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(page).status_code == 200
+    for _ in range(3):
+        client.get(download)
+    login(victor).get(download)
+    client = login(olivia)
+    with CaptureQueriesContext(connection) as five:
+        body = client.get(page).content.decode()
+    assert len(five) == len(one)
+    assert body.count("· v1") == 5
