@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from aims.roles import Role
+from controls.evidence import services as evidence_services
 from controls.models import EvidenceDownload
 from tests.controls.factories import PDF, FileEvidenceFactory
 
@@ -81,3 +82,13 @@ def test_the_evidence_page_reads_its_downloads_in_one_query_whatever_their_numbe
         body = client.get(page).content.decode()
     assert len(five) == len(one)
     assert body.count("· v1") == 5
+
+
+def test_deleting_evidence_keeps_its_download_log_in_the_history(login, olivia, victor, evidence):
+    version = evidence.versions.get()
+    login(victor).get(reverse("evidence:download", args=[evidence.pk, version.pk]))
+    evidence_services.evidence_delete(evidence=evidence, acting_user=olivia)
+    assert not EvidenceDownload.objects.exists()
+    created, deleted = EvidenceDownload.history.order_by("history_date")
+    assert (created.history_type, created.user_id, created.history_user) == ("+", victor.pk, victor)
+    assert deleted.history_type == "-" and deleted.version_id == version.pk
