@@ -309,6 +309,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Optimistic concurrency: the writes taking If-Match document their 412 (drf-spectacular's own hook kept).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "aims.api.schema.precondition_responses",
+    ],
     # Evidence "kind" appears in the read and the create shape: one named enum for both.
     "ENUM_NAME_OVERRIDES": {
         "EvidenceKindEnum": "controls.models.Evidence.Kind",
