@@ -21,7 +21,7 @@ from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
+from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin, VersionedMixin
 from aims.api.permissions import HasOrganizationRole
 from aims.api.schema import crud_schema
 from registry import selectors, services
@@ -82,7 +82,7 @@ class CanChangeRecord(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.tenant.can_change(view.change_target(obj))
 
 
-class InventoryViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet):
+class InventoryViewSet(VersionedMixin, TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet):
     # TenantScopedMixin's list is inferred as list[type[HasOrganizationRole]]; any permission belongs here.
     permission_classes = [HasOrganizationRole, CanChangeRecord]
 

@@ -20,6 +20,7 @@ from controls.models import ApplicabilityStatement
 from risk import services as risk_services
 from risk.models import Risk
 from tests.aims.identity.sessions import session_mark_authenticated
+from tests.registry.factories import AISystemFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 VERSION = re.compile(r'name="record_version" value="(\d+)"')
@@ -196,3 +197,25 @@ def test_the_schema_documents_if_match_and_412(api):
         operation = schema["paths"]["/api/v1/risks/{id}/"][method]
         assert any(p["name"] == "If-Match" and p["in"] == "header" for p in operation["parameters"])
         assert "412" in operation["responses"] and "ETag" in operation["responses"]["200"]["headers"]
+
+
+def test_the_soa_row_api_honours_if_match(api, acme):
+    detail = reverse("soa-detail", args=["A.6.2.6"])
+    read = api.get(detail)
+    assert read.status_code == 200 and read["ETag"]
+    decided = {"applicable": True, "justification": "Needed."}
+    saved = api.patch(detail, decided, format="json", HTTP_IF_MATCH=read["ETag"])
+    assert saved.status_code == 200 and saved["ETag"] != read["ETag"]
+    stale = api.patch(detail, {"justification": "Overwrite."}, format="json", HTTP_IF_MATCH=read["ETag"])
+    assert stale.status_code == 412 and stale.json()["current_version"] == saved["ETag"]
+    assert ApplicabilityStatement.objects.get(organization=acme, control__ref="A.6.2.6").justification == "Needed."
+
+
+def test_an_inventory_record_api_honours_if_match(api, acme, olivia):
+    system = AISystemFactory(organization=acme, owner=olivia)
+    detail = reverse("system-detail", args=[system.pk])
+    read = api.get(detail)["ETag"]
+    assert api.patch(detail, {"name": "Triage v2"}, format="json", HTTP_IF_MATCH=read).status_code == 200
+    assert api.patch(detail, {"name": "Triage v3"}, format="json", HTTP_IF_MATCH=read).status_code == 412
+    system.refresh_from_db()
+    assert system.name == "Triage v2"
