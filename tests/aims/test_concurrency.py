@@ -7,8 +7,10 @@ version writes nothing, keeps what the second person typed and says who changed 
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -20,6 +22,7 @@ from controls.models import ApplicabilityStatement
 from risk import services as risk_services
 from risk.models import Risk
 from tests.aims.identity.sessions import session_mark_authenticated
+from tests.conftest import wait_for
 from tests.registry.factories import AISystemFactory
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -149,6 +152,54 @@ def test_record_save_checks_the_version_and_names_the_changes(acme, olivia, alic
     [entry] = caught.value.changes
     assert entry.who == olivia and "Title" in [c.field for c in entry.changes]
     assert Risk.objects.get(pk=risk.pk).title == "Changed by Olivia"
+
+
+def _waiting_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        # Activity statistics are a snapshot per transaction, and the caller's transaction is open.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return bool(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_racing_with_the_same_version_let_exactly_one_through(transactional_db, acme, olivia, alice):
+    """The check and the write are one step: the second save waits for the first, then finds it stale."""
+    risk = risk_services.risk_save(
+        instance=Risk(organization=acme, title="Drift", owner=olivia, inherent_likelihood=3, inherent_impact=3),
+        acting_user=olivia,
+    )
+    read = record_version(risk)
+    outcome: dict[str, object] = {}
+
+    def second_save() -> None:
+        try:
+            mine = Risk.objects.get(pk=risk.pk)
+            mine.title = "Alice's title"
+            expect_version(mine, read)
+            risk_services.risk_save(instance=mine, acting_user=alice)
+            outcome["second"] = "saved"
+        except StaleRecord:
+            outcome["second"] = "stale"
+        except Exception as exc:
+            outcome["second"] = repr(exc)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        first = Risk.objects.get(pk=risk.pk)
+        first.title = "Olivia's title"
+        expect_version(first, read)
+        risk_services.risk_save(instance=first, acting_user=olivia)
+        racer = threading.Thread(target=second_save)
+        racer.start()
+        # Olivia's transaction is still open: Alice's save must be queued behind its row lock.
+        assert wait_for(lambda: _waiting_on_a_lock() or bool(outcome), timeout=30) and not outcome, outcome
+    racer.join(timeout=30)
+    assert outcome == {"second": "stale"}
+    assert Risk.objects.get(pk=risk.pk).title == "Olivia's title"
 
 
 # --- API ---------------------------------------------------------------------------------------
