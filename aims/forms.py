@@ -11,10 +11,12 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.db.models import Model, QuerySet
 
+from aims.concurrency import StaleRecord, expect_version, record_version
 from aims.models import User
 from aims.roles import Role
 from aims.tenancy import Tenant
 
+VERSION_FIELD = "record_version"
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXT = {"rows": 3}
 
@@ -40,10 +42,17 @@ class TenantForm(forms.ModelForm):
     member_fields: tuple[str, ...] = ()
     tenant_querysets: dict[str, type[Model]] = {}
     owned_by_field: str | None = None
+    # Set by apply_service_errors when the record changed meanwhile (aims.concurrency.StaleRecord).
+    conflict: StaleRecord | None = None
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.tenant = tenant
+        if self.instance.pk is not None:
+            # The version this editor read travels with the form; saving checks it (aims.concurrency).
+            self.fields[VERSION_FIELD] = forms.CharField(
+                widget=forms.HiddenInput, required=False, initial=record_version(self.instance)
+            )
         for name, model in self.tenant_querysets.items():
             if name in self.fields:
                 self.fields[name].queryset = model.objects.for_org(tenant.organization)  # type: ignore[attr-defined]
@@ -60,6 +69,11 @@ class TenantForm(forms.ModelForm):
                 field.queryset = field.queryset.filter(pk=tenant.user.pk)  # type: ignore[attr-defined]
             if not self.instance.pk and tenant.user is not None and not self.initial.get(owned):
                 self.initial[owned] = tenant.user.pk
+
+    def _post_clean(self) -> None:
+        super()._post_clean()  # type: ignore[misc]  # ModelForm has it; the stubs do not
+        if VERSION_FIELD in self.fields:
+            expect_version(self.instance, self.cleaned_data.get(VERSION_FIELD))
 
     def build(self) -> Any:
         """The record with the form's values applied, not saved."""
@@ -137,7 +151,19 @@ class SignupForm(AllauthSignupForm):
 
 
 def apply_service_errors(form: forms.Form, exc) -> None:
-    """Show a service's ValidationError on the form: field messages on fields, the rest on top."""
+    """Show a service's ValidationError on the form: field messages on fields, the rest on top.
+
+    A conflict (the record changed meanwhile) keeps the user's input, lists what changed, and
+    moves the form to the current version, so saving again deliberately keeps the user's values.
+    """
+    if isinstance(exc, StaleRecord):
+        form.add_error(None, exc.messages)
+        form.conflict = exc  # type: ignore[attr-defined]
+        if VERSION_FIELD in form.fields:
+            data = form.data.copy()  # type: ignore[attr-defined]  # a QueryDict (or dict): both copy
+            data[form.add_prefix(VERSION_FIELD)] = exc.current_version or ""
+            form.data = data
+        return
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
             form.add_error(field if field in form.fields else None, errors)

@@ -161,6 +161,15 @@ def object_history(instance: models.Model) -> list[HistoryEntry]:
     return records_history(type(instance), id=instance.pk)
 
 
+def changes_since(instance: models.Model, history_id: int) -> list[HistoryEntry]:
+    """The changes to one object recorded after its history row ``history_id``, newest first."""
+    model = type(instance)
+    rows = model.history.model.objects.filter(  # type: ignore[attr-defined]
+        **{instance._meta.pk.attname: instance.pk}, history_id__gt=history_id
+    ).select_related("history_user")
+    return sorted(_entries(model, list(rows)), key=lambda e: e.when, reverse=True)
+
+
 def merged_history(*histories: list[HistoryEntry]) -> list[HistoryEntry]:
     return sorted((e for h in histories for e in h), key=lambda e: e.when, reverse=True)
 

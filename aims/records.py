@@ -9,11 +9,13 @@ record is answered by the tenant (:meth:`aims.tenancy.Tenant.can_change`), never
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date
 from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Model, ProtectedError, RestrictedError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +25,7 @@ from django.utils.text import capfirst
 from django.views import View
 
 from aims.access import TenantViewMixin, get_for_tenant_or_404
+from aims.concurrency import check_version, expects_version
 from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
 from aims.models import Membership, User
@@ -38,12 +41,19 @@ CHANGE_REFUSED = "Your role does not let you change this record."
 
 
 def record_save(instance: M, *, acting_user: User | None, **save_kwargs: Any) -> M:
-    """Validate the whole row, then save it with ``acting_user`` in its history; return it."""
+    """Validate the whole row, then save it with ``acting_user`` in its history; return it.
+
+    A version the editor read (:func:`aims.concurrency.expect_version`) is checked under a row
+    lock first: a record changed meanwhile raises :class:`aims.concurrency.StaleRecord`.
+    """
     # simple-history reads _history_user when there is no request (commands, tasks).
     if acting_user is not None:
         instance._history_user = acting_user  # type: ignore[attr-defined]
-    instance.full_clean()
-    instance.save(**save_kwargs)
+    # Only a checked write needs its own transaction (for the row lock): others keep their query count.
+    with transaction.atomic() if expects_version(instance) else nullcontext():
+        check_version(instance)
+        instance.full_clean()
+        instance.save(**save_kwargs)
     return instance
 
 

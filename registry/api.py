@@ -21,9 +21,10 @@ from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
+from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin, VersionedMixin
 from aims.api.permissions import HasOrganizationRole
 from aims.api.schema import crud_schema
+from aims.concurrency import StaleRecord
 from registry import selectors, services
 from registry.filters import AIModelFilter, AISystemFilter, DatasetFilter, SupplierFilter
 from registry.models import AIModel, AISystem, Dataset, ModelDataset, Resource, RoleAssignment, Supplier
@@ -82,7 +83,7 @@ class CanChangeRecord(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.tenant.can_change(view.change_target(obj))
 
 
-class InventoryViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet):
+class InventoryViewSet(VersionedMixin, TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet):
     # TenantScopedMixin's list is inferred as list[type[HasOrganizationRole]]; any permission belongs here.
     permission_classes = [HasOrganizationRole, CanChangeRecord]
 
@@ -96,6 +97,8 @@ class InventoryViewSet(TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelV
         if draft.changed:
             try:
                 _draft_save(draft=draft, acting_user=self.request.user)
+            except StaleRecord:
+                raise  # changed since the caller's If-Match: 412, not a field error
             except DjangoValidationError as exc:
                 raise exceptions.ValidationError(_error_dict(exc)) from exc
         # Read back through the selector so the answer carries the same annotations as a list row.

@@ -8,8 +8,17 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from aims.concurrency import StaleRecord, conflict_body, etag
+
 
 def exception_handler(exc, context):
+    # A write whose If-Match names an older version (aims.concurrency): 412, with what changed.
+    if isinstance(exc, StaleRecord):
+        return Response(
+            conflict_body(exc),
+            status=status.HTTP_412_PRECONDITION_FAILED,
+            headers={"ETag": etag(exc.current_version) or ""},
+        )
     # Services raise Django's ValidationError; the API reports it like a serializer error.
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):

@@ -35,10 +35,10 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from aims.api.base import CrudMixin, SelectorQuerysetMixin, TenantScopedMixin, TransitionActionMixin
+from aims.api.base import CrudMixin, SelectorQuerysetMixin, TenantScopedMixin, TransitionActionMixin, VersionedMixin
 from aims.api.fields import MemberField, OrgRecordField, request_organization
 from aims.api.permissions import HasOrganizationRole
-from aims.api.schema import crud_schema
+from aims.api.schema import IF_MATCH, crud_schema
 from aims.governance import selectors, services
 from aims.governance.models import REVIEW_NOTICE_DAYS
 from aims.models import (
@@ -360,11 +360,16 @@ class _SingleObjectListSchema(AutoSchema):
     ),
     retrieve=extend_schema(summary="The AIMS scope, by id"),
     create=extend_schema(summary="Write the AIMS scope", description="400 if the organisation already has one."),
-    update=extend_schema(summary="Replace the AIMS scope"),
-    partial_update=extend_schema(summary="Change the AIMS scope"),
+    update=extend_schema(summary="Replace the AIMS scope", parameters=[IF_MATCH]),
+    partial_update=extend_schema(summary="Change the AIMS scope", parameters=[IF_MATCH]),
 )
 class ScopeViewSet(
-    RecordWrites, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, GovernanceViewSet
+    VersionedMixin,
+    RecordWrites,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    GovernanceViewSet,
 ):
     """The scope of the AI management system (4.3): units, locations, exclusions with reasons, boundaries."""
 

@@ -297,7 +297,10 @@ SPECTACULAR_SETTINGS = {
         "creator's current role (`effective_role` in `/api/v1/api-tokens/` and `/api/v1/me/`), and is "
         "refused (401) once its creator is no longer a member. An owner-role token changes only the "
         "records its creator owns. Calls are limited per token (and per user for session calls); over "
-        "the limit the API answers 429 with a `Retry-After` header."
+        "the limit the API answers 429 with a `Retry-After` header.\n\n"
+        "No lost updates: `GET` of one record answers an `ETag`; send it back in `If-Match` with `PUT`/`PATCH` "
+        "and a record changed meanwhile answers 412 (nothing written) with its `current_version`. Without "
+        "`If-Match` a write proceeds."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -309,6 +312,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Optimistic concurrency: the writes taking If-Match document their 412 (drf-spectacular's own hook kept).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "aims.api.schema.precondition_responses",
+    ],
     # Evidence "kind" appears in the read and the create shape: one named enum for both.
     "ENUM_NAME_OVERRIDES": {
         "EvidenceKindEnum": "controls.models.Evidence.Kind",

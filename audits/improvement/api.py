@@ -23,10 +23,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from aims.api.base import CrudMixin, SelectorQuerysetMixin, TenantScopedMixin, TransitionActionMixin
+from aims.api.base import CrudMixin, SelectorQuerysetMixin, TenantScopedMixin, TransitionActionMixin, VersionedMixin
 from aims.api.fields import MemberField, OrgRecordField
 from aims.api.permissions import HasOrganizationRole
-from aims.api.schema import crud_schema
+from aims.api.schema import IF_MATCH, crud_schema
 from aims.models import User
 from aims.roles import Capability
 from aims.tenancy import Tenant
@@ -520,10 +520,11 @@ class AuditViewSet(CrudMixin, ImprovementViewSet):
     partial_update=extend_schema(
         summary="Record a checklist result",
         description="By the audit's assigned auditors, officers and administrators, while the audit is under way.",
+        parameters=[IF_MATCH],
     ),
 )
 class ChecklistItemViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ImprovementViewSet
+    VersionedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ImprovementViewSet
 ):
     """Checklists of audits, one item per criterion (filter with `?audit=`)."""
 

@@ -35,9 +35,10 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin, TransitionActionMixin
+from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin, TransitionActionMixin, VersionedMixin
 from aims.api.fields import MemberField
 from aims.api.permissions import HasOrganizationRole
+from aims.api.schema import IF_MATCH
 from aims.roles import Capability
 from controls.catalogue.models import Framework, Mapping
 from controls.readiness import readiness
@@ -179,6 +180,7 @@ class SoAFilter(django_filters.FilterSet):
 
 
 class SoAViewSet(
+    VersionedMixin,
     TenantScopedMixin,
     SelectorQuerysetMixin,
     mixins.ListModelMixin,
@@ -224,7 +226,7 @@ class SoAViewSet(
         "assign an owner and target date, and set the AI systems the control covers. A decision needs a "
         "justification either way (clause 6.1.3); a control that a risk treatment relies on cannot be excluded. "
         "An AI system owner changes only the rows they own or rows nobody owns yet.",
-        parameters=[REF_PARAMETER],
+        parameters=[REF_PARAMETER, IF_MATCH],
         request=SoARowUpdateSerializer,
         responses={200: SoARowSerializer},
     )
@@ -237,7 +239,7 @@ class SoAViewSet(
         for name, value in values.items():
             setattr(row, name, value)
         soa.soa_row_update(statement=row, acting_user=request.user, systems=systems)
-        return Response(self.get_serializer(self.reread(row)).data)
+        return self._with_etag(Response(self.get_serializer(self.reread(row)).data))
 
 
 # --- Versions ------------------------------------------------------------------------------------

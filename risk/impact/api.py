@@ -15,8 +15,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from aims.api.base import CrudMixin, TransitionActionMixin
-from aims.api.schema import crud_schema
+from aims.api.base import CrudMixin, TransitionActionMixin, VersionedMixin
+from aims.api.schema import IF_MATCH, crud_schema
 from aims.models import Organization
 from risk.api import RiskModuleViewSet, risk_rows
 from risk.impact import selectors, services
@@ -46,7 +46,7 @@ def _assessment_rows(organization: Organization) -> QuerySet[ImpactAssessment]:
         request=ImpactAssessmentStartSerializer,
         responses={201: ImpactAssessmentSerializer},
     ),
-    partial_update=extend_schema(summary="Change a draft impact assessment"),
+    partial_update=extend_schema(summary="Change a draft impact assessment", parameters=[IF_MATCH]),
     destroy=extend_schema(summary="Delete a draft impact assessment"),
     submit=extend_schema(
         summary="Submit a draft for review",
@@ -75,6 +75,7 @@ def _assessment_rows(organization: Organization) -> QuerySet[ImpactAssessment]:
     ),
 )
 class ImpactAssessmentViewSet(
+    VersionedMixin,
     TransitionActionMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
