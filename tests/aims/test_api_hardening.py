@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import close_old_connections, connection, connections
+from django.db import close_old_connections, connection, connections, transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -192,3 +192,16 @@ def test_pages_keep_the_html_error_page(login, alice, monkeypatch):
     response = client.get(reverse("inventory:system_list"))
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_what_the_database_still_refuses_as_data_is_a_400_not_a_500(api, acme):
+    """The last line behind the input guard: a DataError (here a value PostgreSQL cannot store)."""
+    from django.db import DataError
+
+    from aims.api.errors import UNSTORABLE, exception_handler
+
+    with pytest.raises(DataError) as refused, connection.cursor() as cursor, transaction.atomic():
+        cursor.execute("SELECT %s::smallint", [10**6])
+    response = exception_handler(refused.value, {"request": None})
+    assert response.status_code == 400
+    assert response.data == {"detail": INVALID, "errors": {"non_field_errors": [UNSTORABLE]}}
