@@ -167,6 +167,35 @@ def test_a_database_connection_lost_during_a_request_answers_json_503(catalogue)
     assert client.get(reverse("system-list")).status_code == 200
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_database_lost_before_the_view_runs_answers_json_503_too(catalogue):
+    """A signed-in session's middleware reads the database before any API view: handler500 answers."""
+    from django.test import Client
+
+    org = OrganizationFactory()
+    admin = MembershipFactory(organization=org, role=Role.ADMIN).user
+    client = Client(raise_request_exception=False)
+    client.force_login(admin)
+    assert client.get(reverse("system-list")).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+
+    def terminate():
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        connections["default"].close()
+
+    killer = threading.Thread(target=terminate)
+    killer.start()
+    killer.join(timeout=30)
+
+    response = client.get(reverse("system-list"))
+    assert (response.status_code, response["Content-Type"]) == (503, "application/json")
+    assert response["Retry-After"] == "30"
+    close_old_connections()
+
+
 def test_an_unexpected_error_in_a_view_answers_json_500(api, monkeypatch, caplog):
     """Any exception no handler knows (here a bug in a selector) is a logged JSON 500."""
     from registry import api as registry_api
