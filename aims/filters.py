@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import django_filters
 from django import forms
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
@@ -27,6 +28,21 @@ class OneOrMany(forms.Select):
 
     def format_value(self, value: Any) -> Any:
         return [str(v) for v in value] if isinstance(value, list | tuple) else super().format_value(value)
+
+
+class YearFilter(django_filters.NumberFilter):
+    """A calendar year (``?year=2026``): a whole number from 1 to 9999, the years a date can hold.
+
+    A plain number filter on ``__year`` let ``?year=0`` or ``?year=10000`` through to the
+    database lookup, which cannot build such a date (500); this answers a field error instead.
+    """
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 9999)
+        super().__init__(*args, **kwargs)
 
 
 def one_or_many(choices: Iterable[tuple[Any, Any]]) -> OneOrMany:

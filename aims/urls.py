@@ -107,3 +107,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
 ]
+
+# API failures answer JSON in the API's error shape; pages keep the HTML error pages.
+handler404 = "aims.api.errors.page_not_found"
+handler500 = "aims.api.errors.server_error"

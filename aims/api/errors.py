@@ -1,12 +1,60 @@
-"""One error shape for the API: ``{"detail": str, "errors": {field: [messages]}}``."""
+"""One error shape for the API: ``{"detail": str, "errors": {field: [messages]}}``.
+
+Every failure of an API request answers in that shape, a server error too: an integration
+parses JSON, never Django's HTML error page. A database that cannot be reached is a 503
+with ``Retry-After`` (the request may simply be sent again); any other unexpected error is a
+500, logged with its traceback like Django logs it.
+"""
 
 from __future__ import annotations
 
+import logging
+import sys
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger("django.request")
+
+#: Seconds a client should wait before sending a request again after a 503.
+RETRY_AFTER_SECONDS = 30
+SERVER_ERROR = "The server failed to answer this request; it has been logged. Try again later."
+UNAVAILABLE = "The database is unavailable for a moment; send the request again shortly."
+UNSTORABLE = "A value of the request cannot be stored (out of range or not valid text)."
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def failure_response(exc: BaseException | None) -> JsonResponse:
+    """The JSON answer to an exception no view handled: 503 for a lost database, else 500."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        response = JsonResponse({"detail": UNAVAILABLE}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+    return JsonResponse({"detail": SERVER_ERROR}, status=500)
+
+
+def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
+    """``handler500``: JSON under ``/api/`` (e.g. a middleware lost the database), the page elsewhere."""
+    if _is_api(request):
+        return failure_response(sys.exc_info()[1])
+    return defaults.server_error(request, template_name=template_name)
+
+
+def page_not_found(request: HttpRequest, exception: Exception, template_name: str = "404.html") -> HttpResponse:
+    """``handler404``: an unknown API address answers JSON too."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception, template_name=template_name)
 
 from aims.concurrency import StaleRecord, conflict_body, etag
 
@@ -28,9 +76,22 @@ def exception_handler(exc, context):
         else:
             errors = {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(errors)
+    if isinstance(exc, DataError):
+        # The input guard (aims.api.input) and the fields refuse what they know of; whatever
+        # the database still finds unstorable is the request's fault, not a server error.
+        logger.warning("API request refused by the database: %s", exc)
+        exc = exceptions.ValidationError({"non_field_errors": [UNSTORABLE]})
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        request = context.get("request")
+        logger.error(
+            "Internal Server Error: %s",
+            getattr(request, "path", "?"),
+            exc_info=(type(exc), exc, exc.__traceback__),
+            extra={"status_code": 500, "request": getattr(request, "_request", None)},
+        )
+        set_rollback()
+        return failure_response(exc)
     if isinstance(exc, exceptions.Throttled):
         # DRF has set Retry-After (whole seconds); say the same in words.
         wait = response.get("Retry-After")

@@ -32,11 +32,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from aims.api.base import CrudMixin, SelectorQuerysetMixin, TenantScopedMixin, TransitionActionMixin, VersionedMixin
 from aims.api.fields import MemberField, OrgRecordField, request_organization
+from aims.api.input import FormParser, JSONParser, MultiPartParser
 from aims.api.permissions import HasOrganizationRole
 from aims.api.schema import IF_MATCH, crud_schema
 from aims.governance import selectors, services

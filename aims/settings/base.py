@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # API input hardening: a query string or path no field could accept is a 400 before any query.
+    "aims.api.input.ApiInputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -268,6 +270,12 @@ REST_FRAMEWORK: dict[str, Any] = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # API input hardening: the usual parsers, refusing NUL/control characters and impossible offsets.
+    "DEFAULT_PARSER_CLASSES": [
+        "aims.api.input.JSONParser",
+        "aims.api.input.FormParser",
+        "aims.api.input.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "aims.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "aims.api.throttling.TokenRateThrottle",

@@ -14,7 +14,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from aims.filters import OneOrMany, organization_members
+from aims.filters import OneOrMany, YearFilter, organization_members
 from aims.forms import DATE, member_label, members_of
 from aims.tenancy import Tenant
 from audits.improvement import services as improvement
@@ -336,7 +336,7 @@ SEARCH = forms.TextInput(attrs={"type": "search"})
 
 class AuditFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", widget=SEARCH)
-    year = django_filters.NumberFilter(field_name="programme__year", label="Programme year")
+    year = YearFilter(field_name="programme__year", label="Programme year")
     status = django_filters.MultipleChoiceFilter(
         choices=Audit.Status.choices, widget=OneOrMany(choices=Audit.Status.choices)
     )
@@ -433,7 +433,7 @@ class IncidentFilter(django_filters.FilterSet):
 
 
 class ManagementReviewFilter(django_filters.FilterSet):
-    year = django_filters.NumberFilter(field_name="held_on__year", label="Year")
+    year = YearFilter(field_name="held_on__year", label="Year")
 
     class Meta:
         model = ManagementReview

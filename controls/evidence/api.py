@@ -28,11 +28,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, filters, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
 from aims.api.fields import MemberField
+from aims.api.input import FormParser, JSONParser, MultiPartParser
 from aims.api.permissions import HasOrganizationRole
 from aims.models import User
 from controls.evidence import selectors, services

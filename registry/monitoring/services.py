@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -259,16 +259,9 @@ def measurements_ingest(
     if item_errors:
         raise IngestInvalid(item_errors, len(items))
 
-    metric_ids = {row["metric"].pk for row in rows}
-    times = [row["measured_at"] for row in rows]
-    existing = {
-        (metric_id, moment.astimezone(UTC), slice_)
-        for metric_id, moment, slice_ in Measurement.objects.filter(
-            metric_id__in=metric_ids, measured_at__gte=min(times), measured_at__lte=max(times)
-        ).values_list("metric_id", "measured_at", "slice")
-    }
-    new = [row for row in rows if (row["metric"].pk, row["measured_at"], row["slice"]) not in existing]
-    Measurement.objects.bulk_create(
+    # Sorted so that two batches with common points take the unique-index locks in one order.
+    rows.sort(key=lambda row: (row["metric"].pk, row["measured_at"], row["slice"]))
+    inserted = _insert_new_points(
         [
             Measurement(
                 organization=organization,
@@ -281,11 +274,10 @@ def measurements_ingest(
                 note=row["note"],
                 recorded_by=acting_user,
             )
-            for row in new
-        ],
-        batch_size=1000,
-        ignore_conflicts=True,
+            for row in rows
+        ]
     )
+    new = [row for row in rows if (row["metric"].pk, row["measured_at"], row["slice"]) in inserted]
     if new:
         # A measurement ends a stale episode: the next silence is told about again.
         MetricDefinition.objects.filter(
@@ -301,11 +293,47 @@ def measurements_ingest(
     )
 
 
+def _insert_new_points(points: list[Measurement]) -> set[tuple[int, datetime, str]]:
+    """Insert the points not stored yet; return the (metric, time, slice) of those this call stored.
+
+    The database decides what is new (``INSERT ... ON CONFLICT DO NOTHING RETURNING``), not a
+    read beforehand: a batch sent twice at the same moment then stores each point once and
+    exactly one of the two reports it as created. Django's ``bulk_create(ignore_conflicts=True)``
+    does not tell which rows it inserted, hence the SQL; PostgreSQL and SQLite both speak it.
+    """
+    fields = [field for field in Measurement._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    table = quote(Measurement._meta.db_table)
+    columns = ", ".join(quote(field.column or "") for field in fields)
+    # The columns of the unique constraint measurement_unique_point.
+    conflict = ", ".join(quote(column) for column in ("metric_id", "measured_at", "slice"))
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    on_conflict = f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote('id')}"
+    batch = max(1, min(1000, connection.ops.bulk_batch_size(fields, points)))
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(points), batch):
+            chunk = points[start : start + batch]
+            params = [
+                field.get_db_prep_save(field.pre_save(point, True), connection) for point in chunk for field in fields
+            ]
+            # Table and column names come from the model; every value is a bound parameter.
+            values = ", ".join([row_sql] * len(chunk))
+            sql = f"INSERT INTO {table} ({columns}) VALUES {values} {on_conflict}"  # noqa: S608
+            cursor.execute(sql, params)
+            ids.extend(row[0] for row in cursor.fetchall())
+    stored = Measurement.objects.filter(pk__in=ids).values_list("metric_id", "measured_at", "slice")
+    return {(metric_id, moment.astimezone(UTC), slice_) for metric_id, moment, slice_ in stored}
+
+
 def _alerts_evaluate(rows: list[dict[str, Any]], acting_user: User | None) -> tuple[int, int, int]:
     """Open, update or close each metric's alert from its new points, in time order."""
     by_metric: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
         by_metric.setdefault(row["metric"].pk, []).append(row)
+    # The metrics are locked first: two batches evaluating the same metric at once would
+    # otherwise each open an alert (no open alert to lock yet) or count on a stale copy.
+    list(MetricDefinition.objects.select_for_update().filter(pk__in=by_metric).order_by("pk").values_list("pk"))
     alerts = {
         a.metric_id: a for a in MonitoringAlert.objects.open().select_for_update().filter(metric_id__in=by_metric)
     }

@@ -300,3 +300,20 @@ def test_an_audit_pack_needs_an_audit_of_the_organisation(acme, bob, globex, cha
     with pytest.raises(ValidationError) as exc:
         services.evidence_pack_request(organization=acme, acting_user=bob, scope="audit")
     assert "audit" in exc.value.message_dict
+
+
+def test_verify_command_takes_the_id_or_the_uuid(acme, bob, inventory, capsys):
+    from django.core.management import CommandError
+
+    pack, _ = request_pack(acme, bob)
+    call_command("verify_evidence_pack", str(pack.pk))
+    assert f"Pack {pack.pk}: the file's SHA-256 matches" in capsys.readouterr().out
+    call_command("verify_evidence_pack", str(pack.uid).upper())
+    assert "matches" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="No evidence pack with id 999999"):
+        call_command("verify_evidence_pack", "999999")
+    with pytest.raises(CommandError, match="No evidence pack with id"):
+        call_command("verify_evidence_pack", "00000000-0000-0000-0000-000000000000")
+    for junk in ("pack-one", "99999999999999999999999", "12\x0034"):
+        with pytest.raises(CommandError, match="neither a pack id"):
+            call_command("verify_evidence_pack", junk)
