@@ -21,6 +21,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from aims.concurrency import StaleRecord, conflict_body, etag
+
 logger = logging.getLogger("django.request")
 
 #: Seconds a client should wait before sending a request again after a 503.
@@ -55,8 +57,6 @@ def page_not_found(request: HttpRequest, exception: Exception, template_name: st
     if _is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception, template_name=template_name)
-
-from aims.concurrency import StaleRecord, conflict_body, etag
 
 
 def exception_handler(exc, context):
