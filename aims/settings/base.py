@@ -340,6 +340,8 @@ OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
 # A running pack whose heartbeat is older than this is judged abandoned (worker killed, or
 # its connection lost): the reaper fails it and an identical request may start again.
 EVIDENCE_PACK_STALE_MINUTES = env.int("EVIDENCE_PACK_STALE_MINUTES", default=5)
+# A worker beats this often while it builds a pack, also during the long layout step.
+EVIDENCE_PACK_HEARTBEAT_SECONDS = env.float("EVIDENCE_PACK_HEARTBEAT_SECONDS", default=30.0)
 # Evidence uploads: the largest file accepted and the extensions allowed (each checked against
 # the file's content). Reminders go out this many days before evidence expires.
 EVIDENCE_MAX_UPLOAD_MB = env.int("EVIDENCE_MAX_UPLOAD_MB", default=25)

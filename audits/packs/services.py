@@ -144,7 +144,7 @@ def stale_after() -> timedelta:
 
 def heartbeat_interval() -> float:
     # Several beats per stale window, so one slow beat never makes a live pack look abandoned.
-    return max(1.0, stale_after().total_seconds() / 5)
+    return max(0.5, min(settings.EVIDENCE_PACK_HEARTBEAT_SECONDS, stale_after().total_seconds() / 4))
 
 
 @contextmanager

@@ -39,7 +39,10 @@ def generate_evidence_pack(self, pack_id: int) -> str | None:
         if self.request.retries >= self.max_retries:
             services.fail_pack(pack_id, f"The database could not be reached after several attempts ({exc}).")
             return EvidencePack.Status.FAILED
-        raise self.retry(exc=exc, countdown=min(120, 5 * 2**self.request.retries)) from exc
+        # The broken connection is already replaced, so the first retry goes at once (a dropped
+        # connection is the usual case); a database that stays away gets a growing back-off.
+        countdown = min(120, 5 * 2**self.request.retries) if self.request.retries else 0
+        raise self.retry(exc=exc, countdown=countdown) from exc
     except SoftTimeLimitExceeded:
         services.fail_pack(
             pack_id, f"Generation took longer than {settings.EVIDENCE_PACK_TIME_LIMIT} s and was stopped."
