@@ -144,7 +144,8 @@ def stale_after() -> timedelta:
 
 def heartbeat_interval() -> float:
     # Several beats per stale window, so one slow beat never makes a live pack look abandoned.
-    return max(0.5, min(settings.EVIDENCE_PACK_HEARTBEAT_SECONDS, stale_after().total_seconds() / 4))
+    configured = float(settings.EVIDENCE_PACK_HEARTBEAT_SECONDS)
+    return max(0.5, min(configured, stale_after().total_seconds() / 4))
 
 
 @contextmanager
