@@ -10,6 +10,7 @@ from django import forms
 from aims.models import User
 from aims.roles import Role, administrator_roles
 from aims.sso.models import SsoConnection
+from aims.sso.services import LOGGED_FIELDS
 from aims.tenancy import Tenant
 
 ROLE_BY_NAME = {**{value: value for value in Role.values}, **{label.casefold(): value for value, label in Role.choices}}
@@ -83,21 +84,9 @@ class SsoConnectionForm(forms.Form):
         mappings = "\n".join(f"{group} = {role}" for group, role in group_roles)
         if connection is None:
             return {"protocol": SsoConnection.Protocol.OIDC, "group_roles": mappings}
-        names = [
-            "protocol",
-            "oidc_issuer",
-            "oidc_client_id",
-            "saml_metadata_url",
-            "saml_metadata_xml",
-            "saml_entity_id",
-            "saml_sso_url",
-            "saml_x509cert",
-            "default_role",
-            "groups_claim",
-            "sso_required",
-            "break_glass_admin",
-        ]
-        initial = {name: getattr(connection, name) for name in names}
+        initial = {name: getattr(connection, name) for name in LOGGED_FIELDS}
+        # The log compares the member's id; the choice field takes the same id as its initial value.
+        initial["break_glass_admin"] = initial.pop("break_glass_admin_id")
         initial["domains"] = "\n".join(row.domain for row in connection.domains.all())
         initial["group_roles"] = mappings
         return initial

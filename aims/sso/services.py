@@ -43,7 +43,8 @@ SAML_EMAIL_ATTRIBUTES = [
     "email",
     "mail",
 ]
-# Fields compared to say what changed in the security log (the secret is only "changed").
+# The connection's settings as an administrator edits them (the form starts from these) and as
+# the security log compares them to say what changed (the secret is only "changed").
 LOGGED_FIELDS = (
     "protocol",
     "oidc_issuer",

@@ -249,3 +249,15 @@ def test_a_domain_needs_an_administrators_confirmed_address_or_the_instance_admi
     alice.save()
     assert login(alice).post(URL, oidc_form(domains="acme.example\nacme-clinics.example")).status_code == 302
     assert SsoDomain.objects.filter(domain="acme-clinics.example", organization__slug="acme").exists()
+
+
+def test_the_page_shows_the_saved_connection_for_editing(login, alice, olivia):
+    client = login(alice)
+    client.post(URL, oidc_form(break_glass_admin=alice.pk))
+
+    form = client.get(URL).context["form"]
+
+    assert form.initial["oidc_client_id"] == "aims"
+    assert form.initial["oidc_issuer"] == "https://login.acme.example/realms/staff"
+    assert form.initial["break_glass_admin"] == alice.pk
+    assert "client_secret" not in str(form.initial) and SECRET not in str(form.initial.values())
