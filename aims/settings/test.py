@@ -11,6 +11,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # CELERY_BROKER_URL itself.
 CELERY_TASK_ALWAYS_EAGER = True
 PRIVATE_STORAGE_DIR = Path(env.str("PRIVATE_STORAGE_DIR", default="/tmp/aims-test-private"))  # noqa: F405
+# The readiness check expects the store to exist, as a deployment creates it; on a fresh
+# machine nothing may have saved a file yet when that check runs.
+PRIVATE_STORAGE_DIR.mkdir(parents=True, exist_ok=True)
 STORAGES["default"]["OPTIONS"]["location"] = PRIVATE_STORAGE_DIR  # noqa: F405
 MEDIA_ROOT = PRIVATE_STORAGE_DIR
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
