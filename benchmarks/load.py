@@ -165,6 +165,7 @@ class Recorder:
         self.times: dict[str, list[float]] = defaultdict(list)
         self.errors: Counter[str] = Counter()
         self.error_messages: Counter[str] = Counter()
+        self.task_exceptions: Counter[str] = Counter()
 
     def __call__(self, request_type, name, response_time, response_length, exception=None, **kwargs) -> None:
         self.times[name].append(response_time)
@@ -203,6 +204,8 @@ def figures(recorder: Recorder, elapsed: float, served: dict[str, list[float]]) 
             "p95_ms": round(percentile(times, 0.95), 1),
             "max_ms": round(max(times), 1),
             # The server's part: from a worker taking the request to its answer (no wait for a free worker).
+            # Its count can be higher: requests still in flight when the run stopped are logged too.
+            "server_requests": len(served.get(name, [])),
             "server_p50_ms": round(percentile(served[name], 0.50), 1) if served.get(name) else None,
             "server_p95_ms": round(percentile(served[name], 0.95), 1) if served.get(name) else None,
         }
@@ -215,7 +218,8 @@ def figures(recorder: Recorder, elapsed: float, served: dict[str, list[float]]) 
         "elapsed_s": round(elapsed, 1),
         "requests": total,
         "requests_per_s": round(total / elapsed, 1),
-        "errors": sum(recorder.errors.values()),
+        "errors": sum(recorder.errors.values()) + sum(recorder.task_exceptions.values()),
+        "task_exceptions": dict(recorder.task_exceptions),
         "stale_refusals": len(load_users.stale_refusals),
         "error_messages": dict(recorder.error_messages.most_common(20)),
         "packs_completed": len(load_users.pack_turnaround_s),
@@ -243,12 +247,16 @@ def print_table(result: dict[str, Any]) -> None:
         f"{result['errors']} errors ({result['stale_refusals']} stale-version refusals), "
         f"{result['packs_completed']} evidence packs (turnaround s: {result['pack_turnaround_s']})"
     )
-    for message, count in result["error_messages"].items():
+    for message, count in [*result["error_messages"].items(), *result["task_exceptions"].items()]:
         print(f"  {count} x {message}")
 
 
 def drive(args: argparse.Namespace, host: str, recorder: Recorder) -> float:
-    """Run the Locust users for ``args.duration`` seconds; return the elapsed seconds."""
+    """Run the Locust users for ``args.duration`` seconds; return the elapsed seconds.
+
+    An exception inside a user's task (not a failed request: a fault of the script or an answer it
+    could not read) is counted in ``recorder.task_exceptions``.
+    """
     load_users.Integrator.fixed_count = args.integrators
     load_users.Auditor.fixed_count = args.auditors
     environment = Environment(
@@ -262,6 +270,8 @@ def drive(args: argparse.Namespace, host: str, recorder: Recorder) -> float:
     gevent.spawn_later(args.duration, runner.quit)
     assert runner.greenlet is not None  # noqa: S101 - set by start()
     runner.greenlet.join()
+    for row in runner.exceptions.values():
+        recorder.task_exceptions[row["msg"][:160]] += row["count"]
     return time.monotonic() - started
 
 
