@@ -84,7 +84,8 @@ def prepare(plan_file: Path, *, officers: int, integrators: int, auditors: int) 
     with transaction.atomic():
         organization = Organization.objects.create(name=ORG_NAME, slug=ORG_SLUG)
         by_role = {role.value: member(email(f"seed-{role.value}"), role, organization) for role in Role}
-        # The demo records of every app, as seed_demo builds them for the demo organisation.
+        # The demo records of every app, as seed_demo builds them for the demo organisation. aims.demo has
+        # no call that seeds another organisation, so the seeders the apps registered are called directly.
         for seeder in demo._seeders:
             seeder(organization, by_role)
 
