@@ -167,24 +167,53 @@ def broker_for_this_process(url: str, worker_id: str) -> str:
 
 
 @pytest.fixture
-def worker(redis_broker, settings, worker_id):
+def worker(redis_broker, settings, worker_id, monkeypatch):
     """A Celery worker consuming from Redis in a thread of this process, on the test database.
 
     The Celery app reads Django's settings (namespace CELERY), so overriding them switches
-    from eager mode to the real broker; pytest-django restores them afterwards.
+    from eager mode to the real broker; pytest-django restores them afterwards. Celery takes
+    the broker from the ``CELERY_BROKER_URL`` environment variable ahead of any setting, so
+    this process's own broker database goes there too (it is the same in every test of the
+    process, so the app's connection pool never holds a connection to another one).
     """
     import redis
     from celery.contrib.testing.worker import start_worker
 
     from aims.celery import app
 
+    url = broker_for_this_process(redis_broker, worker_id)
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_BROKER_URL = broker_for_this_process(redis_broker, worker_id)
+    settings.CELERY_BROKER_URL = url
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
     # One live test worker at a time across the parallel processes, whatever broker database
     # each uses, so no worker ever takes a task meant for another process's test database.
     lock = redis.Redis.from_url(redis_broker).lock("aims-tests:celery-worker", timeout=900, blocking_timeout=900)
     with lock, start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
         yield running
+
+
+# Nothing listens on port 1: connecting is refused at once, like a broker that is down.
+UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
+
+
+class BrokerSwitch:
+    """Takes the broker away from the web tier and gives it back, while the worker stays up."""
+
+    def __init__(self, monkeypatch, live: str):
+        self._monkeypatch = monkeypatch
+        self.live = live
+
+    def down(self) -> None:
+        self._monkeypatch.setenv("CELERY_BROKER_URL", UNREACHABLE_BROKER)
+
+    def up(self) -> None:
+        self._monkeypatch.setenv("CELERY_BROKER_URL", self.live)
+
+
+@pytest.fixture
+def broker(worker, monkeypatch):
+    """The real broker of ``worker``, with ``down()`` and ``up()`` for the outbox's publisher."""
+    return BrokerSwitch(monkeypatch, os.environ["CELERY_BROKER_URL"])
 
 
 def wait_for(predicate, timeout: float = 60.0) -> bool:

@@ -64,9 +64,11 @@ def _publish(message: OutboxMessage) -> None:
 
     task = symbol_by_name(message.task)  # a shared task's name is its dotted path
     # A fresh connection with a short timeout, and no publish retries: a broker that is down
-    # must cost the request a moment, not the minutes of Celery's default retry policy.
+    # must cost the request a moment, not the minutes of Celery's default retry policy. The
+    # URL is the Celery app's own (the CELERY_BROKER_URL environment variable comes first),
+    # the one the workers consume from.
     with app.connection_for_write(
-        settings.CELERY_BROKER_URL,
+        app.conf.broker_url,
         connect_timeout=settings.OUTBOX_BROKER_TIMEOUT,
         transport_options={"max_retries": 1},
     ) as connection:

@@ -14,15 +14,16 @@ from aims.models import Invitation, OutboxMessage
 from aims.outbox.services import outbox_dispatch, outbox_enqueue, outbox_purge
 from aims.roles import Role
 from aims.tasks import send_invitation_email
+from tests.conftest import UNREACHABLE_BROKER
 
-UNREACHABLE = "redis://127.0.0.1:1/0"
 INVITE = "aims.tasks.send_invitation_email"
 
 
 @pytest.fixture
-def broker_down(settings, db):
+def broker_down(settings, db, monkeypatch):
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_BROKER_URL = UNREACHABLE
+    # Celery takes the broker from this variable ahead of Django's settings.
+    monkeypatch.setenv("CELERY_BROKER_URL", UNREACHABLE_BROKER)
 
 
 def test_a_message_is_sent_only_after_its_transaction_commits(

@@ -17,8 +17,6 @@ from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-# Nothing listens on port 1: connecting is refused at once, like a broker that is down.
-UNREACHABLE = "redis://127.0.0.1:1/0"
 PACK_TASK = "audits.packs.tasks.generate_evidence_pack"
 
 
@@ -27,11 +25,10 @@ def succeeded(pack_id):
 
 
 def test_api_request_with_the_broker_down_is_kept_and_built_once_the_broker_is_back(
-    worker, settings, api_for, acme, bob
+    broker, api_for, acme, bob
 ):
-    live = settings.CELERY_BROKER_URL
     api = api_for(acme, role=Role.AUDITOR, created_by=bob)
-    settings.CELERY_BROKER_URL = UNREACHABLE
+    broker.down()
     created = api.post(reverse("evidencepack-list"), {"sections": ["scope"]}, format="json")
     assert created.status_code == 201, created.content
     body = created.json()
@@ -47,7 +44,7 @@ def test_api_request_with_the_broker_down_is_kept_and_built_once_the_broker_is_b
     with pytest.raises(CommandError, match="could not be reached"):
         call_command("dispatch_outbox")
 
-    settings.CELERY_BROKER_URL = live
+    broker.up()
     call_command("dispatch_outbox")
     message.refresh_from_db()
     assert message.dispatched_at is not None and not message.last_error
@@ -56,11 +53,10 @@ def test_api_request_with_the_broker_down_is_kept_and_built_once_the_broker_is_b
 
 
 def test_page_request_with_the_broker_down_redirects_and_the_beat_task_sends_it_later(
-    worker, settings, login, acme, bob
+    broker, login, acme, bob
 ):
-    live = settings.CELERY_BROKER_URL
     client = login(bob)
-    settings.CELERY_BROKER_URL = UNREACHABLE
+    broker.down()
     form = {"scope": "aims", "period_start": "2026-01-01", "period_end": "2026-06-30", "sections": ["scope"]}
     response = client.post(reverse("packs:list"), form)
     assert response.status_code == 302
@@ -70,26 +66,29 @@ def test_page_request_with_the_broker_down_redirects_and_the_beat_task_sends_it_
     assert "will start when workers are available" in page
     assert OutboxMessage.objects.filter(task=PACK_TASK, args=[pack.pk], dispatched_at__isnull=True).exists()
 
-    settings.CELERY_BROKER_URL = live
+    broker.up()
+    from aims.celery import app
     from aims.outbox.tasks import dispatch_outbox
 
-    assert dispatch_outbox.delay() is not None  # the periodic task, run by the real worker
+    # The periodic task, sent as the beat process sends it (on a connection of its own) and
+    # run by the real worker.
+    with app.connection_for_write() as connection:
+        assert dispatch_outbox.apply_async(connection=connection) is not None
     assert wait_for(succeeded(pack.pk), timeout=120), EvidencePack.objects.get(pk=pack.pk).error
     assert not OutboxMessage.objects.filter(dispatched_at__isnull=True).exists()
 
 
 def test_an_invitation_made_while_the_broker_is_down_is_e_mailed_once_it_is_back(
-    worker, settings, login, acme, alice, mailoutbox
+    broker, login, acme, alice, mailoutbox
 ):
-    live = settings.CELERY_BROKER_URL
     client = login(alice)
-    settings.CELERY_BROKER_URL = UNREACHABLE
+    broker.down()
     response = client.post(reverse("members"), {"email": "late@example.com", "role": Role.VIEWER})
     assert response.status_code in (200, 302)
     assert OutboxMessage.objects.filter(task="aims.tasks.send_invitation_email", dispatched_at__isnull=True).exists()
     assert not mailoutbox
 
-    settings.CELERY_BROKER_URL = live
+    broker.up()
     call_command("dispatch_outbox")
     assert wait_for(lambda: len(mailoutbox) == 1), "the invitation was never e-mailed"
     # Sent a second time (the outbox delivers at least once): still one e-mail.
