@@ -130,7 +130,7 @@ def evidence_pack_request(
         return EvidencePack.objects.for_org(organization).active().get(fingerprint=fingerprint), False
     # The task is written in this transaction and sent after commit; if the broker is down it
     # waits in the outbox and the pack simply stays queued until a worker can take it.
-    outbox_enqueue(task="audits.packs.tasks.generate_evidence_pack", args=[pack.pk])
+    outbox_enqueue(task=PACK_TASK, args=[pack.pk])
     return pack, True
 
 
@@ -139,7 +139,7 @@ def evidence_pack_request(
 
 def stale_after() -> timedelta:
     """How old a running pack's heartbeat may be before its worker is judged gone."""
-    return timedelta(minutes=settings.EVIDENCE_PACK_STALE_MINUTES)
+    return timedelta(minutes=float(settings.EVIDENCE_PACK_STALE_MINUTES))
 
 
 def heartbeat_interval() -> float:
@@ -372,13 +372,37 @@ _TRANSIENT = (OperationalError, InterfaceError)
 QUEUE_PATIENCE = timedelta(hours=24)
 
 
-def evidence_packs_fail_stale() -> int:
-    """Fail packs whose worker disappeared, or that no worker picked up within a day."""
+PACK_TASK = "audits.packs.tasks.generate_evidence_pack"
+REQUEUED_STEP = "Queued again: the worker building it stopped"
+
+
+def evidence_packs_recover_stale() -> int:
+    """Put packs abandoned by their worker back in the queue, or fail them; returns how many.
+
+    A running pack whose heartbeat is older than the stale window lost its worker (killed,
+    or cut off from the database). It goes back to the queue through the outbox, so that it
+    completes once a worker is available; after ``EVIDENCE_PACK_MAX_ATTEMPTS`` attempts it is
+    failed instead, saying why. A pack no worker picked up within a day is failed too.
+    """
     now = timezone.now()
     count = 0
-    for pack in EvidencePack.objects.filter(status=Status.RUNNING, heartbeat_at__lt=now - stale_after()):
-        fail_pack(pack.pk, "The worker stopped while generating this pack. Request it again.")
-        count += 1
+    abandoned = EvidencePack.objects.filter(status=Status.RUNNING, heartbeat_at__lt=now - stale_after())
+    for pack in abandoned.only("pk", "attempts"):
+        if pack.attempts >= settings.EVIDENCE_PACK_MAX_ATTEMPTS:
+            fail_pack(
+                pack.pk,
+                f"The worker stopped while generating this pack, {pack.attempts} times. Request it again.",
+            )
+            count += 1
+            continue
+        with transaction.atomic():
+            # Only if still abandoned: its worker may have come back since the query above.
+            requeued = EvidencePack.objects.filter(
+                pk=pack.pk, status=Status.RUNNING, heartbeat_at__lt=now - stale_after()
+            ).update(status=Status.QUEUED, progress=0, current_step=REQUEUED_STEP)
+            if requeued:
+                outbox_enqueue(task=PACK_TASK, args=[pack.pk])
+        count += requeued
     for pack in EvidencePack.objects.filter(status=Status.QUEUED, created_at__lt=now - QUEUE_PATIENCE):
         fail_pack(
             pack.pk,

@@ -52,8 +52,8 @@ def generate_evidence_pack(self, pack_id: int) -> str | None:
 
 
 @shared_task(soft_time_limit=120, time_limit=150)
-def fail_stale_evidence_packs() -> int:
-    return services.evidence_packs_fail_stale()
+def recover_stale_evidence_packs() -> int:
+    return services.evidence_packs_recover_stale()
 
 
 @shared_task(soft_time_limit=300, time_limit=330)

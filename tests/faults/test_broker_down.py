@@ -24,9 +24,7 @@ def succeeded(pack_id):
     return lambda: EvidencePack.objects.get(pk=pack_id).status == EvidencePack.Status.SUCCEEDED
 
 
-def test_api_request_with_the_broker_down_is_kept_and_built_once_the_broker_is_back(
-    broker, api_for, acme, bob
-):
+def test_api_request_with_the_broker_down_is_kept_and_built_once_the_broker_is_back(broker, api_for, acme, bob):
     api = api_for(acme, role=Role.AUDITOR, created_by=bob)
     broker.down()
     created = api.post(reverse("evidencepack-list"), {"sections": ["scope"]}, format="json")
@@ -52,9 +50,7 @@ def test_api_request_with_the_broker_down_is_kept_and_built_once_the_broker_is_b
     assert EvidencePack.objects.get(pk=body["id"]).attempts == 1
 
 
-def test_page_request_with_the_broker_down_redirects_and_the_beat_task_sends_it_later(
-    broker, login, acme, bob
-):
+def test_page_request_with_the_broker_down_redirects_and_the_beat_task_sends_it_later(broker, login, acme, bob):
     client = login(bob)
     broker.down()
     form = {"scope": "aims", "period_start": "2026-01-01", "period_end": "2026-06-30", "sections": ["scope"]}

@@ -129,12 +129,15 @@ def test_a_worker_killed_mid_write_never_leaves_a_successful_pack(acme, bob, mon
     pack = EvidencePack.objects.get()
     assert pack.status == EvidencePack.Status.RUNNING and not pack.file and not pack.sha256
     assert not list(Path(private_storage).rglob("*.pdf"))
-    # Nobody can claim it while its heartbeat is fresh; once stale, the reaper fails it...
-    assert services.evidence_packs_fail_stale() == 0
+    # Nobody can claim it while its heartbeat is fresh; once stale, the reaper queues it again...
+    assert services.evidence_packs_recover_stale() == 0
     EvidencePack.objects.filter(pk=pack.pk).update(heartbeat_at=timezone.now() - services.stale_after() * 2)
-    assert services.evidence_packs_fail_stale() == 1
+    assert services.evidence_packs_recover_stale() == 1
     pack.refresh_from_db()
-    assert pack.status == EvidencePack.Status.FAILED and "worker stopped" in pack.error
+    assert pack.status == EvidencePack.Status.QUEUED and pack.current_step == services.REQUEUED_STEP
+    assert OutboxMessage.objects.filter(task=services.PACK_TASK, args=[pack.pk], dispatched_at__isnull=True).exists()
+    # ...and the next delivery builds it completely.
+    assert services.evidence_pack_generate(pack.pk).status == EvidencePack.Status.SUCCEEDED
 
 
 def test_a_redelivered_task_takes_over_an_abandoned_pack(acme, bob, inventory, django_capture_on_commit_callbacks):
