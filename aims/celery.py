@@ -12,7 +12,7 @@ app = Celery("aims")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Sub-packages with tasks of their own; autodiscovery only looks at each app's top level.
-app.autodiscover_tasks(["registry.monitoring.services", "audits.packs"])
+app.autodiscover_tasks(["registry.monitoring.services", "audits.packs", "aims.outbox"])
 
 
 @signals.task_prerun.connect

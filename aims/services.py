@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from aims.identity.services import email_mark_verified
 from aims.models import ApiToken, Invitation, Membership, Organization, User
+from aims.outbox.services import outbox_enqueue
 from aims.records import record_delete, record_save
 from aims.roles import Role, role_at_most, role_is_administrator
 from aims.security.models import SecurityEvent
@@ -94,9 +95,8 @@ def _invite(*, organization: Organization, email: str, role: str, acting_user: U
     security_event_record(
         kind=Kind.MEMBER_INVITED, organization=organization, actor=acting_user, email=invitation.email, role=role
     )
-    from aims.tasks import send_invitation_email
-
-    transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk))
+    # Through the outbox: the invitation is kept even while the broker is down, and sent later.
+    outbox_enqueue(task="aims.tasks.send_invitation_email", args=[invitation.pk], kwargs={"once": True})
     return invitation
 
 

@@ -25,11 +25,18 @@ logger = logging.getLogger(__name__)
     soft_time_limit=30,
     time_limit=60,
 )
-def send_invitation_email(self, invitation_id: int) -> bool:
-    """E-mail the invitation link; returns False when the invitation is no longer pending."""
+def send_invitation_email(self, invitation_id: int, once: bool = False) -> bool:
+    """E-mail the invitation link; returns False when the invitation is no longer pending.
+
+    ``once`` (how the outbox sends it) makes a repeated delivery of the same message a no-op
+    once the e-mail has gone; a deliberate resend leaves it off.
+    """
     invitation = Invitation.objects.select_related("organization", "invited_by").filter(pk=invitation_id).first()
     if invitation is None or not invitation.is_pending:
         logger.info("Invitation %s is not pending; nothing sent.", invitation_id)
+        return False
+    if once and invitation.sent_at is not None:
+        logger.info("Invitation %s was already sent; not sending it twice.", invitation_id)
         return False
     link = absolute_url("invitation_accept", args=[invitation_token(invitation)])
     context = {"invitation": invitation, "link": link}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import time
-from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -155,36 +154,75 @@ def redis_broker():
     return url
 
 
-def broker_for_this_process(url: str, worker_id: str) -> str:
-    """The broker URL with a Redis database of this test process's own.
+@pytest.fixture(scope="session", autouse=True)
+def celery_pool_on_the_live_broker():
+    """Create the Celery app's producer pool once, on the broker of ``CELERY_BROKER_URL``.
 
-    Parallel test processes each start a worker on their own test database; on one shared
-    queue a worker could take (and lose) a task another process enqueued.
+    Celery builds that pool on first use from the broker URL of that moment, and every
+    publish touches it, even one on a connection of its own (the outbox's). Created first
+    while a test has the broker pointing somewhere unreachable, it would keep that address
+    for every later ``delay()`` of this process.
     """
-    if not worker_id.startswith("gw"):
-        return url
-    return urlsplit(url)._replace(path=f"/{10 + int(worker_id[2:]) % 6}").geturl()
+    if os.environ.get("CELERY_BROKER_URL", "").startswith("redis://"):
+        from aims.celery import app
+
+        assert app.producer_pool is not None
 
 
 @pytest.fixture
-def worker(redis_broker, settings, worker_id):
+def broker_lock(redis_broker):
+    """One live worker at a time across the parallel test processes.
+
+    Celery takes the broker from the ``CELERY_BROKER_URL`` environment variable ahead of any
+    setting, so every process shares one Redis database; holding this lock, no worker ever
+    takes a task meant for another process's test database.
+    """
+    import redis
+
+    lock = redis.Redis.from_url(redis_broker).lock("aims-tests:celery-worker", timeout=900, blocking_timeout=900)
+    with lock:
+        yield redis_broker
+
+
+@pytest.fixture
+def worker(broker_lock, settings):
     """A Celery worker consuming from Redis in a thread of this process, on the test database.
 
     The Celery app reads Django's settings (namespace CELERY), so overriding them switches
     from eager mode to the real broker; pytest-django restores them afterwards.
     """
-    import redis
     from celery.contrib.testing.worker import start_worker
 
     from aims.celery import app
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_BROKER_URL = broker_for_this_process(redis_broker, worker_id)
-    # One live test worker at a time across the parallel processes, whatever broker database
-    # each uses, so no worker ever takes a task meant for another process's test database.
-    lock = redis.Redis.from_url(redis_broker).lock("aims-tests:celery-worker", timeout=900, blocking_timeout=900)
-    with lock, start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
+    settings.CELERY_BROKER_URL = broker_lock
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
         yield running
+
+
+# Nothing listens on port 1: connecting is refused at once, like a broker that is down.
+UNREACHABLE_BROKER = "redis://127.0.0.1:1/0"
+
+
+class BrokerSwitch:
+    """Takes the broker away from the web tier and gives it back, while the worker stays up."""
+
+    def __init__(self, monkeypatch, live: str):
+        self._monkeypatch = monkeypatch
+        self.live = live
+
+    def down(self) -> None:
+        self._monkeypatch.setenv("CELERY_BROKER_URL", UNREACHABLE_BROKER)
+
+    def up(self) -> None:
+        self._monkeypatch.setenv("CELERY_BROKER_URL", self.live)
+
+
+@pytest.fixture
+def broker(worker, monkeypatch):
+    """The real broker of ``worker``, with ``down()`` and ``up()`` for the outbox's publisher."""
+    return BrokerSwitch(monkeypatch, os.environ["CELERY_BROKER_URL"])
 
 
 def wait_for(predicate, timeout: float = 60.0) -> bool:

@@ -46,9 +46,19 @@ def failure_response(exc: BaseException | None) -> JsonResponse:
 
 
 def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
-    """``handler500``: JSON under ``/api/`` (e.g. a middleware lost the database), the page elsewhere."""
+    """``handler500``: JSON under ``/api/`` (e.g. a middleware lost the database), a page elsewhere.
+
+    A page whose database connection was lost answers 503 with ``Retry-After``, saying that
+    nothing saved is lost and the page can be loaded again, rather than "something went wrong".
+    """
+    exc = sys.exc_info()[1]
     if _is_api(request):
-        return failure_response(sys.exc_info()[1])
+        return failure_response(exc)
+    if isinstance(exc, OperationalError | InterfaceError):
+        response = defaults.server_error(request, template_name="503.html")
+        response.status_code = 503
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return defaults.server_error(request, template_name=template_name)
 
 

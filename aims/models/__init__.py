@@ -1,6 +1,7 @@
 """Models of the core: users, organisations and access (``core``), the management system's
 leadership and planning records (``governance``), identity-provider group roles (``identity``),
-SCIM provisioning (``scim``), single sign-on connections (``sso``) and the security log (``security``).
+SCIM provisioning (``scim``), tasks waiting for the broker (``outbox``), single sign-on
+connections (``sso``) and the security log (``security``).
 Re-exported so ``aims.models`` stays the import path."""
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from aims.models.core import (
     invitation_from_token,
     invitation_token,
 )
+from aims.outbox.models import OutboxMessage
 from aims.scim.models import ScimGroup, ScimProvisioning, ScimUser
 from aims.security.models import SecurityEvent
 from aims.sso.models import SsoConnection, SsoDomain
@@ -53,6 +55,7 @@ __all__ = [
     "ObjectiveProgress",
     "OrgRole",
     "Organization",
+    "OutboxMessage",
     "Policy",
     "PolicyReviewReminder",
     "PolicyVersion",

@@ -245,9 +245,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules of sub-packages; autodiscovery only finds each app's top-level tasks.py.
-CELERY_IMPORTS = ["registry.monitoring.tasks", "audits.packs.tasks"]
+CELERY_IMPORTS = ["registry.monitoring.tasks", "audits.packs.tasks", "aims.outbox.tasks"]
 CELERY_BEAT_SCHEDULE = {
-    "fail-stale-evidence-packs": {"task": "audits.packs.tasks.fail_stale_evidence_packs", "schedule": 300.0},
+    # The transactional outbox: sends tasks that a request could not hand to the broker.
+    "dispatch-outbox": {"task": "aims.outbox.tasks.dispatch_outbox", "schedule": 60.0},
+    # Well within the stale window, so an abandoned pack is back in the queue within minutes.
+    "recover-stale-evidence-packs": {"task": "audits.packs.tasks.recover_stale_evidence_packs", "schedule": 60.0},
     "expire-evidence-packs": {"task": "audits.packs.tasks.expire_evidence_packs", "schedule": 86400.0},
     # Once a day; each item is reminded once per period however often this runs.
     "send-reminders": {"task": "controls.tasks.send_reminders", "schedule": 86400.0},
@@ -344,6 +347,20 @@ INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=14)
 # Evidence packs: the longest a render may run, and how long finished files are kept.
 EVIDENCE_PACK_TIME_LIMIT = env.int("EVIDENCE_PACK_TIME_LIMIT", default=1800)
 EVIDENCE_PACK_RETENTION_DAYS = env.int("EVIDENCE_PACK_RETENTION_DAYS", default=90)
+
+# --- Transactional outbox and stale work (nothing lost when the broker or a worker fails) ---
+# How long a request waits for the broker before leaving its task to the periodic dispatcher.
+OUTBOX_BROKER_TIMEOUT = env.float("OUTBOX_BROKER_TIMEOUT", default=2.0)
+# Pending messages a request tries to send after it commits (its own and older ones).
+OUTBOX_REQUEST_BATCH = env.int("OUTBOX_REQUEST_BATCH", default=20)
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=30)
+# A running pack whose heartbeat is older than this is judged abandoned (worker killed, or
+# its connection lost): the reaper fails it and an identical request may start again.
+EVIDENCE_PACK_STALE_MINUTES = env.float("EVIDENCE_PACK_STALE_MINUTES", default=5.0)
+# An abandoned pack goes back to the queue until it has been started this many times.
+EVIDENCE_PACK_MAX_ATTEMPTS = env.int("EVIDENCE_PACK_MAX_ATTEMPTS", default=3)
+# A worker beats this often while it builds a pack, also during the long layout step.
+EVIDENCE_PACK_HEARTBEAT_SECONDS = env.float("EVIDENCE_PACK_HEARTBEAT_SECONDS", default=30.0)
 # Evidence uploads: the largest file accepted and the extensions allowed (each checked against
 # the file's content). Reminders go out this many days before evidence expires.
 EVIDENCE_MAX_UPLOAD_MB = env.int("EVIDENCE_MAX_UPLOAD_MB", default=25)

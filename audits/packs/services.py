@@ -11,8 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -22,7 +24,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.utils import timezone
@@ -30,6 +32,7 @@ from pypdf.errors import PdfReadError
 
 from aims.files import private_file_response
 from aims.models import Organization, User
+from aims.outbox.services import outbox_dispatch, outbox_enqueue
 from audits.models import AUDIT_SECTIONS, Audit, EvidencePack, EvidencePackDownload, PackSection
 from audits.packs import render
 from audits.packs.records import RecordEntry, record_sha256
@@ -39,6 +42,8 @@ from registry.models import AISystem
 
 logger = logging.getLogger(__name__)
 Status = EvidencePack.Status
+# What a new pack says until a worker takes it (possibly much later, if the broker is down).
+QUEUED_STEP = "Queued: it will start when workers are available"
 
 
 # --- Request -------------------------------------------------------------------------------
@@ -100,6 +105,8 @@ def evidence_pack_request(
     )  # fmt: skip
     existing = EvidencePack.objects.for_org(organization).active().filter(fingerprint=fingerprint).first()
     if existing is not None:
+        # Its task may still wait in the outbox (the broker was down): try to send it now.
+        transaction.on_commit(lambda: outbox_dispatch(limit=settings.OUTBOX_REQUEST_BATCH))
         return existing, False
     pack = EvidencePack(
         organization=organization,
@@ -112,6 +119,7 @@ def evidence_pack_request(
         include_files=include_files,
         fingerprint=fingerprint,
         requested_by=acting_user,
+        current_step=QUEUED_STEP,
     )
     pack._history_user = acting_user  # type: ignore[attr-defined]  # read by simple-history
     try:
@@ -120,9 +128,9 @@ def evidence_pack_request(
     except IntegrityError:
         # Another request for the same pack won the race; hand back that one.
         return EvidencePack.objects.for_org(organization).active().get(fingerprint=fingerprint), False
-    from audits.packs.tasks import generate_evidence_pack
-
-    transaction.on_commit(lambda: generate_evidence_pack.delay(pack.pk))
+    # The task is written in this transaction and sent after commit; if the broker is down it
+    # waits in the outbox and the pack simply stays queued until a worker can take it.
+    outbox_enqueue(task=PACK_TASK, args=[pack.pk])
     return pack, True
 
 
@@ -130,7 +138,51 @@ def evidence_pack_request(
 
 
 def stale_after() -> timedelta:
-    return timedelta(seconds=settings.EVIDENCE_PACK_TIME_LIMIT + 60)
+    """How old a running pack's heartbeat may be before its worker is judged gone."""
+    return timedelta(minutes=float(settings.EVIDENCE_PACK_STALE_MINUTES))
+
+
+def heartbeat_interval() -> float:
+    # Several beats per stale window, so one slow beat never makes a live pack look abandoned.
+    configured = float(settings.EVIDENCE_PACK_HEARTBEAT_SECONDS)
+    return max(0.5, min(configured, stale_after().total_seconds() / 4))
+
+
+@contextmanager
+def _heartbeat(pack_id: int) -> Iterator[None]:
+    """Keep the running pack's heartbeat fresh while a long step (layout, writing) has no progress to report."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(heartbeat_interval()):
+                try:
+                    EvidencePack.objects.filter(pk=pack_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+                except (OperationalError, InterfaceError):
+                    # A lost connection: drop it; the next beat opens a new one.
+                    connection.close()
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"pack-{pack_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def reset_connection() -> None:
+    """Drop this thread's database connection, broken or not, so the next query opens a fresh one.
+
+    After a lost connection any recovery update on the old one fails too: that left packs
+    ``running`` until the reaper came.
+    """
+    if connection.in_atomic_block:
+        return  # an eager task inside the caller's transaction: that connection is not ours to drop
+    with suppress(OperationalError, InterfaceError):
+        connection.close()
 
 
 def _claim(pack_id: int) -> EvidencePack | None:
@@ -245,27 +297,11 @@ def evidence_pack_generate(pack_id: int) -> EvidencePack | None:
         return None
     claimed = pack
     try:
-        generated_at = timezone.now()
-        content = collect(pack, on_progress=lambda p, s: _progress(claimed, p, s))
-        manifest = manifest_for(pack, content, generated_at)
-        _progress(pack, 45, "Laying out pages")
-        html = render.render_html(
-            {
-                "pack": pack,
-                "organization": pack.organization,
-                "sections": content.sections,
-                "records": content.records,
-                "files": content.files,
-                "generated_at": generated_at,
-                "manifest": manifest,
-            }
-        )
-        document = render.layout(html)
-        _progress(pack, 85, f"Writing {len(document.pages)} pages")
-        final_path = Path(default_storage.path(final_name(pack)))
-        result = render.write_pdf(document, manifest, final_path, attachments=content.attachments)
+        with _heartbeat(pack_id):
+            result = _build(claimed)
     except _TRANSIENT as exc:
-        # Back to the queue for the retry; the claim above will take it again.
+        # Back to the queue for the retry, on a fresh connection; the claim will take it again.
+        reset_connection()
         EvidencePack.objects.filter(pk=pack_id, status=Status.RUNNING).update(status=Status.QUEUED)
         raise exc
     except SoftTimeLimitExceeded:
@@ -294,6 +330,29 @@ def evidence_pack_generate(pack_id: int) -> EvidencePack | None:
     return pack
 
 
+def _build(pack: EvidencePack) -> render.RenderedPack:
+    """Collect, lay out and write the pack's PDF; the caller records the outcome."""
+    generated_at = timezone.now()
+    content = collect(pack, on_progress=lambda p, s: _progress(pack, p, s))
+    manifest = manifest_for(pack, content, generated_at)
+    _progress(pack, 45, "Laying out pages")
+    html = render.render_html(
+        {
+            "pack": pack,
+            "organization": pack.organization,
+            "sections": content.sections,
+            "records": content.records,
+            "files": content.files,
+            "generated_at": generated_at,
+            "manifest": manifest,
+        }
+    )
+    document = render.layout(html)
+    _progress(pack, 85, f"Writing {len(document.pages)} pages")
+    final_path = Path(default_storage.path(final_name(pack)))
+    return render.write_pdf(document, manifest, final_path, attachments=content.attachments)
+
+
 def _record_history(pack: EvidencePack) -> None:
     # The final state is a change worth keeping: write one history row for it.
     pack._history_user = pack.requested_by  # type: ignore[attr-defined]  # read by simple-history
@@ -313,13 +372,37 @@ _TRANSIENT = (OperationalError, InterfaceError)
 QUEUE_PATIENCE = timedelta(hours=24)
 
 
-def evidence_packs_fail_stale() -> int:
-    """Fail packs whose worker disappeared, or that no worker picked up within a day."""
+PACK_TASK = "audits.packs.tasks.generate_evidence_pack"
+REQUEUED_STEP = "Queued again: the worker building it stopped"
+
+
+def evidence_packs_recover_stale() -> int:
+    """Put packs abandoned by their worker back in the queue, or fail them; returns how many.
+
+    A running pack whose heartbeat is older than the stale window lost its worker (killed,
+    or cut off from the database). It goes back to the queue through the outbox, so that it
+    completes once a worker is available; after ``EVIDENCE_PACK_MAX_ATTEMPTS`` attempts it is
+    failed instead, saying why. A pack no worker picked up within a day is failed too.
+    """
     now = timezone.now()
     count = 0
-    for pack in EvidencePack.objects.filter(status=Status.RUNNING, heartbeat_at__lt=now - stale_after()):
-        fail_pack(pack.pk, "The worker stopped while generating this pack. Request it again.")
-        count += 1
+    abandoned = EvidencePack.objects.filter(status=Status.RUNNING, heartbeat_at__lt=now - stale_after())
+    for pack in abandoned.only("pk", "attempts"):
+        if pack.attempts >= settings.EVIDENCE_PACK_MAX_ATTEMPTS:
+            fail_pack(
+                pack.pk,
+                f"The worker stopped while generating this pack, {pack.attempts} times. Request it again.",
+            )
+            count += 1
+            continue
+        with transaction.atomic():
+            # Only if still abandoned: its worker may have come back since the query above.
+            requeued = EvidencePack.objects.filter(
+                pk=pack.pk, status=Status.RUNNING, heartbeat_at__lt=now - stale_after()
+            ).update(status=Status.QUEUED, progress=0, current_step=REQUEUED_STEP)
+            if requeued:
+                outbox_enqueue(task=PACK_TASK, args=[pack.pk])
+        count += requeued
     for pack in EvidencePack.objects.filter(status=Status.QUEUED, created_at__lt=now - QUEUE_PATIENCE):
         fail_pack(
             pack.pk,

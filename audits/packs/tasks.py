@@ -23,7 +23,10 @@ logger = logging.getLogger(__name__)
     time_limit=settings.EVIDENCE_PACK_TIME_LIMIT + 30,
 )
 def generate_evidence_pack(self, pack_id: int) -> str | None:
-    """Generate one pack; returns its final status (None when another worker has it).
+    """Generate one pack; returns its final status (None when another worker has it, or it is done).
+
+    Idempotent: a repeated delivery (the outbox sends at least once) finds the pack claimed or
+    finished and does nothing.
 
     A lost database connection is retried with back-off; when the retries run out the pack
     is failed, so that it never waits in the queue for ever.
@@ -31,10 +34,15 @@ def generate_evidence_pack(self, pack_id: int) -> str | None:
     try:
         pack = services.evidence_pack_generate(pack_id)
     except (OperationalError, InterfaceError) as exc:
+        # Whatever happens next touches the database: never on the connection that just broke.
+        services.reset_connection()
         if self.request.retries >= self.max_retries:
             services.fail_pack(pack_id, f"The database could not be reached after several attempts ({exc}).")
             return EvidencePack.Status.FAILED
-        raise self.retry(exc=exc, countdown=min(120, 5 * 2**self.request.retries)) from exc
+        # The broken connection is already replaced, so the first retry goes at once (a dropped
+        # connection is the usual case); a database that stays away gets a growing back-off.
+        countdown = min(120, 5 * 2**self.request.retries) if self.request.retries else 0
+        raise self.retry(exc=exc, countdown=countdown) from exc
     except SoftTimeLimitExceeded:
         services.fail_pack(
             pack_id, f"Generation took longer than {settings.EVIDENCE_PACK_TIME_LIMIT} s and was stopped."
@@ -44,8 +52,8 @@ def generate_evidence_pack(self, pack_id: int) -> str | None:
 
 
 @shared_task(soft_time_limit=120, time_limit=150)
-def fail_stale_evidence_packs() -> int:
-    return services.evidence_packs_fail_stale()
+def recover_stale_evidence_packs() -> int:
+    return services.evidence_packs_recover_stale()
 
 
 @shared_task(soft_time_limit=300, time_limit=330)

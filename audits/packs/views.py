@@ -51,7 +51,10 @@ class EvidencePackListView(PackAccessMixin, ListView):
                 apply_service_errors(form, exc)
             else:
                 if created:
-                    messages.success(request, "The pack is queued; this page follows its progress.")
+                    messages.success(
+                        request,
+                        "The pack is queued and will start when workers are available; this page follows its progress.",
+                    )
                 else:
                     messages.info(request, "The same pack is already being generated; here it is.")
                 return redirect("packs:detail", pk=pack.pk)

@@ -10,7 +10,7 @@ EXPECTED = {
     "aims.tasks.send_invitation_email",
     "aims.tasks.send_policy_review_reminders",
     "audits.packs.tasks.generate_evidence_pack",
-    "audits.packs.tasks.fail_stale_evidence_packs",
+    "audits.packs.tasks.recover_stale_evidence_packs",
     "audits.packs.tasks.expire_evidence_packs",
     "controls.tasks.send_reminders",
     "registry.monitoring.tasks.check_monitoring",

@@ -16,6 +16,7 @@ from django.template import TemplateSyntaxError
 from django.test import TestCase
 from django.utils import timezone
 
+from aims.models import OutboxMessage
 from audits.models import EvidencePack
 from audits.packs import render, services
 from controls.models import Requirement
@@ -71,7 +72,13 @@ def test_the_same_pack_is_not_started_twice_while_it_runs(acme, bob, inventory, 
         first, created = services.evidence_pack_request(organization=acme, acting_user=bob)
         second, created_again = services.evidence_pack_request(organization=acme, acting_user=bob)
     assert created and not created_again and first.pk == second.pk
-    assert len(callbacks) == 1 and EvidencePack.objects.count() == 1
+    # One task in the outbox; the second request's callback only sends what is still pending.
+    assert EvidencePack.objects.count() == 1
+    assert OutboxMessage.objects.filter(task="audits.packs.tasks.generate_evidence_pack", args=[first.pk]).count() == 1
+    for callback in callbacks:
+        callback()
+    first.refresh_from_db()
+    assert first.status == EvidencePack.Status.SUCCEEDED and first.attempts == 1
     other, created_other = services.evidence_pack_request(organization=acme, acting_user=bob, sections=["controls"])
     assert created_other and other.pk != first.pk
 
@@ -122,12 +129,15 @@ def test_a_worker_killed_mid_write_never_leaves_a_successful_pack(acme, bob, mon
     pack = EvidencePack.objects.get()
     assert pack.status == EvidencePack.Status.RUNNING and not pack.file and not pack.sha256
     assert not list(Path(private_storage).rglob("*.pdf"))
-    # Nobody can claim it while its heartbeat is fresh; once stale, the reaper fails it...
-    assert services.evidence_packs_fail_stale() == 0
+    # Nobody can claim it while its heartbeat is fresh; once stale, the reaper queues it again...
+    assert services.evidence_packs_recover_stale() == 0
     EvidencePack.objects.filter(pk=pack.pk).update(heartbeat_at=timezone.now() - services.stale_after() * 2)
-    assert services.evidence_packs_fail_stale() == 1
+    assert services.evidence_packs_recover_stale() == 1
     pack.refresh_from_db()
-    assert pack.status == EvidencePack.Status.FAILED and "worker stopped" in pack.error
+    assert pack.status == EvidencePack.Status.QUEUED and pack.current_step == services.REQUEUED_STEP
+    assert OutboxMessage.objects.filter(task=services.PACK_TASK, args=[pack.pk], dispatched_at__isnull=True).exists()
+    # ...and the next delivery builds it completely.
+    assert services.evidence_pack_generate(pack.pk).status == EvidencePack.Status.SUCCEEDED
 
 
 def test_a_redelivered_task_takes_over_an_abandoned_pack(acme, bob, inventory, django_capture_on_commit_callbacks):

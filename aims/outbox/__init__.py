@@ -1,0 +1,1 @@
+"""The transactional outbox: tasks the web tier starts are written next to the rows they concern."""
