@@ -11,6 +11,7 @@ missing PostgreSQL, Redis, worker or Chromium can never pass unnoticed.
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import pytest
@@ -232,3 +233,25 @@ def wait_for(predicate, timeout: float = 60.0) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def terminate_request_connection() -> None:
+    """Have the server end this thread's database connection, as a restart or failover would.
+
+    Another connection runs ``pg_terminate_backend`` on this one's backend; the next query on
+    it fails with a lost connection.
+    """
+    from django.db import connection, connections
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+
+    def terminate():
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        connections["default"].close()
+
+    killer = threading.Thread(target=terminate)
+    killer.start()
+    killer.join(timeout=30)

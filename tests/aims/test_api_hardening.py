@@ -8,10 +8,8 @@ surrogates), and a database lost during a request (503 JSON, not Django's HTML p
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -19,6 +17,7 @@ from aims.api.errors import SERVER_ERROR
 from aims.roles import Role
 from registry.models import AISystem, Dataset
 from tests.aims.factories import ApiTokenFactory, MembershipFactory, OrganizationFactory
+from tests.conftest import terminate_request_connection
 from tests.registry.factories import AISystemFactory, MetricDefinitionFactory
 
 INVALID = "The request has invalid fields."
@@ -143,18 +142,7 @@ def test_a_database_connection_lost_during_a_request_answers_json_503(catalogue)
     client = APIClient(raise_request_exception=False)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.raw_key}")
     assert client.get(reverse("system-list")).status_code == 200
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-
-    def terminate():
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-        connections["default"].close()
-
-    killer = threading.Thread(target=terminate)
-    killer.start()
-    killer.join(timeout=30)
+    terminate_request_connection()
 
     response = client.get(reverse("system-list"))
     assert response.status_code == 503
@@ -177,18 +165,7 @@ def test_a_database_lost_before_the_view_runs_answers_json_503_too(catalogue):
     client = Client(raise_request_exception=False)
     client.force_login(admin)
     assert client.get(reverse("system-list")).status_code == 200
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-
-    def terminate():
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-        connections["default"].close()
-
-    killer = threading.Thread(target=terminate)
-    killer.start()
-    killer.join(timeout=30)
+    terminate_request_connection()
 
     response = client.get(reverse("system-list"))
     assert (response.status_code, response["Content-Type"]) == (503, "application/json")
