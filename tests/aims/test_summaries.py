@@ -1,0 +1,65 @@
+"""Per-organisation cached summaries: computed once, recomputed after a committed write."""
+
+from __future__ import annotations
+
+import pytest
+
+from aims.summaries import cached_summary, invalidate_on, summaries_changed
+from registry.models import AISystem
+from tests.aims.factories import OrganizationFactory
+from tests.registry.factories import AISystemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def systems_invalidate():
+    invalidate_on(AISystem)
+
+
+def _count(organization):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return AISystem.objects.for_org(organization).count()
+
+    return calls, lambda: cached_summary(organization.pk, "test.system_count", compute)
+
+
+def test_a_summary_is_computed_once_until_a_write_commits(django_capture_on_commit_callbacks):
+    organization = OrganizationFactory()
+    calls, read = _count(organization)
+    assert read() == 0
+    assert read() == 0
+    assert len(calls) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        AISystemFactory(organization=organization)
+    assert read() == 1
+    assert len(calls) == 2
+
+
+def test_a_write_is_seen_only_after_its_transaction_commits(django_capture_on_commit_callbacks):
+    organization = OrganizationFactory()
+    calls, read = _count(organization)
+    read()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        AISystemFactory(organization=organization)
+        read()  # before the commit the old figure is still the cached one
+        assert len(calls) == 1
+    for callback in callbacks:
+        callback()
+    assert read() == 1
+
+
+def test_writes_in_one_organisation_leave_the_others_cached(django_capture_on_commit_callbacks):
+    first, second = OrganizationFactory(), OrganizationFactory()
+    first_calls, read_first = _count(first)
+    second_calls, read_second = _count(second)
+    read_first(), read_second()
+    with django_capture_on_commit_callbacks(execute=True):
+        AISystemFactory(organization=first)
+        summaries_changed(None)  # a write outside any organisation changes nothing
+    read_first(), read_second()
+    assert (len(first_calls), len(second_calls)) == (2, 1)
