@@ -79,5 +79,6 @@ def invalidate_on(*models: type[Model]) -> None:
         post_save.connect(_on_write, sender=model, dispatch_uid=f"summaries.save.{model._meta.label}")
         post_delete.connect(_on_write, sender=model, dispatch_uid=f"summaries.delete.{model._meta.label}")
         for field in model._meta.many_to_many:
-            through = field.remote_field.through  # type: ignore[attr-defined]
-            m2m_changed.connect(_on_write, sender=through, dispatch_uid=f"summaries.m2m.{through._meta.label}")
+            through = field.remote_field.through
+            if through is not None:
+                m2m_changed.connect(_on_write, sender=through, dispatch_uid=f"summaries.m2m.{through._meta.label}")
