@@ -25,6 +25,26 @@ class OrgRecordField(serializers.PrimaryKeyRelatedField):
         return queryset.for_org(request_organization(self))
 
 
+class OptionalURLField(serializers.URLField):
+    """A link that may be absent: stored as ``""`` (a blank ``URLField``), answered as null.
+
+    ``""`` is not a URI, so a schema saying ``format: uri`` cannot promise it; null can be
+    said (``nullable``). Null and ``""`` are both accepted on input and store ``""``.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        value = super().run_validation(data)
+        return "" if value is None else value
+
+    def to_representation(self, value: Any) -> str | None:  # type: ignore[override]  # null for no link
+        return str(value) if value else None
+
+
 class MemberField(serializers.PrimaryKeyRelatedField):
     """A user id that must belong to a member of the caller's organisation."""
 
