@@ -229,3 +229,16 @@ def test_an_absent_link_answers_null_not_an_empty_uri(api_schema, wsgi_app, toke
         headers=headers, path_parameters={"id": model.pk}, expect=200,
     )  # fmt: skip
     assert response.json()["model_card_url"] is None
+
+
+def test_a_risk_whose_owner_account_was_deleted_answers_a_documented_null(api_schema, wsgi_app, token_headers, acme):
+    # The owner is required in the API, yet a stored risk loses it when the account is deleted.
+    risk = RiskFactory(organization=acme)
+    risk.owner.delete()
+    response = _answer(
+        api_schema, wsgi_app, "/api/v1/risks/{id}/", "GET",
+        headers=token_headers(), path_parameters={"id": risk.pk}, expect=200,
+    )  # fmt: skip
+    assert response.json()["owner"] is None
+    request_schema = api_schema.raw_schema["components"]["schemas"]["PatchedRiskRequest"]["properties"]["owner"]
+    assert "nullable" not in request_schema
