@@ -14,7 +14,7 @@ from django.db.models import Model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from aims.api.fields import MemberField, OrgRecordField, request_organization
+from aims.api.fields import MemberField, OptionalURLField, OrgRecordField, request_organization
 from aims.tenancy import TenantModel
 from registry.models import (
     SYSTEM_DESCRIPTION_FIELDS,
@@ -241,6 +241,7 @@ class AIModelSerializer(InventorySerializer):
         model=Dataset, links="dataset_links", target="dataset", usage=ModelDataset.Usage.EVALUATION
     )
     system_count = serializers.IntegerField(read_only=True)
+    model_card_url = OptionalURLField(max_length=200, required=False, label="Model card link")
 
     class Meta:
         model = AIModel

@@ -138,6 +138,25 @@ def api_for():
     return _api
 
 
+@pytest.fixture
+def wsgi_app(settings):
+    """The portal's WSGI application, answering in this test's transaction (schemathesis calls it in-process).
+
+    Neither end of a request may close the test's database connection, as Django's own test
+    client arranges too.
+    """
+    from django.core import signals
+    from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
+
+    settings.ALLOWED_HOSTS = ["*"]
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield get_wsgi_application()
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 # --- A real Celery worker on Redis -------------------------------------------------------------
 
 

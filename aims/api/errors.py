@@ -1,4 +1,4 @@
-"""One error shape for the API: ``{"detail": str, "errors": {field: [messages]}}``.
+"""One error shape for the API: ``{"detail": str, "errors": {field: [messages]}}`` (``errors`` on a 400 only).
 
 Every failure of an API request answers in that shape, a server error too: an integration
 parses JSON, never Django's HTML error page. A database that cannot be reached is a 503
@@ -13,7 +13,7 @@ import sys
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, InterfaceError, OperationalError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -30,6 +30,26 @@ RETRY_AFTER_SECONDS = 30
 SERVER_ERROR = "The server failed to answer this request; it has been logged. Try again later."
 UNAVAILABLE = "The database is unavailable for a moment; send the request again shortly."
 UNSTORABLE = "A value of the request cannot be stored (out of range or not valid text)."
+CONFLICT = "A concurrent change took the same value first; nothing was written. Read the record again and retry."
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = CONFLICT
+    default_code = "conflict"
+
+
+#: PostgreSQL's unique and foreign-key violations: what a concurrent writer causes; any other
+#: integrity error (a NOT NULL) is a fault of the portal and stays a server error.
+_RACE_SQLSTATES = frozenset({"23505", "23503"})
+
+
+def _lost_a_race(exc: IntegrityError) -> bool:
+    # The driver's error carries the SQLSTATE: ``pgcode`` (psycopg2), ``sqlstate`` (psycopg 3).
+    sqlstate = getattr(exc.__cause__, "pgcode", None) or getattr(exc.__cause__, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate in _RACE_SQLSTATES
+    return str(exc).startswith(("UNIQUE constraint failed", "FOREIGN KEY constraint failed"))  # SQLite
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -91,6 +111,11 @@ def exception_handler(exc, context):
         # the database still finds unstorable is the request's fault, not a server error.
         logger.warning("API request refused by the database: %s", exc)
         exc = exceptions.ValidationError({"non_field_errors": [UNSTORABLE]})
+    if isinstance(exc, IntegrityError) and _lost_a_race(exc):
+        # Validation found the value free (or the referenced row there), then another writer
+        # changed it first: the request may succeed once re-read, so 409 rather than a 500.
+        logger.warning("API request lost a race for a unique value: %s", exc)
+        exc = Conflict()
     response = drf_exception_handler(exc, context)
     if response is None:
         request = context.get("request")
@@ -107,7 +132,8 @@ def exception_handler(exc, context):
         wait = response.get("Retry-After")
         later = f"in {wait} seconds" if wait else "later"
         return Response({"detail": f"Too many requests: try again {later}."}, status=429, headers=response.headers)
-    if response.status_code == status.HTTP_400_BAD_REQUEST and isinstance(response.data, dict | list):
+    # Only a validation error names fields; another 400 (a body that is not JSON) says it in ``detail``.
+    if isinstance(exc, exceptions.ValidationError) and isinstance(response.data, dict | list):
         errors = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
         response.data = {"detail": "The request has invalid fields.", "errors": errors}
     elif isinstance(response.data, dict) and "detail" in response.data:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from aims.models import Organization, User
@@ -25,6 +27,26 @@ class OrgRecordField(serializers.PrimaryKeyRelatedField):
         return queryset.for_org(request_organization(self))
 
 
+class OptionalURLField(serializers.URLField):
+    """A link that may be absent: stored as ``""`` (a blank ``URLField``), answered as null.
+
+    ``""`` is not a URI, so a schema saying ``format: uri`` cannot promise it; null can be
+    said (``nullable``). Null and ``""`` are both accepted on input and store ``""``.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        value = super().run_validation(data)
+        return "" if value is None else value
+
+    def to_representation(self, value: Any) -> str | None:  # type: ignore[override]  # null for no link
+        return str(value) if value else None
+
+
 class MemberField(serializers.PrimaryKeyRelatedField):
     """A user id that must belong to a member of the caller's organisation."""
 
@@ -37,3 +59,41 @@ class MemberField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self) -> Any:
         queryset: Any = super().get_queryset()  # always set: __init__ defaults it to every user
         return queryset.filter(memberships__organization=request_organization(self))
+
+
+# --- Schema ---------------------------------------------------------------------------------------
+
+
+def stored_as_nullable(field: serializers.Field) -> bool:
+    """Whether the model column behind ``field`` may hold NULL, e.g. an owner set to NULL when deleted."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or "." in (field.source or ""):
+        return False
+    try:
+        return bool(model._meta.get_field(field.source).null)
+    except FieldDoesNotExist:
+        return False
+
+
+class _NullableWhenStoredNull(OpenApiSerializerFieldExtension):
+    """A record id that input must give (no null), but which a stored row may lack: the answer says so.
+
+    A risk's owner is required in the API yet may be empty when written in the pages or after
+    the owner's account was deleted; the response schema must then allow null.
+    """
+
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "response" and stored_as_nullable(self.target):
+            schema["nullable"] = True
+        return schema
+
+
+class MemberFieldSchema(_NullableWhenStoredNull):
+    target_class = MemberField
+
+
+class OrgRecordFieldSchema(_NullableWhenStoredNull):
+    target_class = OrgRecordField

@@ -323,10 +323,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    # Optimistic concurrency: the writes taking If-Match document their 412 (drf-spectacular's own hook kept).
+    # Every operation documents its error answers (400-503, 412 for If-Match writes) from one place.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "aims.api.schema.precondition_responses",
+        "aims.api.schema.error_responses",
     ],
     # Evidence "kind" appears in the read and the create shape: one named enum for both.
     "ENUM_NAME_OVERRIDES": {

@@ -15,9 +15,13 @@ from registry.models import AISystem
 
 
 class EvidencePackSerializer(serializers.ModelSerializer):
-    system: serializers.SlugRelatedField[AISystem] = serializers.SlugRelatedField(slug_field="ref_code", read_only=True)
-    audit: serializers.SlugRelatedField[Audit] = serializers.SlugRelatedField(slug_field="ref_code", read_only=True)
-    requested_by = serializers.EmailField(source="requested_by.email", read_only=True, default=None)
+    system: serializers.SlugRelatedField[AISystem] = serializers.SlugRelatedField(
+        slug_field="ref_code", read_only=True, allow_null=True
+    )
+    audit: serializers.SlugRelatedField[Audit] = serializers.SlugRelatedField(
+        slug_field="ref_code", read_only=True, allow_null=True
+    )
+    requested_by = serializers.EmailField(source="requested_by.email", read_only=True, default=None, allow_null=True)
     download_url = serializers.SerializerMethodField()
 
     class Meta:

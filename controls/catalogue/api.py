@@ -43,7 +43,7 @@ class RequirementSerializer(serializers.ModelSerializer):
     framework: serializers.SlugRelatedField[Framework] = serializers.SlugRelatedField(slug_field="code", read_only=True)
     # The stubs type Field.parent (the enclosing serializer); here it is the requirement's parent.
     parent: serializers.SlugRelatedField[Requirement] = serializers.SlugRelatedField(  # type: ignore[assignment]
-        slug_field="ref", read_only=True
+        slug_field="ref", read_only=True, allow_null=True
     )
 
     class Meta:

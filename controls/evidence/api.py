@@ -31,7 +31,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
-from aims.api.fields import MemberField
+from aims.api.fields import MemberField, OptionalURLField
 from aims.api.input import FormParser, JSONParser, MultiPartParser
 from aims.api.permissions import HasOrganizationRole
 from aims.models import User
@@ -57,7 +57,8 @@ class CanChangeEvidence(permissions.BasePermission):
 class EvidenceVersionSerializer(serializers.ModelSerializer):
     """One version: a stored file (with its SHA-256, size and detected type), a link or a note."""
 
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None, allow_null=True)
+    url = OptionalURLField(read_only=True, help_text="The link of link evidence; null otherwise.")
     download_url = serializers.SerializerMethodField(help_text="Where to fetch the file; null without a file.")
 
     class Meta:
@@ -103,7 +104,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
     """A piece of evidence with all its versions (newest first) and links."""
 
     owner: serializers.PrimaryKeyRelatedField[User] = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text="User id of the owner."
+        read_only=True, allow_null=True, help_text="User id of the owner; null when none."
     )
     status = serializers.SerializerMethodField(help_text="valid, expiring (within the reminder window) or expired.")
     versions = EvidenceVersionSerializer(many=True, read_only=True)

@@ -266,8 +266,8 @@ class SoAVersionSerializer(serializers.ModelSerializer):
 
     # Plain text: one choice set under a common name would clash with other "status" enums.
     status = serializers.CharField(read_only=True, help_text="submitted, approved or returned.")
-    submitted_by = serializers.EmailField(source="submitted_by.email", read_only=True, default=None)
-    decided_by = serializers.EmailField(source="decided_by.email", read_only=True, default=None)
+    submitted_by = serializers.EmailField(source="submitted_by.email", read_only=True, default=None, allow_null=True)
+    decided_by = serializers.EmailField(source="decided_by.email", read_only=True, default=None, allow_null=True)
     row_count = serializers.SerializerMethodField()
 
     class Meta:
