@@ -45,18 +45,28 @@ class KeysetOrderingFilter(django_filters.OrderingFilter):
 
 
 class RiskFilter(django_filters.FilterSet):
+    # The choice filters compare columns of the risk itself, never a join: no DISTINCT, which would
+    # make PostgreSQL sort every matching row before a page (and count them the same way).
     q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"type": "search"}))
     level = django_filters.MultipleChoiceFilter(
-        method="filter_level", choices=Level.choices, label="Current level", widget=OneOrMany(choices=Level.choices)
+        method="filter_level",
+        choices=Level.choices,
+        label="Current level",
+        widget=OneOrMany(choices=Level.choices),
+        distinct=False,
     )
-    inherent_level = django_filters.MultipleChoiceFilter(choices=Level.choices, widget=OneOrMany(choices=Level.choices))
-    residual_level = django_filters.MultipleChoiceFilter(choices=Level.choices, widget=OneOrMany(choices=Level.choices))
+    inherent_level = django_filters.MultipleChoiceFilter(
+        choices=Level.choices, widget=OneOrMany(choices=Level.choices), distinct=False
+    )
+    residual_level = django_filters.MultipleChoiceFilter(
+        choices=Level.choices, widget=OneOrMany(choices=Level.choices), distinct=False
+    )
     inherent_likelihood = django_filters.NumberFilter(widget=forms.HiddenInput)
     inherent_impact = django_filters.NumberFilter(widget=forms.HiddenInput)
     residual_likelihood = django_filters.NumberFilter(widget=forms.HiddenInput)
     residual_impact = django_filters.NumberFilter(widget=forms.HiddenInput)
     status = django_filters.MultipleChoiceFilter(
-        choices=Risk.Status.choices, widget=OneOrMany(choices=Risk.Status.choices)
+        choices=Risk.Status.choices, widget=OneOrMany(choices=Risk.Status.choices), distinct=False
     )
     system = django_filters.ModelChoiceFilter(queryset=organization_systems, empty_label="Any", label="AI system")
     organisation_level = django_filters.BooleanFilter(
@@ -83,6 +93,14 @@ class RiskFilter(django_filters.FilterSet):
     class Meta:
         model = Risk
         fields = ["q", "level", "status", "system", "owner", "overdue"]
+
+    def narrows(self) -> bool:
+        """Whether a filter other than the ordering applies (the heat maps then map the filter)."""
+        if not self.is_bound:
+            return False
+        self.is_valid()  # fills cleaned_data with the valid filters: those that apply
+        values = self.form.cleaned_data.items()
+        return any(value not in (None, "", [], ()) for name, value in values if name != "ordering")
 
     def search(self, queryset: QuerySet[Risk], name: str, value: str) -> QuerySet[Risk]:
         value = value.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -45,9 +46,18 @@ def risk_list(organization: Organization) -> QuerySet[Risk]:
     return risk_rows(risk_register(organization), treatment_counts=True)
 
 
-def risk_count(organization: Organization) -> int:
-    """How many risks the organisation's register holds (cached until one of them changes)."""
-    return cached_summary(organization.pk, "risk.count", Risk.objects.for_org(organization).count)
+def register_summary(organization: Organization, risks: QuerySet[Risk] | None = None) -> dict[str, Any]:
+    """What the register page shows above and below its rows: criteria, heat maps and the total.
+
+    For the whole register (no ``risks``) both come from the cache; for a filtered register
+    (``risks``, bare: no joins) they are two aggregate queries and a count of the filter.
+    """
+    criteria, maps = heat_maps(organization, risks)
+    if risks is None:
+        total = cached_summary(organization.pk, "risk.count", Risk.objects.for_org(organization).count)
+    else:
+        total = risks.count()
+    return {"criteria": criteria, "heat_maps": maps, "risk_total": total}
 
 
 def risk_detail(organization: Organization, pk: int) -> Risk:

@@ -49,22 +49,13 @@ class RiskListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        organization = self.tenant.organization
-        filtered = self.filterset.is_bound and any(
-            value not in (None, "", [], ()) for name, value in self.filterset.form.cleaned_data.items()
-            if name != "ordering"
-        )  # fmt: skip
-        criteria, maps = selectors.heat_maps(organization, self.register if filtered else None)
+        summary = selectors.register_summary(
+            self.tenant.organization, self.register if self.filterset.narrows() else None
+        )
         params = self.request.GET.copy()
         for name in ("page", CURSOR_PARAM):
             params.pop(name, None)
-        return {
-            **context,
-            "criteria": criteria,
-            "heat_maps": maps,
-            "querystring": params.urlencode(),
-            "risk_total": self.register.count() if filtered else selectors.risk_count(organization),
-        }
+        return {**context, **summary, "querystring": params.urlencode()}
 
 
 class RiskFormView(TenantViewMixin, View):
