@@ -133,16 +133,19 @@ def _highest_risk_number(organization: Organization) -> int:
 
 
 def _next_ref_code(organization: Organization) -> str:
-    """The organisation's next RSK-NNNN, from its counter: four queries whatever the register's size.
+    """The organisation's next RSK-NNNN, from its counter: three queries whatever the register's size.
 
-    The organisation's row lock makes concurrent saves take numbers one after the other (and
-    lets the first one create the counter). A number already taken by a risk written around
-    this service (a bulk load) moves the counter past the highest one in use.
+    The counter's row lock makes concurrent saves take numbers one after the other; the very
+    first one takes the organisation's row lock to create it. A number already taken by a risk
+    written around this service (a bulk load) moves the counter past the highest one in use.
     """
-    Organization.objects.select_for_update().filter(pk=organization.pk).first()
-    counter = ReferenceCounter.objects.filter(organization=organization, kind=ReferenceCounter.Kind.RISK).first()
+    counters = ReferenceCounter.objects.select_for_update().filter(
+        organization=organization, kind=ReferenceCounter.Kind.RISK
+    )
+    counter = counters.first()
     if counter is None:
-        counter = ReferenceCounter(
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        counter = counters.first() or ReferenceCounter(
             organization=organization,
             kind=ReferenceCounter.Kind.RISK,
             last_number=_highest_risk_number(organization),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import threading
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -364,3 +366,33 @@ def test_api_schema_documents_both_kinds_of_page(login, alice):
     assert page["required"] == ["next", "previous", "results"] and "count" in page["properties"]
     treatments = schema["components"]["schemas"]["PaginatedTreatmentList"]
     assert "count" in treatments["required"]  # the other lists keep their numbered pages only
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_saves_take_numbers_one_after_the_other(catalogue):
+    from django.db import connections, transaction
+
+    from tests.aims.factories import OrganizationFactory, UserFactory
+
+    organization, owner = OrganizationFactory(), UserFactory()
+    RiskFactory(organization=organization, owner=owner)  # the counter exists: its row lock is what serialises
+    holding, results = threading.Event(), []
+
+    def first():
+        with transaction.atomic():
+            results.append(services._next_ref_code(organization))
+            holding.set()
+            time.sleep(0.5)  # the second save waits on the counter's row lock meanwhile
+        connections.close_all()
+
+    def second():
+        holding.wait()
+        results.append(RiskFactory(organization=organization, owner=owner).ref_code)
+        connections.close_all()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["RSK-0002", "RSK-0003"]
