@@ -158,6 +158,12 @@ def risk_rows(organization: Organization) -> QuerySet[Risk]:
 
 @crud_schema(
     "risk",
+    list=extend_schema(
+        summary="List risks",
+        description="Numbered pages (`page`, with `count`) or, with `cursor` (empty for the first page), keyset "
+        "pages that cost the same however deep: follow `next` and `previous`, which keep the filters and the "
+        "`ordering`. A cursor made for another ordering, or damaged, answers 400 on `cursor`.",
+    ),
     accept=extend_schema(
         summary="Accept a risk",
         description="Needs the approve capability. Within the acceptance threshold a rationale suffices; above "
