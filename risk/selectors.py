@@ -46,16 +46,19 @@ def risk_list(organization: Organization) -> QuerySet[Risk]:
     return risk_rows(risk_register(organization), treatment_counts=True)
 
 
-def register_summary(organization: Organization, risks: QuerySet[Risk] | None = None) -> dict[str, Any]:
+def register_summary(
+    organization: Organization, risks: QuerySet[Risk] | None = None, *, total: int | None = None
+) -> dict[str, Any]:
     """What the register page shows above and below its rows: criteria, heat maps and the total.
 
     For the whole register (no ``risks``) both come from the cache; for a filtered register
-    (``risks``, bare: no joins) they are two aggregate queries and a count of the filter.
+    (``risks``, bare: no joins) they are two aggregate queries and a count of the filter,
+    unless the caller has counted it already (``total``).
     """
     criteria, maps = heat_maps(organization, risks)
-    if risks is None:
+    if total is None and risks is None:
         total = cached_summary(organization.pk, "risk.count", Risk.objects.for_org(organization).count)
-    else:
+    elif total is None and risks is not None:
         total = risks.count()
     return {"criteria": criteria, "heat_maps": maps, "risk_total": total}
 

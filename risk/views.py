@@ -49,8 +49,11 @@ class RiskListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        paginator = context["paginator"]  # numbered pages have counted the filtered register already
         summary = selectors.register_summary(
-            self.tenant.organization, self.register if self.filterset.narrows() else None
+            self.tenant.organization,
+            self.register if self.filterset.narrows() else None,
+            total=paginator.count if paginator is not None else None,
         )
         params = self.request.GET.copy()
         for name in ("page", CURSOR_PARAM):
