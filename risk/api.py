@@ -35,6 +35,7 @@ from aims.tenancy import Tenant
 from risk import selectors, services
 from risk.filters import RiskFilter
 from risk.models import Risk, RiskCriteria, TreatmentAction, TreatmentControl
+from risk.pagination import RiskPagination
 from risk.serializers import (
     RiskAcceptSerializer,
     RiskCriteriaSerializer,
@@ -151,11 +152,18 @@ def risk_rows(organization: Organization) -> QuerySet[Risk]:
     treatments = TreatmentAction.objects.prefetch_related(
         Prefetch("control_links", queryset=TreatmentControl.objects.select_related("control"))
     )
-    return selectors.risk_list(organization).prefetch_related(Prefetch("treatments", queryset=treatments))
+    rows = selectors.risk_rows(selectors.risk_register(organization))
+    return rows.prefetch_related(Prefetch("treatments", queryset=treatments))
 
 
 @crud_schema(
     "risk",
+    list=extend_schema(
+        summary="List risks",
+        description="Numbered pages (`page`, with `count`) or, with `cursor` (empty for the first page), keyset "
+        "pages that cost the same however deep: follow `next` and `previous`, which keep the filters and the "
+        "`ordering`. A cursor made for another ordering, or damaged, answers 400 on `cursor`.",
+    ),
     accept=extend_schema(
         summary="Accept a risk",
         description="Needs the approve capability. Within the acceptance threshold a rationale suffices; above "
@@ -174,6 +182,8 @@ class RiskViewSet(CrudMixin, RiskModuleViewSet):
     filterset_class = RiskFilter
     # RiskFilter carries its own search (``q``) and ``ordering``; DRF's would read the same parameters.
     filter_backends = [DjangoFilterBackend]
+    # Numbered pages as every list, and keyset pages (``?cursor=``) that cost the same however deep.
+    pagination_class = RiskPagination
     approve_actions = frozenset({"accept"})
 
     def _save(self, serializer) -> None:

@@ -12,11 +12,19 @@ class RiskConfig(AppConfig):
     def ready(self) -> None:
         # Imported here, not at the top: these modules use the models, which are not loaded yet.
         from aims import dashboard, demo
+        from aims.summaries import invalidate_on
+        from registry.models import AISystem
         from risk.demo import risk_demo_seed
         from risk.impact.demo import impact_demo_seed
+        from risk.impact.models import ImpactAssessment
+        from risk.models import Risk, RiskCriteria, TreatmentAction
         from risk.selectors import risk_tiles
 
         dashboard.register(risk_tiles)
+        # What the cached heat maps, register count and tiles read (risk.selectors): a saved or
+        # deleted row of these makes them stale. AI systems count in "systems without approved
+        # impact assessment".
+        invalidate_on(Risk, TreatmentAction, RiskCriteria, ImpactAssessment, AISystem)
         demo.register(risk_demo_seed)
         # After the register's demo: an assessment's harm is linked to one of its risks.
         demo.register(impact_demo_seed)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Expression, F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django_filters.constants import EMPTY_VALUES
 
 from aims.filters import OneOrMany, organization_members
 from registry.models import AISystem
-from risk.models import Level, Risk
+from risk.models import REVIEW_DATE_SORT_KEY, Level, Risk
 
 
 def organization_systems(request: HttpRequest | None) -> QuerySet[AISystem]:
@@ -21,19 +22,51 @@ def organization_systems(request: HttpRequest | None) -> QuerySet[AISystem]:
     return AISystem.objects.for_org(tenant.organization).order_by("ref_code")
 
 
+class KeysetOrderingFilter(django_filters.OrderingFilter):
+    """Orders by the chosen key, then the id in the same direction: the order a keyset page walks.
+
+    ``sort_keys`` names the expression a field sorts on when it is not the column itself (a
+    nullable date sorts on a key without NULL). Only the first ordering asked for is used: each
+    one an index serves, never a combination that none does.
+    """
+
+    def __init__(self, *args: object, sort_keys: dict[str, Expression] | None = None, **kwargs: object) -> None:
+        self.sort_keys = sort_keys or {}
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet[Risk], value: list[str] | None) -> QuerySet[Risk]:
+        if not value or value in EMPTY_VALUES:
+            return qs
+        param = value[0]
+        descending = param.startswith("-")
+        name = self.get_ordering_value(param).lstrip("-")
+        key = self.sort_keys.get(name, F(name))
+        return qs.order_by(key.desc() if descending else key.asc(), "-id" if descending else "id")
+
+
 class RiskFilter(django_filters.FilterSet):
+    # The choice filters compare columns of the risk itself, never a join: no DISTINCT, which would
+    # make PostgreSQL sort every matching row before a page (and count them the same way).
     q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"type": "search"}))
     level = django_filters.MultipleChoiceFilter(
-        method="filter_level", choices=Level.choices, label="Current level", widget=OneOrMany(choices=Level.choices)
+        method="filter_level",
+        choices=Level.choices,
+        label="Current level",
+        widget=OneOrMany(choices=Level.choices),
+        distinct=False,
     )
-    inherent_level = django_filters.MultipleChoiceFilter(choices=Level.choices, widget=OneOrMany(choices=Level.choices))
-    residual_level = django_filters.MultipleChoiceFilter(choices=Level.choices, widget=OneOrMany(choices=Level.choices))
+    inherent_level = django_filters.MultipleChoiceFilter(
+        choices=Level.choices, widget=OneOrMany(choices=Level.choices), distinct=False
+    )
+    residual_level = django_filters.MultipleChoiceFilter(
+        choices=Level.choices, widget=OneOrMany(choices=Level.choices), distinct=False
+    )
     inherent_likelihood = django_filters.NumberFilter(widget=forms.HiddenInput)
     inherent_impact = django_filters.NumberFilter(widget=forms.HiddenInput)
     residual_likelihood = django_filters.NumberFilter(widget=forms.HiddenInput)
     residual_impact = django_filters.NumberFilter(widget=forms.HiddenInput)
     status = django_filters.MultipleChoiceFilter(
-        choices=Risk.Status.choices, widget=OneOrMany(choices=Risk.Status.choices)
+        choices=Risk.Status.choices, widget=OneOrMany(choices=Risk.Status.choices), distinct=False
     )
     system = django_filters.ModelChoiceFilter(queryset=organization_systems, empty_label="Any", label="AI system")
     organisation_level = django_filters.BooleanFilter(
@@ -46,11 +79,13 @@ class RiskFilter(django_filters.FilterSet):
         label="Review",
         empty_label="Any",
     )
-    ordering = django_filters.OrderingFilter(
+    # Each ordering is backed by an index of Risk.Meta (organization, key, id).
+    ordering = KeysetOrderingFilter(
         fields=[("ref_code", "ref_code"), ("title", "title"), ("next_review_date", "next_review_date"),
                 ("updated_at", "updated_at")],
         field_labels={"ref_code": "Reference", "title": "Title", "next_review_date": "Next review",
                       "updated_at": "Last changed"},
+        sort_keys={"next_review_date": REVIEW_DATE_SORT_KEY},
         label="Sort by",
         empty_label="Reference",
     )  # fmt: skip
@@ -58,6 +93,14 @@ class RiskFilter(django_filters.FilterSet):
     class Meta:
         model = Risk
         fields = ["q", "level", "status", "system", "owner", "overdue"]
+
+    def narrows(self) -> bool:
+        """Whether a filter other than the ordering applies (the heat maps then map the filter)."""
+        if not self.is_bound:
+            return False
+        self.is_valid()  # fills cleaned_data with the valid filters: those that apply
+        values = self.form.cleaned_data.items()
+        return any(value not in (None, "", [], ()) for name, value in values if name != "ordering")
 
     def search(self, queryset: QuerySet[Risk], name: str, value: str) -> QuerySet[Risk]:
         value = value.strip()

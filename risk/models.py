@@ -13,6 +13,8 @@ from typing import ClassVar, Self
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from aims.models import Organization
@@ -120,6 +122,12 @@ class RiskCriteria(TenantModel):
             raise ValidationError(errors)
 
 
+# Risks without a review date sort after every dated one (as PostgreSQL sorts NULL ascending):
+# a sort key with no NULL lets one row comparison, backed by one index, seek a keyset page.
+NO_REVIEW_DATE = date(9999, 12, 31)
+REVIEW_DATE_SORT_KEY = Coalesce(F("next_review_date"), Value(NO_REVIEW_DATE), output_field=models.DateField())
+
+
 class RiskQuerySet(TenantQuerySet, models.QuerySet["Risk"]):
     def for_org(self, organization: Organization) -> Self:
         """The organisation's risks, as this queryset (so ``open()`` and the like chain)."""
@@ -210,10 +218,16 @@ class Risk(TenantModel):
     class Meta:
         ordering = ["ref_code"]
         constraints = [models.UniqueConstraint(fields=["organization", "ref_code"], name="risk_unique_ref_per_org")]
+        # Each ordering of the register (RiskFilter) walks one of these indexes in keyset order, so a
+        # page deep in 100,000 risks costs what the first one does; (organization, ref_code) is the
+        # unique constraint's. The levels' indexes serve the level filters and the dashboard tiles.
         indexes = [
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["organization", "residual_level"]),
             models.Index(fields=["organization", "inherent_level"]),
+            models.Index(fields=["organization", "title", "id"], name="risk_org_title_id"),
+            models.Index(F("organization"), REVIEW_DATE_SORT_KEY, F("id"), name="risk_org_review_id"),
+            models.Index(fields=["organization", "updated_at", "id"], name="risk_org_updated_id"),
         ]
 
     def __str__(self) -> str:
@@ -291,3 +305,26 @@ class TreatmentControl(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.treatment} relies on {self.control_id}"
+
+
+class ReferenceCounter(models.Model):
+    """The last number handed out for one kind of reference (RSK-0042) in one organisation.
+
+    Saving a record reads and moves on this one row under the organisation's row lock instead
+    of reading every reference of the register, so it costs the same at 10 and at 100,000
+    risks. Not an AIMS record: it has no history of its own (the references it gives do).
+    """
+
+    class Kind(models.TextChoices):
+        RISK = "risk", "Risk"
+
+    # The unique constraint's index (organization, kind) serves every lookup.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "kind"], name="referencecounter_unique_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.last_number}"

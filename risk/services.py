@@ -8,11 +8,12 @@ have their own services, :mod:`risk.impact.services`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import BigIntegerField, Max
+from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
 from aims.models import Organization, User
@@ -23,6 +24,7 @@ from risk.models import (
     DEFAULT_LIKELIHOOD,
     LEVEL_RANK,
     Level,
+    ReferenceCounter,
     Risk,
     RiskCriteria,
     TreatmentAction,
@@ -30,7 +32,7 @@ from risk.models import (
     default_matrix,
 )
 
-REF_PATTERN = re.compile(r"^RSK-(\d+)$")
+RISK_REF_PREFIX = "RSK-"
 
 
 # --- Criteria ----------------------------------------------------------------------------------
@@ -123,14 +125,38 @@ def _validate_scores(risk: Risk, criteria: RiskCriteria) -> None:
 # --- Risks -------------------------------------------------------------------------------------
 
 
+def _highest_risk_number(organization: Organization) -> int:
+    """The highest RSK-number in the organisation's register, read by one aggregate query."""
+    numbered = Risk.objects.for_org(organization).filter(ref_code__regex=rf"^{RISK_REF_PREFIX}[0-9]+$")
+    number = Cast(Substr("ref_code", len(RISK_REF_PREFIX) + 1), BigIntegerField())
+    return int(numbered.aggregate(last=Max(number))["last"] or 0)
+
+
 def _next_ref_code(organization: Organization) -> str:
-    Organization.objects.select_for_update().filter(pk=organization.pk).first()
-    numbers = [
-        int(m.group(1))
-        for ref in Risk.objects.for_org(organization).values_list("ref_code", flat=True)
-        if (m := REF_PATTERN.match(ref))
-    ]
-    return f"RSK-{max(numbers, default=0) + 1:04d}"
+    """The organisation's next RSK-NNNN, from its counter: three queries whatever the register's size.
+
+    The counter's row lock makes concurrent saves take numbers one after the other; the very
+    first one takes the organisation's row lock to create it. A number already taken by a risk
+    written around this service (a bulk load) moves the counter past the highest one in use.
+    """
+    counters = ReferenceCounter.objects.select_for_update().filter(
+        organization=organization, kind=ReferenceCounter.Kind.RISK
+    )
+    counter = counters.first()
+    if counter is None:
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        counter = counters.first() or ReferenceCounter(
+            organization=organization,
+            kind=ReferenceCounter.Kind.RISK,
+            last_number=_highest_risk_number(organization),
+        )
+    counter.last_number += 1
+    ref_code = f"{RISK_REF_PREFIX}{counter.last_number:04d}"
+    if Risk.objects.for_org(organization).filter(ref_code=ref_code).exists():
+        counter.last_number = _highest_risk_number(organization) + 1
+        ref_code = f"{RISK_REF_PREFIX}{counter.last_number:04d}"
+    counter.save()
+    return ref_code
 
 
 @transaction.atomic

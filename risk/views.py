@@ -17,20 +17,48 @@ from risk import selectors, services
 from risk.filters import RiskFilter
 from risk.forms import AcceptForm, CriteriaForm, RiskForm, TreatmentForm
 from risk.models import Risk, TreatmentAction, TreatmentControl, default_matrix
+from risk.pagination import CURSOR_PARAM, InvalidCursor, keyset_page
 
 CHANGE_REFUSED = "AI system owners change only the risks they own or those of their systems."
 
 
 class RiskListView(FilteredListView):
+    """The register with its heat maps, in keyset pages (``?cursor=``) that cost the same however deep.
+
+    Numbered pages (``?page=``) of older links still answer, with their count.
+    """
+
     template_name = "risk/risk_list.html"
     # FilteredListView declares both as None (its stubs cannot name what subclasses set).
     filterset_class = RiskFilter
-    selector = selectors.risk_list
+    selector = selectors.risk_register
+
+    def get_queryset(self):
+        # The bare filtered register: its count and heat maps join nothing the rows display.
+        self.register = super().get_queryset()
+        return selectors.risk_rows(self.register, treatment_counts=True)
+
+    def paginate_queryset(self, queryset, page_size):
+        if "page" in self.request.GET:
+            return super().paginate_queryset(queryset, page_size)
+        try:
+            page = keyset_page(queryset, cursor=self.request.GET.get(CURSOR_PARAM), size=page_size)
+        except InvalidCursor:  # a damaged or outdated link (another sort): the first page
+            page = keyset_page(queryset, cursor=None, size=page_size)
+        return None, page, page.object_list, page.has_other_pages()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        criteria, maps = selectors.heat_maps(self.tenant.organization)
-        return {**context, "criteria": criteria, "heat_maps": maps}
+        paginator = context["paginator"]  # numbered pages have counted the filtered register already
+        summary = selectors.register_summary(
+            self.tenant.organization,
+            self.register if self.filterset.narrows() else None,
+            total=paginator.count if paginator is not None else None,
+        )
+        params = self.request.GET.copy()
+        for name in ("page", CURSOR_PARAM):
+            params.pop(name, None)
+        return {**context, **summary, "querystring": params.urlencode()}
 
 
 class RiskFormView(TenantViewMixin, View):
