@@ -8,13 +8,12 @@ fixed number of queries whatever the length of the history.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.apps import apps
-from django.core.paginator import Page, Paginator
-from django.db import models
-from django.db.models import IntegerField, Value
+from django.db import connection, models
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from aims.tenancy import TenantModel
@@ -182,23 +181,116 @@ def tracked_models() -> list[type[models.Model]]:
     return [Organization, *sorted(tenant_models, key=lambda m: m._meta.label)]
 
 
-def _activity_union(organization, **filters):
-    """Ids and dates of every history row of the organisation, across all tracked models."""
+@dataclass(frozen=True)
+class ActivityCursor:
+    """A point in the activity feed: one history row, ordered by date, then table, then id.
+
+    History ids are per table, so the table's place in :func:`tracked_models` breaks ties
+    between rows of different tables written in the same microsecond.
+    """
+
+    when: datetime
+    model_index: int
+    history_id: int
+
+    def __str__(self) -> str:
+        return f"{self.when.isoformat()}_{self.model_index}_{self.history_id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> ActivityCursor | None:
+        """The cursor written by ``str()``; None for a missing or malformed one."""
+        if not text:
+            return None
+        try:
+            when, model_index, history_id = text.rsplit("_", 2)
+            parsed = datetime.fromisoformat(when.replace(" ", "+"))  # a "+" in a query string reads as a space
+            if parsed.tzinfo is None:
+                return None
+            return cls(parsed, int(model_index), int(history_id))
+        except ValueError:
+            return None
+
+
+@dataclass
+class ActivityPage:
+    """One page of the activity feed, newest first, with the cursors of its neighbours."""
+
+    entries: list[HistoryEntry]
+    newer: ActivityCursor | None
+    older: ActivityCursor | None
+
+
+def _after_cursor(rows: models.QuerySet[Any], index: int, cursor: ActivityCursor | None, older: bool) -> Any:
+    """Narrow one table's rows to those past ``cursor`` in the reading direction.
+
+    Written as a range on ``history_date`` (which the activity index scans in order) with the
+    tie on the cursor's own date removed, rather than an OR that would stop the index scan.
+    """
+    if cursor is None:
+        return rows
+    if older:
+        rows = rows.filter(history_date__lte=cursor.when)
+        if index > cursor.model_index:
+            return rows.exclude(history_date=cursor.when)
+        if index == cursor.model_index:
+            return rows.exclude(history_date=cursor.when, history_id__gte=cursor.history_id)
+        return rows
+    rows = rows.filter(history_date__gte=cursor.when)
+    if index < cursor.model_index:
+        return rows.exclude(history_date=cursor.when)
+    if index == cursor.model_index:
+        return rows.exclude(history_date=cursor.when, history_id__lte=cursor.history_id)
+    return rows
+
+
+def _activity_rows(
+    organization, limit: int, cursor: ActivityCursor | None = None, older: bool = True, **filters: Any
+) -> tuple[list[type[models.Model]], list[dict[str, Any]]]:
+    """The ``limit`` history rows of the organisation next to ``cursor``, across all tracked models.
+
+    Each table gives at most ``limit`` rows of its own, read from its activity index (see
+    :class:`aims.tenancy.OrganizationHistoricalRecords`), and only those are merged and
+    sorted: the cost follows ``limit`` and the number of tables, not the length of the
+    history. One query. Rows come newest first whatever the direction.
+    """
     models_ = tracked_models()
-    selects = []
+    direction = "-" if older else ""
+    parts, params = [], []
     for index, model in enumerate(models_):
-        history_model = model.history.model
+        history_model = model.history.model  # type: ignore[attr-defined]
         is_org = model._meta.label == "aims.Organization"
         scope = {"id": organization.pk} if is_org else {"organization_id": organization.pk}
-        selects.append(
-            history_model.objects.filter(**scope, **filters)
-            .annotate(model_index=Value(index, output_field=IntegerField()))
-            .values("history_id", "history_date", "model_index")
-            .order_by()
-        )
-    # One flat UNION ALL: chaining .union() nests the statements, and SQLite's parser overflows.
-    union = selects[0].union(*selects[1:], all=True)
-    return models_, union.order_by("-history_date", "-history_id")
+        rows = _after_cursor(history_model.objects.filter(**scope, **filters), index, cursor, older)
+        rows = rows.order_by(f"{direction}history_date", f"{direction}history_id").values_list(
+            "history_id", "history_date"
+        )[:limit]
+        sql, part_params = rows.query.sql_with_params()
+        # A derived table per part: SQLite refuses LIMIT on the members of a UNION themselves.
+        parts.append(f"SELECT {index} AS model_index, t{index}.* FROM ({sql}) t{index}")  # noqa: S608
+        params.extend(part_params)
+    order = "DESC" if older else "ASC"
+    # Column positions: the parts name their columns after their own tables.
+    union = " UNION ALL ".join(parts)
+    sql = f"SELECT * FROM ({union}) activity ORDER BY 3 {order}, 1 {order}, 2 {order} LIMIT {int(limit)}"  # noqa: S608
+    with connection.cursor() as db:
+        db.execute(sql, params)
+        fetched = db.fetchall()
+    rows_ = [
+        {"model_index": model_index, "history_id": history_id, "history_date": _aware(when)}
+        for model_index, history_id, when in fetched
+    ]
+    if not older:
+        rows_.reverse()
+    return models_, rows_
+
+
+def _aware(value: Any) -> datetime:
+    """A row's date as an aware datetime (SQLite hands back text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
 
 
 def _entries_for_rows(models_, rows) -> list[HistoryEntry]:
@@ -218,15 +310,40 @@ def _entries_for_rows(models_, rows) -> list[HistoryEntry]:
     return [entries_by_key[(row["model_index"], row["history_id"])] for row in rows]
 
 
-def organization_activity(organization, page: int | str | None = 1, per_page: int = 50) -> Page:
-    """The organisation's change history across all tracked models, newest first, paginated in the database."""
-    models_, union = _activity_union(organization)
-    current = Paginator(union, per_page).get_page(page)
-    current.object_list = _entries_for_rows(models_, list(current.object_list))
-    return current
+def _cursor(row: dict[str, Any]) -> ActivityCursor:
+    return ActivityCursor(row["history_date"], row["model_index"], row["history_id"])
+
+
+def organization_activity(
+    organization, *, older_than: str | None = None, newer_than: str | None = None, per_page: int = 50
+) -> ActivityPage:
+    """One page of the organisation's change history across all tracked models, newest first.
+
+    Paged by keyset: ``older_than`` / ``newer_than`` are the cursors of a previous page
+    (:attr:`ActivityPage.older`, :attr:`ActivityPage.newer`); neither gives the newest page.
+    There is no total count or page number: counting every history row is what made this
+    page slow. A malformed cursor reads as none. A fixed number of queries.
+    """
+    newer = ActivityCursor.parse(newer_than)
+    older = None if newer else ActivityCursor.parse(older_than)
+    cursor = newer or older
+    models_, rows = _activity_rows(organization, per_page + 1, cursor=cursor, older=newer is None)
+    more = len(rows) > per_page
+    if newer is None:
+        rows = rows[:per_page]
+        has_newer, has_older = cursor is not None, more
+    else:
+        rows = rows[-per_page:] if more else rows
+        has_newer, has_older = more, True
+    entries = _entries_for_rows(models_, rows)
+    return ActivityPage(
+        entries=entries,
+        newer=_cursor(rows[0]) if rows and has_newer else None,
+        older=_cursor(rows[-1]) if rows and has_older else None,
+    )
 
 
 def organization_history(organization, start: datetime, end: datetime, limit: int) -> list[HistoryEntry]:
     """At most ``limit`` changes of the organisation between ``start`` and ``end``, newest first."""
-    models_, union = _activity_union(organization, history_date__range=(start, end))
-    return _entries_for_rows(models_, list(union[:limit]))
+    models_, rows = _activity_rows(organization, limit, history_date__range=(start, end))
+    return _entries_for_rows(models_, rows)
