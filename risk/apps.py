@@ -11,11 +11,17 @@ class RiskConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: these modules use the models, which are not loaded yet.
-        from aims import dashboard, demo
+        from aims import autocomplete, dashboard, demo
         from risk.demo import risk_demo_seed
         from risk.impact.demo import impact_demo_seed
+        from risk.models import Risk
         from risk.selectors import risk_tiles
 
+        autocomplete.register(
+            autocomplete.Source(
+                "risks", Risk, lambda tenant: Risk.objects.for_org(tenant.organization), ("ref_code", "title")
+            )
+        )
         dashboard.register(risk_tiles)
         demo.register(risk_demo_seed)
         # After the register's demo: an assessment's harm is linked to one of its risks.

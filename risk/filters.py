@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from aims.autocomplete import AutocompleteSelect
 from aims.filters import OneOrMany, organization_members
 from registry.models import AISystem
 from risk.models import Level, Risk
@@ -35,11 +36,15 @@ class RiskFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=Risk.Status.choices, widget=OneOrMany(choices=Risk.Status.choices)
     )
-    system = django_filters.ModelChoiceFilter(queryset=organization_systems, empty_label="Any", label="AI system")
+    system = django_filters.ModelChoiceFilter(
+        queryset=organization_systems, empty_label="Any", label="AI system", widget=AutocompleteSelect("systems")
+    )
     organisation_level = django_filters.BooleanFilter(
         field_name="system", lookup_expr="isnull", label="Organisation-level only", widget=forms.HiddenInput
     )
-    owner = django_filters.ModelChoiceFilter(queryset=organization_members, label="Owner", empty_label="Anyone")
+    owner = django_filters.ModelChoiceFilter(
+        queryset=organization_members, label="Owner", empty_label="Anyone", widget=AutocompleteSelect("members")
+    )
     overdue = django_filters.ChoiceFilter(
         choices=[("true", "Review overdue"), ("false", "Not overdue")],
         method="filter_overdue",
