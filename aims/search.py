@@ -8,8 +8,8 @@ its index and an OR over several columns becomes a bitmap OR of index scans inst
 scan of the table. SQLite (the demo's database) has no pg_trgm: the same match runs as a
 plain scan, and the operation adds nothing there.
 
-Suggestions are also ranked on PostgreSQL, best trigram word similarity first; elsewhere
-they keep the queryset's own order.
+Suggestions are also ranked on PostgreSQL, best trigram word similarity first, then the
+closest whole value; elsewhere they keep the queryset's own order.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.contrib.postgres.search import TrigramWordSimilarity
+from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
 from django.db import connection, migrations
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Greatest
@@ -50,10 +50,15 @@ def text_search(
     matches = queryset.filter(contains_any(fields, value))
     if not rank or (vendor or connection.vendor) != "postgresql" or len(value) < RANK_FROM:
         return matches
-    similarities = [TrigramWordSimilarity(value, name) for name in fields]
-    score = Greatest(*similarities) if len(similarities) > 1 else similarities[0]
+    # Best word match first ("triage" in "Radiology triage assistant" counts fully), then the
+    # closest whole value ("Triage" itself before the longer name).
+    words = [TrigramWordSimilarity(value, name) for name in fields]
+    wholes = [TrigramSimilarity(name, value) for name in fields]
     order = matches.query.order_by or matches.model._meta.ordering
-    return matches.annotate(search_rank=score).order_by("-search_rank", *order, "pk")
+    return matches.annotate(
+        search_rank=Greatest(*words) if len(words) > 1 else words[0],
+        search_closeness=Greatest(*wholes) if len(wholes) > 1 else wholes[0],
+    ).order_by("-search_rank", "-search_closeness", *order, "pk")
 
 
 def _upper_trigram_sql(table: str, column: str) -> tuple[str, str]:
