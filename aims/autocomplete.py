@@ -132,8 +132,34 @@ def autocomplete_fields(form: forms.BaseForm) -> None:
             continue
         widget = AutocompleteSelect(source.kind, attrs=field.widget.attrs)
         widget.is_required = field.widget.is_required
-        widget.choices = field.choices
+        widget.choices = field.choices  # type: ignore[assignment]  # a ModelChoiceIterator
         field.widget = widget
+
+
+def choice_input(
+    queryset: QuerySet[Any],
+    name: str,
+    *,
+    attrs: dict[str, Any] | None = None,
+    label: Callable[[Any], str] | None = None,
+    empty_label: str = "Choose…",
+) -> SafeString | None:
+    """A required single choice among ``queryset`` for a hand-written form, or None when it is empty.
+
+    A search box for a registered kind with many rows, a select otherwise; either way one
+    small query, not one option per row, decides which.
+    """
+    if not queryset.exists():
+        return None
+    field = forms.ModelChoiceField(queryset=queryset, empty_label=empty_label)
+    if label is not None:
+        field.label_from_instance = label  # type: ignore[method-assign, assignment]  # a plain function as the label
+    source = source_for_model(queryset.model)
+    if source is not None:
+        field.widget = AutocompleteSelect(source.kind)
+        field.widget.is_required = True
+        field.widget.choices = field.choices
+    return field.widget.render(name, None, attrs={**(attrs or {}), "required": True})
 
 
 class SuggestionsView(TenantViewMixin, View):

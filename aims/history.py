@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from django.apps import apps
@@ -121,8 +122,11 @@ def _entries(model, records: list) -> list[HistoryEntry]:
         return []
     history_model = model.history.model
     latest = max(r.history_date for r in records)
-    earlier = history_model.objects.filter(id__in={r.id for r in records}, history_date__lte=latest).order_by(
-        "id", "history_date", "history_id"
+    # The predecessors' related rows too: a change shows the old value of a relation by name.
+    earlier = (
+        history_model.objects.filter(id__in={r.id for r in records}, history_date__lte=latest)
+        .select_related(*_related(history_model))
+        .order_by("id", "history_date", "history_id")
     )
     by_object: dict[Any, list] = {}
     for row in earlier:
@@ -175,10 +179,20 @@ def merged_history(*histories: list[HistoryEntry]) -> list[HistoryEntry]:
 
 def tracked_models() -> list[type[models.Model]]:
     """Models whose history belongs to an organisation: every tenant model, and the organisation."""
+    return list(_tracked_models())
+
+
+@cache
+def _tracked_models() -> tuple[type[models.Model], ...]:
     from aims.models import Organization
 
-    tenant_models = [m for m in apps.get_models() if issubclass(m, TenantModel) and hasattr(m, "history")]
-    return [Organization, *sorted(tenant_models, key=lambda m: m._meta.label)]
+    # The descriptor, not ``hasattr(m, "history")``: reading it builds a manager each time.
+    tenant_models = [m for m in apps.get_models() if issubclass(m, TenantModel) and "history" in _attributes(m)]
+    return (Organization, *sorted(tenant_models, key=lambda m: m._meta.label))
+
+
+def _attributes(model: type[models.Model]) -> set[str]:
+    return {name for klass in model.__mro__ for name in vars(klass)}
 
 
 @dataclass(frozen=True)
@@ -220,31 +234,45 @@ class ActivityPage:
     older: ActivityCursor | None
 
 
-def _after_cursor(rows: models.QuerySet[Any], index: int, cursor: ActivityCursor | None, older: bool) -> Any:
-    """Narrow one table's rows to those past ``cursor`` in the reading direction.
+def _after_cursor(index: int, cursor: ActivityCursor | None, older: bool) -> tuple[str, list[Any]]:
+    """SQL narrowing one table's rows to those past ``cursor`` in the reading direction, and its params.
 
     Written as a range on ``history_date`` (which the activity index scans in order) with the
     tie on the cursor's own date removed, rather than an OR that would stop the index scan.
     """
     if cursor is None:
-        return rows
-    if older:
-        rows = rows.filter(history_date__lte=cursor.when)
-        if index > cursor.model_index:
-            return rows.exclude(history_date=cursor.when)
-        if index == cursor.model_index:
-            return rows.exclude(history_date=cursor.when, history_id__gte=cursor.history_id)
-        return rows
-    rows = rows.filter(history_date__gte=cursor.when)
-    if index < cursor.model_index:
-        return rows.exclude(history_date=cursor.when)
+        return "", []
+    when = connection.ops.adapt_datetimefield_value(cursor.when)
+    past, tie = ("<=", ">=") if older else (">=", "<=")
+    clause = f" AND history_date {past} %s"
     if index == cursor.model_index:
-        return rows.exclude(history_date=cursor.when, history_id__lte=cursor.history_id)
-    return rows
+        return f"{clause} AND NOT (history_date = %s AND history_id {tie} %s)", [when, when, cursor.history_id]
+    # Rows of the cursor's instant in another table come before or after it by table order.
+    same_instant_already_shown = index > cursor.model_index if older else index < cursor.model_index
+    if same_instant_already_shown:
+        return f"{clause} AND history_date <> %s", [when, when]
+    return clause, [when]
+
+
+@cache
+def _history_tables() -> tuple[tuple[str, str], ...]:
+    """``(history table, column naming the organisation)`` of each tracked model, in their order.
+
+    Worked out once: simple-history builds a new manager on every ``Model.history`` access,
+    which for some forty models cost more than the query itself.
+    """
+    return tuple(
+        (model.history.model._meta.db_table, "id" if model._meta.label == "aims.Organization" else "organization_id")  # type: ignore[attr-defined]
+        for model in tracked_models()
+    )
 
 
 def _activity_rows(
-    organization, limit: int, cursor: ActivityCursor | None = None, older: bool = True, **filters: Any
+    organization,
+    limit: int,
+    cursor: ActivityCursor | None = None,
+    older: bool = True,
+    between: tuple[datetime, datetime] | None = None,
 ) -> tuple[list[type[models.Model]], list[dict[str, Any]]]:
     """The ``limit`` history rows of the organisation next to ``cursor``, across all tracked models.
 
@@ -253,25 +281,23 @@ def _activity_rows(
     sorted: the cost follows ``limit`` and the number of tables, not the length of the
     history. One query. Rows come newest first whatever the direction.
     """
-    models_ = tracked_models()
-    direction = "-" if older else ""
-    parts, params = [], []
-    for index, model in enumerate(models_):
-        history_model = model.history.model  # type: ignore[attr-defined]
-        is_org = model._meta.label == "aims.Organization"
-        scope = {"id": organization.pk} if is_org else {"organization_id": organization.pk}
-        rows = _after_cursor(history_model.objects.filter(**scope, **filters), index, cursor, older)
-        rows = rows.order_by(f"{direction}history_date", f"{direction}history_id").values_list(
-            "history_id", "history_date"
-        )[:limit]
-        sql, part_params = rows.query.sql_with_params()
-        # A derived table per part: SQLite refuses LIMIT on the members of a UNION themselves.
-        parts.append(f"SELECT {index} AS model_index, t{index}.* FROM ({sql}) t{index}")  # noqa: S608
-        params.extend(part_params)
     order = "DESC" if older else "ASC"
-    # Column positions: the parts name their columns after their own tables.
+    limit = int(limit)
+    parts, params = [], []
+    for index, (table, scope) in enumerate(_history_tables()):
+        narrow, narrow_params = _after_cursor(index, cursor, older)
+        if between is not None:
+            narrow += " AND history_date >= %s AND history_date <= %s"
+            narrow_params = [*narrow_params, *(connection.ops.adapt_datetimefield_value(d) for d in between)]
+        # A derived table per part: SQLite refuses LIMIT on the members of a UNION themselves.
+        parts.append(
+            f"SELECT {index} AS model_index, history_id, history_date FROM ("  # noqa: S608  # names from _meta
+            f'SELECT history_id, history_date FROM "{table}" WHERE "{scope}" = %s{narrow} '
+            f"ORDER BY history_date {order}, history_id {order} LIMIT {limit}) t{index}"
+        )
+        params.extend([organization.pk, *narrow_params])
     union = " UNION ALL ".join(parts)
-    sql = f"SELECT * FROM ({union}) activity ORDER BY 3 {order}, 1 {order}, 2 {order} LIMIT {int(limit)}"  # noqa: S608
+    sql = f"SELECT * FROM ({union}) activity ORDER BY 3 {order}, 1 {order}, 2 {order} LIMIT {limit}"  # noqa: S608
     with connection.cursor() as db:
         db.execute(sql, params)
         fetched = db.fetchall()
@@ -281,7 +307,7 @@ def _activity_rows(
     ]
     if not older:
         rows_.reverse()
-    return models_, rows_
+    return tracked_models(), rows_
 
 
 def _aware(value: Any) -> datetime:
@@ -345,5 +371,5 @@ def organization_activity(
 
 def organization_history(organization, start: datetime, end: datetime, limit: int) -> list[HistoryEntry]:
     """At most ``limit`` changes of the organisation between ``start`` and ``end``, newest first."""
-    models_, rows = _activity_rows(organization, limit, history_date__range=(start, end))
+    models_, rows = _activity_rows(organization, limit, between=(start, end))
     return _entries_for_rows(models_, rows)
