@@ -13,6 +13,7 @@ this module, like the rest of ``aims``, imports none of them.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -73,8 +74,8 @@ def suggestions(source: Source, tenant: Tenant, query: str) -> list[tuple[Any, s
 class AutocompleteSelect(forms.Select):
     """A single choice among a model field's rows: a search box above ``AUTOCOMPLETE_ABOVE`` choices.
 
-    Rendering it costs two small queries (is the list long? what is the chosen row's
-    label?) instead of one option per row.
+    Rendering it reads at most ``AUTOCOMPLETE_ABOVE + 1`` rows, and the chosen row's label
+    when the list is long, instead of one option per row.
     """
 
     combobox_template_name = "components/autocomplete.html"
@@ -83,18 +84,20 @@ class AutocompleteSelect(forms.Select):
         super().__init__(attrs=attrs, choices=choices)
         self.kind = kind
 
-    def _long_queryset(self) -> QuerySet[Any] | None:
-        """The field's queryset when it offers more than ``AUTOCOMPLETE_ABOVE`` rows, else None."""
-        queryset = getattr(self.choices, "queryset", None)
-        if queryset is None:
-            return None
-        above = settings.AUTOCOMPLETE_ABOVE
-        return queryset if queryset.order_by()[: above + 1].count() > above else None
-
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
-        queryset = self._long_queryset()
+        iterator = self.choices
+        queryset = getattr(iterator, "queryset", None)
         if queryset is None:
             return super().render(name, value, attrs, renderer)
+        above = settings.AUTOCOMPLETE_ABOVE
+        rows = list(queryset[: above + 1])
+        if len(rows) <= above:
+            # A plain select of the rows just read: the same single query a select always cost.
+            head = copy.copy(iterator)
+            head.queryset = queryset.none()  # the iterator's own leading choices ("Any", a null choice)
+            plain = copy.copy(self)
+            plain.choices = [*head, *(iterator.choice(row) for row in rows)]
+            return forms.Select.render(plain, name, value, attrs, renderer)
         value = "" if value is None or isinstance(value, list | tuple) else str(value)
         source = _SOURCES[self.kind]
         chosen = None

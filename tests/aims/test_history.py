@@ -140,13 +140,13 @@ def test_activity_page_costs_the_same_queries_at_two_sizes(login, alice, acme):
             )
 
     client = login(alice)
-    grow(0, 30)  # more than a page, of the same two kinds of change as below
+    grow(0, 60)  # more than two pages of the same two kinds of change as below
     client.get(reverse("activity"))
     with CaptureQueriesContext(connection) as small:
         first = client.get(reverse("activity"))
     with CaptureQueriesContext(connection) as small_older:
         client.get(reverse("activity"), {"older": str(first.context["activity"].older)})
-    grow(30, 150)
+    grow(60, 150)
     with CaptureQueriesContext(connection) as large:
         first = client.get(reverse("activity"))
     with CaptureQueriesContext(connection) as large_older:
