@@ -85,7 +85,7 @@ class AutocompleteSelect(forms.Select):
         self.kind = kind
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
-        iterator = self.choices
+        iterator: Any = self.choices  # a ModelChoiceIterator for a model choice field
         queryset = getattr(iterator, "queryset", None)
         if queryset is None:
             return super().render(name, value, attrs, renderer)

@@ -8,7 +8,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('aims', '0012_history_activity_index'),
-        ('controls', '0006_history_activity_index'),
         ('registry', '0003_history_activity_index'),
         ('risk', '0003_owners_may_be_removed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
