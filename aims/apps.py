@@ -18,3 +18,11 @@ class AimsConfig(AppConfig):
 
         dashboard.register(governance_tiles)
         demo.register(governance_demo_seed)
+
+        from aims import autocomplete
+        from aims.forms import member_label, members_of
+        from aims.models import User
+
+        autocomplete.register(
+            autocomplete.Source("members", User, members_of, search_fields=("email", "full_name"), label=member_label)
+        )

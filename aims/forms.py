@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.db.models import Model, QuerySet
 
+from aims.autocomplete import autocomplete_fields
 from aims.concurrency import StaleRecord, expect_version, record_version
 from aims.models import User
 from aims.roles import Role
@@ -69,6 +70,7 @@ class TenantForm(forms.ModelForm):
                 field.queryset = field.queryset.filter(pk=tenant.user.pk)  # type: ignore[attr-defined]
             if not self.instance.pk and tenant.user is not None and not self.initial.get(owned):
                 self.initial[owned] = tenant.user.pk
+        autocomplete_fields(self)
 
     def _post_clean(self) -> None:
         super()._post_clean()  # type: ignore[misc]  # ModelForm has it; the stubs do not

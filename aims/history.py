@@ -8,13 +8,13 @@ fixed number of queries whatever the length of the history.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from django.apps import apps
-from django.core.paginator import Page, Paginator
-from django.db import models
-from django.db.models import IntegerField, Value
+from django.db import connection, models
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from aims.tenancy import TenantModel
@@ -122,8 +122,11 @@ def _entries(model, records: list) -> list[HistoryEntry]:
         return []
     history_model = model.history.model
     latest = max(r.history_date for r in records)
-    earlier = history_model.objects.filter(id__in={r.id for r in records}, history_date__lte=latest).order_by(
-        "id", "history_date", "history_id"
+    # The predecessors' related rows too: a change shows the old value of a relation by name.
+    earlier = (
+        history_model.objects.filter(id__in={r.id for r in records}, history_date__lte=latest)
+        .select_related(*_related(history_model))
+        .order_by("id", "history_date", "history_id")
     )
     by_object: dict[Any, list] = {}
     for row in earlier:
@@ -176,29 +179,144 @@ def merged_history(*histories: list[HistoryEntry]) -> list[HistoryEntry]:
 
 def tracked_models() -> list[type[models.Model]]:
     """Models whose history belongs to an organisation: every tenant model, and the organisation."""
+    return list(_tracked_models())
+
+
+@cache
+def _tracked_models() -> tuple[type[models.Model], ...]:
     from aims.models import Organization
 
-    tenant_models = [m for m in apps.get_models() if issubclass(m, TenantModel) and hasattr(m, "history")]
-    return [Organization, *sorted(tenant_models, key=lambda m: m._meta.label)]
+    # The descriptor, not ``hasattr(m, "history")``: reading it builds a manager each time.
+    tenant_models = [m for m in apps.get_models() if issubclass(m, TenantModel) and "history" in _attributes(m)]
+    return (Organization, *sorted(tenant_models, key=lambda m: m._meta.label))
 
 
-def _activity_union(organization, **filters):
-    """Ids and dates of every history row of the organisation, across all tracked models."""
-    models_ = tracked_models()
-    selects = []
-    for index, model in enumerate(models_):
-        history_model = model.history.model
-        is_org = model._meta.label == "aims.Organization"
-        scope = {"id": organization.pk} if is_org else {"organization_id": organization.pk}
-        selects.append(
-            history_model.objects.filter(**scope, **filters)
-            .annotate(model_index=Value(index, output_field=IntegerField()))
-            .values("history_id", "history_date", "model_index")
-            .order_by()
+def _attributes(model: type[models.Model]) -> set[str]:
+    return {name for klass in model.__mro__ for name in vars(klass)}
+
+
+@dataclass(frozen=True)
+class ActivityCursor:
+    """A point in the activity feed: one history row, ordered by date, then table, then id.
+
+    History ids are per table, so the table's place in :func:`tracked_models` breaks ties
+    between rows of different tables written in the same microsecond.
+    """
+
+    when: datetime
+    model_index: int
+    history_id: int
+
+    def __str__(self) -> str:
+        return f"{self.when.isoformat()}_{self.model_index}_{self.history_id}"
+
+    @classmethod
+    def parse(cls, text: str | None) -> ActivityCursor | None:
+        """The cursor written by ``str()``; None for a missing or malformed one."""
+        if not text:
+            return None
+        try:
+            when, model_index, history_id = text.rsplit("_", 2)
+            parsed = datetime.fromisoformat(when.replace(" ", "+"))  # a "+" in a query string reads as a space
+            if parsed.tzinfo is None:
+                return None
+            return cls(parsed, int(model_index), int(history_id))
+        except ValueError:
+            return None
+
+
+@dataclass
+class ActivityPage:
+    """One page of the activity feed, newest first, with the cursors of its neighbours."""
+
+    entries: list[HistoryEntry]
+    newer: ActivityCursor | None
+    older: ActivityCursor | None
+
+
+def _after_cursor(index: int, cursor: ActivityCursor | None, older: bool) -> tuple[str, list[Any]]:
+    """SQL narrowing one table's rows to those past ``cursor`` in the reading direction, and its params.
+
+    Written as a range on ``history_date`` (which the activity index scans in order) with the
+    tie on the cursor's own date removed, rather than an OR that would stop the index scan.
+    """
+    if cursor is None:
+        return "", []
+    when = connection.ops.adapt_datetimefield_value(cursor.when)
+    past, tie = ("<=", ">=") if older else (">=", "<=")
+    clause = f" AND history_date {past} %s"
+    if index == cursor.model_index:
+        return f"{clause} AND NOT (history_date = %s AND history_id {tie} %s)", [when, when, cursor.history_id]
+    # Rows of the cursor's instant in another table come before or after it by table order.
+    same_instant_already_shown = index > cursor.model_index if older else index < cursor.model_index
+    if same_instant_already_shown:
+        return f"{clause} AND history_date <> %s", [when, when]
+    return clause, [when]
+
+
+@cache
+def _history_tables() -> tuple[tuple[str, str], ...]:
+    """``(history table, column naming the organisation)`` of each tracked model, in their order.
+
+    Worked out once: simple-history builds a new manager on every ``Model.history`` access,
+    which for some forty models cost more than the query itself.
+    """
+    return tuple(
+        (model.history.model._meta.db_table, "id" if model._meta.label == "aims.Organization" else "organization_id")  # type: ignore[attr-defined]
+        for model in tracked_models()
+    )
+
+
+def _activity_rows(
+    organization,
+    limit: int,
+    cursor: ActivityCursor | None = None,
+    older: bool = True,
+    between: tuple[datetime, datetime] | None = None,
+) -> tuple[list[type[models.Model]], list[dict[str, Any]]]:
+    """The ``limit`` history rows of the organisation next to ``cursor``, across all tracked models.
+
+    Each table gives at most ``limit`` rows of its own, read from its activity index (see
+    :class:`aims.tenancy.OrganizationHistoricalRecords`), and only those are merged and
+    sorted: the cost follows ``limit`` and the number of tables, not the length of the
+    history. One query. Rows come newest first whatever the direction.
+    """
+    order = "DESC" if older else "ASC"
+    limit = int(limit)
+    parts, params = [], []
+    for index, (table, scope) in enumerate(_history_tables()):
+        narrow, narrow_params = _after_cursor(index, cursor, older)
+        if between is not None:
+            narrow += " AND history_date >= %s AND history_date <= %s"
+            narrow_params = [*narrow_params, *(connection.ops.adapt_datetimefield_value(d) for d in between)]
+        # A derived table per part: SQLite refuses LIMIT on the members of a UNION themselves.
+        parts.append(
+            f"SELECT {index} AS model_index, history_id, history_date FROM ("  # noqa: S608  # names from _meta
+            f'SELECT history_id, history_date FROM "{table}" WHERE "{scope}" = %s{narrow} '
+            f"ORDER BY history_date {order}, history_id {order} LIMIT {limit}) t{index}"
         )
-    # One flat UNION ALL: chaining .union() nests the statements, and SQLite's parser overflows.
-    union = selects[0].union(*selects[1:], all=True)
-    return models_, union.order_by("-history_date", "-history_id")
+        params.extend([organization.pk, *narrow_params])
+    union = " UNION ALL ".join(parts)
+    sql = f"SELECT * FROM ({union}) activity ORDER BY 3 {order}, 1 {order}, 2 {order} LIMIT {limit}"  # noqa: S608
+    with connection.cursor() as db:
+        db.execute(sql, params)
+        fetched = db.fetchall()
+    rows_ = [
+        {"model_index": model_index, "history_id": history_id, "history_date": _aware(when)}
+        for model_index, history_id, when in fetched
+    ]
+    if not older:
+        rows_.reverse()
+    return tracked_models(), rows_
+
+
+def _aware(value: Any) -> datetime:
+    """A row's date as an aware datetime (SQLite hands back text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
 
 
 def _entries_for_rows(models_, rows) -> list[HistoryEntry]:
@@ -218,15 +336,40 @@ def _entries_for_rows(models_, rows) -> list[HistoryEntry]:
     return [entries_by_key[(row["model_index"], row["history_id"])] for row in rows]
 
 
-def organization_activity(organization, page: int | str | None = 1, per_page: int = 50) -> Page:
-    """The organisation's change history across all tracked models, newest first, paginated in the database."""
-    models_, union = _activity_union(organization)
-    current = Paginator(union, per_page).get_page(page)
-    current.object_list = _entries_for_rows(models_, list(current.object_list))
-    return current
+def _cursor(row: dict[str, Any]) -> ActivityCursor:
+    return ActivityCursor(row["history_date"], row["model_index"], row["history_id"])
+
+
+def organization_activity(
+    organization, *, older_than: str | None = None, newer_than: str | None = None, per_page: int = 50
+) -> ActivityPage:
+    """One page of the organisation's change history across all tracked models, newest first.
+
+    Paged by keyset: ``older_than`` / ``newer_than`` are the cursors of a previous page
+    (:attr:`ActivityPage.older`, :attr:`ActivityPage.newer`); neither gives the newest page.
+    There is no total count or page number: counting every history row is what made this
+    page slow. A malformed cursor reads as none. A fixed number of queries.
+    """
+    newer = ActivityCursor.parse(newer_than)
+    older = None if newer else ActivityCursor.parse(older_than)
+    cursor = newer or older
+    models_, rows = _activity_rows(organization, per_page + 1, cursor=cursor, older=newer is None)
+    more = len(rows) > per_page
+    if newer is None:
+        rows = rows[:per_page]
+        has_newer, has_older = cursor is not None, more
+    else:
+        rows = rows[-per_page:] if more else rows
+        has_newer, has_older = more, True
+    entries = _entries_for_rows(models_, rows)
+    return ActivityPage(
+        entries=entries,
+        newer=_cursor(rows[0]) if rows and has_newer else None,
+        older=_cursor(rows[-1]) if rows and has_older else None,
+    )
 
 
 def organization_history(organization, start: datetime, end: datetime, limit: int) -> list[HistoryEntry]:
     """At most ``limit`` changes of the organisation between ``start`` and ``end``, newest first."""
-    models_, union = _activity_union(organization, history_date__range=(start, end))
-    return _entries_for_rows(models_, list(union[:limit]))
+    models_, rows = _activity_rows(organization, limit, between=(start, end))
+    return _entries_for_rows(models_, rows)

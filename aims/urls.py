@@ -13,6 +13,7 @@ from aims import views
 from aims.api.members import InvitationViewSet, MeApi, MembershipViewSet
 from aims.api.organizations import OrganizationCreateApi
 from aims.api.tokens import ApiTokenViewSet
+from aims.autocomplete import SuggestionsView
 from aims.csp import ApiDocsView, ApiRedocView
 from aims.governance.api import ROUTES as GOVERNANCE_ROUTES
 from aims.health import healthz, readyz
@@ -81,6 +82,7 @@ urlpatterns = [
     path("organisation/api-tokens/", views.ApiTokenListView.as_view(), name="api_tokens"),
     path("organisation/api-tokens/<int:pk>/revoke/", views.ApiTokenRevokeView.as_view(), name="api_token_revoke"),
     path("organisation/activity/", views.ActivityView.as_view(), name="activity"),
+    path("suggestions/<slug:kind>/", SuggestionsView.as_view(), name="autocomplete"),
     path("organisation/security-log/", include("aims.security.urls")),
     path("organisation/", include(identity_urls.organization_urlpatterns)),
     path("organisation/", include(scim_page_patterns)),

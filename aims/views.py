@@ -281,5 +281,9 @@ class ActivityView(TenantViewMixin, TemplateView):
     template_name = "aims/activity.html"
 
     def get_context_data(self, **kwargs):
-        page = organization_activity(self.tenant.organization, page=self.request.GET.get("page"))
-        return super().get_context_data(page_obj=page, entries=page.object_list, **kwargs)
+        page = organization_activity(
+            self.tenant.organization,
+            older_than=self.request.GET.get("older"),
+            newer_than=self.request.GET.get("newer"),
+        )
+        return super().get_context_data(activity=page, entries=page.entries, **kwargs)

@@ -11,13 +11,18 @@ class ControlsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported once the apps are loaded: these modules read models.
-        from aims import dashboard, demo
+        from aims import autocomplete, dashboard, demo
+        from controls.catalogue.models import Requirement
         from controls.catalogue.selectors import catalogue_tiles
         from controls.catalogue.views import register_framework_context
         from controls.readiness import readiness_tiles
         from controls.soa.demo import soa_demo_seed
         from controls.soa.views import framework_coverage_context
 
+        # The catalogue is the same for every organisation: nothing to narrow.
+        autocomplete.register(
+            autocomplete.Source("controls", Requirement, lambda tenant: Requirement.objects.all(), ("ref", "title"))
+        )
         dashboard.register(catalogue_tiles)
         dashboard.register(readiness_tiles)
         demo.register(soa_demo_seed)

@@ -10,12 +10,18 @@ class RegistryConfig(AppConfig):
     verbose_name = "AI system inventory"
 
     def ready(self) -> None:
-        from aims import dashboard, demo
+        from aims import autocomplete, dashboard, demo
         from registry.demo import inventory_demo_seed
+        from registry.models import AISystem
         from registry.monitoring.demo import monitoring_demo_seed
         from registry.monitoring.views import monitoring_tiles
         from registry.selectors import inventory_panels, inventory_tiles
 
+        autocomplete.register(
+            autocomplete.Source(
+                "systems", AISystem, lambda tenant: AISystem.objects.for_org(tenant.organization), ("ref_code", "name")
+            )
+        )
         dashboard.register(inventory_tiles)
         dashboard.register_panels(inventory_panels)
         demo.register(inventory_demo_seed)

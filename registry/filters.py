@@ -7,7 +7,9 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from aims.autocomplete import AutocompleteSelect
 from aims.filters import one_or_many, organization_members, organization_records
+from aims.search import contains_any
 from registry.models import (
     AIModel,
     AISystem,
@@ -31,6 +33,7 @@ SYSTEM_ORDERING = {
 
 
 _suppliers = organization_records(Supplier)
+SYSTEM_SEARCH_FIELDS = ("name", "ref_code", "description", "purpose", "business_unit")
 
 
 class InventoryFilter(django_filters.FilterSet):
@@ -57,7 +60,9 @@ class AISystemFilter(InventoryFilter):
     role = django_filters.ChoiceFilter(
         choices=OrganisationRole.choices, method="filter_role", label="Our role", empty_label="Any"
     )
-    owner = django_filters.ModelChoiceFilter(queryset=organization_members, label="Owner", empty_label="Anyone")
+    owner = django_filters.ModelChoiceFilter(
+        queryset=organization_members, label="Owner", empty_label="Anyone", widget=AutocompleteSelect("members")
+    )
     status = django_filters.MultipleChoiceFilter(choices=SystemStatus.choices, widget=one_or_many(SystemStatus.choices))
     review_overdue = django_filters.ChoiceFilter(
         choices=[("true", "Overdue"), ("false", "Not overdue")],
@@ -80,14 +85,8 @@ class AISystemFilter(InventoryFilter):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(name__icontains=value)
-            | Q(ref_code__icontains=value)
-            | Q(description__icontains=value)
-            | Q(purpose__icontains=value)
-            | Q(business_unit__icontains=value)
-            | Q(external_id__iexact=value)
-        )
+        # Every column has a trigram index (registry/migrations/0004_trigram_search.py): keep them in step.
+        return queryset.filter(contains_any(SYSTEM_SEARCH_FIELDS, value) | Q(external_id__iexact=value))
 
     def filter_role(self, queryset, name, value):
         return queryset.filter(**{f"is_{value}": True}) if value else queryset

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from aims.autocomplete import autocomplete_fields
 from aims.forms import DATE, TEXT, TenantForm, member_label, members_of
 from aims.models import User
 from aims.tenancy import Tenant
@@ -57,6 +58,7 @@ class TenantChoicesForm(forms.Form):
         for name in self.member_fields:
             self.fields[name].queryset = members_of(tenant)  # type: ignore[attr-defined]
             self.fields[name].label_from_instance = member_label  # type: ignore[attr-defined]
+        autocomplete_fields(self)
 
 
 SYSTEM_SECTIONS = [

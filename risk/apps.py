@@ -11,7 +11,7 @@ class RiskConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, not at the top: these modules use the models, which are not loaded yet.
-        from aims import dashboard, demo
+        from aims import autocomplete, dashboard, demo
         from aims.summaries import invalidate_on
         from registry.models import AISystem
         from risk.demo import risk_demo_seed
@@ -20,6 +20,11 @@ class RiskConfig(AppConfig):
         from risk.models import Risk, RiskCriteria, TreatmentAction
         from risk.selectors import risk_tiles
 
+        autocomplete.register(
+            autocomplete.Source(
+                "risks", Risk, lambda tenant: Risk.objects.for_org(tenant.organization), ("ref_code", "title")
+            )
+        )
         dashboard.register(risk_tiles)
         # What the cached heat maps, register count and tiles read (risk.selectors): a saved or
         # deleted row of these makes them stale. AI systems count in "systems without approved

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_filters.constants import EMPTY_VALUES
 
+from aims.autocomplete import AutocompleteSelect
 from aims.filters import OneOrMany, organization_members
 from registry.models import AISystem
 from risk.models import REVIEW_DATE_SORT_KEY, Level, Risk
@@ -68,11 +69,15 @@ class RiskFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=Risk.Status.choices, widget=OneOrMany(choices=Risk.Status.choices), distinct=False
     )
-    system = django_filters.ModelChoiceFilter(queryset=organization_systems, empty_label="Any", label="AI system")
+    system = django_filters.ModelChoiceFilter(
+        queryset=organization_systems, empty_label="Any", label="AI system", widget=AutocompleteSelect("systems")
+    )
     organisation_level = django_filters.BooleanFilter(
         field_name="system", lookup_expr="isnull", label="Organisation-level only", widget=forms.HiddenInput
     )
-    owner = django_filters.ModelChoiceFilter(queryset=organization_members, label="Owner", empty_label="Anyone")
+    owner = django_filters.ModelChoiceFilter(
+        queryset=organization_members, label="Owner", empty_label="Anyone", widget=AutocompleteSelect("members")
+    )
     overdue = django_filters.ChoiceFilter(
         choices=[("true", "Review overdue"), ("false", "Not overdue")],
         method="filter_overdue",

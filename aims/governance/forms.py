@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from aims.autocomplete import AutocompleteSelect
 from aims.forms import DATE, TEXT, TenantForm, member_label, members_of
 from aims.governance.models import REVIEW_NOTICE_DAYS
 from aims.models import (
@@ -294,7 +295,9 @@ class OrgRoleFilter(SearchFilterSet):
 
 class ObjectiveFilter(SearchFilterSet):
     search_fields = ("title", "description", "measure")
-    owner = django_filters.ModelChoiceFilter(queryset=User.objects.none(), label="Owner")
+    owner = django_filters.ModelChoiceFilter(
+        queryset=User.objects.none(), label="Owner", widget=AutocompleteSelect("members")
+    )
     overdue = django_filters.BooleanFilter(
         label="Past due date",
         method="filter_overdue",
@@ -319,7 +322,9 @@ class ObjectiveFilter(SearchFilterSet):
 
 class CompetenceRecordFilter(SearchFilterSet):
     search_fields = ("title", "provider", "evidence_note")
-    member = django_filters.ModelChoiceFilter(queryset=User.objects.none(), label="Member")
+    member = django_filters.ModelChoiceFilter(
+        queryset=User.objects.none(), label="Member", widget=AutocompleteSelect("members")
+    )
     expired = django_filters.BooleanFilter(
         label="Expired",
         method="filter_expired",

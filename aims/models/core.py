@@ -14,7 +14,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from aims.roles import Role, administrator_roles, role_lower
-from aims.tenancy import TenantModel, TenantQuerySet
+from aims.tenancy import OrganizationHistoricalRecords, TenantModel, TenantQuerySet
 
 
 class UserManager(BaseUserManager["User"]):
@@ -80,7 +80,7 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
-    history = HistoricalRecords()
+    history = OrganizationHistoricalRecords(scope="id")
 
     class Meta:
         ordering = ["name"]

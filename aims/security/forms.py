@@ -8,6 +8,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from aims.autocomplete import AutocompleteSelect
 from aims.filters import organization_members
 from aims.security.models import SecurityEvent
 
@@ -19,7 +20,13 @@ class PersonFilter(django_filters.ModelChoiceFilter):
 
 class SecurityEventFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=SecurityEvent.Kind.choices, label="Event", empty_label="Any")
-    person = PersonFilter(queryset=organization_members, method="filter_person", label="Person", empty_label="Anyone")
+    person = PersonFilter(
+        queryset=organization_members,
+        method="filter_person",
+        label="Person",
+        empty_label="Anyone",
+        widget=AutocompleteSelect("members"),
+    )
     since = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
     )

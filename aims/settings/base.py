@@ -343,6 +343,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Portal ------------------------------------------------------------------
 API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=365)
+# A choice of more rows than this (AI systems, risks, controls, members) is a search box, not a select.
+AUTOCOMPLETE_ABOVE = env.int("AUTOCOMPLETE_ABOVE", default=100)
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=14)
 # Evidence packs: the longest a render may run, and how long finished files are kept.
 EVIDENCE_PACK_TIME_LIMIT = env.int("EVIDENCE_PACK_TIME_LIMIT", default=1800)

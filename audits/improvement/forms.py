@@ -14,6 +14,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from aims.autocomplete import AutocompleteSelect
 from aims.filters import OneOrMany, YearFilter, organization_members
 from aims.forms import DATE, member_label, members_of
 from aims.tenancy import Tenant
@@ -375,7 +376,9 @@ class CorrectiveActionFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=CorrectiveAction.Status.choices, widget=OneOrMany(choices=CorrectiveAction.Status.choices)
     )
-    owner = django_filters.ModelChoiceFilter(queryset=organization_members, label="Owner", empty_label="Anyone")
+    owner = django_filters.ModelChoiceFilter(
+        queryset=organization_members, label="Owner", empty_label="Anyone", widget=AutocompleteSelect("members")
+    )
     source = django_filters.ChoiceFilter(
         choices=[("finding", "Audit finding"), ("incident", "Incident")],
         method="filter_source",
@@ -423,7 +426,9 @@ class IncidentFilter(django_filters.FilterSet):
     severity = django_filters.MultipleChoiceFilter(
         choices=Incident.Severity.choices, widget=OneOrMany(choices=Incident.Severity.choices)
     )
-    system = django_filters.ModelChoiceFilter(queryset=_systems, empty_label="Any", label="AI system")
+    system = django_filters.ModelChoiceFilter(
+        queryset=_systems, empty_label="Any", label="AI system", widget=AutocompleteSelect("systems")
+    )
 
     search = _search(("title", "ref_code", "description"))
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django import forms
 from django.utils import timezone
 
+from aims.autocomplete import AutocompleteSelect
 from audits.models import Audit, EvidencePack, PackSection
 from registry.models import AISystem
 
@@ -14,7 +15,10 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class EvidencePackForm(forms.Form):
     scope = forms.ChoiceField(choices=EvidencePack.Scope.choices, widget=forms.RadioSelect, initial="aims")
     system = forms.ModelChoiceField(
-        queryset=AISystem.objects.none(), required=False, help_text="Only for a pack about one AI system."
+        queryset=AISystem.objects.none(),
+        required=False,
+        help_text="Only for a pack about one AI system.",
+        widget=AutocompleteSelect("systems"),
     )
     audit: forms.ModelChoiceField[Audit] = forms.ModelChoiceField(
         queryset=None, required=False, help_text="Only for a pack about one internal audit: its scope, "

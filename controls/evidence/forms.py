@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from aims.autocomplete import AutocompleteSelect
 from aims.filters import organization_members
 from aims.forms import DATE, TEXT, member_label, members_of
 from aims.models import User
@@ -75,7 +76,10 @@ class EvidenceForm(_MetadataForm):
     effective_from = forms.DateField(widget=DATE, initial=timezone.localdate)
     valid_until = forms.DateField(widget=DATE, required=False, help_text="When it expires; leave empty if it does not.")
     owner = forms.ModelChoiceField(
-        queryset=User.objects.none(), required=False, help_text="Reminded before the evidence expires."
+        queryset=User.objects.none(),
+        required=False,
+        help_text="Reminded before the evidence expires.",
+        widget=AutocompleteSelect("members"),
     )
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
@@ -99,7 +103,7 @@ class EvidenceUpdateForm(_MetadataForm):
     description = forms.CharField(required=False, widget=forms.Textarea(attrs=TEXT))
     effective_from = forms.DateField(widget=DATE)
     valid_until = forms.DateField(widget=DATE, required=False, help_text="When it expires; leave empty if it does not.")
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, widget=AutocompleteSelect("members"))
 
     def __init__(self, *args, tenant: Tenant, evidence: Evidence, **kwargs):
         kwargs.setdefault("initial", {name: getattr(evidence, name) for name in services.UPDATABLE_FIELDS})
@@ -152,7 +156,9 @@ class EvidenceFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=Evidence.Kind.choices, empty_label="Any")
     status = django_filters.ChoiceFilter(choices=Evidence.Validity.choices, method="filter_status", empty_label="Any")
     control = django_filters.CharFilter(method="filter_control", label="Control", help_text="e.g. A.6.2.4")
-    owner = django_filters.ModelChoiceFilter(queryset=organization_members, label="Owner", empty_label="Anyone")
+    owner = django_filters.ModelChoiceFilter(
+        queryset=organization_members, label="Owner", empty_label="Anyone", widget=AutocompleteSelect("members")
+    )
 
     class Meta:
         model = Evidence

@@ -16,9 +16,11 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.views import View
 
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
+from aims.autocomplete import choice_input
 from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
 from aims.records import ensure_can_change
@@ -138,13 +140,25 @@ class EvidenceDetailView(TenantViewMixin, View):
                 (
                     value,
                     label,
-                    selectors.link_target_choices(organization, value).exclude(
-                        pk__in=[pk for target, pk in linked if target == value]
+                    choice_input(
+                        selectors.link_target_choices(organization, value).exclude(
+                            pk__in=[pk for target, pk in linked if target == value]
+                        ),
+                        "id",
+                        attrs={"id": f"link-{value}"},
+                        label=LINK_LABELS.get(value),
                     ),
                 )
                 for value, label in EvidenceLink.Target.choices
             ]
         return render(request, "controls/evidence/detail.html", context)
+
+
+# What the "Add a link" choices show, where the record's own name is not enough.
+LINK_LABELS = {
+    EvidenceLink.Target.CONTROL: lambda o: f"{o.ref} {Truncator(o.title).chars(70)}",
+    EvidenceLink.Target.TREATMENT: lambda o: f"{o.risk.ref_code} · {Truncator(o.title).chars(70)}",
+}
 
 
 class EvidenceUpdateView(EvidenceMixin, View):

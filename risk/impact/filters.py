@@ -6,13 +6,16 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from aims.autocomplete import AutocompleteSelect
 from aims.filters import OneOrMany
 from risk.filters import organization_systems
 from risk.impact.models import ImpactAssessment
 
 
 class ImpactAssessmentFilter(django_filters.FilterSet):
-    system = django_filters.ModelChoiceFilter(queryset=organization_systems, empty_label="Any", label="AI system")
+    system = django_filters.ModelChoiceFilter(
+        queryset=organization_systems, empty_label="Any", label="AI system", widget=AutocompleteSelect("systems")
+    )
     status = django_filters.MultipleChoiceFilter(
         choices=ImpactAssessment.Status.choices, widget=OneOrMany(choices=ImpactAssessment.Status.choices)
     )

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django import forms
 
+from aims.autocomplete import AutocompleteSelect
 from aims.forms import DATE
 from aims.tenancy import Tenant
 from registry.models import AISystem
@@ -78,7 +79,9 @@ class ImpactItemForm(forms.ModelForm):
 class StartAssessmentForm(forms.Form):
     """Choose the system whose next assessment version starts; owners only see the systems they own."""
 
-    system = forms.ModelChoiceField(queryset=AISystem.objects.none(), label="AI system", empty_label="Choose…")
+    system = forms.ModelChoiceField(
+        queryset=AISystem.objects.none(), label="AI system", empty_label="Choose…", widget=AutocompleteSelect("systems")
+    )
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
