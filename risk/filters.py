@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from aims.filters import OneOrMany, organization_members
+from controls.catalogue.models import Requirement
 from registry.models import AISystem
-from risk.models import Level, Risk
+from risk.models import Level, Risk, TreatmentAction, TreatmentControl
 
 
 def organization_systems(request: HttpRequest | None) -> QuerySet[AISystem]:
@@ -46,6 +47,13 @@ class RiskFilter(django_filters.FilterSet):
         label="Review",
         empty_label="Any",
     )
+    control = django_filters.ModelChoiceFilter(
+        queryset=Requirement.objects.of_framework("ISO42001").controls().order_by("order"),
+        method="filter_control",
+        label="Annex A control",
+        empty_label="Any",
+        help_text="Id of an Annex A control: the risks whose (not cancelled) treatments rely on it.",
+    )
     ordering = django_filters.OrderingFilter(
         fields=[("ref_code", "ref_code"), ("title", "title"), ("next_review_date", "next_review_date"),
                 ("updated_at", "updated_at")],
@@ -78,3 +86,11 @@ class RiskFilter(django_filters.FilterSet):
             return queryset
         overdue = Q(next_review_date__lt=timezone.localdate()) & ~Q(status=Risk.Status.CLOSED)
         return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
+
+    def filter_control(self, queryset: QuerySet[Risk], name: str, value: Requirement) -> QuerySet[Risk]:
+        # EXISTS, not a join: a risk with several treatments relying on the control is listed once,
+        # without a DISTINCT over the whole register.
+        relies = TreatmentControl.objects.filter(treatment__risk=OuterRef("pk"), control=value).exclude(
+            treatment__status=TreatmentAction.Status.CANCELLED
+        )
+        return queryset.filter(Exists(relies))
