@@ -158,7 +158,7 @@ def annex_a_readiness(organization: Organization) -> list[AreaReadiness]:
 
 
 def readiness(organization: Organization) -> Readiness:
-    """The readiness of the organisation as of now, computed (about 40 queries, whatever its size)."""
+    """The readiness of the organisation as of now, computed in a fixed number of queries whatever its size."""
     checks = [check for provider in _providers for check in provider(organization)]
     clauses = []
     for clause in Requirement.objects.of_framework("ISO42001").clauses().filter(depth=0).order_by("order"):

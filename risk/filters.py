@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 
 from aims.filters import OneOrMany, organization_members
 from controls.catalogue.models import Requirement
@@ -20,6 +21,9 @@ def organization_systems(request: HttpRequest | None) -> QuerySet[AISystem]:
     if tenant is None or not hasattr(tenant, "organization"):
         return AISystem.objects.none()
     return AISystem.objects.for_org(tenant.organization).order_by("ref_code")
+
+
+CONTROL_HELP = "Id of an Annex A control: the risks whose (not cancelled) treatments rely on it."
 
 
 class RiskFilter(django_filters.FilterSet):
@@ -52,7 +56,7 @@ class RiskFilter(django_filters.FilterSet):
         method="filter_control",
         label="Annex A control",
         empty_label="Any",
-        help_text="Id of an Annex A control: the risks whose (not cancelled) treatments rely on it.",
+        help_text=CONTROL_HELP,
     )
     ordering = django_filters.OrderingFilter(
         fields=[("ref_code", "ref_code"), ("title", "title"), ("next_review_date", "next_review_date"),
@@ -87,6 +91,8 @@ class RiskFilter(django_filters.FilterSet):
         overdue = Q(next_review_date__lt=timezone.localdate()) & ~Q(status=Risk.Status.CLOSED)
         return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
 
+    # The API takes the control's id (the method receives the control itself).
+    @extend_schema_field({"type": "integer", "description": CONTROL_HELP})
     def filter_control(self, queryset: QuerySet[Risk], name: str, value: Requirement) -> QuerySet[Risk]:
         # EXISTS, not a join: a risk with several treatments relying on the control is listed once,
         # without a DISTINCT over the whole register.
