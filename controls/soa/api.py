@@ -226,7 +226,7 @@ class SoAViewSet(
 
     @cached_property
     def relied_on(self) -> dict[int, selectors.ControlRiskSummary]:
-        # Two queries for every row of the answer, whatever the number of risks behind them.
+        # Two queries for all the rows of the answer, whatever the number of risks behind them.
         if getattr(self, "swagger_fake_view", False):
             return {}
         return selectors.control_risk_summaries(self.request.tenant.organization)  # type: ignore[attr-defined]
