@@ -14,9 +14,13 @@ class AuditsConfig(AppConfig):
         from audits.improvement.demo import alert_demo_seed, improvement_demo_seed
         from audits.improvement.readiness import improvement_checks
         from audits.improvement.services import improvement_tiles
+        from audits.models import Audit, AuditProgramme, CorrectiveAction, Finding, ManagementReview, ReviewAction
         from controls import readiness
 
         dashboard.register(improvement_tiles)
         demo.register(improvement_demo_seed)
         demo.register(alert_demo_seed)
-        readiness.register(improvement_checks)
+        readiness.register(
+            improvement_checks,
+            reads=(Audit, AuditProgramme, CorrectiveAction, Finding, ManagementReview, ReviewAction),
+        )

@@ -12,6 +12,8 @@ class ControlsConfig(AppConfig):
     def ready(self) -> None:
         # Imported once the apps are loaded: these modules read models.
         from aims import autocomplete, dashboard, demo
+        from aims.summaries import invalidate_on
+        from controls import readiness
         from controls.catalogue.models import Requirement
         from controls.catalogue.selectors import catalogue_tiles
         from controls.catalogue.views import register_framework_context
@@ -25,5 +27,6 @@ class ControlsConfig(AppConfig):
         )
         dashboard.register(catalogue_tiles)
         dashboard.register(readiness_tiles)
+        invalidate_on(*readiness.READINESS_READS)
         demo.register(soa_demo_seed)
         register_framework_context(framework_coverage_context)

@@ -7,10 +7,11 @@ pretending. Annex A readiness comes from the Statement of Applicability and the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Window
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,16 +27,19 @@ from aims.governance.models import (
     PolicyVersion,
 )
 from aims.models import Membership, Organization
-from aims.roles import Capability, role_can
+from aims.roles import Capability, Role, role_can
+from aims.summaries import cached_summary, invalidate_on
 from controls.catalogue.models import Requirement
-from controls.evidence.models import Evidence
-from controls.soa.models import ApplicabilityStatement, ImplementationStatus
+from controls.evidence.models import Evidence, EvidenceLink
+from controls.soa.models import ApplicabilityStatement, ImplementationStatus, SoAVersion
 from controls.soa.selectors import area_of, soa_latest_approved, soa_rows
 from registry.models import AISystem, RoleAssignment, SystemStatus
 from risk.models import (
     DEFAULT_IMPACT,
     DEFAULT_LIKELIHOOD,
+    LEVEL_RANK,
     ImpactAssessment,
+    Level,
     Risk,
     RiskCriteria,
     TreatmentAction,
@@ -117,9 +121,11 @@ CheckProvider = Callable[[Organization], list[Check]]
 _providers: list[CheckProvider] = []
 
 
-def register(provider: CheckProvider) -> CheckProvider:
+def register(provider: CheckProvider, *, reads: Iterable[type[Model]] = ()) -> CheckProvider:
+    """Add the checks of a module; a write to any model in ``reads`` makes the cached summary stale."""
     if provider not in _providers:
         _providers.append(provider)
+    invalidate_on(*reads)
     return provider
 
 
@@ -152,6 +158,7 @@ def annex_a_readiness(organization: Organization) -> list[AreaReadiness]:
 
 
 def readiness(organization: Organization) -> Readiness:
+    """The readiness of the organisation as of now, computed in a fixed number of queries whatever its size."""
     checks = [check for provider in _providers for check in provider(organization)]
     clauses = []
     for clause in Requirement.objects.of_framework("ISO42001").clauses().filter(depth=0).order_by("order"):
@@ -161,12 +168,38 @@ def readiness(organization: Organization) -> Readiness:
     return Readiness(clauses, annex_a_readiness(organization))
 
 
+def readiness_summary(organization: Organization) -> Readiness:
+    """:func:`readiness`, cached for the organisation until a write to a record it reads commits
+    (:data:`READINESS_READS` and the models each provider registers). The date is part of the
+    name: overdue and expired checks compare with today, so a new day computes afresh."""
+    name = f"readiness:{timezone.localdate().isoformat()}"
+    return cached_summary(organization.pk, name, lambda: readiness(organization))
+
+
 # --- Checks answered by the inventory, the risk module and the SoA ------------------------------
 
+# What these checks and the Annex A figures read; ControlsConfig.ready makes their writes
+# invalidate the cached summary.
+READINESS_READS: tuple[type[Model], ...] = (
+    AISystem, RoleAssignment, RiskCriteria, Risk, TreatmentAction, ImpactAssessment, Evidence, EvidenceLink,
+    ApplicabilityStatement, SoAVersion, AIMSScope, ContextIssue, InterestedParty, Policy, PolicyVersion,
+    Objective, OrgRole, Membership, CompetenceRecord,
+)  # fmt: skip
 
-def _names(systems: list[AISystem], limit: int = 5) -> str:
-    names = [s.ref_code for s in systems[:limit]]
-    more = len(systems) - len(names)
+
+def _first(records: QuerySet[Any], limit: int = 5) -> tuple[list[str], int]:
+    """The first ``limit`` references and how many records there are in all, in one query: the
+    total is ``COUNT(*) OVER ()``, computed by the database before the limit applies."""
+    rows = list(
+        records.annotate(total=Window(Count("pk"))).order_by("ref_code").values_list("ref_code", "total")[:limit]
+    )
+    return [ref for ref, _ in rows], rows[0][1] if rows else 0
+
+
+def _names(records: QuerySet[Any]) -> str:
+    """'AIS-1, AIS-2 … and 995 more', or "" when there is none."""
+    names, total = _first(records)
+    more = total - len(names)
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
 
@@ -174,55 +207,52 @@ def _names(systems: list[AISystem], limit: int = 5) -> str:
 def core_checks(organization: Organization) -> list[Check]:
     today = timezone.localdate()
     active = AISystem.objects.for_org(organization).exclude(status=SystemStatus.RETIRED)
-    systems = list(active.order_by("ref_code").only("ref_code", "status", "organization_id"))
+    active_count = active.count()
     inventory = reverse("inventory:system_list")
-    detail = f"{len(systems)} active system(s)" if systems else "The inventory is empty."
-    checks = [Check("4.3", "AI systems in scope are recorded in the inventory", bool(systems), detail, inventory)]
+    detail = f"{active_count} active system(s)" if active_count else "The inventory is empty."
+    checks = [Check("4.3", "AI systems in scope are recorded in the inventory", active_count > 0, detail, inventory)]
 
-    no_accountable = list(
-        active.filter(status=SystemStatus.ACTIVE)
-        .exclude(Exists(RoleAssignment.objects.filter(system=OuterRef("pk"), raci=RoleAssignment.Raci.ACCOUNTABLE)))
-        .order_by("ref_code")
+    no_accountable = _names(
+        active.filter(status=SystemStatus.ACTIVE).exclude(
+            Exists(RoleAssignment.objects.filter(system=OuterRef("pk"), raci=RoleAssignment.Raci.ACCOUNTABLE))
+        )
     )
     checks.append(Check("5.3", "Every active AI system has an Accountable person", not no_accountable,
-                        f"Missing for {_names(no_accountable)}" if no_accountable else "", inventory))  # fmt: skip
+                        f"Missing for {no_accountable}" if no_accountable else "", inventory))  # fmt: skip
 
     risks_url = reverse("risk:list")
-    checks.append(Check("6.1.2", "Risk criteria are defined", RiskCriteria.objects.for_org(organization).exists(),
-                        "", reverse("risk:criteria")))  # fmt: skip
-    unassessed = [s for s in active.exclude(
-        Exists(Risk.objects.filter(system=OuterRef("pk")).exclude(inherent_level=""))
-    ).order_by("ref_code")]  # fmt: skip
+    criteria = RiskCriteria.objects.for_org(organization).first()
+    checks.append(Check("6.1.2", "Risk criteria are defined", criteria is not None, "", reverse("risk:criteria")))
+    unassessed = _names(active.exclude(Exists(Risk.objects.filter(system=OuterRef("pk")).exclude(inherent_level=""))))
     checks.append(Check("6.1.2", "Every active AI system has assessed risks", not unassessed,
-                        f"No assessed risk for {_names(unassessed)}" if unassessed else "", risks_url))  # fmt: skip
+                        f"No assessed risk for {unassessed}" if unassessed else "", risks_url))  # fmt: skip
 
     # Read-only: the criteria the register would use, without creating them here.
-    criteria = RiskCriteria.objects.for_org(organization).first() or RiskCriteria(
-        organization=organization,
-        likelihood_levels=DEFAULT_LIKELIHOOD,
-        impact_levels=DEFAULT_IMPACT,
-        matrix=default_matrix(),
+    threshold = (
+        criteria.acceptance_threshold if criteria is not None else _default_criteria(organization).acceptance_threshold
     )
-    untreated = [
-        r for r in Risk.objects.open().for_org(organization)
+    above = [level for level in Level if LEVEL_RANK[level] > LEVEL_RANK[Level(threshold)]]
+    untreated = _names(
+        Risk.objects.open()
+        .for_org(organization)
         .filter(status__in=[Risk.Status.IDENTIFIED, Risk.Status.ASSESSED])
-        if r.current_level and not criteria.acceptable(r.current_level)
-    ]  # fmt: skip
+        # The current level: the residual one once assessed, otherwise the inherent one.
+        .filter(Q(residual_level__in=above) | Q(residual_level="", inherent_level__in=above))
+    )
     checks.append(Check("6.1.3", "Risks above the acceptance threshold are treated or accepted", not untreated,
-                        f"Untreated: {', '.join(r.ref_code for r in untreated[:5])}" if untreated else "",
-                        risks_url))  # fmt: skip
+                        f"Untreated: {untreated}" if untreated else "", risks_url))  # fmt: skip
     approved = soa_latest_approved(organization)
     checks.append(Check("6.1.3", "The Statement of Applicability is approved", approved is not None,
                         f"Version {approved.number} approved {approved.decided_at:%d %b %Y}" if approved else "",
                         reverse("soa:versions")))  # fmt: skip
 
-    without_ia = list(
+    without_ia = _names(
         active.exclude(
             Exists(ImpactAssessment.objects.filter(system=OuterRef("pk"), status=ImpactAssessment.Status.APPROVED))
-        ).order_by("ref_code")
+        )
     )
     checks.append(Check("6.1.4", "Every active AI system has an approved impact assessment", not without_ia,
-                        f"Missing for {_names(without_ia)}" if without_ia else "",
+                        f"Missing for {without_ia}" if without_ia else "",
                         reverse("impact:list")))  # fmt: skip
 
     evidence = Evidence.objects.for_org(organization)
@@ -255,6 +285,19 @@ def core_checks(organization: Organization) -> list[Check]:
     return checks
 
 
+def _default_criteria(organization: Organization) -> RiskCriteria:
+    """The criteria the register creates on first use, unsaved: what applies until the organisation sets its own."""
+    return RiskCriteria(
+        organization=organization,
+        likelihood_levels=DEFAULT_LIKELIHOOD,
+        impact_levels=DEFAULT_IMPACT,
+        matrix=default_matrix(),
+    )
+
+
+EDIT_ROLES = [role for role in Role.values if role_can(role, Capability.EDIT)]
+
+
 def governance_checks(organization: Organization) -> list[Check]:
     """Clauses 4, 5, 6.2 and 7: the records of the AIMS section of the portal."""
     context_url, policies_url = reverse("governance:context"), reverse("governance:policies")
@@ -263,15 +306,12 @@ def governance_checks(organization: Organization) -> list[Check]:
         kind=Policy.Kind.AI_POLICY, versions__status=PolicyVersion.Status.APPROVED
     )
     missed = Objective.objects.for_org(organization).filter(status=Objective.Status.MISSED).count()
-    editors = [
-        m.user_id
-        for m in Membership.objects.for_org(organization).only("user_id", "role")
-        if role_can(m.role, Capability.EDIT)
-    ]
-    trained = set(
-        CompetenceRecord.objects.for_org(organization).filter(member_id__in=editors).values_list("member_id", flat=True)
+    untrained = (
+        Membership.objects.for_org(organization)
+        .filter(role__in=EDIT_ROLES)
+        .exclude(Exists(CompetenceRecord.objects.for_org(organization).filter(member_id=OuterRef("user_id"))))
+        .count()
     )
-    untrained = len(set(editors) - trained)
     return [
         Check("4.1", "Internal and external issues are recorded",
               ContextIssue.objects.for_org(organization).exists(), "", context_url),
@@ -292,7 +332,7 @@ def governance_checks(organization: Organization) -> list[Check]:
 
 
 def readiness_tiles(organization: Organization) -> list[Tile]:
-    result = readiness(organization)
+    result = readiness_summary(organization)
     applicable = sum(a.applicable for a in result.areas)
     implemented = sum(a.implemented for a in result.areas)
     url = reverse("soa:readiness")

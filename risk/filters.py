@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Expression, F, Q, QuerySet
+from django.db.models import Exists, Expression, F, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django_filters.constants import EMPTY_VALUES
+from drf_spectacular.utils import extend_schema_field
 
 from aims.autocomplete import AutocompleteSelect
 from aims.filters import OneOrMany, organization_members
+from controls.catalogue.models import Requirement
 from registry.models import AISystem
-from risk.models import REVIEW_DATE_SORT_KEY, Level, Risk
+from risk.models import REVIEW_DATE_SORT_KEY, Level, Risk, TreatmentAction, TreatmentControl
 
 
 def organization_systems(request: HttpRequest | None) -> QuerySet[AISystem]:
@@ -43,6 +45,9 @@ class KeysetOrderingFilter(django_filters.OrderingFilter):
         name = self.get_ordering_value(param).lstrip("-")
         key = self.sort_keys.get(name, F(name))
         return qs.order_by(key.desc() if descending else key.asc(), "-id" if descending else "id")
+
+
+CONTROL_HELP = "Id of an Annex A control: the risks whose (not cancelled) treatments rely on it."
 
 
 class RiskFilter(django_filters.FilterSet):
@@ -83,6 +88,13 @@ class RiskFilter(django_filters.FilterSet):
         method="filter_overdue",
         label="Review",
         empty_label="Any",
+    )
+    control = django_filters.ModelChoiceFilter(
+        queryset=Requirement.objects.of_framework("ISO42001").controls().order_by("order"),
+        method="filter_control",
+        label="Annex A control",
+        empty_label="Any",
+        help_text=CONTROL_HELP,
     )
     # Each ordering is backed by an index of Risk.Meta (organization, key, id).
     ordering = KeysetOrderingFilter(
@@ -126,3 +138,13 @@ class RiskFilter(django_filters.FilterSet):
             return queryset
         overdue = Q(next_review_date__lt=timezone.localdate()) & ~Q(status=Risk.Status.CLOSED)
         return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
+
+    # The API takes the control's id (the method receives the control itself).
+    @extend_schema_field({"type": "integer", "description": CONTROL_HELP})
+    def filter_control(self, queryset: QuerySet[Risk], name: str, value: Requirement) -> QuerySet[Risk]:
+        # EXISTS, not a join: a risk with several treatments relying on the control is listed once,
+        # without a DISTINCT over the whole register.
+        relies = TreatmentControl.objects.filter(treatment__risk=OuterRef("pk"), control=value).exclude(
+            treatment__status=TreatmentAction.Status.CANCELLED
+        )
+        return queryset.filter(Exists(relies))

@@ -33,7 +33,7 @@ from audits.packs.sections_aims import (
 from audits.packs.sections_monitoring import monitoring_data
 from controls.models import Evidence, EvidenceLink, EvidenceVersion, Framework, Mapping, Requirement
 from controls.readiness import readiness
-from controls.soa.selectors import control_risk_uses, framework_coverage, soa_latest_approved, soa_rows
+from controls.soa.selectors import control_risk_summaries, framework_coverage, soa_latest_approved, soa_rows
 from registry.models import (
     AISystem,
     ModelDataset,
@@ -138,7 +138,7 @@ def collect_controls(pack: EvidencePack) -> SectionResult:
     """The Statement of Applicability: all 38 controls under their objectives, with the evidence behind them."""
     organization = pack.organization
     rows = list(soa_rows(organization))
-    uses = control_risk_uses(organization)
+    relied_on = control_risk_summaries(organization)
     links = (
         EvidenceLink.objects.for_org(organization)
         .filter(target=EvidenceLink.Target.CONTROL)
@@ -156,7 +156,8 @@ def collect_controls(pack: EvidencePack) -> SectionResult:
             table.append({"objective": parent, "row": None})
             last_parent = parent.pk
         # Shown beside the row in the table: set on the instance for the template.
-        row.risk_refs = sorted({u.ref_code for u in uses.get(row.control_id, [])})  # type: ignore[attr-defined]
+        # The count and the first risks by reference: the risk register section lists each risk's controls.
+        row.relied_on = relied_on.get(row.control_id)  # type: ignore[attr-defined]
         row.evidence_items = evidence_by_control.get(row.control_id, [])  # type: ignore[attr-defined]
         table.append({"objective": None, "row": row})
     approved = soa_latest_approved(organization)

@@ -28,6 +28,7 @@ from functools import cached_property
 from typing import Any
 
 import django_filters
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -41,7 +42,7 @@ from aims.api.permissions import HasOrganizationRole
 from aims.api.schema import IF_MATCH
 from aims.roles import Capability
 from controls.catalogue.models import Framework, Mapping
-from controls.readiness import readiness
+from controls.readiness import readiness_summary
 from controls.soa import selectors
 from controls.soa import services as soa
 from controls.soa.models import ApplicabilityStatement, ImplementationStatus, SoAVersion
@@ -76,11 +77,10 @@ class CanChangeRow(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or can_change_row(request.tenant, obj)
 
 
-class RiskUseSerializer(serializers.Serializer):
+class RiskRefSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="risk_id")
     ref = serializers.CharField(source="ref_code")
     title = serializers.CharField()
-    treatment = serializers.CharField(help_text="The treatment that relies on the control.")
 
 
 class SoARowSerializer(serializers.ModelSerializer):
@@ -94,9 +94,14 @@ class SoARowSerializer(serializers.ModelSerializer):
     past_target = serializers.BooleanField(read_only=True)
     systems = serializers.SerializerMethodField(help_text="References of the AI systems the control covers.")
     system_ids = serializers.SerializerMethodField(help_text="Ids of the AI systems the control covers.")
-    risks = serializers.SerializerMethodField(
+    risk_count = serializers.SerializerMethodField(
         help_text="Risks whose (not cancelled) treatments rely on the control: what makes it evidently applicable."
     )
+    treatment_count = serializers.SerializerMethodField(help_text="Not cancelled treatments relying on the control.")
+    risks = serializers.SerializerMethodField(
+        help_text=f"The first {selectors.RISK_PREVIEW} of those risks by reference; `risks_url` lists them all."
+    )
+    risks_url = serializers.SerializerMethodField(help_text="The risk list filtered by this control.")
     evidence_count = serializers.IntegerField(read_only=True)
     valid_evidence_count = serializers.IntegerField(read_only=True, help_text="Evidence not expired today.")
 
@@ -105,7 +110,8 @@ class SoARowSerializer(serializers.ModelSerializer):
         fields = [
             "id", "control", "title", "area", "applicable", "decision", "justification", "implementation_status",
             "implementation", "owner", "owner_email", "target_date", "past_target", "systems", "system_ids",
-            "risks", "evidence_count", "valid_evidence_count", "updated_at",
+            "risk_count", "treatment_count", "risks", "risks_url", "evidence_count", "valid_evidence_count",
+            "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -122,10 +128,23 @@ class SoARowSerializer(serializers.ModelSerializer):
     def get_system_ids(self, row: ApplicabilityStatement) -> list[int]:
         return sorted(link.system_id for link in row.system_links.all())
 
-    @extend_schema_field(RiskUseSerializer(many=True))
+    def _relied_on(self, row: ApplicabilityStatement) -> selectors.ControlRiskSummary:
+        summaries = self.context.get("relied_on", {})
+        return summaries.get(row.control_id) or selectors.ControlRiskSummary()
+
+    def get_risk_count(self, row: ApplicabilityStatement) -> int:
+        return self._relied_on(row).risk_count
+
+    def get_treatment_count(self, row: ApplicabilityStatement) -> int:
+        return self._relied_on(row).treatment_count
+
+    @extend_schema_field(RiskRefSerializer(many=True))
     def get_risks(self, row: ApplicabilityStatement) -> Any:
-        uses = self.context.get("risk_uses", {}).get(row.control_id, [])
-        return RiskUseSerializer(uses, many=True).data
+        return RiskRefSerializer(self._relied_on(row).first_risks, many=True).data
+
+    @extend_schema_field(serializers.URLField())
+    def get_risks_url(self, row: ApplicabilityStatement) -> str:
+        return _absolute(self.context.get("request"), f"{reverse('risk-list')}?control={row.control_id}")
 
 
 class SoARowUpdateSerializer(serializers.Serializer):
@@ -202,15 +221,15 @@ class SoAViewSet(
     # TenantScopedMixin narrows it to the organisation once more.
     selector = staticmethod(selectors.soa_rows)
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "relied_on": self.relied_on}
+
     @cached_property
-    def risk_uses(self) -> dict[int, list[selectors.RiskUse]]:
-        # One query for every row of the page, whatever its length.
+    def relied_on(self) -> dict[int, selectors.ControlRiskSummary]:
+        # Two queries for all the rows of the answer, whatever the number of risks behind them.
         if getattr(self, "swagger_fake_view", False):
             return {}
-        return selectors.control_risk_uses(self.request.tenant.organization)  # type: ignore[attr-defined]
-
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "risk_uses": self.risk_uses}
+        return selectors.control_risk_summaries(self.request.tenant.organization)  # type: ignore[attr-defined]
 
     @extend_schema(summary="List the SoA rows (all Annex A controls)")
     def list(self, request, *args, **kwargs):
@@ -257,8 +276,23 @@ class SnapshotRowSerializer(serializers.Serializer):
     owner = serializers.EmailField(allow_null=True, help_text="The owner's e-mail address.")
     target_date = serializers.DateField(allow_null=True)
     systems = serializers.ListField(child=serializers.CharField(), help_text="AI system references.")
-    risks = serializers.ListField(child=serializers.CharField(), help_text="References of the risks relying on it.")
+    risks = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="References of the first risks relying on it (all of them in versions submitted before the counts).",
+    )
+    risk_count = serializers.SerializerMethodField(help_text="Risks relying on it at the time.")
+    treatment_count = serializers.SerializerMethodField(
+        allow_null=True, help_text="Treatments relying on it at the time; null for versions that did not record it."
+    )
     evidence = serializers.IntegerField(help_text="Evidence items linked at the time.")
+
+    def get_risk_count(self, row: dict[str, Any]) -> int:
+        # Versions submitted before the counts were recorded listed every risk.
+        return row.get("risk_count", len(row.get("risks", [])))
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_treatment_count(self, row: dict[str, Any]) -> int | None:
+        return row.get("treatment_count")
 
 
 class SoAVersionSerializer(serializers.ModelSerializer):
@@ -569,7 +603,7 @@ class ReadinessViewSet(viewsets.ViewSet):
         operation_id="readiness_current",
     )
     def list(self, request):
-        result = readiness(request.tenant.organization)
+        result = readiness_summary(request.tenant.organization)
         return Response(ReadinessSerializer(result, context={"request": request}).data)
 
 

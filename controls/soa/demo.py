@@ -25,7 +25,7 @@ def soa_demo_seed(organization, users) -> None:
         return  # seeded already
     officer, admin = users["officer"], users["admin"]
     today = timezone.localdate()
-    uses = selectors.control_risk_uses(organization)
+    relied_on = selectors.control_risk_summaries(organization)
     for row in selectors.soa_rows(organization):
         ref = row.control.ref
         if ref in EXCLUDED:
@@ -33,7 +33,9 @@ def soa_demo_seed(organization, users) -> None:
         else:
             row.applicable = True
             reason = (
-                "Relied on by risk treatments" if uses.get(row.control_id) else "Needed for the organisation's AI use"
+                "Relied on by risk treatments"
+                if row.control_id in relied_on
+                else "Needed for the organisation's AI use"
             )
             row.justification = f"{reason}: {row.control.title.lower()} is part of how the AIMS is run."
             if ref in PARTIAL:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from aims.summaries import summaries_changed
 from aims.tenancy import TenantModel, TenantQuerySet
 from controls.catalogue.models import Requirement
 
@@ -35,6 +36,8 @@ class ApplicabilityStatementQuerySet(TenantQuerySet):
             self.model.objects.bulk_create(
                 [self.model(organization=organization, control=c) for c in missing], ignore_conflicts=True
             )
+            # bulk_create sends no signal: the readiness summary counts these rows.
+            summaries_changed(organization.pk)
 
 
 ApplicabilityStatementManager = models.Manager.from_queryset(ApplicabilityStatementQuerySet)

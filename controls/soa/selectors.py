@@ -6,11 +6,11 @@ Every read costs a fixed number of queries for all 38 rows; writes are in :mod:`
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import DenseRank
 from django.utils import timezone
 
 from aims.models import Organization
@@ -60,24 +60,78 @@ def soa_rows(organization: Organization) -> QuerySet[ApplicabilityStatement]:
     return rows
 
 
-@dataclass
-class RiskUse:
+# How many risks are named beside a control; the rest are one click away in the filtered risk register.
+RISK_PREVIEW = 5
+
+
+@dataclass(frozen=True)
+class RiskRef:
     risk_id: int
     ref_code: str
     title: str
-    treatment: str
 
 
-def control_risk_uses(organization: Organization, control_ids: Iterable[int] | None = None) -> dict[int, list[RiskUse]]:
-    """Which risks' treatments rely on each control (one query): what makes a control evidently applicable."""
+@dataclass
+class ControlRiskSummary:
+    """What relies on one control: how many risks and treatments, and the first few risks by reference."""
+
+    risk_count: int = 0
+    treatment_count: int = 0
+    first_risks: list[RiskRef] = field(default_factory=list)
+
+    @property
+    def more(self) -> int:
+        """Risks relying on the control beyond those named in ``first_risks``."""
+        return self.risk_count - len(self.first_risks)
+
+
+def control_treatment_links(
+    organization: Organization, control_ids: Iterable[int] | None = None
+) -> QuerySet[TreatmentControl]:
+    """The links from the organisation's treatments (not cancelled) to controls: what makes a control
+    evidently applicable, and what keeps it from being excluded."""
     links = TreatmentControl.objects.for_org(organization).exclude(treatment__status=TreatmentAction.Status.CANCELLED)
     if control_ids is not None:
         links = links.filter(control_id__in=list(control_ids))
-    uses: dict[int, list[RiskUse]] = defaultdict(list)
-    for link in links.select_related("treatment__risk").order_by("treatment__risk__ref_code"):
-        risk = link.treatment.risk
-        uses[link.control_id].append(RiskUse(risk.pk, risk.ref_code, risk.title, link.treatment.title))
-    return uses
+    return links
+
+
+def control_risk_summaries(
+    organization: Organization, control_ids: Iterable[int] | None = None
+) -> dict[int, ControlRiskSummary]:
+    """Per control: the risks and treatments relying on it, counted in the database (two queries).
+
+    A grouped query counts them; a window query ranks each control's risks by reference and
+    returns only the first :data:`RISK_PREVIEW`, so what comes back to Python is bounded by the
+    number of controls, never by the number of links. Controls nothing relies on are absent.
+    """
+    links = control_treatment_links(organization, control_ids)
+    # A treatment links a control at most once (treatmentcontrol_unique): treatments need no DISTINCT.
+    counts = (
+        links.values("control_id")
+        .annotate(treatments=Count("id"), risks=Count("treatment__risk_id", distinct=True))
+        .order_by()
+    )
+    summaries = {entry["control_id"]: ControlRiskSummary(entry["risks"], entry["treatments"]) for entry in counts}
+    # Dense rank by reference: a risk with two treatments relying on the same control ranks once,
+    # so "rank <= N" keeps N distinct risks (their repeated rows are skipped below).
+    first = (
+        links.annotate(
+            rank=Window(DenseRank(), partition_by=F("control_id"), order_by=F("treatment__risk__ref_code").asc())
+        )
+        .filter(rank__lte=RISK_PREVIEW)
+        .values_list("control_id", "treatment__risk_id", "treatment__risk__ref_code", "treatment__risk__title")
+        .order_by("control_id", "treatment__risk__ref_code")
+    )
+    for control_id, risk_id, ref_code, title in first:
+        named = summaries[control_id].first_risks
+        if not named or named[-1].risk_id != risk_id:
+            named.append(RiskRef(risk_id, ref_code, title))
+    return summaries
+
+
+def control_risk_summary(organization: Organization, control_id: int) -> ControlRiskSummary:
+    return control_risk_summaries(organization, [control_id]).get(control_id, ControlRiskSummary())
 
 
 def area_of(control: Requirement) -> Requirement:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from aims.models import Organization, User
 from aims.records import record_delete, record_save
 from controls.soa.models import ApplicabilityStatement, SoASystem, SoAVersion
-from controls.soa.selectors import control_risk_uses, soa_rows
+from controls.soa.selectors import RISK_PREVIEW, control_risk_summaries, control_treatment_links, soa_rows
 from registry.models import AISystem
 
 
@@ -45,13 +45,9 @@ def soa_row_update(
             "included." if statement.applicable else "excluded: clause 6.1.3 asks for the reason either way."
         )
     if statement.applicable is False:
-        uses = control_risk_uses(statement.organization, [statement.control_id]).get(statement.control_id, [])
-        if uses:
-            names = ", ".join(f"{u.ref_code} ({u.treatment})" for u in uses)
-            errors["applicable"] = (
-                f"{statement.control.ref} cannot be excluded: the treatment of {names} relies on it. "
-                "Change those treatments first."
-            )
+        relied_on = _exclusion_refused(statement)
+        if relied_on:
+            errors["applicable"] = relied_on
     if errors:
         raise ValidationError(errors)
     record_save(statement, acting_user=acting_user)
@@ -69,28 +65,55 @@ def soa_row_update(
     return statement
 
 
+def _exclusion_refused(statement: ApplicabilityStatement) -> str:
+    """Why the control cannot be excluded (the treatments relying on it), or "" when nothing does.
+
+    Answered with EXISTS; only a refusal reads the first few treatments to name them.
+    """
+    links = control_treatment_links(statement.organization, [statement.control_id])
+    if not links.exists():
+        return ""
+    first = list(
+        links.select_related("treatment__risk").order_by("treatment__risk__ref_code", "treatment_id")[:RISK_PREVIEW]
+    )
+    names = ", ".join(f"{link.treatment.risk.ref_code} ({link.treatment.title})" for link in first)
+    more = links.count() - len(first) if len(first) == RISK_PREVIEW else 0
+    return (
+        f"{statement.control.ref} cannot be excluded: the treatment of {names}"
+        + (f" and {more} more" if more else "")
+        + " relies on it. Change those treatments first."
+    )
+
+
 # --- Versions ----------------------------------------------------------------------------------
 
 
 def _snapshot(organization: Organization) -> list[dict[str, Any]]:
     rows = list(soa_rows(organization))
-    uses = control_risk_uses(organization)
-    return [
-        {
-            "ref": row.control.ref,
-            "title": row.control.title,
-            "applicable": row.applicable,
-            "justification": row.justification,
-            "implementation_status": row.implementation_status,
-            "implementation": row.implementation,
-            "owner": row.owner.email if row.owner else None,
-            "target_date": row.target_date.isoformat() if row.target_date else None,
-            "systems": [link.system.ref_code for link in row.system_links.all()],
-            "risks": sorted({u.ref_code for u in uses.get(row.control_id, [])}),
-            "evidence": row.evidence_count,  # type: ignore[attr-defined]  # annotated by soa_rows
-        }
-        for row in rows
-    ]
+    relied_on = control_risk_summaries(organization)
+    snapshot = []
+    for row in rows:
+        summary = relied_on.get(row.control_id)
+        snapshot.append(
+            {
+                "ref": row.control.ref,
+                "title": row.control.title,
+                "applicable": row.applicable,
+                "justification": row.justification,
+                "implementation_status": row.implementation_status,
+                "implementation": row.implementation,
+                "owner": row.owner.email if row.owner else None,
+                "target_date": row.target_date.isoformat() if row.target_date else None,
+                "systems": [link.system.ref_code for link in row.system_links.all()],
+                # The counts, and the first risks by reference: a version freezes what the SoA shows,
+                # while the register keeps the full list (100,000 risks must not be copied into each version).
+                "risks": [risk.ref_code for risk in summary.first_risks] if summary else [],
+                "risk_count": summary.risk_count if summary else 0,
+                "treatment_count": summary.treatment_count if summary else 0,
+                "evidence": row.evidence_count,  # type: ignore[attr-defined]  # annotated by soa_rows
+            }
+        )
+    return snapshot
 
 
 @transaction.atomic

@@ -20,7 +20,7 @@ from aims.tenancy import Tenant
 from controls.catalogue.models import Framework
 from controls.catalogue.selectors import requirement_mappings
 from controls.evidence.models import EvidenceLink
-from controls.readiness import readiness
+from controls.readiness import readiness_summary
 from controls.soa import selectors
 from controls.soa import services as soa
 from controls.soa.forms import DecisionForm, SoARowForm, SubmitForm
@@ -49,9 +49,9 @@ class SoAView(TenantViewMixin, View):
     def get(self, request):
         organization = self.tenant.organization
         rows = list(_filtered(selectors.soa_rows(organization), request.GET))
-        uses = selectors.control_risk_uses(organization)
+        relied_on = selectors.control_risk_summaries(organization, [row.control_id for row in rows])
         for row in rows:
-            row.risk_uses = uses.get(row.control_id, [])
+            row.relied_on = relied_on.get(row.control_id)  # shown by the row template
         context = {
             "rows": rows,
             "areas": AREAS,
@@ -77,8 +77,8 @@ class SoARowEditView(TenantViewMixin, View):
             raise Http404("No such control.")
         if not self.tenant.can_change(row) and row.owner_id is not None:
             raise PermissionDenied("AI system owners change only the controls they own.")
-        uses = selectors.control_risk_uses(self.tenant.organization, [row.control_id])
-        row.risk_uses = uses.get(row.control_id, [])  # type: ignore[attr-defined]  # shown by the row template
+        summary = selectors.control_risk_summary(self.tenant.organization, row.control_id)
+        row.relied_on = summary if summary.risk_count else None  # type: ignore[attr-defined]  # for the template
         return row
 
     def respond(self, row, form=None, status=200):
@@ -134,7 +134,7 @@ class SoAControlView(TenantViewMixin, View):
             "row": row,
             "control": row.control,
             "area": selectors.area_of(row.control),
-            "risk_uses": selectors.control_risk_uses(organization, [row.control_id]).get(row.control_id, []),
+            "relied_on": selectors.control_risk_summary(organization, row.control_id),
             "evidence_links": evidence_links,
             "mappings": requirement_mappings(row.control),
             "entries": history,
@@ -208,7 +208,7 @@ class SoAExportView(TenantViewMixin, View):
             raise Http404("Export as csv or xlsx.")
         organization = self.tenant.organization
         rows = list(_filtered(selectors.soa_rows(organization), request.GET))
-        uses = selectors.control_risk_uses(organization)
+        relied_on = selectors.control_risk_summaries(organization, [row.control_id for row in rows])
         data = tablib.Dataset(
             headers=[
                 "Control",
@@ -221,7 +221,8 @@ class SoAExportView(TenantViewMixin, View):
                 "Owner",
                 "Target date",
                 "AI systems",
-                "Risks",
+                "Risks relying on it",
+                "First risks",
                 "Evidence items",
             ]
         )
@@ -238,7 +239,7 @@ class SoAExportView(TenantViewMixin, View):
                     row.owner.email if row.owner else "",
                     row.target_date.isoformat() if row.target_date else "",
                     ", ".join(link.system.ref_code for link in row.system_links.all()),
-                    ", ".join(sorted({u.ref_code for u in uses.get(row.control_id, [])})),
+                    *_risks_cells(relied_on.get(row.control_id)),
                     row.evidence_count,
                 ]
             )
@@ -253,11 +254,19 @@ class SoAExportView(TenantViewMixin, View):
         return response
 
 
+def _risks_cells(summary: selectors.ControlRiskSummary | None) -> tuple[int, str]:
+    """How many risks rely on the control, and the first of them by reference (the register has the rest)."""
+    if summary is None:
+        return 0, ""
+    refs = ", ".join(risk.ref_code for risk in summary.first_risks)
+    return summary.risk_count, refs + (f" and {summary.more} more" if summary.more else "")
+
+
 class ReadinessView(TenantViewMixin, View):
     write_capability = None
 
     def get(self, request):
-        return render(request, "controls/readiness.html", {"readiness": readiness(self.tenant.organization)})
+        return render(request, "controls/readiness.html", {"readiness": readiness_summary(self.tenant.organization)})
 
 
 def framework_coverage_context(tenant: Tenant, framework: Framework) -> dict[str, Any]:

@@ -122,7 +122,10 @@ def test_the_list_holds_all_38_rows_created_on_first_read(viewer_api, acme):
         "past_target": False,
         "systems": [],
         "system_ids": [],
+        "risk_count": 0,
+        "treatment_count": 0,
         "risks": [],
+        "risks_url": f"http://testserver/api/v1/risks/?control={control('A.2.2').pk}",
         "evidence_count": 0,
         "valid_evidence_count": 0,
         "updated_at": first["updated_at"],
@@ -172,9 +175,10 @@ def test_one_row_by_control_identifier_with_risks_systems_and_evidence(api, acme
     assert response.status_code == 200
     body = response.json()
     assert (body["control"], body["area"], body["decision"]) == ("A.6.2.6", "A.6", "applicable")
-    assert body["risks"] == [
-        {"id": risk.pk, "ref": risk.ref_code, "title": "Model drift", "treatment": "Drift monitoring"}
-    ]
+    assert (body["risk_count"], body["treatment_count"]) == (1, 1)
+    assert body["risks"] == [{"id": risk.pk, "ref": risk.ref_code, "title": "Model drift"}]
+    listed = api.get(body["risks_url"]).json()["results"]
+    assert [r["ref_code"] for r in listed] == [risk.ref_code]
     assert (body["systems"], body["system_ids"]) == (["AIS-0042"], [system.pk])
     assert (body["evidence_count"], body["valid_evidence_count"]) == (2, 1)
     assert api.get(url("soa", "A.2.2")).json()["control"] == "A.2.2"

@@ -190,6 +190,8 @@ def test_the_snapshot_holds_all_38_rows_with_systems_risks_and_evidence(acme, ol
         "target_date": "2026-03-31",
         "systems": ["AIS-0042"],
         "risks": sorted([risk.ref_code, other_risk.ref_code]),
+        "risk_count": 2,
+        "treatment_count": 2,
         "evidence": 1,
     }
     assert by_ref["A.10.4"]["applicable"] is False
