@@ -43,6 +43,7 @@ from risk.models import (
     Risk,
     RiskCriteria,
     TreatmentAction,
+    TreatmentControl,
     default_matrix,
 )
 
@@ -178,11 +179,11 @@ def readiness_summary(organization: Organization) -> Readiness:
 
 # --- Checks answered by the inventory, the risk module and the SoA ------------------------------
 
-# What these checks and the Annex A figures read; ControlsConfig.ready makes their writes
-# invalidate the cached summary.
+# What these checks, the Annex A figures and the SoA's per-control risk figures read;
+# ControlsConfig.ready makes their writes invalidate the cached summaries.
 READINESS_READS: tuple[type[Model], ...] = (
-    AISystem, RoleAssignment, RiskCriteria, Risk, TreatmentAction, ImpactAssessment, Evidence, EvidenceLink,
-    ApplicabilityStatement, SoAVersion, AIMSScope, ContextIssue, InterestedParty, Policy, PolicyVersion,
+    AISystem, RoleAssignment, RiskCriteria, Risk, TreatmentAction, TreatmentControl, ImpactAssessment, Evidence,
+    EvidenceLink, ApplicabilityStatement, SoAVersion, AIMSScope, ContextIssue, InterestedParty, Policy, PolicyVersion,
     Objective, OrgRole, Membership, CompetenceRecord,
 )  # fmt: skip
 

@@ -229,7 +229,7 @@ class SoAViewSet(
         # Two queries for all the rows of the answer, whatever the number of risks behind them.
         if getattr(self, "swagger_fake_view", False):
             return {}
-        return selectors.control_risk_summaries(self.request.tenant.organization)  # type: ignore[attr-defined]
+        return selectors.cached_control_risk_summaries(self.request.tenant.organization)  # type: ignore[attr-defined]
 
     @extend_schema(summary="List the SoA rows (all Annex A controls)")
     def list(self, request, *args, **kwargs):

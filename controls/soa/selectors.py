@@ -14,6 +14,7 @@ from django.db.models.functions import DenseRank
 from django.utils import timezone
 
 from aims.models import Organization
+from aims.summaries import cached_summary
 from controls.catalogue.models import Framework, Mapping, Requirement
 from controls.evidence.models import EvidenceLink
 from controls.soa.models import ApplicabilityStatement, ImplementationStatus, SoASystem, SoAVersion
@@ -128,6 +129,18 @@ def control_risk_summaries(
         if not named or named[-1].risk_id != risk_id:
             named.append(RiskRef(risk_id, ref_code, title))
     return summaries
+
+
+def cached_control_risk_summaries(
+    organization: Organization, control_ids: Iterable[int] | None = None
+) -> dict[int, ControlRiskSummary]:
+    """:func:`control_risk_summaries` of the whole organisation, cached until a risk, treatment
+    or control link changes (the two queries scan every link: at 100,000 risks they cost more
+    than the rest of the SoA page). For screens; snapshots and packs read the database."""
+    summaries = cached_summary(organization.pk, "soa.control_risks", lambda: control_risk_summaries(organization))
+    if control_ids is None:
+        return summaries
+    return {control_id: summaries[control_id] for control_id in control_ids if control_id in summaries}
 
 
 def control_risk_summary(organization: Organization, control_id: int) -> ControlRiskSummary:

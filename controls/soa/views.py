@@ -49,7 +49,7 @@ class SoAView(TenantViewMixin, View):
     def get(self, request):
         organization = self.tenant.organization
         rows = list(_filtered(selectors.soa_rows(organization), request.GET))
-        relied_on = selectors.control_risk_summaries(organization, [row.control_id for row in rows])
+        relied_on = selectors.cached_control_risk_summaries(organization, [row.control_id for row in rows])
         for row in rows:
             row.relied_on = relied_on.get(row.control_id)  # shown by the row template
         context = {
@@ -208,7 +208,7 @@ class SoAExportView(TenantViewMixin, View):
             raise Http404("Export as csv or xlsx.")
         organization = self.tenant.organization
         rows = list(_filtered(selectors.soa_rows(organization), request.GET))
-        relied_on = selectors.control_risk_summaries(organization, [row.control_id for row in rows])
+        relied_on = selectors.cached_control_risk_summaries(organization, [row.control_id for row in rows])
         data = tablib.Dataset(
             headers=[
                 "Control",
