@@ -34,8 +34,8 @@ def fingerprint() -> str:
     return digest.hexdigest()[:8]
 
 
-def template_name(systems: int, risks: int, measurements: int) -> str:
-    return f"{PREFIX}{systems}_{risks}_{measurements}_{fingerprint()}"
+def template_name(systems: int, risks: int, measurements: int, prefix: str = PREFIX) -> str:
+    return f"{prefix}{systems}_{risks}_{measurements}_{fingerprint()}"
 
 
 def database_url(url: str, name: str) -> str:

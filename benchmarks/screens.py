@@ -63,6 +63,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--explain", type=int, default=0, metavar="N", help="EXPLAIN the N slowest queries")
     parser.add_argument("--keep", action="store_true", help="keep the run's copy of the template")
     parser.add_argument("--reseed", action="store_true", help="drop the template of these sizes and seed again")
+    parser.add_argument(
+        "--template-prefix", default=scale_db.PREFIX, help="name prefix of the template databases (default aims_scale_)"
+    )
     parser.add_argument("--child", choices=["seed", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--report", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -122,7 +125,7 @@ def run_child(mode: str, url: str, args: argparse.Namespace, report: Path, out: 
 
 def ensure_template(server: scale_db.Server, args: argparse.Namespace, work: Path) -> tuple[str, dict, bool]:
     """The template of these sizes, seeded if needed; returns its name, its report and whether it was seeded."""
-    name = scale_db.template_name(args.systems, args.risks, args.measurements)
+    name = scale_db.template_name(args.systems, args.risks, args.measurements, args.template_prefix)
     if args.reseed:
         server.drop(name)
     report = server.report(name)
