@@ -61,6 +61,46 @@ def _batched(rows: list[Any], model) -> list[Any]:
     return model.objects.bulk_create(rows, batch_size=BATCH)
 
 
+def _copied(rows: list[Any], model) -> list[Any]:
+    """Write ``rows`` (unsaved instances) with PostgreSQL's COPY, several times faster than
+    ``bulk_create``; their primary keys are drawn from the table's sequence first, so the rows
+    can be pointed at right away. Every column comes from the model's fields, as Django writes them.
+    """
+    import csv
+    import io
+
+    from django.db import connection
+    from psycopg2.extras import Json
+
+    if not rows:
+        return rows
+    quote = connection.ops.quote_name
+    table = model._meta.db_table
+    fields = list(model._meta.concrete_fields)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, model._meta.pk.column])
+        (sequence,) = cursor.fetchone()
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, len(rows)])
+        for row, (pk,) in zip(rows, cursor.fetchall(), strict=True):
+            row.pk = pk
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in rows:
+            values = []
+            for field in fields:
+                value = field.get_db_prep_save(field.pre_save(row, True), connection)
+                if isinstance(value, Json):
+                    value = value.dumps(value.adapted)
+                values.append("\\N" if value is None else value)
+            writer.writerow(values)
+        buffer.seek(0)
+        columns = ", ".join(quote(field.column) for field in fields)
+        cursor.copy_expert(f"COPY {quote(table)} ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer)
+    for row in rows:
+        row._state.adding, row._state.db = False, "default"
+    return rows
+
+
 class ScaleSeeder:
     """Builds the organisation; ``counts`` holds the number of rows of each kind afterwards."""
 
@@ -170,7 +210,7 @@ class ScaleSeeder:
                     next_review_date=today + timedelta(days=rng.randint(-90, 365)),
                 )
             )
-        self.systems = _batched(rows, AISystem)
+        self.systems = _copied(rows, AISystem)
         datasets = [
             Dataset(
                 organization=self.org,
@@ -181,7 +221,7 @@ class ScaleSeeder:
             )
             for system in self.systems
         ]
-        self.datasets = _batched(datasets, Dataset)
+        self.datasets = _copied(datasets, Dataset)
         metrics = [
             MetricDefinition(
                 organization=self.org,
@@ -242,8 +282,8 @@ class ScaleSeeder:
                     next_review_date=today + timedelta(days=rng.randint(-60, 365)),
                 )
             )
-        risks = _batched(rows, Risk)
-        treatments = _batched(
+        risks = _copied(rows, Risk)
+        treatments = _copied(
             [
                 TreatmentAction(
                     organization=self.org,
@@ -262,7 +302,7 @@ class ScaleSeeder:
             for offset in range(1 + index % 2):
                 control_id = controls[(index + offset) % len(controls)]
                 links.append(TreatmentControl(organization=self.org, treatment=treatment, control_id=control_id))
-        _batched(links, TreatmentControl)
+        _copied(links, TreatmentControl)
         self.risk_rows, self.treatments = risks, treatments
         self.controls = controls
         self.counts.update(risks=len(risks), treatments=len(treatments), treatment_controls=len(links))
