@@ -23,10 +23,10 @@ What one run does (see benchmarks/README.md for the figures):
    ``--budget`` seconds of rounds (at least one; an endpoint whose warm-up alone took longer
    is reported with that one figure), so a 10,000-system run stays within minutes.
 
-It prints a table (endpoint, status, queries, median ms, ratio to ``/api/v1/me/``, response
-size), writes every figure to ``--json FILE``, with ``--explain N`` prints ``EXPLAIN (ANALYZE,
-BUFFERS)`` of the N slowest queries of the warm-up pass, and ends with the line
-``worst ratio: X (endpoint)``.
+It prints a table (endpoint, status, queries and their database time in the warm-up pass,
+median ms, ratio to ``/api/v1/me/``, response size, number of timed runs), writes every figure
+to ``--json FILE``, with ``--explain N`` prints ``EXPLAIN (ANALYZE, BUFFERS)`` of the N slowest
+queries of the warm-up pass, and ends with the line ``worst ratio: X (endpoint)``.
 """
 
 from __future__ import annotations
@@ -160,13 +160,14 @@ def ensure_template(server: scale_db.Server, args: argparse.Namespace, work: Pat
 
 
 def format_table(results: dict[str, Any]) -> str:
-    rows = [("endpoint", "status", "queries", "median ms", "x me", "KB", "runs")]
+    rows = [("endpoint", "status", "queries", "db ms", "median ms", "x me", "KB", "runs")]
     for row in results["endpoints"]:
         rows.append(
             (
                 row["name"],
                 str(row["status"]),
                 str(row["queries"]),
+                f"{row['query_ms']:.0f}",
                 f"{row['median_ms']:.1f}",
                 f"{row['ratio']:.1f}",
                 f"{row['bytes'] / 1000:.1f}",

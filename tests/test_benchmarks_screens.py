@@ -54,7 +54,7 @@ def test_screens_benchmark_answers_every_endpoint_and_reports_every_figure(tmp_p
     lines = result.stdout.strip().splitlines()
     assert lines[-1].startswith("worst ratio: ") and lines[-1].endswith(")")
     header = next(line for line in lines if line.startswith("endpoint"))
-    assert header.split() == ["endpoint", "status", "queries", "median", "ms", "x", "me", "KB", "runs"]
+    assert header.split() == ["endpoint", "status", "queries", "db", "ms", "median", "ms", "x", "me", "KB", "runs"]
     assert "Execution Time" in result.stdout  # the plans of --explain are printed
 
     report = json.loads(out.read_text())
