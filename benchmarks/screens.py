@@ -64,7 +64,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--budget",
         type=float,
-        default=20.0,
+        default=15.0,
         metavar="S",
         help="seconds of timed rounds per endpoint at most: a slow endpoint gets fewer rounds (at least one)",
     )

@@ -459,20 +459,28 @@ def _rollups_add(organization: Organization, rows: list[dict[str, Any]]) -> None
             buckets[key] = [count + 1, total + row["value"], min(low, row["value"]), max(high, row["value"])]
         field = model._meta.get_field("bucket")
         table = quote(model._meta.db_table)
-        params: list[Any] = []
-        for (metric_id, moment), (count, total, low, high) in sorted(buckets.items()):
-            params += [organization.pk, metric_id, field.get_db_prep_save(moment, connection), count, total, low, high]
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(buckets))
-        # Table and column names come from the model; every value is a bound parameter.
-        sql = (
-            f"INSERT INTO {table} (organization_id, metric_id, bucket, count, total, minimum, maximum) "  # noqa: S608
-            f"VALUES {values} ON CONFLICT (metric_id, bucket) DO UPDATE SET "
+        upsert = (
+            f"ON CONFLICT (metric_id, bucket) DO UPDATE SET "
             f"count = {table}.count + excluded.count, total = {table}.total + excluded.total, "
             f"minimum = CASE WHEN excluded.minimum < {table}.minimum THEN excluded.minimum ELSE {table}.minimum END, "
             f"maximum = CASE WHEN excluded.maximum > {table}.maximum THEN excluded.maximum ELSE {table}.maximum END"
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        ordered = sorted(buckets.items())
+        # 1,000 buckets (7,000 parameters) a statement stays below SQLite's limit on bound parameters.
+        for start in range(0, len(ordered), 1000):
+            chunk = ordered[start : start + 1000]
+            params: list[Any] = []
+            for (metric_id, moment), (count, total, low, high) in chunk:
+                prepared = field.get_db_prep_save(moment, connection)
+                params += [organization.pk, metric_id, prepared, count, total, low, high]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            # Table and column names come from the model; every value is a bound parameter.
+            sql = (
+                f"INSERT INTO {table} (organization_id, metric_id, bucket, count, total, minimum, maximum) "  # noqa: S608
+                f"VALUES {values} {upsert}"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
 
 
 @transaction.atomic

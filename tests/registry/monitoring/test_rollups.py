@@ -110,6 +110,14 @@ def test_a_batch_sent_again_adds_nothing_to_the_roll_ups(acme, auc):
 
 
 @pytest.mark.django_db
+def test_a_batch_spread_over_thousands_of_hours_rolls_up_every_one(acme, auc):
+    # More buckets than one upsert statement carries: they go in several, all of them.
+    monitoring.measurements_ingest(organization=acme, items=items(auc, range(0, 2500 * 60, 60)), acting_user=None)
+    assert MeasurementHourly.objects.filter(metric=auc).count() == 2500
+    assert_consistent(auc)
+
+
+@pytest.mark.django_db
 def test_minimum_and_maximum_follow_later_batches(acme, auc):
     hour = NOW.replace(minute=30, second=0) - timedelta(hours=3)
     for value in (0.5, 0.9, 0.1, 0.7):
