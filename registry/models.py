@@ -16,6 +16,8 @@ from aims.models import Membership
 from aims.tenancy import TenantModel, TenantQuerySet
 from registry.monitoring.models import (  # noqa: F401 (registered with the app)
     Measurement,
+    MeasurementDaily,
+    MeasurementHourly,
     MetricDefinition,
     MonitoringAlert,
 )

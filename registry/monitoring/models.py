@@ -165,3 +165,46 @@ class MonitoringAlert(TenantModel):
 
     def is_owned_by(self, user) -> bool:
         return self.system.owner_id == user.pk
+
+
+class MeasurementRollup(models.Model):
+    """Count, sum, minimum and maximum of a metric's measurements over one UTC bucket (all slices).
+
+    Filled at ingest from exactly the points a batch stored (see
+    :func:`registry.monitoring.services.measurements_ingest`) and rebuilt from the raw rows by
+    :func:`~registry.monitoring.services.measurement_rollups_rebuild`; long charts read these
+    instead of millions of raw rows. Removed with their metric (cascade).
+    """
+
+    organization = models.ForeignKey("aims.Organization", on_delete=models.CASCADE, related_name="+")
+    metric = models.ForeignKey(MetricDefinition, on_delete=models.CASCADE, related_name="+")
+    bucket = models.DateTimeField(help_text="Start of the hour or day (UTC).")
+    count = models.PositiveIntegerField()
+    total = models.FloatField()
+    minimum = models.FloatField()
+    maximum = models.FloatField()
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["bucket"]
+
+    def __str__(self) -> str:
+        return f"{self.metric_id} {self.bucket:%Y-%m-%d %H:%M}: {self.count} points"
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count
+
+
+class MeasurementHourly(MeasurementRollup):
+    class Meta(MeasurementRollup.Meta):
+        verbose_name = "hourly measurement roll-up"
+        constraints = [models.UniqueConstraint(fields=["metric", "bucket"], name="measurementhourly_unique_bucket")]
+
+
+class MeasurementDaily(MeasurementRollup):
+    class Meta(MeasurementRollup.Meta):
+        verbose_name = "daily measurement roll-up"
+        constraints = [models.UniqueConstraint(fields=["metric", "bucket"], name="measurementdaily_unique_bucket")]

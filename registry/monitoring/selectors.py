@@ -8,17 +8,24 @@ overview (:func:`monitoring_overview`), each a fixed number of queries.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Max, Min, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from aims.models import Organization, User
 from registry.models import AISystem
-from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
+from registry.monitoring.models import (
+    Measurement,
+    MeasurementDaily,
+    MeasurementHourly,
+    MetricDefinition,
+    MonitoringAlert,
+)
 
 # Bucket sizes tried, smallest first, when a range holds more points than a chart can show.
 BUCKETS = (
@@ -27,6 +34,44 @@ BUCKETS = (
     ("week", timedelta(weeks=1)),
     ("month", timedelta(days=31)),
 )
+
+
+# Charts of up to RAW_SPAN read the raw rows; longer ones read the roll-ups: the hourly table up to
+# HOURLY_SPAN (at most 1,440 rows a metric), the daily one beyond (730 rows for two years).
+RAW_SPAN = timedelta(days=2)
+HOURLY_SPAN = timedelta(days=60)
+
+
+def bucket_start(moment: datetime, size: str) -> datetime:
+    """The start of the UTC hour or day holding ``moment`` (the roll-ups' buckets)."""
+    moment = moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return moment.replace(hour=0) if size == "day" else moment
+
+
+def rollup_table(span: timedelta, bucket: str) -> type[MeasurementHourly] | type[MeasurementDaily]:
+    """The roll-up a chart of ``span`` in buckets of ``bucket`` reads: hourly when it needs hours."""
+    return MeasurementHourly if bucket == "hour" or span <= HOURLY_SPAN else MeasurementDaily
+
+
+def rollup_rows(metric_ids: Iterable[int], start: datetime, end: datetime, bucket: str) -> QuerySet[Any]:
+    """Values ``metric_id, t, n, total, low, high`` per metric and chart bucket, from the roll-ups.
+
+    The buckets that start within the range are read, whole: the last one may hold points up
+    to an hour (or a day) after ``end``, and the points before the first whole bucket are left
+    out, so no point is drawn before the chart's start. A chart of days or weeks cannot show
+    the difference.
+    """
+    model = rollup_table(end - start, bucket)
+    size = "hour" if model is MeasurementHourly else "day"
+    rows: QuerySet[Any] = model.objects.filter(metric_id__in=list(metric_ids), bucket__gte=start, bucket__lte=end)
+    moment = F("bucket") if bucket == size else Trunc("bucket", bucket)
+    summed: QuerySet[Any] = (
+        rows.annotate(t=moment)
+        .values("metric_id", "t")
+        .annotate(n=Sum("count"), total=Sum("total"), low=Min("minimum"), high=Max("maximum"))
+        .order_by("metric_id", "t")
+    )
+    return summed
 
 
 def with_last_measurement(metrics: QuerySet[MetricDefinition]) -> QuerySet[MetricDefinition]:
@@ -80,19 +125,36 @@ def metric_series(
     "min", "max", "count"}]}`` in time order. Up to ``max_points`` raw points are returned
     as they are; beyond that they are averaged (with min and max) in the database over the
     smallest bucket that gives at most about ``max_points`` rows. ``slice=None`` reads all
-    slices. Two queries.
+    slices. Two queries. A range longer than :data:`RAW_SPAN` over all slices is counted and
+    averaged from the roll-ups (see :func:`rollup_rows`), so its cost does not grow with the
+    number of raw points.
     """
     points = Measurement.objects.filter(metric=metric, measured_at__gte=start, measured_at__lte=end)
     if slice is not None:
         points = points.filter(slice=slice)
-    if points.count() <= max_points:
+    span = end - start
+    from_rollups = slice is None and span > RAW_SPAN
+    if from_rollups:
+        counted = rollup_table(span, "day").objects.filter(metric=metric, bucket__gte=start, bucket__lte=end)
+        total = counted.aggregate(n=Sum("count"))["n"] or 0
+    else:
+        total = points.count()
+    if total <= max_points:
         rows = points.order_by("measured_at").values_list("measured_at", "value")
         return {
             "bucket": "raw",
             "points": [{"t": t, "value": v, "min": v, "max": v, "count": 1} for t, v in rows],
         }
-    span = end - start
     bucket = next((name for name, size in BUCKETS if span / size <= max_points), BUCKETS[-1][0])
+    if from_rollups:
+        summed = rollup_rows([metric.pk], start, end, bucket)
+        return {
+            "bucket": bucket,
+            "points": [
+                {"t": r["t"], "value": r["total"] / r["n"], "min": r["low"], "max": r["high"], "count": r["n"]}
+                for r in summed
+            ],
+        }
     rows = (
         points.annotate(t=Trunc("measured_at", bucket))
         .values("t")

@@ -25,7 +25,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.db.models.functions import Trunc
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -35,8 +36,14 @@ from aims.models import Organization, User
 from aims.records import record_delete, record_save
 from aims.selectors import reminder_recipients
 from registry.models import AISystem
-from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
-from registry.monitoring.selectors import is_stale, with_last_measurement
+from registry.monitoring.models import (
+    Measurement,
+    MeasurementDaily,
+    MeasurementHourly,
+    MetricDefinition,
+    MonitoringAlert,
+)
+from registry.monitoring.selectors import bucket_start, is_stale, with_last_measurement
 
 logger = logging.getLogger(__name__)
 
@@ -279,6 +286,9 @@ def measurements_ingest(
     )
     new = [row for row in rows if (row["metric"].pk, row["measured_at"], row["slice"]) in inserted]
     if new:
+        # The metrics are locked before their buckets change, as a rebuild locks them: one waits for the other.
+        _lock_metrics({row["metric"].pk for row in new})
+        _rollups_add(organization, new)
         # A measurement ends a stale episode: the next silence is told about again.
         MetricDefinition.objects.filter(
             pk__in={row["metric"].pk for row in new}, stale_notified_at__isnull=False
@@ -326,6 +336,11 @@ def _insert_new_points(points: list[Measurement]) -> set[tuple[int, datetime, st
     return {(metric_id, moment.astimezone(UTC), slice_) for metric_id, moment, slice_ in stored}
 
 
+def _lock_metrics(metric_ids: set[int]) -> None:
+    """Lock the metrics' rows in primary-key order (one order for every batch: no deadlock)."""
+    list(MetricDefinition.objects.select_for_update().filter(pk__in=metric_ids).order_by("pk").values_list("pk"))
+
+
 def _alerts_evaluate(rows: list[dict[str, Any]], acting_user: User | None) -> tuple[int, int, int]:
     """Open, update or close each metric's alert from its new points, in time order."""
     by_metric: dict[int, list[dict[str, Any]]] = {}
@@ -333,7 +348,7 @@ def _alerts_evaluate(rows: list[dict[str, Any]], acting_user: User | None) -> tu
         by_metric.setdefault(row["metric"].pk, []).append(row)
     # The metrics are locked first: two batches evaluating the same metric at once would
     # otherwise each open an alert (no open alert to lock yet) or count on a stale copy.
-    list(MetricDefinition.objects.select_for_update().filter(pk__in=by_metric).order_by("pk").values_list("pk"))
+    _lock_metrics(set(by_metric))
     alerts = {
         a.metric_id: a for a in MonitoringAlert.objects.open().select_for_update().filter(metric_id__in=by_metric)
     }
@@ -413,6 +428,134 @@ def measurement_add(
         )
     except IngestInvalid as exc:
         raise ValidationError(exc.item_errors[0]["errors"]) from exc
+
+
+# --- Roll-ups ----------------------------------------------------------------------------------
+
+# Any: the two tables share their fields through an abstract model, which has no manager to type.
+ROLLUPS: tuple[tuple[Any, str], ...] = (
+    (MeasurementHourly, "hour"),
+    (MeasurementDaily, "day"),
+)
+
+
+def _rollups_add(organization: Organization, rows: list[dict[str, Any]]) -> None:
+    """Add exactly the points this batch stored to their hourly and daily buckets.
+
+    One ``INSERT ... ON CONFLICT DO UPDATE`` per table adds to a bucket that exists and creates
+    one that does not. The database applies each addition to the latest committed bucket row
+    (it waits for a concurrent batch's lock on that row), so concurrent batches never lose one
+    another's points; buckets are written in one sorted order so two batches cannot deadlock.
+    PostgreSQL and SQLite both speak this upsert.
+    """
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    for model, size in ROLLUPS:
+        buckets: dict[tuple[int, datetime], list[float]] = {}
+        for row in rows:
+            key = (row["metric"].pk, bucket_start(row["measured_at"], size))
+            count, total, low, high = buckets.get(key, (0, 0.0, row["value"], row["value"]))
+            buckets[key] = [count + 1, total + row["value"], min(low, row["value"]), max(high, row["value"])]
+        field = model._meta.get_field("bucket")
+        table = quote(model._meta.db_table)
+        upsert = (
+            f"ON CONFLICT (metric_id, bucket) DO UPDATE SET "
+            f"count = {table}.count + excluded.count, total = {table}.total + excluded.total, "
+            f"minimum = CASE WHEN excluded.minimum < {table}.minimum THEN excluded.minimum ELSE {table}.minimum END, "
+            f"maximum = CASE WHEN excluded.maximum > {table}.maximum THEN excluded.maximum ELSE {table}.maximum END"
+        )
+        ordered = sorted(buckets.items())
+        # 1,000 buckets (7,000 parameters) a statement stays below SQLite's limit on bound parameters.
+        for start in range(0, len(ordered), 1000):
+            chunk = ordered[start : start + 1000]
+            params: list[Any] = []
+            for (metric_id, moment), (count, total, low, high) in chunk:
+                prepared = field.get_db_prep_save(moment, connection)
+                params += [organization.pk, metric_id, prepared, count, total, low, high]
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            # Table and column names come from the model; every value is a bound parameter.
+            sql = (
+                f"INSERT INTO {table} (organization_id, metric_id, bucket, count, total, minimum, maximum) "  # noqa: S608
+                f"VALUES {values} {upsert}"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+
+
+@transaction.atomic
+def measurement_rollups_rebuild(
+    *, metric_ids: list[int] | None = None, start: datetime | None = None, end: datetime | None = None
+) -> int:
+    """Recompute the roll-ups of ``metric_ids`` (every metric when None) from the raw rows.
+
+    ``start``/``end`` limit the work to the whole UTC days holding them (both open when None).
+    The backfill after a migration, and the repair after raw rows were removed. Returns the
+    number of hourly buckets written. The metrics are locked first, so an ingest of the same
+    metrics waits instead of adding to a bucket being rebuilt.
+    """
+    metrics = MetricDefinition.objects.all()
+    if metric_ids is not None:
+        metrics = metrics.filter(pk__in=metric_ids)
+    _lock_metrics(set(metrics.values_list("pk", flat=True)))
+    raw = Measurement.objects.all() if metric_ids is None else Measurement.objects.filter(metric_id__in=metric_ids)
+    if start is not None:
+        start = bucket_start(start, "day")
+        raw = raw.filter(measured_at__gte=start)
+    if end is not None:
+        end = bucket_start(end, "day") + timedelta(days=1)
+        raw = raw.filter(measured_at__lt=end)
+    written = 0
+    for model, size in ROLLUPS:
+        stale = model.objects.all() if metric_ids is None else model.objects.filter(metric_id__in=metric_ids)
+        if start is not None:
+            stale = stale.filter(bucket__gte=start)
+        if end is not None:
+            stale = stale.filter(bucket__lt=end)
+        stale.delete()
+        groups = (
+            raw.annotate(t=Trunc("measured_at", size, tzinfo=UTC))
+            .values("organization_id", "metric_id", "t")
+            .annotate(n=Count("id"), total=Sum("value"), low=Min("value"), high=Max("value"))
+            .order_by()
+        )
+        batch: list[Any] = []
+        for group in groups.iterator(chunk_size=5000):
+            batch.append(
+                model(
+                    organization_id=group["organization_id"],
+                    metric_id=group["metric_id"],
+                    bucket=group["t"],
+                    count=group["n"],
+                    total=group["total"],
+                    minimum=group["low"],
+                    maximum=group["high"],
+                )
+            )
+            if len(batch) >= 5000:
+                model.objects.bulk_create(batch)
+                written += len(batch) if size == "hour" else 0
+                batch = []
+        model.objects.bulk_create(batch)
+        written += len(batch) if size == "hour" else 0
+    return written
+
+
+@transaction.atomic
+def measurements_delete(*, metric: MetricDefinition, start: datetime, end: datetime, acting_user: User | None) -> int:
+    """Delete ``metric``'s raw measurements from ``start`` to ``end`` (inclusive); returns how many.
+
+    The rule for removed measurements: the roll-ups always equal the aggregate of the raw rows
+    that remain, so the buckets of the days touched are rebuilt in the same transaction (a
+    chart never shows a point that is gone). A metric deleted as a whole takes its measurements
+    and roll-ups with it (cascade).
+    """
+    _lock_metrics({metric.pk})
+    deleted, _ = Measurement.objects.filter(metric=metric, measured_at__gte=start, measured_at__lte=end).delete()
+    if deleted:
+        measurement_rollups_rebuild(metric_ids=[metric.pk], start=start, end=end)
+        logger.info("%s deleted %s measurements of metric #%s.", acting_user, deleted, metric.pk)
+    return deleted
 
 
 # --- Alerts ------------------------------------------------------------------------------------

@@ -284,6 +284,8 @@ def _bulk_points(metric, count, step):
         )
         for i in range(count)
     )
+    # Written past the ingest, as a backfill would: the roll-ups are rebuilt from them.
+    monitoring.measurement_rollups_rebuild(metric_ids=[metric.pk])
     return start, start + (count - 1) * step
 
 
