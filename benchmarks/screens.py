@@ -263,6 +263,7 @@ def endpoints(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Every endpoint of the run: name, client ("page" or "api"), method, path and body."""
     from registry.models import AISystem, EUAIActTier
     from risk.models import Level, Risk
+    from risk.pagination import cursor_after
 
     org_id = report["organization_id"]
     systems = AISystem.objects.filter(organization_id=org_id).count()
@@ -270,6 +271,11 @@ def endpoints(report: dict[str, Any]) -> list[dict[str, Any]]:
 
     def deep(count: int, per_page: int) -> int:
         return max(1, int(count / per_page * 0.9))
+
+    # The register pages by keyset: its links carry a cursor, which costs the same at any depth;
+    # numbered pages (?page=N, kept for old links) are measured too.
+    by_reference = Risk.objects.filter(organization_id=org_id).order_by("ref_code", "id")
+    deep_cursor = cursor_after(by_reference, by_reference[int(risks * 0.9)]) if risks > 1 else ""
 
     chart = f"/inventory/systems/{report['chart_system_id']}/monitoring/"
     pages = [
@@ -282,7 +288,8 @@ def endpoints(report: dict[str, Any]) -> list[dict[str, Any]]:
         ("risks filter level", f"/risks/?level={Level.HIGH.value}"),
         ("risks ordering", "/risks/?ordering=-next_review_date"),
         ("risks ?q=", "/risks/?q=drift"),
-        ("risks deep page", f"/risks/?page={deep(risks, 25)}"),
+        ("risks deep page", f"/risks/?cursor={deep_cursor}"),
+        ("risks deep page ?page=N", f"/risks/?page={deep(risks, 25)}"),
         ("SoA", "/controls/soa/"),
         ("readiness", "/controls/readiness/"),
         ("dashboard", "/"),
@@ -304,7 +311,8 @@ def endpoints(report: dict[str, Any]) -> list[dict[str, Any]]:
         ("risks filter level", f"/api/v1/risks/?level={Level.HIGH.value}"),
         ("risks ordering", "/api/v1/risks/?ordering=-next_review_date"),
         ("risks ?q=", "/api/v1/risks/?q=drift"),
-        ("risks deep page", f"/api/v1/risks/?page={deep(risks, 50)}"),
+        ("risks deep page", f"/api/v1/risks/?cursor={deep_cursor}"),
+        ("risks deep page ?page=N", f"/api/v1/risks/?page={deep(risks, 50)}"),
         ("SoA", "/api/v1/soa/"),
     ]
     found = [{"name": TRIVIAL, "client": "api", "method": "get", "path": "/api/v1/me/"}]

@@ -119,6 +119,13 @@ def _decode(cursor: str, ordering: _Ordering, key_field: Any) -> tuple[str, tupl
         raise InvalidCursor from exc
 
 
+def cursor_after(queryset: QuerySet[Any], row: Model) -> str:
+    """The cursor of the page that follows ``row`` in ``queryset``'s ordering (to link deep into it)."""
+    ordering = _Ordering.of(queryset)
+    positioned = queryset.annotate(**{_KEY: ordering.key}).get(pk=row.pk)
+    return _cursor(ordering, _AFTER, positioned)
+
+
 def keyset_page(queryset: QuerySet[Any], *, cursor: str | None, size: int) -> KeysetPage:
     """The page of ``queryset`` (ordered by one key and the id) that ``cursor`` names.
 
