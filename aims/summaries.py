@@ -7,9 +7,11 @@ write to a model registered with :func:`invalidate_on` moves on, after the trans
 commits (so a reader never caches the state before the write under the new generation).
 Old entries are never deleted: they are simply no longer read and expire on their own.
 
-Writes that bypass model signals (``bulk_create``, ``QuerySet.update``) call
-:func:`summaries_changed` themselves. The production cache is Redis, shared by every web
-process and worker, so a write in one process is seen by the next read in any other.
+A summary may name a *scope*: then only the models registered for that scope move it on (a
+new risk leaves the per-control figures of the SoA cached: it relies on no control yet). Writes that bypass model signals (``bulk_create``, ``QuerySet.update``) call
+:func:`summaries_changed`, which makes every summary of the organisation stale. The production
+cache is Redis, shared by every web process and worker, so a write in one process is seen by the
+next read in any other.
 """
 
 from __future__ import annotations
@@ -28,35 +30,42 @@ T = TypeVar("T")
 SUMMARY_TIMEOUT_SECONDS = 6 * 60 * 60
 
 
-def _generation_key(organization_id: int) -> str:
-    return f"aims:summaries:generation:{organization_id}"
+# The scope every summary also depends on: bulk writes move it, and so every summary on.
+ALL = "all"
+DEFAULT_SCOPE = "default"
 
 
-def generation(organization_id: int) -> int:
-    value = cache.get(_generation_key(organization_id))
+def _generation_key(organization_id: int, scope: str) -> str:
+    return f"aims:summaries:generation:{scope}:{organization_id}"
+
+
+def generation(organization_id: int, scope: str = DEFAULT_SCOPE) -> int:
+    value = cache.get(_generation_key(organization_id, scope))
     if value is None:
-        cache.add(_generation_key(organization_id), 1, timeout=None)
-        value = cache.get(_generation_key(organization_id), 1)
+        cache.add(_generation_key(organization_id, scope), 1, timeout=None)
+        value = cache.get(_generation_key(organization_id, scope), 1)
     return int(value)
 
 
-def summaries_changed(organization_id: int | None) -> None:
-    """Every cached summary of the organisation is stale once the current transaction commits."""
+def summaries_changed(organization_id: int | None, scope: str = ALL) -> None:
+    """The organisation's cached summaries of ``scope`` (by default every one) are stale once the
+    current transaction commits."""
     if organization_id is None:
         return
 
     def bump() -> None:
         try:
-            cache.incr(_generation_key(organization_id))
+            cache.incr(_generation_key(organization_id, scope))
         except ValueError:  # no generation yet: nothing cached under it either
-            cache.add(_generation_key(organization_id), 2, timeout=None)
+            cache.add(_generation_key(organization_id, scope), 2, timeout=None)
 
     transaction.on_commit(bump)
 
 
-def cached_summary(organization_id: int, name: str, compute: Callable[[], T]) -> T:
-    """``compute()``, cached for the organisation until one of its summaries changes."""
-    key = f"aims:summaries:{name}:{organization_id}:{generation(organization_id)}"
+def cached_summary(organization_id: int, name: str, compute: Callable[[], T], scope: str = DEFAULT_SCOPE) -> T:
+    """``compute()``, cached for the organisation until a write of its scope (or a bulk write)."""
+    generations = f"{generation(organization_id, ALL)}.{generation(organization_id, scope)}"
+    key = f"aims:summaries:{name}:{organization_id}:{scope}:{generations}"
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -68,17 +77,29 @@ def _organization_id(instance: Any) -> int | None:
     return getattr(instance, "organization_id", None)
 
 
-def _on_write(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    summaries_changed(_organization_id(instance))
+def _receiver(scope: str, *, on_create: bool) -> Callable[..., None]:
+    def on_write(sender: type[Model], instance: Model, created: bool = False, **kwargs: Any) -> None:
+        if created and not on_create:
+            return
+        summaries_changed(_organization_id(instance), scope)
+
+    return on_write
 
 
-def invalidate_on(*models: type[Model]) -> None:
+# Signals hold their receivers weakly: the ones made here live as long as the process.
+_receivers: dict[tuple[str, bool], Callable[..., None]] = {}
+
+
+def invalidate_on(*models: type[Model], scope: str = DEFAULT_SCOPE, on_create: bool = True) -> None:
     """Saves and deletes of these tenant models (and changes to their many-to-many links) make
-    the organisation's summaries stale. Called from the owning app's ``AppConfig.ready``."""
+    the organisation's summaries of ``scope`` stale; ``on_create=False`` for models whose new rows
+    cannot change them. Called from the owning app's ``AppConfig.ready``."""
+    receiver = _receivers.setdefault((scope, on_create), _receiver(scope, on_create=on_create))
     for model in models:
-        post_save.connect(_on_write, sender=model, dispatch_uid=f"summaries.save.{model._meta.label}")
-        post_delete.connect(_on_write, sender=model, dispatch_uid=f"summaries.delete.{model._meta.label}")
+        uid = f"summaries.{scope}.{model._meta.label}"
+        post_save.connect(receiver, sender=model, dispatch_uid=f"{uid}.save")
+        post_delete.connect(receiver, sender=model, dispatch_uid=f"{uid}.delete")
         for field in model._meta.many_to_many:
             through = field.remote_field.through
             if through is not None:
-                m2m_changed.connect(_on_write, sender=through, dispatch_uid=f"summaries.m2m.{through._meta.label}")
+                m2m_changed.connect(receiver, sender=through, dispatch_uid=f"{uid}.m2m.{through._meta.label}")

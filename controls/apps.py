@@ -19,7 +19,9 @@ class ControlsConfig(AppConfig):
         from controls.catalogue.views import register_framework_context
         from controls.readiness import readiness_tiles
         from controls.soa.demo import soa_demo_seed
+        from controls.soa.selectors import CONTROL_RISKS_SCOPE
         from controls.soa.views import framework_coverage_context
+        from risk.models import Risk, TreatmentAction, TreatmentControl
 
         # The catalogue is the same for every organisation: nothing to narrow.
         autocomplete.register(
@@ -27,6 +29,8 @@ class ControlsConfig(AppConfig):
         )
         dashboard.register(catalogue_tiles)
         dashboard.register(readiness_tiles)
-        invalidate_on(*readiness.READINESS_READS)
+        invalidate_on(*readiness.READINESS_READS, scope=readiness.READINESS_SCOPE)
+        invalidate_on(TreatmentAction, TreatmentControl, scope=CONTROL_RISKS_SCOPE)
+        invalidate_on(Risk, scope=CONTROL_RISKS_SCOPE, on_create=False)
         demo.register(soa_demo_seed)
         register_framework_context(framework_coverage_context)

@@ -43,7 +43,6 @@ from risk.models import (
     Risk,
     RiskCriteria,
     TreatmentAction,
-    TreatmentControl,
     default_matrix,
 )
 
@@ -119,6 +118,8 @@ class Readiness:
 
 
 CheckProvider = Callable[[Organization], list[Check]]
+# The cached readiness summary moves on with writes to what it reads, and with nothing else.
+READINESS_SCOPE = "readiness"
 _providers: list[CheckProvider] = []
 
 
@@ -126,7 +127,7 @@ def register(provider: CheckProvider, *, reads: Iterable[type[Model]] = ()) -> C
     """Add the checks of a module; a write to any model in ``reads`` makes the cached summary stale."""
     if provider not in _providers:
         _providers.append(provider)
-    invalidate_on(*reads)
+    invalidate_on(*reads, scope=READINESS_SCOPE)
     return provider
 
 
@@ -174,16 +175,16 @@ def readiness_summary(organization: Organization) -> Readiness:
     (:data:`READINESS_READS` and the models each provider registers). The date is part of the
     name: overdue and expired checks compare with today, so a new day computes afresh."""
     name = f"readiness:{timezone.localdate().isoformat()}"
-    return cached_summary(organization.pk, name, lambda: readiness(organization))
+    return cached_summary(organization.pk, name, lambda: readiness(organization), scope=READINESS_SCOPE)
 
 
 # --- Checks answered by the inventory, the risk module and the SoA ------------------------------
 
-# What these checks, the Annex A figures and the SoA's per-control risk figures read;
-# ControlsConfig.ready makes their writes invalidate the cached summaries.
+# What these checks and the Annex A figures read; ControlsConfig.ready makes their writes
+# invalidate the cached summary.
 READINESS_READS: tuple[type[Model], ...] = (
-    AISystem, RoleAssignment, RiskCriteria, Risk, TreatmentAction, TreatmentControl, ImpactAssessment, Evidence,
-    EvidenceLink, ApplicabilityStatement, SoAVersion, AIMSScope, ContextIssue, InterestedParty, Policy, PolicyVersion,
+    AISystem, RoleAssignment, RiskCriteria, Risk, TreatmentAction, ImpactAssessment, Evidence, EvidenceLink,
+    ApplicabilityStatement, SoAVersion, AIMSScope, ContextIssue, InterestedParty, Policy, PolicyVersion,
     Objective, OrgRole, Membership, CompetenceRecord,
 )  # fmt: skip
 

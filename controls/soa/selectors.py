@@ -131,13 +131,20 @@ def control_risk_summaries(
     return summaries
 
 
+# What the cached per-control figures read: links, treatments and the risks' references and
+# titles. A new risk relies on no control yet (its treatments and links move the scope on).
+CONTROL_RISKS_SCOPE = "soa.control_risks"
+
+
 def cached_control_risk_summaries(
     organization: Organization, control_ids: Iterable[int] | None = None
 ) -> dict[int, ControlRiskSummary]:
     """:func:`control_risk_summaries` of the whole organisation, cached until a risk, treatment
     or control link changes (the two queries scan every link: at 100,000 risks they cost more
     than the rest of the SoA page). For screens; snapshots and packs read the database."""
-    summaries = cached_summary(organization.pk, "soa.control_risks", lambda: control_risk_summaries(organization))
+    summaries = cached_summary(
+        organization.pk, "soa.control_risks", lambda: control_risk_summaries(organization), scope=CONTROL_RISKS_SCOPE
+    )
     if control_ids is None:
         return summaries
     return {control_id: summaries[control_id] for control_id in control_ids if control_id in summaries}

@@ -63,3 +63,29 @@ def test_writes_in_one_organisation_leave_the_others_cached(django_capture_on_co
         summaries_changed(None)  # a write outside any organisation changes nothing
     read_first(), read_second()
     assert (len(first_calls), len(second_calls)) == (2, 1)
+
+
+def test_a_scoped_summary_moves_only_with_the_writes_of_its_scope(django_capture_on_commit_callbacks):
+    organization = OrganizationFactory()
+    invalidate_on(AISystem, scope="test.updates", on_create=False)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return list(AISystem.objects.for_org(organization).values_list("name", flat=True))
+
+    def read():
+        return cached_summary(organization.pk, "test.names", compute, scope="test.updates")
+
+    assert read() == []
+    with django_capture_on_commit_callbacks(execute=True):
+        system = AISystemFactory(organization=organization, name="Triage")
+    assert read() == [] and len(calls) == 1  # a new row is not a change this scope follows
+    with django_capture_on_commit_callbacks(execute=True):
+        system.name = "Triage assistant"
+        system.save()
+    assert read() == ["Triage assistant"] and len(calls) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        summaries_changed(organization.pk)  # a bulk write makes every scope stale
+    read()
+    assert len(calls) == 3

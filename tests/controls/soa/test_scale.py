@@ -278,3 +278,30 @@ def test_the_readiness_api_and_page_answer_the_cached_summary(login, olivia, acm
     page = login(olivia).get(reverse("soa:readiness"))
     body = api.get("/api/v1/readiness/").json()
     assert page.status_code == 200 and body["overall"] == page.context["readiness"].overall
+
+
+def test_the_cached_control_figures_outlive_a_new_risk_and_move_with_a_new_link(
+    acme, olivia, django_capture_on_commit_callbacks
+):
+    from tests.risk.factories import RiskFactory, TreatmentActionFactory
+
+    hot = control("A.7.4")
+    with django_capture_on_commit_callbacks(execute=True):
+        grow(acme, ["A.7.4"], 2)
+    assert selectors.cached_control_risk_summaries(acme)[hot.pk].risk_count == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        risk = RiskFactory(organization=acme, owner=olivia, title="Data drift")
+    with CaptureQueriesContext(connection) as ctx:
+        assert selectors.cached_control_risk_summaries(acme)[hot.pk].risk_count == 2
+    assert len(ctx) == 0  # a risk relying on nothing yet leaves the figures cached
+
+    with django_capture_on_commit_callbacks(execute=True):
+        TreatmentActionFactory(organization=acme, risk=risk, owner=olivia, control_refs=["A.7.4"])
+    assert selectors.cached_control_risk_summaries(acme)[hot.pk].risk_count == 3
+
+    with django_capture_on_commit_callbacks(execute=True):
+        risk.title = "Data drift in the triage model"
+        risk.save()
+    first = selectors.cached_control_risk_summaries(acme)[hot.pk].first_risks
+    assert risk.title in [named.title for named in first]
