@@ -8,10 +8,10 @@ commits (so a reader never caches the state before the write under the new gener
 Old entries are never deleted: they are simply no longer read and expire on their own.
 
 A summary may name a *scope*: then only the models registered for that scope move it on (a
-new risk leaves the per-control figures of the SoA cached: it relies on no control yet). Writes that bypass model signals (``bulk_create``, ``QuerySet.update``) call
-:func:`summaries_changed`, which makes every summary of the organisation stale. The production
-cache is Redis, shared by every web process and worker, so a write in one process is seen by the
-next read in any other.
+new risk leaves the per-control figures of the SoA cached: it relies on no control yet). Writes
+that bypass model signals (``bulk_create``, ``QuerySet.update``) call :func:`summaries_changed`,
+which makes every summary of the organisation stale. The production cache is Redis, shared by
+every web process and worker, so a write in one process is seen by the next read in any other.
 """
 
 from __future__ import annotations
