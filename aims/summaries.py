@@ -40,11 +40,18 @@ def _generation_key(organization_id: int, scope: str) -> str:
 
 
 def generation(organization_id: int, scope: str = DEFAULT_SCOPE) -> int:
-    value = cache.get(_generation_key(organization_id, scope))
-    if value is None:
-        cache.add(_generation_key(organization_id, scope), 1, timeout=None)
-        value = cache.get(_generation_key(organization_id, scope), 1)
-    return int(value)
+    return _generations(organization_id, (scope,))[0]
+
+
+def _generations(organization_id: int, scopes: tuple[str, ...]) -> list[int]:
+    """The current generation of each scope, read in one round trip to the cache."""
+    keys = [_generation_key(organization_id, scope) for scope in scopes]
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            cache.add(key, 1, timeout=None)  # another process may have added it first: read it back
+            found[key] = cache.get(key, 1)
+    return [int(found[key]) for key in keys]
 
 
 def summaries_changed(organization_id: int | None, scope: str = ALL) -> None:
@@ -64,7 +71,8 @@ def summaries_changed(organization_id: int | None, scope: str = ALL) -> None:
 
 def cached_summary(organization_id: int, name: str, compute: Callable[[], T], scope: str = DEFAULT_SCOPE) -> T:
     """``compute()``, cached for the organisation until a write of its scope (or a bulk write)."""
-    generations = f"{generation(organization_id, ALL)}.{generation(organization_id, scope)}"
+    every, own = _generations(organization_id, (ALL, scope))
+    generations = f"{every}.{own}"
     key = f"aims:summaries:{name}:{organization_id}:{scope}:{generations}"
     value = cache.get(key)
     if value is None:
