@@ -11,6 +11,7 @@ missing PostgreSQL, Redis, worker or Chromium can never pass unnoticed.
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 import time
 
@@ -252,6 +253,18 @@ def wait_for(predicate, timeout: float = 60.0) -> bool:
             return True
         time.sleep(0.2)
     return False
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Ask a service process to stop, and kill it if it has not within ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def terminate_request_connection() -> None:

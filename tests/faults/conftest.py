@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 
 from tests.audits.conftest import private_storage  # noqa: F401  (autouse: packs never touch the real store)
-from tests.conftest import wait_for
+from tests.conftest import stop_process, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,13 +65,7 @@ class WorkerProcess:
 
     def stop_all(self) -> None:
         for process in self.started:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop_process(process, timeout=30)
 
     def logs(self) -> str:
         return "\n".join(path.read_text(errors="replace")[-3000:] for path in sorted(self.log_dir.glob("*.log")))

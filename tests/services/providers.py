@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import stop_process
+
 SERVICES = Path(__file__).resolve().parent
 OIDC_DIR = SERVICES / "oidc"
 STARTUP_SECONDS = 30
@@ -65,15 +67,6 @@ def _wait_until_answers(process: subprocess.Popen[bytes], url: str, name: str) -
     pytest.fail(f"{name} did not answer {url} within {STARTUP_SECONDS} s")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @dataclass
 class OidcProvider:
     issuer: str
@@ -110,7 +103,7 @@ def oidc_provider(live_server):
         _wait_until_answers(process, f"{issuer}/.well-known/openid-configuration", "oidc-provider")
         yield OidcProvider(issuer=issuer)
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 @dataclass
@@ -153,4 +146,4 @@ def saml_idp(live_server, tmp_path_factory):
             key_pem=key_pem,
         )
     finally:
-        _stop(process)
+        stop_process(process)
