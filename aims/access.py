@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.generic import ListView
 
+from aims.filters import INLINE_WIDGET_RENDERER
 from aims.roles import Capability
 from aims.tenancy import Tenant, get_tenant
 
@@ -94,7 +95,21 @@ class FilteredListView(TenantViewMixin, ListView):
         # Valid filters apply; an invalid one is reported on the form and ignored.
         return self.filterset.qs
 
+    def unfiltered_count(self) -> int | None:
+        """How many rows the list holds without a filter, when known without counting them (None: count)."""
+        return None
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        paginator = super().get_paginator(queryset, per_page, orphans, allow_empty_first_page, **kwargs)
+        unfiltered = not any(value for name, value in self.request.GET.items() if name not in ("page", "ordering"))
+        count = self.unfiltered_count() if unfiltered else None
+        if count is not None:
+            paginator.count = count  # Paginator.count is a cached property: this is its value
+        return paginator
+
     def get_context_data(self, **kwargs):
         params = self.request.GET.copy()
         params.pop("page", None)
+        # The filter form's inputs and selects are written without a template per widget (same markup).
+        self.filterset.form.renderer = INLINE_WIDGET_RENDERER
         return super().get_context_data(filter=self.filterset, querystring=params.urlencode(), **kwargs)

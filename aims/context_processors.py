@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from aims.roles import Capability
+from functools import cache
+from types import MappingProxyType
+
+from aims.roles import Capability, role_can
 from aims.tenancy import get_tenant
+
+
+@cache
+def _capabilities(role: str | None) -> MappingProxyType[str, bool]:
+    """What ``role`` may do, as templates read it (``can.edit``): the same for every page, so built once."""
+    return MappingProxyType({c.value: role_can(role, c) for c in Capability})
 
 
 def tenant(request):
@@ -15,8 +24,11 @@ def tenant(request):
     current = get_tenant(request)
     return {
         "tenant": current,
-        "my_memberships": user_memberships(user),
-        "can": {c.value: bool(current and current.can(c)) for c in Capability},
+        # Read with the tenant (aims.tenancy.resolve_tenant); a page without one never shows them.
+        "my_memberships": current.memberships
+        if current is not None and current.memberships
+        else user_memberships(user),
+        "can": _capabilities(current.role if current is not None else None),
     }
 
 

@@ -54,8 +54,19 @@ class HistoryEntry:
     changes: list[Change] = field(default_factory=list)
 
 
-def _fields(model) -> list[models.Field]:
-    return [f for f in model._meta.concrete_fields if f.name not in HIDDEN_FIELDS]
+@cache
+def _fields(model) -> tuple[tuple[models.Field, Any], ...]:
+    """The fields an entry compares, with their names as shown; worked out once per model."""
+    return tuple(
+        (f, capfirst(f.verbose_name))
+        for f in model._meta.concrete_fields
+        if f.name not in HIDDEN_FIELDS and f.name != "organization"
+    )
+
+
+@cache
+def _choice_labels(f: models.Field) -> dict[Any, Any]:
+    return dict(f.flatchoices)
 
 
 def _display(record, f: models.Field) -> Any:
@@ -63,7 +74,7 @@ def _display(record, f: models.Field) -> Any:
     if f.is_relation:
         return getattr(record, f.name, None) if value is not None else None
     if f.choices:
-        return dict(f.flatchoices).get(value, value)
+        return _choice_labels(f).get(value, value)
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, list):
@@ -73,20 +84,23 @@ def _display(record, f: models.Field) -> Any:
     return value
 
 
+@cache
+def _label_fields(model) -> tuple[str, ...]:
+    names = {f.name for f in model._meta.concrete_fields}
+    return tuple(name for name in LABEL_FIELDS if name in names)
+
+
 def _label(model, record) -> str:
-    for name in LABEL_FIELDS:
-        if any(f.name == name for f in model._meta.concrete_fields):
-            value = getattr(record, name, None)
-            if value:
-                return str(value)
+    for name in _label_fields(model):
+        value = getattr(record, name, None)
+        if value:
+            return str(value)
     return f"#{record.id}"
 
 
 def _entry(model, record, previous) -> HistoryEntry:
     changes = []
-    for f in _fields(model):
-        if f.name == "organization":
-            continue
+    for f, name in _fields(model):
         new = getattr(record, f.attname)
         old = getattr(previous, f.attname) if previous is not None else None
         if record.history_type == "~" and new == old:
@@ -97,7 +111,7 @@ def _entry(model, record, previous) -> HistoryEntry:
             continue
         changes.append(
             Change(
-                str(capfirst(f.verbose_name)),
+                str(name),
                 _display(previous, f) if previous is not None else None,
                 _display(record, f),
             )
@@ -120,27 +134,36 @@ def _entries(model, records: list) -> list[HistoryEntry]:
     """Entries for ``records`` of one model, fetching their predecessors in one query."""
     if not records:
         return []
-    history_model = model.history.model
-    latest = max(r.history_date for r in records)
-    # The predecessors' related rows too: a change shows the old value of a relation by name.
-    earlier = (
-        history_model.objects.filter(id__in={r.id for r in records}, history_date__lte=latest)
-        .select_related(*_related(history_model))
-        .order_by("id", "history_date", "history_id")
+    chains = _chains(model.history.model, {r.id for r in records}, max(r.history_date for r in records))
+    return [_entry(model, record, _previous(chains, record)) for record in records]
+
+
+def _chains(history_model, object_ids, latest, *related: str) -> dict[Any, list]:
+    """Each object's history rows up to ``latest``, oldest first (one query).
+
+    The predecessors' related rows too: a change shows the old value of a relation by name.
+    Sorted here rather than by the database: the rows are few, and an ORDER BY on three
+    columns cost more to compile than to sort.
+    """
+    rows = (
+        history_model.objects.filter(id__in=object_ids, history_date__lte=latest)
+        .select_related(*related, *_related(history_model))
+        .order_by()
     )
     by_object: dict[Any, list] = {}
-    for row in earlier:
+    for row in sorted(rows, key=lambda r: (r.history_date, r.history_id)):
         by_object.setdefault(row.id, []).append(row)
-    entries = []
-    for record in records:
-        chain = by_object.get(record.id, [])
-        previous = None
-        for row in chain:
-            if row.history_id == record.history_id:
-                break
-            previous = row
-        entries.append(_entry(model, record, previous))
-    return entries
+    return by_object
+
+
+def _previous(chains: dict[Any, list], record) -> Any:
+    """The history row of the same object just before ``record``, or None."""
+    previous = None
+    for row in chains.get(record.id, []):
+        if row.history_id == record.history_id:
+            break
+        previous = row
+    return previous
 
 
 def records_history(model: Any, **lookup: Any) -> list[HistoryEntry]:
@@ -291,8 +314,8 @@ def _activity_rows(
             narrow_params = [*narrow_params, *(connection.ops.adapt_datetimefield_value(d) for d in between)]
         # A derived table per part: SQLite refuses LIMIT on the members of a UNION themselves.
         parts.append(
-            f"SELECT {index} AS model_index, history_id, history_date FROM ("  # noqa: S608  # names from _meta
-            f'SELECT history_id, history_date FROM "{table}" WHERE "{scope}" = %s{narrow} '
+            f"SELECT {index} AS model_index, history_id, history_date, id FROM ("  # noqa: S608  # names from _meta
+            f'SELECT history_id, history_date, id FROM "{table}" WHERE "{scope}" = %s{narrow} '
             f"ORDER BY history_date {order}, history_id {order} LIMIT {limit}) t{index}"
         )
         params.extend([organization.pk, *narrow_params])
@@ -302,8 +325,8 @@ def _activity_rows(
         db.execute(sql, params)
         fetched = db.fetchall()
     rows_ = [
-        {"model_index": model_index, "history_id": history_id, "history_date": _aware(when)}
-        for model_index, history_id, when in fetched
+        {"model_index": model_index, "history_id": history_id, "history_date": _aware(when), "object_id": object_id}
+        for model_index, history_id, when, object_id in fetched
     ]
     if not older:
         rows_.reverse()
@@ -320,20 +343,30 @@ def _aware(value: Any) -> datetime:
 
 
 def _entries_for_rows(models_, rows) -> list[HistoryEntry]:
-    """Turn union rows into entries: two queries per model present, whatever the number of rows."""
-    grouped: dict[int, list[int]] = {}
+    """Turn union rows into entries: one query per model present, whatever the number of rows.
+
+    The rows name their objects, so one query reads each object's history up to the newest
+    row shown: the rows themselves and the predecessors their changes are measured against.
+    """
+    grouped: dict[int, list[dict[str, Any]]] = {}
     for row in rows:
-        grouped.setdefault(row["model_index"], []).append(row["history_id"])
-    entries_by_key = {}
-    for index, ids in grouped.items():
-        model = models_[index]
-        history_model = model.history.model
-        records = list(
-            history_model.objects.filter(history_id__in=ids).select_related("history_user", *_related(history_model))
+        grouped.setdefault(row["model_index"], []).append(row)
+    chains_by_model = {
+        index: _chains(
+            models_[index].history.model,
+            {row["object_id"] for row in group},
+            max(row["history_date"] for row in group),
+            "history_user",
         )
-        for record, entry in zip(records, _entries(model, records), strict=True):
-            entries_by_key[(index, record.history_id)] = entry
-    return [entries_by_key[(row["model_index"], row["history_id"])] for row in rows]
+        for index, group in grouped.items()
+    }
+    entries = []
+    for row in rows:
+        model, chains = models_[row["model_index"]], chains_by_model[row["model_index"]]
+        chain = chains.get(row["object_id"], [])
+        record = next(r for r in chain if r.history_id == row["history_id"])
+        entries.append(_entry(model, record, _previous(chains, record)))
+    return entries
 
 
 def _cursor(row: dict[str, Any]) -> ActivityCursor:

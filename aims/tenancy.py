@@ -81,6 +81,9 @@ class Tenant:
     user: Any = None
     membership: Membership | None = None
     token: ApiToken | None = None
+    # Every membership of a signed-in user, by organisation name: the organisation switcher of
+    # each page lists them, and the query that chose ``membership`` read them already.
+    memberships: tuple[Membership, ...] = ()
 
     def can(self, capability: str) -> bool:
         return role_can(self.role, capability)
@@ -125,16 +128,25 @@ def resolve_tenant(request: HttpRequest, user: Any = None, auth: Any = None) -> 
     user = user if user is not None else getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    memberships = Membership.objects.filter(user=user).select_related("organization")
+    # One query for the chosen organisation and the switcher's list: a person belongs to a few.
+    memberships = tuple(
+        Membership.objects.filter(user=user).select_related("organization").order_by("organization__name")
+    )
     wanted = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
     membership = None
     if wanted is not None:
-        membership = memberships.filter(organization_id=wanted).first()
-    if membership is None:
-        membership = memberships.order_by("organization__name").first()
+        membership = next((m for m in memberships if str(m.organization_id) == str(wanted)), None)
+    if membership is None and memberships:
+        membership = memberships[0]
     if membership is None:
         return None
-    return Tenant(organization=membership.organization, role=membership.role, user=user, membership=membership)
+    return Tenant(
+        organization=membership.organization,
+        role=membership.role,
+        user=user,
+        membership=membership,
+        memberships=memberships,
+    )
 
 
 class CurrentOrganizationMiddleware:

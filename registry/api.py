@@ -40,6 +40,7 @@ from registry.serializers import (
     RoleAssignmentSerializer,
     SupplierSerializer,
     bulk_request_serializer,
+    link_rows,
 )
 
 FORBIDDEN_CHANGE = "Your role only lets you change AI systems you own."
@@ -272,11 +273,11 @@ def _bulk_schema(serializer_class, name: str, example_items: list[dict]):
 
 
 def _system_rows(organization) -> QuerySet[AISystem]:
-    return selectors.system_list(organization).prefetch_related("model_links", "supplier_links")
+    return selectors.system_list(organization).prefetch_related(link_rows("model_links"), link_rows("supplier_links"))
 
 
 def _model_rows(organization) -> QuerySet[AIModel]:
-    return selectors.model_list(organization).prefetch_related("dataset_links")
+    return selectors.model_list(organization).prefetch_related(link_rows("dataset_links"))
 
 
 @crud_schema(
@@ -315,6 +316,9 @@ class AISystemViewSet(BulkUpsertMixin, InventoryViewSet):
     filterset_class = AISystemFilter
     # AISystemFilter carries its own ``ordering``; a second OrderingFilter would read the same parameter.
     filter_backends = [DjangoFilterBackend]
+
+    def unfiltered_count(self) -> int:
+        return selectors.system_count(self.request.tenant.organization)  # type: ignore[attr-defined]  # set by the tenant authentication
 
 
 class ApiAIModelFilter(AIModelFilter):

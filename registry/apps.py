@@ -11,12 +11,14 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         from aims import autocomplete, dashboard, demo
+        from aims.summaries import invalidate_on
         from registry.demo import inventory_demo_seed
         from registry.models import AISystem
         from registry.monitoring.demo import monitoring_demo_seed
         from registry.monitoring.views import monitoring_tiles
-        from registry.selectors import inventory_panels, inventory_tiles
+        from registry.selectors import SYSTEMS_SCOPE, inventory_panels, inventory_tiles
 
+        invalidate_on(AISystem, scope=SYSTEMS_SCOPE)
         autocomplete.register(
             autocomplete.Source(
                 "systems", AISystem, lambda tenant: AISystem.objects.for_org(tenant.organization), ("ref_code", "name")

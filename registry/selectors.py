@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from aims.dashboard import Panel, Tile
 from aims.models import Organization
+from aims.summaries import cached_summary
 from registry.models import (
     AIModel,
     AISystem,
@@ -29,10 +30,21 @@ def system_list(organization: Organization) -> QuerySet[AISystem]:
     return systems.select_related("owner").annotate(has_accountable=Exists(accountable)).order_by("ref_code")
 
 
+# Cached figures (aims.summaries) that only the AI systems themselves change.
+SYSTEMS_SCOPE = "registry.systems"
+
+
+def system_count(organization: Organization) -> int:
+    """How many AI systems the organisation has: the unfiltered inventory's total, cached until one changes."""
+    return cached_summary(
+        organization.pk, "registry.system_count", AISystem.objects.for_org(organization).count, SYSTEMS_SCOPE
+    )
+
+
 def system_detail(organization: Organization, pk: int) -> AISystem:
     """One system with its models (and their datasets), suppliers, resources and RACI prefetched."""
     systems: QuerySet[AISystem] = AISystem.objects.for_org(organization)
-    return (
+    system = (
         systems.select_related("owner")
         .prefetch_related(
             Prefetch(
@@ -47,6 +59,8 @@ def system_detail(organization: Organization, pk: int) -> AISystem:
         )
         .get(pk=pk)
     )
+    system.organization = organization  # read through it, as the organisation it was found in
+    return system
 
 
 def model_list(organization: Organization) -> QuerySet[AIModel]:

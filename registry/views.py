@@ -50,6 +50,9 @@ class SystemListView(FilteredListView):
     filterset_class = AISystemFilter  # declared None in aims.access
     selector = selectors.system_list
 
+    def unfiltered_count(self) -> int:
+        return selectors.system_count(self.tenant.organization)
+
 
 class InventoryFormView(RecordFormView):
     """Create or edit one inventory record through :func:`registry.services.inventory_record_save`."""

@@ -23,6 +23,7 @@ from django.views import View
 
 from aims.access import TenantViewMixin, get_for_tenant_or_404
 from aims.dashboard import Tile
+from aims.filters import INLINE_WIDGET_RENDERER
 from aims.forms import apply_service_errors, member_label
 from aims.models import Organization, User
 from aims.records import ensure_can_change
@@ -222,9 +223,13 @@ def render_monitoring_tab(view, pk, *, metric_form=None, measurement_form=None, 
     if can_change:
         metrics = MetricDefinition.objects.filter(pk__in=[s.metric.pk for s in statuses if s.metric.is_active])
         owners = list(_owners(tenant.organization))
+        metric_form = metric_form or MetricForm()
+        measurement_form = measurement_form or MeasurementForm(metrics=metrics)
+        for form in (metric_form, measurement_form):
+            form.renderer = INLINE_WIDGET_RENDERER  # the same markup, without a template per widget
         context.update(
-            metric_form=metric_form or MetricForm(),
-            measurement_form=measurement_form or MeasurementForm(metrics=metrics),
+            metric_form=metric_form,
+            measurement_form=measurement_form,
             owners=[(u.pk, member_label(u)) for u in owners],
             default_owner=system.owner_id,
         )

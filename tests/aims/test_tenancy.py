@@ -124,3 +124,28 @@ def test_user_without_organisation_is_sent_to_create_one(client, db):
     assert response["Location"] == reverse("no_organization")
     api = client.get(reverse("member-list"))
     assert api.status_code == 403
+
+
+def test_one_query_finds_the_organisation_and_lists_the_others_in_the_switcher(login, alice, globex):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from aims.tenancy import SESSION_KEY
+
+    Membership.objects.create(organization=globex, user=alice, role=Role.VIEWER)
+    client = login(alice)
+    session = client.session
+    session[SESSION_KEY] = globex.pk
+    session.save()
+    client.get(reverse("audits:ca_list"))  # session bookkeeping of the first request
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse("audits:ca_list"))
+        assert page.status_code == 200
+    tenant_queries = [q["sql"] for q in captured.captured_queries if 'FROM "aims_membership"' in q["sql"]]
+    assert len(tenant_queries) == 1, tenant_queries
+    html = page.content.decode()
+    assert page.context["tenant"].organization == globex
+    assert page.context["tenant"].role == Role.VIEWER
+    assert [m.organization.name for m in page.context["my_memberships"]] == ["Acme Health AI", "Globex Analytics"]
+    assert f'<option value="{globex.pk}" selected>Globex Analytics</option>' in html
+    assert f'<option value="{alice.memberships.get(organization__slug="acme").organization_id}" >Acme Health AI' in html

@@ -382,3 +382,45 @@ def test_demo_inventory_is_realistic_and_idempotent(db):
     assert AISystem.objects.for_org(org).count() == 4
     assert AISystem.history.count() == history_rows
     assert Membership.objects.filter(organization=org).count() == 5
+
+
+def test_the_unfiltered_inventory_total_is_cached_and_follows_new_and_deleted_systems(
+    login, olivia, acme, django_capture_on_commit_callbacks
+):
+    for n in range(3):
+        AISystemFactory(organization=acme, owner=olivia, name=f"System {n}")
+    client = login(olivia)
+
+    def total(**params):
+        return client.get(reverse("inventory:system_list"), params).context["paginator"].count
+
+    assert total() == 3
+    with CaptureQueriesContext(connection) as queries:
+        assert total(ordering="-name", page=1) == 3
+    assert not [q for q in queries if q["sql"].startswith('SELECT COUNT(*) AS "__count" FROM "registry_aisystem"')]
+    with django_capture_on_commit_callbacks(execute=True):
+        doomed = AISystemFactory(organization=acme, owner=olivia, name="System 3")
+    assert total() == 4
+    assert total(q="System 3") == 1  # a filtered list is counted as it is
+    with django_capture_on_commit_callbacks(execute=True):
+        services.inventory_record_delete(instance=doomed, acting_user=olivia)
+    assert total() == 3
+
+
+def test_the_api_lists_link_ids_without_a_query_per_row(api_for, acme, olivia, django_capture_on_commit_callbacks):
+    api = api_for(acme, created_by=olivia)
+    model = AIModelFactory(organization=acme)
+
+    def listed(count):
+        with django_capture_on_commit_callbacks(execute=True):
+            for n in range(count):
+                system = AISystemFactory(organization=acme, name=f"System {AISystem.objects.count()} {n}")
+                SystemModel.objects.create(organization=acme, system=system, model=model)
+        api.get(reverse("system-list"))
+        with CaptureQueriesContext(connection) as queries:
+            answer = api.get(reverse("system-list")).json()
+        assert answer["count"] == len(answer["results"]) == AISystem.objects.filter(organization=acme).count()
+        assert all(row["models"] == [model.pk] and row["suppliers"] == [] for row in answer["results"])
+        return len(queries)
+
+    assert listed(2) == listed(20)
