@@ -186,6 +186,14 @@ class RiskViewSet(CrudMixin, RiskModuleViewSet):
     pagination_class = RiskPagination
     approve_actions = frozenset({"accept"})
 
+    def register_count(self) -> int:
+        """The total of numbered pages, from the register's cached figures (:class:`RiskPagination`)."""
+        tenant: Tenant = self.request.tenant  # type: ignore[attr-defined]  # set by HasOrganizationRole
+        organization = tenant.organization
+        register = selectors.risk_register(organization)
+        filterset = RiskFilter(self.request.query_params, queryset=register, request=self.request)
+        return selectors.register_total(organization, filterset)
+
     def _save(self, serializer) -> None:
         risk = serializer.build()
         self.check_can_change(risk)

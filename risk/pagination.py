@@ -12,6 +12,8 @@ refused (:class:`InvalidCursor`).
 
 The API keeps its numbered pages (with ``count``) for existing clients, and answers keyset
 pages when the request carries ``cursor`` (empty for the first page): :class:`RiskPagination`.
+Numbered pages (the API's and the old links of the page) read their ids before their rows
+(:class:`DeferredJoinPaginator`), so a deep one skips index entries rather than joined rows.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.paginator import Page, Paginator
 from django.db.models import F, Model, OrderBy, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from rest_framework import exceptions
@@ -156,6 +160,33 @@ def keyset_page(queryset: QuerySet[Any], *, cursor: str | None, size: int) -> Ke
     )
 
 
+class DeferredJoinPaginator(Paginator):
+    """Numbered pages that read the ids of a page first, then the rows of those ids only.
+
+    ``OFFSET 89,975 LIMIT 25`` over the joined, annotated register has PostgreSQL build and
+    throw away 89,975 joined rows. The ids of the page come instead from the ordering's
+    ``(organization, key, id)`` index alone (an index-only scan that skips the offset inside
+    the index), and the joins, subqueries and prefetches run for the page's rows. ``count``,
+    when given, is the caller's cheaper total (the register's cached figures).
+    """
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, count: int | None = None, **kwargs: Any):
+        super().__init__(object_list, per_page, **kwargs)
+        self.queryset = object_list
+        if count is not None:
+            self.__dict__["count"] = count  # Paginator.count is a cached property
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.queryset.values_list("pk", flat=True)[bottom:top])
+        # The same ordering sorts the page's few rows as the ids were read.
+        return Page(list(self.queryset.filter(pk__in=ids)), number, self)
+
+
 class RiskPagination(StandardPagination):
     """Numbered pages with a ``count``, as every list answers, or keyset pages with ``cursor``.
 
@@ -170,6 +201,10 @@ class RiskPagination(StandardPagination):
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
         if self.cursor_query_param not in request.query_params:
             self.keyset = None
+            # The view may know the total from the register's cached figures (``register_count``).
+            count_of = getattr(view, "register_count", None)
+            paginator = partial(DeferredJoinPaginator, count=count_of() if count_of else None)
+            self.django_paginator_class = paginator  # type: ignore[assignment]  # DRF calls it as a class
             return super().paginate_queryset(queryset, request, view)
         self.request = request
         size = self.get_page_size(request) or self.page_size
