@@ -100,7 +100,7 @@ def register_figures(organization: Organization, filterset: RiskFilter | None = 
     counts up to :data:`SEARCH_COUNT_CAP` first, and is aggregated only within that cap.
     """
     if filterset is None or not filterset.narrows():
-        return cached_summary(organization.pk, "risk.register_figures", lambda: _figures(risk_register(organization)))
+        return cached_summary(organization.pk, figures_name(None), lambda: _figures(risk_register(organization)))
     risks, search = filterset.qs, filterset.searches()
 
     def compute() -> RegisterFigures:
@@ -108,15 +108,22 @@ def register_figures(organization: Organization, filterset: RiskFilter | None = 
             return RegisterFigures({"inherent": {}, "residual": {}}, SEARCH_COUNT_CAP, capped=True)
         return _figures(risks)
 
-    return cached_summary(organization.pk, f"risk.register_figures.{filterset.summary_key()}", compute)
+    return cached_summary(organization.pk, figures_name(filterset), compute)
+
+
+def figures_name(filterset: RiskFilter | None) -> str:
+    """The cached summary name of the figures of ``filterset``'s register (None: the whole one)."""
+    if filterset is None or not filterset.narrows():
+        return "risk.register_figures"
+    return f"risk.register_figures.{filterset.summary_key()}"
 
 
 def register_total(organization: Organization, filterset: RiskFilter | None = None) -> int:
     """The exact number of risks ``filterset`` lets through, for numbered pages: the figures'
-    total, or for a search beyond the cap a count of its matches (cached the same way)."""
-    figures = register_figures(organization, filterset)
-    if not figures.capped or filterset is None:
-        return figures.total
+    total, or for a search a count of its matches (cached the same way; numbered pages need
+    every page, so their count is not capped)."""
+    if filterset is None or not filterset.searches():
+        return register_figures(organization, filterset).total
     key = f"risk.register_total.{filterset.summary_key()}"
     return int(cached_summary(organization.pk, key, filterset.qs.count))
 
@@ -125,7 +132,8 @@ def register_summary(organization: Organization, filterset: RiskFilter | None = 
     """What the register page shows above and below its rows: criteria, heat maps and the total.
 
     ``risk_total_capped``: a search with more matches than :data:`SEARCH_COUNT_CAP`; the heat
-    maps are then those of the whole register.
+    maps are then those of the whole register. ``heat_maps_name`` names the figures they map,
+    for what is cached from them.
     """
     figures = register_figures(organization, filterset)
     mapped = register_figures(organization) if figures.capped else figures
@@ -133,6 +141,7 @@ def register_summary(organization: Organization, filterset: RiskFilter | None = 
     return {
         "criteria": criteria,
         "heat_maps": _maps(criteria, mapped.cells),
+        "heat_maps_name": figures_name(None if figures.capped else filterset),
         "risk_total": figures.total,
         "risk_total_capped": figures.capped,
     }

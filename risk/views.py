@@ -8,8 +8,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 from django.views import View
 
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
@@ -17,6 +19,7 @@ from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
 from aims.records import ensure_can_change
 from aims.roles import Capability
+from aims.summaries import cached_summary
 from risk import selectors, services
 from risk.filters import RiskFilter
 from risk.forms import AcceptForm, CriteriaForm, RiskForm, TreatmentForm
@@ -84,7 +87,18 @@ class RiskListView(FilteredListView):
         params = self.request.GET.copy()
         for name in ("page", CURSOR_PARAM):
             params.pop(name, None)
-        return {**context, **self.summary, "querystring": params.urlencode()}
+        return {**context, **self.summary, "heat_maps_html": self.heat_maps_html(), "querystring": params.urlencode()}
+
+    def heat_maps_html(self) -> str:
+        """The heat maps as HTML, cached with the figures they map: the same for every member
+        (no form, no token, nothing of the user) and stale on the same writes."""
+        summary = self.summary
+        html = cached_summary(
+            self.tenant.organization.pk,
+            f"{summary['heat_maps_name']}.html",
+            lambda: str(render_to_string("risk/_heatmaps.html", {"heat_maps": summary["heat_maps"]})),
+        )
+        return mark_safe(html)  # noqa: S308  # the output of an escaping template
 
 
 class RiskFormView(TenantViewMixin, View):
