@@ -156,6 +156,14 @@ def risk_rows(organization: Organization) -> QuerySet[Risk]:
     return rows.prefetch_related(Prefetch("treatments", queryset=treatments))
 
 
+class RiskFilterBackend(DjangoFilterBackend):
+    """Leaves the request's filterset on the view, whose numbered pages count from its figures."""
+
+    def get_filterset(self, request, queryset, view):
+        view.filterset = super().get_filterset(request, queryset, view)
+        return view.filterset
+
+
 @crud_schema(
     "risk",
     list=extend_schema(
@@ -181,18 +189,17 @@ class RiskViewSet(CrudMixin, RiskModuleViewSet):
     serializer_class = RiskSerializer
     filterset_class = RiskFilter
     # RiskFilter carries its own search (``q``) and ``ordering``; DRF's would read the same parameters.
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [RiskFilterBackend]
     # Numbered pages as every list, and keyset pages (``?cursor=``) that cost the same however deep.
     pagination_class = RiskPagination
     approve_actions = frozenset({"accept"})
 
+    filterset: RiskFilter | None = None  # the request's, once filtered (RiskFilterBackend)
+
     def register_count(self) -> int:
         """The total of numbered pages, from the register's cached figures (:class:`RiskPagination`)."""
         tenant: Tenant = self.request.tenant  # type: ignore[attr-defined]  # set by HasOrganizationRole
-        organization = tenant.organization
-        register = selectors.risk_register(organization)
-        filterset = RiskFilter(self.request.query_params, queryset=register, request=self.request)
-        return selectors.register_total(organization, filterset)
+        return selectors.register_total(tenant.organization, self.filterset)
 
     def _save(self, serializer) -> None:
         risk = serializer.build()
