@@ -196,10 +196,13 @@ class RiskViewSet(CrudMixin, RiskModuleViewSet):
 
     filterset: RiskFilter | None = None  # the request's, once filtered (RiskFilterBackend)
 
-    def register_count(self) -> int:
-        """The total of numbered pages, from the register's cached figures (:class:`RiskPagination`)."""
+    def register_count(self) -> tuple[int, bool]:
+        """The total of numbered pages, from the register's cached figures (:class:`RiskPagination`),
+        and whether it is capped: a search counts up to ``SEARCH_COUNT_CAP`` matches, as on the page
+        (every match is a row to read; ``cursor`` pages reach them all without a count)."""
         tenant: Tenant = self.request.tenant  # type: ignore[attr-defined]  # set by HasOrganizationRole
-        return selectors.register_total(tenant.organization, self.filterset)
+        figures = selectors.register_figures(tenant.organization, self.filterset)
+        return figures.total, figures.capped
 
     def _save(self, serializer) -> None:
         risk = serializer.build()

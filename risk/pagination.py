@@ -38,6 +38,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from aims.api.pagination import StandardPagination
+from risk.selectors import SEARCH_COUNT_CAP
 
 CURSOR_PARAM = "cursor"
 _KEY = "_keyset_key"
@@ -197,13 +198,15 @@ class RiskPagination(StandardPagination):
 
     cursor_query_param = CURSOR_PARAM
     keyset: KeysetPage | None = None
+    count_capped = False  # a numbered page of a search beyond SEARCH_COUNT_CAP
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
         if self.cursor_query_param not in request.query_params:
             self.keyset = None
             # The view may know the total from the register's cached figures (``register_count``).
             count_of = getattr(view, "register_count", None)
-            paginator = partial(DeferredJoinPaginator, count=count_of() if count_of else None)
+            count, self.count_capped = count_of() if count_of else (None, False)
+            paginator = partial(DeferredJoinPaginator, count=count)
             self.django_paginator_class = paginator  # type: ignore[assignment]  # DRF calls it as a class
             return super().paginate_queryset(queryset, request, view)
         self.request = request
@@ -222,7 +225,10 @@ class RiskPagination(StandardPagination):
 
     def get_paginated_response(self, data: Any) -> Response:
         if self.keyset is None:
-            return super().get_paginated_response(data)
+            response = super().get_paginated_response(data)
+            if self.count_capped:
+                response.data["count_capped"] = True
+            return response
         return Response(
             OrderedDict(
                 [
@@ -236,7 +242,15 @@ class RiskPagination(StandardPagination):
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         paginated = super().get_paginated_response_schema(schema)
         paginated["required"] = ["next", "previous", "results"]
-        paginated["properties"]["count"]["description"] = "Rows in all; numbered pages only (absent with `cursor`)."
+        paginated["properties"]["count"]["description"] = (
+            "Rows in all; numbered pages only (absent with `cursor`). A search (`q`) counts up to "
+            f"{SEARCH_COUNT_CAP}: beyond that, `count` is {SEARCH_COUNT_CAP} and `count_capped` true."
+        )
+        paginated["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": f"Present (true) when a search matches more than {SEARCH_COUNT_CAP} risks: numbered "
+            f"pages then reach the first {SEARCH_COUNT_CAP}, and `cursor` pages every match.",
+        }
         return paginated
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:

@@ -206,8 +206,18 @@ def test_a_search_beyond_the_cap_counts_up_to_it_and_maps_the_whole_register(log
     # Numbered pages (old links) still say how many pages the search has.
     numbered = client.get(reverse("risk:list"), {"q": "bulk", "page": 2})
     assert numbered.context["paginator"].count == 30 and len(numbered.context["object_list"]) == 5
-    api = client.get(reverse("risk-list"), {"q": "bulk", "page_size": 10})
-    assert api.json()["count"] == 30
+    # The API's numbered pages of a search count up to the cap too, and say so; cursor pages reach every match.
+    api = client.get(reverse("risk-list"), {"q": "bulk", "page_size": 2}).json()
+    assert (api["count"], api["count_capped"], len(api["results"])) == (5, True, 2)
+    exact = client.get(reverse("risk-list"), {"q": "bulk risk 6", "page_size": 2}).json()
+    assert exact["count"] == 4 and "count_capped" not in exact
+    seen, body = [], client.get(reverse("risk-list"), {"q": "bulk", "cursor": "", "page_size": 10}).json()
+    while True:
+        seen += [row["id"] for row in body["results"]]
+        if not body["next"]:
+            break
+        body = client.get(body["next"]).json()
+    assert len(seen) == 30
 
 
 # --- Numbered pages: the ids first, then their rows -----------------------------------------------
