@@ -156,6 +156,14 @@ def risk_rows(organization: Organization) -> QuerySet[Risk]:
     return rows.prefetch_related(Prefetch("treatments", queryset=treatments))
 
 
+class RiskFilterBackend(DjangoFilterBackend):
+    """Leaves the request's filterset on the view, whose numbered pages count from its figures."""
+
+    def get_filterset(self, request, queryset, view):
+        view.filterset = super().get_filterset(request, queryset, view)
+        return view.filterset
+
+
 @crud_schema(
     "risk",
     list=extend_schema(
@@ -181,10 +189,20 @@ class RiskViewSet(CrudMixin, RiskModuleViewSet):
     serializer_class = RiskSerializer
     filterset_class = RiskFilter
     # RiskFilter carries its own search (``q``) and ``ordering``; DRF's would read the same parameters.
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [RiskFilterBackend]
     # Numbered pages as every list, and keyset pages (``?cursor=``) that cost the same however deep.
     pagination_class = RiskPagination
     approve_actions = frozenset({"accept"})
+
+    filterset: RiskFilter | None = None  # the request's, once filtered (RiskFilterBackend)
+
+    def register_count(self) -> tuple[int, bool]:
+        """The total of numbered pages, from the register's cached figures (:class:`RiskPagination`),
+        and whether it is capped: a search counts up to ``SEARCH_COUNT_CAP`` matches, as on the page
+        (every match is a row to read; ``cursor`` pages reach them all without a count)."""
+        tenant: Tenant = self.request.tenant  # type: ignore[attr-defined]  # set by HasOrganizationRole
+        figures = selectors.register_figures(tenant.organization, self.filterset)
+        return figures.total, figures.capped
 
     def _save(self, serializer) -> None:
         risk = serializer.build()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import django_filters
 from django import forms
 from django.db.models import Exists, Expression, F, OuterRef, Q, QuerySet
@@ -22,7 +25,8 @@ def organization_systems(request: HttpRequest | None) -> QuerySet[AISystem]:
     tenant = getattr(request, "tenant", None)
     if tenant is None or not hasattr(tenant, "organization"):
         return AISystem.objects.none()
-    return AISystem.objects.for_org(tenant.organization).order_by("ref_code")
+    # The choices show "reference name" (and the widget reads up to 101 of them): nothing else.
+    return AISystem.objects.for_org(tenant.organization).only("organization", "ref_code", "name").order_by("ref_code")
 
 
 class KeysetOrderingFilter(django_filters.OrderingFilter):
@@ -90,7 +94,7 @@ class RiskFilter(django_filters.FilterSet):
         empty_label="Any",
     )
     control = django_filters.ModelChoiceFilter(
-        queryset=Requirement.objects.of_framework("ISO42001").controls().order_by("order"),
+        queryset=Requirement.objects.of_framework("ISO42001").controls().only("ref", "title").order_by("order"),
         method="filter_control",
         label="Annex A control",
         empty_label="Any",
@@ -118,6 +122,23 @@ class RiskFilter(django_filters.FilterSet):
         self.is_valid()  # fills cleaned_data with the valid filters: those that apply
         values = self.form.cleaned_data.items()
         return any(value not in (None, "", [], ()) for name, value in values if name != "ordering")
+
+    def searches(self) -> bool:
+        """Whether a free-text search applies (its matches cannot be counted through an index)."""
+        return self.narrows() and bool((self.form.cleaned_data.get("q") or "").strip())
+
+    def summary_key(self) -> str:
+        """Names the filters that apply (not the ordering), for the cached figures of the filter."""
+        self.is_valid()
+        applied = []
+        for name, value in sorted(self.form.cleaned_data.items()):
+            if name == "ordering" or value in (None, "", [], ()):
+                continue
+            values = value if isinstance(value, list | tuple) else [value]
+            applied.append([name, sorted(str(getattr(v, "pk", v)).strip() for v in values)])
+            if name == "overdue":  # what is overdue moves on at midnight, with no write
+                applied.append(["today", [timezone.localdate().isoformat()]])
+        return hashlib.sha256(json.dumps(applied).encode()).hexdigest()[:24]
 
     def search(self, queryset: QuerySet[Risk], name: str, value: str) -> QuerySet[Risk]:
         value = value.strip()

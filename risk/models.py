@@ -219,9 +219,24 @@ class Risk(TenantModel):
         ordering = ["ref_code"]
         constraints = [models.UniqueConstraint(fields=["organization", "ref_code"], name="risk_unique_ref_per_org")]
         # Each ordering of the register (RiskFilter) walks one of these indexes in keyset order, so a
-        # page deep in 100,000 risks costs what the first one does; (organization, ref_code) is the
-        # unique constraint's. The levels' indexes serve the level filters and the dashboard tiles.
+        # page deep in 100,000 risks costs what the first one does; a numbered page reads its ids
+        # from the same index (an index-only scan with OFFSET, which needs the id in the index).
+        # The levels' indexes serve the level filters and the dashboard tiles; the scores' index
+        # holds everything the heat maps and the count group by (risk.selectors.register_figures).
         indexes = [
+            models.Index(fields=["organization", "ref_code", "id"], name="risk_org_ref_id"),
+            models.Index(
+                fields=[
+                    "organization",
+                    "status",
+                    "inherent_likelihood",
+                    "inherent_impact",
+                    "residual_likelihood",
+                    "residual_impact",
+                ],
+                include=["inherent_level", "residual_level"],
+                name="risk_org_scores",
+            ),
             models.Index(fields=["organization", "status"]),
             models.Index(fields=["organization", "residual_level"]),
             models.Index(fields=["organization", "inherent_level"]),

@@ -12,6 +12,8 @@ refused (:class:`InvalidCursor`).
 
 The API keeps its numbered pages (with ``count``) for existing clients, and answers keyset
 pages when the request carries ``cursor`` (empty for the first page): :class:`RiskPagination`.
+Numbered pages (the API's and the old links of the page) read their ids before their rows
+(:class:`DeferredJoinPaginator`), so a deep one skips index entries rather than joined rows.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.paginator import Page, Paginator
 from django.db.models import F, Model, OrderBy, QuerySet
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from rest_framework import exceptions
@@ -34,6 +38,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from aims.api.pagination import StandardPagination
+from risk.selectors import SEARCH_COUNT_CAP
 
 CURSOR_PARAM = "cursor"
 _KEY = "_keyset_key"
@@ -156,6 +161,33 @@ def keyset_page(queryset: QuerySet[Any], *, cursor: str | None, size: int) -> Ke
     )
 
 
+class DeferredJoinPaginator(Paginator):
+    """Numbered pages that read the ids of a page first, then the rows of those ids only.
+
+    ``OFFSET 89,975 LIMIT 25`` over the joined, annotated register has PostgreSQL build and
+    throw away 89,975 joined rows. The ids of the page come instead from the ordering's
+    ``(organization, key, id)`` index alone (an index-only scan that skips the offset inside
+    the index), and the joins, subqueries and prefetches run for the page's rows. ``count``,
+    when given, is the caller's cheaper total (the register's cached figures).
+    """
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, count: int | None = None, **kwargs: Any):
+        super().__init__(object_list, per_page, **kwargs)
+        self.queryset = object_list
+        if count is not None:
+            self.__dict__["count"] = count  # Paginator.count is a cached property
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.queryset.values_list("pk", flat=True)[bottom:top])
+        # The same ordering sorts the page's few rows as the ids were read.
+        return Page(list(self.queryset.filter(pk__in=ids)), number, self)
+
+
 class RiskPagination(StandardPagination):
     """Numbered pages with a ``count``, as every list answers, or keyset pages with ``cursor``.
 
@@ -166,10 +198,16 @@ class RiskPagination(StandardPagination):
 
     cursor_query_param = CURSOR_PARAM
     keyset: KeysetPage | None = None
+    count_capped = False  # a numbered page of a search beyond SEARCH_COUNT_CAP
 
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any] | None:
         if self.cursor_query_param not in request.query_params:
             self.keyset = None
+            # The view may know the total from the register's cached figures (``register_count``).
+            count_of = getattr(view, "register_count", None)
+            count, self.count_capped = count_of() if count_of else (None, False)
+            paginator = partial(DeferredJoinPaginator, count=count)
+            self.django_paginator_class = paginator  # type: ignore[assignment]  # DRF calls it as a class
             return super().paginate_queryset(queryset, request, view)
         self.request = request
         size = self.get_page_size(request) or self.page_size
@@ -187,7 +225,10 @@ class RiskPagination(StandardPagination):
 
     def get_paginated_response(self, data: Any) -> Response:
         if self.keyset is None:
-            return super().get_paginated_response(data)
+            response = super().get_paginated_response(data)
+            if self.count_capped:
+                response.data["count_capped"] = True
+            return response
         return Response(
             OrderedDict(
                 [
@@ -201,7 +242,15 @@ class RiskPagination(StandardPagination):
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         paginated = super().get_paginated_response_schema(schema)
         paginated["required"] = ["next", "previous", "results"]
-        paginated["properties"]["count"]["description"] = "Rows in all; numbered pages only (absent with `cursor`)."
+        paginated["properties"]["count"]["description"] = (
+            "Rows in all; numbered pages only (absent with `cursor`). A search (`q`) counts up to "
+            f"{SEARCH_COUNT_CAP}: beyond that, `count` is {SEARCH_COUNT_CAP} and `count_capped` true."
+        )
+        paginated["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": f"Present (true) when a search matches more than {SEARCH_COUNT_CAP} risks: numbered "
+            f"pages then reach the first {SEARCH_COUNT_CAP}, and `cursor` pages every match.",
+        }
         return paginated
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -17,6 +17,9 @@ from risk.impact.models import ImpactItem
 from risk.impact.selectors import impact_assessments_due, systems_without_approved_assessment
 from risk.models import Level, Risk, RiskCriteria, TreatmentAction, TreatmentControl
 from risk.services import criteria_for
+
+if TYPE_CHECKING:
+    from risk.filters import RiskFilter
 
 
 def risk_register(organization: Organization) -> QuerySet[Risk]:
@@ -46,21 +49,105 @@ def risk_list(organization: Organization) -> QuerySet[Risk]:
     return risk_rows(risk_register(organization), treatment_counts=True)
 
 
-def register_summary(
-    organization: Organization, risks: QuerySet[Risk] | None = None, *, total: int | None = None
-) -> dict[str, Any]:
+# A text search matching more risks than this counts "1,000+" and maps nothing of its own: its
+# matches are found by reading each row (a substring of free text), so an exact count, or heat
+# maps, of a common word would read most of the register on every page of the search.
+SEARCH_COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class RegisterFigures:
+    """What the register shows about a whole (filtered) register: the heat maps' cells and the total.
+
+    ``cells[kind][(likelihood, impact)]`` counts the open risks scored there ("inherent" or
+    "residual"); ``total`` counts every risk, closed ones too. ``capped``: a search with more
+    matches than :data:`SEARCH_COUNT_CAP`; ``total`` is then the cap and ``cells`` are empty.
+    """
+
+    cells: dict[str, dict[tuple[int, int], int]]
+    total: int
+    capped: bool = False
+
+
+SCORE_COLUMNS = ("inherent_likelihood", "inherent_impact", "residual_likelihood", "residual_impact")
+
+
+def _figures(risks: QuerySet[Risk]) -> RegisterFigures:
+    """One aggregate over ``risks`` (bare): rows per status and score, which both maps and the
+    total add up. The scores' index (``risk_org_scores``) holds every column it reads."""
+    grouped = risks.order_by().values_list("status", *SCORE_COLUMNS).annotate(n=Count("*"))
+    cells: dict[str, dict[tuple[int, int], int]] = {"inherent": {}, "residual": {}}
+    total = 0
+    for status, inherent_l, inherent_i, residual_l, residual_i, n in grouped:
+        total += n
+        if status == Risk.Status.CLOSED:
+            continue
+        for kind, likelihood, impact in (("inherent", inherent_l, inherent_i), ("residual", residual_l, residual_i)):
+            if likelihood is not None and impact is not None:
+                cells[kind][likelihood, impact] = cells[kind].get((likelihood, impact), 0) + n
+    return RegisterFigures(cells, total)
+
+
+def _capped_count(risks: QuerySet[Risk], cap: int) -> int:
+    """How many of ``risks`` there are, counting no further than ``cap + 1``.
+
+    In the register's order: PostgreSQL walks the ordering's index and stops at ``cap + 1``
+    matches, where unordered it would start a scan of the table."""
+    return risks[: cap + 1].count()
+
+
+def register_figures(organization: Organization, filterset: RiskFilter | None = None) -> RegisterFigures:
+    """The figures of the whole register, or of the register as ``filterset`` (bare) filters it.
+
+    Cached per organisation and filter until a write makes them stale. A free-text search
+    counts up to :data:`SEARCH_COUNT_CAP` first, and is aggregated only within that cap.
+    """
+    if filterset is None or not filterset.narrows():
+        return cached_summary(organization.pk, figures_name(None), lambda: _figures(risk_register(organization)))
+    risks, search = filterset.qs, filterset.searches()
+
+    def compute() -> RegisterFigures:
+        if search and _capped_count(risks, SEARCH_COUNT_CAP) > SEARCH_COUNT_CAP:
+            return RegisterFigures({"inherent": {}, "residual": {}}, SEARCH_COUNT_CAP, capped=True)
+        return _figures(risks)
+
+    return cached_summary(organization.pk, figures_name(filterset), compute)
+
+
+def figures_name(filterset: RiskFilter | None) -> str:
+    """The cached summary name of the figures of ``filterset``'s register (None: the whole one)."""
+    if filterset is None or not filterset.narrows():
+        return "risk.register_figures"
+    return f"risk.register_figures.{filterset.summary_key()}"
+
+
+def register_total(organization: Organization, filterset: RiskFilter | None = None) -> int:
+    """The exact number of risks ``filterset`` lets through, for numbered pages: the figures'
+    total, or for a search a count of its matches (cached the same way; numbered pages need
+    every page, so their count is not capped)."""
+    if filterset is None or not filterset.searches():
+        return register_figures(organization, filterset).total
+    key = f"risk.register_total.{filterset.summary_key()}"
+    return int(cached_summary(organization.pk, key, filterset.qs.count))
+
+
+def register_summary(organization: Organization, filterset: RiskFilter | None = None) -> dict[str, Any]:
     """What the register page shows above and below its rows: criteria, heat maps and the total.
 
-    For the whole register (no ``risks``) both come from the cache; for a filtered register
-    (``risks``, bare: no joins) they are two aggregate queries and a count of the filter,
-    unless the caller has counted it already (``total``).
+    ``risk_total_capped``: a search with more matches than :data:`SEARCH_COUNT_CAP`; the heat
+    maps are then those of the whole register. ``heat_maps_name`` names the figures they map,
+    for what is cached from them.
     """
-    criteria, maps = heat_maps(organization, risks)
-    if total is None and risks is None:
-        total = cached_summary(organization.pk, "risk.count", Risk.objects.for_org(organization).count)
-    elif total is None and risks is not None:
-        total = risks.count()
-    return {"criteria": criteria, "heat_maps": maps, "risk_total": total}
+    figures = register_figures(organization, filterset)
+    mapped = register_figures(organization) if figures.capped else figures
+    criteria = criteria_for(organization)
+    return {
+        "criteria": criteria,
+        "heat_maps": _maps(criteria, mapped.cells),
+        "heat_maps_name": figures_name(None if figures.capped else filterset),
+        "risk_total": figures.total,
+        "risk_total_capped": figures.capped,
+    }
 
 
 def risk_detail(organization: Organization, pk: int) -> Risk:
@@ -98,20 +185,16 @@ class HeatMap:
 
 
 def heat_maps(organization: Organization, risks: QuerySet[Risk] | None = None) -> tuple[RiskCriteria, list[HeatMap]]:
-    """Inherent and residual heat maps of the open risks, one aggregate query each.
-
-    Without ``risks``, the maps of the whole register, cached until a risk or the criteria
-    change (:mod:`aims.summaries`); with ``risks`` (a filtered register), the maps of those,
-    computed each time.
-    """
+    """Inherent and residual heat maps of the open risks: those of the whole register (cached,
+    :func:`register_figures`), or of ``risks`` (computed each time, for a pack's snapshot)."""
     criteria = criteria_for(organization)
-    if risks is None:
-        counts = cached_summary(
-            organization.pk, "risk.heat_map_counts", lambda: _heat_counts(Risk.objects.for_org(organization))
-        )
-    else:
-        counts = _heat_counts(risks)
+    figures = register_figures(organization) if risks is None else _figures(risks)
+    return criteria, _maps(criteria, figures.cells)
+
+
+def _maps(criteria: RiskCriteria, counts: dict[str, dict[tuple[int, int], int]]) -> list[HeatMap]:
     maps = []
+    likelihood_labels = [lv["label"] for lv in criteria.likelihood_levels]
     for kind in ("inherent", "residual"):
         cells_of_kind = counts[kind]
         rows = []
@@ -126,24 +209,8 @@ def heat_maps(organization: Organization, risks: QuerySet[Risk] | None = None) -
                 for likelihood in range(1, len(criteria.likelihood_levels) + 1)
             ]
             rows.append((impact, criteria.impact_levels[impact - 1]["label"], cells))
-        total = sum(cells_of_kind.values())
-        maps.append(HeatMap(kind, [lv["label"] for lv in criteria.likelihood_levels], rows, total))
-    return criteria, maps
-
-
-def _heat_counts(risks: QuerySet[Risk]) -> dict[str, dict[tuple[int, int], int]]:
-    """Open risks per (likelihood, impact), inherent and residual: one GROUP BY query each."""
-    open_risks = risks.exclude(status=Risk.Status.CLOSED).order_by()
-    counts: dict[str, dict[tuple[int, int], int]] = {}
-    for kind in ("inherent", "residual"):
-        likelihood, impact = f"{kind}_likelihood", f"{kind}_impact"
-        grouped = (
-            open_risks.filter(**{f"{likelihood}__isnull": False, f"{impact}__isnull": False})
-            .values_list(likelihood, impact)
-            .annotate(n=Count("*"))
-        )
-        counts[kind] = {(cell_likelihood, cell_impact): n for cell_likelihood, cell_impact, n in grouped}
-    return counts
+        maps.append(HeatMap(kind, likelihood_labels, rows, sum(cells_of_kind.values())))
+    return maps
 
 
 def risk_tiles(organization: Organization) -> list[Tile]:

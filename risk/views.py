@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
 from django.views import View
 
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
@@ -13,30 +19,55 @@ from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
 from aims.records import ensure_can_change
 from aims.roles import Capability
+from aims.summaries import cached_summary
 from risk import selectors, services
 from risk.filters import RiskFilter
 from risk.forms import AcceptForm, CriteriaForm, RiskForm, TreatmentForm
 from risk.models import Risk, TreatmentAction, TreatmentControl, default_matrix
-from risk.pagination import CURSOR_PARAM, InvalidCursor, keyset_page
+from risk.pagination import CURSOR_PARAM, DeferredJoinPaginator, InvalidCursor, keyset_page
 
 CHANGE_REFUSED = "AI system owners change only the risks they own or those of their systems."
+
+
+# A pk no row has, to find where the pk goes in a reversed URL.
+_PK_MARKER = 9_876_543_210_123
+
+
+def pk_url(name: str) -> Callable[[int], str]:
+    """``name``'s URL for any pk, from one ``reverse()``: the rows of a page build their links
+    without resolving the URL pattern again for each row."""
+    head, tail = reverse(name, args=[_PK_MARKER]).split(str(_PK_MARKER))
+    return lambda pk: f"{head}{int(pk)}{tail}"
 
 
 class RiskListView(FilteredListView):
     """The register with its heat maps, in keyset pages (``?cursor=``) that cost the same however deep.
 
-    Numbered pages (``?page=``) of older links still answer, with their count.
+    Numbered pages (``?page=``) of older links still answer, with their count: their ids are
+    read from an index before their rows (:class:`~risk.pagination.DeferredJoinPaginator`).
     """
 
     template_name = "risk/risk_list.html"
     # FilteredListView declares both as None (its stubs cannot name what subclasses set).
     filterset_class = RiskFilter
     selector = selectors.risk_register
+    paginator_class = DeferredJoinPaginator
 
     def get_queryset(self):
         # The bare filtered register: its count and heat maps join nothing the rows display.
         self.register = super().get_queryset()
         return selectors.risk_rows(self.register, treatment_counts=True)
+
+    @cached_property
+    def summary(self) -> dict:
+        return selectors.register_summary(self.tenant.organization, self.filterset)
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        # Numbered pages need the exact total: a search beyond its cap counts its matches.
+        count = self.summary["risk_total"]
+        if self.summary["risk_total_capped"]:
+            count = selectors.register_total(self.tenant.organization, self.filterset)
+        return super().get_paginator(queryset, per_page, count=count, **kwargs)
 
     def paginate_queryset(self, queryset, page_size):
         if "page" in self.request.GET:
@@ -49,16 +80,25 @@ class RiskListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        paginator = context["paginator"]  # numbered pages have counted the filtered register already
-        summary = selectors.register_summary(
-            self.tenant.organization,
-            self.register if self.filterset.narrows() else None,
-            total=paginator.count if paginator is not None else None,
-        )
+        risk_url, system_url = pk_url("risk:detail"), pk_url("inventory:system_detail")
+        for risk in context["object_list"]:
+            risk.detail_url = risk_url(risk.pk)
+            risk.system_url = system_url(risk.system_id) if risk.system_id else ""
         params = self.request.GET.copy()
         for name in ("page", CURSOR_PARAM):
             params.pop(name, None)
-        return {**context, **summary, "querystring": params.urlencode()}
+        return {**context, **self.summary, "heat_maps_html": self.heat_maps_html(), "querystring": params.urlencode()}
+
+    def heat_maps_html(self) -> str:
+        """The heat maps as HTML, cached with the figures they map: the same for every member
+        (no form, no token, nothing of the user) and stale on the same writes."""
+        summary = self.summary
+        html = cached_summary(
+            self.tenant.organization.pk,
+            f"{summary['heat_maps_name']}.html",
+            lambda: str(render_to_string("risk/_heatmaps.html", {"heat_maps": summary["heat_maps"]})),
+        )
+        return mark_safe(html)  # noqa: S308  # the output of an escaping template
 
 
 class RiskFormView(TenantViewMixin, View):

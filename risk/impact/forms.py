@@ -85,7 +85,13 @@ class StartAssessmentForm(forms.Form):
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        systems = AISystem.objects.active().for_org(tenant.organization).order_by("ref_code")
+        # The choices show "reference name" (the widget reads up to 101 of them): nothing else.
+        systems = (
+            AISystem.objects.active()
+            .for_org(tenant.organization)
+            .only("organization", "ref_code", "name", "owner")
+            .order_by("ref_code")
+        )
         if tenant.edits_only_own:
             systems = systems.filter(owner=tenant.user)
         cast(forms.ModelChoiceField, self.fields["system"]).queryset = systems

@@ -29,6 +29,7 @@ from risk.impact import selectors, services
 from risk.impact.filters import ImpactAssessmentFilter
 from risk.impact.forms import ImpactAssessmentForm, ImpactItemForm, ReturnForm, StartAssessmentForm
 from risk.impact.models import ImpactAssessment, ImpactItem
+from risk.views import pk_url
 
 Status = ImpactAssessment.Status
 OPEN_STATUSES = (Status.DRAFT, Status.IN_REVIEW)
@@ -82,13 +83,18 @@ class AssessmentListView(FilteredListView):
     template_name = "risk/impact/list.html"
     # FilteredListView declares both as None (its stubs cannot name what subclasses set).
     filterset_class = ImpactAssessmentFilter
-    selector = selectors.impact_assessment_list
+    selector = selectors.impact_assessment_rows
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        detail_url, edit_url = pk_url("impact:detail"), pk_url("impact:edit")
         for assessment in context["object_list"]:
             assessment.editable_by_me = assessment.editable and self.tenant.can_change(assessment)
-        missing = list(selectors.systems_without_approved_assessment(self.tenant.organization)[: MISSING_SHOWN + 1])
+            assessment.detail_url, assessment.edit_url = detail_url(assessment.pk), edit_url(assessment.pk)
+        missing = list(selectors.systems_to_assess(self.tenant.organization)[: MISSING_SHOWN + 1])
+        system_url = pk_url("inventory:system_detail")
+        for system in missing:
+            system.detail_url = system_url(system.pk)
         can_edit = self.tenant.can(Capability.EDIT)
         context.update(
             start_form=StartAssessmentForm(tenant=self.tenant) if can_edit else None,

@@ -168,19 +168,80 @@ def test_a_filtered_register_maps_the_filter_and_the_full_one_is_cached(
         inherent = response.context["heat_maps"][0]
         return {(c.likelihood, c.impact): c.count for _, _, row in inherent.rows for c in row if c.count}
 
-    assert cells(client.get(reverse("risk:list"))) == {(5, 5): 1, (1, 1): 1}
-    assert cells(client.get(reverse("risk:list"), {"q": "A"})) == {(5, 5): 1}
-    with CaptureQueriesContext(connection) as filtered:
-        client.get(reverse("risk:list"), {"q": "A"})
-    grouped = [q["sql"] for q in filtered.captured_queries if q["sql"].endswith("GROUP BY 1, 2")]
-    assert len(grouped) == 2  # one aggregate per map, of the filtered register
+    def aggregates(params=None):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("risk:list"), params or {})
+        return [q["sql"] for q in queries.captured_queries if q["sql"].endswith("GROUP BY 1, 2, 3, 4, 5")], response
 
-    with CaptureQueriesContext(connection) as cached:
-        client.get(reverse("risk:list"))
-    assert not [q for q in cached.captured_queries if q["sql"].endswith("GROUP BY 1, 2")]
+    grouped, full = aggregates()
+    assert cells(full) == {(5, 5): 1, (1, 1): 1} and len(grouped) == 1  # both maps and the count
+    grouped, filtered = aggregates({"q": "A"})
+    assert cells(filtered) == {(5, 5): 1} and filtered.context["risk_total"] == 1 and len(grouped) == 1
+    assert cells(client.get(reverse("risk:list"), {"level": "low"})) == {(1, 1): 1}  # another filter, its own
+
+    # Cached, the whole register's and each filter's, until a write commits.
+    assert aggregates()[0] == [] and aggregates({"q": "A"})[0] == []
     with django_capture_on_commit_callbacks(execute=True):
-        RiskFactory(organization=acme, owner=olivia, title="C", inherent_likelihood=5, inherent_impact=5)
+        RiskFactory(organization=acme, owner=olivia, title="AC", inherent_likelihood=5, inherent_impact=5)
     assert cells(client.get(reverse("risk:list"))) == {(5, 5): 2, (1, 1): 1}
+    assert cells(client.get(reverse("risk:list"), {"q": "A"})) == {(5, 5): 2}
+
+
+def test_a_search_beyond_the_cap_counts_up_to_it_and_maps_the_whole_register(login, olivia, acme, monkeypatch):
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 5)
+    bulk_risks(acme, olivia, 30)  # "Bulk risk 0" … "Bulk risk 6"
+    RiskFactory(organization=acme, owner=olivia, title="Other", inherent_likelihood=5, inherent_impact=5)
+    client = login(olivia)
+    cache.clear()
+    response = client.get(reverse("risk:list"), {"q": "bulk"})
+    assert response.context["risk_total_capped"] and response.context["risk_total"] == 5
+    assert "More than 5 risks match" in response.content.decode()
+    inherent = response.context["heat_maps"][0]
+    assert inherent.total == 31  # the whole register's map, said so on the page
+    assert len(response.context["object_list"]) == 25 and response.context["page_obj"].has_next()
+    # Within the cap, a search is counted and mapped exactly.
+    few = client.get(reverse("risk:list"), {"q": "bulk risk 6"})
+    assert not few.context["risk_total_capped"] and few.context["risk_total"] == 4
+    assert few.context["heat_maps"][0].total == 4
+    # Numbered pages (old links) still say how many pages the search has.
+    numbered = client.get(reverse("risk:list"), {"q": "bulk", "page": 2})
+    assert numbered.context["paginator"].count == 30 and len(numbered.context["object_list"]) == 5
+    # The API's numbered pages of a search count up to the cap too, and say so; cursor pages reach every match.
+    api = client.get(reverse("risk-list"), {"q": "bulk", "page_size": 2}).json()
+    assert (api["count"], api["count_capped"], len(api["results"])) == (5, True, 2)
+    exact = client.get(reverse("risk-list"), {"q": "bulk risk 6", "page_size": 2}).json()
+    assert exact["count"] == 4 and "count_capped" not in exact
+    seen, body = [], client.get(reverse("risk-list"), {"q": "bulk", "cursor": "", "page_size": 10}).json()
+    while True:
+        seen += [row["id"] for row in body["results"]]
+        if not body["next"]:
+            break
+        body = client.get(body["next"]).json()
+    assert len(seen) == 30
+
+
+# --- Numbered pages: the ids first, then their rows -----------------------------------------------
+
+
+@pytest.mark.parametrize("ordering", ["", "-title", "next_review_date"])
+def test_numbered_pages_read_their_ids_from_the_index_then_their_rows(login, olivia, acme, ordering):
+    bulk_risks(acme, olivia, 60)
+    client = login(olivia)
+    params = {"ordering": ordering} if ordering else {}
+    expected = list(ordered(acme, ordering).values_list("pk", flat=True))
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("risk:list"), {**params, "page": 3})
+    assert [r.pk for r in response.context["object_list"]] == expected[50:]
+    assert response.context["paginator"].count == 60 and response.context["paginator"].num_pages == 3
+    assert all(r.treatment_count == 1 for r in response.context["object_list"])
+    offset = [q["sql"] for q in queries.captured_queries if "OFFSET" in q["sql"]]
+    # Only the ids walk the offset: no join, no subquery of the rows' treatments.
+    assert len(offset) == 1 and offset[0].startswith('SELECT "risk_risk"."id" AS "pk" FROM "risk_risk" WHERE')
+    assert "JOIN" not in offset[0] and "treatment" not in offset[0]
+    body = client.get(reverse("risk-list"), {**params, "page": 2, "page_size": 25}).json()
+    assert body["count"] == 60 and [row["id"] for row in body["results"]] == expected[25:50]
+    assert client.get(reverse("risk:list"), {**params, "page": 4}).status_code == 404
 
 
 # --- Query counts that do not grow with the register ------------------------------------------
