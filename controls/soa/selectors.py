@@ -6,11 +6,14 @@ Every read costs a fixed number of queries for all 38 rows; writes are in :mod:`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
-from django.db.models.functions import DenseRank
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.functions import DenseRank, JSONObject
 from django.utils import timezone
 
 from aims.models import Organization
@@ -18,7 +21,7 @@ from aims.summaries import cached_summary
 from controls.catalogue.models import Framework, Mapping, Requirement
 from controls.evidence.models import EvidenceLink
 from controls.soa.models import ApplicabilityStatement, ImplementationStatus, SoASystem, SoAVersion
-from risk.models import TreatmentAction, TreatmentControl
+from risk.models import Risk, TreatmentAction, TreatmentControl
 
 ISO_FRAMEWORK = "ISO42001"
 # The status of a control in the coverage table when the organisation excluded it.
@@ -100,20 +103,53 @@ def control_treatment_links(
 def control_risk_summaries(
     organization: Organization, control_ids: Iterable[int] | None = None
 ) -> dict[int, ControlRiskSummary]:
-    """Per control: the risks and treatments relying on it, counted in the database (two queries).
+    """Per control: the risks and treatments relying on it, and the first risks by reference (one
+    query on PostgreSQL).
 
-    A grouped query counts them; a window query ranks each control's risks by reference and
-    returns only the first :data:`RISK_PREVIEW`, so what comes back to Python is bounded by the
-    number of controls, never by the number of links. Controls nothing relies on are absent.
+    Each Annex A control (or each of ``control_ids``) is one row, with its figures in correlated
+    subqueries: the counts read that control's links through the (organization, control,
+    treatment) index and the treatments' covering index, so every sort and count stays in memory
+    whatever the size of the register; the first :data:`RISK_PREVIEW` risks walk the register's
+    reference index and stop at the fifth one relying on the control. Controls nothing relies on
+    are absent.
     """
-    links = control_treatment_links(organization, control_ids)
+    controls = Requirement.objects.filter(pk__in=list(control_ids)) if control_ids is not None else annex_a_controls()
+    links = control_treatment_links(organization).filter(control_id=OuterRef("pk")).order_by()
     # A treatment links a control at most once (treatmentcontrol_unique): treatments need no DISTINCT.
     counts = (
         links.values("control_id")
-        .annotate(treatments=Count("id"), risks=Count("treatment__risk_id", distinct=True))
-        .order_by()
+        .annotate(figures=JSONObject(treatments=Count("*"), risks=Count("treatment__risk_id", distinct=True)))
+        .values("figures")
     )
-    summaries = {entry["control_id"]: ControlRiskSummary(entry["risks"], entry["treatments"]) for entry in counts}
+    relying = control_treatment_links(organization).filter(
+        treatment__risk_id=OuterRef("pk"), control_id=OuterRef(OuterRef("pk"))
+    )
+    first = (
+        Risk.objects.for_org(organization)
+        .filter(Exists(relying))
+        .order_by("ref_code")
+        .values(ref=JSONObject(id="id", ref_code="ref_code", title="title"))[:RISK_PREVIEW]
+    )
+    # ARRAY(subquery) is PostgreSQL's; other databases (SQLite for local serving) rank the links instead.
+    postgres = connection.vendor == "postgresql"
+    annotations = {"figures": Subquery(counts)} | ({"first_risks": ArraySubquery(first)} if postgres else {})
+    summaries = {}
+    for row in controls.annotate(**annotations).values("pk", *annotations):
+        if row["figures"] is None:
+            continue
+        figures = json.loads(row["figures"]) if isinstance(row["figures"], str) else row["figures"]
+        summaries[row["pk"]] = ControlRiskSummary(
+            figures["risks"],
+            figures["treatments"],
+            [RiskRef(risk["id"], risk["ref_code"], risk["title"]) for risk in row.get("first_risks", [])],
+        )
+    if not postgres:
+        _add_first_risks_ranked(summaries, control_treatment_links(organization, summaries))
+    return summaries
+
+
+def _add_first_risks_ranked(summaries: dict[int, ControlRiskSummary], links: QuerySet[TreatmentControl]) -> None:
+    """The first risks of each control by a window over its links, for databases without ARRAY()."""
     # Dense rank by reference: a risk with two treatments relying on the same control ranks once,
     # so "rank <= N" keeps N distinct risks (their repeated rows are skipped below).
     first = (
@@ -128,7 +164,6 @@ def control_risk_summaries(
         named = summaries[control_id].first_risks
         if not named or named[-1].risk_id != risk_id:
             named.append(RiskRef(risk_id, ref_code, title))
-    return summaries
 
 
 # What the cached per-control figures read: links, treatments and the risks' references and

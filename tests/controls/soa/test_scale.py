@@ -91,7 +91,8 @@ def test_summaries_count_in_the_database_and_name_the_first_five_risks(acme, glo
     grow(acme, ["A.6.2.6"], 2, status=TreatmentAction.Status.CANCELLED)  # cancelled treatments rely on nothing
     grow(globex, ["A.6.2.6", "A.7.4"], 4)  # another organisation's
 
-    with django_assert_num_queries(2):
+    # One query on PostgreSQL; a second ranks the first risks where ARRAY() is missing.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
         summaries = selectors.control_risk_summaries(acme)
     assert set(summaries) == {control("A.6.2.6").pk}
     summary = summaries[control("A.6.2.6").pk]
