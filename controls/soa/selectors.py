@@ -9,17 +9,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
-from django.db.models.functions import DenseRank, JSONObject
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, DenseRank, JSONObject
 from django.utils import timezone
 
 from aims.models import Organization
 from aims.summaries import cached_summary
 from controls.catalogue.models import Framework, Mapping, Requirement
-from controls.evidence.models import EvidenceLink
+from controls.evidence.models import Evidence, EvidenceLink
 from controls.soa.models import ApplicabilityStatement, ImplementationStatus, SoASystem, SoAVersion
 from risk.models import Risk, TreatmentAction, TreatmentControl
 
@@ -32,6 +33,13 @@ def annex_a_controls() -> QuerySet[Requirement]:
     return Requirement.objects.of_framework(ISO_FRAMEWORK).controls().order_by("order")
 
 
+def _count(records: QuerySet[Any]) -> Coalesce:
+    """How many ``records`` there are, as a correlated subquery (0 when there is none)."""
+    return Coalesce(
+        Subquery(records.order_by().values(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))), 0
+    )
+
+
 def soa_rows(organization: Organization) -> QuerySet[ApplicabilityStatement]:
     """All rows with control, area, owner, covered systems and evidence counts (fixed queries).
 
@@ -39,24 +47,18 @@ def soa_rows(organization: Organization) -> QuerySet[ApplicabilityStatement]:
     """
     ApplicabilityStatement.objects.ensure_rows(organization)
     today = timezone.localdate()
+    links = EvidenceLink.objects.for_org(organization).filter(control_id=OuterRef("control_id"))
     rows: QuerySet[ApplicabilityStatement] = (
         ApplicabilityStatement.objects.for_org(organization)
         .select_related("control__parent__parent", "owner")
         .prefetch_related(Prefetch("system_links", queryset=SoASystem.objects.select_related("system")))
+        # Per row, a count over the links of its control (an index range each), rather than a
+        # GROUP BY of every joined column of the rows after joining all the links.
         .annotate(
-            evidence_count=Count(
-                "control__evidence_links",
-                filter=Q(control__evidence_links__organization=organization),
-                distinct=True,
-            ),
-            valid_evidence_count=Count(
-                "control__evidence_links",
-                filter=Q(control__evidence_links__organization=organization)
-                & (
-                    Q(control__evidence_links__evidence__valid_until__isnull=True)
-                    | Q(control__evidence_links__evidence__valid_until__gte=today)
-                ),
-                distinct=True,
+            evidence_count=_count(links),
+            # Each link's evidence looked up by key: a join would hash every evidence item per row.
+            valid_evidence_count=_count(
+                links.filter(Exists(Evidence.objects.valid(today).filter(pk=OuterRef("evidence_id"))))
             ),
         )
         .order_by("control__order")
