@@ -177,8 +177,8 @@ def cached_control_risk_summaries(
     organization: Organization, control_ids: Iterable[int] | None = None
 ) -> dict[int, ControlRiskSummary]:
     """:func:`control_risk_summaries` of the whole organisation, cached until a risk, treatment
-    or control link changes (the two queries scan every link: at 100,000 risks they cost more
-    than the rest of the SoA page). For screens; snapshots and packs read the database."""
+    or control link changes (the counts read every link, from indexes: at 100,000 risks they
+    cost more than the rest of the SoA page). For screens; snapshots and packs read the database."""
     summaries = cached_summary(
         organization.pk, "soa.control_risks", lambda: control_risk_summaries(organization), scope=CONTROL_RISKS_SCOPE
     )
