@@ -12,11 +12,12 @@ class AimsConfig(AppConfig):
     def ready(self) -> None:
         from aims import dashboard, demo
         from aims.governance.demo import governance_demo_seed
+        from aims.governance.models import Objective, Policy, PolicyVersion
         from aims.governance.selectors import governance_tiles
         from aims.identity import signals as identity_signals  # noqa: F401  (security policy in the session)
         from aims.security import signals  # noqa: F401  (connects the sign-in receivers)
 
-        dashboard.register(governance_tiles)
+        dashboard.register(governance_tiles, reads=(Policy, PolicyVersion, Objective))
         demo.register(governance_demo_seed)
 
         from aims import autocomplete

@@ -2,17 +2,28 @@
 
 The core cannot import the domain apps (dependencies point from them to it), so each
 app registers a tile provider in its ``AppConfig.ready``; the dashboard asks them all.
+
+A provider that names the models it ``reads`` has its answer cached for the organisation
+in a scope of its own (:mod:`aims.summaries`) until a write to one of them commits: after a
+new risk the dashboard recomputes the risk tiles and readiness's risk checks, nothing else.
+Providers that depend on the clock beyond the date (expiring invitations, stale metrics) name
+no models and are asked on every load.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
+from django.db.models import Model
 from django.urls import reverse
+from django.utils import timezone
 
 from aims.models import Organization
 from aims.selectors import member_counts
+from aims.summaries import cached_summary, invalidate_on
 
 
 @dataclass(frozen=True)
@@ -36,19 +47,41 @@ class Panel:
 
 TileProvider = Callable[[Organization], list[Tile]]
 PanelProvider = Callable[[Organization], list[Panel]]
+P = TypeVar("P", TileProvider, PanelProvider)
 _providers: list[TileProvider] = []
 _panel_providers: list[PanelProvider] = []
 
 
-def register(provider: TileProvider) -> TileProvider:
-    if provider not in _providers:
-        _providers.append(provider)
+def _cached(provider: P, reads: Iterable[type[Model]] | None) -> P:
+    """``provider``, answered from the organisation's cache until a write to ``reads`` commits.
+    The date is part of the name: "overdue" and "due" figures move on at midnight with no write."""
+    if reads is None:
+        return provider
+    scope = f"dashboard.{provider.__module__}.{provider.__qualname__}"
+    invalidate_on(*reads, scope=scope)
+
+    def answer(organization: Organization):
+        name = f"{scope}:{timezone.localdate().isoformat()}"
+        return cached_summary(organization.pk, name, partial(provider, organization), scope=scope)
+
+    answer.provider = provider  # type: ignore[attr-defined]  # registered once, whoever wraps it
+    return answer
+
+
+def _add(providers: list[P], provider: P, reads: Iterable[type[Model]] | None) -> None:
+    if all(getattr(known, "provider", known) is not provider for known in providers):
+        providers.append(_cached(provider, reads))
+
+
+def register(provider: TileProvider, *, reads: Iterable[type[Model]] | None = None) -> TileProvider:
+    """Add an app's tiles; with ``reads``, cached until a write to one of those models."""
+    _add(_providers, provider, reads)
     return provider
 
 
-def register_panels(provider: PanelProvider) -> PanelProvider:
-    if provider not in _panel_providers:
-        _panel_providers.append(provider)
+def register_panels(provider: PanelProvider, *, reads: Iterable[type[Model]] | None = None) -> PanelProvider:
+    """Add an app's dashboard panels; with ``reads``, cached until a write to one of those models."""
+    _add(_panel_providers, provider, reads)
     return provider
 
 

@@ -14,10 +14,18 @@ class AuditsConfig(AppConfig):
         from audits.improvement.demo import alert_demo_seed, improvement_demo_seed
         from audits.improvement.readiness import improvement_checks
         from audits.improvement.services import improvement_tiles
-        from audits.models import Audit, AuditProgramme, CorrectiveAction, Finding, ManagementReview, ReviewAction
+        from audits.models import (
+            Audit,
+            AuditProgramme,
+            CorrectiveAction,
+            Finding,
+            Incident,
+            ManagementReview,
+            ReviewAction,
+        )
         from controls import readiness
 
-        dashboard.register(improvement_tiles)
+        dashboard.register(improvement_tiles, reads=(Finding, CorrectiveAction, Incident, Audit))
         demo.register(improvement_demo_seed)
         demo.register(alert_demo_seed)
         readiness.register(

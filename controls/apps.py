@@ -29,7 +29,7 @@ class ControlsConfig(AppConfig):
         )
         dashboard.register(catalogue_tiles)
         dashboard.register(readiness_tiles)
-        invalidate_on(*readiness.READINESS_READS, scope=readiness.READINESS_SCOPE)
+        invalidate_on(*readiness.ANNEX_READS, scope=readiness.ANNEX_SCOPE)
         invalidate_on(TreatmentAction, TreatmentControl, scope=CONTROL_RISKS_SCOPE)
         invalidate_on(Risk, scope=CONTROL_RISKS_SCOPE, on_create=False)
         demo.register(soa_demo_seed)

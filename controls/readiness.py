@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Window
@@ -31,7 +32,7 @@ from aims.roles import Capability, Role, role_can
 from aims.summaries import cached_summary, invalidate_on
 from controls.catalogue.models import Requirement
 from controls.evidence.models import Evidence, EvidenceLink
-from controls.soa.models import ApplicabilityStatement, ImplementationStatus, SoAVersion
+from controls.soa.models import ApplicabilityStatement, ImplementationStatus, SoASystem, SoAVersion
 from controls.soa.selectors import area_of, soa_latest_approved, soa_rows
 from registry.models import AISystem, RoleAssignment, SystemStatus
 from risk.models import (
@@ -118,16 +119,28 @@ class Readiness:
 
 
 CheckProvider = Callable[[Organization], list[Check]]
-# The cached readiness summary moves on with writes to what it reads, and with nothing else.
-READINESS_SCOPE = "readiness"
-_providers: list[CheckProvider] = []
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A provider of checks and the scope its cached answer lives in: writes to what it reads
+    move that scope on, so a new risk recomputes the risk checks and leaves the others cached."""
+
+    provider: CheckProvider
+    scope: str
+
+
+_parts: list[_Part] = []
+# What the Annex A figures read (the SoA rows, their systems and evidence).
+ANNEX_SCOPE = "readiness.annex"
 
 
 def register(provider: CheckProvider, *, reads: Iterable[type[Model]] = ()) -> CheckProvider:
-    """Add the checks of a module; a write to any model in ``reads`` makes the cached summary stale."""
-    if provider not in _providers:
-        _providers.append(provider)
-    invalidate_on(*reads, scope=READINESS_SCOPE)
+    """Add the checks of a module; a write to any model in ``reads`` makes its cached checks stale."""
+    scope = f"readiness.{provider.__module__}.{provider.__qualname__}"
+    if all(part.provider is not provider for part in _parts):
+        _parts.append(_Part(provider, scope))
+    invalidate_on(*reads, scope=scope)
     return provider
 
 
@@ -159,37 +172,52 @@ def annex_a_readiness(organization: Organization) -> list[AreaReadiness]:
     return sorted(areas.values(), key=lambda a: order.get(a.ref, 0))
 
 
-def readiness(organization: Organization) -> Readiness:
-    """The readiness of the organisation as of now, computed in a fixed number of queries whatever its size."""
-    checks = [check for provider in _providers for check in provider(organization)]
+def _clauses(checks: list[Check]) -> list[ClauseReadiness]:
+    """The checks under their clause 4-10, in the order the providers registered them."""
     clauses = []
     for clause in Requirement.objects.of_framework("ISO42001").clauses().filter(depth=0).order_by("order"):
         prefix = clause.ref + "."
         mine = [c for c in checks if c.clause == clause.ref or c.clause.startswith(prefix)]
         clauses.append(ClauseReadiness(clause.ref, clause.title, mine))
-    return Readiness(clauses, annex_a_readiness(organization))
+    return clauses
+
+
+def readiness(organization: Organization) -> Readiness:
+    """The readiness of the organisation as of now, computed in a fixed number of queries whatever its size."""
+    checks = [check for part in _parts for check in part.provider(organization)]
+    return Readiness(_clauses(checks), annex_a_readiness(organization))
 
 
 def readiness_summary(organization: Organization) -> Readiness:
-    """:func:`readiness`, cached for the organisation until a write to a record it reads commits
-    (:data:`READINESS_READS` and the models each provider registers). The date is part of the
-    name: overdue and expired checks compare with today, so a new day computes afresh."""
-    name = f"readiness:{timezone.localdate().isoformat()}"
-    return cached_summary(organization.pk, name, lambda: readiness(organization), scope=READINESS_SCOPE)
+    """:func:`readiness`, each provider's checks and the Annex A figures cached apart until a write
+    to a record that part reads commits (the models each one registers): a new risk recomputes the
+    risk checks only. The date is part of the names: overdue and expired checks compare with
+    today, so a new day computes afresh."""
+    today = timezone.localdate().isoformat()
+    checks = [
+        check
+        for part in _parts
+        for check in cached_summary(
+            organization.pk, f"{part.scope}:{today}", partial(part.provider, organization), scope=part.scope
+        )
+    ]
+    areas = cached_summary(
+        organization.pk, f"{ANNEX_SCOPE}:{today}", partial(annex_a_readiness, organization), scope=ANNEX_SCOPE
+    )
+    return Readiness(_clauses(checks), areas)
 
 
 # --- Checks answered by the inventory, the risk module and the SoA ------------------------------
 
-# What these checks and the Annex A figures read; ControlsConfig.ready makes their writes
-# invalidate the cached summary.
-READINESS_READS: tuple[type[Model], ...] = (
-    AISystem, RoleAssignment, RiskCriteria, Risk, TreatmentAction, ImpactAssessment, Evidence, EvidenceLink,
-    ApplicabilityStatement, SoAVersion, AIMSScope, ContextIssue, InterestedParty, Policy, PolicyVersion,
-    Objective, OrgRole, Membership, CompetenceRecord,
-)  # fmt: skip
+# What the Annex A figures read; ControlsConfig.ready makes their writes invalidate them.
+ANNEX_READS: tuple[type[Model], ...] = (ApplicabilityStatement, SoASystem, Evidence, EvidenceLink)
 
 
-def _first(records: QuerySet[Any], limit: int = 5) -> tuple[list[str], int]:
+# How many references a check names before "and N more".
+NAMED = 5
+
+
+def _first(records: QuerySet[Any], limit: int = NAMED) -> tuple[list[str], int]:
     """The first ``limit`` references and how many records there are in all, in one query: the
     total is ``COUNT(*) OVER ()``, computed by the database before the limit applies."""
     rows = list(
@@ -200,20 +228,25 @@ def _first(records: QuerySet[Any], limit: int = 5) -> tuple[list[str], int]:
 
 def _names(records: QuerySet[Any]) -> str:
     """'AIS-1, AIS-2 … and 995 more', or "" when there is none."""
-    names, total = _first(records)
+    return _listed(*_first(records))
+
+
+def _listed(names: list[str], total: int) -> str:
     more = total - len(names)
     return ", ".join(names) + (f" and {more} more" if more > 0 else "")
 
 
-@register
-def core_checks(organization: Organization) -> list[Check]:
-    today = timezone.localdate()
-    active = AISystem.objects.for_org(organization).exclude(status=SystemStatus.RETIRED)
+def _active_systems(organization: Organization) -> QuerySet[AISystem]:
+    return AISystem.objects.for_org(organization).exclude(status=SystemStatus.RETIRED)
+
+
+def inventory_checks(organization: Organization) -> list[Check]:
+    """4.3 and 5.3: the inventory and its accountable people."""
+    active = _active_systems(organization)
     active_count = active.count()
     inventory = reverse("inventory:system_list")
     detail = f"{active_count} active system(s)" if active_count else "The inventory is empty."
     checks = [Check("4.3", "AI systems in scope are recorded in the inventory", active_count > 0, detail, inventory)]
-
     no_accountable = _names(
         active.filter(status=SystemStatus.ACTIVE).exclude(
             Exists(RoleAssignment.objects.filter(system=OuterRef("pk"), raci=RoleAssignment.Raci.ACCOUNTABLE))
@@ -221,11 +254,42 @@ def core_checks(organization: Organization) -> list[Check]:
     )
     checks.append(Check("5.3", "Every active AI system has an Accountable person", not no_accountable,
                         f"Missing for {no_accountable}" if no_accountable else "", inventory))  # fmt: skip
+    return checks
 
+
+def impact_checks(organization: Organization) -> list[Check]:
+    """6.1.4 and 8.4: impact assessments of the active systems and their reviews."""
+    today = timezone.localdate()
+    checks = []
+    without_ia = _names(
+        _active_systems(organization).exclude(
+            Exists(ImpactAssessment.objects.filter(system=OuterRef("pk"), status=ImpactAssessment.Status.APPROVED))
+        )
+    )
+    checks.append(Check("6.1.4", "Every active AI system has an approved impact assessment", not without_ia,
+                        f"Missing for {without_ia}" if without_ia else "",
+                        reverse("impact:list")))  # fmt: skip
+    due = (
+        ImpactAssessment.objects.for_org(organization)
+        .filter(status=ImpactAssessment.Status.APPROVED, next_review_date__lt=today)
+        .count()
+    )
+    checks.append(Check("8.4", "No impact assessment is past its review date", due == 0,
+                        f"{due} due" if due else "", f"{reverse('impact:list')}?due=true"))  # fmt: skip
+    return checks
+
+
+def risk_checks(organization: Organization) -> list[Check]:
+    """6.1.2, 6.1.3 and 8.2: what reads the risk register, the only checks a new risk recomputes."""
+    today = timezone.localdate()
     risks_url = reverse("risk:list")
     criteria = RiskCriteria.objects.for_org(organization).first()
-    checks.append(Check("6.1.2", "Risk criteria are defined", criteria is not None, "", reverse("risk:criteria")))
-    unassessed = _names(active.exclude(Exists(Risk.objects.filter(system=OuterRef("pk")).exclude(inherent_level=""))))
+    checks = [Check("6.1.2", "Risk criteria are defined", criteria is not None, "", reverse("risk:criteria"))]
+    unassessed = _names(
+        _active_systems(organization).exclude(
+            Exists(Risk.objects.filter(system=OuterRef("pk")).exclude(inherent_level=""))
+        )
+    )
     checks.append(Check("6.1.2", "Every active AI system has assessed risks", not unassessed,
                         f"No assessed risk for {unassessed}" if unassessed else "", risks_url))  # fmt: skip
 
@@ -234,57 +298,60 @@ def core_checks(organization: Organization) -> list[Check]:
         criteria.acceptance_threshold if criteria is not None else _default_criteria(organization).acceptance_threshold
     )
     above = [level for level in Level if LEVEL_RANK[level] > LEVEL_RANK[Level(threshold)]]
-    untreated = _names(
-        Risk.objects.open()
-        .for_org(organization)
-        .filter(status__in=[Risk.Status.IDENTIFIED, Risk.Status.ASSESSED])
-        # The current level: the residual one once assessed, otherwise the inherent one.
-        .filter(Q(residual_level__in=above) | Q(residual_level="", inherent_level__in=above))
+    # The current level: the residual one once assessed, otherwise the inherent one.
+    untreated = Q(status__in=[Risk.Status.IDENTIFIED, Risk.Status.ASSESSED]) & (
+        Q(residual_level__in=above) | Q(residual_level="", inherent_level__in=above)
     )
-    checks.append(Check("6.1.3", "Risks above the acceptance threshold are treated or accepted", not untreated,
-                        f"Untreated: {untreated}" if untreated else "", risks_url))  # fmt: skip
-    approved = soa_latest_approved(organization)
-    checks.append(Check("6.1.3", "The Statement of Applicability is approved", approved is not None,
-                        f"Version {approved.number} approved {approved.decided_at:%d %b %Y}" if approved else "",
-                        reverse("soa:versions")))  # fmt: skip
-
-    without_ia = _names(
-        active.exclude(
-            Exists(ImpactAssessment.objects.filter(system=OuterRef("pk"), status=ImpactAssessment.Status.APPROVED))
-        )
+    open_risks = Risk.objects.open().for_org(organization)
+    # Both counts in one pass over the open risks; the names walk the reference index and stop at five.
+    counts = open_risks.aggregate(
+        untreated=Count("pk", filter=untreated), overdue=Count("pk", filter=Q(next_review_date__lt=today))
     )
-    checks.append(Check("6.1.4", "Every active AI system has an approved impact assessment", not without_ia,
-                        f"Missing for {without_ia}" if without_ia else "",
-                        reverse("impact:list")))  # fmt: skip
-
-    evidence = Evidence.objects.for_org(organization)
-    expired = Evidence.objects.expired(today).for_org(organization).count()
-    checks.append(Check("7.5", "Documented evidence is recorded", evidence.exists(), "", reverse("evidence:list")))
-    expired_url = f"{reverse('evidence:list')}?status=expired"
-    detail = f"{expired} expired item(s)" if expired else ""
-    checks.append(Check("7.5", "No evidence has expired", expired == 0, detail, expired_url))
-
-    overdue_risks = Risk.objects.review_overdue(today).for_org(organization).count()
-    checks.append(Check("8.2", "No risk is past its review date", overdue_risks == 0,
-                        f"{overdue_risks} overdue" if overdue_risks else "", f"{risks_url}?overdue=true"))  # fmt: skip
-    overdue_treatments = (
-        TreatmentAction.objects.for_org(organization)
-        .filter(
-            Q(status__in=[TreatmentAction.Status.PLANNED, TreatmentAction.Status.IN_PROGRESS]) & Q(due_date__lt=today)
-        )
-        .count()
+    names = (
+        list(open_risks.filter(untreated).order_by("ref_code").values_list("ref_code", flat=True)[:NAMED])
+        if counts["untreated"]
+        else []
     )
-    checks.append(Check("8.3", "No risk treatment is overdue", overdue_treatments == 0,
-                        f"{overdue_treatments} overdue" if overdue_treatments else "", risks_url))  # fmt: skip
-    due = (
-        ImpactAssessment.objects.for_org(organization)
-        .filter(status=ImpactAssessment.Status.APPROVED, next_review_date__lt=today)
-        .count()
-    )
-    checks.append(Check("8.4", "No impact assessment is past its review date", due == 0,
-                        f"{due} due" if due else "", f"{reverse('impact:list')}?due=true"))  # fmt: skip
-    checks += governance_checks(organization)
+    named = _listed(names, counts["untreated"])
+    checks.append(Check("6.1.3", "Risks above the acceptance threshold are treated or accepted", not named,
+                        f"Untreated: {named}" if named else "", risks_url))  # fmt: skip
+    overdue = counts["overdue"]
+    checks.append(Check("8.2", "No risk is past its review date", overdue == 0,
+                        f"{overdue} overdue" if overdue else "", f"{risks_url}?overdue=true"))  # fmt: skip
     return checks
+
+
+def treatment_checks(organization: Organization) -> list[Check]:
+    """8.3: overdue treatments, counted along the index of open treatments by due date."""
+    overdue = (
+        TreatmentAction.objects.for_org(organization)
+        .filter(status__in=[TreatmentAction.Status.PLANNED, TreatmentAction.Status.IN_PROGRESS])
+        .filter(due_date__lt=timezone.localdate())
+        .count()
+    )
+    return [Check("8.3", "No risk treatment is overdue", overdue == 0,
+                  f"{overdue} overdue" if overdue else "", reverse("risk:list"))]  # fmt: skip
+
+
+def soa_checks(organization: Organization) -> list[Check]:
+    approved = soa_latest_approved(organization)
+    return [Check("6.1.3", "The Statement of Applicability is approved", approved is not None,
+                  f"Version {approved.number} approved {approved.decided_at:%d %b %Y}" if approved else "",
+                  reverse("soa:versions"))]  # fmt: skip
+
+
+def evidence_checks(organization: Organization) -> list[Check]:
+    """7.5: documented evidence, one aggregate for both checks."""
+    figures = Evidence.objects.for_org(organization).aggregate(
+        recorded=Count("pk"), expired=Count("pk", filter=Q(valid_until__lt=timezone.localdate()))
+    )
+    expired = figures["expired"]
+    evidence_url = reverse("evidence:list")
+    return [
+        Check("7.5", "Documented evidence is recorded", figures["recorded"] > 0, "", evidence_url),
+        Check("7.5", "No evidence has expired", expired == 0, f"{expired} expired item(s)" if expired else "",
+              f"{evidence_url}?status=expired"),
+    ]  # fmt: skip
 
 
 def _default_criteria(organization: Organization) -> RiskCriteria:
@@ -331,6 +398,18 @@ def governance_checks(organization: Organization) -> list[Check]:
         Check("7.2", "Everyone who changes AIMS records has a competence record", untrained == 0,
               f"{untrained} member(s) without one" if untrained else "", reverse("governance:competence")),
     ]  # fmt: skip
+
+
+# Each provider's checks are cached apart, until a write to a model it reads.
+# The order of registration is the order of the checks within each clause.
+register(inventory_checks, reads=(AISystem, RoleAssignment))
+register(risk_checks, reads=(AISystem, Risk, RiskCriteria))
+register(soa_checks, reads=(SoAVersion,))
+register(treatment_checks, reads=(TreatmentAction,))
+register(impact_checks, reads=(AISystem, ImpactAssessment))
+register(evidence_checks, reads=(Evidence,))
+register(governance_checks, reads=(AIMSScope, ContextIssue, InterestedParty, Policy, PolicyVersion, Objective,
+                                   OrgRole, Membership, CompetenceRecord))  # fmt: skip
 
 
 def readiness_tiles(organization: Organization) -> list[Tile]:

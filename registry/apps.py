@@ -24,8 +24,11 @@ class RegistryConfig(AppConfig):
                 "systems", AISystem, lambda tenant: AISystem.objects.for_org(tenant.organization), ("ref_code", "name")
             )
         )
-        dashboard.register(inventory_tiles)
-        dashboard.register_panels(inventory_panels)
+        from registry.models import RoleAssignment
+
+        # Cached until a write to what they read; monitoring tiles follow the clock and are not.
+        dashboard.register(inventory_tiles, reads=(AISystem, RoleAssignment))
+        dashboard.register_panels(inventory_panels, reads=(AISystem,))
         demo.register(inventory_demo_seed)
         dashboard.register(monitoring_tiles)
         demo.register(monitoring_demo_seed)

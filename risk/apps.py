@@ -18,7 +18,7 @@ class RiskConfig(AppConfig):
         from risk.impact.demo import impact_demo_seed
         from risk.impact.models import ImpactAssessment
         from risk.models import Risk, RiskCriteria, TreatmentAction
-        from risk.selectors import risk_tiles
+        from risk.selectors import IMPACT_TILES_SCOPE, risk_tiles
 
         autocomplete.register(
             autocomplete.Source(
@@ -30,6 +30,7 @@ class RiskConfig(AppConfig):
         # deleted row of these makes them stale. AI systems count in "systems without approved
         # impact assessment".
         invalidate_on(Risk, TreatmentAction, RiskCriteria, ImpactAssessment, AISystem)
+        invalidate_on(ImpactAssessment, AISystem, scope=IMPACT_TILES_SCOPE)
         demo.register(risk_demo_seed)
         # After the register's demo: an assessment's harm is linked to one of its risks.
         demo.register(impact_demo_seed)

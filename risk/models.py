@@ -290,6 +290,17 @@ class TreatmentAction(TenantModel):
     class Meta:
         verbose_name = "treatment"
         ordering = ["due_date", "pk"]
+        indexes = [
+            # The SoA counts a control's treatments and risks from its links: covering the
+            # treatment's risk and status, each link is read from the index alone.
+            models.Index(fields=["id"], include=["risk", "status"], name="treatment_id_risk_status"),
+            # Readiness (8.3) counts the open treatments past their due date.
+            models.Index(
+                fields=["organization", "due_date"],
+                condition=models.Q(status__in=["planned", "in_progress"]),
+                name="treatment_open_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -317,6 +328,8 @@ class TreatmentControl(TenantModel):
     class Meta:
         verbose_name = "treatment control"
         constraints = [models.UniqueConstraint(fields=["treatment", "control"], name="treatmentcontrol_unique")]
+        # What relies on a control (the SoA): one organisation's links to one control, in one range.
+        indexes = [models.Index(fields=["organization", "control", "treatment"], name="treatmentcontrol_org_control")]
 
     def __str__(self) -> str:
         return f"{self.treatment} relies on {self.control_id}"

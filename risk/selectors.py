@@ -219,7 +219,15 @@ def risk_tiles(organization: Organization) -> list[Tile]:
     The day is part of the name: "overdue" and "due" move on at midnight with no write.
     """
     today = timezone.localdate()
-    figures = cached_summary(organization.pk, f"risk.tiles.{today.isoformat()}", lambda: _tile_figures(organization))
+    register = cached_summary(organization.pk, f"risk.tiles.{today.isoformat()}", lambda: _tile_figures(organization))
+    # Apart from the register's figures: a new risk leaves the impact assessment tiles cached.
+    impact = cached_summary(
+        organization.pk,
+        f"risk.impact_tiles.{today.isoformat()}",
+        lambda: _impact_tile_figures(organization),
+        scope=IMPACT_TILES_SCOPE,
+    )
+    figures = {**register, **impact}
     risks_url, ia_url = reverse("risk:list"), reverse("impact:list")
     return [
         Tile("Open risks", figures["open"], f"{figures['critical']} critical, {figures['high']} high", risks_url, 4),
@@ -261,9 +269,15 @@ def _tile_figures(organization: Organization) -> dict[str, int]:
         .filter(status__in=[TreatmentAction.Status.PLANNED, TreatmentAction.Status.IN_PROGRESS], due_date__lt=today)
         .count()
     )
+    return {**levels, "overdue_treatments": overdue_treatments}
+
+
+# What the impact assessment tiles read (RiskConfig.ready registers it).
+IMPACT_TILES_SCOPE = "risk.impact_tiles"
+
+
+def _impact_tile_figures(organization: Organization) -> dict[str, int]:
     return {
-        **levels,
-        "overdue_treatments": overdue_treatments,
         "without_assessment": systems_without_approved_assessment(organization).count(),
         "assessments_due": impact_assessments_due(organization).count(),
     }

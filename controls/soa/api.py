@@ -140,11 +140,18 @@ class SoARowSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(RiskRefSerializer(many=True))
     def get_risks(self, row: ApplicabilityStatement) -> Any:
-        return RiskRefSerializer(self._relied_on(row).first_risks, many=True).data
+        # The shape of RiskRefSerializer, written out: a serializer per row copies its fields each time.
+        return [{"id": r.risk_id, "ref": r.ref_code, "title": r.title} for r in self._relied_on(row).first_risks]
+
+    @cached_property
+    def _risk_list_url(self) -> str:
+        """The risk list's absolute URL, resolved once for all the rows of an answer (the list
+        serializer renders every row with this one child)."""
+        return _absolute(self.context.get("request"), reverse("risk-list"))
 
     @extend_schema_field(serializers.URLField())
     def get_risks_url(self, row: ApplicabilityStatement) -> str:
-        return _absolute(self.context.get("request"), f"{reverse('risk-list')}?control={row.control_id}")
+        return f"{self._risk_list_url}?control={row.control_id}"
 
 
 class SoARowUpdateSerializer(serializers.Serializer):
@@ -226,7 +233,7 @@ class SoAViewSet(
 
     @cached_property
     def relied_on(self) -> dict[int, selectors.ControlRiskSummary]:
-        # Two queries for all the rows of the answer, whatever the number of risks behind them.
+        # One query for all the rows of the answer (cached), whatever the number of risks behind them.
         if getattr(self, "swagger_fake_view", False):
             return {}
         return selectors.cached_control_risk_summaries(self.request.tenant.organization)  # type: ignore[attr-defined]

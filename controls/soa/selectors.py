@@ -6,19 +6,23 @@ Every read costs a fixed number of queries for all 38 rows; writes are in :mod:`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
-from django.db.models.functions import DenseRank
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, DenseRank, JSONObject
 from django.utils import timezone
 
 from aims.models import Organization
 from aims.summaries import cached_summary
 from controls.catalogue.models import Framework, Mapping, Requirement
-from controls.evidence.models import EvidenceLink
+from controls.evidence.models import Evidence, EvidenceLink
 from controls.soa.models import ApplicabilityStatement, ImplementationStatus, SoASystem, SoAVersion
-from risk.models import TreatmentAction, TreatmentControl
+from risk.models import Risk, TreatmentAction, TreatmentControl
 
 ISO_FRAMEWORK = "ISO42001"
 # The status of a control in the coverage table when the organisation excluded it.
@@ -29,6 +33,13 @@ def annex_a_controls() -> QuerySet[Requirement]:
     return Requirement.objects.of_framework(ISO_FRAMEWORK).controls().order_by("order")
 
 
+def _count(records: QuerySet[Any]) -> Coalesce:
+    """How many ``records`` there are, as a correlated subquery (0 when there is none)."""
+    return Coalesce(
+        Subquery(records.order_by().values(n=Func(F("pk"), function="COUNT", output_field=IntegerField()))), 0
+    )
+
+
 def soa_rows(organization: Organization) -> QuerySet[ApplicabilityStatement]:
     """All rows with control, area, owner, covered systems and evidence counts (fixed queries).
 
@@ -36,24 +47,18 @@ def soa_rows(organization: Organization) -> QuerySet[ApplicabilityStatement]:
     """
     ApplicabilityStatement.objects.ensure_rows(organization)
     today = timezone.localdate()
+    links = EvidenceLink.objects.for_org(organization).filter(control_id=OuterRef("control_id"))
     rows: QuerySet[ApplicabilityStatement] = (
         ApplicabilityStatement.objects.for_org(organization)
         .select_related("control__parent__parent", "owner")
         .prefetch_related(Prefetch("system_links", queryset=SoASystem.objects.select_related("system")))
+        # Per row, a count over the links of its control (an index range each), rather than a
+        # GROUP BY of every joined column of the rows after joining all the links.
         .annotate(
-            evidence_count=Count(
-                "control__evidence_links",
-                filter=Q(control__evidence_links__organization=organization),
-                distinct=True,
-            ),
-            valid_evidence_count=Count(
-                "control__evidence_links",
-                filter=Q(control__evidence_links__organization=organization)
-                & (
-                    Q(control__evidence_links__evidence__valid_until__isnull=True)
-                    | Q(control__evidence_links__evidence__valid_until__gte=today)
-                ),
-                distinct=True,
+            evidence_count=_count(links),
+            # Each link's evidence looked up by key: a join would hash every evidence item per row.
+            valid_evidence_count=_count(
+                links.filter(Exists(Evidence.objects.valid(today).filter(pk=OuterRef("evidence_id"))))
             ),
         )
         .order_by("control__order")
@@ -100,20 +105,53 @@ def control_treatment_links(
 def control_risk_summaries(
     organization: Organization, control_ids: Iterable[int] | None = None
 ) -> dict[int, ControlRiskSummary]:
-    """Per control: the risks and treatments relying on it, counted in the database (two queries).
+    """Per control: the risks and treatments relying on it, and the first risks by reference (one
+    query on PostgreSQL).
 
-    A grouped query counts them; a window query ranks each control's risks by reference and
-    returns only the first :data:`RISK_PREVIEW`, so what comes back to Python is bounded by the
-    number of controls, never by the number of links. Controls nothing relies on are absent.
+    Each Annex A control (or each of ``control_ids``) is one row, with its figures in correlated
+    subqueries: the counts read that control's links through the (organization, control,
+    treatment) index and the treatments' covering index, so every sort and count stays in memory
+    whatever the size of the register; the first :data:`RISK_PREVIEW` risks walk the register's
+    reference index and stop at the fifth one relying on the control. Controls nothing relies on
+    are absent.
     """
-    links = control_treatment_links(organization, control_ids)
+    controls = Requirement.objects.filter(pk__in=list(control_ids)) if control_ids is not None else annex_a_controls()
+    links = control_treatment_links(organization).filter(control_id=OuterRef("pk")).order_by()
     # A treatment links a control at most once (treatmentcontrol_unique): treatments need no DISTINCT.
     counts = (
         links.values("control_id")
-        .annotate(treatments=Count("id"), risks=Count("treatment__risk_id", distinct=True))
-        .order_by()
+        .annotate(figures=JSONObject(treatments=Count("*"), risks=Count("treatment__risk_id", distinct=True)))
+        .values("figures")
     )
-    summaries = {entry["control_id"]: ControlRiskSummary(entry["risks"], entry["treatments"]) for entry in counts}
+    relying = control_treatment_links(organization).filter(
+        treatment__risk_id=OuterRef("pk"), control_id=OuterRef(OuterRef("pk"))
+    )
+    first = (
+        Risk.objects.for_org(organization)
+        .filter(Exists(relying))
+        .order_by("ref_code")
+        .values(ref=JSONObject(id="id", ref_code="ref_code", title="title"))[:RISK_PREVIEW]
+    )
+    # ARRAY(subquery) is PostgreSQL's; other databases (SQLite for local serving) rank the links instead.
+    postgres = connection.vendor == "postgresql"
+    annotations = {"figures": Subquery(counts)} | ({"first_risks": ArraySubquery(first)} if postgres else {})
+    summaries = {}
+    for row in controls.annotate(**annotations).values("pk", *annotations):
+        if row["figures"] is None:
+            continue
+        figures = json.loads(row["figures"]) if isinstance(row["figures"], str) else row["figures"]
+        summaries[row["pk"]] = ControlRiskSummary(
+            figures["risks"],
+            figures["treatments"],
+            [RiskRef(risk["id"], risk["ref_code"], risk["title"]) for risk in row.get("first_risks", [])],
+        )
+    if not postgres:
+        _add_first_risks_ranked(summaries, control_treatment_links(organization, summaries))
+    return summaries
+
+
+def _add_first_risks_ranked(summaries: dict[int, ControlRiskSummary], links: QuerySet[TreatmentControl]) -> None:
+    """The first risks of each control by a window over its links, for databases without ARRAY()."""
     # Dense rank by reference: a risk with two treatments relying on the same control ranks once,
     # so "rank <= N" keeps N distinct risks (their repeated rows are skipped below).
     first = (
@@ -128,7 +166,6 @@ def control_risk_summaries(
         named = summaries[control_id].first_risks
         if not named or named[-1].risk_id != risk_id:
             named.append(RiskRef(risk_id, ref_code, title))
-    return summaries
 
 
 # What the cached per-control figures read: links, treatments and the risks' references and
@@ -140,8 +177,8 @@ def cached_control_risk_summaries(
     organization: Organization, control_ids: Iterable[int] | None = None
 ) -> dict[int, ControlRiskSummary]:
     """:func:`control_risk_summaries` of the whole organisation, cached until a risk, treatment
-    or control link changes (the two queries scan every link: at 100,000 risks they cost more
-    than the rest of the SoA page). For screens; snapshots and packs read the database."""
+    or control link changes (the counts read every link, from indexes: at 100,000 risks they
+    cost more than the rest of the SoA page). For screens; snapshots and packs read the database."""
     summaries = cached_summary(
         organization.pk, "soa.control_risks", lambda: control_risk_summaries(organization), scope=CONTROL_RISKS_SCOPE
     )
