@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("risk", "0006_trigram_search")]
+    dependencies = [("risk", "0007_register_page_and_summary_indexes")]
 
     operations = [
         migrations.AddIndex(
