@@ -6,6 +6,9 @@ htmx and ``static/js/app.js``) whose suggestions come from :class:`SuggestionsVi
 id travels in a hidden input under the field's own name, so the form field, and its check
 of the id against the organisation's queryset, stay as they were. Up to
 ``settings.AUTOCOMPLETE_ABOVE`` choices it stays a plain select, which needs no script.
+:class:`AutocompleteSelectMultiple` does the same for several choices: the chosen rows are
+removable chips, each id a hidden input under the field's name, and the same search box adds
+more. :func:`autocomplete_fields` gives a form's model choice fields the one that fits.
 
 Each app registers the kinds it owns with :func:`register` (in its ``AppConfig.ready``), so
 this module, like the rest of ``aims``, imports none of them.
@@ -22,6 +25,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
+from django.forms.widgets import ChoiceWidget
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -123,10 +127,98 @@ class AutocompleteSelect(forms.Select):
         return mark_safe(render_to_string(self.combobox_template_name, context))  # noqa: S308  # an escaping template
 
 
+class AutocompleteSelectMultiple(forms.SelectMultiple):
+    """Several choices among a model field's rows: chips and a search box above ``AUTOCOMPLETE_ABOVE`` choices.
+
+    Each chosen row is a chip (a button that removes it) beside a hidden input holding its id
+    under the field's own name, so the field validates the ids against its queryset as a
+    select's would, and a form shown again after an error keeps them. Rendering reads at most
+    ``AUTOCOMPLETE_ABOVE + 1`` rows and, when the list is long, the chosen rows: two queries
+    whatever the size. Up to ``AUTOCOMPLETE_ABOVE`` choices it renders ``plain``, the widget
+    it replaced (a select or a list of checkboxes), which needs no script.
+    """
+
+    combobox_template_name = "components/autocomplete_multiple.html"
+
+    def __init__(
+        self,
+        kind: str,
+        attrs: dict[str, Any] | None = None,
+        choices: Any = (),
+        plain: type[ChoiceWidget] = forms.SelectMultiple,
+    ) -> None:
+        super().__init__(attrs=attrs, choices=choices)
+        self.kind = kind
+        self.plain = plain
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        iterator: Any = self.choices  # a ModelChoiceIterator for a model choice field
+        queryset = getattr(iterator, "queryset", None)
+        if queryset is None:
+            return super().render(name, value, attrs, renderer)
+        above = settings.AUTOCOMPLETE_ABOVE
+        rows = list(queryset[: above + 1])
+        if len(rows) <= above:
+            plain = self.plain(attrs=self.attrs, choices=[iterator.choice(row) for row in rows])
+            plain.is_required = self.is_required
+            return plain.render(name, value, attrs, renderer)
+        source = _SOURCES[self.kind]
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        final_attrs.pop("required", None)  # the hidden inputs hold the values; the server says what is missing
+        final_attrs.pop("size", None)  # the visible rows of the select this replaces
+        input_id = final_attrs.get("id") or f"id_{name}"
+        final_attrs["id"] = input_id
+        context = {
+            "name": name,
+            "chosen": [(row.pk, source.label(row)) for row in self.chosen_rows(queryset, value)],
+            "attrs": final_attrs,
+            "listbox_id": f"{input_id}_listbox",
+            "url": reverse("autocomplete", args=[self.kind]),
+        }
+        return mark_safe(render_to_string(self.combobox_template_name, context))  # noqa: S308  # an escaping template
+
+    @staticmethod
+    def chosen_rows(queryset: QuerySet[Any], value: Any) -> list[Any]:
+        """The rows of ``queryset`` among the ids in ``value``, in the order they were chosen.
+
+        Ids that are malformed or not the queryset's (another organisation's, submitted by
+        hand) are left out: the field reports them, and their rows are never shown.
+        """
+        if value is None or value == "":
+            return []
+        values = [value] if isinstance(value, str | int) else list(value)
+        pk = queryset.model._meta.pk
+        ids = []
+        for raw in values:
+            try:
+                ids.append(pk.to_python(raw))
+            except ValidationError:
+                continue
+        ids = [i for i in dict.fromkeys(ids) if i is not None]
+        if not ids:
+            return []
+        try:
+            found = {row.pk: row for row in queryset.filter(pk__in=ids)}
+        except (ValueError, TypeError, OverflowError, ValidationError):  # a value the database cannot compare
+            return []
+        return [found[i] for i in ids if i in found]
+
+
+# The widgets a multiple choice may have on purpose that still list every row.
+_MULTIPLE_WIDGETS = (forms.SelectMultiple, forms.CheckboxSelectMultiple)
+
+
 def autocomplete_fields(form: forms.BaseForm) -> None:
-    """Give every single-choice field of ``form`` whose rows have a registered kind the autocomplete widget."""
+    """Give every model choice field of ``form`` whose rows have a registered kind an autocomplete widget.
+
+    A single choice gets :class:`AutocompleteSelect`, several :class:`AutocompleteSelectMultiple`.
+    Calling it again (once a form has set its querysets) changes only the fields still plain.
+    """
     for field in form.fields.values():
-        if not isinstance(field, forms.ModelChoiceField) or isinstance(field, forms.ModelMultipleChoiceField):
+        if isinstance(field, forms.ModelMultipleChoiceField):
+            _autocomplete_multiple(field)
+            continue
+        if not isinstance(field, forms.ModelChoiceField):
             continue
         if type(field.widget) is not forms.Select:  # a radio list or a hidden input was chosen on purpose
             continue
@@ -137,6 +229,19 @@ def autocomplete_fields(form: forms.BaseForm) -> None:
         widget.is_required = field.widget.is_required
         widget.choices = field.choices  # type: ignore[assignment]  # a ModelChoiceIterator
         field.widget = widget
+
+
+def _autocomplete_multiple(field: forms.ModelMultipleChoiceField) -> None:
+    plain = type(field.widget)
+    if plain not in _MULTIPLE_WIDGETS:  # already a search box, or hidden inputs on purpose
+        return
+    source = source_for_model(field.queryset.model) if field.queryset is not None else None
+    if source is None:
+        return
+    widget = AutocompleteSelectMultiple(source.kind, attrs=field.widget.attrs, plain=plain)
+    widget.is_required = field.widget.is_required
+    widget.choices = field.choices  # type: ignore[assignment]  # a ModelChoiceIterator
+    field.widget = widget
 
 
 def choice_input(

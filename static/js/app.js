@@ -24,6 +24,8 @@ document.addEventListener("click", (event) => {
 
 // Autocomplete (aims.autocomplete.AutocompleteSelect): an ARIA combobox whose suggestions htmx
 // fetches into the listbox; the chosen id goes into the hidden input the form submits.
+// AutocompleteSelectMultiple (data-autocomplete-multiple) uses the same combobox to add chips,
+// each a button that removes it beside a hidden input under the field's name.
 const combo = {
   parts(el) {
     const root = el.closest("[data-autocomplete]");
@@ -32,6 +34,8 @@ const combo = {
       input: root.querySelector("[data-autocomplete-input]"),
       value: root.querySelector("[data-autocomplete-value]"),
       list: root.querySelector("[role=listbox]"),
+      multiple: root.hasAttribute("data-autocomplete-multiple"),
+      chips: root.querySelector("[data-autocomplete-chips]"),
     };
   },
   options(p) { return [...p.list.querySelectorAll("[role=option]:not([aria-disabled=true])")]; },
@@ -53,6 +57,13 @@ const combo = {
   },
   active(p) { return p.list.querySelector("[role=option][aria-selected=true]"); },
   choose(p, option) {
+    if (p.multiple) {
+      chips.add(p, option.dataset.value, option.textContent.trim());
+      chips.hideChosen(p);  // the list opens again as it is, until the next search replaces it
+      p.input.value = "";
+      this.close(p);
+      return;
+    }
     p.value.value = option.dataset.value;
     p.value.dataset.label = option.textContent.trim();
     p.input.value = p.value.dataset.label;
@@ -61,7 +72,9 @@ const combo = {
   },
   // Leaving the box keeps what was chosen: an emptied box clears the choice, unfinished text is undone.
   settle(p) {
-    if (p.input.value.trim() === "") {
+    if (p.multiple) {
+      p.input.value = "";
+    } else if (p.input.value.trim() === "") {
       if (p.value.value !== "") {
         p.value.value = "";
         p.value.dataset.label = "";
@@ -80,6 +93,7 @@ document.addEventListener("htmx:configRequest", (event) => {
 document.addEventListener("htmx:afterSwap", (event) => {
   const p = combo.parts(event.detail.target);
   if (!p || event.detail.target !== p.list) return;
+  if (p.multiple) chips.hideChosen(p);
   p.list.querySelectorAll("[role=option]").forEach((option, n) => { option.id = `${p.list.id}_${n}`; });
   if (document.activeElement === p.input) combo.open(p);
 });
@@ -103,6 +117,14 @@ document.addEventListener("keydown", (event) => {
     combo.settle(p);
   } else if (event.key === "Tab") {
     combo.settle(p);
+  } else if (p.multiple && (event.key === "Backspace" || event.key === "ArrowLeft") && p.input.selectionStart === 0
+             && p.input.selectionEnd === 0) {
+    const last = chips.buttons(p).at(-1);  // from the start of the box, back to the chips
+    if (last) {
+      event.preventDefault();
+      combo.settle(p);
+      last.focus();
+    }
   }
 });
 document.addEventListener("mousedown", (event) => {
@@ -114,4 +136,82 @@ document.addEventListener("mousedown", (event) => {
 });
 document.addEventListener("focusout", (event) => {
   if (event.target.matches?.("[data-autocomplete-input]")) combo.settle(combo.parts(event.target));
+});
+
+// The chips of an AutocompleteSelectMultiple: Backspace or Delete (or a click) removes one, the
+// arrows move between them and back to the search box.
+const chips = {
+  buttons(p) { return [...p.chips.querySelectorAll("[data-autocomplete-chip]")]; },
+  chosen(p) { return new Set(this.buttons(p).map((b) => b.dataset.value)); },
+  announce(p, text) { p.root.querySelector("[data-autocomplete-status]").textContent = text; },
+  add(p, value, label) {
+    if (this.chosen(p).has(value)) return;
+    const item = document.createElement("li");
+    item.className = "autocomplete-chip";
+    const hidden = document.createElement("input");
+    hidden.type = "hidden";
+    hidden.name = p.root.dataset.name;
+    hidden.value = value;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "autocomplete-chip-remove";
+    button.dataset.autocompleteChip = "";
+    button.dataset.value = value;
+    button.setAttribute("aria-label", `Remove ${label}`);
+    const cross = document.createElement("span");
+    cross.setAttribute("aria-hidden", "true");
+    cross.textContent = "×";
+    button.append(`${label} `, cross);
+    item.append(hidden, button);
+    p.chips.append(item);
+    this.announce(p, `Added ${label}.`);
+    p.root.dispatchEvent(new Event("change", { bubbles: true }));
+  },
+  remove(p, button) {
+    const buttons = this.buttons(p);
+    const at = buttons.indexOf(button);
+    const next = buttons[at + 1] || buttons[at - 1] || p.input;
+    const label = button.getAttribute("aria-label").replace(/^Remove /, "");
+    button.closest(".autocomplete-chip").remove();
+    next.focus();
+    this.announce(p, `Removed ${label}.`);
+    p.root.dispatchEvent(new Event("change", { bubbles: true }));
+  },
+  // Suggestions already chosen are left out of the list.
+  hideChosen(p) {
+    const chosen = this.chosen(p);
+    const offered = [...p.list.querySelectorAll("[role=option]:not([aria-disabled=true])")];
+    const taken = offered.filter((option) => chosen.has(option.dataset.value));
+    for (const option of taken) option.remove();
+    if (offered.length && taken.length === offered.length) {
+      const empty = document.createElement("li");
+      empty.className = "autocomplete-empty";
+      empty.setAttribute("role", "option");
+      empty.setAttribute("aria-disabled", "true");
+      empty.setAttribute("aria-selected", "false");
+      empty.textContent = "Every match is chosen already.";
+      p.list.append(empty);
+    }
+  },
+};
+document.addEventListener("click", (event) => {
+  const button = event.target.closest?.("[data-autocomplete-chip]");
+  if (button) chips.remove(combo.parts(button), button);
+});
+document.addEventListener("keydown", (event) => {
+  const button = event.target.closest?.("[data-autocomplete-chip]");
+  if (!button) return;
+  const p = combo.parts(button);
+  const buttons = chips.buttons(p);
+  const at = buttons.indexOf(button);
+  if (event.key === "Backspace" || event.key === "Delete") {
+    event.preventDefault();
+    chips.remove(p, button);
+  } else if (event.key === "ArrowLeft" && at > 0) {
+    event.preventDefault();
+    buttons[at - 1].focus();
+  } else if (event.key === "ArrowRight") {
+    event.preventDefault();
+    (buttons[at + 1] || p.input).focus();
+  }
 });
