@@ -17,6 +17,7 @@ class ControlsConfig(AppConfig):
         from controls.catalogue.models import Requirement
         from controls.catalogue.selectors import catalogue_tiles
         from controls.catalogue.views import register_framework_context
+        from controls.models import Evidence
         from controls.readiness import readiness_tiles
         from controls.soa.demo import soa_demo_seed
         from controls.soa.selectors import CONTROL_RISKS_SCOPE
@@ -26,6 +27,11 @@ class ControlsConfig(AppConfig):
         # The catalogue is the same for every organisation: nothing to narrow.
         autocomplete.register(
             autocomplete.Source("controls", Requirement, lambda tenant: Requirement.objects.all(), ("ref", "title"))
+        )
+        autocomplete.register(
+            autocomplete.Source(
+                "evidence", Evidence, lambda tenant: Evidence.objects.for_org(tenant.organization), ("title",)
+            )
         )
         dashboard.register(catalogue_tiles)
         dashboard.register(readiness_tiles)

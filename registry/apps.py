@@ -13,7 +13,7 @@ class RegistryConfig(AppConfig):
         from aims import autocomplete, dashboard, demo
         from aims.summaries import invalidate_on
         from registry.demo import inventory_demo_seed
-        from registry.models import AISystem
+        from registry.models import AISystem, Dataset
         from registry.monitoring.demo import monitoring_demo_seed
         from registry.monitoring.views import monitoring_tiles
         from registry.selectors import SYSTEMS_SCOPE, inventory_panels, inventory_tiles
@@ -22,6 +22,11 @@ class RegistryConfig(AppConfig):
         autocomplete.register(
             autocomplete.Source(
                 "systems", AISystem, lambda tenant: AISystem.objects.for_org(tenant.organization), ("ref_code", "name")
+            )
+        )
+        autocomplete.register(
+            autocomplete.Source(
+                "datasets", Dataset, lambda tenant: Dataset.objects.for_org(tenant.organization), ("name",)
             )
         )
         from registry.models import RoleAssignment

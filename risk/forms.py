@@ -8,6 +8,7 @@ from typing import Any, cast
 from django import forms
 from django.db.models import QuerySet
 
+from aims.autocomplete import autocomplete_fields
 from aims.forms import DATE, TenantForm
 from aims.tenancy import Tenant
 from controls.catalogue.models import Requirement
@@ -113,6 +114,7 @@ class TreatmentForm(TenantForm):
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
         super().__init__(*args, tenant=tenant, **kwargs)
         _model_choice(self, "controls").queryset = _requirements(Requirement.Kind.CONTROL)
+        autocomplete_fields(self)  # again: the controls' rows are known only now
         if self.instance.pk:
             self.initial["controls"] = list(self.instance.control_links.values_list("control_id", flat=True))
         elif tenant.user is not None and not self.initial.get("owner"):

@@ -14,7 +14,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from aims.autocomplete import AutocompleteSelect
+from aims.autocomplete import AutocompleteSelect, autocomplete_fields
 from aims.filters import OneOrMany, YearFilter, organization_members
 from aims.forms import DATE, member_label, members_of
 from aims.tenancy import Tenant
@@ -143,6 +143,7 @@ class AuditForm(SectionsMixin, forms.ModelForm):
         else:
             for name in ("actual_start", "actual_end", "conclusion"):
                 del self.fields[name]
+        autocomplete_fields(self)
 
 
 class ChecklistItemForm(forms.ModelForm):
@@ -179,6 +180,7 @@ class FindingForm(forms.ModelForm):
         _choice(self, "evidence").queryset = Evidence.objects.for_org(tenant.organization).order_by("title")
         if self.instance.pk:
             self.initial["evidence"] = [link.evidence_id for link in self.instance.evidence_links.all()]
+        autocomplete_fields(self)
 
 
 # --- Corrective actions ------------------------------------------------------------------------
@@ -210,6 +212,7 @@ class CorrectiveActionForm(SectionsMixin, forms.ModelForm):
         self.fields["owner"].help_text = "Implements the action; someone else checks its effectiveness."
         if not self.instance.pk and tenant.user is not None and not self.initial.get("owner"):
             self.initial["owner"] = tenant.user.pk
+        autocomplete_fields(self)
 
 
 class VerifyForm(forms.Form):
@@ -261,6 +264,7 @@ class ManagementReviewForm(SectionsMixin, forms.ModelForm):
             self.initial.setdefault("period_end", today)
             self.initial.setdefault("period_start", latest or today.replace(month=1, day=1))
             self.initial.setdefault("title", f"Management review {today:%B %Y}")
+        autocomplete_fields(self)
 
 
 class ReviewActionForm(forms.ModelForm):
@@ -272,6 +276,7 @@ class ReviewActionForm(forms.ModelForm):
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
         _member_field(self, "owner", tenant)
+        autocomplete_fields(self)
 
 
 # --- Incidents ---------------------------------------------------------------------------------
@@ -307,6 +312,7 @@ class IncidentForm(SectionsMixin, forms.ModelForm):
                 "%Y-%m-%d %H:%M",
                 "%Y-%m-%d",
             ]
+        autocomplete_fields(self)
 
 
 # --- Filters -----------------------------------------------------------------------------------

@@ -9,10 +9,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from audits.improvement.forms import AuditForm
+from aims.autocomplete import AutocompleteSelectMultiple
+from aims.roles import Role
+from audits.improvement.forms import AuditForm, FindingForm
 from controls.models import ApplicabilityStatement
 from controls.soa import services as soa
-from tests.registry.factories import AISystemFactory
+from controls.soa.forms import SoARowForm
+from registry.forms import AIModelForm
+from risk.forms import TreatmentForm
+from tests.aims.factories import MembershipFactory, UserFactory
+from tests.audits.factories import AuditFactory
+from tests.controls.factories import EvidenceFactory
+from tests.registry.factories import AISystemFactory, DatasetFactory
 
 CHIP = re.compile(
     r'<input type="hidden" name="(\w+)" value="(\d+)"><button type="button" class="autocomplete-chip-remove"'
@@ -136,3 +144,47 @@ def test_the_form_renders_in_the_same_queries_for_few_or_many_rows(login, olivia
         html = client.post(reverse(EDIT, args=[ROW]), data).content.decode()
     assert len(many.captured_queries) == len(few.captured_queries)
     assert len(_chips(html)) == 21
+
+
+def test_every_multiple_choice_over_a_registered_kind_becomes_chips(acme, olivia, small_threshold):
+    AISystemFactory.create_batch(5, organization=acme)
+    DatasetFactory.create_batch(5, organization=acme)
+    EvidenceFactory.create_batch(5, organization=acme)
+    for n in range(4):
+        MembershipFactory(organization=acme, user=UserFactory(email=f"m{n}@acme.test"), role=Role.AUDITOR)
+    tenant = _tenant(olivia, acme)
+    audit = AuditFactory(programme__organization=acme, acting_user=olivia)
+    forms = {
+        "soa": SoARowForm(tenant=tenant),
+        "treatment": TreatmentForm(tenant=tenant),
+        "audit": AuditForm(tenant=tenant),
+        "finding": FindingForm(tenant=tenant, audit=audit),
+        "model": AIModelForm(tenant=tenant),
+    }
+    kinds = {
+        (form, name): field.widget.kind
+        for form, f in forms.items()
+        for name, field in f.fields.items()
+        if isinstance(field.widget, AutocompleteSelectMultiple)
+    }
+    assert kinds == {
+        ("soa", "systems"): "systems",
+        ("treatment", "controls"): "controls",
+        ("audit", "criteria"): "controls",
+        ("audit", "auditors"): "members",
+        ("audit", "area_owners"): "members",
+        ("finding", "evidence"): "evidence",
+        ("model", "training_datasets"): "datasets",
+        ("model", "evaluation_datasets"): "datasets",
+    }
+    html = str(forms["audit"]["auditors"])
+    assert "data-autocomplete-multiple" in html and "m3@acme.test" not in html and 'type="checkbox"' not in html
+
+
+@pytest.mark.parametrize("kind", ["datasets", "evidence"])
+def test_the_new_kinds_suggest_this_organisations_rows_only(login, alice, acme, charlie, globex, kind):
+    factory, field = (DatasetFactory, "name") if kind == "datasets" else (EvidenceFactory, "title")
+    factory(organization=acme, **{field: "Triage notes"})
+    factory(organization=globex, **{field: "Triage secret"})
+    html = login(alice).get(reverse("autocomplete", args=[kind]), {"q": "triage"}).content.decode()
+    assert "Triage notes" in html and "secret" not in html
