@@ -75,6 +75,16 @@ def suggestions(source: Source, tenant: Tenant, query: str) -> list[tuple[Any, s
     return [(row.pk, source.label(row)) for row in rows[:SUGGESTIONS]]
 
 
+def _rows_of_a_short_list(queryset: QuerySet[Any]) -> list[Any] | None:
+    """The rows when there are at most ``AUTOCOMPLETE_ABOVE`` (a plain select shows them), else None.
+
+    Reads at most one row more than that, never the whole list.
+    """
+    above = settings.AUTOCOMPLETE_ABOVE
+    rows = list(queryset[: above + 1])
+    return rows if len(rows) <= above else None
+
+
 class AutocompleteSelect(forms.Select):
     """A single choice among a model field's rows: a search box above ``AUTOCOMPLETE_ABOVE`` choices.
 
@@ -93,9 +103,8 @@ class AutocompleteSelect(forms.Select):
         queryset = getattr(iterator, "queryset", None)
         if queryset is None:
             return super().render(name, value, attrs, renderer)
-        above = settings.AUTOCOMPLETE_ABOVE
-        rows = list(queryset[: above + 1])
-        if len(rows) <= above:
+        rows = _rows_of_a_short_list(queryset)
+        if rows is not None:
             # A plain select of the rows just read: the same single query a select always cost.
             head = copy.copy(iterator)
             head.queryset = queryset.none()  # the iterator's own leading choices ("Any", a null choice)
@@ -156,9 +165,8 @@ class AutocompleteSelectMultiple(forms.SelectMultiple):
         queryset = getattr(iterator, "queryset", None)
         if queryset is None:
             return super().render(name, value, attrs, renderer)
-        above = settings.AUTOCOMPLETE_ABOVE
-        rows = list(queryset[: above + 1])
-        if len(rows) <= above:
+        rows = _rows_of_a_short_list(queryset)
+        if rows is not None:
             plain = self.plain(attrs=self.attrs, choices=[iterator.choice(row) for row in rows])
             plain.is_required = self.is_required
             return plain.render(name, value, attrs, renderer)

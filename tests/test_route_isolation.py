@@ -283,9 +283,8 @@ def _add_what_the_demo_lacks(world: World) -> None:
         made(client.post("/api/v1/evidence-packs/", {"sections": ["scope", "risk_criteria"]}, format="json"), 201)
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, tmp_path_factory):
-    """The demo organisation and an empty one, built once and rolled back after the module."""
+def private_file_storage(tmp_path_factory) -> override_settings:
+    """Settings whose private file store is a temporary folder of the test session."""
     storages = {
         **settings.STORAGES,
         "default": {
@@ -293,7 +292,13 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
             "OPTIONS": {"location": tmp_path_factory.mktemp("private")},
         },
     }
-    with django_db_blocker.unblock(), override_settings(STORAGES=storages), transaction.atomic():
+    return override_settings(STORAGES=storages)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo organisation and an empty one, built once and rolled back after the module."""
+    with django_db_blocker.unblock(), private_file_storage(tmp_path_factory), transaction.atomic():
         yield _build_world()
         transaction.set_rollback(True)
 

@@ -22,10 +22,19 @@ from dataclasses import dataclass
 import pytest
 from django.core.cache import cache
 from django.db import IntegrityError, connection, models, transaction
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from aims.identity.middleware import ACTIVITY_SESSION_KEY
-from tests.test_route_isolation import ROUTES, VOCABULARY, Route, World, _build_world, covered, send
+from tests.test_route_isolation import (
+    ROUTES,
+    VOCABULARY,
+    Route,
+    World,
+    _build_world,
+    covered,
+    private_file_storage,
+    send,
+)
 
 COPIES = 2
 # Rows of each tenant model copied: enough that every list and detail holds more than it did.
@@ -163,16 +172,7 @@ def _grow(world: World) -> tuple[int, set[str], set[str]]:
 @pytest.fixture(scope="module")
 def counted(django_db_setup, django_db_blocker, tmp_path_factory):
     """Query counts of every read route at the demo's size and after the copies, per route."""
-    from django.conf import settings
-
-    storages = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path_factory.mktemp("private")},
-        },
-    }
-    with django_db_blocker.unblock(), override_settings(STORAGES=storages), transaction.atomic():
+    with django_db_blocker.unblock(), private_file_storage(tmp_path_factory), transaction.atomic():
         world = _build_world()
         _activity_tracked_ahead(world)
         urls: dict[Route, str | None] = {}
