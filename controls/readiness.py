@@ -46,6 +46,7 @@ from risk.models import (
     TreatmentAction,
     default_matrix,
 )
+from risk.selectors import open_risk_groups
 
 
 @dataclass
@@ -281,7 +282,6 @@ def impact_checks(organization: Organization) -> list[Check]:
 
 def risk_checks(organization: Organization) -> list[Check]:
     """6.1.2, 6.1.3 and 8.2: what reads the risk register, the only checks a new risk recomputes."""
-    today = timezone.localdate()
     risks_url = reverse("risk:list")
     criteria = RiskCriteria.objects.for_org(organization).first()
     checks = [Check("6.1.2", "Risk criteria are defined", criteria is not None, "", reverse("risk:criteria"))]
@@ -303,10 +303,14 @@ def risk_checks(organization: Organization) -> list[Check]:
         Q(residual_level__in=above) | Q(residual_level="", inherent_level__in=above)
     )
     open_risks = Risk.objects.open().for_org(organization)
-    # Both counts in one pass over the open risks; the names walk the reference index and stop at five.
-    counts = open_risks.aggregate(
-        untreated=Count("pk", filter=untreated), overdue=Count("pk", filter=Q(next_review_date__lt=today))
-    )
+    # Both counts from the register's open-risk groups (one pass, shared with the dashboard); the
+    # names walk the reference index and stop at five.
+    groups = open_risk_groups(organization)
+    treatable = (Risk.Status.IDENTIFIED, Risk.Status.ASSESSED)
+    counts = {
+        "untreated": sum(g.count for g in groups if g.status in treatable and g.current_level in above),
+        "overdue": sum(g.count for g in groups if g.review_overdue),
+    }
     names = (
         list(open_risks.filter(untreated).order_by("ref_code").values_list("ref_code", flat=True)[:NAMED])
         if counts["untreated"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -249,21 +249,57 @@ def risk_tiles(organization: Organization) -> list[Tile]:
     ]
 
 
-def _tile_figures(organization: Organization) -> dict[str, int]:
+@dataclass(frozen=True)
+class OpenRiskGroup:
+    """How many open risks share a status, both levels and whether their review is overdue."""
+
+    status: str
+    inherent_level: str
+    residual_level: str
+    review_overdue: bool
+    count: int
+
+    @property
+    def current_level(self) -> str:
+        """The residual level once assessed, otherwise the inherent one."""
+        return self.residual_level or self.inherent_level
+
+
+def open_risk_groups(organization: Organization) -> list[OpenRiskGroup]:
+    """The open risks counted by status, levels and overdue review, in one pass over the register.
+
+    The dashboard's tiles and the readiness checks both summarise the whole register: after a
+    risk changes, the first of them to be opened computes this once (cached until the next risk
+    write, and per day, since "overdue" compares with today) and the other reads it.
+    """
     today = timezone.localdate()
 
-    def current(level: str) -> Q:
-        return Q(residual_level=level) | Q(residual_level="", inherent_level=level)
-
-    levels = (
-        Risk.objects.for_org(organization)
-        .open()
-        .aggregate(
-            critical=Count("pk", filter=current(Level.CRITICAL)),
-            high=Count("pk", filter=current(Level.HIGH)),
-            open=Count("pk"),
+    def compute() -> list[OpenRiskGroup]:
+        overdue = ExpressionWrapper(Q(next_review_date__lt=today), output_field=BooleanField())
+        rows = (
+            Risk.objects.for_org(organization)
+            .open()
+            .annotate(overdue_review=overdue)
+            .values("status", "inherent_level", "residual_level", "overdue_review")
+            .annotate(count=Count("pk"))
+            .order_by()
         )
-    )
+        return [
+            OpenRiskGroup(r["status"], r["inherent_level"], r["residual_level"], bool(r["overdue_review"]), r["count"])
+            for r in rows
+        ]
+
+    return cached_summary(organization.pk, f"risk.open_groups.{today.isoformat()}", compute)
+
+
+def _tile_figures(organization: Organization) -> dict[str, int]:
+    today = timezone.localdate()
+    groups = open_risk_groups(organization)
+    levels = {
+        "critical": sum(g.count for g in groups if g.current_level == Level.CRITICAL),
+        "high": sum(g.count for g in groups if g.current_level == Level.HIGH),
+        "open": sum(g.count for g in groups),
+    }
     overdue_treatments = (
         TreatmentAction.objects.for_org(organization)
         .filter(status__in=[TreatmentAction.Status.PLANNED, TreatmentAction.Status.IN_PROGRESS], due_date__lt=today)
