@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.views import View
@@ -20,6 +17,7 @@ from aims.history import merged_history, records_history
 from aims.records import ensure_can_change
 from aims.roles import Capability
 from aims.summaries import cached_summary
+from aims.templatetags.url_cache import cached_reverse
 from risk import selectors, services
 from risk.filters import RiskFilter
 from risk.forms import AcceptForm, CriteriaForm, RiskForm, TreatmentForm
@@ -27,17 +25,6 @@ from risk.models import Risk, TreatmentAction, TreatmentControl, default_matrix
 from risk.pagination import CURSOR_PARAM, DeferredJoinPaginator, InvalidCursor, keyset_page
 
 CHANGE_REFUSED = "AI system owners change only the risks they own or those of their systems."
-
-
-# A pk no row has, to find where the pk goes in a reversed URL.
-_PK_MARKER = 9_876_543_210_123
-
-
-def pk_url(name: str) -> Callable[[int], str]:
-    """``name``'s URL for any pk, from one ``reverse()``: the rows of a page build their links
-    without resolving the URL pattern again for each row."""
-    head, tail = reverse(name, args=[_PK_MARKER]).split(str(_PK_MARKER))
-    return lambda pk: f"{head}{int(pk)}{tail}"
 
 
 class RiskListView(FilteredListView):
@@ -80,10 +67,9 @@ class RiskListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        risk_url, system_url = pk_url("risk:detail"), pk_url("inventory:system_detail")
         for risk in context["object_list"]:
-            risk.detail_url = risk_url(risk.pk)
-            risk.system_url = system_url(risk.system_id) if risk.system_id else ""
+            risk.detail_url = cached_reverse("risk:detail", [risk.pk])
+            risk.system_url = cached_reverse("inventory:system_detail", [risk.system_id]) if risk.system_id else ""
         params = self.request.GET.copy()
         for name in ("page", CURSOR_PARAM):
             params.pop(name, None)

@@ -24,12 +24,12 @@ from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
 from aims.records import ensure_can_change
 from aims.roles import Capability
+from aims.templatetags.url_cache import cached_reverse
 from registry.models import AISystem
 from risk.impact import selectors, services
 from risk.impact.filters import ImpactAssessmentFilter
 from risk.impact.forms import ImpactAssessmentForm, ImpactItemForm, ReturnForm, StartAssessmentForm
 from risk.impact.models import ImpactAssessment, ImpactItem
-from risk.views import pk_url
 
 Status = ImpactAssessment.Status
 OPEN_STATUSES = (Status.DRAFT, Status.IN_REVIEW)
@@ -87,14 +87,13 @@ class AssessmentListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        detail_url, edit_url = pk_url("impact:detail"), pk_url("impact:edit")
         for assessment in context["object_list"]:
             assessment.editable_by_me = assessment.editable and self.tenant.can_change(assessment)
-            assessment.detail_url, assessment.edit_url = detail_url(assessment.pk), edit_url(assessment.pk)
+            assessment.detail_url = cached_reverse("impact:detail", [assessment.pk])
+            assessment.edit_url = cached_reverse("impact:edit", [assessment.pk])
         missing = list(selectors.systems_to_assess(self.tenant.organization)[: MISSING_SHOWN + 1])
-        system_url = pk_url("inventory:system_detail")
         for system in missing:
-            system.detail_url = system_url(system.pk)
+            system.detail_url = cached_reverse("inventory:system_detail", [system.pk])
         can_edit = self.tenant.can(Capability.EDIT)
         context.update(
             start_form=StartAssessmentForm(tenant=self.tenant) if can_edit else None,
