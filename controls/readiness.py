@@ -46,7 +46,7 @@ from risk.models import (
     TreatmentAction,
     default_matrix,
 )
-from risk.selectors import open_risk_groups
+from risk.selectors import open_risk_groups, open_risks_past_review
 
 
 @dataclass
@@ -303,13 +303,14 @@ def risk_checks(organization: Organization) -> list[Check]:
         Q(residual_level__in=above) | Q(residual_level="", inherent_level__in=above)
     )
     open_risks = Risk.objects.open().for_org(organization)
-    # Both counts from the register's open-risk groups (one pass, shared with the dashboard); the
-    # names walk the reference index and stop at five.
-    groups = open_risk_groups(organization)
+    # Both counts from the register's open-risk tallies (shared with the dashboard); the names
+    # walk the reference index and stop at five.
     treatable = (Risk.Status.IDENTIFIED, Risk.Status.ASSESSED)
     counts = {
-        "untreated": sum(g.count for g in groups if g.status in treatable and g.current_level in above),
-        "overdue": sum(g.count for g in groups if g.review_overdue),
+        "untreated": sum(
+            g.count for g in open_risk_groups(organization) if g.status in treatable and g.current_level in above
+        ),
+        "overdue": open_risks_past_review(organization),
     }
     names = (
         list(open_risks.filter(untreated).order_by("ref_code").values_list("ref_code", flat=True)[:NAMED])

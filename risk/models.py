@@ -356,3 +356,57 @@ class ReferenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.last_number}"
+
+
+class OpenRiskTally(models.Model):
+    """How many open risks of one organisation share a status and both levels.
+
+    Kept by PostgreSQL triggers on the register (migration 0009), in the same transaction as
+    every insert, update and delete, bulk ones and cascades included, so the dashboard and the
+    readiness checks read a few dozen rows instead of counting 100,000 risks after each write.
+    A row that falls to zero is removed; an organisation's rows go with its last risk. Not an
+    AIMS record and never written by the portal itself. On SQLite the register is counted
+    directly instead (risk.selectors.open_risk_groups).
+    """
+
+    # No foreign key constraint: the triggers may write while an organisation's risks are being
+    # deleted with it, and a row that falls to zero is removed anyway.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    status = models.CharField(max_length=20)
+    inherent_level = models.CharField(max_length=10)
+    residual_level = models.CharField(max_length=10)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "status", "inherent_level", "residual_level"], name="openrisktally_unique_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.inherent_level}/{self.residual_level}: {self.count}"
+
+
+class OpenRiskReviewTally(models.Model):
+    """How many open risks of one organisation are due for review on one day (kept like OpenRiskTally).
+
+    "Overdue for review" is then the sum over the days before today: a handful of rows, however
+    large the register, and right the day after without anything being recomputed.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    review_date = models.DateField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "review_date"], name="openriskreviewtally_unique_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.review_date}: {self.count}"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +16,15 @@ from aims.models import Organization
 from aims.summaries import cached_summary
 from risk.impact.models import ImpactItem
 from risk.impact.selectors import impact_assessments_due, systems_without_approved_assessment
-from risk.models import Level, Risk, RiskCriteria, TreatmentAction, TreatmentControl
+from risk.models import (
+    Level,
+    OpenRiskReviewTally,
+    OpenRiskTally,
+    Risk,
+    RiskCriteria,
+    TreatmentAction,
+    TreatmentControl,
+)
 from risk.services import criteria_for
 
 if TYPE_CHECKING:
@@ -251,12 +260,11 @@ def risk_tiles(organization: Organization) -> list[Tile]:
 
 @dataclass(frozen=True)
 class OpenRiskGroup:
-    """How many open risks share a status, both levels and whether their review is overdue."""
+    """How many open risks share a status and both levels."""
 
     status: str
     inherent_level: str
     residual_level: str
-    review_overdue: bool
     count: int
 
     @property
@@ -265,31 +273,39 @@ class OpenRiskGroup:
         return self.residual_level or self.inherent_level
 
 
-def open_risk_groups(organization: Organization) -> list[OpenRiskGroup]:
-    """The open risks counted by status, levels and overdue review, in one pass over the register.
+def _tallied(vendor: str | None) -> bool:
+    return (vendor or connection.vendor) == "postgresql"
 
-    The dashboard's tiles and the readiness checks both summarise the whole register: after a
-    risk changes, the first of them to be opened computes this once (cached until the next risk
-    write, and per day, since "overdue" compares with today) and the other reads it.
+
+def open_risk_groups(organization: Organization, *, vendor: str | None = None) -> list[OpenRiskGroup]:
+    """The open risks counted by status and both levels.
+
+    On PostgreSQL this reads the tallies the register's triggers keep (risk.models.OpenRiskTally):
+    a few dozen rows, whatever the size of the register and however recently it changed. On
+    SQLite (or when ``vendor`` says so) the register is counted.
     """
-    today = timezone.localdate()
-
-    def compute() -> list[OpenRiskGroup]:
-        overdue = ExpressionWrapper(Q(next_review_date__lt=today), output_field=BooleanField())
-        rows = (
-            Risk.objects.for_org(organization)
-            .open()
-            .annotate(overdue_review=overdue)
-            .values("status", "inherent_level", "residual_level", "overdue_review")
-            .annotate(count=Count("pk"))
-            .order_by()
+    if _tallied(vendor):
+        rows = OpenRiskTally.objects.filter(organization=organization, count__gt=0).values_list(
+            "status", "inherent_level", "residual_level", "count"
         )
-        return [
-            OpenRiskGroup(r["status"], r["inherent_level"], r["residual_level"], bool(r["overdue_review"]), r["count"])
-            for r in rows
-        ]
+        return [OpenRiskGroup(*row) for row in rows]
+    rows = (
+        Risk.objects.for_org(organization)
+        .open()
+        .values_list("status", "inherent_level", "residual_level")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return [OpenRiskGroup(*row) for row in rows]
 
-    return cached_summary(organization.pk, f"risk.open_groups.{today.isoformat()}", compute)
+
+def open_risks_past_review(organization: Organization, *, vendor: str | None = None) -> int:
+    """How many open risks are past their review date: on PostgreSQL, a sum over the tallied days before today."""
+    today = timezone.localdate()
+    if _tallied(vendor):
+        days = OpenRiskReviewTally.objects.filter(organization=organization, review_date__lt=today)
+        return days.aggregate(total=Sum("count"))["total"] or 0
+    return Risk.objects.for_org(organization).review_overdue(today).count()
 
 
 def _tile_figures(organization: Organization) -> dict[str, int]:
