@@ -128,13 +128,21 @@ def discard_part_files(pack: EvidencePack) -> None:
 
 
 def next_phase(pack_id: int) -> list[int]:
-    """The queued parts of the earliest phase not yet done, once every earlier phase has succeeded."""
-    parts = list(EvidencePackPart.objects.filter(pack_id=pack_id).values("pk", "phase", "status"))
+    """The parts still to send of the earliest phase not yet done, once every earlier phase has succeeded.
+
+    A part already sent (waiting for a worker, or for its retry) has its ``heartbeat_at``
+    set and is not sent again.
+    """
+    parts = list(EvidencePackPart.objects.filter(pack_id=pack_id).values("pk", "phase", "status", "heartbeat_at"))
     pending = [p for p in parts if p["status"] != PartStatus.SUCCEEDED]
     if not pending:
         return []
     phase = min(p["phase"] for p in pending)
-    return [p["pk"] for p in pending if p["phase"] == phase and p["status"] == PartStatus.QUEUED]
+    return [
+        p["pk"]
+        for p in pending
+        if p["phase"] == phase and p["status"] == PartStatus.QUEUED and p["heartbeat_at"] is None
+    ]
 
 
 def dispatch(part_ids: list[int]) -> None:
