@@ -359,6 +359,8 @@ EVIDENCE_PACK_INVENTORY_CHUNK = env.int("EVIDENCE_PACK_INVENTORY_CHUNK", default
 EVIDENCE_PACK_HISTORY_CHUNK = env.int("EVIDENCE_PACK_HISTORY_CHUNK", default=500)
 # A part that raises is tried again this many times before its pack is failed.
 EVIDENCE_PACK_PART_RETRIES = env.int("EVIDENCE_PACK_PART_RETRIES", default=2)
+# Seconds before a part's first retry, doubling for each further one.
+EVIDENCE_PACK_PART_RETRY_SECONDS = env.float("EVIDENCE_PACK_PART_RETRY_SECONDS", default=5.0)
 
 # --- Transactional outbox and stale work (nothing lost when the broker or a worker fails) ---
 # How long a request waits for the broker before leaving its task to the periodic dispatcher.

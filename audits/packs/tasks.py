@@ -82,7 +82,8 @@ def render_evidence_pack_part(self, part_id: int) -> str | None:
             return parts.PartStatus.FAILED
         logger.warning("Part %s failed, trying again: %s", part_id, message)
         services.evidence_pack_part_retry(part_id, message)
-        raise self.retry(exc=exc, countdown=_retry_countdown(self.request.retries)) from exc
+        countdown = settings.EVIDENCE_PACK_PART_RETRY_SECONDS * 2**self.request.retries
+        raise self.retry(exc=exc, countdown=countdown) from exc
     return part.status if part else None
 
 

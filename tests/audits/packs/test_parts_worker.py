@@ -53,10 +53,12 @@ def test_a_pack_in_parts_is_merged_numbered_and_pdfa(catalogue, worker, api_for,
 
 
 def test_a_part_that_keeps_failing_fails_the_pack_and_never_yields_a_file(
-    catalogue, worker, acme, bob, monkeypatch, django_capture_on_commit_callbacks
+    catalogue, worker, acme, bob, monkeypatch, django_capture_on_commit_callbacks, settings
 ):
     from audits.packs import sections, services
 
+    # Retried at once: the test worker need not hold delayed messages.
+    settings.EVIDENCE_PACK_PART_RETRY_SECONDS = 0
     calls = []
 
     def broken(pack):
