@@ -39,7 +39,7 @@ migrations-check: install
 
 ## A Celery worker and beat for a local broker (set CELERY_BROKER_URL first)
 worker: install
-	$(BIN)/celery -A aims worker --beat --loglevel=info
+	$(BIN)/celery -A aims worker --beat --loglevel=info -Q celery,packs --max-tasks-per-child=20 --max-memory-per-child=1048576
 
 clean:
 	rm -rf $(VENV) var db.sqlite3 .pytest_cache .ruff_cache

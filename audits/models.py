@@ -25,6 +25,7 @@ from audits.packs.models import (
     AUDIT_SECTIONS,
     EvidencePack,
     EvidencePackDownload,
+    EvidencePackPart,
     EvidencePackQuerySet,
     PackSection,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "CorrectiveActionQuerySet",
     "EvidencePack",
     "EvidencePackDownload",
+    "EvidencePackPart",
     "EvidencePackQuerySet",
     "Finding",
     "FindingEvidence",

@@ -218,7 +218,11 @@ def worker(broker_lock, settings):
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.CELERY_BROKER_URL = broker_lock
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
+    # The default queue and the evidence packs' own (CELERY_TASK_ROUTES), as a production
+    # worker started with ``-Q celery,packs`` does.
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=30, queues=["celery", "packs"]
+    ) as running:
         yield running
 
 

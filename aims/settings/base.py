@@ -246,6 +246,9 @@ CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules of sub-packages; autodiscovery only finds each app's top-level tasks.py.
 CELERY_IMPORTS = ["registry.monitoring.tasks", "audits.packs.tasks", "aims.outbox.tasks"]
+# Evidence packs run on their own queue, so a large pack never delays reminders or the
+# outbox; a worker for packs runs with ``-Q packs`` (or ``-Q celery,packs``), see the README.
+CELERY_TASK_ROUTES = {"audits.packs.tasks.*": {"queue": "packs"}}
 CELERY_BEAT_SCHEDULE = {
     # The transactional outbox: sends tasks that a request could not hand to the broker.
     "dispatch-outbox": {"task": "aims.outbox.tasks.dispatch_outbox", "schedule": 60.0},
@@ -349,6 +352,15 @@ INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=14)
 # Evidence packs: the longest a render may run, and how long finished files are kept.
 EVIDENCE_PACK_TIME_LIMIT = env.int("EVIDENCE_PACK_TIME_LIMIT", default=1800)
 EVIDENCE_PACK_RETENTION_DAYS = env.int("EVIDENCE_PACK_RETENTION_DAYS", default=90)
+# A pack is rendered in parts that any worker may take: the inventory in chunks of this many
+# systems and the change history in chunks of this many entries, so that no single document
+# (and no worker's memory) grows with the size of the organisation.
+EVIDENCE_PACK_INVENTORY_CHUNK = env.int("EVIDENCE_PACK_INVENTORY_CHUNK", default=50)
+EVIDENCE_PACK_HISTORY_CHUNK = env.int("EVIDENCE_PACK_HISTORY_CHUNK", default=500)
+# A part that raises is tried again this many times before its pack is failed.
+EVIDENCE_PACK_PART_RETRIES = env.int("EVIDENCE_PACK_PART_RETRIES", default=2)
+# Seconds before a part's first retry, doubling for each further one.
+EVIDENCE_PACK_PART_RETRY_SECONDS = env.float("EVIDENCE_PACK_PART_RETRY_SECONDS", default=5.0)
 
 # --- Transactional outbox and stale work (nothing lost when the broker or a worker fails) ---
 # How long a request waits for the broker before leaving its task to the periodic dispatcher.

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
 from aims.roles import Capability
-from audits.models import Audit, EvidencePack, PackSection
+from audits.models import Audit, EvidencePack, EvidencePackPart, PackSection
 from audits.packs import selectors, services
 from registry.models import AISystem
+
+
+class EvidencePackPartSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EvidencePackPart
+        fields = ["index", "key", "label", "status", "attempts", "page_count", "worker", "started_at", "finished_at",
+                  "error"]  # fmt: skip
+        read_only_fields = fields
 
 
 class EvidencePackSerializer(serializers.ModelSerializer):
@@ -23,15 +33,20 @@ class EvidencePackSerializer(serializers.ModelSerializer):
     )
     requested_by = serializers.EmailField(source="requested_by.email", read_only=True, default=None, allow_null=True)
     download_url = serializers.SerializerMethodField()
+    parts = serializers.SerializerMethodField()
 
     class Meta:
         model = EvidencePack
         fields = [
             "id", "uid", "scope", "system", "audit", "period_start", "period_end", "sections", "include_files",
             "status", "progress", "current_step", "page_count", "sha256", "size", "error", "requested_by", "created_at",
-            "started_at", "finished_at", "download_url",
+            "started_at", "finished_at", "download_url", "parts",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(EvidencePackPartSerializer(many=True))
+    def get_parts(self, pack) -> list[dict]:
+        return EvidencePackPartSerializer(pack.parts.all(), many=True).data
 
     def get_download_url(self, pack) -> str | None:
         request = self.context.get("request")
@@ -114,6 +129,24 @@ class EvidencePackViewSet(
         return services.evidence_pack_download(
             self.get_object(), user=request.user, via_api=True, ip_address=request.META.get("REMOTE_ADDR")
         )
+
+    @extend_schema(
+        summary="Cancel a queued or running pack",
+        description="For the requester, or an officer or administrator. Parts already rendering finish, "
+        "but no file is written. Answers 400 when the pack is no longer queued or running.",
+        request=None,
+        responses={200: EvidencePackSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        pack = self.get_object()
+        if pack.is_active and not services.evidence_pack_can_cancel(pack, user=request.user, role=request.tenant.role):
+            raise PermissionDenied("Only the requester, an officer or an administrator may cancel this pack.")
+        try:
+            pack = services.evidence_pack_cancel(pack=pack, acting_user=request.user)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError({"status": exc.messages}) from exc
+        return Response(EvidencePackSerializer(pack, context={"request": request}).data)
 
     @extend_schema(summary="Verify a pack's integrity", request=None, responses=VerifyReportSerializer)
     @action(detail=True, methods=["post"])

@@ -64,6 +64,7 @@ class EvidencePack(TenantModel):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
         EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
 
     ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
 
@@ -123,6 +124,10 @@ class EvidencePack(TenantModel):
         return self.status == self.Status.FAILED
 
     @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
+
+    @property
     def is_downloadable(self) -> bool:
         return self.status == self.Status.SUCCEEDED and bool(self.file)
 
@@ -136,6 +141,57 @@ class EvidencePack(TenantModel):
     @staticmethod
     def make_fingerprint(**options) -> str:
         return hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class EvidencePackPart(TenantModel):
+    """One independently rendered piece of a pack (the cover, a section, a chunk of the inventory...).
+
+    Any worker may render a part; the merge runs once every part has succeeded. The row records
+    who rendered it, how long it took and how much memory it needed, so slow or heavy parts show.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    pack = models.ForeignKey(EvidencePack, on_delete=models.CASCADE, related_name="parts")
+    index = models.PositiveIntegerField(help_text="Position of the part in the merged pack.")
+    # Parts of a later phase need what the earlier ones produced: the evidence index lists every
+    # record, and the contents page (phase 2) gives the page where each section starts.
+    phase = models.PositiveSmallIntegerField(default=0)
+    key = models.CharField(max_length=60)
+    label = models.CharField(max_length=200)
+    # What the part covers, fixed when the pack is planned: the systems of an inventory chunk,
+    # the offset and length of a history chunk.
+    params = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    file = models.CharField(max_length=300, blank=True, help_text="Path in private storage.")
+    worker = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Running: the worker's last sign of life. Queued: when it was sent to the workers (empty
+    # while it waits for an earlier phase, or when it runs in-process without a broker).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    peak_rss_mb = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pack", "index"]
+        constraints = [models.UniqueConstraint(fields=["pack", "index"], name="evidencepackpart_unique_index")]
+
+    def __str__(self) -> str:
+        return f"{self.pack} part {self.index} ({self.key})"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == self.Status.SUCCEEDED
 
 
 class EvidencePackDownload(TenantModel):

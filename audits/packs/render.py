@@ -1,4 +1,4 @@
-"""HTML to PDF/A-3b with WeasyPrint, written atomically with its manifest attached."""
+"""HTML to PDF/A-3b with WeasyPrint, written atomically (a whole pack, or one part of it)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 MANIFEST_NAME = "manifest.json"
 
@@ -41,6 +42,24 @@ def render_html(context: dict) -> str:
     return render_to_string("pdf/pack.html", context)
 
 
+def css_string(text: str) -> SafeString:
+    """``text`` as a quoted CSS string, every character that could end it escaped."""
+    escaped = "".join(c if c.isalnum() or c in " .,:;-_()/" else f"\\{ord(c):06x}" for c in text)
+    return mark_safe(f'"{escaped}"')  # noqa: S308  # only letters, digits and escapes remain
+
+
+def page_number_overlay(first: int, count: int, total: int) -> bytes:
+    """A PDF of ``count`` otherwise empty pages reading "Page first of total" onwards, in the footer.
+
+    Stamped on the merged pack's pages: only after the merge is the whole pack's page count
+    known, and laying out these near-empty pages costs little beside laying out the parts again.
+    """
+    from weasyprint import HTML
+
+    html = render_to_string("pdf/pack_page_numbers.html", {"first": first, "pages": range(count), "total": total})
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(pdf_variant="pdf/a-3b")
+
+
 def layout(html: str):
     """Lay out the pages (the slow part); returns WeasyPrint's document."""
     from weasyprint import HTML
@@ -51,11 +70,7 @@ def layout(html: str):
 def write_pdf(
     document, manifest: dict, final_path: Path, attachments: Sequence[tuple[str, bytes]] = ()
 ) -> RenderedPack:
-    """Write the PDF to a temporary file beside ``final_path`` and move it into place.
-
-    The rename is atomic, so a reader never sees a half-written file, and a worker that
-    dies before it leaves only a temporary file that nothing points to.
-    """
+    """The whole pack in one document, with its manifest and attachments, written atomically."""
     from weasyprint import Attachment
 
     files = [
@@ -69,15 +84,40 @@ def write_pdf(
     files += [
         Attachment(file_obj=io.BytesIO(content), name=name, relationship="Source") for name, content in attachments
     ]
+
+    def write(fh) -> None:
+        document.write_pdf(fh, pdf_variant="pdf/a-3b", attachments=files, custom_metadata=True)
+
+    digest, size = write_atomically(final_path, write)
+    return RenderedPack(final_path, len(document.pages), digest, size)
+
+
+def write_part(document, final_path: Path) -> RenderedPack:
+    """One part of a pack as its own PDF/A-3b file; the merge adds the manifest and attachments."""
+
+    def write(fh) -> None:
+        document.write_pdf(fh, pdf_variant="pdf/a-3b", custom_metadata=True)
+
+    digest, size = write_atomically(final_path, write)
+    return RenderedPack(final_path, len(document.pages), digest, size)
+
+
+def write_atomically(final_path: Path, write: Callable[..., None]) -> tuple[str, int]:
+    """Call ``write(fh)`` on a temporary file beside ``final_path``, then move it into place.
+
+    The rename is atomic, so a reader never sees a half-written file, and a worker that
+    dies before it leaves only a temporary file that nothing points to. Returns the
+    file's SHA-256 and size.
+    """
     final_path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=".pdf", dir=final_path.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(handle, "wb") as fh:
-            document.write_pdf(fh, pdf_variant="pdf/a-3b", attachments=files, custom_metadata=True)
+            write(fh)
         digest, size = file_sha256(tmp), tmp.stat().st_size
         os.replace(tmp, final_path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return RenderedPack(final_path, len(document.pages), digest, size)
+    return digest, size

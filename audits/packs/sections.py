@@ -7,7 +7,7 @@ into the evidence index and the embedded manifest with their SHA-256.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -93,9 +93,18 @@ def collect_scope(pack: EvidencePack) -> SectionResult:
     )
 
 
-def collect_inventory(pack: EvidencePack) -> SectionResult:
+def detailed_system_ids(pack: EvidencePack) -> list[int]:
+    """The systems that get detail pages in the inventory, in the order they appear."""
+    return list(_systems(pack).values_list("pk", flat=True))
+
+
+def collect_inventory(pack: EvidencePack, system_ids: Sequence[int] | None = None) -> SectionResult:
+    """The inventory; with ``system_ids``, only those systems, in that order (one chunk of a large pack)."""
+    chosen = _systems(pack)
+    if system_ids is not None:
+        chosen = chosen.filter(pk__in=system_ids)
     systems = list(
-        _systems(pack).prefetch_related(
+        chosen.prefetch_related(
             Prefetch(
                 "model_links",
                 queryset=SystemModel.objects.select_related("model__supplier").prefetch_related(
@@ -107,6 +116,9 @@ def collect_inventory(pack: EvidencePack) -> SectionResult:
             Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("member")),
         )
     )
+    if system_ids is not None:
+        position = {pk: i for i, pk in enumerate(system_ids)}
+        systems.sort(key=lambda s: position[s.pk])
     records: list[RecordEntry] = []
     seen: set[tuple[str, int]] = set()
 
@@ -218,7 +230,8 @@ def evidence_files(pack: EvidencePack) -> list[tuple[EvidenceVersion, bytes]]:
     return files
 
 
-def collect_history(pack: EvidencePack) -> SectionResult:
+def collect_history(pack: EvidencePack, offset: int = 0, limit: int | None = None) -> SectionResult:
+    """The change history; ``offset`` and ``limit`` pick one chunk of it, newest first."""
     start, end = _period_bounds(pack)
     if pack.scope == EvidencePack.Scope.SYSTEM:
         lookup = {"history_date__range": (start, end)}
@@ -232,7 +245,8 @@ def collect_history(pack: EvidencePack) -> SectionResult:
     else:
         entries = organization_history(pack.organization, start, end, limit=HISTORY_LIMIT + 1)
     truncated = len(entries) > HISTORY_LIMIT
-    context = {"entries": entries[:HISTORY_LIMIT], "truncated": truncated, "limit": HISTORY_LIMIT}
+    entries = entries[:HISTORY_LIMIT][offset : None if limit is None else offset + limit]
+    context = {"entries": entries, "truncated": truncated and offset == 0, "limit": HISTORY_LIMIT}
     return SectionResult(PackSection.HISTORY, PackSection.HISTORY.label, "pdf/sections/history.html", context)
 
 

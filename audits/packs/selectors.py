@@ -11,6 +11,7 @@ def evidence_pack_list(organization: Organization) -> QuerySet[EvidencePack]:
         EvidencePack.objects.for_org(organization)
         .select_related("requested_by", "system")
         .annotate(download_count=Count("downloads"))
+        .prefetch_related("parts")
         .order_by("-created_at")
     )
     return result

@@ -1,9 +1,10 @@
-"""Evidence packs: request, generate (in a worker), verify, log downloads, expire.
+"""Evidence packs: request, generate (in parts, on any workers), merge, cancel, verify, expire.
 
 The database row is the source of truth. A request only creates the row and enqueues the
-task after commit; the worker claims the row with a conditional UPDATE, moves its progress
-forward, and marks it succeeded in the same UPDATE that records the file, so a pack never
-claims success without its file.
+task after commit; a worker claims the row with a conditional UPDATE and plans its parts
+(see :mod:`audits.packs.parts`), workers render the parts, and the merge marks the pack
+succeeded in the same UPDATE that records the file, so a pack never claims success without
+its file, nor with a part missing.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from pypdf.errors import PdfReadError
 from aims.files import private_file_response
 from aims.models import Organization, User
 from aims.outbox.services import outbox_dispatch, outbox_enqueue
-from audits.models import AUDIT_SECTIONS, Audit, EvidencePack, EvidencePackDownload, PackSection
-from audits.packs import render
+from aims.roles import Capability, role_can
+from audits.models import AUDIT_SECTIONS, Audit, EvidencePack, EvidencePackDownload, EvidencePackPart, PackSection
+from audits.packs import parts, render
+from audits.packs.merge import merge_parts
 from audits.packs.records import RecordEntry, record_sha256
 from audits.packs.sections import COLLECTORS, SectionResult, evidence_files
 from controls.models import EvidenceVersion
@@ -42,6 +45,7 @@ from registry.models import AISystem
 
 logger = logging.getLogger(__name__)
 Status = EvidencePack.Status
+PartStatus = EvidencePackPart.Status
 # What a new pack says until a worker takes it (possibly much later, if the broker is down).
 QUEUED_STEP = "Queued: it will start when workers are available"
 
@@ -149,15 +153,18 @@ def heartbeat_interval() -> float:
 
 
 @contextmanager
-def _heartbeat(pack_id: int) -> Iterator[None]:
-    """Keep the running pack's heartbeat fresh while a long step (layout, writing) has no progress to report."""
+def _heartbeat(pack_id: int, part_id: int | None = None) -> Iterator[None]:
+    """Keep the running pack's heartbeat (and its part's) fresh while a long step has no progress to report."""
     stop = threading.Event()
 
     def beat() -> None:
         try:
             while not stop.wait(heartbeat_interval()):
                 try:
-                    EvidencePack.objects.filter(pk=pack_id, status=Status.RUNNING).update(heartbeat_at=timezone.now())
+                    now = timezone.now()
+                    EvidencePack.objects.filter(pk=pack_id, status=Status.RUNNING).update(heartbeat_at=now)
+                    if part_id is not None:
+                        EvidencePackPart.objects.filter(pk=part_id, status=PartStatus.RUNNING).update(heartbeat_at=now)
                 except (OperationalError, InterfaceError):
                     # A lost connection: drop it; the next beat opens a new one.
                     connection.close()
@@ -214,12 +221,47 @@ def _progress(pack: EvidencePack, percent: int, step: str) -> None:
 
 
 def fail_pack(pack_id: int, message: str) -> None:
+    """Fail the pack saying why; its unfinished parts are cancelled and its part files removed."""
     pack = EvidencePack.objects.get(pk=pack_id)
-    if pack.status in (Status.SUCCEEDED, Status.EXPIRED):
+    if pack.status in (Status.SUCCEEDED, Status.EXPIRED, Status.CANCELLED):
         return
     pack.status, pack.error, pack.finished_at = Status.FAILED, message[:4000], timezone.now()
     pack.current_step = "Failed"
     pack.save(update_fields=["status", "error", "finished_at", "current_step"])
+    _stop_parts(pack)
+
+
+def _stop_parts(pack: EvidencePack) -> None:
+    pack.parts.filter(status__in=[PartStatus.QUEUED, PartStatus.RUNNING]).update(
+        status=PartStatus.CANCELLED, finished_at=timezone.now()
+    )
+    parts.discard_part_files(pack)
+
+
+def evidence_pack_can_cancel(pack: EvidencePack, *, user: User, role: str | None) -> bool:
+    """The requester may cancel their pack; officers and administrators (who approve) any pack."""
+    return pack.is_active and (pack.requested_by_id == user.pk or role_can(role, Capability.APPROVE))
+
+
+@transaction.atomic
+def evidence_pack_cancel(*, pack: EvidencePack, acting_user: User) -> EvidencePack:
+    """Cancel a queued or running pack (the caller checked the permission).
+
+    Nothing is killed: parts look at the pack's status when they start and when they
+    finish, and the merge never writes a file for a cancelled pack.
+    """
+    if not pack.is_active:
+        raise ValidationError("Only a queued or running pack can be cancelled.")
+    cancelled = EvidencePack.objects.filter(pk=pack.pk, status__in=EvidencePack.ACTIVE_STATUSES).update(
+        status=Status.CANCELLED, current_step="Cancelled", finished_at=timezone.now()
+    )
+    if not cancelled:
+        raise ValidationError("The pack finished before it could be cancelled.")
+    pack.refresh_from_db()
+    pack._history_user = acting_user  # type: ignore[attr-defined]  # read by simple-history
+    pack.save(update_fields=["status"])
+    transaction.on_commit(lambda: _stop_parts(pack))
+    return pack
 
 
 def final_name(pack: EvidencePack) -> str:
@@ -286,19 +328,25 @@ def manifest_for(pack: EvidencePack, content: PackContent, generated_at: datetim
 
 
 def evidence_pack_generate(pack_id: int) -> EvidencePack | None:
-    """Build the pack's PDF. Returns the pack, or None when another worker owns it.
+    """Claim the pack and plan its parts. Returns the pack, or None when another worker owns it.
 
-    Errors in the data or templates fail the pack with a readable message; database
-    connection errors propagate so that the task retries.
+    With workers, the first phase of parts goes to them and this returns at once; without
+    a broker (eager mode) the parts and the merge run here, one after the other, through the
+    same services the workers call. Errors in the data or templates fail the pack with a
+    readable message; database connection errors propagate so that the task retries.
     """
     pack = _claim(pack_id)
     if pack is None:
         logger.info("Evidence pack %s is not claimable; skipping.", pack_id)
         return None
-    claimed = pack
     try:
-        with _heartbeat(pack_id):
-            result = _build(claimed)
+        with transaction.atomic():
+            planned = parts.record_parts(pack)
+            _progress(pack, 5, f"Planned {len(planned)} parts")
+            if not settings.CELERY_TASK_ALWAYS_EAGER:
+                parts.dispatch(parts.next_phase(pack_id))
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            _run_in_process(pack_id)
     except _TRANSIENT as exc:
         # Back to the queue for the retry, on a fresh connection; the claim will take it again.
         reset_connection()
@@ -310,8 +358,76 @@ def evidence_pack_generate(pack_id: int) -> EvidencePack | None:
         raise
     except Exception as exc:
         logger.exception("Evidence pack %s failed", pack_id)
-        fail_pack(pack_id, _readable(exc))
-        return EvidencePack.objects.get(pk=pack_id)
+        fail_pack(pack_id, readable_error(exc))
+    return EvidencePack.objects.get(pk=pack_id)
+
+
+def _run_in_process(pack_id: int) -> None:
+    """Without workers: each phase's parts here, then the merge (the workers' services, in turn)."""
+    while EvidencePack.objects.filter(pk=pack_id, status=Status.RUNNING).exists():
+        upcoming = parts.next_phase(pack_id)
+        if not upcoming:
+            evidence_pack_merge(pack_id)
+            return
+        for part_id in upcoming:
+            try:
+                evidence_pack_part_render(part_id)
+            except (*_TRANSIENT, SoftTimeLimitExceeded):
+                raise
+            except Exception as exc:
+                logger.exception("Part %s of evidence pack %s failed", part_id, pack_id)
+                parts.part_fail(part_id, readable_error(exc))
+                return
+
+
+def evidence_pack_part_render(part_id: int) -> EvidencePackPart | None:
+    """Render one part (any worker); when it completes a phase, the next phase or the merge is sent.
+
+    Idempotent: a part already done, taken by a live worker, or of a pack no longer running
+    is left alone (returns None).
+    """
+    pack_id = EvidencePackPart.objects.filter(pk=part_id).values_list("pack_id", flat=True).first()
+    if pack_id is None:
+        return None
+    with _heartbeat(pack_id, part_id):
+        part, upcoming, merge_due = parts.part_render(part_id, timezone.now() - stale_after())
+    if part is not None and not settings.CELERY_TASK_ALWAYS_EAGER:
+        with transaction.atomic():
+            if upcoming:
+                parts.dispatch(upcoming)
+            elif merge_due:
+                outbox_enqueue(task=parts.MERGE_TASK, args=[pack_id])
+    return part
+
+
+def evidence_pack_part_retry(part_id: int, message: str) -> None:
+    """Put a part that raised back in the queue for the task's retry, keeping the error for the record."""
+    EvidencePackPart.objects.filter(pk=part_id, status=PartStatus.RUNNING).update(
+        status=PartStatus.QUEUED, error=message[:4000], heartbeat_at=timezone.now()
+    )
+
+
+def evidence_pack_merge(pack_id: int) -> EvidencePack | None:
+    """Merge the parts into the pack's file and mark it succeeded; None when it is not due.
+
+    The pack is succeeded in the same conditional UPDATE that records the file, and only
+    while it is running: a pack cancelled or failed meanwhile keeps no file.
+    """
+    pack = EvidencePack.objects.select_related("organization", "system", "audit", "requested_by").get(pk=pack_id)
+    if pack.status != Status.RUNNING:
+        return None
+    ordered = list(pack.parts.order_by("index"))
+    if not ordered or any(part.status != PartStatus.SUCCEEDED for part in ordered):
+        return None
+    _progress(pack, 92, f"Merging {len(ordered)} parts")
+    final_path = Path(default_storage.path(final_name(pack)))
+    with _heartbeat(pack_id):
+        data = parts.merge_input(pack, ordered)
+        content = PackContent(sections=[], records=data.records, files=data.files)
+        manifest = manifest_for(pack, content, pack.started_at or timezone.now())
+        result = merge_parts(
+            data.paths, final_path, outline=data.outline, manifest=manifest, attachments=data.attachments
+        )
     finished = EvidencePack.objects.filter(pk=pack_id, status=Status.RUNNING).update(
         status=Status.SUCCEEDED,
         progress=100,
@@ -322,35 +438,14 @@ def evidence_pack_generate(pack_id: int) -> EvidencePack | None:
         page_count=result.page_count,
         finished_at=timezone.now(),
     )
+    parts.discard_part_files(pack)
     if not finished:
-        # The pack was failed or expired meanwhile (e.g. judged stale): its file must not linger.
+        # The pack was cancelled, failed or expired meanwhile (e.g. judged stale): no file may linger.
         result.path.unlink(missing_ok=True)
+        return None
     pack = EvidencePack.objects.get(pk=pack_id)
     _record_history(pack)
     return pack
-
-
-def _build(pack: EvidencePack) -> render.RenderedPack:
-    """Collect, lay out and write the pack's PDF; the caller records the outcome."""
-    generated_at = timezone.now()
-    content = collect(pack, on_progress=lambda p, s: _progress(pack, p, s))
-    manifest = manifest_for(pack, content, generated_at)
-    _progress(pack, 45, "Laying out pages")
-    html = render.render_html(
-        {
-            "pack": pack,
-            "organization": pack.organization,
-            "sections": content.sections,
-            "records": content.records,
-            "files": content.files,
-            "generated_at": generated_at,
-            "manifest": manifest,
-        }
-    )
-    document = render.layout(html)
-    _progress(pack, 85, f"Writing {len(document.pages)} pages")
-    final_path = Path(default_storage.path(final_name(pack)))
-    return render.write_pdf(document, manifest, final_path, attachments=content.attachments)
 
 
 def _record_history(pack: EvidencePack) -> None:
@@ -359,7 +454,7 @@ def _record_history(pack: EvidencePack) -> None:
     pack.save(update_fields=["status"])
 
 
-def _readable(exc: Exception) -> str:
+def readable_error(exc: Exception) -> str:
     last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" (in {Path(last.filename).name}, line {last.lineno})" if last else ""
     return f"{type(exc).__name__}: {exc}{where}"
@@ -377,16 +472,45 @@ REQUEUED_STEP = "Queued again: the worker building it stopped"
 
 
 def evidence_packs_recover_stale() -> int:
-    """Put packs abandoned by their worker back in the queue, or fail them; returns how many.
+    """Put work abandoned by its worker back in the queue, or fail the pack; returns how many.
 
-    A running pack whose heartbeat is older than the stale window lost its worker (killed,
-    or cut off from the database). It goes back to the queue through the outbox, so that it
-    completes once a worker is available; after ``EVIDENCE_PACK_MAX_ATTEMPTS`` attempts it is
-    failed instead, saying why. A pack no worker picked up within a day is failed too.
+    A running part whose heartbeat is older than the stale window lost its worker (killed,
+    or cut off from the database): it goes back to the queue through the outbox, until it
+    has been started ``EVIDENCE_PACK_MAX_ATTEMPTS`` times; then its pack is failed, saying
+    which part. A running pack that is stale with no part at work or waiting for a worker
+    (its worker died while planning or merging) is planned again the same way. A pack or
+    part that no worker picked up within a day is failed too.
     """
     now = timezone.now()
+    cutoff = now - stale_after()
     count = 0
-    abandoned = EvidencePack.objects.filter(status=Status.RUNNING, heartbeat_at__lt=now - stale_after())
+    stale_parts = EvidencePackPart.objects.filter(
+        status=PartStatus.RUNNING, heartbeat_at__lt=cutoff, pack__status=Status.RUNNING
+    )
+    for part in stale_parts.only("pk", "pack_id", "attempts", "label"):
+        if part.attempts >= settings.EVIDENCE_PACK_MAX_ATTEMPTS:
+            parts.part_fail(
+                part.pk, f"the worker stopped while rendering this part, {part.attempts} times. Request it again."
+            )
+            count += 1
+            continue
+        with transaction.atomic():
+            requeued = EvidencePackPart.objects.filter(
+                pk=part.pk, status=PartStatus.RUNNING, heartbeat_at__lt=cutoff
+            ).update(status=PartStatus.QUEUED)
+            if requeued:
+                parts.dispatch([part.pk])
+        count += requeued
+    waiting = EvidencePackPart.objects.filter(status=PartStatus.QUEUED, heartbeat_at__lt=now - QUEUE_PATIENCE)
+    for part in waiting.filter(pack__status=Status.RUNNING).only("pk"):
+        parts.part_fail(part.pk, "no worker picked this part up within a day. Check the workers of the packs queue.")
+        count += 1
+    at_work = Q(parts__status=PartStatus.RUNNING, parts__heartbeat_at__gte=cutoff) | Q(
+        parts__status=PartStatus.QUEUED, parts__heartbeat_at__isnull=False
+    )
+    abandoned = EvidencePack.objects.filter(status=Status.RUNNING, heartbeat_at__lt=cutoff).exclude(
+        pk__in=EvidencePack.objects.filter(at_work).values("pk")
+    )
     for pack in abandoned.only("pk", "attempts"):
         if pack.attempts >= settings.EVIDENCE_PACK_MAX_ATTEMPTS:
             fail_pack(
@@ -397,9 +521,9 @@ def evidence_packs_recover_stale() -> int:
             continue
         with transaction.atomic():
             # Only if still abandoned: its worker may have come back since the query above.
-            requeued = EvidencePack.objects.filter(
-                pk=pack.pk, status=Status.RUNNING, heartbeat_at__lt=now - stale_after()
-            ).update(status=Status.QUEUED, progress=0, current_step=REQUEUED_STEP)
+            requeued = EvidencePack.objects.filter(pk=pack.pk, status=Status.RUNNING, heartbeat_at__lt=cutoff).update(
+                status=Status.QUEUED, progress=0, current_step=REQUEUED_STEP
+            )
             if requeued:
                 outbox_enqueue(task=PACK_TASK, args=[pack.pk])
         count += requeued
@@ -420,6 +544,7 @@ def evidence_packs_expire(*, older_than_days: int | None = None) -> int:
     for pack in old:
         if pack.file:
             default_storage.delete(pack.file.name)
+        parts.discard_part_files(pack)
         pack.status, pack.file, pack.current_step = Status.EXPIRED, "", "Expired"
         pack.save(update_fields=["status", "file", "current_step"])
         count += 1

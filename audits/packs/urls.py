@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/progress/", views.EvidencePackProgressView.as_view(), name="progress"),
     path("<int:pk>/download/", views.EvidencePackDownloadView.as_view(), name="download"),
     path("<int:pk>/verify/", views.EvidencePackVerifyView.as_view(), name="verify"),
+    path("<int:pk>/cancel/", views.EvidencePackCancelView.as_view(), name="cancel"),
 ]

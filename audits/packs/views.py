@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views import View
@@ -66,7 +66,29 @@ class EvidencePackDetailView(PackAccessMixin, View):
     def get(self, request, pk):
         pack = self.get_pack(pk)
         downloads = pack.downloads.select_related("user")[:20]
-        return render(request, "audits/packs/detail.html", {"pack": pack, "downloads": downloads})
+        can_cancel = services.evidence_pack_can_cancel(pack, user=request.user, role=self.tenant.role)
+        return render(
+            request, "audits/packs/detail.html", {"pack": pack, "downloads": downloads, "can_cancel": can_cancel}
+        )
+
+
+class EvidencePackCancelView(PackAccessMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        pack = self.get_pack(pk)
+        if not services.evidence_pack_can_cancel(pack, user=request.user, role=self.tenant.role):
+            if pack.is_active:
+                raise PermissionDenied("Only the requester, an officer or an administrator may cancel this pack.")
+            messages.info(request, "The pack is no longer queued or running.")
+            return redirect("packs:detail", pk=pack.pk)
+        try:
+            services.evidence_pack_cancel(pack=pack, acting_user=request.user)
+        except ValidationError as exc:
+            messages.info(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "The pack is cancelled; no file will be written.")
+        return redirect("packs:detail", pk=pack.pk)
 
 
 class EvidencePackProgressView(PackAccessMixin, View):
