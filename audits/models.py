@@ -26,6 +26,7 @@ from audits.packs.models import (
     EvidencePack,
     EvidencePackDownload,
     EvidencePackQuerySet,
+    PackDetail,
     PackSection,
 )
 
@@ -45,6 +46,7 @@ __all__ = [
     "FindingEvidence",
     "Incident",
     "ManagementReview",
+    "PackDetail",
     "PackSection",
     "ReviewAction",
     "ReviewAttendee",

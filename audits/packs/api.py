@@ -9,8 +9,9 @@ from rest_framework.response import Response
 
 from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
 from aims.roles import Capability
-from audits.models import Audit, EvidencePack, PackSection
+from audits.models import Audit, EvidencePack, PackDetail, PackSection
 from audits.packs import selectors, services
+from audits.packs.models import DETAIL_HELP
 from registry.models import AISystem
 
 
@@ -28,8 +29,8 @@ class EvidencePackSerializer(serializers.ModelSerializer):
         model = EvidencePack
         fields = [
             "id", "uid", "scope", "system", "audit", "period_start", "period_end", "sections", "include_files",
-            "status", "progress", "current_step", "page_count", "sha256", "size", "error", "requested_by", "created_at",
-            "started_at", "finished_at", "download_url",
+            "detail", "status", "progress", "current_step", "page_count", "sha256", "size", "error", "requested_by",
+            "created_at", "started_at", "finished_at", "download_url",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -50,6 +51,7 @@ class EvidencePackRequestSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=PackSection.choices), required=False, allow_empty=False
     )
     include_files = serializers.BooleanField(default=False)
+    detail = serializers.ChoiceField(choices=PackDetail.choices, default=PackDetail.AUTO, help_text=DETAIL_HELP)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
