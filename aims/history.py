@@ -406,3 +406,22 @@ def organization_history(organization, start: datetime, end: datetime, limit: in
     """At most ``limit`` changes of the organisation between ``start`` and ``end``, newest first."""
     models_, rows = _activity_rows(organization, limit, between=(start, end))
     return _entries_for_rows(models_, rows)
+
+
+def organization_history_counts(organization, start: datetime, end: datetime) -> list[tuple[str, int | None, int]]:
+    """How many changes each model and each user made between ``start`` and ``end``: ``(model label, user id, n)``.
+
+    One query, counted in the database across every tracked model's history table, so a pack can
+    summarise a period of any length without reading its changes.
+    """
+    parts, params = [], []
+    for index, (table, scope) in enumerate(_history_tables()):
+        parts.append(
+            f'SELECT {index} AS model_index, history_user_id, COUNT(*) AS n FROM "{table}"'  # noqa: S608  # names from _meta
+            f' WHERE "{scope}" = %s AND history_date >= %s AND history_date <= %s GROUP BY history_user_id'
+        )
+        params.extend([organization.pk, *(connection.ops.adapt_datetimefield_value(d) for d in (start, end))])
+    models_ = tracked_models()
+    with connection.cursor() as db:
+        db.execute(" UNION ALL ".join(parts), params)
+        return [(str(models_[index]._meta.verbose_name), user_id, n) for index, user_id, n in db.fetchall()]

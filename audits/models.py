@@ -27,6 +27,7 @@ from audits.packs.models import (
     EvidencePackDownload,
     EvidencePackPart,
     EvidencePackQuerySet,
+    PackDetail,
     PackSection,
 )
 
@@ -47,6 +48,7 @@ __all__ = [
     "FindingEvidence",
     "Incident",
     "ManagementReview",
+    "PackDetail",
     "PackSection",
     "ReviewAction",
     "ReviewAttendee",

@@ -11,8 +11,9 @@ from rest_framework.response import Response
 
 from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
 from aims.roles import Capability
-from audits.models import Audit, EvidencePack, EvidencePackPart, PackSection
+from audits.models import Audit, EvidencePack, EvidencePackPart, PackDetail, PackSection
 from audits.packs import selectors, services
+from audits.packs.models import DETAIL_HELP
 from registry.models import AISystem
 
 
@@ -39,8 +40,8 @@ class EvidencePackSerializer(serializers.ModelSerializer):
         model = EvidencePack
         fields = [
             "id", "uid", "scope", "system", "audit", "period_start", "period_end", "sections", "include_files",
-            "status", "progress", "current_step", "page_count", "sha256", "size", "error", "requested_by", "created_at",
-            "started_at", "finished_at", "download_url", "parts",
+            "detail", "status", "progress", "current_step", "page_count", "sha256", "size", "error", "requested_by",
+            "created_at", "started_at", "finished_at", "download_url", "parts",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -65,6 +66,7 @@ class EvidencePackRequestSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=PackSection.choices), required=False, allow_empty=False
     )
     include_files = serializers.BooleanField(default=False)
+    detail = serializers.ChoiceField(choices=PackDetail.choices, default=PackDetail.AUTO, help_text=DETAIL_HELP)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,7 +6,8 @@ from django import forms
 from django.utils import timezone
 
 from aims.autocomplete import AutocompleteSelect
-from audits.models import Audit, EvidencePack, PackSection
+from audits.models import Audit, EvidencePack, PackDetail, PackSection
+from audits.packs.models import DETAIL_HELP
 from registry.models import AISystem
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -36,6 +37,17 @@ class EvidencePackForm(forms.Form):
     include_files = forms.BooleanField(
         required=False, label="Attach evidence files", help_text="Embed the evidence files themselves in the PDF."
     )
+
+    detail = forms.ChoiceField(
+        choices=PackDetail.choices,
+        initial=PackDetail.AUTO,
+        required=False,
+        label="Detail pages per AI system",
+        help_text=DETAIL_HELP,
+    )
+
+    def clean_detail(self) -> str:
+        return self.cleaned_data["detail"] or PackDetail.AUTO
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)

@@ -42,6 +42,32 @@ class PackSection(models.TextChoices):
 AUDIT_SECTIONS = [PackSection.AUDIT, PackSection.EVIDENCE]
 
 
+class PackDetail(models.TextChoices):
+    """How much of the inventory gets a page per AI system; every section keeps its summary tables."""
+
+    AUTO = "auto", "Automatic: every system below 50 systems, otherwise the high-risk ones"
+    ALL = "all", "Every AI system"
+    HIGH_RISK = "high_risk", "High-risk AI systems only"
+    NONE = "none", "None: summary tables only"
+
+
+# Below this many systems in scope, an automatic pack details every one of them: a few dozen
+# detail pages stay readable, while a thousand would bury the summaries an auditor starts from.
+AUTO_DETAIL_ALL_BELOW = 50
+
+# A system "is high-risk" for the detail pages when the EU AI Act puts it in the high-risk or
+# prohibited tier, or when the register holds an open risk whose current level is high or critical.
+HIGH_RISK_TIERS = ("high", "prohibited")
+HIGH_RISK_LEVELS = ("high", "critical")
+
+DETAIL_HELP = (
+    "Which AI systems get their own detail pages in the inventory; every section keeps its summary tables. "
+    "High-risk systems are those in the EU AI Act high-risk or prohibited tier, or with an open risk whose "
+    f"current level is high or critical. Automatic details every system below {AUTO_DETAIL_ALL_BELOW} "
+    "systems, otherwise the high-risk ones."
+)
+
+
 class EvidencePackQuerySet(TenantQuerySet):
     def active(self) -> EvidencePackQuerySet:
         return self.filter(status__in=EvidencePack.ACTIVE_STATUSES)
@@ -80,6 +106,14 @@ class EvidencePack(TenantModel):
     period_end = models.DateField()
     sections = models.JSONField(default=list)
     include_files = models.BooleanField("include attached files", default=False)
+    # Stored resolved (never "auto"), so the pack says what it actually holds.
+    detail = models.CharField(
+        "detail pages",
+        max_length=10,
+        choices=[c for c in PackDetail.choices if c[0] != PackDetail.AUTO],
+        default=PackDetail.ALL,
+        help_text=DETAIL_HELP,
+    )
     fingerprint = models.CharField(max_length=64, editable=False)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="evidence_packs"

@@ -38,9 +38,10 @@ from django.utils import timezone
 from aims.outbox.services import outbox_enqueue
 from audits.models import EvidencePack, EvidencePackPart, PackSection
 from audits.packs import render
+from audits.packs.attachments import data_attachments
 from audits.packs.merge import LINK_SCHEME, OutlineEntry
 from audits.packs.records import RecordEntry
-from audits.packs.sections import COLLECTORS, collect_history, collect_inventory, detailed_system_ids
+from audits.packs.sections import COLLECTORS, collect_history, collect_inventory, detailed_system_ids, evidence_files
 from registry.models import AISystem
 
 logger = logging.getLogger(__name__)
@@ -75,8 +76,13 @@ def plan_parts(pack: EvidencePack) -> list[PlannedPart]:
         if key == PackSection.INVENTORY:
             ids, size = detailed_system_ids(pack), max(1, settings.EVIDENCE_PACK_INVENTORY_CHUNK)
             chunks = [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
+            # The first part opens with the summary table of every system, detailed or not.
             planned += [
-                PlannedPart(f"inventory:{n}", f"{label}, part {n} of {len(chunks)}", params={"system_ids": chunk})
+                PlannedPart(
+                    f"inventory:{n}",
+                    f"{label}, part {n} of {len(chunks)}",
+                    params={"system_ids": chunk, "with_summary": n == 1},
+                )
                 for n, chunk in enumerate(chunks, 1)
             ]
         elif key == PackSection.HISTORY:
@@ -289,18 +295,20 @@ def _render(part: EvidencePackPart) -> render.RenderedPack:
     numbers = {key: n for n, key in enumerate(chosen_sections(pack), 1)}
     earlier = list(pack.parts.filter(phase__lt=part.phase).order_by("index"))
     if part.key == FRONT:
-        if pack.include_files and not pack.parts.filter(key=EVIDENCE).exists():
-            files, attachments = _evidence_files(pack)
+        # Without an evidence index the front carries the pack's attached files.
+        if not pack.parts.filter(key=EVIDENCE).exists():
+            shown = _merged_records(sidecar for _, sidecar in _read_sidecars(earlier))
+            files, attachments = attached_files(pack, shown)
         return _render_front(part, context, earlier, numbers, files, attachments)
     if part.key == EVIDENCE:
         records = _merged_records(sidecar for _, sidecar in _read_sidecars(earlier))
-        if pack.include_files:
-            files, attachments = _evidence_files(pack)
+        files, attachments = attached_files(pack, records)
         context.update(evidence_number=len(numbers) + 1, records=[RecordEntry(**r) for r in records], files=files)
     else:
         kind, _, rest = part.key.partition(":")
         if kind == "inventory":
-            result = collect_inventory(pack, part.params.get("system_ids", []))
+            params = part.params
+            result = collect_inventory(pack, params.get("system_ids", []), with_summary=params.get("with_summary"))
             section_key, first = PackSection.INVENTORY, rest == "1"
         elif kind == "history":
             result = collect_history(pack, part.params.get("offset", 0), part.params.get("limit"))
@@ -405,10 +413,23 @@ def _merged_records(sidecars) -> list[dict[str, Any]]:
     return records
 
 
-def _evidence_files(pack: EvidencePack) -> tuple[list[dict[str, Any]], list[tuple[str, bytes]]]:
-    from audits.packs.sections import evidence_files
+def attached_files(
+    pack: EvidencePack, records: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[tuple[str, bytes]]]:
+    """The files embedded in the pack, as the manifest lists them, and their bytes.
 
-    files, attachments = [], []
+    The data files (the full registers behind the summaries, CSV and JSON) always; the evidence
+    files themselves when the pack includes them.
+    """
+    files: list[dict[str, Any]] = []
+    attachments: list[tuple[str, bytes]] = []
+    for name, data, rows in data_attachments(pack, [RecordEntry(**r) for r in records]):
+        files.append(
+            {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "rows": rows, "kind": "data"}
+        )
+        attachments.append((name, data))
+    if not pack.include_files:
+        return files, attachments
     for version, data in evidence_files(pack):
         name = f"evidence-{version.evidence_id}-v{version.number}-{version.original_name or 'file'}"
         files.append(

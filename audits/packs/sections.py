@@ -12,13 +12,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from django.core.files.storage import default_storage
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
+from django.utils.text import capfirst
 
-from aims.history import HistoryEntry, merged_history, organization_history, records_history
-from aims.models import Membership
+from aims.history import (
+    HistoryEntry,
+    merged_history,
+    organization_history,
+    organization_history_counts,
+    records_history,
+)
+from aims.models import Membership, User
 from aims.roles import Role
-from audits.models import EvidencePack, PackSection
+from audits.models import EvidencePack, PackDetail, PackSection
+from audits.packs.models import HIGH_RISK_LEVELS, HIGH_RISK_TIERS
 from audits.packs.records import RecordEntry, record_entry
 from audits.packs.sections_aims import (
     audit_data,
@@ -36,17 +44,30 @@ from controls.readiness import readiness
 from controls.soa.selectors import control_risk_summaries, framework_coverage, soa_latest_approved, soa_rows
 from registry.models import (
     AISystem,
+    LifecycleStage,
     ModelDataset,
     Resource,
     RoleAssignment,
     SystemModel,
+    SystemStatus,
     SystemSupplier,
 )
-from risk.models import ImpactAssessment, ImpactItem, Risk, TreatmentAction, TreatmentControl
+from risk.models import LEVEL_RANK, ImpactAssessment, ImpactItem, Level, Risk, TreatmentAction, TreatmentControl
 from risk.selectors import heat_maps
 from risk.services import criteria_for
 
-HISTORY_LIMIT = 2000
+# The pack's pages show the most recent changes; the attached change history holds them all.
+HISTORY_LIMIT = 200
+# The attached change history stops here: past it, the period should be split into several packs.
+HISTORY_ATTACHMENT_LIMIT = 100_000
+# The risk summary lists this many of the worst open risks; the attached register holds every risk.
+WORST_RISKS = 25
+# Up to this many risks, the register is printed risk by risk as well as summarised.
+RISK_DETAIL_LIMIT = 100
+# Past this many, a list of names (systems without an impact assessment...) is shown as a count and the first few.
+LIST_PREVIEW = 30
+# Stages in which a system is built or used: "proposed" no longer describes it, whatever its status says.
+STAGES_IN_USE = (LifecycleStage.DEPLOYMENT, LifecycleStage.OPERATION, LifecycleStage.REEVALUATION)
 
 
 @dataclass
@@ -82,7 +103,8 @@ def collect_scope(pack: EvidencePack) -> SectionResult:
         "memberships": memberships,
         "role_counts": [(label, by_role.get(value, 0)) for value, label in Role.choices],
         "system_count": len(systems),
-        "systems_by_status": Counter(s.get_status_display() for s in systems).most_common(),
+        "systems_by_status": Counter(portfolio_status(s) for s in systems).most_common(),
+        "systems_by_stage": Counter(s.get_lifecycle_stage_display() for s in systems).most_common(),
         "systems_by_tier": Counter(s.get_eu_ai_act_tier_display() for s in systems).most_common(),
     }
     records = [record_entry(pack.organization)] + [record_entry(m, f"Membership {m.user.email}") for m in memberships]
@@ -93,18 +115,93 @@ def collect_scope(pack: EvidencePack) -> SectionResult:
     )
 
 
+def portfolio_status(system: AISystem) -> str:
+    """The status to count a system under: a "proposed" system already deployed or operated is counted as in use.
+
+    Systems registered after they went live often keep the default status; counting them as
+    proposed told auditors that systems in operation had not been approved yet.
+    """
+    if system.status == SystemStatus.PROPOSED and system.lifecycle_stage in STAGES_IN_USE:
+        return f"In use ({system.get_lifecycle_stage_display().lower()}), status not updated"
+    return system.get_status_display()
+
+
+def high_risk_system_ids(pack: EvidencePack) -> set[int]:
+    """Systems in the EU AI Act high-risk or prohibited tier, or with an open risk at a high or critical level."""
+    systems = _systems(pack)
+    by_tier = systems.filter(eu_ai_act_tier__in=HIGH_RISK_TIERS).values_list("pk", flat=True)
+    risky = Risk.objects.for_org(pack.organization).open().filter(system__in=systems.values("pk"))
+    # The current level is the residual one once assessed, otherwise the inherent one.
+    risky = risky.filter(
+        Q(residual_level__in=HIGH_RISK_LEVELS) | Q(residual_level="", inherent_level__in=HIGH_RISK_LEVELS)
+    )
+    return set(by_tier) | set(risky.values_list("system_id", flat=True).distinct())
+
+
 def detailed_system_ids(pack: EvidencePack) -> list[int]:
-    """The systems that get detail pages in the inventory, in the order they appear."""
-    return list(_systems(pack).values_list("pk", flat=True))
+    """The systems that get detail pages in the inventory, in reference order, as ``pack.detail`` says."""
+    if pack.detail == PackDetail.NONE:
+        return []
+    ids = list(_systems(pack).values_list("pk", flat=True))
+    if pack.detail == PackDetail.HIGH_RISK:
+        chosen = high_risk_system_ids(pack)
+        ids = [pk for pk in ids if pk in chosen]
+    return ids
 
 
-def collect_inventory(pack: EvidencePack, system_ids: Sequence[int] | None = None) -> SectionResult:
-    """The inventory; with ``system_ids``, only those systems, in that order (one chunk of a large pack)."""
-    chosen = _systems(pack)
-    if system_ids is not None:
-        chosen = chosen.filter(pk__in=system_ids)
+def inventory_summary(pack: EvidencePack) -> dict:
+    """One row per AI system in scope, whatever the detail level: the table an auditor starts from."""
     systems = list(
-        chosen.prefetch_related(
+        _systems(pack).prefetch_related(
+            Prefetch(
+                "role_assignments",
+                queryset=RoleAssignment.objects.filter(raci=RoleAssignment.Raci.ACCOUNTABLE).select_related("member"),
+            )
+        )
+    )
+    open_risks = Risk.objects.for_org(pack.organization).open().filter(system__isnull=False)
+    risk_counts: Counter[int] = Counter()
+    worst: dict[int, str] = {}
+    for system_id, residual, inherent, n in (
+        open_risks.values_list("system_id", "residual_level", "inherent_level").annotate(n=Count("*")).order_by()
+    ):
+        risk_counts[system_id] += n
+        level = residual or inherent
+        if level and LEVEL_RANK[level] > LEVEL_RANK.get(worst.get(system_id, ""), -1):
+            worst[system_id] = level
+    last_assessed = dict(
+        ImpactAssessment.objects.for_org(pack.organization)
+        .filter(status=ImpactAssessment.Status.APPROVED)
+        .values_list("system_id")
+        .annotate(last=Max("approved_at"))
+        .order_by()
+    )
+    rows = [
+        {
+            "system": system,
+            "open_risks": risk_counts.get(system.pk, 0),
+            "worst_level": worst.get(system.pk, ""),
+            "last_assessed": last_assessed.get(system.pk),
+        }
+        for system in systems
+    ]
+    return {"summary_rows": rows, "detail": pack.detail, "detail_label": pack.get_detail_display()}
+
+
+def collect_inventory(
+    pack: EvidencePack, system_ids: Sequence[int] | None = None, *, with_summary: bool | None = None
+) -> SectionResult:
+    """The inventory: the summary table of every system, then the detail pages of the detailed systems.
+
+    With ``system_ids``, only the detail pages of those systems, in that order (one chunk of a large
+    pack), and the summary table only if ``with_summary`` (the first chunk).
+    """
+    chunk = system_ids is not None and not with_summary
+    ids = list(system_ids) if system_ids is not None else detailed_system_ids(pack)
+    systems = list(
+        _systems(pack)
+        .filter(pk__in=ids)
+        .prefetch_related(
             Prefetch(
                 "model_links",
                 queryset=SystemModel.objects.select_related("model__supplier").prefetch_related(
@@ -116,9 +213,8 @@ def collect_inventory(pack: EvidencePack, system_ids: Sequence[int] | None = Non
             Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("member")),
         )
     )
-    if system_ids is not None:
-        position = {pk: i for i, pk in enumerate(system_ids)}
-        systems.sort(key=lambda s: position[s.pk])
+    position = {pk: i for i, pk in enumerate(ids)}
+    systems.sort(key=lambda s: position[s.pk])
     records: list[RecordEntry] = []
     seen: set[tuple[str, int]] = set()
 
@@ -140,7 +236,13 @@ def collect_inventory(pack: EvidencePack, system_ids: Sequence[int] | None = Non
             add(link.supplier)
         for assignment in system.role_assignments.all():
             add(assignment, f"{system.ref_code} {assignment.get_raci_display()}: {assignment.party}")
-    context = {"systems": systems}
+    # "systems" are the detailed ones: the contents page lists each of them.
+    context: dict = {"systems": systems, "summary_rows": None}
+    if not chunk:
+        context.update(inventory_summary(pack))
+        # Every system in scope is in the summary: each is a record of the pack, detailed or not.
+        for row in context["summary_rows"]:
+            add(row["system"])
     return SectionResult(
         PackSection.INVENTORY, PackSection.INVENTORY.label, "pdf/sections/inventory.html", context, records
     )
@@ -230,23 +332,58 @@ def evidence_files(pack: EvidencePack) -> list[tuple[EvidenceVersion, bytes]]:
     return files
 
 
-def collect_history(pack: EvidencePack, offset: int = 0, limit: int | None = None) -> SectionResult:
-    """The change history; ``offset`` and ``limit`` pick one chunk of it, newest first."""
+def history_entries(pack: EvidencePack, limit: int) -> list[HistoryEntry]:
+    """At most ``limit`` changes of the pack's period and scope, newest first."""
     start, end = _period_bounds(pack)
     if pack.scope == EvidencePack.Scope.SYSTEM:
         lookup = {"history_date__range": (start, end)}
-        entries: list[HistoryEntry] = merged_history(
+        return merged_history(
             records_history(AISystem, id=pack.system_id, **lookup),
             *(
                 records_history(model, system_id=pack.system_id, **lookup)
                 for model in (SystemModel, SystemSupplier, Resource, RoleAssignment)
             ),
-        )[: HISTORY_LIMIT + 1]
+        )[:limit]
+    return organization_history(pack.organization, start, end, limit=limit)
+
+
+def history_counts(pack: EvidencePack) -> tuple[list[tuple[str, int]], list[tuple[str, int]], int]:
+    """Changes in the period per record type and per user (most first), and their total."""
+    by_type: Counter[str] = Counter()
+    by_user_id: Counter[int | None] = Counter()
+    if pack.scope == EvidencePack.Scope.SYSTEM:
+        # A system's own history is short: count it from its entries.
+        users: dict[int | None, str] = {}
+        for entry in history_entries(pack, limit=HISTORY_ATTACHMENT_LIMIT):
+            by_type[capfirst(entry.model)] += 1
+            key = entry.who.pk if entry.who else None
+            by_user_id[key] += 1
+            users[key] = entry.who.display_name if entry.who else "the system"
     else:
-        entries = organization_history(pack.organization, start, end, limit=HISTORY_LIMIT + 1)
-    truncated = len(entries) > HISTORY_LIMIT
-    entries = entries[:HISTORY_LIMIT][offset : None if limit is None else offset + limit]
-    context = {"entries": entries, "truncated": truncated and offset == 0, "limit": HISTORY_LIMIT}
+        start, end = _period_bounds(pack)
+        for label, user_id, n in organization_history_counts(pack.organization, start, end):
+            by_type[capfirst(label)] += n
+            by_user_id[user_id] += n
+        known = User.objects.filter(pk__in=[pk for pk in by_user_id if pk is not None])
+        users = {u.pk: u.display_name for u in known}
+        users[None] = "the system"
+    by_user: Counter[str] = Counter()
+    for user_id, n in by_user_id.items():
+        by_user[users.get(user_id, f"user #{user_id}")] += n
+    return by_type.most_common(), by_user.most_common(), sum(by_type.values())
+
+
+def collect_history(pack: EvidencePack, offset: int = 0, limit: int | None = None) -> SectionResult:
+    """The change history: counts for the period and its most recent changes; ``offset`` and ``limit`` pick a chunk.
+
+    Every change of the period is in the attached change history (CSV and JSON).
+    """
+    entries = history_entries(pack, limit=HISTORY_LIMIT)
+    entries = entries[offset : None if limit is None else offset + limit]
+    context: dict = {"entries": entries, "recent": HISTORY_LIMIT, "summary": offset == 0, "truncated": False}
+    if offset == 0:
+        by_type, by_user, total = history_counts(pack)
+        context.update(by_type=by_type, by_user=by_user, total=total, truncated=total > HISTORY_LIMIT)
     return SectionResult(PackSection.HISTORY, PackSection.HISTORY.label, "pdf/sections/history.html", context)
 
 
@@ -261,6 +398,10 @@ def collect_risk_criteria(pack: EvidencePack) -> SectionResult:
 
 
 def collect_risks(pack: EvidencePack) -> SectionResult:
+    """The register summarised: counts, heat maps, the worst open risks and everything overdue.
+
+    Each risk gets its own block only in a small register; the attached risk register holds every risk.
+    """
     risks = Risk.objects.for_org(pack.organization)
     if pack.scope == EvidencePack.Scope.SYSTEM:
         risks = risks.filter(system_id=pack.system_id)
@@ -281,18 +422,44 @@ def collect_risks(pack: EvidencePack) -> SectionResult:
     for risk in rows:
         records.append(record_entry(risk))
         records += [record_entry(t, f"{risk.ref_code} treatment: {t.title}") for t in risk.treatments.all()]
-    context = {"risks": rows, "heat_maps": maps, "criteria": criteria}
+    open_rows = [r for r in rows if r.status != Risk.Status.CLOSED]
+    level_counts = Counter(r.current_level or "" for r in open_rows)
+    status_counts = Counter(r.status for r in rows)
+    worst = sorted((r for r in open_rows if r.current_level), key=lambda r: (-LEVEL_RANK[r.current_level], r.ref_code))[
+        :WORST_RISKS
+    ]
+    overdue_treatments = sorted(
+        ((r, t) for r in rows for t in r.treatments.all() if t.overdue), key=lambda rt: (rt[1].due_date, rt[0].ref_code)
+    )
+    overdue_reviews = sorted((r for r in rows if r.review_overdue), key=lambda r: (r.next_review_date, r.ref_code))
+    context = {
+        "risks": rows,
+        "heat_maps": maps,
+        "criteria": criteria,
+        "total": len(rows),
+        "open_total": len(open_rows),
+        "level_counts": [(label, level_counts.get(value, 0)) for value, label in reversed(Level.choices)]
+        + ([("Not assessed", level_counts[""])] if level_counts.get("") else []),
+        "status_counts": [(label, status_counts.get(value, 0)) for value, label in Risk.Status.choices],
+        "worst": worst,
+        "worst_limit": WORST_RISKS,
+        "overdue_treatments": overdue_treatments,
+        "overdue_reviews": overdue_reviews,
+        "each": len(rows) <= RISK_DETAIL_LIMIT and pack.detail != PackDetail.NONE,
+        "detail_limit": RISK_DETAIL_LIMIT,
+    }
     return SectionResult(PackSection.RISKS, PackSection.RISKS.label, "pdf/sections/risks.html", context, records)
 
 
 def collect_impact(pack: EvidencePack) -> SectionResult:
+    """Approved assessments as one table, in full for the detailed systems; the systems still missing one."""
     assessments = ImpactAssessment.objects.for_org(pack.organization).filter(status=ImpactAssessment.Status.APPROVED)
     if pack.scope == EvidencePack.Scope.SYSTEM:
         assessments = assessments.filter(system_id=pack.system_id)
     rows = list(
         assessments.select_related("system", "author", "approved_by")
         .prefetch_related(Prefetch("items", queryset=ImpactItem.objects.select_related("risk")))
-        .order_by("system__ref_code")
+        .order_by("system__ref_code", "version")
     )
     records = []
     for assessment in rows:
@@ -301,6 +468,10 @@ def collect_impact(pack: EvidencePack) -> SectionResult:
         )
         records += [record_entry(i, f"{assessment.system.ref_code} impact: {i.get_dimension_display()}")
                     for i in assessment.items.all()]  # fmt: skip
+        items = list(assessment.items.all())
+        # Shown in the summary table: set on the instance for the template.
+        assessment.item_count = len(items)
+        assessment.worst_severity = max(items, key=lambda i: i.severity, default=None)
     missing = list(
         AISystem.objects.for_org(pack.organization)
         .exclude(status="retired")
@@ -309,7 +480,14 @@ def collect_impact(pack: EvidencePack) -> SectionResult:
     )
     if pack.scope == EvidencePack.Scope.SYSTEM:
         missing = [s for s in missing if s.pk == pack.system_id]
-    context = {"assessments": rows, "missing": missing}
+    detailed = set(detailed_system_ids(pack))
+    context = {
+        "assessments": rows,
+        "detailed": [a for a in rows if a.system_id in detailed],
+        "missing": missing[:LIST_PREVIEW],
+        "missing_count": len(missing),
+        "missing_more": max(len(missing) - LIST_PREVIEW, 0),
+    }
     return SectionResult(PackSection.IMPACT, PackSection.IMPACT.label, "pdf/sections/impact.html", context, records)
 
 

@@ -35,11 +35,20 @@ from aims.files import private_file_response
 from aims.models import Organization, User
 from aims.outbox.services import outbox_dispatch, outbox_enqueue
 from aims.roles import Capability, role_can
-from audits.models import AUDIT_SECTIONS, Audit, EvidencePack, EvidencePackDownload, EvidencePackPart, PackSection
+from audits.models import (
+    AUDIT_SECTIONS,
+    Audit,
+    EvidencePack,
+    EvidencePackDownload,
+    EvidencePackPart,
+    PackDetail,
+    PackSection,
+)
 from audits.packs import parts, render
 from audits.packs.merge import merge_parts
+from audits.packs.models import AUTO_DETAIL_ALL_BELOW
 from audits.packs.records import RecordEntry, record_sha256
-from audits.packs.sections import COLLECTORS, SectionResult, evidence_files
+from audits.packs.sections import COLLECTORS, SectionResult
 from controls.models import EvidenceVersion
 from registry.models import AISystem
 
@@ -65,6 +74,7 @@ def evidence_pack_request(
     period_end: date | None = None,
     sections: list[str] | None = None,
     include_files: bool = False,
+    detail: str = PackDetail.AUTO,
 ) -> tuple[EvidencePack, bool]:
     """Queue a pack, or return the identical one already queued or running.
 
@@ -96,16 +106,19 @@ def evidence_pack_request(
         errors["audit"] = "Choose one of your organisation's audits."
     if not sections:
         errors["sections"] = "Choose at least one section."
+    if detail not in PackDetail.values:
+        errors["detail"] = f"Choose one of: {', '.join(PackDetail.values)}."
     if errors:
         raise ValidationError(errors)
     if scope != EvidencePack.Scope.SYSTEM:
         system = None
     if scope != EvidencePack.Scope.AUDIT:
         audit = None
+    detail = resolve_detail(organization, scope, detail)
     fingerprint = EvidencePack.make_fingerprint(
         scope=scope, system=system.pk if system else None, audit=audit.pk if audit else None,
         start=period_start, end=period_end,
-        sections=sections, files=include_files,
+        sections=sections, files=include_files, detail=detail,
     )  # fmt: skip
     existing = EvidencePack.objects.for_org(organization).active().filter(fingerprint=fingerprint).first()
     if existing is not None:
@@ -121,6 +134,7 @@ def evidence_pack_request(
         period_end=period_end,
         sections=sections,
         include_files=include_files,
+        detail=detail,
         fingerprint=fingerprint,
         requested_by=acting_user,
         current_step=QUEUED_STEP,
@@ -136,6 +150,16 @@ def evidence_pack_request(
     # waits in the outbox and the pack simply stays queued until a worker can take it.
     outbox_enqueue(task=PACK_TASK, args=[pack.pk])
     return pack, True
+
+
+def resolve_detail(organization: Organization, scope: str, detail: str) -> str:
+    """The detail level a pack is built with: "auto" becomes "all" for a small inventory, else "high_risk"."""
+    if detail != PackDetail.AUTO:
+        return detail
+    if scope == EvidencePack.Scope.SYSTEM:
+        return PackDetail.ALL
+    small = AISystem.objects.for_org(organization).count() < AUTO_DETAIL_ALL_BELOW
+    return PackDetail.ALL if small else PackDetail.HIGH_RISK
 
 
 # --- Generation (runs in the worker) -------------------------------------------------------
@@ -289,25 +313,10 @@ def collect(pack: EvidencePack, on_progress: Callable[..., Any] | None = None) -
             if (entry.type, entry.id) not in seen:
                 seen.add((entry.type, entry.id))
                 records.append(entry)
-    content = PackContent(results, records)
-    if pack.include_files:
-        if on_progress:
-            on_progress(40, "Reading evidence files")
-        for version, data in evidence_files(pack):
-            name = f"evidence-{version.evidence_id}-v{version.number}-{version.original_name or 'file'}"
-            content.files.append(
-                {
-                    "name": name,
-                    "sha256": hashlib.sha256(data).hexdigest(),
-                    "size": len(data),
-                    "evidence_id": version.evidence_id,
-                    "version": version.number,
-                    "title": version.evidence.title,
-                    "stored_sha256": version.sha256,
-                }
-            )
-            content.attachments.append((name, data))
-    return content
+    if on_progress:
+        on_progress(40, "Writing the data files and reading evidence files")
+    files, attachments = parts.attached_files(pack, [r.as_manifest() for r in records])
+    return PackContent(results, records, files, attachments)
 
 
 def manifest_for(pack: EvidencePack, content: PackContent, generated_at: datetime) -> dict[str, Any]:
@@ -323,7 +332,9 @@ def manifest_for(pack: EvidencePack, content: PackContent, generated_at: datetim
         "generated_at": generated_at.isoformat(),
         "generated_by": pack.requested_by.email if pack.requested_by else None,
         "records": [r.as_manifest() for r in content.records],
-        "files": content.files,
+        "files": [f for f in content.files if f.get("kind") != "data"],
+        # The full registers behind the summaries (CSV and JSON), checked like the files.
+        "data_files": [f for f in content.files if f.get("kind") == "data"],
     }
 
 
@@ -635,7 +646,7 @@ def evidence_pack_verify(pack: EvidencePack) -> VerifyReport:
         report.problems.append("The manifest belongs to another pack.")
     report.problems += _check_records(manifest.get("records", []), pack.organization_id)
     report.records_checked = len(manifest.get("records", []))
-    for entry in manifest.get("files", []):
+    for entry in manifest.get("files", []) + manifest.get("data_files", []):
         content = attachments.get(entry["name"])
         if content is None:
             report.problems.append(f"File {entry['name']} is listed but not attached.")
