@@ -285,10 +285,10 @@ def open_risk_groups(organization: Organization, *, vendor: str | None = None) -
     SQLite (or when ``vendor`` says so) the register is counted.
     """
     if _tallied(vendor):
-        rows = OpenRiskTally.objects.filter(organization=organization, count__gt=0).values_list(
+        tallies = OpenRiskTally.objects.filter(organization=organization, count__gt=0).values_list(
             "status", "inherent_level", "residual_level", "count"
         )
-        return [OpenRiskGroup(*row) for row in rows]
+        return [OpenRiskGroup(*row) for row in tallies]
     rows = (
         Risk.objects.for_org(organization)
         .open()

@@ -47,7 +47,7 @@ class EvidencePackSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(EvidencePackPartSerializer(many=True))
     def get_parts(self, pack) -> list[dict]:
-        return EvidencePackPartSerializer(pack.parts.all(), many=True).data
+        return list(EvidencePackPartSerializer(pack.parts.all(), many=True).data)
 
     def get_download_url(self, pack) -> str | None:
         request = self.context.get("request")

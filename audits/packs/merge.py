@@ -97,6 +97,8 @@ def _destinations(source, first_page: int):
     page_index = {page.obj.objgen: index for index, page in enumerate(source.pages)}
     for name, dest in pikepdf.NameTree(names.Dests).items():
         array = dest.get("/D") if isinstance(dest, pikepdf.Dictionary) else dest
+        if not isinstance(array, pikepdf.Array) or not len(array):
+            continue
         index = page_index.get(array[0].objgen)
         if index is not None:
             yield name, _Destination(first_page + index, list(array[1:]))

@@ -309,7 +309,7 @@ def _render(part: EvidencePackPart) -> render.RenderedPack:
         if kind == "inventory":
             params = part.params
             result = collect_inventory(pack, params.get("system_ids", []), with_summary=params.get("with_summary"))
-            section_key, first = PackSection.INVENTORY, rest == "1"
+            section_key, first = str(PackSection.INVENTORY), rest == "1"
         elif kind == "history":
             result = collect_history(pack, part.params.get("offset", 0), part.params.get("limit"))
             section_key, first = PackSection.HISTORY, rest == "1"

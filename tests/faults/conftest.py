@@ -52,7 +52,8 @@ class WorkerProcess:
         log = (self.log_dir / f"worker-{len(self.started)}.log").open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "aims", "worker", "--pool", "solo", "--without-mingle",
-             "--without-gossip", "--loglevel", "INFO", "--hostname", f"fault{len(self.started)}-{os.getpid()}@%h"],
+             "--without-gossip", "--loglevel", "INFO", "-Q", "celery,packs",
+             "--hostname", f"fault{len(self.started)}-{os.getpid()}@%h"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.started.append(process)

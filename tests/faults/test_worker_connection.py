@@ -2,8 +2,8 @@
 
 Before the fix the "back to queued" update ran on the dead connection, so the pack stayed
 ``running`` at its last progress until the half-hour reaper. Now the worker drops the broken
-connection first: the pack is retried and completes, or, once the retries are spent, fails
-saying why. It is never left running.
+connection first: the part that lost it is retried and the pack completes, or, once the part's
+retries are spent, the pack fails saying why. It is never left running.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.db import connection
 
 from audits.models import EvidencePack
 from audits.packs import sections, services
-from audits.packs.tasks import generate_evidence_pack
+from audits.packs.tasks import render_evidence_pack_part
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -66,14 +66,17 @@ def test_a_connection_terminated_mid_pack_is_retried_and_the_pack_completes(work
     assert wait_for(finished(pack.pk), timeout=120), EvidencePack.objects.filter(pk=pack.pk).values().get()
     pack.refresh_from_db()
     assert pack.status == EvidencePack.Status.SUCCEEDED, pack.error
-    assert pack.attempts == 2 and len(calls) == 2 and pack.progress == 100
+    scope_part = pack.parts.get(key="section:scope")
+    assert scope_part.attempts == 2 and len(calls) == 2 and pack.progress == 100
 
 
 def test_a_connection_lost_on_every_attempt_fails_the_pack_cleanly(worker, acme, bob, lose_connection, monkeypatch):
-    monkeypatch.setattr(generate_evidence_pack, "max_retries", 0)  # no back-off waits in the test
+    monkeypatch.setattr(render_evidence_pack_part, "max_retries", 0)  # no back-off waits in the test
     lose_connection(times=10)
     pack = request(acme, bob)
     assert wait_for(finished(pack.pk), timeout=120), EvidencePack.objects.filter(pk=pack.pk).values().get()
     pack.refresh_from_db()
     assert pack.status == EvidencePack.Status.FAILED
-    assert "database could not be reached" in pack.error and not pack.file
+    # The error names the part and what happened to it.
+    assert pack.error.startswith(pack.parts.get(key="section:scope").label) and "connection" in pack.error
+    assert not pack.file
