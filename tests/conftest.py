@@ -200,8 +200,15 @@ def broker_lock(redis_broker):
     """
     import redis
 
-    lock = redis.Redis.from_url(redis_broker).lock("aims-tests:celery-worker", timeout=900, blocking_timeout=900)
+    client = redis.Redis.from_url(redis_broker)
+    lock = client.lock("aims-tests:celery-worker", timeout=900, blocking_timeout=900)
     with lock:
+        # Messages an earlier test's worker left behind (a retry it held when it stopped) would
+        # be taken by this test's worker ahead of its own, for rows that no longer exist.
+        queues = [
+            f"{name}{suffix}" for name in ("celery", "packs") for suffix in ("", "\x06\x163", "\x06\x166", "\x06\x169")
+        ]
+        client.delete(*queues, "unacked", "unacked_index")
         yield redis_broker
 
 

@@ -83,8 +83,13 @@ def broker_url(broker_lock, settings) -> str:
 @pytest.fixture
 def worker_processes(broker_url, private_storage, tmp_path_factory):  # noqa: F811
     """Start worker processes with ``start()``; they all stop after the test."""
-    # Short stale window and heartbeat, the same in the worker processes and in the test.
-    stale = {"EVIDENCE_PACK_STALE_MINUTES": "0.1", "EVIDENCE_PACK_HEARTBEAT_SECONDS": "1"}
+    # Short stale window and heartbeat, the same in the worker processes and in the test; a
+    # failed part is retried at once rather than after a countdown (see test_parts_worker.py).
+    stale = {
+        "EVIDENCE_PACK_STALE_MINUTES": "0.1",
+        "EVIDENCE_PACK_HEARTBEAT_SECONDS": "1",
+        "EVIDENCE_PACK_PART_RETRY_SECONDS": "0",
+    }
     workers = WorkerProcess(broker_url, private_storage, tmp_path_factory.mktemp("worker-logs"), stale)
     yield workers
     workers.stop_all()

@@ -47,8 +47,9 @@ def finished(pack: EvidencePack):
 
 
 def test_a_full_disk_fails_the_pack_cleanly_and_the_same_request_succeeds_afterwards(
-    worker, acme, bob, monkeypatch, private_storage
+    worker, acme, bob, monkeypatch, private_storage, settings
 ):
+    settings.EVIDENCE_PACK_PART_RETRY_SECONDS = 0  # retried at once, as in test_parts_worker.py
     real_fdopen = os.fdopen
     with monkeypatch.context() as full:
         full.setattr(render.os, "fdopen", lambda fd, mode="r": FullDisk(real_fdopen(fd, mode), room=4096))

@@ -60,7 +60,10 @@ def finished(pack_id):
     return lambda: EvidencePack.objects.get(pk=pack_id).status not in EvidencePack.ACTIVE_STATUSES
 
 
-def test_a_connection_terminated_mid_pack_is_retried_and_the_pack_completes(worker, acme, bob, lose_connection):
+def test_a_connection_terminated_mid_pack_is_retried_and_the_pack_completes(
+    worker, acme, bob, lose_connection, settings
+):
+    settings.EVIDENCE_PACK_PART_RETRY_SECONDS = 0  # retried at once, as in test_parts_worker.py
     calls = lose_connection(times=1)
     pack = request(acme, bob)
     assert wait_for(finished(pack.pk), timeout=120), EvidencePack.objects.filter(pk=pack.pk).values().get()

@@ -1,8 +1,9 @@
 """A worker is killed (``kill -9``) while it builds a pack: the pack is never left running.
 
 The killed worker writes nothing more, not even an acknowledgement. Once its heartbeat is
-older than the stale window, the reaper puts the pack back in the queue; another worker
-builds it completely. Nothing is marked succeeded before its file is complete.
+older than the stale window, the reaper puts what it was doing back in the queue (the part it
+was rendering, or the pack itself if it died while planning); another worker builds the rest.
+Nothing is marked succeeded before its file is complete.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from aims.demo import demo_seed
 from aims.models import Organization, User
-from audits.models import EvidencePack
+from audits.models import EvidencePack, EvidencePackPart
 from audits.packs import services
 from tests.conftest import wait_for
 
@@ -41,15 +42,19 @@ def test_a_worker_killed_mid_pack_leaves_it_to_another_worker_within_the_stale_w
     pack.refresh_from_db()
     assert pack.status == EvidencePack.Status.RUNNING, "the pack finished before the worker could be killed"
     assert not pack.file and not pack.sha256
-    assert not list(private_storage.rglob("*.pdf")), "a file of an unfinished pack is in the store"
+    # Parts may have been written under parts/; the pack's own file is not there yet.
+    assert not list((private_storage / "evidence-packs").glob("*.pdf")), "an unfinished pack has a file"
 
     # The reaper (every minute from the beat) waits for the stale window, not the time limit.
     assert services.evidence_packs_recover_stale() == 0
-    assert wait_for(lambda: services.evidence_packs_recover_stale() == 1, timeout=60)
+    assert wait_for(lambda: services.evidence_packs_recover_stale() >= 1, timeout=60)
     recovered_after = timezone.now() - killed_at
     assert recovered_after < services.stale_after() + timedelta(seconds=30)
     pack.refresh_from_db()
-    assert pack.status == EvidencePack.Status.QUEUED and pack.current_step == services.REQUEUED_STEP
+    requeued_parts = pack.parts.filter(status=EvidencePackPart.Status.QUEUED, attempts__gte=1)
+    assert (pack.status == EvidencePack.Status.QUEUED and pack.current_step == services.REQUEUED_STEP) or (
+        pack.status == EvidencePack.Status.RUNNING and requeued_parts.exists()
+    ), (pack.status, list(pack.parts.values_list("key", "status", "attempts")))
 
     worker_processes.start()
 
@@ -59,6 +64,8 @@ def test_a_worker_killed_mid_pack_leaves_it_to_another_worker_within_the_stale_w
     assert wait_for(finished, timeout=300), worker_processes.logs()
     pack.refresh_from_db()
     assert pack.status == EvidencePack.Status.SUCCEEDED, pack.error
-    assert pack.attempts == 2 and pack.progress == 100
+    # Started twice: the pack itself, or the part the killed worker had taken.
+    assert pack.progress == 100
+    assert pack.attempts == 2 or pack.parts.filter(attempts=2).exists()
     report = services.evidence_pack_verify(pack)
     assert report.ok, report.as_dict()
