@@ -1,39 +1,49 @@
-"""Benchmark evidence pack generation for a synthetic organisation of 10, 100 and 1,000 AI systems.
+"""Benchmark evidence packs for a synthetic organisation: in one process, or fanned out on Celery workers.
 
 Not a test: run it by hand from the repository root, e.g.::
 
-    .venv/bin/python benchmarks/evidence_pack.py --sizes 10 100 1000 --json bench.json
+    .venv/bin/python benchmarks/evidence_pack.py --sizes 10 100 --json bench.json
+    DATABASE_URL=postgres://… CELERY_BROKER_URL=redis://127.0.0.1:6379/9 \\
+        .venv/bin/python benchmarks/evidence_pack.py --use-env-db --sizes 1000 --workers 1 2
 
-Each size runs in a fresh subprocess, so its peak RSS is its own, against a fresh temporary
-SQLite database (or, with ``--use-env-db``, the PostgreSQL database of DATABASE_URL, where a
-dedicated organisation is created and deleted again). The phases of
-``audits.packs.services.evidence_pack_generate`` are called one by one so that each can be timed:
-data assembly (``collect``, ``manifest_for``, ``render_html``) and WeasyPrint (``layout``,
-``write_pdf``). At the smallest size ``evidence_pack_generate`` itself also runs once, as a
-check that the full path works. See benchmarks/README.md for what each column means.
+Each size runs in a fresh subprocess, against a fresh temporary SQLite database or (with
+``--use-env-db``) the PostgreSQL database of DATABASE_URL, where a dedicated organisation is
+created and deleted again. The organisation has AI systems with their models, datasets,
+suppliers and roles, and in proportion to them risks with treatments and Annex A links, a
+decided and approved Statement of Applicability, evidence and impact assessments.
+
+A whole-AIMS pack with the default options is then requested through
+``evidence_pack_request``, once per entry of ``--workers``: ``0`` builds it in one fresh process
+without a broker (Celery eager, the parts one after another), ``N`` starts N real Celery
+workers on the broker of CELERY_BROKER_URL (the command of docker-compose's ``worker-packs``,
+one process each), waits for the pack and stops them. The resident memory of every worker
+process is sampled while the pack is built, and every part's row gives its timings, pages and
+peak memory. See benchmarks/README.md for what each column means.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
 import random
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_SIZES = (10, 100, 1000)
+DEFAULT_SIZES = (10, 100)
 MEMBERS = 10
+RISKS_PER_SYSTEM = 10
 
 
 # --- Parent: one subprocess per size, then the summary -----------------------------------------
@@ -42,6 +52,20 @@ MEMBERS = 10
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmark evidence pack generation at several inventory sizes.")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES), help="numbers of AI systems")
+    parser.add_argument(
+        "--risks-per-system",
+        type=float,
+        default=RISKS_PER_SYSTEM,
+        help=f"risks seeded per AI system, each with a treatment and 1-2 Annex A links (default {RISKS_PER_SYSTEM})",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="build the pack once per entry: 0 in one process without a broker, N on N Celery workers "
+        "(needs --use-env-db and CELERY_BROKER_URL)",
+    )
     parser.add_argument("--json", type=Path, help="write the results to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (databases and PDFs)")
     parser.add_argument(
@@ -57,18 +81,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "few: bulk rows without history plus a handful of changes made through the services",
     )
     parser.add_argument("--seed", type=int, default=42001, help="random seed of the synthetic data")
-    parser.add_argument(
-        "--no-sanity-check",
-        action="store_true",
-        help="skip the end-to-end evidence_pack_generate run at the smallest size (it doubles that size's time)",
-    )
-    # Internal: the subprocess that measures one size.
+    parser.add_argument("--timeout", type=float, default=3 * 3600, help="seconds to wait for one pack (default 3 h)")
+    # Internal: the subprocess that measures one size, and the one that builds a pack without workers.
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--sanity-check", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--build-pack", nargs=2, type=int, metavar=("ORG", "USER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if any(size < 1 for size in args.sizes):
         parser.error("sizes must be positive")
+    if any(n < 0 for n in args.workers):
+        parser.error("worker counts cannot be negative")
+    if args.risks_per_system < 0:
+        parser.error("--risks-per-system cannot be negative")
     return args
 
 
@@ -93,15 +117,21 @@ def run_parent(args: argparse.Namespace) -> int:
     if args.use_env_db and not os.environ.get("DATABASE_URL", "").startswith(("postgres", "pgsql")):
         print("--use-env-db needs DATABASE_URL pointing at PostgreSQL (postgres://…).", file=sys.stderr)
         return 2
+    if any(args.workers) and not (args.use_env_db and os.environ.get("CELERY_BROKER_URL")):
+        print(
+            "--workers N needs --use-env-db (a database the workers share) and CELERY_BROKER_URL (their broker).",
+            file=sys.stderr,
+        )
+        return 2
     sizes = sorted(set(args.sizes))
     workdir = Path(tempfile.mkdtemp(prefix="aims-bench-"))
     started = datetime.now().astimezone()
     results: list[dict] = []
-    print(f"Evidence pack benchmark, sizes {sizes}, work directory {workdir}", flush=True)
+    print(f"Evidence pack benchmark, sizes {sizes}, workers {args.workers}, work directory {workdir}", flush=True)
     try:
         for size in sizes:
             print(f"\n== {size} AI systems ==", flush=True)
-            # Built from this interpreter, this file and parsed integers/choices only.
+            # Built from this interpreter, this file and parsed numbers/choices only.
             command = [
                 sys.executable,
                 str(Path(__file__).resolve()),
@@ -113,15 +143,19 @@ def run_parent(args: argparse.Namespace) -> int:
                 str(args.seed),
                 "--history",
                 args.history,
+                "--risks-per-system",
+                str(args.risks_per_system),
+                "--timeout",
+                str(args.timeout),
+                "--workers",
+                *[str(n) for n in args.workers],
             ]
             if args.use_env_db:
                 command.append("--use-env-db")
-            if size == sizes[0] and not args.no_sanity_check:
-                command.append("--sanity-check")
             wall = time.perf_counter()
             proc = subprocess.run(command, cwd=REPO, check=False)  # noqa: S603
             result_file = workdir / f"result-{size}.json"
-            result = json.loads(result_file.read_text()) if result_file.exists() else {"systems": size}
+            result = json.loads(result_file.read_text()) if result_file.exists() else {"systems": size, "runs": []}
             result["process_s"] = round(time.perf_counter() - wall, 2)
             if proc.returncode:
                 result["error"] = f"subprocess exited with status {proc.returncode}"
@@ -138,41 +172,68 @@ def run_parent(args: argparse.Namespace) -> int:
         payload = {
             "date": started.isoformat(timespec="seconds"),
             "machine": info,
-            "options": {"sizes": sizes, "history": args.history, "seed": args.seed, "use_env_db": args.use_env_db},
+            "options": {
+                "sizes": sizes,
+                "workers": args.workers,
+                "risks_per_system": args.risks_per_system,
+                "history": args.history,
+                "seed": args.seed,
+                "use_env_db": args.use_env_db,
+            },
             "results": results,
         }
-        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+        args.json.write_text(json.dumps(payload, indent=2, default=str) + "\n")
         print(f"Results written to {args.json}")
-    return 1 if any("error" in r for r in results) else 0
+    print(summary_line(results))
+    failed = any("error" in r or any("error" in run for run in r.get("runs", [])) for r in results)
+    return 1 if failed else 0
+
+
+def summary_line(results: list[dict]) -> str:
+    """The last line: the worst process of the largest size, and what a second worker gained there."""
+    measured = [r for r in results if r.get("runs")]
+    if not measured:
+        return "peak RSS per process: n/a; no pack was built"
+    largest = max(measured, key=lambda r: r["systems"])
+    runs = [run for run in largest["runs"] if "wall_s" in run]
+    peak = max((run["peak_rss_process_mb"] for run in runs), default=0)
+    walls = {run["workers"]: run["wall_s"] for run in runs}
+    if 1 in walls and 2 in walls:
+        return f"peak RSS per process: {peak:.0f} MB; wall with 2 workers / 1 worker: {walls[2] / walls[1]:.2f}"
+    timings = ", ".join(f"{n} workers {wall:.1f} s" for n, wall in sorted(walls.items()))
+    return f"peak RSS per process: {peak:.0f} MB; wall with {timings or 'no run'}"
 
 
 COLUMNS = [
     # header, key, format
     ("systems", "systems", "{:d}"),
+    ("risks", "risks", "{:d}"),
+    ("workers", "workers", "{:d}"),
     ("wall s", "wall_s", "{:.1f}"),
     ("pages", "pages", "{:d}"),
     ("PDF MB", "pdf_mb", "{:.2f}"),
-    ("peak RSS MB", "peak_rss_mb", "{:.0f}"),
-    ("WeasyPrint %", "weasyprint_pct", "{:.1f}"),
-    ("assembly %", "assembly_pct", "{:.1f}"),
-    ("queries", "assembly_queries", "{:d}"),
-    ("collect s", "collect_s", "{:.2f}"),
-    ("html s", "html_s", "{:.2f}"),
-    ("layout s", "layout_s", "{:.1f}"),
-    ("write s", "write_s", "{:.1f}"),
-    ("table rows", "table_rows", "{:d}"),
-    ("rows/s", "rows_per_s", "{:.0f}"),
-    ("records", "records", "{:d}"),
+    ("parts", "parts", "{:d}"),
+    ("peak RSS MB", "peak_rss_process_mb", "{:.0f}"),
+    ("sections s", "phase0_s", "{:.1f}"),
+    ("index s", "phase1_s", "{:.1f}"),
+    ("front s", "phase2_s", "{:.1f}"),
+    ("merge s", "merge_s", "{:.1f}"),
+    ("slowest part", "slowest_part", "{}"),
+    ("verified", "verified", "{}"),
 ]
 
 
 def format_table(results: list[dict]) -> str:
     rows = [[header for header, _, _ in COLUMNS]]
     for result in results:
-        if "wall_s" not in result:
-            rows.append([str(result["systems"]), result.get("error", "failed")] + [""] * (len(COLUMNS) - 2))
-            continue
-        rows.append([fmt.format(result[key]) for _, key, fmt in COLUMNS])
+        runs = result.get("runs") or [{}]
+        for run in runs:
+            if "wall_s" not in run:
+                message = run.get("error") or result.get("error", "failed")
+                rows.append([str(result["systems"]), message] + [""] * (len(COLUMNS) - 2))
+                continue
+            values = {**run, "systems": result["systems"], "risks": result.get("risks", 0)}
+            rows.append([fmt.format(values[key]) for _, key, fmt in COLUMNS])
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
@@ -350,6 +411,20 @@ RESOURCES = {
     "human": [("Model owner and two data scientists", "0.5 FTE each; trained in the AIMS procedures.")],
 }
 EXTERNAL_PARTIES = ["Works council", "External data protection officer", "Ethics advisory board", "Group risk office"]
+RISK_THEMES = (
+    "biased outcomes for a protected group",
+    "drift after a change in the input population",
+    "personal data exposed in prompts",
+    "automation bias of the human reviewer",
+    "hallucinated answers presented as facts",
+    "model inversion by a determined attacker",
+    "unexplained decisions refused by the regulator",
+    "supplier stops maintaining the base model",
+)
+IMPACTS = [
+    ("individuals", "fairness"), ("individuals", "privacy"), ("groups", "fairness"),
+    ("society", "transparency"), ("individuals", "safety"),
+]  # fmt: skip
 PEOPLE = [
     ("admin", "Alex Admin"), ("officer", "Olivia Officer"), ("officer", "Omar Okafor"),
     ("owner", "Priya Patel"), ("owner", "Jonas Berg"), ("owner", "Mei Chen"),
@@ -369,10 +444,12 @@ def slug(text: str) -> str:
 
 
 class Seeder:
-    """Builds the synthetic organisation: ~10 members, suppliers, systems and everything linked to them."""
+    """Builds the synthetic organisation: ~10 members, suppliers, systems and everything linked to them,
+    risks, the SoA, evidence and impact assessments."""
 
-    def __init__(self, size: int, seed: int, history: str, token: str):
-        self.size, self.history, self.token = size, history, token
+    def __init__(self, size: int, risks: int, seed: int, history: str, token: str):
+        self.size, self.risks, self.history, self.token = size, risks, history, token
+        self.copied = False
         # Synthetic test data, not security: a seeded generator makes runs comparable.
         self.rng = random.Random(seed + size)  # noqa: S311
         self.counts: dict[str, int] = {}
@@ -383,7 +460,10 @@ class Seeder:
         with transaction.atomic():
             self.people()
             self.inventory()
+            self.records()
+        self.statement_of_applicability()
         self.service_changes()
+        self.copied_history()
         self.validate_sample()
         return self.organization, self.users
 
@@ -671,6 +751,220 @@ class Seeder:
         self.save_all(Resource, resources)
         self.counts["high_risk"] = sum(s.eu_ai_act_tier == "high" for s in systems)
 
+    # Risks, SoA, evidence and impact assessments, in proportion to the systems ------------------
+
+    def bulk(self, model, objs: list) -> list:
+        """Many rows at once: PostgreSQL's COPY (history rows added later in SQL), else ``save_all``."""
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return self.save_all(model, objs)
+        from benchmarks.scale_seed import _copied
+
+        self.counts[model._meta.model_name] = self.counts.get(model._meta.model_name, 0) + len(objs)
+        self.copied = True
+        return _copied(objs, model)
+
+    def records(self) -> None:
+        from django.utils import timezone
+
+        from controls.catalogue.models import Requirement
+        from controls.evidence.models import Evidence, EvidenceLink, EvidenceVersion
+        from registry.models import AISystem
+        from risk.impact.models import ImpactAssessment, ImpactItem
+        from risk.models import Risk, TreatmentAction, TreatmentControl
+        from risk.services import criteria_for
+
+        rng, org, today = self.rng, self.organization, timezone.localdate()
+        criteria = criteria_for(org)
+        # Not the control the demo SoA excludes: a control that treatments rely on cannot be excluded.
+        controls = list(
+            Requirement.objects.of_framework("ISO42001").controls().exclude(ref="A.10.4").values_list("pk", flat=True)
+        )
+        sources = list(Requirement.objects.filter(kind=Requirement.Kind.RISK_SOURCE).values_list("pk", flat=True))
+        systems = list(AISystem.objects.for_org(org).order_by("pk"))
+        owners = self.users["owner"] + self.users["officer"]
+        statuses = [Risk.Status.IDENTIFIED, Risk.Status.ASSESSED, Risk.Status.IN_TREATMENT, Risk.Status.ACCEPTED]
+        risks = []
+        for number in range(1, self.risks + 1):
+            system = None if number % 10 == 0 else systems[number % len(systems)]
+            theme = RISK_THEMES[number % len(RISK_THEMES)]
+            likelihood, impact = rng.randint(1, 5), rng.randint(1, 5)
+            residual = (max(1, likelihood - rng.randint(0, 2)), max(1, impact - rng.randint(0, 1)))
+            status = Risk.Status.CLOSED if rng.random() < 0.08 else statuses[number % len(statuses)]
+            risks.append(
+                Risk(
+                    organization=org,
+                    ref_code=f"RSK-{number:06d}",
+                    title=f"{theme.capitalize()} ({system.ref_code if system else 'organisation'}, {number})",
+                    description=f"Cause: {theme}. Consequence: harm to the people the outputs concern, "
+                    "complaints and a finding at the next audit.",
+                    system=system,
+                    risk_source_id=sources[number % len(sources)] if sources else None,
+                    owner=system.owner if system else rng.choice(owners),
+                    inherent_likelihood=likelihood,
+                    inherent_impact=impact,
+                    inherent_level=criteria.level_for(likelihood, impact),
+                    treatment_option=rng.choices(
+                        [Risk.Treatment.MODIFY, Risk.Treatment.RETAIN, Risk.Treatment.SHARE], [80, 15, 5]
+                    )[0],
+                    residual_likelihood=residual[0],
+                    residual_impact=residual[1],
+                    residual_level=criteria.level_for(*residual),
+                    status=status,
+                    next_review_date=today + timedelta(days=rng.randint(-60, 365)),
+                )
+            )
+        risks = self.bulk(Risk, risks)
+        treatments = self.bulk(
+            TreatmentAction,
+            [
+                TreatmentAction(
+                    organization=org,
+                    risk=risk,
+                    title=f"Reduce: {risk.title[:150]}",
+                    description="Add a review step, test on the hold-out set before each release and monitor "
+                    "the outcome monthly.",
+                    owner=risk.owner,
+                    status=rng.choices(
+                        [
+                            TreatmentAction.Status.PLANNED,
+                            TreatmentAction.Status.IN_PROGRESS,
+                            TreatmentAction.Status.DONE,
+                        ],
+                        [30, 40, 30],
+                    )[0],
+                    due_date=today + timedelta(days=rng.randint(-30, 180)),
+                )
+                for risk in risks
+            ],
+        )
+        links = [
+            TreatmentControl(
+                organization=org, treatment=treatment, control_id=controls[(index + offset) % len(controls)]
+            )
+            for index, treatment in enumerate(treatments)
+            for offset in range(1 + index % 2)
+        ]
+        self.bulk(TreatmentControl, links)
+
+        # Evidence for three systems in ten, each linked to a control and to its system.
+        evidence = self.bulk(
+            Evidence,
+            [
+                Evidence(
+                    organization=org,
+                    title=f"Validation report of {system.ref_code}",
+                    kind=Evidence.Kind.LINK,
+                    description="Report of the latest validation run, signed off by the model risk team.",
+                    effective_from=today - timedelta(days=rng.randint(0, 400)),
+                    valid_until=today + timedelta(days=rng.randint(-60, 400)),
+                    owner=system.owner,
+                )
+                for system in systems[:: max(1, round(10 / 3))]
+            ],
+        )
+        self.bulk(
+            EvidenceVersion,
+            [
+                EvidenceVersion(
+                    organization=org,
+                    evidence=item,
+                    number=1,
+                    file="",
+                    url=f"https://reports.example/validation/{item.pk}",
+                    created_by=self.officer,
+                )
+                for item in evidence
+            ],
+        )
+        system_of = {f"Validation report of {s.ref_code}": s for s in systems}
+        evidence_links = []
+        for index, item in enumerate(evidence):
+            evidence_links.append(
+                EvidenceLink(
+                    organization=org,
+                    evidence=item,
+                    target=EvidenceLink.Target.CONTROL,
+                    control_id=controls[index % len(controls)],
+                )
+            )
+            evidence_links.append(
+                EvidenceLink(
+                    organization=org, evidence=item, target=EvidenceLink.Target.SYSTEM, system=system_of[item.title]
+                )
+            )
+        self.bulk(EvidenceLink, evidence_links)
+
+        # An impact assessment for every high-risk system and one in ten of the others.
+        assessed = [s for index, s in enumerate(systems) if s.eu_ai_act_tier == "high" or index % 10 == 0]
+        states = [ImpactAssessment.Status.APPROVED, ImpactAssessment.Status.IN_REVIEW, ImpactAssessment.Status.DRAFT]
+        assessments = []
+        for system in assessed:
+            status = rng.choices(states, [70, 15, 15])[0]
+            approved = status == ImpactAssessment.Status.APPROVED
+            assessments.append(
+                ImpactAssessment(
+                    organization=org,
+                    system=system,
+                    version=1,
+                    title=f"Impact assessment of {system.ref_code} {system.name}"[:200],
+                    scope=f"Decisions of {system.name} about the people it concerns, from intake to appeal.",
+                    data_information="Historical cases of the last three years, pseudonymised; representation "
+                    "checked by age band and region.",
+                    model_information="Gradient-boosted trees with per-case explanations.",
+                    deployment_environment="Internal case-management tool, used by trained staff.",
+                    interested_parties="People concerned, staff using the system, the works council.",
+                    conclusion="Acceptable with the measures listed; re-assess after any change of purpose.",
+                    status=status,
+                    author=system.owner,
+                    submitted_at=self.now - timedelta(days=rng.randint(30, 200)) if status != "draft" else None,
+                    approved_by=self.users["admin"][0] if approved else None,
+                    approved_at=self.now - timedelta(days=rng.randint(1, 29)) if approved else None,
+                    next_review_date=today + timedelta(days=rng.randint(-30, 365)),
+                )
+            )
+        assessments = self.bulk(ImpactAssessment, assessments)
+        risk_of = {risk.system_id: risk for risk in risks if risk.system_id}
+        items = []
+        for assessment in assessments:
+            for order, (party, dimension) in enumerate(IMPACTS[: rng.randint(2, len(IMPACTS))]):
+                items.append(
+                    ImpactItem(
+                        organization=org,
+                        assessment=assessment,
+                        affected_party=party,
+                        dimension=dimension,
+                        nature=ImpactItem.Nature.HARM,
+                        description=f"Possible {dimension} harm to {party} from {assessment.system.name}.",
+                        severity=rng.randint(1, 4),
+                        likelihood=rng.randint(1, 4),
+                        reversibility=rng.choice(list(ImpactItem.Reversibility.values)),
+                        measures="Human review of every adverse outcome; quarterly subgroup tests; an appeal "
+                        "route explained in the decision letter.",
+                        risk=risk_of.get(assessment.system_id) if order == 0 else None,
+                        order=order,
+                    )
+                )
+        self.bulk(ImpactItem, items)
+
+    def statement_of_applicability(self) -> None:
+        """Every Annex A control decided and justified, then submitted and approved (the demo's SoA)."""
+        from controls.soa.demo import soa_demo_seed
+
+        soa_demo_seed(self.organization, {"officer": self.officer, "admin": self.users["admin"][0]})
+
+    def copied_history(self) -> None:
+        """One creation row in the history for every record written with COPY (as the portal would have)."""
+        if not (self.copied and self.history == "full"):
+            return
+        from benchmarks.scale_seed import ScaleSeeder
+
+        filler = ScaleSeeder(systems=0, risks=0, measurements=0, history_per_record=1)
+        filler.org, filler.admin = self.organization, self.officer
+        filler.history()
+        self.counts["history_rows_added"] = filler.counts["history_rows"]
+
     # Changes through the services, and a check that the synthetic rows are valid -----------------
 
     def service_changes(self) -> None:
@@ -724,18 +1018,7 @@ class Seeder:
                 obj.full_clean()
 
 
-# --- Child: measure one size -------------------------------------------------------------------
-
-
-def rss_mb() -> float | None:
-    """The current resident set size of this process, in MB (Linux)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return None
+# --- Child: seed one size, then build the pack once per worker count ---------------------------
 
 
 def peak_rss_mb() -> float:
@@ -747,15 +1030,16 @@ def log(size: int, message: str) -> None:
     print(f"  [{size}] {message}", flush=True)
 
 
-def configure_environment(args: argparse.Namespace) -> None:
+def configure_environment(args: argparse.Namespace, size: int) -> None:
     workdir: Path = args.workdir
     os.environ["DJANGO_SETTINGS_MODULE"] = "aims.settings.base"
-    os.environ.pop("CELERY_BROKER_URL", None)  # Celery stays eager; the phases are called directly anyway.
     os.environ["DEBUG"] = "False"  # no query log growing during the bulk inserts
     os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ["PRIVATE_STORAGE_DIR"] = str(workdir / f"private-{args.child}")
+    os.environ["PRIVATE_STORAGE_DIR"] = str(workdir / f"private-{size}")
     if not args.use_env_db:
-        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / f'aims-{args.child}.sqlite3'}"
+        os.environ["DATABASE_URL"] = f"sqlite:///{workdir / f'aims-{size}.sqlite3'}"
+    if not any(args.workers):
+        os.environ.pop("CELERY_BROKER_URL", None)  # Celery eager: nothing goes to a broker
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
 
@@ -779,127 +1063,231 @@ def prepare_database(args: argparse.Namespace) -> None:
         raise SystemExit("The control catalogue is not loaded; run `manage.py load_catalogue` first.")
 
 
-def measure(size: int, organization, user) -> tuple[dict, object]:
-    """Time the phases of one AIMS-wide pack with every section; returns the numbers and the pack."""
-    from django.core.files.storage import default_storage
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-    from django.utils import timezone
+class MemorySampler(threading.Thread):
+    """The resident memory of some processes and their children, sampled until stopped.
 
-    from audits.models import EvidencePack, PackSection
-    from audits.packs import render, services
+    Keeps the peak of every process seen, by pid: a worker's children are replaced now and
+    then (``--max-tasks-per-child``), and each one counts on its own.
+    """
 
-    today = timezone.localdate()
-    pack = EvidencePack.objects.create(
-        organization=organization,
-        period_start=today - timedelta(days=365),
-        period_end=today,
-        sections=list(PackSection.values),
-        fingerprint=EvidencePack.make_fingerprint(benchmark="timed", size=size),
-        requested_by=user,
-        status=EvidencePack.Status.RUNNING,
-        started_at=timezone.now(),
+    def __init__(self, pids: list[int], interval: float = 0.2):
+        super().__init__(daemon=True)
+        self.pids, self.interval = pids, interval
+        self.peaks: dict[int, dict[str, Any]] = {}
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        while not self.halt.is_set():
+            for pid in self.pids:
+                try:
+                    root = psutil.Process(pid)
+                    family = [(root, "worker main process"), *((c, "pool process") for c in root.children(True))]
+                except psutil.Error:
+                    continue
+                for proc, role in family:
+                    try:
+                        rss = proc.memory_info().rss / 2**20
+                    except psutil.Error:
+                        continue
+                    seen = self.peaks.setdefault(proc.pid, {"pid": proc.pid, "role": role, "peak_rss_mb": 0.0})
+                    seen["peak_rss_mb"] = round(max(seen["peak_rss_mb"], rss), 1)
+            self.halt.wait(self.interval)
+
+    def stop(self) -> list[dict[str, Any]]:
+        self.halt.set()
+        self.join()
+        return sorted(self.peaks.values(), key=lambda p: -p["peak_rss_mb"])
+
+
+class Workers:
+    """N Celery workers on the packs queue, one process each, as docker-compose runs them."""
+
+    def __init__(self, count: int, token: str, logdir: Path):
+        self.count, self.token, self.logdir = count, token, logdir
+        self.procs: list[subprocess.Popen] = []
+        self.names = [f"bench{n}-{token}@localhost" for n in range(1, count + 1)]
+
+    def start(self) -> None:
+        from aims.celery import app
+
+        # Only this run's tasks: anything left on the queues by an earlier run goes first.
+        with app.connection_for_write() as connection:
+            for queue in ("packs", "celery"):
+                connection.default_channel.queue_purge(queue)
+        for name in self.names:
+            command = [
+                sys.executable, "-m", "celery", "-A", "aims", "worker", "-Q", "packs,celery", "--hostname", name,
+                "--concurrency", "1", "--max-tasks-per-child", "20", "--max-memory-per-child", "1048576",
+                "--without-gossip", "--without-mingle", "--loglevel", "warning",
+            ]  # fmt: skip
+            log_file = (self.logdir / f"worker-{name.split('@')[0]}.log").open("w")
+            self.procs.append(
+                subprocess.Popen(command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT)  # noqa: S603
+            )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            replies = {name for reply in app.control.ping(timeout=1.0) for name in reply}
+            if set(self.names) <= replies:
+                return
+            if any(proc.poll() is not None for proc in self.procs):
+                break
+        self.stop()
+        raise RuntimeError(f"the Celery workers did not start; see {self.logdir}/worker-*.log")
+
+    @property
+    def pids(self) -> list[int]:
+        return [proc.pid for proc in self.procs]
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)  # a warm shutdown: the current task may finish
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def request_pack(organization_id: int, user_id: int):
+    """A whole-AIMS pack with the default options, as the portal's form sends it."""
+    from aims.models import Organization, User
+    from audits.packs.services import evidence_pack_request
+
+    pack, _ = evidence_pack_request(
+        organization=Organization.objects.get(pk=organization_id), acting_user=User.objects.get(pk=user_id)
     )
-    # As the worker has it after claiming the row.
-    pack = EvidencePack.objects.select_related("organization", "system", "requested_by").get(pk=pack.pk)
-    gc.collect()
-    rss_before = rss_mb()
-    with CaptureQueriesContext(connection) as collect_queries:
-        t0 = time.perf_counter()
-        generated_at = timezone.now()
-        content = services.collect(pack)
-        t1 = time.perf_counter()
-    with CaptureQueriesContext(connection) as html_queries:
-        manifest = services.manifest_for(pack, content, generated_at)
-        html = render.render_html(
-            {
-                "pack": pack,
-                "organization": pack.organization,
-                "sections": content.sections,
-                "records": content.records,
-                "files": content.files,
-                "generated_at": generated_at,
-                "manifest": manifest,
-            }
-        )
-        t2 = time.perf_counter()
-    log(size, f"assembled in {t2 - t0:.2f} s ({len(html) / 1e6:.1f} MB of HTML); laying out…")
-    document = render.layout(html)
-    t3 = time.perf_counter()
-    log(size, f"laid out {len(document.pages)} pages in {t3 - t2:.1f} s; writing the PDF…")
-    result = render.write_pdf(document, manifest, Path(default_storage.path(services.final_name(pack))))
-    t4 = time.perf_counter()
-    peak = peak_rss_mb()
-    wall = t4 - t0
-    log(size, f"wrote {result.size / 1e6:.2f} MB in {t4 - t3:.1f} s")
-    sections = {s.key: s for s in content.sections}
-    rows = html.count("<tr")
-    numbers = {
-        "systems": size,
-        "wall_s": round(wall, 3),
-        "pages": result.page_count,
-        "pdf_mb": round(result.size / 1e6, 3),
-        "peak_rss_mb": round(peak, 1),
-        "rss_before_generation_mb": round(rss_before, 1) if rss_before else None,
-        "weasyprint_pct": round(100 * (t4 - t2) / wall, 2),
-        "assembly_pct": round(100 * (t2 - t0) / wall, 2),
-        "assembly_queries": len(collect_queries) + len(html_queries),
-        "collect_queries": len(collect_queries),
-        "html_queries": len(html_queries),
-        "collect_s": round(t1 - t0, 3),
-        "html_s": round(t2 - t1, 3),
-        "layout_s": round(t3 - t2, 3),
-        "write_s": round(t4 - t3, 3),
-        "html_mb": round(len(html.encode()) / 1e6, 3),
-        "table_rows": rows,
-        "rows_per_s": round(rows / (t3 - t2), 1),
-        "records": len(content.records),
-        "history_entries": len(sections["history"].context["entries"]) if "history" in sections else 0,
-        "history_truncated": bool(sections["history"].context["truncated"]) if "history" in sections else False,
-    }
-    EvidencePack.objects.filter(pk=pack.pk).update(
-        status=EvidencePack.Status.SUCCEEDED,
-        progress=100,
-        file=services.final_name(pack),
-        sha256=result.sha256,
-        size=result.size,
-        page_count=result.page_count,
-        finished_at=timezone.now(),
-    )
-    return numbers, pack
+    return pack
 
 
-def sanity_check(size: int, organization, user) -> dict:
-    """Generate one pack through ``evidence_pack_generate`` and verify it."""
-    from django.utils import timezone
+def build_pack_in_process(args: argparse.Namespace) -> int:
+    """Internal entry point (``--build-pack ORG USER``): build one pack eagerly in this fresh process."""
+    import django
 
-    from audits.models import EvidencePack, PackSection
-    from audits.packs import services
-
-    today = timezone.localdate()
-    pack = EvidencePack.objects.create(
-        organization=organization,
-        period_start=today - timedelta(days=365),
-        period_end=today,
-        sections=list(PackSection.values),
-        fingerprint=EvidencePack.make_fingerprint(benchmark="sanity", size=size),
-        requested_by=user,
-    )
+    django.setup()
     started = time.perf_counter()
-    pack = services.evidence_pack_generate(pack.pk)
-    seconds = time.perf_counter() - started
-    report = services.evidence_pack_verify(pack)
-    check = {
-        "status": pack.status,
-        "error": pack.error,
+    pack = request_pack(*args.build_pack)  # eager: the parts and the merge run here, in turn
+    result = {"pack_id": pack.pk, "wall_s": round(time.perf_counter() - started, 3), "peak_rss_mb": peak_rss_mb()}
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+def wait_for(pack_id: int, size: int, timeout: float):
+    from audits.models import EvidencePack
+
+    deadline, last = time.monotonic() + timeout, None
+    terminal = {EvidencePack.Status.SUCCEEDED, EvidencePack.Status.FAILED, EvidencePack.Status.CANCELLED}
+    while time.monotonic() < deadline:
+        pack = EvidencePack.objects.get(pk=pack_id)
+        step = (pack.progress, pack.current_step)
+        if step != last:
+            log(size, f"{pack.progress:3d} % {pack.current_step}")
+            last = step
+        if pack.status in terminal:
+            return pack
+        time.sleep(0.5)
+    raise TimeoutError(f"the pack was not done after {timeout:.0f} s")
+
+
+def part_timings(pack) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    parts = list(pack.parts.order_by("index"))
+    rows = [
+        {
+            "key": part.key,
+            "phase": part.phase,
+            "status": part.status,
+            "pages": part.page_count,
+            "attempts": part.attempts,
+            "worker": part.worker,
+            "wait_s": round((part.started_at - pack.started_at).total_seconds(), 2) if part.started_at else None,
+            "seconds": round((part.finished_at - part.started_at).total_seconds(), 2)
+            if part.started_at and part.finished_at
+            else None,
+            "peak_rss_mb": part.peak_rss_mb,
+            "size_kb": round((part.size or 0) / 1024, 1),
+        }
+        for part in parts
+    ]
+    spans: dict[str, float] = {}
+    previous_end = pack.started_at
+    for phase in sorted({part.phase for part in parts}):
+        done = [p for p in parts if p.phase == phase and p.finished_at]
+        if done:
+            end = max(p.finished_at for p in done)
+            spans[f"phase{phase}_s"] = round((end - previous_end).total_seconds(), 2)
+            previous_end = end
+    if pack.finished_at and previous_end:
+        spans["merge_s"] = round((pack.finished_at - previous_end).total_seconds(), 2)
+    return rows, spans
+
+
+def build_pack(args: argparse.Namespace, size: int, workers: int, organization, user) -> dict[str, Any]:
+    """Build one pack with ``workers`` workers (0: in a fresh process); its figures."""
+    from audits.models import EvidencePack
+    from audits.packs.services import evidence_pack_verify
+
+    processes: list[dict[str, Any]] = []
+    if workers == 0:
+        command = [
+            sys.executable, str(Path(__file__).resolve()), "--build-pack", str(organization.pk), str(user.pk),
+        ]  # fmt: skip
+        log(size, "building the pack in one process, without workers…")
+        started = time.perf_counter()
+        output = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True).stdout  # noqa: S603
+        wall = time.perf_counter() - started
+        built = json.loads(output.strip().splitlines()[-1])
+        pack = EvidencePack.objects.get(pk=built["pack_id"])
+        processes.append({"pid": None, "role": "pack process", "peak_rss_mb": round(built["peak_rss_mb"], 1)})
+    else:
+        from django.utils.crypto import get_random_string
+
+        pool = Workers(workers, get_random_string(6).lower(), args.workdir)
+        pool.start()
+        sampler = MemorySampler(pool.pids)
+        sampler.start()
+        try:
+            log(size, f"{workers} workers ready; requesting the pack…")
+            started = time.perf_counter()
+            pack = wait_for(request_pack(organization.pk, user.pk).pk, size, args.timeout)
+            wall = time.perf_counter() - started
+        finally:
+            processes = sampler.stop()
+            pool.stop()
+    if pack.status != EvidencePack.Status.SUCCEEDED:
+        return {"workers": workers, "error": f"pack {pack.status}: {pack.error}"}
+    parts, spans = part_timings(pack)
+    report = evidence_pack_verify(pack)
+    slowest = max((p for p in parts if p["seconds"] is not None), key=lambda p: p["seconds"], default=None)
+    run = {
+        "workers": workers,
+        "detail": pack.detail,
+        "wall_s": round(wall, 2),
+        "pack_s": round((pack.finished_at - pack.started_at).total_seconds(), 2),
         "pages": pack.page_count,
-        "seconds": round(seconds, 2),
-        "verify_ok": report.ok,
-        "records_checked": report.records_checked,
-        "problems": report.problems[:5],
+        "pdf_mb": round(pack.size / 1e6, 3),
+        "parts": len(parts),
+        "peak_rss_process_mb": max((p["peak_rss_mb"] for p in processes), default=0),
+        "peak_rss_part_mb": max((p["peak_rss_mb"] or 0 for p in parts), default=0),
+        "phase0_s": spans.get("phase0_s", 0.0),
+        "phase1_s": spans.get("phase1_s", 0.0),
+        "phase2_s": spans.get("phase2_s", 0.0),
+        "merge_s": spans.get("merge_s", 0.0),
+        "slowest_part": f"{slowest['key']} {slowest['seconds']:.0f} s" if slowest else "",
+        "verified": "yes" if report.ok else "NO",
+        "verify_problems": report.problems[:5],
+        "records": report.records_checked,
+        "processes": processes,
+        "part_timings": parts,
     }
-    log(size, f"sanity check: evidence_pack_generate → {pack.status}, {pack.page_count} pages, verified {report.ok}")
-    return check
+    log(
+        size,
+        f"{workers} workers: {run['wall_s']:.1f} s, {run['pages']} pages in {run['parts']} parts, "
+        f"peak RSS per process {run['peak_rss_process_mb']:.0f} MB, verified {run['verified']}",
+    )
+    return run
 
 
 def remove_organization(organization, users) -> None:
@@ -922,7 +1310,7 @@ def remove_organization(organization, users) -> None:
 
 def run_child(args: argparse.Namespace) -> int:
     size = args.child
-    configure_environment(args)
+    configure_environment(args, size)
     import django
 
     django.setup()
@@ -930,38 +1318,24 @@ def run_child(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     prepare_database(args)
-    seeder = Seeder(size, args.seed, args.history, get_random_string(6).lower())
+    risks = round(size * args.risks_per_system)
+    seeder = Seeder(size, risks, args.seed, args.history, get_random_string(6).lower())
+    result: dict[str, Any] = {"systems": size, "risks": risks, "runs": []}
+    result_file = args.workdir / f"result-{size}.json"
     try:
         organization, users = seeder.run()
-        seed_s = time.perf_counter() - started
-        log(size, f"seeded in {seed_s:.1f} s: {seeder.counts}")
-        admin = users["admin"][0]
-
-        # One-off costs of a fresh worker (fonts, WeasyPrint's stylesheets), kept out of the timing.
-        from audits.packs import render
-
-        warm = time.perf_counter()
-        render.layout("<p>warm-up</p>")
-        warmup_s = time.perf_counter() - warm
-
-        numbers, _ = measure(size, organization, admin)
-        numbers.update(seed_s=round(seed_s, 2), warmup_s=round(warmup_s, 3), counts=seeder.counts)
-        numbers["history_mode"] = args.history
-        numbers["database"] = "env" if args.use_env_db else "sqlite"
-        result_file = args.workdir / f"result-{size}.json"
-        result_file.write_text(json.dumps(numbers, indent=2, default=str))
-        log(
-            size,
-            f"{numbers['wall_s']:.1f} s, {numbers['pages']} pages, {numbers['pdf_mb']:.2f} MB, "
-            f"peak RSS {numbers['peak_rss_mb']:.0f} MB, WeasyPrint {numbers['weasyprint_pct']:.1f} %, "
-            f"{numbers['assembly_queries']} queries",
-        )
-        if not args.sanity_check:
-            return 0
-        numbers["sanity_check"] = sanity_check(size, organization, admin)
-        result_file.write_text(json.dumps(numbers, indent=2, default=str))
-        return 0 if numbers["sanity_check"]["verify_ok"] else 1
+        result.update(seed_s=round(time.perf_counter() - started, 2), counts=seeder.counts)
+        result["database"] = "env" if args.use_env_db else "sqlite"
+        log(size, f"seeded in {result['seed_s']:.1f} s: {seeder.counts}")
+        for workers in args.workers:
+            try:
+                result["runs"].append(build_pack(args, size, workers, organization, users["admin"][0]))
+            except Exception as exc:  # reported in the table; the next worker count still runs
+                result["runs"].append({"workers": workers, "error": f"{type(exc).__name__}: {exc}"})
+            result_file.write_text(json.dumps(result, indent=2, default=str))
+        return 1 if any("error" in run for run in result["runs"]) else 0
     finally:
+        result_file.write_text(json.dumps(result, indent=2, default=str))
         # Also after a failure: whatever part of the organisation was committed goes again.
         if args.use_env_db and getattr(seeder, "organization", None) is not None:
             remove_organization(seeder.organization, getattr(seeder, "all_users", []))
@@ -970,6 +1344,10 @@ def run_child(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.build_pack is not None:
+        if str(REPO) not in sys.path:
+            sys.path.insert(0, str(REPO))
+        return build_pack_in_process(args)
     if args.child is not None:
         return run_child(args)
     return run_parent(args)

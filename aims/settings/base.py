@@ -357,6 +357,8 @@ EVIDENCE_PACK_RETENTION_DAYS = env.int("EVIDENCE_PACK_RETENTION_DAYS", default=9
 # (and no worker's memory) grows with the size of the organisation.
 EVIDENCE_PACK_INVENTORY_CHUNK = env.int("EVIDENCE_PACK_INVENTORY_CHUNK", default=50)
 EVIDENCE_PACK_HISTORY_CHUNK = env.int("EVIDENCE_PACK_HISTORY_CHUNK", default=500)
+# The inventory's summary table of every system is split over parts of this many rows each.
+EVIDENCE_PACK_SUMMARY_CHUNK = env.int("EVIDENCE_PACK_SUMMARY_CHUNK", default=500)
 # A part that raises is tried again this many times before its pack is failed.
 EVIDENCE_PACK_PART_RETRIES = env.int("EVIDENCE_PACK_PART_RETRIES", default=2)
 # Seconds before a part's first retry, doubling for each further one.

@@ -45,7 +45,7 @@ AUDIT_SECTIONS = [PackSection.AUDIT, PackSection.EVIDENCE]
 class PackDetail(models.TextChoices):
     """How much of the inventory gets a page per AI system; every section keeps its summary tables."""
 
-    AUTO = "auto", "Automatic: every system below 50 systems, otherwise the high-risk ones"
+    AUTO = "auto", "Automatic: every system below 50 systems, else the high-risk ones (up to 200)"
     ALL = "all", "Every AI system"
     HIGH_RISK = "high_risk", "High-risk AI systems only"
     NONE = "none", "None: summary tables only"
@@ -54,6 +54,9 @@ class PackDetail(models.TextChoices):
 # Below this many systems in scope, an automatic pack details every one of them: a few dozen
 # detail pages stay readable, while a thousand would bury the summaries an auditor starts from.
 AUTO_DETAIL_ALL_BELOW = 50
+# Above this many high-risk systems an automatic pack keeps to the summary tables (and the
+# attached registers): hundreds of pages per system class are a reference, not a readable pack.
+AUTO_DETAIL_HIGH_RISK_UP_TO = 200
 
 # A system "is high-risk" for the detail pages when the EU AI Act puts it in the high-risk or
 # prohibited tier, or when the register holds an open risk whose current level is high or critical.
@@ -64,7 +67,8 @@ DETAIL_HELP = (
     "Which AI systems get their own detail pages in the inventory; every section keeps its summary tables. "
     "High-risk systems are those in the EU AI Act high-risk or prohibited tier, or with an open risk whose "
     f"current level is high or critical. Automatic details every system below {AUTO_DETAIL_ALL_BELOW} "
-    "systems, otherwise the high-risk ones."
+    f"systems, otherwise the high-risk ones while there are at most {AUTO_DETAIL_HIGH_RISK_UP_TO}, "
+    "and beyond that keeps to the summary tables."
 )
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import resource
 import shutil
 import socket
@@ -41,7 +42,14 @@ from audits.packs import render
 from audits.packs.attachments import data_attachments
 from audits.packs.merge import LINK_SCHEME, OutlineEntry
 from audits.packs.records import RecordEntry
-from audits.packs.sections import COLLECTORS, collect_history, collect_inventory, detailed_system_ids, evidence_files
+from audits.packs.sections import (
+    COLLECTORS,
+    collect_history,
+    collect_inventory,
+    detailed_system_ids,
+    evidence_files,
+    inventory_system_count,
+)
 from registry.models import AISystem
 
 logger = logging.getLogger(__name__)
@@ -74,17 +82,7 @@ def plan_parts(pack: EvidencePack) -> list[PlannedPart]:
     for key in chosen_sections(pack):
         label = PackSection(key).label
         if key == PackSection.INVENTORY:
-            ids, size = detailed_system_ids(pack), max(1, settings.EVIDENCE_PACK_INVENTORY_CHUNK)
-            chunks = [ids[i : i + size] for i in range(0, len(ids), size)] or [[]]
-            # The first part opens with the summary table of every system, detailed or not.
-            planned += [
-                PlannedPart(
-                    f"inventory:{n}",
-                    f"{label}, part {n} of {len(chunks)}",
-                    params={"system_ids": chunk, "with_summary": n == 1},
-                )
-                for n, chunk in enumerate(chunks, 1)
-            ]
+            planned += _inventory_parts(pack, label)
         elif key == PackSection.HISTORY:
             count, size = len(collect_history(pack).context["entries"]), max(1, settings.EVIDENCE_PACK_HISTORY_CHUNK)
             offsets = list(range(0, count, size)) or [0]
@@ -99,6 +97,29 @@ def plan_parts(pack: EvidencePack) -> list[PlannedPart]:
     if PackSection.EVIDENCE in pack.sections:
         planned.append(PlannedPart(EVIDENCE, "Evidence index", EVIDENCE_PHASE))
     return planned
+
+
+def _inventory_parts(pack: EvidencePack, label: str) -> list[PlannedPart]:
+    """The summary table of every system, then the detail pages of the detailed ones, in chunks.
+
+    A summary that fits in one slice opens the first chunk of detail pages; a longer one is
+    split over parts of its own, so that no part lays out thousands of rows.
+    """
+    ids, size = detailed_system_ids(pack), max(1, settings.EVIDENCE_PACK_INVENTORY_CHUNK)
+    chunks: list[dict[str, Any]] = [{"system_ids": ids[i : i + size]} for i in range(0, len(ids), size)]
+    total, slice_size = inventory_system_count(pack), max(1, settings.EVIDENCE_PACK_SUMMARY_CHUNK)
+    if total <= slice_size:
+        params = chunks or [{"system_ids": []}]
+        params[0]["with_summary"] = True
+    else:
+        params = [
+            {"system_ids": [], "with_summary": True, "summary_offset": offset, "summary_limit": slice_size}
+            for offset in range(0, total, slice_size)
+        ] + chunks
+    return [
+        PlannedPart(f"inventory:{n}", f"{label}, part {n} of {len(params)}", params=part)
+        for n, part in enumerate(params, 1)
+    ]
 
 
 def parts_dir(pack: EvidencePack) -> str:
@@ -139,7 +160,12 @@ def next_phase(pack_id: int) -> list[int]:
     A part already sent (waiting for a worker, or for its retry) has its ``heartbeat_at``
     set and is not sent again.
     """
-    parts = list(EvidencePackPart.objects.filter(pack_id=pack_id).values("pk", "phase", "status", "heartbeat_at"))
+    # In the pack's order: a phase's parts go to the queue, and to the workers, first to last.
+    parts = list(
+        EvidencePackPart.objects.filter(pack_id=pack_id)
+        .order_by("index")
+        .values("pk", "phase", "status", "heartbeat_at")
+    )
     pending = [p for p in parts if p["status"] != PartStatus.SUCCEEDED]
     if not pending:
         return []
@@ -167,7 +193,7 @@ def _claim_part(part_id: int, stale_before: datetime) -> EvidencePackPart | None
     claimable = Q(status=PartStatus.QUEUED) | Q(status=PartStatus.RUNNING, heartbeat_at__lt=stale_before)
     updated = EvidencePackPart.objects.filter(claimable, pk=part_id, pack__status=Status.RUNNING).update(
         status=PartStatus.RUNNING,
-        worker=socket.gethostname()[:200],
+        worker=f"{socket.gethostname()}:{os.getpid()}"[:200],
         started_at=now,
         heartbeat_at=now,
         finished_at=None,
@@ -308,7 +334,13 @@ def _render(part: EvidencePackPart) -> render.RenderedPack:
         kind, _, rest = part.key.partition(":")
         if kind == "inventory":
             params = part.params
-            result = collect_inventory(pack, params.get("system_ids", []), with_summary=params.get("with_summary"))
+            result = collect_inventory(
+                pack,
+                params.get("system_ids", []),
+                with_summary=params.get("with_summary"),
+                summary_offset=params.get("summary_offset", 0),
+                summary_limit=params.get("summary_limit"),
+            )
             section_key, first = str(PackSection.INVENTORY), rest == "1"
         elif kind == "history":
             result = collect_history(pack, part.params.get("offset", 0), part.params.get("limit"))

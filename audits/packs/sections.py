@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from django.core.files.storage import default_storage
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Case, Count, Max, Prefetch, Q, Value, When
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -64,6 +65,10 @@ HISTORY_ATTACHMENT_LIMIT = 100_000
 WORST_RISKS = 25
 # Up to this many risks, the register is printed risk by risk as well as summarised.
 RISK_DETAIL_LIMIT = 100
+# Overdue treatments and reviews printed, the oldest first; the attached register has every one.
+OVERDUE_LIMIT = 500
+# Rows read per round trip while records are fingerprinted.
+RECORD_CHUNK = 2000
 # Past this many, a list of names (systems without an impact assessment...) is shown as a count and the first few.
 LIST_PREVIEW = 30
 # Stages in which a system is built or used: "proposed" no longer describes it, whatever its status says.
@@ -149,17 +154,22 @@ def detailed_system_ids(pack: EvidencePack) -> list[int]:
     return ids
 
 
-def inventory_summary(pack: EvidencePack) -> dict:
-    """One row per AI system in scope, whatever the detail level: the table an auditor starts from."""
+def inventory_summary(pack: EvidencePack, offset: int = 0, limit: int | None = None) -> dict:
+    """One row per AI system in scope, whatever the detail level: the table an auditor starts from.
+
+    With ``offset`` and ``limit``, the rows of one slice of the systems (one part of a large pack).
+    """
+    scope = _systems(pack)
     systems = list(
-        _systems(pack).prefetch_related(
+        scope[offset : None if limit is None else offset + limit].prefetch_related(
             Prefetch(
                 "role_assignments",
                 queryset=RoleAssignment.objects.filter(raci=RoleAssignment.Raci.ACCOUNTABLE).select_related("member"),
             )
         )
     )
-    open_risks = Risk.objects.for_org(pack.organization).open().filter(system__isnull=False)
+    ids = [system.pk for system in systems]
+    open_risks = Risk.objects.for_org(pack.organization).open().filter(system_id__in=ids)
     risk_counts: Counter[int] = Counter()
     worst: dict[int, str] = {}
     for system_id, residual, inherent, n in (
@@ -171,7 +181,7 @@ def inventory_summary(pack: EvidencePack) -> dict:
             worst[system_id] = level
     last_assessed = dict(
         ImpactAssessment.objects.for_org(pack.organization)
-        .filter(status=ImpactAssessment.Status.APPROVED)
+        .filter(status=ImpactAssessment.Status.APPROVED, system_id__in=ids)
         .values_list("system_id")
         .annotate(last=Max("approved_at"))
         .order_by()
@@ -185,16 +195,37 @@ def inventory_summary(pack: EvidencePack) -> dict:
         }
         for system in systems
     ]
-    return {"summary_rows": rows, "detail": pack.detail, "detail_label": pack.get_detail_display()}
+    first = offset == 0
+    summary: dict = {"summary_rows": rows, "summary_first": first, "detail": pack.detail}
+    if first:
+        detailed = detailed_system_ids(pack)
+        summary.update(
+            summary_total=len(rows) if limit is None else scope.count(),
+            detailed_count=len(detailed),
+            # Said when no system gets detail pages, so the reader knows what the option would add.
+            high_risk_count=len(high_risk_system_ids(pack)) if pack.detail == PackDetail.NONE else None,
+            detail_label=pack.get_detail_display(),
+        )
+    return summary
+
+
+def inventory_system_count(pack: EvidencePack) -> int:
+    return _systems(pack).count()
 
 
 def collect_inventory(
-    pack: EvidencePack, system_ids: Sequence[int] | None = None, *, with_summary: bool | None = None
+    pack: EvidencePack,
+    system_ids: Sequence[int] | None = None,
+    *,
+    with_summary: bool | None = None,
+    summary_offset: int = 0,
+    summary_limit: int | None = None,
 ) -> SectionResult:
     """The inventory: the summary table of every system, then the detail pages of the detailed systems.
 
     With ``system_ids``, only the detail pages of those systems, in that order (one chunk of a large
-    pack), and the summary table only if ``with_summary`` (the first chunk).
+    pack), and the summary table only if ``with_summary``: all of it, or the slice of
+    ``summary_limit`` systems from ``summary_offset`` (a large inventory's summary spans parts).
     """
     chunk = system_ids is not None and not with_summary
     ids = list(system_ids) if system_ids is not None else detailed_system_ids(pack)
@@ -239,7 +270,7 @@ def collect_inventory(
     # "systems" are the detailed ones: the contents page lists each of them.
     context: dict = {"systems": systems, "summary_rows": None}
     if not chunk:
-        context.update(inventory_summary(pack))
+        context.update(inventory_summary(pack, summary_offset, summary_limit))
         # Every system in scope is in the summary: each is a record of the pack, detailed or not.
         for row in context["summary_rows"]:
             add(row["system"])
@@ -398,57 +429,101 @@ def collect_risk_criteria(pack: EvidencePack) -> SectionResult:
 
 
 def collect_risks(pack: EvidencePack) -> SectionResult:
-    """The register summarised: counts, heat maps, the worst open risks and everything overdue.
+    """The register summarised: counts, heat maps, the worst open risks and what is overdue.
 
-    Each risk gets its own block only in a small register; the attached risk register holds every risk.
+    The figures are aggregated in the database and the records streamed, so a register of any
+    size costs the same memory. Each risk gets its own block only in a small register; the
+    overdue lists print the oldest ``OVERDUE_LIMIT`` each; the attached risk register holds
+    every risk and treatment.
     """
     risks = Risk.objects.for_org(pack.organization)
     if pack.scope == EvidencePack.Scope.SYSTEM:
         risks = risks.filter(system_id=pack.system_id)
     criteria, maps = heat_maps(pack.organization, risks)
-    rows = list(
-        risks.select_related("system", "owner", "risk_source", "objective", "accepted_by")
-        .prefetch_related(
-            Prefetch(
-                "treatments",
-                queryset=TreatmentAction.objects.select_related("owner").prefetch_related(
-                    Prefetch("control_links", queryset=TreatmentControl.objects.select_related("control"))
-                ),
-            )
-        )
-        .order_by("ref_code")
+    today = timezone.localdate()
+    open_risks = risks.open()
+    current = Coalesce(NullIf("residual_level", Value("")), "inherent_level")
+    level_counts = Counter(
+        dict(open_risks.annotate(level=current).values_list("level").annotate(n=Count("*")).order_by())
     )
-    records = []
-    for risk in rows:
-        records.append(record_entry(risk))
-        records += [record_entry(t, f"{risk.ref_code} treatment: {t.title}") for t in risk.treatments.all()]
-    open_rows = [r for r in rows if r.status != Risk.Status.CLOSED]
-    level_counts = Counter(r.current_level or "" for r in open_rows)
-    status_counts = Counter(r.status for r in rows)
-    worst = sorted((r for r in open_rows if r.current_level), key=lambda r: (-LEVEL_RANK[r.current_level], r.ref_code))[
-        :WORST_RISKS
+    status_counts = Counter(dict(risks.values_list("status").annotate(n=Count("*")).order_by()))
+    total, open_total = sum(status_counts.values()), sum(level_counts.values())
+    ranked = Case(*(When(level=value, then=Value(rank)) for value, rank in LEVEL_RANK.items()), default=Value(-1))
+    people = ("system", "owner")
+    worst = list(
+        open_risks.annotate(level=current)
+        .exclude(level="")
+        .select_related(*people)
+        .order_by(ranked.desc(), "ref_code")[:WORST_RISKS]
+    )
+    overdue_treatment_rows = TreatmentAction.objects.filter(
+        risk__in=risks,
+        status__in=(TreatmentAction.Status.PLANNED, TreatmentAction.Status.IN_PROGRESS),
+        due_date__lt=today,
+    )
+    overdue_treatments = [
+        (t.risk, t)
+        for t in overdue_treatment_rows.select_related("risk", "owner").order_by("due_date", "risk__ref_code", "pk")[
+            :OVERDUE_LIMIT
+        ]
     ]
-    overdue_treatments = sorted(
-        ((r, t) for r in rows for t in r.treatments.all() if t.overdue), key=lambda rt: (rt[1].due_date, rt[0].ref_code)
+    overdue_review_rows = risks.review_overdue(today)
+    overdue_reviews = list(
+        overdue_review_rows.select_related("owner").order_by("next_review_date", "ref_code")[:OVERDUE_LIMIT]
     )
-    overdue_reviews = sorted((r for r in rows if r.review_overdue), key=lambda r: (r.next_review_date, r.ref_code))
+    each = total <= RISK_DETAIL_LIMIT and pack.detail != PackDetail.NONE
+    rows: list[Risk] = []
+    if each:
+        rows = list(
+            risks.select_related("system", "owner", "risk_source", "objective", "accepted_by")
+            .prefetch_related(
+                Prefetch(
+                    "treatments",
+                    queryset=TreatmentAction.objects.select_related("owner").prefetch_related(
+                        Prefetch("control_links", queryset=TreatmentControl.objects.select_related("control"))
+                    ),
+                )
+            )
+            .order_by("ref_code")
+        )
     context = {
         "risks": rows,
         "heat_maps": maps,
         "criteria": criteria,
-        "total": len(rows),
-        "open_total": len(open_rows),
+        "total": total,
+        "open_total": open_total,
         "level_counts": [(label, level_counts.get(value, 0)) for value, label in reversed(Level.choices)]
         + ([("Not assessed", level_counts[""])] if level_counts.get("") else []),
         "status_counts": [(label, status_counts.get(value, 0)) for value, label in Risk.Status.choices],
         "worst": worst,
         "worst_limit": WORST_RISKS,
         "overdue_treatments": overdue_treatments,
+        "overdue_treatment_count": overdue_treatment_rows.count()
+        if len(overdue_treatments) == OVERDUE_LIMIT
+        else len(overdue_treatments),
         "overdue_reviews": overdue_reviews,
-        "each": len(rows) <= RISK_DETAIL_LIMIT and pack.detail != PackDetail.NONE,
+        "overdue_review_count": overdue_review_rows.count()
+        if len(overdue_reviews) == OVERDUE_LIMIT
+        else len(overdue_reviews),
+        "overdue_limit": OVERDUE_LIMIT,
+        "each": each,
         "detail_limit": RISK_DETAIL_LIMIT,
     }
-    return SectionResult(PackSection.RISKS, PackSection.RISKS.label, "pdf/sections/risks.html", context, records)
+    return SectionResult(
+        PackSection.RISKS, PackSection.RISKS.label, "pdf/sections/risks.html", context, _risk_records(risks)
+    )
+
+
+def _risk_records(risks) -> list[RecordEntry]:
+    """Every risk and treatment of the register as a record, read in chunks (never all rows at once)."""
+    records = []
+    for risk in risks.order_by("ref_code", "pk").iterator(chunk_size=RECORD_CHUNK):
+        records.append(record_entry(risk))
+    labels = dict(risks.values_list("pk", "ref_code"))
+    treatments = TreatmentAction.objects.filter(risk__in=risks).order_by("risk__ref_code", "pk")
+    for treatment in treatments.iterator(chunk_size=RECORD_CHUNK):
+        records.append(record_entry(treatment, f"{labels[treatment.risk_id]} treatment: {treatment.title}"))
+    return records
 
 
 def collect_impact(pack: EvidencePack) -> SectionResult:

@@ -46,9 +46,9 @@ from audits.models import (
 )
 from audits.packs import parts, render
 from audits.packs.merge import merge_parts
-from audits.packs.models import AUTO_DETAIL_ALL_BELOW
+from audits.packs.models import AUTO_DETAIL_ALL_BELOW, AUTO_DETAIL_HIGH_RISK_UP_TO
 from audits.packs.records import RecordEntry, record_sha256
-from audits.packs.sections import COLLECTORS, SectionResult
+from audits.packs.sections import COLLECTORS, SectionResult, high_risk_system_ids
 from controls.models import EvidenceVersion
 from registry.models import AISystem
 
@@ -153,13 +153,17 @@ def evidence_pack_request(
 
 
 def resolve_detail(organization: Organization, scope: str, detail: str) -> str:
-    """The detail level a pack is built with: "auto" becomes "all" for a small inventory, else "high_risk"."""
+    """The detail level a pack is built with: "auto" becomes "all" for a small inventory, else
+    "high_risk", or "none" when the high-risk systems alone would be hundreds of detail pages.
+    """
     if detail != PackDetail.AUTO:
         return detail
     if scope == EvidencePack.Scope.SYSTEM:
         return PackDetail.ALL
-    small = AISystem.objects.for_org(organization).count() < AUTO_DETAIL_ALL_BELOW
-    return PackDetail.ALL if small else PackDetail.HIGH_RISK
+    if AISystem.objects.for_org(organization).count() < AUTO_DETAIL_ALL_BELOW:
+        return PackDetail.ALL
+    high_risk = high_risk_system_ids(EvidencePack(organization=organization, scope=scope))
+    return PackDetail.HIGH_RISK if len(high_risk) <= AUTO_DETAIL_HIGH_RISK_UP_TO else PackDetail.NONE
 
 
 # --- Generation (runs in the worker) -------------------------------------------------------

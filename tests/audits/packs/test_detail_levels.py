@@ -94,6 +94,52 @@ def test_automatic_detail_is_resolved_and_stored(acme, bob, inventory):
     assert services.resolve_detail(acme, EvidencePack.Scope.AIMS, PackDetail.NONE) == PackDetail.NONE
 
 
+def test_automatic_detail_keeps_to_summaries_when_the_high_risk_systems_are_too_many(acme, bob, inventory, monkeypatch):
+    AISystem.objects.bulk_create(
+        AISystem(organization=acme, ref_code=f"BULK-{n:03}", name=f"Bulk {n}", purpose="Bulk.", eu_ai_act_tier="high")
+        for n in range(AUTO_DETAIL_ALL_BELOW)
+    )
+    high_risk = AUTO_DETAIL_ALL_BELOW + 1  # the bulk ones and the high-tier system of the inventory
+    monkeypatch.setattr(services, "AUTO_DETAIL_HIGH_RISK_UP_TO", high_risk)
+    assert services.resolve_detail(acme, EvidencePack.Scope.AIMS, PackDetail.AUTO) == PackDetail.HIGH_RISK
+    monkeypatch.setattr(services, "AUTO_DETAIL_HIGH_RISK_UP_TO", high_risk - 1)
+    assert services.resolve_detail(acme, EvidencePack.Scope.AIMS, PackDetail.AUTO) == PackDetail.NONE
+    pack = request_pack(acme, bob, sections=["inventory"])
+    assert pack.detail == PackDetail.NONE
+    text = pack_text(pack)
+    assert DETAIL_LINE not in text
+    assert f"{high_risk} of them are high" in text  # "high-risk", hyphenated at a line end
+
+
+def test_overdue_lists_print_the_oldest_and_count_them_all(acme, bob, olivia, inventory, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audits.packs import sections
+    from tests.risk.factories import RiskFactory
+
+    today = timezone.localdate()
+    for days in (30, 10, 20):
+        RiskFactory(
+            organization=acme, system=inventory[0], owner=olivia, title=f"Late by {days} days",
+            inherent_likelihood=3, inherent_impact=days // 10,
+        )  # fmt: skip
+    from risk.models import Risk
+
+    for risk, days in zip(Risk.objects.for_org(acme).order_by("pk"), (30, 10, 20), strict=True):
+        Risk.objects.filter(pk=risk.pk).update(next_review_date=today - timedelta(days=days))
+    monkeypatch.setattr(sections, "OVERDUE_LIMIT", 2)
+    context = sections.collect_risks(
+        services.evidence_pack_request(organization=acme, acting_user=bob, detail=PackDetail.NONE)[0]
+    ).context
+    assert context["overdue_review_count"] == 3
+    assert [r.title for r in context["overdue_reviews"]] == ["Late by 30 days", "Late by 20 days"]
+    # The worst first, by current level; the risks are not loaded one by one for summary tables.
+    assert [r.title for r in context["worst"]][0] == "Late by 30 days"
+    assert len(context["worst"]) == 3 and context["total"] == 3 and context["risks"] == []
+
+
 def test_the_detail_level_is_part_of_the_fingerprint(acme, bob, inventory):
     first, created = services.evidence_pack_request(organization=acme, acting_user=bob, detail=PackDetail.AUTO)
     assert created

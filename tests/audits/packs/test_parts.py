@@ -50,6 +50,33 @@ def test_a_pack_is_planned_as_parts_with_the_inventory_in_chunks(acme, bob, inve
     assert sent == sorted(pack.parts.filter(phase=0).values_list("pk", flat=True))
 
 
+def test_a_long_inventory_summary_is_split_over_parts_of_its_own(acme, bob, inventory, settings):
+    settings.EVIDENCE_PACK_INVENTORY_CHUNK = 2
+    settings.EVIDENCE_PACK_SUMMARY_CHUNK = 2
+    pack = planned_pack(acme, bob, settings, sections=["inventory"])
+    params = list(pack.parts.filter(key__startswith="inventory:").order_by("index").values_list("params", flat=True))
+    # Three systems: two slices of the summary table, then the detail pages in two chunks.
+    assert [(p.get("with_summary"), p.get("summary_offset"), p["system_ids"]) for p in params] == [
+        (True, 0, []),
+        (True, 2, []),
+        (None, None, [s.pk for s in inventory[:2]]),
+        (None, None, [inventory[2].pk]),
+    ]
+
+
+def test_a_split_summary_lists_every_system_once_and_is_introduced_once(acme, bob, inventory, settings):
+    settings.EVIDENCE_PACK_SUMMARY_CHUNK = 2
+    pack, _ = request_pack(acme, bob, sections=["inventory"])
+    assert pack.status == EvidencePack.Status.SUCCEEDED, pack.error
+    text = " ".join(
+        page.extract_text() for page in PdfReader(BytesIO(default_storage.open(pack.file.name).read())).pages
+    )
+    assert text.count("Every AI system in scope, 3 in all") == 1
+    assert all(text.count(system.name) >= 1 for system in inventory)
+    worker = pack.parts.filter(key="inventory:2").values_list("worker", flat=True).get()
+    assert worker.rsplit(":", 1)[1].isdigit()  # host and process id: which process rendered it
+
+
 def test_the_merged_pack_has_true_page_numbers_an_outline_and_is_pdfa(acme, bob, inventory, risk_register, settings):
     settings.EVIDENCE_PACK_INVENTORY_CHUNK = 1
     pack, _ = request_pack(acme, bob)
