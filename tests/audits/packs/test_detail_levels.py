@@ -136,7 +136,7 @@ def test_overdue_lists_print_the_oldest_and_count_them_all(acme, bob, olivia, in
     assert context["overdue_review_count"] == 3
     assert [r.title for r in context["overdue_reviews"]] == ["Late by 30 days", "Late by 20 days"]
     # The worst first, by current level; the risks are not loaded one by one for summary tables.
-    assert [r.title for r in context["worst"]][0] == "Late by 30 days"
+    assert context["worst"][0].title == "Late by 30 days"
     assert len(context["worst"]) == 3 and context["total"] == 3 and context["risks"] == []
 
 
