@@ -7,6 +7,7 @@ fixed number of queries whatever the length of the history.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -406,6 +407,27 @@ def organization_history(organization, start: datetime, end: datetime, limit: in
     """At most ``limit`` changes of the organisation between ``start`` and ``end``, newest first."""
     models_, rows = _activity_rows(organization, limit, between=(start, end))
     return _entries_for_rows(models_, rows)
+
+
+def organization_history_pages(
+    organization, start: datetime, end: datetime, *, limit: int, page_size: int = 2000
+) -> Iterator[list[HistoryEntry]]:
+    """The changes :func:`organization_history` gives, a page at a time (newest first).
+
+    Paged by keyset like the activity feed, so a long period is read in bounded memory.
+    """
+    cursor: ActivityCursor | None = None
+    seen = 0
+    while seen < limit:
+        size = min(page_size, limit - seen)
+        models_, rows = _activity_rows(organization, size, cursor=cursor, older=True, between=(start, end))
+        if not rows:
+            return
+        yield _entries_for_rows(models_, rows)
+        seen += len(rows)
+        if len(rows) < size:
+            return
+        cursor = _cursor(rows[-1])
 
 
 def organization_history_counts(organization, start: datetime, end: datetime) -> list[tuple[str, int | None, int]]:

@@ -12,15 +12,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from django.db.models import Prefetch
 
 from audits.models import EvidencePack, PackSection
 from audits.packs.records import RecordEntry
-from audits.packs.sections import HISTORY_ATTACHMENT_LIMIT, history_entries
+from audits.packs.sections import HISTORY_ATTACHMENT_LIMIT, history_entries_streamed
 from controls.soa.selectors import control_treatment_links, soa_rows
 from risk.models import Risk, TreatmentAction, TreatmentControl
 
@@ -54,11 +56,11 @@ def _email(user) -> str:
 
 
 class _DataFile:
-    """Writes rows as CSV or JSON into one byte buffer; counts them."""
+    """Writes rows as CSV or JSON into a byte buffer or an open binary file; counts them."""
 
-    def __init__(self, columns: Sequence[str], kind: str):
+    def __init__(self, columns: Sequence[str], kind: str, handle: BinaryIO | None = None):
         self.columns, self.kind, self.rows = list(columns), kind, 0
-        self.buffer = io.BytesIO()
+        self.buffer: BinaryIO = handle if handle is not None else io.BytesIO()
         self.text = io.TextIOWrapper(self.buffer, encoding="utf-8", newline="")
         if kind == "csv":
             self.writer = csv.writer(self.text)
@@ -75,10 +77,11 @@ class _DataFile:
         self.rows += 1
 
     def close(self) -> bytes:
+        """Finish the file; returns its bytes when written to a buffer (nothing for a file)."""
         if self.kind == "json":
             self.text.write("\n]\n")
         self.text.flush()
-        data = self.buffer.getvalue()
+        data = self.buffer.getvalue() if isinstance(self.buffer, io.BytesIO) else b""
         self.text.close()
         return data
 
@@ -90,6 +93,31 @@ def _write(name: str, columns: Sequence[str], rows: Iterable[dict[str, Any]]) ->
         for data_file in files:
             data_file.add(row)
     return [(f"{name}.{f.kind}", f.close(), f.rows) for f in files]
+
+
+@dataclass
+class WrittenFile:
+    """A data file written to disk: its name in the pack, where it is, and its rows."""
+
+    name: str
+    path: Path
+    rows: int
+
+
+def _write_to_disk(
+    directory: Path, prefix: str, name: str, columns: Sequence[str], rows: Iterable[dict[str, Any]]
+) -> list[WrittenFile]:
+    """Like ``_write``, straight into files: a register of any size never sits in memory."""
+    paths = {kind: directory / f"{prefix}{name}.{kind}" for kind in ("csv", "json")}
+    files = [_DataFile(columns, kind, path.open("wb")) for kind, path in paths.items()]
+    try:
+        for row in rows:
+            for data_file in files:
+                data_file.add(row)
+    finally:
+        for data_file in files:
+            data_file.close()
+    return [WrittenFile(f"{name}.{f.kind}", paths[f.kind], f.rows) for f in files]
 
 
 def _risks(pack: EvidencePack):
@@ -182,7 +210,7 @@ def soa_data_rows(pack: EvidencePack) -> Iterator[dict[str, Any]]:
 
 
 def history_rows(pack: EvidencePack) -> Iterator[dict[str, Any]]:
-    for entry in history_entries(pack, limit=HISTORY_ATTACHMENT_LIMIT):
+    for entry in history_entries_streamed(pack, HISTORY_ATTACHMENT_LIMIT):
         changes = "; ".join(
             f"{c.field}: {'' if c.old is None else c.old} -> {'' if c.new is None else c.new}"
             if entry.action == "changed"
@@ -204,16 +232,36 @@ def record_rows(records: Sequence[RecordEntry]) -> Iterator[dict[str, Any]]:
         yield entry.as_manifest()
 
 
-def data_attachments(pack: EvidencePack, records: Sequence[RecordEntry]) -> list[tuple[str, bytes, int]]:
-    """``(file name, bytes, row count)`` of each data file for the pack's chosen sections."""
-    files: list[tuple[str, bytes, int]] = []
-    if PackSection.RISKS in pack.sections:
-        files += _write("risk-register", RISK_COLUMNS, risk_rows(pack))
-        files += _write("risk-treatments", TREATMENT_COLUMNS, treatment_rows(pack))
-    if PackSection.CONTROLS in pack.sections:
-        files += _write("statement-of-applicability", SOA_COLUMNS, soa_data_rows(pack))
-    if PackSection.HISTORY in pack.sections:
-        files += _write("change-history", HISTORY_COLUMNS, history_rows(pack))
-    if PackSection.EVIDENCE in pack.sections:
-        files += _write("evidence-index", RECORD_COLUMNS, record_rows(records))
-    return files
+Rows = Callable[[EvidencePack], Iterator[dict[str, Any]]]
+
+# The registers attached to a pack, in groups: each group is one part of the pack, written
+# while the sections are laid out, when the pack has the section it belongs to.
+DATA_GROUPS: dict[str, tuple[str, list[tuple[str, list[str], Rows]]]] = {
+    "risks": (
+        PackSection.RISKS,
+        [("risk-register", RISK_COLUMNS, risk_rows), ("risk-treatments", TREATMENT_COLUMNS, treatment_rows)],
+    ),
+    "soa": (PackSection.CONTROLS, [("statement-of-applicability", SOA_COLUMNS, soa_data_rows)]),
+    "history": (PackSection.HISTORY, [("change-history", HISTORY_COLUMNS, history_rows)]),
+}
+
+
+def data_groups(pack: EvidencePack) -> list[str]:
+    """The groups of data files ``pack`` attaches, in order."""
+    return [group for group, (section, _) in DATA_GROUPS.items() if section in pack.sections]
+
+
+def write_data_group(pack: EvidencePack, group: str, directory: Path, prefix: str) -> list[WrittenFile]:
+    """Write one group's CSV and JSON files into ``directory``, each name prefixed with ``prefix``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[WrittenFile] = []
+    for name, columns, rows in DATA_GROUPS[group][1]:
+        written += _write_to_disk(directory, prefix, name, columns, rows(pack))
+    return written
+
+
+def record_index_attachments(pack: EvidencePack, records: Sequence[RecordEntry]) -> list[tuple[str, bytes, int]]:
+    """The evidence index as data files (every record with its SHA-256), when the pack has that section."""
+    if PackSection.EVIDENCE not in pack.sections:
+        return []
+    return _write("evidence-index", RECORD_COLUMNS, record_rows(records))

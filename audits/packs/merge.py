@@ -46,7 +46,7 @@ def merge_parts(
     *,
     outline: Sequence[OutlineEntry],
     manifest: dict,
-    attachments: Sequence[tuple[str, bytes]] = (),
+    attachments: Sequence[tuple[str, bytes | Path]] = (),
 ) -> render.RenderedPack:
     """Merge the part files (the first one opens the pack) into ``final_path``, atomically."""
     import pikepdf
@@ -165,7 +165,7 @@ def _bytes_io(data: bytes):
     return io.BytesIO(data)
 
 
-def _attach(merged, manifest: dict, attachments: Sequence[tuple[str, bytes]]) -> None:
+def _attach(merged, manifest: dict, attachments: Sequence[tuple[str, bytes | Path]]) -> None:
     """The manifest (the pack's data) and every attached file, as PDF/A-3 associated files."""
     import pikepdf
 
@@ -180,12 +180,13 @@ def _attach(merged, manifest: dict, attachments: Sequence[tuple[str, bytes]]) ->
         )
     ]
     files += [(name, content, "", _mime(name), pikepdf.Name.Source) for name, content in attachments]
+    # Files on disk are read one at a time: qpdf keeps its own copy of each stream anyway.
     tree = pikepdf.NameTree.new(merged)
     associated = []
     for name, content, description, mime, relationship in files:
         spec = pikepdf.AttachedFileSpec(
             merged,
-            content,
+            content if isinstance(content, bytes) else content.read_bytes(),
             description=description,
             filename=name,
             mime_type=mime,

@@ -39,7 +39,7 @@ from django.utils import timezone
 from aims.outbox.services import outbox_enqueue
 from audits.models import EvidencePack, EvidencePackPart, PackSection
 from audits.packs import render
-from audits.packs.attachments import data_attachments
+from audits.packs.attachments import data_groups, record_index_attachments, write_data_group
 from audits.packs.merge import LINK_SCHEME, OutlineEntry
 from audits.packs.records import RecordEntry
 from audits.packs.sections import (
@@ -60,6 +60,13 @@ PART_TASK = "audits.packs.tasks.render_evidence_pack_part"
 MERGE_TASK = "audits.packs.tasks.merge_evidence_pack"
 FRONT = "front"
 EVIDENCE = "section:evidence"
+# Parts that write the attached registers (CSV and JSON) and no page.
+DATA_PREFIX = "data:"
+DATA_LABELS = {
+    "risks": "Attached risk register and treatments",
+    "soa": "Attached Statement of Applicability",
+    "history": "Attached change history",
+}
 FRONT_PHASE, EVIDENCE_PHASE = 2, 1
 
 
@@ -79,6 +86,9 @@ def chosen_sections(pack: EvidencePack) -> list[str]:
 def plan_parts(pack: EvidencePack) -> list[PlannedPart]:
     """The parts of ``pack`` in the order they appear in it."""
     planned = [PlannedPart(FRONT, "Cover and contents", FRONT_PHASE)]
+    # The registers first: they lay out no page, but a large one takes as long as a section,
+    # and parts go to the workers in this order.
+    planned += [PlannedPart(f"{DATA_PREFIX}{group}", DATA_LABELS[group]) for group in data_groups(pack)]
     for key in chosen_sections(pack):
         label = PackSection(key).label
         if key == PackSection.INVENTORY:
@@ -320,16 +330,21 @@ def _render(part: EvidencePackPart) -> render.RenderedPack:
     attachments: list[tuple[str, bytes]] = []
     numbers = {key: n for n, key in enumerate(chosen_sections(pack), 1)}
     earlier = list(pack.parts.filter(phase__lt=part.phase).order_by("index"))
+    if part.key.startswith(DATA_PREFIX):
+        return _write_data(part)
     if part.key == FRONT:
-        # Without an evidence index the front carries the pack's attached files.
+        # Without an evidence index the front carries the pack's own attached files.
         if not pack.parts.filter(key=EVIDENCE).exists():
             shown = _merged_records(sidecar for _, sidecar in _read_sidecars(earlier))
             files, attachments = attached_files(pack, shown)
         return _render_front(part, context, earlier, numbers, files, attachments)
     if part.key == EVIDENCE:
-        records = _merged_records(sidecar for _, sidecar in _read_sidecars(earlier))
+        sidecars = list(_read_sidecars(earlier))
+        records = _merged_records(sidecar for _, sidecar in sidecars)
         files, attachments = attached_files(pack, records)
-        context.update(evidence_number=len(numbers) + 1, records=[RecordEntry(**r) for r in records], files=files)
+        # The index lists the data files of the earlier parts too; its sidecar keeps only its own.
+        listed = [f for _, sidecar in sidecars for f in sidecar.files] + files
+        context.update(evidence_number=len(numbers) + 1, records=[RecordEntry(**r) for r in records], files=listed)
     else:
         kind, _, rest = part.key.partition(":")
         if kind == "inventory":
@@ -363,6 +378,31 @@ def _render(part: EvidencePackPart) -> render.RenderedPack:
         attachments = list(getattr(result, "attachments", None) or [])
     document = render.layout(render.render_html(context))
     return _write(part, document, _Sidecar(records, files, [], _anchors(document)), attachments)
+
+
+def _write_data(part: EvidencePackPart) -> render.RenderedPack:
+    """A data part: the group's registers written beside the parts, for the merge to attach."""
+    directory = _storage_path(parts_dir(part.pack))
+    written = write_data_group(part.pack, part.key.removeprefix(DATA_PREFIX), directory, f"{part.index:04d}-")
+    files = [
+        {
+            "name": w.name,
+            "sha256": render.file_sha256(w.path),
+            "size": w.path.stat().st_size,
+            "rows": w.rows,
+            "kind": "data",
+        }
+        for w in written
+    ]
+    payload = {"records": [], "files": files, "attachments": [(w.name, w.path.name) for w in written], "anchors": {}}
+    sidecar = _storage_path(_sidecar_name(part))
+    sidecar.write_text(json.dumps(payload))
+    # No page: the part's "file" is its sidecar, so that its row still says what it wrote.
+    return render.RenderedPack(sidecar, 0, render.file_sha256(sidecar), sidecar.stat().st_size)
+
+
+def has_pages(part: EvidencePackPart) -> bool:
+    return not part.key.startswith(DATA_PREFIX)
 
 
 def _render_front(part, context, earlier, numbers, files, attachments) -> render.RenderedPack:
@@ -448,14 +488,14 @@ def _merged_records(sidecars) -> list[dict[str, Any]]:
 def attached_files(
     pack: EvidencePack, records: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[tuple[str, bytes]]]:
-    """The files embedded in the pack, as the manifest lists them, and their bytes.
+    """The files a part embeds besides the registers of the data parts, as the manifest lists them, and their bytes.
 
-    The data files (the full registers behind the summaries, CSV and JSON) always; the evidence
-    files themselves when the pack includes them.
+    The evidence index as data files (every record with its SHA-256); the evidence files
+    themselves when the pack includes them.
     """
     files: list[dict[str, Any]] = []
     attachments: list[tuple[str, bytes]] = []
-    for name, data, rows in data_attachments(pack, [RecordEntry(**r) for r in records]):
+    for name, data, rows in record_index_attachments(pack, [RecordEntry(**r) for r in records]):
         files.append(
             {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "rows": rows, "kind": "data"}
         )
@@ -487,7 +527,7 @@ class MergeInput:
     paths: list[Path]
     records: list[RecordEntry]
     files: list[dict[str, Any]]
-    attachments: list[tuple[str, bytes]]
+    attachments: list[tuple[str, Path]]  # read one at a time by the merge
     outline: list[OutlineEntry]
 
 
@@ -497,7 +537,7 @@ def merge_input(pack: EvidencePack, parts: list[EvidencePackPart]) -> MergeInput
     sidecars = list(_read_sidecars(parts))
     records = [RecordEntry(**r) for r in _merged_records(s for _, s in sidecars)]
     files = [f for _, s in sidecars for f in s.files]
-    attachments = [(name, (directory / stored).read_bytes()) for _, s in sidecars for name, stored in s.attachments]
+    attachments = [(name, directory / stored) for _, s in sidecars for name, stored in s.attachments]
     numbers = {key: n for n, key in enumerate(chosen_sections(pack), 1)}
     contents = _contents(pack, numbers, sidecars)
     outline: list[OutlineEntry] = [OutlineEntry("Contents", "contents")]
@@ -507,4 +547,5 @@ def merge_input(pack: EvidencePack, parts: list[EvidencePackPart]) -> MergeInput
             outline[-1].children.append(OutlineEntry(title, entry["anchor"]))
         else:
             outline.append(OutlineEntry(title, entry["anchor"]))
-    return MergeInput([_storage_path(p.file) for p in parts], records, files, attachments, outline)
+    paths = [_storage_path(p.file) for p in parts if has_pages(p)]
+    return MergeInput(paths, records, files, attachments, outline)

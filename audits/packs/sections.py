@@ -7,7 +7,7 @@ into the evidence index and the embedded manifest with their SHA-256.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
@@ -22,6 +22,7 @@ from aims.history import (
     merged_history,
     organization_history,
     organization_history_counts,
+    organization_history_pages,
     records_history,
 )
 from aims.models import Membership, User
@@ -376,6 +377,16 @@ def history_entries(pack: EvidencePack, limit: int) -> list[HistoryEntry]:
             ),
         )[:limit]
     return organization_history(pack.organization, start, end, limit=limit)
+
+
+def history_entries_streamed(pack: EvidencePack, limit: int) -> Iterator[HistoryEntry]:
+    """The changes :func:`history_entries` gives, read a page at a time: for the attached history."""
+    if pack.scope == EvidencePack.Scope.SYSTEM:
+        yield from history_entries(pack, limit)
+        return
+    start, end = _period_bounds(pack)
+    for page in organization_history_pages(pack.organization, start, end, limit=limit):
+        yield from page
 
 
 def history_counts(pack: EvidencePack) -> tuple[list[tuple[str, int]], list[tuple[str, int]], int]:

@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -48,7 +48,7 @@ from audits.packs import parts, render
 from audits.packs.merge import merge_parts
 from audits.packs.models import AUTO_DETAIL_ALL_BELOW, AUTO_DETAIL_HIGH_RISK_UP_TO
 from audits.packs.records import RecordEntry, record_sha256
-from audits.packs.sections import COLLECTORS, SectionResult, high_risk_system_ids
+from audits.packs.sections import SectionResult, high_risk_system_ids
 from controls.models import EvidenceVersion
 from registry.models import AISystem
 
@@ -302,25 +302,6 @@ class PackContent:
     records: list[RecordEntry] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[tuple[str, bytes]] = field(default_factory=list)
-
-
-def collect(pack: EvidencePack, on_progress: Callable[..., Any] | None = None) -> PackContent:
-    """Gather every chosen section; returns them with the records they show, de-duplicated."""
-    results, seen, records = [], set(), []
-    chosen = [s for s in PackSection.values if s in pack.sections and s in COLLECTORS]
-    for index, key in enumerate(chosen):
-        if on_progress:
-            on_progress(5 + 35 * index // max(len(chosen), 1), f"Collecting {PackSection(key).label.lower()}")
-        result = COLLECTORS[key](pack)
-        results.append(result)
-        for entry in result.records:
-            if (entry.type, entry.id) not in seen:
-                seen.add((entry.type, entry.id))
-                records.append(entry)
-    if on_progress:
-        on_progress(40, "Writing the data files and reading evidence files")
-    files, attachments = parts.attached_files(pack, [r.as_manifest() for r in records])
-    return PackContent(results, records, files, attachments)
 
 
 def manifest_for(pack: EvidencePack, content: PackContent, generated_at: datetime) -> dict[str, Any]:

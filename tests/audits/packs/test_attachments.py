@@ -140,3 +140,19 @@ def test_the_evidence_index_counts_records_by_type(acme, bob, inventory):
     _, _, text = request_pack(acme, bob, sections=["inventory", "evidence"], detail=PackDetail.NONE)
     records = text.split("RECORDS BY TYPE")[1]
     assert f"registry.AISystem {len(inventory)}" in records
+
+
+def test_the_attached_history_is_read_in_pages_that_add_up_to_the_whole_history(acme, inventory, risk_register):
+    from aims.history import organization_history, organization_history_pages
+
+    end = timezone.now() + timedelta(minutes=1)
+    start = end - timedelta(days=30)
+    whole = organization_history(acme, start, end, limit=1000)
+    pages = list(organization_history_pages(acme, start, end, limit=1000, page_size=3))
+    assert len(whole) > 6 and len(pages) == -(-len(whole) // 3)
+    paged = [entry for page in pages for entry in page]
+    assert [(e.model, e.label, e.when, e.action) for e in paged] == [
+        (e.model, e.label, e.when, e.action) for e in whole
+    ]
+    # The limit holds across pages.
+    assert sum(len(p) for p in organization_history_pages(acme, start, end, limit=5, page_size=3)) == 5

@@ -40,9 +40,12 @@ def test_a_pack_is_planned_as_parts_with_the_inventory_in_chunks(acme, bob, inve
     pack = planned_pack(acme, bob, settings, sections=["scope", "inventory", "history", "evidence"])
     rows = list(pack.parts.order_by("index").values_list("key", "phase", "status", "params"))
     keys = [row[0] for row in rows]
-    assert keys == ["front", "section:scope", "inventory:1", "inventory:2", "history:1", "section:evidence"]
-    assert [row[1] for row in rows] == [2, 0, 0, 0, 0, 1]
-    assert rows[2][3]["system_ids"] == [s.pk for s in inventory[:2]] and rows[3][3]["system_ids"] == [inventory[2].pk]
+    # The attached change history is written by a part of its own, sent to the workers first.
+    assert keys == [
+        "front", "data:history", "section:scope", "inventory:1", "inventory:2", "history:1", "section:evidence",
+    ]  # fmt: skip
+    assert [row[1] for row in rows] == [2, 0, 0, 0, 0, 0, 1]
+    assert rows[3][3]["system_ids"] == [s.pk for s in inventory[:2]] and rows[4][3]["system_ids"] == [inventory[2].pk]
     assert all(row[2] == PartStatus.QUEUED for row in rows)
     assert pack.status == EvidencePack.Status.RUNNING and pack.attempts == 1
     # Only the first phase goes to the workers; the evidence index and the cover wait for it.

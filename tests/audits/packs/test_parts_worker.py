@@ -39,7 +39,10 @@ def test_a_pack_in_parts_is_merged_numbered_and_pdfa(catalogue, worker, api_for,
     assert keys[0] == "front" and keys[-1] == "section:evidence"
     assert [k for k in keys if k.startswith("inventory:")] == ["inventory:1", "inventory:2"]
     assert {part["status"] for part in body["parts"]} == {"succeeded"}
-    assert all(part["worker"] and part["page_count"] for part in body["parts"])
+    assert all(part["worker"] for part in body["parts"])
+    # The registers are parts that attach files and lay out no page; every other part has pages.
+    assert {k for k in keys if k.startswith("data:")} == {"data:risks", "data:soa", "data:history"}
+    assert all(bool(part["page_count"]) != part["key"].startswith("data:") for part in body["parts"])
     pack = EvidencePack.objects.get(pk=pack_id)
     assert all(p.peak_rss_mb and p.started_at and p.finished_at for p in pack.parts.all())
     content = b"".join(api.get(body["download_url"]).streaming_content)
