@@ -60,6 +60,8 @@ PART_TASK = "audits.packs.tasks.render_evidence_pack_part"
 MERGE_TASK = "audits.packs.tasks.merge_evidence_pack"
 FRONT = "front"
 EVIDENCE = "section:evidence"
+# Parts that usually take longest: the registers, the history, the inventory and the risks.
+LONG_PARTS = ("data:", "history:", "inventory:", "section:risks", "section:impact", "section:controls")
 # Parts that write the attached registers (CSV and JSON) and no page.
 DATA_PREFIX = "data:"
 DATA_LABELS = {
@@ -170,21 +172,19 @@ def next_phase(pack_id: int) -> list[int]:
     A part already sent (waiting for a worker, or for its retry) has its ``heartbeat_at``
     set and is not sent again.
     """
-    # In the pack's order: a phase's parts go to the queue, and to the workers, first to last.
     parts = list(
         EvidencePackPart.objects.filter(pack_id=pack_id)
         .order_by("index")
-        .values("pk", "phase", "status", "heartbeat_at")
+        .values("pk", "key", "phase", "status", "heartbeat_at")
     )
     pending = [p for p in parts if p["status"] != PartStatus.SUCCEEDED]
     if not pending:
         return []
     phase = min(p["phase"] for p in pending)
-    return [
-        p["pk"]
-        for p in pending
-        if p["phase"] == phase and p["status"] == PartStatus.QUEUED and p["heartbeat_at"] is None
-    ]
+    due = [p for p in pending if p["phase"] == phase and p["status"] == PartStatus.QUEUED and p["heartbeat_at"] is None]
+    # Workers take parts in the order they are sent: the long ones first, so that the short
+    # ones fill in at the end and no worker is left alone with a long part at the end of a phase.
+    return [p["pk"] for p in sorted(due, key=lambda p: not p["key"].startswith(LONG_PARTS))]
 
 
 def dispatch(part_ids: list[int]) -> None:

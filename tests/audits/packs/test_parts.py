@@ -49,8 +49,14 @@ def test_a_pack_is_planned_as_parts_with_the_inventory_in_chunks(acme, bob, inve
     assert all(row[2] == PartStatus.QUEUED for row in rows)
     assert pack.status == EvidencePack.Status.RUNNING and pack.attempts == 1
     # Only the first phase goes to the workers; the evidence index and the cover wait for it.
-    sent = sorted(args[0] for args in OutboxMessage.objects.filter(task=parts.PART_TASK).values_list("args", flat=True))
-    assert sent == sorted(pack.parts.filter(phase=0).values_list("pk", flat=True))
+    sent = [
+        args[0]
+        for args in OutboxMessage.objects.filter(task=parts.PART_TASK).order_by("pk").values_list("args", flat=True)
+    ]
+    assert sorted(sent) == sorted(pack.parts.filter(phase=0).values_list("pk", flat=True))
+    # The long parts are sent first, the short sections fill in after them.
+    key_of = dict(pack.parts.values_list("pk", "key"))
+    assert [key_of[pk] for pk in sent] == ["data:history", "inventory:1", "inventory:2", "history:1", "section:scope"]
 
 
 def test_a_long_inventory_summary_is_split_over_parts_of_its_own(acme, bob, inventory, settings):
