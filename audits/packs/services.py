@@ -29,7 +29,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.utils import timezone
-from pypdf.errors import PdfReadError
+from pikepdf import PdfError
 
 from aims.files import private_file_response
 from aims.models import Organization, User
@@ -595,14 +595,23 @@ class VerifyReport:
         }
 
 
-def read_manifest(pdf_path: Path) -> tuple[dict[str, Any] | None, dict[str, bytes]]:
-    """The embedded manifest and every attachment of a pack's PDF."""
-    from pypdf import PdfReader
+def read_manifest(pdf_path: Path) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The embedded manifest, and the SHA-256 of every attached file of a pack's PDF.
 
-    reader = PdfReader(str(pdf_path))
-    attachments = {name: contents[0] for name, contents in reader.attachments.items()}
-    raw = attachments.get(render.MANIFEST_NAME)
-    return (json.loads(raw) if raw else None), attachments
+    Read with pikepdf one attachment at a time: a large pack carries registers of hundreds
+    of megabytes, more than pypdf agrees to decompress and more than need be held at once.
+    """
+    import pikepdf
+
+    manifest: dict[str, Any] | None = None
+    digests: dict[str, str] = {}
+    with pikepdf.open(pdf_path) as pdf:
+        for name, spec in pdf.attachments.items():
+            data = spec.get_file().read_bytes()
+            digests[name] = hashlib.sha256(data).hexdigest()
+            if name == render.MANIFEST_NAME:
+                manifest = json.loads(data)
+    return manifest, digests
 
 
 def evidence_pack_verify(pack: EvidencePack) -> VerifyReport:
@@ -619,8 +628,8 @@ def evidence_pack_verify(pack: EvidencePack) -> VerifyReport:
     if not report.file_sha256_matches:
         report.problems.append("The file's SHA-256 differs from the one recorded when it was generated.")
     try:
-        manifest, attachments = read_manifest(path)
-    except (PdfReadError, ValueError) as exc:
+        manifest, digests = read_manifest(path)
+    except (PdfError, ValueError) as exc:
         report.problems.append(f"The file is not a readable PDF ({exc}).")
         return report
     report.manifest_found = manifest is not None
@@ -632,10 +641,10 @@ def evidence_pack_verify(pack: EvidencePack) -> VerifyReport:
     report.problems += _check_records(manifest.get("records", []), pack.organization_id)
     report.records_checked = len(manifest.get("records", []))
     for entry in manifest.get("files", []) + manifest.get("data_files", []):
-        content = attachments.get(entry["name"])
-        if content is None:
+        digest = digests.get(entry["name"])
+        if digest is None:
             report.problems.append(f"File {entry['name']} is listed but not attached.")
-        elif hashlib.sha256(content).hexdigest() != entry["sha256"]:
+        elif digest != entry["sha256"]:
             report.problems.append(f"File {entry['name']} does not match its SHA-256.")
     report.problems += _check_stored_files(manifest.get("files", []), pack.organization_id)
     report.ok = not report.problems
