@@ -525,7 +525,7 @@ def attached_files(
 @dataclass
 class MergeInput:
     paths: list[Path]
-    records: list[RecordEntry]
+    records: list[dict[str, Any]]  # as the manifest lists them
     files: list[dict[str, Any]]
     attachments: list[tuple[str, Path]]  # read one at a time by the merge
     outline: list[OutlineEntry]
@@ -535,7 +535,7 @@ def merge_input(pack: EvidencePack, parts: list[EvidencePackPart]) -> MergeInput
     """What the merge needs from the parts, read back from their files."""
     directory = _storage_path(parts_dir(pack))
     sidecars = list(_read_sidecars(parts))
-    records = [RecordEntry(**r) for r in _merged_records(s for _, s in sidecars)]
+    records = _merged_records(s for _, s in sidecars)
     files = [f for _, s in sidecars for f in s.files]
     attachments = [(name, directory / stored) for _, s in sidecars for name, stored in s.attachments]
     numbers = {key: n for n, key in enumerate(chosen_sections(pack), 1)}

@@ -47,8 +47,8 @@ from audits.models import (
 from audits.packs import parts, render
 from audits.packs.merge import merge_parts
 from audits.packs.models import AUTO_DETAIL_ALL_BELOW, AUTO_DETAIL_HIGH_RISK_UP_TO
-from audits.packs.records import RecordEntry, record_sha256
-from audits.packs.sections import SectionResult, high_risk_system_ids
+from audits.packs.records import record_sha256
+from audits.packs.sections import high_risk_system_ids
 from controls.models import EvidenceVersion
 from registry.models import AISystem
 
@@ -296,15 +296,10 @@ def final_name(pack: EvidencePack) -> str:
     return f"evidence-packs/{pack.organization_id}/{pack.uid}.pdf"
 
 
-@dataclass
-class PackContent:
-    sections: list[SectionResult]
-    records: list[RecordEntry] = field(default_factory=list)
-    files: list[dict[str, Any]] = field(default_factory=list)
-    attachments: list[tuple[str, bytes]] = field(default_factory=list)
-
-
-def manifest_for(pack: EvidencePack, content: PackContent, generated_at: datetime) -> dict[str, Any]:
+def manifest_for(
+    pack: EvidencePack, records: list[dict[str, Any]], files: list[dict[str, Any]], generated_at: datetime
+) -> dict[str, Any]:
+    """The pack's machine-readable manifest: ``records`` as the parts listed them (type, id, label, SHA-256)."""
     return {
         "format": "aims-evidence-pack/1",
         "pack_id": str(pack.uid),
@@ -316,10 +311,10 @@ def manifest_for(pack: EvidencePack, content: PackContent, generated_at: datetim
         "sections": list(pack.sections),
         "generated_at": generated_at.isoformat(),
         "generated_by": pack.requested_by.email if pack.requested_by else None,
-        "records": [r.as_manifest() for r in content.records],
-        "files": [f for f in content.files if f.get("kind") != "data"],
+        "records": records,
+        "files": [f for f in files if f.get("kind") != "data"],
         # The full registers behind the summaries (CSV and JSON), checked like the files.
-        "data_files": [f for f in content.files if f.get("kind") == "data"],
+        "data_files": [f for f in files if f.get("kind") == "data"],
     }
 
 
@@ -419,10 +414,14 @@ def evidence_pack_merge(pack_id: int) -> EvidencePack | None:
     final_path = Path(default_storage.path(final_name(pack)))
     with _heartbeat(pack_id):
         data = parts.merge_input(pack, ordered)
-        content = PackContent(sections=[], records=data.records, files=data.files)
-        manifest = manifest_for(pack, content, pack.started_at or timezone.now())
+        manifest = manifest_for(pack, data.records, data.files, pack.started_at or timezone.now())
+        # Serialised once, and the records let go before the pages are merged: at a hundred
+        # thousand risks they are the largest thing the merge holds.
+        manifest_json = json.dumps(manifest, indent=1, sort_keys=True).encode()
+        del manifest
+        data.records.clear()
         result = merge_parts(
-            data.paths, final_path, outline=data.outline, manifest=manifest, attachments=data.attachments
+            data.paths, final_path, outline=data.outline, manifest=manifest_json, attachments=data.attachments
         )
     finished = EvidencePack.objects.filter(pk=pack_id, status=Status.RUNNING).update(
         status=Status.SUCCEEDED,
