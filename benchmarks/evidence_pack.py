@@ -411,16 +411,6 @@ RESOURCES = {
     "human": [("Model owner and two data scientists", "0.5 FTE each; trained in the AIMS procedures.")],
 }
 EXTERNAL_PARTIES = ["Works council", "External data protection officer", "Ethics advisory board", "Group risk office"]
-RISK_THEMES = (
-    "biased outcomes for a protected group",
-    "drift after a change in the input population",
-    "personal data exposed in prompts",
-    "automation bias of the human reviewer",
-    "hallucinated answers presented as facts",
-    "model inversion by a determined attacker",
-    "unexplained decisions refused by the regulator",
-    "supplier stops maintaining the base model",
-)
 IMPACTS = [
     ("individuals", "fairness"), ("individuals", "privacy"), ("groups", "fairness"),
     ("society", "transparency"), ("individuals", "safety"),
@@ -768,6 +758,7 @@ class Seeder:
     def records(self) -> None:
         from django.utils import timezone
 
+        from benchmarks.scale_seed import RISK_THEMES
         from controls.catalogue.models import Requirement
         from controls.evidence.models import Evidence, EvidenceLink, EvidenceVersion
         from registry.models import AISystem

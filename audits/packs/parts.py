@@ -330,7 +330,7 @@ def _render(part: EvidencePackPart) -> render.RenderedPack:
     attachments: list[tuple[str, bytes]] = []
     numbers = {key: n for n, key in enumerate(chosen_sections(pack), 1)}
     earlier = list(pack.parts.filter(phase__lt=part.phase).order_by("index"))
-    if part.key.startswith(DATA_PREFIX):
+    if not has_pages(part):
         return _write_data(part)
     if part.key == FRONT:
         # Without an evidence index the front carries the pack's own attached files.
@@ -394,9 +394,7 @@ def _write_data(part: EvidencePackPart) -> render.RenderedPack:
         }
         for w in written
     ]
-    payload = {"records": [], "files": files, "attachments": [(w.name, w.path.name) for w in written], "anchors": {}}
-    sidecar = _storage_path(_sidecar_name(part))
-    sidecar.write_text(json.dumps(payload))
+    sidecar = _write_sidecar(part, _Sidecar([], files, [(w.name, w.path.name) for w in written], {}))
     # No page: the part's "file" is its sidecar, so that its row still says what it wrote.
     return render.RenderedPack(sidecar, 0, render.file_sha256(sidecar), sidecar.stat().st_size)
 
@@ -468,10 +466,16 @@ def _write(part, document, sidecar: _Sidecar, attachments: list[tuple[str, bytes
         stored = f"{part.index:04d}-{n}.bin"
         (directory / stored).write_bytes(content)
         sidecar.attachments.append((name, stored))
+    _write_sidecar(part, sidecar)
+    return render.write_part(document, directory / f"{part.index:04d}-{part.key.replace(':', '-')}.pdf")
+
+
+def _write_sidecar(part: EvidencePackPart, sidecar: _Sidecar) -> Path:
+    path = _storage_path(_sidecar_name(part))
     payload = {"records": sidecar.records, "files": sidecar.files, "attachments": sidecar.attachments}
     payload["anchors"] = sidecar.anchors
-    _storage_path(_sidecar_name(part)).write_text(json.dumps(payload))
-    return render.write_part(document, directory / f"{part.index:04d}-{part.key.replace(':', '-')}.pdf")
+    path.write_text(json.dumps(payload))
+    return path
 
 
 def _merged_records(sidecars) -> list[dict[str, Any]]:

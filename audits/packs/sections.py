@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 
 from django.core.files.storage import default_storage
-from django.db.models import Case, Count, Max, Prefetch, Q, Value, When
+from django.db.models import Case, Count, F, Max, Prefetch, Q, Value, When
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -160,9 +160,8 @@ def inventory_summary(pack: EvidencePack, offset: int = 0, limit: int | None = N
 
     With ``offset`` and ``limit``, the rows of one slice of the systems (one part of a large pack).
     """
-    scope = _systems(pack)
     systems = list(
-        scope[offset : None if limit is None else offset + limit].prefetch_related(
+        _systems(pack)[offset : None if limit is None else offset + limit].prefetch_related(
             Prefetch(
                 "role_assignments",
                 queryset=RoleAssignment.objects.filter(raci=RoleAssignment.Raci.ACCOUNTABLE).select_related("member"),
@@ -201,7 +200,7 @@ def inventory_summary(pack: EvidencePack, offset: int = 0, limit: int | None = N
     if first:
         detailed = detailed_system_ids(pack)
         summary.update(
-            summary_total=len(rows) if limit is None else scope.count(),
+            summary_total=len(rows) if limit is None else inventory_system_count(pack),
             detailed_count=len(detailed),
             # Said when no system gets detail pages, so the reader knows what the option would add.
             high_risk_count=len(high_risk_system_ids(pack)) if pack.detail == PackDetail.NONE else None,
@@ -460,11 +459,10 @@ def collect_risks(pack: EvidencePack) -> SectionResult:
     status_counts = Counter(dict(risks.values_list("status").annotate(n=Count("*")).order_by()))
     total, open_total = sum(status_counts.values()), sum(level_counts.values())
     ranked = Case(*(When(level=value, then=Value(rank)) for value, rank in LEVEL_RANK.items()), default=Value(-1))
-    people = ("system", "owner")
     worst = list(
         open_risks.annotate(level=current)
         .exclude(level="")
-        .select_related(*people)
+        .select_related("system", "owner")
         .order_by(ranked.desc(), "ref_code")[:WORST_RISKS]
     )
     overdue_treatment_rows = TreatmentAction.objects.filter(
@@ -509,13 +507,9 @@ def collect_risks(pack: EvidencePack) -> SectionResult:
         "worst": worst,
         "worst_limit": WORST_RISKS,
         "overdue_treatments": overdue_treatments,
-        "overdue_treatment_count": overdue_treatment_rows.count()
-        if len(overdue_treatments) == OVERDUE_LIMIT
-        else len(overdue_treatments),
+        "overdue_treatment_count": _count_past(overdue_treatment_rows, len(overdue_treatments)),
         "overdue_reviews": overdue_reviews,
-        "overdue_review_count": overdue_review_rows.count()
-        if len(overdue_reviews) == OVERDUE_LIMIT
-        else len(overdue_reviews),
+        "overdue_review_count": _count_past(overdue_review_rows, len(overdue_reviews)),
         "overdue_limit": OVERDUE_LIMIT,
         "each": each,
         "detail_limit": RISK_DETAIL_LIMIT,
@@ -525,15 +519,24 @@ def collect_risks(pack: EvidencePack) -> SectionResult:
     )
 
 
+def _count_past(rows, shown: int) -> int:
+    """How many ``rows`` there are, when the first ``OVERDUE_LIMIT`` shown may not be all of them."""
+    return rows.count() if shown == OVERDUE_LIMIT else shown
+
+
 def _risk_records(risks) -> list[RecordEntry]:
     """Every risk and treatment of the register as a record, read in chunks (never all rows at once)."""
     records = []
     for risk in risks.order_by("ref_code", "pk").iterator(chunk_size=RECORD_CHUNK):
         records.append(record_entry(risk))
-    labels = dict(risks.values_list("pk", "ref_code"))
-    treatments = TreatmentAction.objects.filter(risk__in=risks).order_by("risk__ref_code", "pk")
+    # The risk's reference read with each treatment: the fingerprint covers concrete fields only.
+    treatments = (
+        TreatmentAction.objects.filter(risk__in=risks)
+        .annotate(risk_ref=F("risk__ref_code"))
+        .order_by("risk__ref_code", "pk")
+    )
     for treatment in treatments.iterator(chunk_size=RECORD_CHUNK):
-        records.append(record_entry(treatment, f"{labels[treatment.risk_id]} treatment: {treatment.title}"))
+        records.append(record_entry(treatment, f"{treatment.risk_ref} treatment: {treatment.title}"))
     return records
 
 
