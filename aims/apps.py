@@ -10,7 +10,11 @@ class AimsConfig(AppConfig):
     verbose_name = "AI management system"
 
     def ready(self) -> None:
-        from aims import dashboard, demo
+        from aims import (
+            dashboard,
+            demo,
+            history,  # noqa: F401  (connects the activity feed's invalidation)
+        )
         from aims.governance.demo import governance_demo_seed
         from aims.governance.models import Objective, Policy, PolicyVersion
         from aims.governance.selectors import governance_tiles

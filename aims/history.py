@@ -15,10 +15,17 @@ from typing import Any
 
 from django.apps import apps
 from django.db import connection, models
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.text import capfirst
+from simple_history.signals import post_create_historical_record
 
+from aims.summaries import summaries_changed
 from aims.tenancy import TenantModel
+
+# The cached pages of the organisation's activity feed: stale once any tracked record of the
+# organisation gets a history row (every save and delete of a tracked model writes one).
+ACTIVITY_SCOPE = "activity"
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 LABEL_FIELDS = (
@@ -447,3 +454,13 @@ def organization_history_counts(organization, start: datetime, end: datetime) ->
     with connection.cursor() as db:
         db.execute(" UNION ALL ".join(parts), params)
         return [(str(models_[index]._meta.verbose_name), user_id, n) for index, user_id, n in db.fetchall()]
+
+
+@receiver(post_create_historical_record)
+def _activity_changed(sender: Any, history_instance: Any, **kwargs: Any) -> None:
+    # The organisation's own history rows name it by ``id``; every other one by ``organization_id``.
+    if history_instance._meta.label == "aims.HistoricalOrganization":
+        organization_id = history_instance.id
+    else:
+        organization_id = getattr(history_instance, "organization_id", None)
+    summaries_changed(organization_id, ACTIVITY_SCOPE)

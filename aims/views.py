@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -9,8 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
@@ -19,11 +24,12 @@ from aims import services
 from aims.access import TenantViewMixin, get_for_tenant_or_404
 from aims.dashboard import panels_for, tiles_for
 from aims.forms import ApiTokenForm, MemberAddForm, OrganizationForm, RegistrationForm, RoleForm, apply_service_errors
-from aims.history import organization_activity
+from aims.history import ACTIVITY_SCOPE, organization_activity
 from aims.identity.access import RecentAuthenticationRequiredMixin
 from aims.models import ApiToken, Invitation, Membership, User, invitation_from_token
 from aims.roles import Capability, Role
 from aims.selectors import api_token_list, invitation_pending_list, membership_list, user_memberships
+from aims.summaries import cached_summary
 from aims.tenancy import SESSION_KEY
 
 
@@ -281,9 +287,24 @@ class ActivityView(TenantViewMixin, TemplateView):
     template_name = "aims/activity.html"
 
     def get_context_data(self, **kwargs):
-        page = organization_activity(
-            self.tenant.organization,
-            older_than=self.request.GET.get("older"),
-            newer_than=self.request.GET.get("newer"),
+        organization = self.tenant.organization
+        older, newer = self.request.GET.get("older", ""), self.request.GET.get("newer", "")
+
+        def render_feed() -> dict[str, str]:
+            page = organization_activity(organization, older_than=older or None, newer_than=newer or None)
+            html = render_to_string("aims/_activity_feed.html", {"activity": page, "entries": page.entries})
+            return {"html": html, "newer": str(page.newer or ""), "older": str(page.older or "")}
+
+        # The same for every member who may read it (no form, nothing of the reader), and stale
+        # on the next history row of the organisation: reading 50 entries and their predecessors
+        # across the history tables costs more than the rest of the page.
+        cursors = hashlib.sha256(f"{older}\n{newer}".encode()).hexdigest()[:32]
+        feed = cached_summary(
+            organization.pk, f"activity.{get_language()}.{cursors}", render_feed, scope=ACTIVITY_SCOPE
         )
-        return super().get_context_data(activity=page, entries=page.entries, **kwargs)
+        return super().get_context_data(
+            feed_html=mark_safe(feed["html"]),  # noqa: S308  # an escaping template's output
+            activity_newer=feed["newer"],
+            activity_older=feed["older"],
+            **kwargs,
+        )
