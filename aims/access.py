@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.generic import ListView
 
+from aims.content_cache import CachedContentMixin
 from aims.filters import INLINE_WIDGET_RENDERER
 from aims.roles import Capability
 from aims.tenancy import Tenant, get_tenant
@@ -75,12 +76,13 @@ def get_for_tenant_or_404(tenant: Tenant, model: Any, /, **lookup: Any) -> Any:
     return get_or_404(model.objects.for_org(tenant.organization), **lookup)
 
 
-class FilteredListView(TenantViewMixin, ListView):
+class FilteredListView(TenantViewMixin, CachedContentMixin, ListView):
     """A list narrowed to the organisation, filtered (django-filter) and paginated in the database.
 
     ``selector`` takes the organisation and returns the base queryset; ``filterset_class``
     filters it with the query string. The template gets ``filter`` and ``querystring``
-    (the filters without the page number, for pagination links).
+    (the filters without the page number, for pagination links). A GET's content is cached for
+    its reader until the organisation's next recorded change (:mod:`aims.content_cache`).
     """
 
     paginate_by = 25

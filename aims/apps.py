@@ -14,15 +14,19 @@ class AimsConfig(AppConfig):
             dashboard,
             demo,
             history,  # noqa: F401  (connects the activity feed's invalidation)
+            setup,
+            work,
         )
         from aims.governance.demo import governance_demo_seed
         from aims.governance.models import Objective, Policy, PolicyVersion
-        from aims.governance.selectors import governance_tiles
+        from aims.governance.selectors import governance_setup_steps, governance_tiles, governance_work
         from aims.identity import signals as identity_signals  # noqa: F401  (security policy in the session)
         from aims.security import signals  # noqa: F401  (connects the sign-in receivers)
 
         dashboard.register(governance_tiles, reads=(Policy, PolicyVersion, Objective))
         demo.register(governance_demo_seed)
+        setup.register(governance_setup_steps)
+        work.register(governance_work)
 
         from aims import autocomplete
         from aims.forms import member_label, members_of

@@ -33,6 +33,8 @@ class Tile:
     hint: str = ""
     url: str = ""
     order: int = 100
+    # Something is overdue, breached or missing: the dashboard shows it first, under "Needs attention".
+    attention: bool = False
 
 
 @dataclass(frozen=True)

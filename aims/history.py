@@ -461,6 +461,14 @@ def _activity_changed(sender: Any, history_instance: Any, **kwargs: Any) -> None
     # The organisation's own history rows name it by ``id``; every other one by ``organization_id``.
     if history_instance._meta.label == "aims.HistoricalOrganization":
         organization_id = history_instance.id
+    elif history_instance._meta.label == "aims.HistoricalUser":
+        from aims.models import Membership  # aims.models imports this module
+
+        # A person's name is shown by every organisation they belong to.
+        member_of = Membership.objects.filter(user_id=history_instance.id).values_list("organization_id", flat=True)
+        for organization_id in member_of:
+            summaries_changed(organization_id, ACTIVITY_SCOPE)
+        return
     else:
         organization_id = getattr(history_instance, "organization_id", None)
     summaries_changed(organization_id, ACTIVITY_SCOPE)

@@ -33,6 +33,10 @@ SUMMARY_TIMEOUT_SECONDS = 6 * 60 * 60
 # The scope every summary also depends on: bulk writes move it, and so every summary on.
 ALL = "all"
 DEFAULT_SCOPE = "default"
+# The scope of rendered page content and API lists: every change notice of the organisation moves it.
+CONTENT = "content"
+# New measurements move only this scope on (they stream in every minute; pages that chart them name it).
+MEASUREMENTS = "measurements"
 
 
 def _generation_key(organization_id: int, scope: str) -> str:
@@ -40,10 +44,10 @@ def _generation_key(organization_id: int, scope: str) -> str:
 
 
 def generation(organization_id: int, scope: str = DEFAULT_SCOPE) -> int:
-    return _generations(organization_id, (scope,))[0]
+    return generations(organization_id, (scope,))[0]
 
 
-def _generations(organization_id: int, scopes: tuple[str, ...]) -> list[int]:
+def generations(organization_id: int, scopes: tuple[str, ...]) -> list[int]:
     """The current generation of each scope, read in one round trip to the cache."""
     keys = [_generation_key(organization_id, scope) for scope in scopes]
     found = cache.get_many(keys)
@@ -54,26 +58,35 @@ def _generations(organization_id: int, scopes: tuple[str, ...]) -> list[int]:
     return [int(found[key]) for key in keys]
 
 
-def summaries_changed(organization_id: int | None, scope: str = ALL) -> None:
-    """The organisation's cached summaries of ``scope`` (by default every one) are stale once the
-    current transaction commits."""
+def summaries_changed(organization_id: int | None, scope: str = ALL, *, content: bool = True) -> None:
+    """The organisation's cached summaries of ``scope`` (by default every one) are stale from now
+    on, and again once the current transaction commits.
+
+    The first move keeps this transaction's own later reads fresh; the second makes stale what a
+    concurrent reader cached of the state before the commit under the first. ``content`` also
+    moves the generation of cached page content and API lists (:mod:`aims.content_cache`) on:
+    pass ``False`` for frequent writes that only the pages naming their scope read."""
     if organization_id is None:
         return
+    keys = [_generation_key(organization_id, scope)]
+    if content and scope != CONTENT:
+        keys.append(_generation_key(organization_id, CONTENT))
 
     def bump() -> None:
-        try:
-            cache.incr(_generation_key(organization_id, scope))
-        except ValueError:  # no generation yet: nothing cached under it either
-            cache.add(_generation_key(organization_id, scope), 2, timeout=None)
+        for key in keys:
+            try:
+                cache.incr(key)
+            except ValueError:  # no generation yet: nothing cached under it either
+                cache.add(key, 2, timeout=None)
 
+    bump()
     transaction.on_commit(bump)
 
 
 def cached_summary(organization_id: int, name: str, compute: Callable[[], T], scope: str = DEFAULT_SCOPE) -> T:
     """``compute()``, cached for the organisation until a write of its scope (or a bulk write)."""
-    every, own = _generations(organization_id, (ALL, scope))
-    generations = f"{every}.{own}"
-    key = f"aims:summaries:{name}:{organization_id}:{scope}:{generations}"
+    every, own = generations(organization_id, (ALL, scope))
+    key = f"aims:summaries:{name}:{organization_id}:{scope}:{every}.{own}"
     value = cache.get(key)
     if value is None:
         value = compute()

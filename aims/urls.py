@@ -69,6 +69,9 @@ api_patterns = [
 
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    path("setup/", views.SetupView.as_view(), name="setup"),
+    path("my-work/", views.MyWorkView.as_view(), name="my_work"),
+    path("my-work/count/", views.MyWorkCountView.as_view(), name="my_work_count"),
     path("accounts/", include(identity_urls.account_urlpatterns)),
     *sso_urls.provider_urlpatterns,
     path("accounts/", include("allauth.urls")),

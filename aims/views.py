@@ -22,6 +22,7 @@ from django.views.generic import TemplateView
 
 from aims import services
 from aims.access import TenantViewMixin, get_for_tenant_or_404
+from aims.content_cache import CachedContentMixin
 from aims.dashboard import panels_for, tiles_for
 from aims.forms import ApiTokenForm, MemberAddForm, OrganizationForm, RegistrationForm, RoleForm, apply_service_errors
 from aims.history import ACTIVITY_SCOPE, organization_activity
@@ -29,16 +30,68 @@ from aims.identity.access import RecentAuthenticationRequiredMixin
 from aims.models import ApiToken, Invitation, Membership, User, invitation_from_token
 from aims.roles import Capability, Role
 from aims.selectors import api_token_list, invitation_pending_list, membership_list, user_memberships
-from aims.summaries import cached_summary
+from aims.setup import setup_progress
+from aims.summaries import MEASUREMENTS, cached_summary
 from aims.tenancy import SESSION_KEY
+from aims.work import work_count, work_for
 
 
-class DashboardView(TenantViewMixin, TemplateView):
+class DashboardView(TenantViewMixin, CachedContentMixin, TemplateView):
     template_name = "aims/dashboard.html"
+    # Some tiles follow the clock (invitations expiring, metrics turning stale) or measurements.
+    content_cache_scopes = (MEASUREMENTS,)
+    content_cache_slot_seconds = 5 * 60
 
     def get_context_data(self, **kwargs):
         organization = self.tenant.organization
-        return super().get_context_data(tiles=tiles_for(organization), panels=panels_for(organization), **kwargs)
+        tiles = tiles_for(organization)
+        return super().get_context_data(
+            tiles=tiles,
+            attention=[tile for tile in tiles if tile.attention],
+            other_tiles=[tile for tile in tiles if not tile.attention],
+            panels=panels_for(organization),
+            setup=setup_progress(organization),
+            **kwargs,
+        )
+
+
+class MyWorkView(TenantViewMixin, CachedContentMixin, TemplateView):
+    """Everything across the modules that waits for the signed-in member, by due date."""
+
+    template_name = "aims/my_work.html"
+
+    def get_context_data(self, **kwargs):
+        items = work_for(self.tenant)
+        module, due = self.request.GET.get("module", ""), self.request.GET.get("due", "")
+        shown = [item for item in items if not module or item.module == module]
+        if due == "overdue":
+            shown = [item for item in shown if item.overdue]
+        return super().get_context_data(
+            items=shown,
+            total=len(items),
+            modules=sorted({item.module for item in items}),
+            module=module,
+            due=due,
+            **kwargs,
+        )
+
+
+class MyWorkCountView(TenantViewMixin, View):
+    """The header's count of My work, asked for by the page once it is shown (htmx)."""
+
+    http_method_names = ["get"]
+
+    def get(self, request):
+        return render(request, "aims/_my_work_count.html", {"waiting": work_count(self.tenant)})
+
+
+class SetupView(TenantViewMixin, CachedContentMixin, TemplateView):
+    """First-run setup: the steps that make an AIMS, each done when its records exist."""
+
+    template_name = "aims/setup.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(setup=setup_progress(self.tenant.organization), **kwargs)
 
 
 @login_required

@@ -10,9 +10,10 @@ class AuditsConfig(AppConfig):
     verbose_name = "Audits and evidence packs"
 
     def ready(self) -> None:
-        from aims import dashboard, demo
+        from aims import dashboard, demo, setup, work
         from audits.improvement.demo import alert_demo_seed, improvement_demo_seed
         from audits.improvement.readiness import improvement_checks
+        from audits.improvement.selectors import audit_setup_steps, improvement_work
         from audits.improvement.services import improvement_tiles
         from audits.models import (
             Audit,
@@ -26,6 +27,8 @@ class AuditsConfig(AppConfig):
         from controls import readiness
 
         dashboard.register(improvement_tiles, reads=(Finding, CorrectiveAction, Incident, Audit))
+        setup.register(audit_setup_steps)
+        work.register(improvement_work)
         demo.register(improvement_demo_seed)
         demo.register(alert_demo_seed)
         readiness.register(

@@ -34,7 +34,12 @@ class ControlsConfig(AppConfig):
             )
         )
         dashboard.register(catalogue_tiles)
+        from aims import setup, work
+        from controls.soa.selectors import controls_work, soa_setup_steps
+
         dashboard.register(readiness_tiles)
+        setup.register(soa_setup_steps)
+        work.register(controls_work)
         invalidate_on(*readiness.ANNEX_READS, scope=readiness.ANNEX_SCOPE)
         invalidate_on(TreatmentAction, TreatmentControl, scope=CONTROL_RISKS_SCOPE)
         invalidate_on(Risk, scope=CONTROL_RISKS_SCOPE, on_create=False)

@@ -51,11 +51,25 @@ from risk.selectors import open_risk_groups, open_risks_past_review
 
 @dataclass
 class Check:
+    """One thing the portal can verify. ``measured`` is False while there is nothing to verify
+    yet ("no overdue treatment" of an organisation without treatments): such a check is shown
+    but counts neither way, so an empty organisation reads 0 % and not the share of rules that
+    nothing can break yet."""
+
     clause: str
     label: str
     ok: bool
     detail: str = ""
     url: str = ""
+    measured: bool = True
+
+    @classmethod
+    def once(cls, present: bool, *args: Any, **kwargs: Any) -> Check:
+        """A check that counts once there is something to check (``present``)."""
+        check = cls(*args, **kwargs)
+        if not present:
+            check.ok, check.measured, check.detail = False, False, "Nothing to check yet."
+        return check
 
 
 @dataclass
@@ -66,13 +80,14 @@ class ClauseReadiness:
 
     @property
     def score(self) -> int | None:
-        if not self.checks:
+        measured = [c for c in self.checks if c.measured]
+        if not measured:
             return None
-        return round(100 * sum(c.ok for c in self.checks) / len(self.checks))
+        return round(100 * sum(c.ok for c in measured) / len(measured))
 
     @property
     def missing(self) -> list[Check]:
-        return [c for c in self.checks if not c.ok]
+        return [c for c in self.checks if c.measured and not c.ok]
 
 
 @dataclass
@@ -253,8 +268,9 @@ def inventory_checks(organization: Organization) -> list[Check]:
             Exists(RoleAssignment.objects.filter(system=OuterRef("pk"), raci=RoleAssignment.Raci.ACCOUNTABLE))
         )
     )
-    checks.append(Check("5.3", "Every active AI system has an Accountable person", not no_accountable,
-                        f"Missing for {no_accountable}" if no_accountable else "", inventory))  # fmt: skip
+    checks.append(Check.once(active_count > 0, "5.3", "Every active AI system has an Accountable person",
+                             not no_accountable, f"Missing for {no_accountable}" if no_accountable else "",
+                             f"{inventory}?accountable=missing"))  # fmt: skip
     return checks
 
 
@@ -262,21 +278,19 @@ def impact_checks(organization: Organization) -> list[Check]:
     """6.1.4 and 8.4: impact assessments of the active systems and their reviews."""
     today = timezone.localdate()
     checks = []
+    has_active = _active_systems(organization).exists()
+    approved = ImpactAssessment.objects.for_org(organization).filter(status=ImpactAssessment.Status.APPROVED)
     without_ia = _names(
         _active_systems(organization).exclude(
             Exists(ImpactAssessment.objects.filter(system=OuterRef("pk"), status=ImpactAssessment.Status.APPROVED))
         )
     )
-    checks.append(Check("6.1.4", "Every active AI system has an approved impact assessment", not without_ia,
-                        f"Missing for {without_ia}" if without_ia else "",
-                        reverse("impact:list")))  # fmt: skip
-    due = (
-        ImpactAssessment.objects.for_org(organization)
-        .filter(status=ImpactAssessment.Status.APPROVED, next_review_date__lt=today)
-        .count()
-    )
-    checks.append(Check("8.4", "No impact assessment is past its review date", due == 0,
-                        f"{due} due" if due else "", f"{reverse('impact:list')}?due=true"))  # fmt: skip
+    checks.append(Check.once(has_active, "6.1.4", "Every active AI system has an approved impact assessment",
+                             not without_ia, f"Missing for {without_ia}" if without_ia else "",
+                             reverse("impact:list")))  # fmt: skip
+    due = approved.filter(next_review_date__lt=today).count()
+    checks.append(Check.once(approved.exists(), "8.4", "No impact assessment is past its review date", due == 0,
+                             f"{due} due" if due else "", f"{reverse('impact:list')}?due=true"))  # fmt: skip
     return checks
 
 
@@ -290,8 +304,9 @@ def risk_checks(organization: Organization) -> list[Check]:
             Exists(Risk.objects.filter(system=OuterRef("pk")).exclude(inherent_level=""))
         )
     )
-    checks.append(Check("6.1.2", "Every active AI system has assessed risks", not unassessed,
-                        f"No assessed risk for {unassessed}" if unassessed else "", risks_url))  # fmt: skip
+    has_active = _active_systems(organization).exists()
+    checks.append(Check.once(has_active, "6.1.2", "Every active AI system has assessed risks", not unassessed,
+                             f"No assessed risk for {unassessed}" if unassessed else "", risks_url))  # fmt: skip
 
     # Read-only: the criteria the register would use, without creating them here.
     threshold = (
@@ -306,10 +321,9 @@ def risk_checks(organization: Organization) -> list[Check]:
     # Both counts from the register's open-risk tallies (shared with the dashboard); the names
     # walk the reference index and stop at five.
     treatable = (Risk.Status.IDENTIFIED, Risk.Status.ASSESSED)
+    groups = open_risk_groups(organization)
     counts = {
-        "untreated": sum(
-            g.count for g in open_risk_groups(organization) if g.status in treatable and g.current_level in above
-        ),
+        "untreated": sum(g.count for g in groups if g.status in treatable and g.current_level in above),
         "overdue": open_risks_past_review(organization),
     }
     names = (
@@ -318,24 +332,24 @@ def risk_checks(organization: Organization) -> list[Check]:
         else []
     )
     named = _listed(names, counts["untreated"])
-    checks.append(Check("6.1.3", "Risks above the acceptance threshold are treated or accepted", not named,
-                        f"Untreated: {named}" if named else "", risks_url))  # fmt: skip
+    has_open = any(group.count for group in groups)
+    checks.append(Check.once(has_open, "6.1.3", "Risks above the acceptance threshold are treated or accepted",
+                             not named, f"Untreated: {named}" if named else "", risks_url))  # fmt: skip
     overdue = counts["overdue"]
-    checks.append(Check("8.2", "No risk is past its review date", overdue == 0,
-                        f"{overdue} overdue" if overdue else "", f"{risks_url}?overdue=true"))  # fmt: skip
+    checks.append(Check.once(has_open, "8.2", "No risk is past its review date", overdue == 0,
+                             f"{overdue} overdue" if overdue else "", f"{risks_url}?overdue=true"))  # fmt: skip
     return checks
 
 
 def treatment_checks(organization: Organization) -> list[Check]:
     """8.3: overdue treatments, counted along the index of open treatments by due date."""
-    overdue = (
-        TreatmentAction.objects.for_org(organization)
-        .filter(status__in=[TreatmentAction.Status.PLANNED, TreatmentAction.Status.IN_PROGRESS])
-        .filter(due_date__lt=timezone.localdate())
-        .count()
+    open_treatments = TreatmentAction.objects.for_org(organization).filter(
+        status__in=[TreatmentAction.Status.PLANNED, TreatmentAction.Status.IN_PROGRESS]
     )
-    return [Check("8.3", "No risk treatment is overdue", overdue == 0,
-                  f"{overdue} overdue" if overdue else "", reverse("risk:list"))]  # fmt: skip
+    overdue = open_treatments.filter(due_date__lt=timezone.localdate()).count()
+    return [Check.once(overdue > 0 or open_treatments.exists(), "8.3", "No risk treatment is overdue", overdue == 0,
+                       f"{overdue} overdue" if overdue else "",
+                       f"{reverse('risk:list')}?treatment_overdue=true")]  # fmt: skip
 
 
 def soa_checks(organization: Organization) -> list[Check]:
@@ -354,8 +368,8 @@ def evidence_checks(organization: Organization) -> list[Check]:
     evidence_url = reverse("evidence:list")
     return [
         Check("7.5", "Documented evidence is recorded", figures["recorded"] > 0, "", evidence_url),
-        Check("7.5", "No evidence has expired", expired == 0, f"{expired} expired item(s)" if expired else "",
-              f"{evidence_url}?status=expired"),
+        Check.once(figures["recorded"] > 0, "7.5", "No evidence has expired", expired == 0,
+                   f"{expired} expired item(s)" if expired else "", f"{evidence_url}?status=expired"),
     ]  # fmt: skip
 
 
@@ -379,13 +393,12 @@ def governance_checks(organization: Organization) -> list[Check]:
     ai_policy = Policy.objects.for_org(organization).filter(
         kind=Policy.Kind.AI_POLICY, versions__status=PolicyVersion.Status.APPROVED
     )
-    missed = Objective.objects.for_org(organization).filter(status=Objective.Status.MISSED).count()
-    untrained = (
-        Membership.objects.for_org(organization)
-        .filter(role__in=EDIT_ROLES)
-        .exclude(Exists(CompetenceRecord.objects.for_org(organization).filter(member_id=OuterRef("user_id"))))
-        .count()
-    )
+    objectives = Objective.objects.for_org(organization)
+    missed = objectives.filter(status=Objective.Status.MISSED).count()
+    editors = Membership.objects.for_org(organization).filter(role__in=EDIT_ROLES)
+    untrained = editors.exclude(
+        Exists(CompetenceRecord.objects.for_org(organization).filter(member_id=OuterRef("user_id")))
+    ).count()
     return [
         Check("4.1", "Internal and external issues are recorded",
               ContextIssue.objects.for_org(organization).exists(), "", context_url),
@@ -398,10 +411,11 @@ def governance_checks(organization: Organization) -> list[Check]:
               OrgRole.objects.for_org(organization).exists(), "", reverse("governance:roles")),
         Check("6.2", "AI objectives are set", Objective.objects.for_org(organization).exists(), "",
               reverse("governance:objectives")),
-        Check("6.2", "No AI objective has been missed", missed == 0, f"{missed} missed" if missed else "",
-              reverse("governance:objectives")),
-        Check("7.2", "Everyone who changes AIMS records has a competence record", untrained == 0,
-              f"{untrained} member(s) without one" if untrained else "", reverse("governance:competence")),
+        Check.once(missed > 0 or objectives.exists(), "6.2", "No AI objective has been missed", missed == 0,
+                   f"{missed} missed" if missed else "", reverse("governance:objectives")),
+        Check.once(untrained > 0 or editors.exists(), "7.2",
+                   "Everyone who changes AIMS records has a competence record", untrained == 0,
+                   f"{untrained} member(s) without one" if untrained else "", reverse("governance:competence")),
     ]  # fmt: skip
 
 

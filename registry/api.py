@@ -25,6 +25,7 @@ from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin, VersionedMix
 from aims.api.permissions import HasOrganizationRole
 from aims.api.schema import crud_schema
 from aims.concurrency import StaleRecord
+from aims.content_cache import CachedListMixin
 from registry import selectors, services
 from registry.filters import AIModelFilter, AISystemFilter, DatasetFilter, SupplierFilter
 from registry.models import AIModel, AISystem, Dataset, ModelDataset, Resource, RoleAssignment, Supplier
@@ -84,7 +85,9 @@ class CanChangeRecord(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.tenant.can_change(view.change_target(obj))
 
 
-class InventoryViewSet(VersionedMixin, TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet):
+class InventoryViewSet(
+    VersionedMixin, CachedListMixin, TenantScopedMixin, SelectorQuerysetMixin, viewsets.ModelViewSet
+):
     # TenantScopedMixin's list is inferred as list[type[HasOrganizationRole]]; any permission belongs here.
     permission_classes = [HasOrganizationRole, CanChangeRecord]
 

@@ -10,13 +10,22 @@ class RegistryConfig(AppConfig):
     verbose_name = "AI system inventory"
 
     def ready(self) -> None:
-        from aims import autocomplete, dashboard, demo
+        from aims import autocomplete, dashboard, demo, setup, work
         from aims.summaries import invalidate_on
         from registry.demo import inventory_demo_seed
         from registry.models import AISystem, Dataset
         from registry.monitoring.demo import monitoring_demo_seed
         from registry.monitoring.views import monitoring_tiles
-        from registry.selectors import SYSTEMS_SCOPE, inventory_panels, inventory_tiles
+        from registry.selectors import (
+            SYSTEMS_SCOPE,
+            inventory_panels,
+            inventory_setup_steps,
+            inventory_tiles,
+            inventory_work,
+        )
+
+        setup.register(inventory_setup_steps)
+        work.register(inventory_work)
 
         invalidate_on(AISystem, scope=SYSTEMS_SCOPE)
         autocomplete.register(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from aims.autocomplete import AutocompleteSelect
@@ -17,6 +17,7 @@ from registry.models import (
     EUAIActTier,
     LifecycleStage,
     OrganisationRole,
+    RoleAssignment,
     Supplier,
     SystemStatus,
 )
@@ -70,6 +71,12 @@ class AISystemFilter(InventoryFilter):
         label="Review",
         empty_label="Any",
     )
+    accountable = django_filters.ChoiceFilter(
+        choices=[("missing", "Missing (active systems)"), ("assigned", "Assigned")],
+        method="filter_accountable",
+        label="Accountable person",
+        empty_label="Any",
+    )
     ordering = django_filters.OrderingFilter(
         fields=[(name, name) for name in SYSTEM_ORDERING],
         field_labels=SYSTEM_ORDERING,
@@ -79,7 +86,7 @@ class AISystemFilter(InventoryFilter):
 
     class Meta:
         model = AISystem
-        fields = ["q", "tier", "stage", "role", "owner", "status", "review_overdue", "external_id"]
+        fields = ["q", "tier", "stage", "role", "owner", "status", "review_overdue", "accountable", "external_id"]
 
     def search(self, queryset, name, value):
         value = value.strip()
@@ -90,6 +97,15 @@ class AISystemFilter(InventoryFilter):
 
     def filter_role(self, queryset, name, value):
         return queryset.filter(**{f"is_{value}": True}) if value else queryset
+
+    def filter_accountable(self, queryset, name, value):
+        """``missing``: the active systems the dashboard counts as having no Accountable person."""
+        accountable = Exists(RoleAssignment.objects.filter(system=OuterRef("pk"), raci=RoleAssignment.Raci.ACCOUNTABLE))
+        if value == "missing":
+            return queryset.filter(status=SystemStatus.ACTIVE).exclude(accountable)
+        if value == "assigned":
+            return queryset.filter(accountable)
+        return queryset
 
     def filter_overdue(self, queryset, name, value):
         if value not in ("true", "false"):

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+from urllib.parse import urlencode
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from aims.dashboard import Panel, Tile
 from aims.models import Organization
+from aims.setup import SetupStep
 from aims.summaries import cached_summary
+from aims.tenancy import Tenant
+from aims.work import WorkItem, horizon
 from registry.models import (
     AIModel,
     AISystem,
@@ -102,6 +108,12 @@ def supplier_list(organization: Organization) -> QuerySet[Supplier]:
     ).order_by("name")
 
 
+# Every status but retired, as the inventory's filter writes it: the list of the "AI systems" tile.
+ACTIVE_SYSTEMS_QUERY = urlencode(
+    [("status", status) for status in SystemStatus.values if status != SystemStatus.RETIRED]
+)
+
+
 def inventory_tiles(organization: Organization) -> list[Tile]:
     """Dashboard tiles: systems by tier and stage, missing Accountable, overdue reviews (two queries)."""
     systems = AISystem.objects.for_org(organization)
@@ -113,9 +125,23 @@ def inventory_tiles(organization: Organization) -> list[Tile]:
     missing = systems.missing_accountable().count()
     url = reverse("inventory:system_list")
     return [
-        Tile("AI systems", counts["total"], f"{counts['high']} high-risk", url, order=1),
-        Tile("Reviews overdue", counts["overdue"], "systems past their review date", f"{url}?review_overdue=true", 2),
-        Tile("No Accountable person", missing, "active systems without RACI 'A'", f"{url}?status=active", 3),
+        Tile("AI systems", counts["total"], f"{counts['high']} high-risk", f"{url}?{ACTIVE_SYSTEMS_QUERY}", order=1),
+        Tile(
+            "Reviews overdue",
+            counts["overdue"],
+            "systems past their review date",
+            f"{url}?review_overdue=true",
+            2,
+            attention=counts["overdue"] > 0,
+        ),
+        Tile(
+            "No Accountable person",
+            missing,
+            "active systems without RACI 'A'",
+            f"{url}?accountable=missing",
+            3,
+            attention=missing > 0,
+        ),
     ]
 
 
@@ -136,3 +162,41 @@ def inventory_panels(organization: Organization) -> list[Panel]:
     largest = max([n for _, _, n in breakdown["tier"] + breakdown["stage"]], default=0) or 1
     return [Panel("AI systems by EU AI Act tier and life-cycle stage", "registry/_dashboard_panel.html",
                   {**breakdown, "largest": largest}, order=10)]  # fmt: skip
+
+
+def inventory_setup_steps(organization: Organization) -> list[SetupStep]:
+    """First-run step: the AI systems in scope, one by one or from a spreadsheet."""
+    systems = AISystem.objects.for_org(organization).count()
+    return [
+        SetupStep(50, "Record your AI systems",
+                  "The inventory every other record points to: what each system does, who is accountable, "
+                  "its EU AI Act tier (clause 4.3, A.4).",
+                  systems > 0, reverse("inventory:system_create"), "Add a system", f"{systems} system(s) recorded",
+                  reverse("imports:upload"), "Import a spreadsheet"),
+    ]  # fmt: skip
+
+
+def inventory_work(tenant: Tenant, today: date) -> list[WorkItem]:
+    """My work in the inventory: reviews of my systems coming due, open alerts on them."""
+    from registry.monitoring.models import MonitoringAlert
+
+    user, organization, until = tenant.user, tenant.organization, horizon(today)
+    limit = 100  # per kind: the page stays one page
+    mine = AISystem.objects.for_org(organization).filter(owner=user).exclude(status=SystemStatus.RETIRED)
+    items = [
+        WorkItem("Inventory", "System review", s.name, reverse("inventory:system_detail", args=[s.pk]), s.ref_code,
+                 s.next_review_date)
+        for s in mine.filter(next_review_date__lte=until).order_by("next_review_date", "pk")[:limit]
+    ]  # fmt: skip
+    alerts = (
+        MonitoringAlert.objects.for_org(organization)
+        .filter(system__owner=user, status=MonitoringAlert.Status.OPEN)
+        .select_related("system", "metric")
+        .order_by("pk")[:limit]
+    )
+    items += [
+        WorkItem("Monitoring", "Unacknowledged alert", f"{a.metric.name} on {a.system.name}",
+                 reverse("monitoring:system", args=[a.system_id]), a.system.ref_code)
+        for a in alerts
+    ]  # fmt: skip
+    return items

@@ -25,7 +25,12 @@ class RiskConfig(AppConfig):
                 "risks", Risk, lambda tenant: Risk.objects.for_org(tenant.organization), ("ref_code", "title")
             )
         )
+        from aims import setup, work
+        from risk.selectors import risk_setup_steps, risk_work
+
         dashboard.register(risk_tiles)
+        setup.register(risk_setup_steps)
+        work.register(risk_work)
         # What the cached heat maps, register count and tiles read (risk.selectors): a saved or
         # deleted row of these makes them stale. AI systems count in "systems without approved
         # impact assessment".

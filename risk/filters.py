@@ -93,6 +93,12 @@ class RiskFilter(django_filters.FilterSet):
         label="Review",
         empty_label="Any",
     )
+    treatment_overdue = django_filters.ChoiceFilter(
+        choices=[("true", "Has an overdue treatment")],
+        method="filter_treatment_overdue",
+        label="Treatment",
+        empty_label="Any",
+    )
     control = django_filters.ModelChoiceFilter(
         queryset=Requirement.objects.of_framework("ISO42001").controls().only("ref", "title").order_by("order"),
         method="filter_control",
@@ -113,7 +119,7 @@ class RiskFilter(django_filters.FilterSet):
 
     class Meta:
         model = Risk
-        fields = ["q", "level", "status", "system", "owner", "overdue"]
+        fields = ["q", "level", "status", "system", "owner", "overdue", "treatment_overdue"]
 
     def narrows(self) -> bool:
         """Whether a filter other than the ordering applies (the heat maps then map the filter)."""
@@ -136,7 +142,7 @@ class RiskFilter(django_filters.FilterSet):
                 continue
             values = value if isinstance(value, list | tuple) else [value]
             applied.append([name, sorted(str(getattr(v, "pk", v)).strip() for v in values)])
-            if name == "overdue":  # what is overdue moves on at midnight, with no write
+            if name in ("overdue", "treatment_overdue"):  # what is overdue moves on at midnight, with no write
                 applied.append(["today", [timezone.localdate().isoformat()]])
         return hashlib.sha256(json.dumps(applied).encode()).hexdigest()[:24]
 
@@ -159,6 +165,13 @@ class RiskFilter(django_filters.FilterSet):
             return queryset
         overdue = Q(next_review_date__lt=timezone.localdate()) & ~Q(status=Risk.Status.CLOSED)
         return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)
+
+    def filter_treatment_overdue(self, queryset: QuerySet[Risk], name: str, value: str) -> QuerySet[Risk]:
+        """Risks with a planned or started treatment past its due date: the dashboard's tile."""
+        if value != "true":
+            return queryset
+        past_due = TreatmentAction.objects.filter(TreatmentAction.past_due(timezone.localdate()), risk=OuterRef("pk"))
+        return queryset.filter(Exists(past_due))
 
     # The API takes the control's id (the method receives the control itself).
     @extend_schema_field({"type": "integer", "description": CONTROL_HELP})

@@ -316,6 +316,11 @@ class TreatmentAction(TenantModel):
     def is_owned_by(self, user) -> bool:
         return self.owner_id == user.pk or self.risk.is_owned_by(user)
 
+    @classmethod
+    def past_due(cls, today: date) -> models.Q:
+        """Planned or started and past the due date (along the index ``treatment_open_due``)."""
+        return models.Q(status__in=[cls.Status.PLANNED, cls.Status.IN_PROGRESS], due_date__lt=today)
+
 
 class TreatmentControl(TenantModel):
     """A treatment relies on an Annex A control: what makes that control evidently applicable."""

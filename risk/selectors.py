@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from aims.dashboard import Tile
 from aims.models import Organization
+from aims.roles import Capability
+from aims.setup import SetupStep
 from aims.summaries import cached_summary
+from aims.tenancy import Tenant
+from aims.work import WorkItem, horizon
 from risk.impact.models import ImpactItem
 from risk.impact.selectors import impact_assessments_due, systems_without_approved_assessment
 from risk.models import (
@@ -222,6 +228,10 @@ def _maps(criteria: RiskCriteria, counts: dict[str, dict[tuple[int, int], int]])
     return maps
 
 
+# Every status but closed, as the register's filter writes it: the list of the "Open risks" tile.
+OPEN_RISKS_QUERY = urlencode([("status", status) for status in Risk.Status.values if status != Risk.Status.CLOSED])
+
+
 def risk_tiles(organization: Organization) -> list[Tile]:
     """Dashboard tiles of the risk module: four aggregate queries, cached for the day.
 
@@ -239,14 +249,28 @@ def risk_tiles(organization: Organization) -> list[Tile]:
     figures = {**register, **impact}
     risks_url, ia_url = reverse("risk:list"), reverse("impact:list")
     return [
-        Tile("Open risks", figures["open"], f"{figures['critical']} critical, {figures['high']} high", risks_url, 4),
-        Tile("Overdue treatments", figures["overdue_treatments"], "actions past their due date", risks_url, 5),
+        Tile(
+            "Open risks",
+            figures["open"],
+            f"{figures['critical']} critical, {figures['high']} high",
+            f"{risks_url}?{OPEN_RISKS_QUERY}",
+            4,
+        ),
+        Tile(
+            "Risks with overdue treatments",
+            figures["overdue_treatments"],
+            "a treatment past its due date",
+            f"{risks_url}?treatment_overdue=true",
+            5,
+            attention=figures["overdue_treatments"] > 0,
+        ),
         Tile(
             "Systems without approved impact assessment",
             figures["without_assessment"],
             "active AI systems",
-            ia_url,
+            reverse("impact:systems_to_assess"),
             6,
+            attention=figures["without_assessment"] > 0,
         ),
         Tile(
             "Impact assessments due for review",
@@ -254,6 +278,7 @@ def risk_tiles(organization: Organization) -> list[Tile]:
             "approved, review date reached",
             f"{ia_url}?due=true",
             7,
+            attention=figures["assessments_due"] > 0,
         ),
     ]
 
@@ -316,12 +341,11 @@ def _tile_figures(organization: Organization) -> dict[str, int]:
         "high": sum(g.count for g in groups if g.current_level == Level.HIGH),
         "open": sum(g.count for g in groups),
     }
-    overdue_treatments = (
-        TreatmentAction.objects.for_org(organization)
-        .filter(status__in=[TreatmentAction.Status.PLANNED, TreatmentAction.Status.IN_PROGRESS], due_date__lt=today)
-        .count()
-    )
-    return {**levels, "overdue_treatments": overdue_treatments}
+    # Risks, not actions: the tile opens the register filtered to exactly these.
+    past_due = TreatmentAction.objects.for_org(organization).filter(TreatmentAction.past_due(today))
+    # Counted from the open treatments' index alone, never the register: DISTINCT of their risks.
+    with_overdue = past_due.aggregate(risks=Count("risk_id", distinct=True))["risks"]
+    return {**levels, "overdue_treatments": with_overdue}
 
 
 # What the impact assessment tiles read (RiskConfig.ready registers it).
@@ -333,3 +357,84 @@ def _impact_tile_figures(organization: Organization) -> dict[str, int]:
         "without_assessment": systems_without_approved_assessment(organization).count(),
         "assessments_due": impact_assessments_due(organization).count(),
     }
+
+
+def risk_setup_steps(organization: Organization) -> list[SetupStep]:
+    """First-run steps: the risk criteria (saved once by a person, not only the defaults) and the
+    first impact assessment."""
+    from risk.impact.models import ImpactAssessment
+
+    reviewed = RiskCriteria.history.filter(organization_id=organization.pk, history_type="~").exists()
+    assessments = ImpactAssessment.objects.for_org(organization).count()
+    return [
+        SetupStep(40, "Set the risk criteria",
+                  "The likelihood and impact scales, the matrix and the level of risk the organisation accepts "
+                  "(clause 6.1.2). Review the defaults and save them.",
+                  reviewed, reverse("risk:criteria"), "Review the criteria",
+                  "saved" if reviewed else "the defaults, not reviewed yet"),
+        SetupStep(70, "Assess the impact of a first AI system",
+                  "Its consequences for individuals, groups and society (clause 6.1.4, A.5).",
+                  assessments > 0, reverse("impact:list"), "Start an assessment", f"{assessments} assessment(s)"),
+    ]  # fmt: skip
+
+
+# Items a provider lists at most per kind: My work stays one page.
+WORK_LIMIT = 100
+
+
+def risk_work(tenant: Tenant, today: date) -> list[WorkItem]:
+    """My work in the risk module: my open treatments and risk reviews coming due, impact
+    assessments to approve (written by someone else), my drafts, my systems' reviews due."""
+    from risk.impact.models import ImpactAssessment
+
+    user, organization, until = tenant.user, tenant.organization, horizon(today)
+    treatments = (
+        TreatmentAction.objects.for_org(organization)
+        .filter(owner=user, status__in=[TreatmentAction.Status.PLANNED, TreatmentAction.Status.IN_PROGRESS])
+        .filter(Q(due_date__lte=until) | Q(due_date__isnull=True))
+        .select_related("risk")
+        .order_by("due_date", "pk")[:WORK_LIMIT]
+    )
+    items = [
+        WorkItem("Risks", "Treatment", t.title, reverse("risk:detail", args=[t.risk_id]), t.risk.ref_code, t.due_date)
+        for t in treatments
+    ]
+    reviews = Risk.objects.for_org(organization).open().filter(owner=user, next_review_date__lte=until)
+    items += [
+        WorkItem("Risks", "Risk review", r.title, reverse("risk:detail", args=[r.pk]), r.ref_code, r.next_review_date)
+        for r in reviews.order_by("next_review_date", "pk")[:WORK_LIMIT]
+    ]
+    assessments = ImpactAssessment.objects.for_org(organization).select_related("system")
+    waiting: list[tuple[str, Any]] = []
+    if tenant.can(Capability.APPROVE):
+        waiting += [
+            ("Approve an impact assessment", a)
+            for a in assessments.filter(status=ImpactAssessment.Status.IN_REVIEW).exclude(author=user)[:WORK_LIMIT]
+        ]
+    waiting += [
+        ("Finish a draft impact assessment", a)
+        for a in assessments.filter(status=ImpactAssessment.Status.DRAFT, author=user)[:WORK_LIMIT]
+    ]
+    items += [
+        WorkItem(
+            "Impact assessments",
+            kind,
+            f"{a.system.name}, version {a.version}",
+            reverse("impact:detail", args=[a.pk]),
+            a.system.ref_code,
+        )
+        for kind, a in waiting
+    ]
+    due = assessments.filter(status=ImpactAssessment.Status.APPROVED, system__owner=user, next_review_date__lte=until)
+    items += [
+        WorkItem(
+            "Impact assessments",
+            "Review an impact assessment",
+            f"{a.system.name}, version {a.version}",
+            reverse("impact:detail", args=[a.pk]),
+            a.system.ref_code,
+            a.next_review_date,
+        )
+        for a in due[:WORK_LIMIT]
+    ]
+    return items  # fmt: skip

@@ -16,6 +16,7 @@ import threading
 import time
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
@@ -35,6 +36,23 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"Skipped while AIMS_REQUIRE_SERVICES=1 (a required service is missing): {reason}"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache (process memory in tests): cached summaries and page
+    content are keyed by organisation and user ids, which a database that reuses ids after a
+    rollback (SQLite) would give again."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def content_cache(settings):
+    """Pages and API lists served from the reader's content cache, as in a deployment (the test
+    settings turn it off, so that query counts are what the views themselves cost)."""
+    settings.AIMS_CONTENT_CACHE = True
 
 
 @pytest.fixture(scope="session")

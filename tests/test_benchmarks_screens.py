@@ -54,7 +54,10 @@ def test_screens_benchmark_answers_every_endpoint_and_reports_every_figure(tmp_p
     lines = result.stdout.strip().splitlines()
     assert lines[-1].startswith("worst ratio: ") and lines[-1].endswith(")")
     header = next(line for line in lines if line.startswith("endpoint"))
-    assert header.split() == ["endpoint", "status", "queries", "db", "ms", "median", "ms", "x", "me", "KB", "runs"]
+    assert header.split() == [
+        "endpoint", "status", "queries", "db", "ms", "median", "ms", "x", "me",
+        "uncached", "ms", "x", "me", "KB", "runs",
+    ]  # fmt: skip
     assert "Execution Time" in result.stdout  # the plans of --explain are printed
 
     report = json.loads(out.read_text())
@@ -89,9 +92,16 @@ def test_screens_benchmark_answers_every_endpoint_and_reports_every_figure(tmp_p
         # One round: one run per endpoint, each after a run of the trivial endpoint.
         runs = len(report["endpoints"]) - 1 if row["name"] == "api: me (trivial)" else 1
         assert row["median_ms"] > 0 and row["ratio"] > 0 and len(row["times_ms"]) == runs, row
+        # Reads are timed again with their cached content missed; the trivial endpoint and the write are not.
+        if row["method"] == "GET" and row["name"] != "api: me (trivial)":
+            assert len(row["uncached_times_ms"]) == 1 and row["uncached_ratio"] > 0, row
+        else:
+            assert "uncached_ratio" not in row, row
         assert row["name"] in result.stdout
     assert report["seed"]["counts"]["systems"] == 20 and report["seed"]["counts"]["risks"] == 50
     assert report["seed"]["counts"]["history_rows"] > 0
     assert len(report["explain"]) == 2 and all("Execution Time" in item["plan"] for item in report["explain"])
     worst = max((r for r in report["endpoints"] if r["name"] != "api: me (trivial)"), key=lambda r: r["ratio"])
     assert lines[-1] == f"worst ratio: {worst['ratio']:.1f} ({worst['name']})"
+    slowest = max((r for r in report["endpoints"] if "uncached_ratio" in r), key=lambda r: r["uncached_ratio"])
+    assert lines[-2] == f"worst uncached ratio: {slowest['uncached_ratio']:.1f} ({slowest['name']})"

@@ -510,6 +510,7 @@ def covered(route: Route, world: World) -> dict[str, str]:
 # --- The checks ---------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("content_cache")  # a cached answer must not leak either
 @pytest.mark.parametrize("route", ID_ROUTES, ids=str)
 def test_member_of_another_organisation_gets_404(route, world, db):
     url = route.url(covered(route, world))
@@ -530,6 +531,7 @@ def _viewer_reads(route: Route) -> bool | None:
     return role_can(Role.VIEWER, capability) if isinstance(capability, str) else None
 
 
+@pytest.mark.usefixtures("content_cache")
 @pytest.mark.parametrize("route", ID_ROUTES + IDLESS_WRITE_ROUTES, ids=str)
 def test_viewer_reads_but_cannot_write(route, world, db):
     values = covered(route, world) if route.object_params else {p: VOCABULARY[p][0] for p in route.params}

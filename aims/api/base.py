@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from aims.api.permissions import HasOrganizationRole
 from aims.concurrency import StaleRecord, etag, expect_version, if_match_version, record_version
+from aims.content_cache import CachedListMixin
 from aims.roles import Capability
 
 if TYPE_CHECKING:
@@ -102,13 +103,15 @@ class VersionedMixin:
 
 class CrudMixin(
     VersionedMixin,
+    CachedListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
 ):
-    """The five CRUD actions, for viewsets that build on ``GenericViewSet``; writes honour ``If-Match``."""
+    """The five CRUD actions, for viewsets that build on ``GenericViewSet``; writes honour ``If-Match``,
+    lists are cached for their reader until the organisation's next recorded change."""
 
 
 class TenantModelViewSet(TenantScopedMixin, viewsets.ModelViewSet):

@@ -26,6 +26,9 @@ from aims.models import (
     Policy,
     PolicyVersion,
 )
+from aims.setup import SetupStep
+from aims.tenancy import Tenant
+from aims.work import WorkItem, horizon
 
 Status = PolicyVersion.Status
 
@@ -152,6 +155,7 @@ def governance_tiles(organization: Organization) -> list[Tile]:
             "in force (5.2)" if counts["ai_policy"] else "none approved yet (5.2)",
             policies_url,
             order=20,
+            attention=not counts["ai_policy"],
         ),
         Tile(
             "Policies due for review",
@@ -159,6 +163,7 @@ def governance_tiles(organization: Organization) -> list[Tile]:
             f"{counts['overdue']} overdue" if counts["overdue"] else f"within {REVIEW_NOTICE_DAYS} days",
             f"{policies_url}?review_due=true",
             21,
+            attention=counts["overdue"] > 0,
         ),
         Tile(
             "Objectives at risk",
@@ -166,5 +171,80 @@ def governance_tiles(organization: Organization) -> list[Tile]:
             f"{objectives['overdue']} past their due date",
             f"{reverse('governance:objectives')}?status=at_risk",
             22,
+            attention=objectives["at_risk"] > 0,
         ),
     ]
+
+
+def governance_setup_steps(organization: Organization) -> list[SetupStep]:
+    """First-run steps of clauses 4 and 5: scope and context, the AI policy, the AIMS roles."""
+    from aims.governance.models import AIMSScope, ContextIssue, OrgRole, Policy, PolicyVersion
+
+    scope = AIMSScope.objects.for_org(organization).first()
+    has_scope = scope is not None and bool(scope.statement.strip())
+    issues = ContextIssue.objects.for_org(organization).count()
+    approved_policy = (
+        Policy.objects.for_org(organization)
+        .filter(kind=Policy.Kind.AI_POLICY, versions__status=PolicyVersion.Status.APPROVED)
+        .exists()
+    )
+    roles = OrgRole.objects.for_org(organization).count()
+    context_progress = ", ".join(
+        part
+        for part in ("scope statement recorded" if has_scope else "no scope statement yet", f"{issues} issue(s)")
+        if part
+    )
+    return [
+        SetupStep(10, "Define the scope and context of the AIMS",
+                  "Which AI activities, sites and systems the management system covers, and the internal and "
+                  "external issues that shape it (clauses 4.1 to 4.3).",
+                  has_scope and issues > 0, reverse("governance:scope"), "Record the scope", context_progress,
+                  reverse("governance:context"), "Record context issues"),
+        SetupStep(20, "Approve an AI policy",
+                  "Top management's commitment and the principles for developing and using AI (clause 5.2).",
+                  approved_policy, reverse("governance:policies"), "Write the policy",
+                  "approved" if approved_policy else "no approved AI policy yet"),
+        SetupStep(30, "Assign AIMS roles and responsibilities",
+                  "Who runs the management system, who reports on it, who may approve (clause 5.3).",
+                  roles > 0, reverse("governance:roles"), "Assign roles", f"{roles} role(s) recorded"),
+    ]  # fmt: skip
+
+
+def governance_work(tenant: Tenant, today: date) -> list[WorkItem]:
+    """My work in the AIMS section: policy versions to approve (written by someone else), reviews
+    of my policies and my objectives coming due."""
+    from aims.governance.models import Objective, Policy, PolicyVersion
+    from aims.roles import Capability
+
+    user, organization, until = tenant.user, tenant.organization, horizon(today)
+    limit = 100  # per kind: the page stays one page
+    items = []
+    if tenant.can(Capability.APPROVE):
+        in_review = (
+            PolicyVersion.objects.for_org(organization)
+            .filter(status=PolicyVersion.Status.IN_REVIEW)
+            .exclude(author=user)
+            .select_related("policy")
+        )
+        items += [
+            WorkItem("AIMS", "Approve a policy version", f"{v.policy.title}, version {v.number}",
+                     reverse("governance:version_detail", args=[v.policy_id, v.pk]))
+            for v in in_review.order_by("pk")[:limit]
+        ]  # fmt: skip
+    in_force = Exists(PolicyVersion.objects.filter(policy=OuterRef("pk"), status=PolicyVersion.Status.APPROVED))
+    policies = Policy.objects.for_org(organization).filter(in_force, owner=user, next_review_date__lte=until)
+    items += [
+        WorkItem("AIMS", "Policy review", p.title, reverse("governance:policy_detail", args=[p.pk]), "",
+                 p.next_review_date)
+        for p in policies.order_by("next_review_date", "pk")[:limit]
+    ]  # fmt: skip
+    objectives = (
+        Objective.objects.for_org(organization)
+        .filter(owner=user, due_date__lte=until)
+        .exclude(status__in=Objective.CLOSED)
+    )
+    items += [
+        WorkItem("AIMS", "Objective", o.title, reverse("governance:objective_detail", args=[o.pk]), "", o.due_date)
+        for o in objectives.order_by("due_date", "pk")[:limit]
+    ]
+    return items

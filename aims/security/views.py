@@ -21,6 +21,7 @@ class SecurityLogView(FilteredListView):
     filterset_class = SecurityEventFilter
     selector = staticmethod(security_event_list)
     paginate_by = 50
+    content_cacheable = False  # security events are not history rows: nothing would tell the cache
 
 
 class _Echo:

@@ -129,6 +129,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sign-in rate limits and lockouts are counted in the cache, so every web process must share
 # one: Redis in a deployment (CACHE_URL=redis://...), process memory on a laptop.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Page content and API lists kept for their reader until the organisation's next recorded change
+# (aims.content_cache).
+AIMS_CONTENT_CACHE = env.bool("AIMS_CONTENT_CACHE", default=True)
 
 # --- Content-Security-Policy (django-csp) -------------------------------------
 # Every page runs only the portal's own scripts and stylesheets: no inline code, no inline

@@ -22,3 +22,7 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 API_THROTTLE_RATES = {"token": "100000/min", "user": "100000/min", "anon": "100000/min"}
 # The browser tests drive http://localhost:<port>, where security keys need this.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+# Pages and API lists are not served from the reader's content cache (aims.content_cache) in
+# tests that count what a view itself costs; the content cache's own tests and the tenant
+# isolation walk turn it on.
+AIMS_CONTENT_CACHE = False

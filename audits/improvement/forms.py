@@ -19,6 +19,7 @@ from aims.filters import OneOrMany, YearFilter, organization_members
 from aims.forms import DATE, member_label, members_of
 from aims.tenancy import Tenant
 from audits.improvement import services as improvement
+from audits.improvement.selectors import only_open_nonconformities
 from audits.models import (
     Audit,
     AuditMember,
@@ -356,14 +357,30 @@ class AuditFilter(django_filters.FilterSet):
 
 
 class FindingFilter(django_filters.FilterSet):
-    audit = django_filters.NumberFilter(field_name="audit_id")
+    """Findings of every audit (the page and the API); ``open_nc=true`` is the dashboard's
+    "Open nonconformities"."""
+
+    q = django_filters.CharFilter(method="search", label="Search", widget=SEARCH)
+    audit = django_filters.NumberFilter(field_name="audit_id", widget=forms.HiddenInput)
     kind = django_filters.MultipleChoiceFilter(
-        choices=Finding.Kind.choices, widget=OneOrMany(choices=Finding.Kind.choices)
+        choices=Finding.Kind.choices, widget=OneOrMany(choices=Finding.Kind.choices), label="Kind"
     )
+    open_nc = django_filters.ChoiceFilter(
+        choices=[("true", "Open nonconformities")],
+        method="filter_open_nc",
+        label="Nonconformities",
+        empty_label="Any finding",
+    )
+
+    search = _search(("title", "ref_code", "description"))
 
     class Meta:
         model = Finding
-        fields = ["audit", "kind"]
+        fields = ["q", "audit", "kind", "open_nc"]
+
+    def filter_open_nc(self, queryset, name, value):
+        """Nonconformities that no closed corrective action has dealt with yet."""
+        return only_open_nonconformities(queryset) if value == "true" else queryset
 
 
 class ChecklistFilter(django_filters.FilterSet):

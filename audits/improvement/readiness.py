@@ -18,28 +18,24 @@ def improvement_checks(organization) -> list[Check]:
     audits_url, ca_url = reverse("audits:home"), reverse("audits:ca_list")
     audited = Audit.objects.for_org(organization).filter(status=Audit.Status.CLOSED, actual_end__gte=year_ago)
     reviewed = ManagementReview.objects.for_org(organization).filter(held_on__gte=year_ago, held_on__lte=today)
-    overdue = CorrectiveAction.objects.for_org(organization).overdue(today).count()
-    without_action = (
-        Finding.objects.for_org(organization)
-        .filter(kind__in=Finding.NONCONFORMITIES)
-        .exclude(Exists(CorrectiveAction.objects.filter(finding=OuterRef("pk"))))
-        .count()
-    )
-    late_review_actions = (
-        ReviewAction.objects.for_org(organization)
-        .filter(status__in=ReviewAction.UNFINISHED, due_date__lt=today)
-        .count()
-    )
+    actions = CorrectiveAction.objects.for_org(organization)
+    overdue = actions.overdue(today).count()
+    nonconformities = Finding.objects.for_org(organization).filter(kind__in=Finding.NONCONFORMITIES)
+    without_action = nonconformities.exclude(Exists(CorrectiveAction.objects.filter(finding=OuterRef("pk")))).count()
+    review_actions = ReviewAction.objects.for_org(organization)
+    late_review_actions = review_actions.filter(status__in=ReviewAction.UNFINISHED, due_date__lt=today).count()
     return [
         Check("9.2", f"An internal audit programme is planned for {today.year}",
               AuditProgramme.objects.for_org(organization).filter(year=today.year).exists(), "", audits_url),
         Check("9.2", "An internal audit was completed in the last twelve months", audited.exists(), "", audits_url),
         Check("9.3", "A management review was held in the last twelve months", reviewed.exists(), "",
               reverse("audits:review_list")),
-        Check("10.2", "Every nonconformity has a corrective action", without_action == 0,
-              f"{without_action} without one" if without_action else "", audits_url),
-        Check("10.2", "No corrective action is overdue", overdue == 0, f"{overdue} overdue" if overdue else "",
-              f"{ca_url}?overdue=true"),
-        Check("10.1", "No management review action is overdue", late_review_actions == 0,
-              f"{late_review_actions} overdue" if late_review_actions else "", reverse("audits:review_list")),
+        Check.once(nonconformities.exists(), "10.2", "Every nonconformity has a corrective action",
+                   without_action == 0, f"{without_action} without one" if without_action else "",
+                   f"{reverse('audits:finding_list')}?open_nc=true"),
+        Check.once(actions.exists(), "10.2", "No corrective action is overdue", overdue == 0,
+                   f"{overdue} overdue" if overdue else "", f"{ca_url}?overdue=true"),
+        Check.once(review_actions.exists(), "10.1", "No management review action is overdue",
+                   late_review_actions == 0, f"{late_review_actions} overdue" if late_review_actions else "",
+                   reverse("audits:review_list")),
     ]  # fmt: skip

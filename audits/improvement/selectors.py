@@ -103,6 +103,18 @@ def finding_list(organization: Organization) -> QuerySet[Finding]:
     return result
 
 
+def finding_index(organization: Organization) -> QuerySet[Finding]:
+    """Every audit's findings for the findings page, newest first (along the (organisation, kind,
+    raised_at) index when filtered by kind)."""
+    result: QuerySet[Finding] = (
+        Finding.objects.for_org(organization)
+        .select_related("audit", "requirement")
+        .annotate(action_count=Count("corrective_actions"))
+        .order_by("-raised_at", "-id")
+    )
+    return result
+
+
 def corrective_action_list(organization: Organization) -> QuerySet[CorrectiveAction]:
     return (
         CorrectiveAction.objects.for_org(organization)
@@ -141,8 +153,12 @@ def review_action_list(organization: Organization) -> QuerySet[ReviewAction]:
 
 def open_nonconformities(organization: Organization) -> QuerySet[Finding]:
     """Nonconformities no closed (verified effective) corrective action has dealt with yet."""
+    return only_open_nonconformities(Finding.objects.for_org(organization))
+
+
+def only_open_nonconformities(findings: QuerySet[Finding]) -> QuerySet[Finding]:
     closed = CorrectiveAction.objects.filter(finding=OuterRef("pk"), closed_at__isnull=False)
-    return Finding.objects.for_org(organization).filter(kind__in=Finding.NONCONFORMITIES).exclude(Exists(closed))
+    return findings.filter(kind__in=Finding.NONCONFORMITIES).exclude(Exists(closed))
 
 
 def next_audit(organization: Organization) -> Audit | None:
@@ -165,6 +181,8 @@ def latest_review_date(organization: Organization) -> date | None:
 
 def improvement_tiles(organization: Organization) -> list[Any]:
     """Dashboard tiles: open nonconformities, overdue corrective actions, open incidents, next audit (4 queries)."""
+    from urllib.parse import urlencode
+
     from django.urls import reverse
     from django.utils.formats import date_format
 
@@ -182,9 +200,23 @@ def improvement_tiles(organization: Organization) -> list[Any]:
     upcoming = next_audit(organization)
     ca_url, incident_url = reverse("audits:ca_list"), reverse("audits:incident_list")
     return [
-        Tile("Open nonconformities", open_ncs["total"], f"{open_ncs['major']} major", reverse("audits:home"), 20),
-        Tile("Overdue corrective actions", overdue, "past their due date", f"{ca_url}?overdue=true", 21),
-        Tile("Open incidents", incidents["total"], f"{incidents['serious']} high or critical", incident_url, 22),
+        Tile(
+            "Open nonconformities",
+            open_ncs["total"],
+            f"{open_ncs['major']} major",
+            f"{reverse('audits:finding_list')}?open_nc=true",
+            20,
+            attention=open_ncs["total"] > 0,
+        ),
+        Tile("Overdue corrective actions", overdue, "past their due date", f"{ca_url}?overdue=true", 21, overdue > 0),
+        Tile(
+            "Open incidents",
+            incidents["total"],
+            f"{incidents['serious']} high or critical",
+            f"{incident_url}?{urlencode([('status', status) for status in Incident.OPEN_STATUSES])}",
+            22,
+            attention=incidents["serious"] > 0,
+        ),
         Tile(
             "Next audit",
             date_format(upcoming.planned_start, "j M Y") if upcoming else "—",
@@ -193,3 +225,56 @@ def improvement_tiles(organization: Organization) -> list[Any]:
             23,
         ),
     ]
+
+
+def audit_setup_steps(organization: Organization) -> list[Any]:
+    """First-run step: this year's internal audit programme (clause 9.2)."""
+    from django.urls import reverse
+
+    from aims.setup import SetupStep
+
+    year = timezone.localdate().year
+    planned = AuditProgramme.objects.for_org(organization).filter(year=year).exists()
+    return [
+        SetupStep(80, "Plan the internal audit programme",
+                  f"Which parts of the AIMS are audited in {year}, when and by whom (clause 9.2).",
+                  planned, reverse("audits:home"), "Plan the programme",
+                  f"{year} programme planned" if planned else f"no programme for {year} yet"),
+    ]  # fmt: skip
+
+
+def improvement_work(tenant: Any, today: Any) -> list[Any]:
+    """My work in audits and improvement: my unfinished corrective actions and management review
+    actions, and done actions whose effectiveness an approver other than the implementer checks."""
+    from django.urls import reverse
+
+    from aims.roles import Capability
+    from aims.work import WorkItem, horizon
+
+    user, organization, until = tenant.user, tenant.organization, horizon(today)
+    limit = 100  # per kind: the page stays one page
+    actions = CorrectiveAction.objects.for_org(organization)
+    items = [
+        WorkItem(
+            "Audits", "Corrective action", a.title, reverse("audits:ca_detail", args=[a.pk]), a.ref_code, a.due_date
+        )
+        for a in actions.filter(owner=user, status__in=CorrectiveAction.UNFINISHED)
+        .filter(Q(due_date__lte=until) | Q(due_date__isnull=True))
+        .order_by("due_date", "pk")[:limit]
+    ]
+    if tenant.can(Capability.APPROVE):
+        done = actions.filter(status=CorrectiveAction.Status.DONE).exclude(implemented_by=user)
+        items += [
+            WorkItem("Audits", "Check a corrective action's effectiveness", a.title,
+                     reverse("audits:ca_detail", args=[a.pk]), a.ref_code)
+            for a in done.order_by("implemented_at", "pk")[:limit]
+        ]  # fmt: skip
+    review_actions = ReviewAction.objects.for_org(organization).filter(
+        owner=user, status__in=ReviewAction.UNFINISHED, due_date__lte=until
+    )
+    items += [
+        WorkItem("Audits", "Management review action", a.title, reverse("audits:review_detail", args=[a.review_id]),
+                 "", a.due_date)
+        for a in review_actions.order_by("due_date", "pk")[:limit]
+    ]  # fmt: skip
+    return items

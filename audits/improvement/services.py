@@ -45,6 +45,7 @@ from audits.improvement.selectors import (  # noqa: F401
     audit_list,
     checklist_rows,
     corrective_action_list,
+    finding_index,
     finding_list,
     improvement_tiles,
     incident_list,

@@ -26,6 +26,7 @@ urlpatterns = [
     path("<int:pk>/findings/new/", views.FindingFormView.as_view(), name="finding_create"),
     path("<int:pk>/findings/<int:finding_pk>/edit/", views.FindingFormView.as_view(), name="finding_update"),
     path("<int:pk>/findings/<int:finding_pk>/delete/", views.FindingDeleteView.as_view(), name="finding_delete"),
+    path("findings/", views.FindingListView.as_view(), name="finding_list"),
     path("findings/<int:pk>/", views.FindingDetailView.as_view(), name="finding_detail"),
     path("corrective-actions/", views.CorrectiveActionListView.as_view(), name="ca_list"),
     path("corrective-actions/new/", views.CorrectiveActionFormView.as_view(), name="ca_create"),

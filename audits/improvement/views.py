@@ -30,6 +30,7 @@ from audits.improvement.forms import (
     ChecklistItemForm,
     CorrectiveActionFilter,
     CorrectiveActionForm,
+    FindingFilter,
     FindingForm,
     IncidentFilter,
     IncidentForm,
@@ -503,6 +504,14 @@ class FindingDetailView(TenantViewMixin, View):
 
 
 # --- Corrective actions ------------------------------------------------------------------------
+
+
+class FindingListView(FilteredListView):
+    """Findings of every audit, newest first: the nonconformities still open at ``?open_nc=true``."""
+
+    template_name = "audits/improvement/finding_list.html"
+    filterset_class = FindingFilter
+    selector = improvement.finding_index
 
 
 class CorrectiveActionListView(FilteredListView):

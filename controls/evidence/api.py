@@ -34,6 +34,7 @@ from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
 from aims.api.fields import MemberField, OptionalURLField
 from aims.api.input import FormParser, JSONParser, MultiPartParser
 from aims.api.permissions import HasOrganizationRole
+from aims.content_cache import CachedListMixin
 from aims.models import User
 from controls.evidence import selectors, services
 from controls.evidence.forms import EvidenceFilter
@@ -211,6 +212,7 @@ LINK_ID = OpenApiParameter("link_id", OpenApiTypes.INT, OpenApiParameter.PATH)
 class EvidenceViewSet(
     TenantScopedMixin,
     SelectorQuerysetMixin,
+    CachedListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,

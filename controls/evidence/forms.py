@@ -154,7 +154,9 @@ class EvidenceFilter(django_filters.FilterSet):
 
     q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"type": "search"}))
     kind = django_filters.ChoiceFilter(choices=Evidence.Kind.choices, empty_label="Any")
-    status = django_filters.ChoiceFilter(choices=Evidence.Validity.choices, method="filter_status", empty_label="Any")
+    status = django_filters.ChoiceFilter(
+        choices=Evidence.Validity.choices, method="filter_status", empty_label="Any", label="Validity"
+    )
     control = django_filters.CharFilter(method="filter_control", label="Control", help_text="e.g. A.6.2.4")
     owner = django_filters.ModelChoiceFilter(
         queryset=organization_members, label="Owner", empty_label="Anyone", widget=AutocompleteSelect("members")

@@ -40,6 +40,7 @@ from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin, TransitionAc
 from aims.api.fields import MemberField
 from aims.api.permissions import HasOrganizationRole
 from aims.api.schema import IF_MATCH
+from aims.content_cache import CachedListMixin
 from aims.roles import Capability
 from controls.catalogue.models import Framework, Mapping
 from controls.readiness import readiness_summary
@@ -209,6 +210,7 @@ class SoAViewSet(
     VersionedMixin,
     TenantScopedMixin,
     SelectorQuerysetMixin,
+    CachedListMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -538,6 +540,9 @@ class CheckSerializer(serializers.Serializer):
     clause = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
     ok = serializers.BooleanField()
+    measured = serializers.BooleanField(
+        help_text="False while there is nothing to check yet: the check then counts neither way in the score."
+    )
     detail = serializers.CharField()
     url = serializers.SerializerMethodField(help_text="The portal page where it is fixed.")
 

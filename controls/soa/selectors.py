@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -18,13 +19,19 @@ from django.db.models.functions import Coalesce, DenseRank, JSONObject
 from django.utils import timezone
 
 from aims.models import Organization
+from aims.roles import Capability
+from aims.setup import SetupStep
 from aims.summaries import cached_summary
+from aims.tenancy import Tenant
+from aims.work import WorkItem, horizon
 from controls.catalogue.models import Framework, Mapping, Requirement
 from controls.evidence.models import Evidence, EvidenceLink
 from controls.soa.models import ApplicabilityStatement, ImplementationStatus, SoASystem, SoAVersion
 from risk.models import Risk, TreatmentAction, TreatmentControl
 
 ISO_FRAMEWORK = "ISO42001"
+# Items a provider of My work lists at most per kind: the page stays one page.
+WORK_LIMIT = 100
 # The status of a control in the coverage table when the organisation excluded it.
 EXCLUDED = "excluded"
 
@@ -271,3 +278,58 @@ def framework_coverage(organization: Organization, framework: Framework) -> list
         clauses = [t for t in targets if t.kind == Requirement.Kind.CLAUSE]
         rows.append(CoverageRow(requirement, controls, clauses))
     return rows
+
+
+def soa_setup_steps(organization: Organization) -> list[SetupStep]:
+    """First-run step: every Annex A control decided and justified, then the SoA approved."""
+    from django.urls import reverse
+
+    controls = Requirement.objects.of_framework(ISO_FRAMEWORK).controls().count()
+    decided = (
+        ApplicabilityStatement.objects.for_org(organization)
+        .filter(applicable__isnull=False)
+        .exclude(justification="")
+        .count()
+    )
+    approved = soa_latest_approved(organization) is not None
+    progress = f"{decided} of {controls} controls decided" + (", approved" if approved else "")
+    return [
+        SetupStep(60, "Decide the Annex A controls in the Statement of Applicability",
+                  "For each of the controls: applicable or not, and why; then submit the statement for "
+                  "approval (clause 6.1.3).",
+                  decided >= controls > 0 and approved, reverse("soa:statement"), "Open the SoA", progress),
+    ]  # fmt: skip
+
+
+def controls_work(tenant: Tenant, today: date) -> list[WorkItem]:
+    """My work in controls: SoA versions to approve (submitted by someone else), my controls not
+    implemented by their target date, my evidence expiring."""
+    from django.urls import reverse
+
+    user, organization, until = tenant.user, tenant.organization, horizon(today)
+    items = []
+    if tenant.can(Capability.APPROVE_SOA):
+        submitted = SoAVersion.objects.for_org(organization).filter(status=SoAVersion.Status.SUBMITTED)
+        items += [
+            WorkItem("Controls", "Approve the Statement of Applicability", f"Version {v.number}",
+                     reverse("soa:version", args=[v.number]), f"SoA v{v.number}")
+            for v in submitted.exclude(submitted_by=user).order_by("number")[:WORK_LIMIT]
+        ]  # fmt: skip
+    rows = (
+        ApplicabilityStatement.objects.for_org(organization)
+        .filter(owner=user, applicable=True, target_date__lte=until)
+        .exclude(implementation_status=ImplementationStatus.IMPLEMENTED)
+        .select_related("control")
+        .order_by("target_date", "control__order")[:WORK_LIMIT]
+    )
+    items += [
+        WorkItem("Controls", "Implement a control", row.control.title, reverse("soa:control", args=[row.control.ref]),
+                 row.control.ref, row.target_date)
+        for row in rows
+    ]  # fmt: skip
+    expiring = Evidence.objects.for_org(organization).filter(owner=user, valid_until__lte=until)
+    items += [
+        WorkItem("Evidence", "Evidence expires", e.title, reverse("evidence:detail", args=[e.pk]), "", e.valid_until)
+        for e in expiring.order_by("valid_until", "pk")[:WORK_LIMIT]
+    ]
+    return items

@@ -17,6 +17,7 @@ from django.utils.http import RFC3986_SUBDELIMS
 from django.views import View
 
 from aims.access import TenantViewMixin, get_for_tenant_or_404
+from aims.content_cache import CachedContentMixin
 from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
 from aims.roles import Capability
@@ -71,8 +72,9 @@ def _filtered(rows, params):
     return rows
 
 
-class SoAView(TenantViewMixin, View):
+class SoAView(TenantViewMixin, CachedContentMixin, View):
     write_capability = None
+    content_template_name = "controls/soa/statement.html"
 
     def get(self, request):
         organization = self.tenant.organization
@@ -90,7 +92,7 @@ class SoAView(TenantViewMixin, View):
             "approved": selectors.soa_latest_approved(organization),
             "pending": selectors.soa_pending(organization),
         }
-        return render(request, "controls/soa/statement.html", context)
+        return render(request, self.content_template_name, context)
 
 
 class SoARowEditView(TenantViewMixin, View):
@@ -292,11 +294,12 @@ def _risks_cells(summary: selectors.ControlRiskSummary | None) -> tuple[int, str
     return summary.risk_count, refs + (f" and {summary.more} more" if summary.more else "")
 
 
-class ReadinessView(TenantViewMixin, View):
+class ReadinessView(TenantViewMixin, CachedContentMixin, View):
     write_capability = None
+    content_template_name = "controls/readiness.html"
 
     def get(self, request):
-        return render(request, "controls/readiness.html", {"readiness": readiness_summary(self.tenant.organization)})
+        return render(request, self.content_template_name, {"readiness": readiness_summary(self.tenant.organization)})
 
 
 def framework_coverage_context(tenant: Tenant, framework: Framework) -> dict[str, Any]:

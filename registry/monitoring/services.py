@@ -35,6 +35,7 @@ from aims.links import absolute_url
 from aims.models import Organization, User
 from aims.records import record_delete, record_save
 from aims.selectors import reminder_recipients
+from aims.summaries import MEASUREMENTS, summaries_changed
 from registry.models import AISystem
 from registry.monitoring.models import (
     Measurement,
@@ -48,6 +49,8 @@ from registry.monitoring.selectors import bucket_start, is_stale, with_last_meas
 logger = logging.getLogger(__name__)
 
 INGEST_MAX_ITEMS = 5000
+# Cached pages that show measurements name this scope; new measurements move only it on.
+MEASUREMENTS_SCOPE = MEASUREMENTS
 # Clocks of pipelines drift a little; anything later than this is a mistake (e.g. local time sent as UTC).
 FUTURE_TOLERANCE = timedelta(minutes=5)
 AlertStatus = MonitoringAlert.Status
@@ -293,6 +296,7 @@ def measurements_ingest(
         MetricDefinition.objects.filter(
             pk__in={row["metric"].pk for row in new}, stale_notified_at__isnull=False
         ).update(stale_notified_at=None)
+        summaries_changed(organization.pk, MEASUREMENTS_SCOPE, content=False)
     opened, updated, closed = _alerts_evaluate(new, acting_user)
     return IngestResult(
         created=len(new),
@@ -554,6 +558,7 @@ def measurements_delete(*, metric: MetricDefinition, start: datetime, end: datet
     deleted, _ = Measurement.objects.filter(metric=metric, measured_at__gte=start, measured_at__lte=end).delete()
     if deleted:
         measurement_rollups_rebuild(metric_ids=[metric.pk], start=start, end=end)
+        summaries_changed(metric.organization_id, MEASUREMENTS_SCOPE, content=False)
         logger.info("%s deleted %s measurements of metric #%s.", acting_user, deleted, metric.pk)
     return deleted
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.views import View
 
 from aims.access import TenantViewMixin, get_for_tenant_or_404
+from aims.content_cache import CachedContentMixin
 from aims.dashboard import Tile
 from aims.filters import INLINE_WIDGET_RENDERER
 from aims.forms import apply_service_errors, member_label
@@ -34,6 +35,7 @@ from registry.monitoring import selectors as monitoring_selectors
 from registry.monitoring import services as monitoring
 from registry.monitoring.charts import build_chart
 from registry.monitoring.models import Measurement, MetricDefinition, MonitoringAlert
+from registry.monitoring.services import MEASUREMENTS_SCOPE
 from registry.views import SYSTEM_CHANGE_REFUSED
 
 PERIODS = [
@@ -184,10 +186,19 @@ def _system_alerts(system: AISystem):
     )
 
 
-class SystemMonitoringView(TenantViewMixin, View):
-    """``/inventory/systems/<pk>/monitoring/``: the system page with its Monitoring tab."""
+class SystemMonitoringView(TenantViewMixin, CachedContentMixin, View):
+    """``/inventory/systems/<pk>/monitoring/``: the system page with its Monitoring tab.
+
+    Its content is cached also until the organisation's next measurements (which move only
+    their own scope on, so the other pages stay cached while metrics stream in)."""
 
     http_method_names = ["get", "head"]
+    content_template_name = "registry/system_detail.html"
+    content_cache_scopes = (MEASUREMENTS_SCOPE,)
+    content_cache_slot_seconds = 5 * 60  # the last 24 hours move on, metrics turn stale
+
+    def cheap_context(self, pk):
+        return {"system": AISystem.objects.for_org(self.tenant.organization).only("ref_code", "name").get(pk=pk)}
 
     def get(self, request, pk):
         return render_monitoring_tab(self, pk)
@@ -314,10 +325,13 @@ class AlertActionView(TenantViewMixin, View):
 # --- Overview ----------------------------------------------------------------------------------
 
 
-class MonitoringOverviewView(TenantViewMixin, View):
+class MonitoringOverviewView(TenantViewMixin, CachedContentMixin, View):
     """``/inventory/monitoring/``: systems in breach, stale metrics and open alerts across the organisation."""
 
     http_method_names = ["get", "head"]
+    content_template_name = "registry/monitoring/overview.html"
+    content_cache_scopes = (MEASUREMENTS_SCOPE,)
+    content_cache_slot_seconds = 5 * 60  # the last 24 hours move on, metrics turn stale
 
     def get(self, request):
         overview = monitoring_selectors.monitoring_overview(self.tenant.organization)
@@ -333,8 +347,11 @@ def monitoring_tiles(organization: Organization) -> list[Tile]:
     url = reverse("monitoring:overview")
     alerts = overview["open_alerts"]
     unacknowledged = sum(a.status == MonitoringAlert.Status.OPEN for a in alerts)
+    breach, stale = overview["systems_in_breach"], overview["stale_metrics"]
     return [
-        Tile("Systems in breach", len(overview["systems_in_breach"]), "with an open monitoring alert", url, order=4),
-        Tile("Stale metrics", len(overview["stale_metrics"]), "no measurement when expected", url, order=5),
-        Tile("Open alerts", len(alerts), f"{unacknowledged} not acknowledged yet", url, order=6),
+        Tile("Systems in breach", len(breach), "with an open monitoring alert", f"{url}#breach", 4, bool(breach)),
+        Tile("Stale metrics", len(stale), "no measurement when expected", f"{url}#stale", 5, bool(stale)),
+        Tile(
+            "Open alerts", len(alerts), f"{unacknowledged} not acknowledged yet", f"{url}#alerts", 6, unacknowledged > 0
+        ),
     ]

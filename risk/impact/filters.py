@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from aims.autocomplete import AutocompleteSelect
 from aims.filters import OneOrMany
+from registry.models import AISystem
 from risk.filters import organization_systems
 from risk.impact.models import ImpactAssessment
 
@@ -31,3 +32,17 @@ class ImpactAssessmentFilter(django_filters.FilterSet):
         if value != "true":
             return queryset
         return queryset.filter(status=ImpactAssessment.Status.APPROVED, next_review_date__lte=timezone.localdate())
+
+
+class SystemsToAssessFilter(django_filters.FilterSet):
+    """The active AI systems without an approved impact assessment, searched by reference or name."""
+
+    q = django_filters.CharFilter(method="search", label="Search")
+
+    class Meta:
+        model = AISystem
+        fields = ["q"]
+
+    def search(self, queryset: QuerySet[AISystem], name: str, value: str) -> QuerySet[AISystem]:
+        value = value.strip()
+        return queryset.filter(Q(ref_code__icontains=value) | Q(name__icontains=value)) if value else queryset

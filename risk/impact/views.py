@@ -27,7 +27,7 @@ from aims.roles import Capability
 from aims.templatetags.url_cache import cached_reverse
 from registry.models import AISystem
 from risk.impact import selectors, services
-from risk.impact.filters import ImpactAssessmentFilter
+from risk.impact.filters import ImpactAssessmentFilter, SystemsToAssessFilter
 from risk.impact.forms import ImpactAssessmentForm, ImpactItemForm, ReturnForm, StartAssessmentForm
 from risk.impact.models import ImpactAssessment, ImpactItem
 
@@ -100,6 +100,21 @@ class AssessmentListView(FilteredListView):
             systems_without=[(s, self.tenant.can_change(s)) for s in missing[:MISSING_SHOWN]],
             more_without=len(missing) > MISSING_SHOWN,
         )
+        return context
+
+
+class SystemsToAssessView(FilteredListView):
+    """Every active AI system without an approved impact assessment: the dashboard tile's list."""
+
+    template_name = "risk/impact/systems_to_assess.html"
+    filterset_class = SystemsToAssessFilter
+    selector = selectors.systems_to_assess
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for system in context["object_list"]:
+            system.detail_url = cached_reverse("inventory:system_detail", [system.pk])
+        context["systems_without"] = [(s, self.tenant.can_change(s)) for s in context["object_list"]]
         return context
 
 

@@ -40,17 +40,21 @@ def test_a_summary_is_computed_once_until_a_write_commits(django_capture_on_comm
     assert len(calls) == 2
 
 
-def test_a_write_is_seen_only_after_its_transaction_commits(django_capture_on_commit_callbacks):
+def test_a_write_makes_summaries_stale_at_once_and_again_when_it_commits(django_capture_on_commit_callbacks):
     organization = OrganizationFactory()
     calls, read = _count(organization)
     read()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         AISystemFactory(organization=organization)
-        read()  # before the commit the old figure is still the cached one
-        assert len(calls) == 1
+        # The writing transaction reads its own write...
+        assert read() == 1
+        assert len(calls) == 2
+    # ...and what anyone cached before the commit (another process could have cached the state
+    # without the write) is not read after it.
     for callback in callbacks:
         callback()
     assert read() == 1
+    assert len(calls) == 3
 
 
 def test_writes_in_one_organisation_leave_the_others_cached(django_capture_on_commit_callbacks):

@@ -267,5 +267,5 @@ def test_dashboard_risk_tiles(login, olivia, acme, system):
     )
     tiles = {t.label: t for t in login(olivia).get(reverse("dashboard")).context["tiles"]}
     assert tiles["Open risks"].value == 1 and "1 critical" in tiles["Open risks"].hint
-    assert tiles["Overdue treatments"].value == 1
+    assert tiles["Risks with overdue treatments"].value == 1
     assert tiles["Systems without approved impact assessment"].value == 1

@@ -337,8 +337,9 @@ def test_after_a_new_risk_readiness_recomputes_only_its_risk_checks_in_the_same_
         assert after != before and _checks(after)[label] != before[label]
         # Checks that read no risk were not recomputed.
         assert not any("registry_roleassignment" in q["sql"] or "controls_evidence" in q["sql"] for q in ctx)
-    # Criteria, both open-risk tallies, the untreated names, overdue treatments, the cache.
-    assert recomputed[0] == recomputed[1] <= 6
+    # Criteria, whether a system is active, both open-risk tallies, the untreated names, overdue
+    # treatments, the cache.
+    assert recomputed[0] == recomputed[1] <= 7
 
 
 def test_after_a_new_risk_the_dashboard_costs_the_same_queries_at_two_sizes_and_shows_it(

@@ -490,4 +490,10 @@ def test_dashboard_tile_links_to_the_list(login, olivia, acme):
     page = login(olivia).get(reverse("dashboard"))
     tiles = {t.label: t for t in page.context["tiles"]}
     tile = tiles["Systems without approved impact assessment"]
-    assert tile.value == 1 and tile.url == reverse("impact:list") == "/impact-assessments/"
+    assert (
+        tile.value == 1 and tile.url == reverse("impact:systems_to_assess") == "/impact-assessments/systems-to-assess/"
+    )
+    listed = login(olivia).get(tile.url)
+    assert listed.status_code == 200 and [s.pk for s in listed.context["object_list"]] == [
+        s.pk for s in AISystem.objects.for_org(acme)
+    ]
