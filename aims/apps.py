@@ -31,7 +31,19 @@ class AimsConfig(AppConfig):
         from aims import autocomplete
         from aims.forms import member_label, members_of
         from aims.models import User
+        from aims.templatetags.url_cache import cached_reverse
 
         autocomplete.register(
             autocomplete.Source("members", User, members_of, search_fields=("email", "full_name"), label=member_label)
+        )
+        autocomplete.register(
+            autocomplete.Source(
+                "policies",
+                Policy,
+                lambda tenant: Policy.objects.for_org(tenant.organization),
+                ("title",),
+                search_heading="Policies",
+                url=lambda policy: cached_reverse("governance:policy_detail", [policy.pk]),
+                list_url_name="governance:policies",
+            )
         )

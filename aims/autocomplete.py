@@ -56,6 +56,11 @@ class Source:
     search_fields: tuple[str, ...]
     label: Callable[[Any], str] = str
     capability: str = Capability.VIEW
+    # For the portal's search (aims.site_search): the heading of this kind's results and the
+    # page of one row. A kind without them is offered in forms only.
+    search_heading: str = ""
+    url: Callable[[Any], str] | None = None
+    list_url_name: str = ""  # the kind's list, which takes the same words as ``?q=``
 
 
 _SOURCES: dict[str, Source] = {}
@@ -63,6 +68,10 @@ _SOURCES: dict[str, Source] = {}
 
 def register(source: Source) -> None:
     _SOURCES[source.kind] = source
+
+
+def registered_sources() -> list[Source]:
+    return list(_SOURCES.values())
 
 
 def source_for_model(model: type[Model]) -> Source | None:
@@ -160,14 +169,27 @@ class AutocompleteSelectMultiple(forms.SelectMultiple):
         self.kind = kind
         self.plain = plain
 
+    def short_rows(self) -> list[Any] | None:
+        """The rows when the list is short enough for :attr:`plain` (read once per form), else None."""
+        if "_short_rows" not in self.__dict__:
+            queryset = getattr(self.choices, "queryset", None)
+            self.__dict__["_short_rows"] = None if queryset is None else _rows_of_a_short_list(queryset)
+        return self.__dict__["_short_rows"]
+
+    @property
+    def use_fieldset(self) -> bool:  # type: ignore[override]  # a property where Django has an attribute
+        """A short list of checkboxes is a group, labelled by a legend (``components/_field.html``)."""
+        return issubclass(self.plain, forms.CheckboxSelectMultiple) and self.short_rows() is not None
+
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
         iterator: Any = self.choices  # a ModelChoiceIterator for a model choice field
         queryset = getattr(iterator, "queryset", None)
         if queryset is None:
             return super().render(name, value, attrs, renderer)
-        rows = _rows_of_a_short_list(queryset)
+        rows = self.short_rows()
         if rows is not None:
-            plain = self.plain(attrs=self.attrs, choices=[iterator.choice(row) for row in rows])
+            plain_attrs = {key: value for key, value in self.attrs.items() if key != "size"}
+            plain = self.plain(attrs=plain_attrs, choices=[iterator.choice(row) for row in rows])
             plain.is_required = self.is_required
             return plain.render(name, value, attrs, renderer)
         source = _SOURCES[self.kind]
@@ -240,13 +262,13 @@ def autocomplete_fields(form: forms.BaseForm) -> None:
 
 
 def _autocomplete_multiple(field: forms.ModelMultipleChoiceField) -> None:
-    plain = type(field.widget)
-    if plain not in _MULTIPLE_WIDGETS:  # already a search box, or hidden inputs on purpose
+    if type(field.widget) not in _MULTIPLE_WIDGETS:  # already a search box, or hidden inputs on purpose
         return
     source = source_for_model(field.queryset.model) if field.queryset is not None else None
     if source is None:
         return
-    widget = AutocompleteSelectMultiple(source.kind, attrs=field.widget.attrs, plain=plain)
+    # A short list is a list of checkboxes, never a select that needs Ctrl-click for a second choice.
+    widget = AutocompleteSelectMultiple(source.kind, attrs=field.widget.attrs, plain=forms.CheckboxSelectMultiple)
     widget.is_required = field.widget.is_required
     widget.choices = field.choices  # type: ignore[assignment]  # a ModelChoiceIterator
     field.widget = widget

@@ -71,6 +71,7 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("setup/", views.SetupView.as_view(), name="setup"),
     path("my-work/", views.MyWorkView.as_view(), name="my_work"),
+    path("search/", views.SiteSearchView.as_view(), name="site_search"),
     path("my-work/count/", views.MyWorkCountView.as_view(), name="my_work_count"),
     path("accounts/", include(identity_urls.account_urlpatterns)),
     *sso_urls.provider_urlpatterns,

@@ -31,6 +31,7 @@ from aims.models import ApiToken, Invitation, Membership, User, invitation_from_
 from aims.roles import Capability, Role
 from aims.selectors import api_token_list, invitation_pending_list, membership_list, user_memberships
 from aims.setup import setup_progress
+from aims.site_search import MIN_QUERY_LENGTH, search_everywhere
 from aims.summaries import MEASUREMENTS, cached_summary
 from aims.tenancy import SESSION_KEY
 from aims.work import work_count, work_for
@@ -72,6 +73,21 @@ class MyWorkView(TenantViewMixin, CachedContentMixin, TemplateView):
             modules=sorted({item.module for item in items}),
             module=module,
             due=due,
+            **kwargs,
+        )
+
+
+class SiteSearchView(TenantViewMixin, TemplateView):
+    """``/search/?q=``: the header's search over systems, risks, controls, policies and evidence."""
+
+    template_name = "aims/search.html"
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.get("q", "").strip()
+        return super().get_context_data(
+            query=query,
+            groups=search_everywhere(self.tenant, query),
+            too_short=0 < len(query) < MIN_QUERY_LENGTH,
             **kwargs,
         )
 

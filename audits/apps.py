@@ -11,6 +11,7 @@ class AuditsConfig(AppConfig):
 
     def ready(self) -> None:
         from aims import dashboard, demo, setup, work
+        from audits.improvement import selectors as improvement_selectors
         from audits.improvement.demo import alert_demo_seed, improvement_demo_seed
         from audits.improvement.readiness import improvement_checks
         from audits.improvement.selectors import audit_setup_steps, improvement_work
@@ -25,6 +26,22 @@ class AuditsConfig(AppConfig):
             ReviewAction,
         )
         from controls import readiness
+        from registry import system_tabs
+
+        system_tabs.register(
+            system_tabs.SystemTab(
+                "incidents", "Incidents", "audits:system_incidents", 80, improvement_selectors.system_incident_records
+            )
+        )
+        system_tabs.register(
+            system_tabs.SystemTab(
+                "findings",
+                "Findings and actions",
+                "audits:system_findings",
+                90,
+                improvement_selectors.system_finding_records,
+            )
+        )
 
         dashboard.register(improvement_tiles, reads=(Finding, CorrectiveAction, Incident, Audit))
         setup.register(audit_setup_steps)

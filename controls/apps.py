@@ -13,24 +13,46 @@ class ControlsConfig(AppConfig):
         # Imported once the apps are loaded: these modules read models.
         from aims import autocomplete, dashboard, demo
         from aims.summaries import invalidate_on
+        from aims.templatetags.url_cache import cached_reverse
         from controls import readiness
         from controls.catalogue.models import Requirement
         from controls.catalogue.selectors import catalogue_tiles
         from controls.catalogue.views import register_framework_context
         from controls.models import Evidence
         from controls.readiness import readiness_tiles
+        from controls.soa import selectors as soa_selectors
         from controls.soa.demo import soa_demo_seed
         from controls.soa.selectors import CONTROL_RISKS_SCOPE
         from controls.soa.views import framework_coverage_context
+        from registry import system_tabs
         from risk.models import Risk, TreatmentAction, TreatmentControl
+
+        system_tabs.register(
+            system_tabs.SystemTab(
+                "controls", "Controls and evidence", "soa:system_controls", 70, soa_selectors.system_control_records
+            )
+        )
 
         # The catalogue is the same for every organisation: nothing to narrow.
         autocomplete.register(
-            autocomplete.Source("controls", Requirement, lambda tenant: Requirement.objects.all(), ("ref", "title"))
+            autocomplete.Source(
+                "controls",
+                Requirement,
+                lambda tenant: Requirement.objects.select_related("framework"),
+                ("ref", "title"),
+                search_heading="Controls and requirements",
+                url=lambda row: cached_reverse("catalogue:requirement", [row.framework.code, row.ref]),
+            )
         )
         autocomplete.register(
             autocomplete.Source(
-                "evidence", Evidence, lambda tenant: Evidence.objects.for_org(tenant.organization), ("title",)
+                "evidence",
+                Evidence,
+                lambda tenant: Evidence.objects.for_org(tenant.organization),
+                ("title",),
+                search_heading="Evidence",
+                url=lambda evidence: cached_reverse("evidence:detail", [evidence.pk]),
+                list_url_name="evidence:list",
             )
         )
         dashboard.register(catalogue_tiles)

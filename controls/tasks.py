@@ -6,6 +6,7 @@ import smtplib
 
 from celery import shared_task
 
+from controls.evidence import staging
 from controls.evidence.reminders import reminders_send
 
 
@@ -23,3 +24,9 @@ def send_reminders() -> int:
     failure only sends what was not sent yet.
     """
     return reminders_send()
+
+
+@shared_task(soft_time_limit=300, time_limit=330)
+def discard_stale_staged_files() -> int:
+    """Remove the files kept for evidence forms that were never sent again."""
+    return staging.discard_stale()

@@ -12,6 +12,7 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from aims import autocomplete, dashboard, demo, setup, work
         from aims.summaries import invalidate_on
+        from aims.templatetags.url_cache import cached_reverse
         from registry.demo import inventory_demo_seed
         from registry.models import AISystem, Dataset
         from registry.monitoring.demo import monitoring_demo_seed
@@ -23,14 +24,22 @@ class RegistryConfig(AppConfig):
             inventory_tiles,
             inventory_work,
         )
+        from registry.system_tabs import register_inventory_tabs
 
+        register_inventory_tabs()
         setup.register(inventory_setup_steps)
         work.register(inventory_work)
 
         invalidate_on(AISystem, scope=SYSTEMS_SCOPE)
         autocomplete.register(
             autocomplete.Source(
-                "systems", AISystem, lambda tenant: AISystem.objects.for_org(tenant.organization), ("ref_code", "name")
+                "systems",
+                AISystem,
+                lambda tenant: AISystem.objects.for_org(tenant.organization),
+                ("ref_code", "name"),
+                search_heading="AI systems",
+                url=lambda system: cached_reverse("inventory:system_detail", [system.pk]),
+                list_url_name="inventory:system_list",
             )
         )
         autocomplete.register(

@@ -117,6 +117,35 @@ class SystemDetailView(TenantViewMixin, View):
         return render(request, "registry/system_detail.html", context)
 
 
+class SystemTabView(TenantViewMixin, View):
+    """A tab of the AI system page served by another module (see :mod:`registry.system_tabs`).
+
+    A subclass names its ``tab`` (the key it registered) and ``tab_template``, and adds what the
+    tab shows in :meth:`tab_context`; the head of the page and the tab bar are the system page's.
+    """
+
+    http_method_names = ["get", "head"]
+    tab: str
+    tab_template: str
+
+    def get(self, request, pk):
+        try:
+            system = selectors.system_detail(self.tenant.organization, pk)
+        except AISystem.DoesNotExist as exc:
+            raise Http404("No such AI system.") from exc
+        context = {
+            "system": system,
+            "tab": self.tab,
+            "tab_template": self.tab_template,
+            "can_change": self.tenant.can_change(system),
+            **self.tab_context(system),
+        }
+        return render(request, "registry/system_detail.html", context)
+
+    def tab_context(self, system: AISystem) -> dict[str, Any]:
+        raise NotImplementedError
+
+
 class SystemDeleteView(RecordDeleteView):
     model = AISystem
     list_url_name = INVENTORY

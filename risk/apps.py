@@ -13,6 +13,7 @@ class RiskConfig(AppConfig):
         # Imported here, not at the top: these modules use the models, which are not loaded yet.
         from aims import autocomplete, dashboard, demo
         from aims.summaries import invalidate_on
+        from aims.templatetags.url_cache import cached_reverse
         from registry.models import AISystem
         from risk.demo import risk_demo_seed
         from risk.impact.demo import impact_demo_seed
@@ -22,12 +23,26 @@ class RiskConfig(AppConfig):
 
         autocomplete.register(
             autocomplete.Source(
-                "risks", Risk, lambda tenant: Risk.objects.for_org(tenant.organization), ("ref_code", "title")
+                "risks",
+                Risk,
+                lambda tenant: Risk.objects.for_org(tenant.organization),
+                ("ref_code", "title"),
+                search_heading="Risks",
+                url=lambda risk: cached_reverse("risk:detail", [risk.pk]),
+                list_url_name="risk:list",
             )
         )
         from aims import setup, work
-        from risk.selectors import risk_setup_steps, risk_work
+        from registry import system_tabs
+        from risk.impact.selectors import system_assessment_records
+        from risk.selectors import risk_setup_steps, risk_work, system_risk_records
 
+        system_tabs.register(system_tabs.SystemTab("risks", "Risks", "risk:system_risks", 50, system_risk_records))
+        system_tabs.register(
+            system_tabs.SystemTab(
+                "impact", "Impact assessments", "impact:system_assessments", 60, system_assessment_records
+            )
+        )
         dashboard.register(risk_tiles)
         setup.register(risk_setup_steps)
         work.register(risk_work)

@@ -100,7 +100,7 @@ class TreatmentForm(TenantForm):
         queryset=None,
         required=False,
         label="Annex A controls it relies on",
-        help_text="Hold Ctrl (⌘ on a Mac) to choose several. These make the controls applicable in the SoA.",
+        help_text="These make the controls applicable in the SoA.",
         widget=forms.SelectMultiple(attrs={"size": 10}),
     )
 

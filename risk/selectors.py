@@ -34,6 +34,7 @@ from risk.models import (
 from risk.services import criteria_for
 
 if TYPE_CHECKING:
+    from registry.models import AISystem
     from risk.filters import RiskFilter
 
 
@@ -226,6 +227,24 @@ def _maps(criteria: RiskCriteria, counts: dict[str, dict[tuple[int, int], int]])
             rows.append((impact, criteria.impact_levels[impact - 1]["label"], cells))
         maps.append(HeatMap(kind, likelihood_labels, rows, sum(cells_of_kind.values())))
     return maps
+
+
+def system_risk_summary(organization: Organization, system: AISystem) -> dict[str, Any]:
+    """What an AI system's Risks tab shows above its rows: the heat maps of its risks alone."""
+    risks = risk_register(organization).filter(system=system)
+    figures = cached_summary(organization.pk, f"risk.system_figures.{system.pk}", lambda: _figures(risks))
+    criteria = criteria_for(organization)
+    return {"criteria": criteria, "heat_maps": _maps(criteria, figures.cells), "risk_total": figures.total}
+
+
+def system_risks(organization: Organization, system: AISystem) -> QuerySet[Risk]:
+    """An AI system's risks with what a row of the register shows, in reference order."""
+    return risk_rows(risk_register(organization).filter(system=system), treatment_counts=True)
+
+
+def system_risk_records(organization: Organization, system: AISystem) -> list[QuerySet[Risk]]:
+    """What the Risks tab of a system counts."""
+    return [Risk.objects.for_org(organization).filter(system=system)]
 
 
 # Every status but closed, as the register's filter writes it: the list of the "Open risks" tile.

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", views.RiskListView.as_view(), name="list"),
     path("new/", views.RiskFormView.as_view(), name="create"),
     path("criteria/", views.CriteriaView.as_view(), name="criteria"),
+    path("systems/<int:pk>/", views.SystemRisksView.as_view(), name="system_risks"),
     path("<int:pk>/", views.RiskDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.RiskFormView.as_view(), name="update"),
     path("<int:pk>/delete/", views.RiskDeleteView.as_view(), name="delete"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -18,6 +19,7 @@ from aims.records import ensure_can_change
 from aims.roles import Capability
 from aims.summaries import cached_summary
 from aims.templatetags.url_cache import cached_reverse
+from registry.views import SystemTabView
 from risk import selectors, services
 from risk.filters import RiskFilter
 from risk.forms import AcceptForm, CriteriaForm, RiskForm, TreatmentForm
@@ -85,6 +87,30 @@ class RiskListView(FilteredListView):
             lambda: str(render_to_string("risk/_heatmaps.html", {"heat_maps": summary["heat_maps"]})),
         )
         return mark_safe(html)  # noqa: S308  # the output of an escaping template
+
+
+class SystemRisksView(SystemTabView):
+    """The Risks tab of an AI system's page: the heat maps of its risks and the risks, in pages."""
+
+    tab = "risks"
+    tab_template = "risk/_tab_system_risks.html"
+    page_size = 25
+
+    def tab_context(self, system):
+        organization = self.tenant.organization
+        summary = selectors.system_risk_summary(organization, system)
+        paginator = Paginator(selectors.system_risks(organization, system), self.page_size)
+        paginator.count = summary["risk_total"]  # the figures counted every risk of the system
+        page = paginator.get_page(self.request.GET.get("page"))
+        for risk in page.object_list:
+            risk.detail_url = cached_reverse("risk:detail", [risk.pk])
+        return {
+            **summary,
+            "page_obj": page,
+            "paginator": paginator if page.has_other_pages() else None,
+            "object_list": page.object_list,
+            "heat_map_filter": f"system={system.pk}",
+        }
 
 
 class RiskFormView(TenantViewMixin, View):

@@ -260,6 +260,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-evidence-packs": {"task": "audits.packs.tasks.expire_evidence_packs", "schedule": 86400.0},
     # Once a day; each item is reminded once per period however often this runs.
     "send-reminders": {"task": "controls.tasks.send_reminders", "schedule": 86400.0},
+    "discard-stale-staged-files": {"task": "controls.tasks.discard_stale_staged_files", "schedule": 86400.0},
     "policy-review-reminders": {"task": "aims.tasks.send_policy_review_reminders", "schedule": 86400.0},
     # Stale metrics and new breaches are told once each, however often this runs.
     "check-monitoring": {"task": "registry.monitoring.tasks.check_monitoring", "schedule": 900.0},

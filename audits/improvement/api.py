@@ -250,6 +250,10 @@ class FindingSerializer(_Builder, serializers.ModelSerializer):
     )
     requirement_ref = serializers.CharField(source="requirement.ref", read_only=True, default=None, allow_null=True)
     checklist_item = OrgRecordField(queryset=ChecklistItem.objects.all(), required=False, allow_null=True)
+    system = OrgRecordField(
+        queryset=AISystem.objects.all(), required=False, allow_null=True, help_text="Id of the AI system it concerns."
+    )
+    system_ref = serializers.CharField(source="system.ref_code", read_only=True, default=None, allow_null=True)
     evidence = OrgRecordIdsField(
         model=Evidence,
         links="evidence_links",
@@ -262,7 +266,8 @@ class FindingSerializer(_Builder, serializers.ModelSerializer):
         model = Finding
         fields = [
             "id", "audit", "ref_code", "kind", "title", "description", "requirement", "requirement_ref",
-            "checklist_item", "evidence", "raised_by", "raised_at", "corrective_action_count", "updated_at",
+            "checklist_item", "system", "system_ref", "evidence", "raised_by", "raised_at", "corrective_action_count",
+            "updated_at",
         ]  # fmt: skip
         read_only_fields = ["ref_code", "raised_by", "raised_at", "updated_at"]
 

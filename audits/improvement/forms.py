@@ -104,8 +104,7 @@ class AuditForm(SectionsMixin, forms.ModelForm):
     criteria = RequirementMultipleChoiceField(
         queryset=None,
         label="Audit criteria",
-        help_text="The clauses and Annex A controls checked; the checklist has one question per requirement. "
-        "Hold Ctrl (⌘ on a Mac) to choose several.",
+        help_text="The clauses and Annex A controls checked; the checklist has one question per requirement.",
         widget=forms.SelectMultiple(attrs={"size": 14}),
     )
     auditors = MembersField(queryset=None, required=False, help_text="They record the checklist and findings.")
@@ -163,12 +162,11 @@ class FindingForm(forms.ModelForm):
         required=False,
         label="Evidence it rests on",
         widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text="Hold Ctrl (⌘ on a Mac) to choose several.",
     )
 
     class Meta:
         model = Finding
-        fields = ["kind", "title", "requirement", "checklist_item", "description", "evidence"]
+        fields = ["kind", "title", "requirement", "checklist_item", "system", "description", "evidence"]
         widgets = {"description": forms.Textarea(attrs=TEXT)}
 
     def __init__(self, *args, tenant: Tenant, audit: Audit, **kwargs):
@@ -179,6 +177,7 @@ class FindingForm(forms.ModelForm):
         _choice(self, "checklist_item").label_from_instance = lambda item: item.ref  # type: ignore[method-assign,assignment]
         self.fields["checklist_item"].label = "Checklist item"
         _choice(self, "evidence").queryset = Evidence.objects.for_org(tenant.organization).order_by("title")
+        _choice(self, "system").queryset = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
         if self.instance.pk:
             self.initial["evidence"] = [link.evidence_id for link in self.instance.evidence_links.all()]
         autocomplete_fields(self)

@@ -199,6 +199,15 @@ class Finding(TenantModel):
     checklist_item = models.ForeignKey(
         ChecklistItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="findings"
     )
+    system = models.ForeignKey(
+        "registry.AISystem",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="findings",
+        verbose_name="AI system",
+        help_text="The AI system it concerns, if it concerns one.",
+    )
     title = models.CharField(max_length=200)
     description = models.TextField(help_text="What was found, against which requirement, and where.")
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")

@@ -23,6 +23,7 @@ from audits.models import (
     ReviewAction,
     ReviewAttendee,
 )
+from registry.models import AISystem
 
 # --- Reads -------------------------------------------------------------------------------------
 
@@ -95,7 +96,7 @@ def finding_list(organization: Organization) -> QuerySet[Finding]:
     evidence = FindingEvidence.objects.select_related("evidence").order_by("evidence__title")
     result: QuerySet[Finding] = (
         Finding.objects.for_org(organization)
-        .select_related("audit", "requirement", "raised_by", "checklist_item")
+        .select_related("audit", "requirement", "raised_by", "checklist_item", "system")
         .prefetch_related(Prefetch("evidence_links", queryset=evidence))
         .annotate(action_count=Count("corrective_actions", distinct=True))
         .order_by("audit_id", "id")
@@ -131,6 +132,34 @@ def incident_list(organization: Organization) -> QuerySet[Incident]:
         .order_by("-detected_at", "-id")
     )
     return result
+
+
+def system_incidents(organization: Organization, system: AISystem) -> QuerySet[Incident]:
+    return incident_list(organization).filter(system=system)
+
+
+def system_findings(organization: Organization, system: AISystem) -> QuerySet[Finding]:
+    """The findings raised about one AI system, newest first."""
+    return finding_index(organization).filter(system=system)
+
+
+def system_corrective_actions(organization: Organization, system: AISystem) -> QuerySet[CorrectiveAction]:
+    """Corrective actions about one AI system: from its findings, its incidents or its alerts."""
+    about = Q(finding__system=system) | Q(incident__system=system) | Q(monitoring_alert__system=system)
+    return corrective_action_list(organization).filter(about)
+
+
+def system_incident_records(organization: Organization, system: AISystem) -> list[QuerySet[Incident]]:
+    return [Incident.objects.for_org(organization).filter(system=system)]
+
+
+def system_finding_records(organization: Organization, system: AISystem) -> list[QuerySet[Any]]:
+    """What the Findings and actions tab of a system counts: its findings and its corrective actions."""
+    about = Q(finding__system=system) | Q(incident__system=system) | Q(monitoring_alert__system=system)
+    return [
+        Finding.objects.for_org(organization).filter(system=system),
+        CorrectiveAction.objects.for_org(organization).filter(about),
+    ]
 
 
 def management_review_list(organization: Organization) -> QuerySet[ManagementReview]:

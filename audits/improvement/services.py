@@ -428,6 +428,8 @@ def finding_save(
         errors["requirement"] = "A nonconformity names the requirement that is not met."
     if finding.requirement_id and not criteria_choices().filter(pk=finding.requirement_id).exists():
         errors["requirement"] = "Choose an ISO/IEC 42001 clause or Annex A control."
+    if (system := finding.system) is not None and system.organization_id != audit.organization_id:
+        errors["system"] = "Choose one of your organisation's AI systems."
     if (item := finding.checklist_item) is not None and item.audit_id != audit.pk:
         errors["checklist_item"] = "Choose an item of this audit's checklist."
     if errors:

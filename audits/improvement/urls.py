@@ -53,6 +53,8 @@ urlpatterns = [
         name="review_action_delete",
     ),
     path("incidents/", views.IncidentListView.as_view(), name="incident_list"),
+    path("systems/<int:pk>/incidents/", views.SystemIncidentsView.as_view(), name="system_incidents"),
+    path("systems/<int:pk>/findings/", views.SystemFindingsView.as_view(), name="system_findings"),
     path("incidents/new/", views.IncidentFormView.as_view(), name="incident_create"),
     path("incidents/<int:pk>/", views.IncidentDetailView.as_view(), name="incident_detail"),
     path("incidents/<int:pk>/edit/", views.IncidentFormView.as_view(), name="incident_update"),

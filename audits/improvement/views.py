@@ -23,6 +23,7 @@ from aims.history import merged_history, records_history
 from aims.models import User
 from aims.records import ensure_can_change
 from aims.roles import Capability, roles_with
+from audits.improvement import selectors as improvement_selectors
 from audits.improvement import services as improvement
 from audits.improvement.forms import (
     AuditFilter,
@@ -57,6 +58,7 @@ from audits.models import (
 )
 from controls.catalogue.models import Requirement
 from registry.monitoring.models import MonitoringAlert
+from registry.views import SystemTabView
 
 # The requirements this module serves, shown on its home page (and traced in the catalogue).
 MODULE_REFS = ["9.2", "9.3", "10.2", "A.8.4"]
@@ -928,3 +930,41 @@ class AlertActionRaiseView(AlertRaiseView):
             raise ValidationError("Choose who owns the corrective action.")
         action = improvement.corrective_action_raise_from_alert(alert=alert, acting_user=self.tenant.user, owner=owner)
         return f"Corrective action {action.ref_code} opened for the alert."
+
+
+# --- Tabs of an AI system's page -----------------------------------------------------------------
+
+# A tab shows the latest of each; the module's lists, filtered by the system, have them all.
+SYSTEM_TAB_ROWS = 50
+
+
+class SystemIncidentsView(SystemTabView):
+    """The Incidents tab of an AI system's page."""
+
+    tab = "incidents"
+    tab_template = "audits/improvement/_tab_system_incidents.html"
+
+    def tab_context(self, system):
+        incidents = list(
+            improvement_selectors.system_incidents(self.tenant.organization, system)[: SYSTEM_TAB_ROWS + 1]
+        )
+        return {"incidents": incidents[:SYSTEM_TAB_ROWS], "more_incidents": len(incidents) > SYSTEM_TAB_ROWS}
+
+
+class SystemFindingsView(SystemTabView):
+    """The Findings and actions tab of an AI system's page: findings about it, and the corrective
+    actions from them, from its incidents and from its monitoring alerts."""
+
+    tab = "findings"
+    tab_template = "audits/improvement/_tab_system_findings.html"
+
+    def tab_context(self, system):
+        organization = self.tenant.organization
+        findings = list(improvement_selectors.system_findings(organization, system)[: SYSTEM_TAB_ROWS + 1])
+        actions = list(improvement_selectors.system_corrective_actions(organization, system)[: SYSTEM_TAB_ROWS + 1])
+        return {
+            "findings": findings[:SYSTEM_TAB_ROWS],
+            "more_findings": len(findings) > SYSTEM_TAB_ROWS,
+            "actions": actions[:SYSTEM_TAB_ROWS],
+            "more_actions": len(actions) > SYSTEM_TAB_ROWS,
+        }

@@ -19,11 +19,12 @@ class EvidencePackForm(forms.Form):
         queryset=AISystem.objects.none(),
         required=False,
         help_text="Only for a pack about one AI system.",
-        widget=AutocompleteSelect("systems"),
+        # static/js/app.js shows the picker only for the scope that needs it.
+        widget=AutocompleteSelect("systems", attrs={"data-shown-when": "scope=system"}),
     )
     audit: forms.ModelChoiceField[Audit] = forms.ModelChoiceField(
         queryset=None, required=False, help_text="Only for a pack about one internal audit: its scope, "
-        "checklist, findings and actions.",
+        "checklist, findings and actions.", widget=forms.Select(attrs={"data-shown-when": "scope=audit"}),
     )  # fmt: skip
     period_start = forms.DateField(widget=DATE, label="From")
     period_end = forms.DateField(widget=DATE, label="To", help_text="The change history covers this period.")

@@ -14,7 +14,7 @@ from aims.filters import organization_members
 from aims.forms import DATE, TEXT, member_label, members_of
 from aims.models import User
 from aims.tenancy import Tenant
-from controls.evidence import selectors, services
+from controls.evidence import selectors, services, staging
 from controls.evidence.models import Evidence, EvidenceLink
 
 # The input that holds each kind of evidence's content.
@@ -37,6 +37,23 @@ def _content_fields(form: forms.Form) -> None:
     form.fields["note"] = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 5}), help_text="For a note: the evidence itself."
     )
+    # The token of a file chosen before an error (controls.evidence.staging); the template writes it.
+    form.fields["staged_file"] = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+def _take_staged(form: forms.Form, tenant: Tenant | None) -> None:
+    """No new file chosen: the one kept from the previous try, if any, is the upload."""
+    form.staged = None  # type: ignore[attr-defined]
+    if tenant is None or "file" not in form.fields:
+        return
+    kept = staging.staged(form.cleaned_data.get("staged_file", ""), tenant)
+    if kept is None:
+        return
+    if form.cleaned_data.get("file"):
+        staging.discard(kept)  # another file was chosen this time
+        return
+    form.staged = kept  # type: ignore[attr-defined]
+    form.cleaned_data["file"] = kept.open()
 
 
 def _require_content(form: forms.Form, kind: str | None) -> None:
@@ -84,6 +101,8 @@ class EvidenceForm(_MetadataForm):
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
+        self.tenant = tenant
+        self.staged: staging.StagedFile | None = None
         self._owner_field(tenant)
         _content_fields(self)
         self.fields["comment"] = forms.CharField(max_length=300, required=False, label="Version comment")
@@ -92,6 +111,8 @@ class EvidenceForm(_MetadataForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("kind") == Evidence.Kind.FILE:
+            _take_staged(self, self.tenant)
         _require_content(self, cleaned.get("kind"))
         return cleaned
 
@@ -114,18 +135,31 @@ class EvidenceUpdateForm(_MetadataForm):
 class EvidenceVersionForm(forms.Form):
     """A new version: only the input that the evidence's kind needs is offered."""
 
-    def __init__(self, *args, evidence: Evidence, **kwargs):
+    def __init__(self, *args, evidence: Evidence, tenant: Tenant | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.evidence = evidence
+        self.tenant = tenant
+        self.staged: staging.StagedFile | None = None
         _content_fields(self)
         keep = CONTENT_FIELDS[evidence.kind]
         for name in ("file", "url", "note"):
             if name != keep:
                 del self.fields[name]
-        self.fields[keep].required = True
+        if keep == "file":
+            self.fields["file"].required = False  # a file kept from the last try counts (clean)
+        else:
+            self.fields[keep].required = True
+            del self.fields["staged_file"]
         self.fields["comment"] = forms.CharField(
             max_length=300, required=False, help_text="What changed since the previous version."
         )
+
+    def clean(self):
+        cleaned = super().clean()
+        if "file" in self.fields:
+            _take_staged(self, self.tenant)
+            _require_content(self, Evidence.Kind.FILE)
+        return cleaned
 
 
 class EvidenceLinkForm(forms.Form):

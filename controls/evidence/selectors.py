@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Case, Count, Model, Prefetch, Q, QuerySet, When
+from django.db.models import Case, Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
 from aims.models import Organization
@@ -87,6 +87,12 @@ def evidence_list(organization: Organization) -> QuerySet[Evidence]:
         .order_by("title", "pk")
     )
     return evidence
+
+
+def system_evidence(organization: Organization, system: AISystem) -> QuerySet[Evidence]:
+    """The evidence linked to one AI system, with the controls it supports (:func:`evidence_list`'s rows)."""
+    linked = EvidenceLink.objects.filter(target=EvidenceLink.Target.SYSTEM, system=system, evidence=OuterRef("pk"))
+    return evidence_list(organization).filter(Exists(linked))
 
 
 def evidence_get(organization: Organization, pk: Any) -> Evidence:

@@ -25,7 +25,7 @@ from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
 from aims.records import ensure_can_change
 from aims.roles import Capability
-from controls.evidence import selectors, services
+from controls.evidence import selectors, services, staging
 from controls.evidence.forms import (
     EvidenceFilter,
     EvidenceForm,
@@ -99,11 +99,13 @@ class EvidenceCreateView(TenantViewMixin, View):
                     )  # fmt: skip
                     if link is not None:
                         services.evidence_link(evidence=evidence, target=link[0], obj=link[1], acting_user=request.user)
+                    staging.discard_on_commit(form.staged)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Evidence “{evidence}” recorded.")
                 return redirect("evidence:detail", pk=evidence.pk)
+        staging.keep_for_another_try(form, self.tenant)
         return self.render(form, link, status=400)
 
     def render(self, form, link, status=200):
@@ -191,19 +193,22 @@ class EvidenceAddVersionView(EvidenceMixin, View):
 
     def post(self, request, pk):
         evidence = self.get_evidence()
-        form = EvidenceVersionForm(request.POST, request.FILES, evidence=evidence)
+        form = EvidenceVersionForm(request.POST, request.FILES, evidence=evidence, tenant=self.tenant)
         if form.is_valid():
             data = form.cleaned_data
             try:
-                version = services.evidence_add_version(
-                    evidence=evidence, acting_user=request.user, upload=data.get("file"), url=data.get("url", ""),
-                    note=data.get("note", ""), comment=data["comment"],
-                )  # fmt: skip
+                with transaction.atomic():
+                    version = services.evidence_add_version(
+                        evidence=evidence, acting_user=request.user, upload=data.get("file"), url=data.get("url", ""),
+                        note=data.get("note", ""), comment=data["comment"],
+                    )  # fmt: skip
+                    staging.discard_on_commit(form.staged)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, f"Version {version.number} of “{evidence}” added.")
                 return redirect("evidence:detail", pk=evidence.pk)
+        staging.keep_for_another_try(form, self.tenant)
         return self.render(form, evidence, status=400)
 
     def render(self, form, evidence, status=200):

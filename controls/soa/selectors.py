@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Window
+from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, DenseRank, JSONObject
 from django.utils import timezone
 
@@ -27,6 +27,7 @@ from aims.work import WorkItem, horizon
 from controls.catalogue.models import Framework, Mapping, Requirement
 from controls.evidence.models import Evidence, EvidenceLink
 from controls.soa.models import ApplicabilityStatement, ImplementationStatus, SoASystem, SoAVersion
+from registry.models import AISystem
 from risk.models import Risk, TreatmentAction, TreatmentControl
 
 ISO_FRAMEWORK = "ISO42001"
@@ -196,6 +197,86 @@ def cached_control_risk_summaries(
 
 def control_risk_summary(organization: Organization, control_id: int) -> ControlRiskSummary:
     return control_risk_summaries(organization, [control_id]).get(control_id, ControlRiskSummary())
+
+
+@dataclass
+class SystemControl:
+    """A control that covers one AI system, and how: the SoA row names the system, treatments
+    of the system's risks rely on it, or evidence about the system supports it."""
+
+    control: Requirement
+    statement: ApplicabilityStatement | None
+    named_in_soa: bool = False
+    treatment_count: int = 0
+    evidence_count: int = 0
+
+
+def _system_control_ids(
+    organization: Organization, system: AISystem
+) -> tuple[set[int], dict[int, int], dict[int, int]]:
+    named = set(
+        SoASystem.objects.for_org(organization).filter(system=system).values_list("statement__control_id", flat=True)
+    )
+    treated = dict(
+        control_treatment_links(organization)
+        .filter(treatment__risk__system=system)
+        .order_by()
+        .values("control_id")
+        .annotate(n=Count("treatment", distinct=True))
+        .values_list("control_id", "n")
+    )
+    evidenced = dict(
+        EvidenceLink.objects.for_org(organization)
+        .filter(
+            target=EvidenceLink.Target.CONTROL,
+            evidence__links__target=EvidenceLink.Target.SYSTEM,
+            evidence__links__system=system,
+        )
+        .order_by()
+        .values("control_id")
+        .annotate(n=Count("evidence", distinct=True))
+        .values_list("control_id", "n")
+    )
+    return named, treated, evidenced
+
+
+def system_controls(organization: Organization, system: AISystem) -> list[SystemControl]:
+    """The controls that cover ``system``, in catalogue order, with their SoA rows (four queries)."""
+    named, treated, evidenced = _system_control_ids(organization, system)
+    ids = named | set(treated) | set(evidenced)
+    statements = {
+        row.control_id: row
+        for row in ApplicabilityStatement.objects.for_org(organization)
+        .filter(control_id__in=ids)
+        .select_related("owner")
+    }
+    controls = Requirement.objects.filter(pk__in=ids).select_related("framework").order_by("framework__code", "order")
+    return [
+        SystemControl(
+            control=control,
+            statement=statements.get(control.pk),
+            named_in_soa=control.pk in named,
+            treatment_count=treated.get(control.pk, 0),
+            evidence_count=evidenced.get(control.pk, 0),
+        )
+        for control in controls
+    ]
+
+
+def system_control_records(organization: Organization, system: AISystem) -> list[QuerySet[Requirement]]:
+    """What the Controls and evidence tab of a system counts: each control that covers it, once."""
+    named = SoASystem.objects.for_org(organization).filter(system=system).values("statement__control_id")
+    treated = control_treatment_links(organization).filter(treatment__risk__system=system).values("control_id")
+    evidenced = (
+        EvidenceLink.objects.for_org(organization)
+        .filter(
+            target=EvidenceLink.Target.CONTROL,
+            evidence__links__target=EvidenceLink.Target.SYSTEM,
+            evidence__links__system=system,
+        )
+        .values("control_id")
+    )
+    return [Requirement.objects.filter(Q(pk__in=named) | Q(pk__in=treated) | Q(pk__in=evidenced))]
 
 
 def area_of(control: Requirement) -> Requirement:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("soa/versions/", views.SoAVersionsView.as_view(), name="versions"),
     path("soa/versions/<int:number>/", views.SoAVersionView.as_view(), name="version"),
     path("soa/export/<str:fmt>/", views.SoAExportView.as_view(), name="export"),
+    path("systems/<int:pk>/", views.SystemControlsView.as_view(), name="system_controls"),
     path("soa/<str:ref>/", views.SoAControlView.as_view(), name="control"),
     path("soa/<str:ref>/edit/", views.SoARowEditView.as_view(), name="row_edit"),
     path("readiness/", views.ReadinessView.as_view(), name="readiness"),

@@ -25,11 +25,13 @@ from aims.tenancy import Tenant
 from controls.catalogue.models import Framework
 from controls.catalogue.selectors import requirement_mappings
 from controls.evidence.models import EvidenceLink
+from controls.evidence.selectors import evidence_validity, system_evidence
 from controls.readiness import readiness_summary
 from controls.soa import selectors
 from controls.soa import services as soa
 from controls.soa.forms import DecisionForm, SoARowForm, SubmitForm
 from controls.soa.models import ApplicabilityStatement, ImplementationStatus, SoASystem, SoAVersion
+from registry.views import SystemTabView
 
 AREAS = [("A.2", "A.2"), ("A.3", "A.3"), ("A.4", "A.4"), ("A.5", "A.5"), ("A.6", "A.6"), ("A.7", "A.7"),
          ("A.8", "A.8"), ("A.9", "A.9"), ("A.10", "A.10")]  # fmt: skip
@@ -308,3 +310,25 @@ def framework_coverage_context(tenant: Tenant, framework: Framework) -> dict[str
     if framework.code == selectors.ISO_FRAMEWORK:
         return {}
     return {"coverage": selectors.framework_coverage(tenant.organization, framework)}
+
+
+class SystemControlsView(SystemTabView):
+    """The Controls and evidence tab of an AI system's page: the controls that cover the system
+    (named in the SoA, relied on by its risks' treatments, supported by its evidence) and the
+    evidence about it."""
+
+    tab = "controls"
+    tab_template = "controls/soa/_tab_system_controls.html"
+    evidence_shown = 50
+
+    def tab_context(self, system):
+        organization = self.tenant.organization
+        evidence = list(system_evidence(organization, system)[: self.evidence_shown + 1])
+        today = timezone.localdate()
+        for item in evidence:
+            item.validity = evidence_validity(item, today)
+        return {
+            "system_controls": selectors.system_controls(organization, system),
+            "system_evidence": evidence[: self.evidence_shown],
+            "more_evidence": len(evidence) > self.evidence_shown,
+        }

@@ -52,6 +52,16 @@ def impact_assessment_detail(organization: Organization, pk: int) -> ImpactAsses
     )
 
 
+def system_assessments(organization: Organization, system: AISystem) -> QuerySet[ImpactAssessment]:
+    """Every version of one system's assessment, the latest first."""
+    return impact_assessment_rows(organization).filter(system=system).order_by("-version")
+
+
+def system_assessment_records(organization: Organization, system: AISystem) -> list[QuerySet[ImpactAssessment]]:
+    """What the Impact assessments tab of a system counts: every version."""
+    return [_of(organization).filter(system=system)]
+
+
 def systems_to_assess(organization: Organization) -> QuerySet[AISystem]:
     """:func:`systems_without_approved_assessment` with what the list page shows of each system
     (and its owner, who may start one)."""

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", views.AssessmentListView.as_view(), name="list"),
     path("start/", views.AssessmentStartView.as_view(), name="start"),
     path("systems-to-assess/", views.SystemsToAssessView.as_view(), name="systems_to_assess"),
+    path("systems/<int:pk>/", views.SystemAssessmentsView.as_view(), name="system_assessments"),
     path("<int:pk>/", views.AssessmentDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.AssessmentEditView.as_view(), name="edit"),
     path("<int:pk>/submit/", views.AssessmentSubmitView.as_view(), name="submit"),

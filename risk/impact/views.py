@@ -26,6 +26,7 @@ from aims.records import ensure_can_change
 from aims.roles import Capability
 from aims.templatetags.url_cache import cached_reverse
 from registry.models import AISystem
+from registry.views import SystemTabView
 from risk.impact import selectors, services
 from risk.impact.filters import ImpactAssessmentFilter, SystemsToAssessFilter
 from risk.impact.forms import ImpactAssessmentForm, ImpactItemForm, ReturnForm, StartAssessmentForm
@@ -101,6 +102,28 @@ class AssessmentListView(FilteredListView):
             more_without=len(missing) > MISSING_SHOWN,
         )
         return context
+
+
+class SystemAssessmentsView(SystemTabView):
+    """The Impact assessments tab of an AI system's page: every version of its assessment."""
+
+    tab = "impact"
+    tab_template = "risk/impact/_tab_system_assessments.html"
+
+    def tab_context(self, system):
+        assessments = list(selectors.system_assessments(self.tenant.organization, system))
+        for assessment in assessments:
+            assessment.editable_by_me = assessment.editable and self.tenant.can_change(assessment)
+            assessment.detail_url = cached_reverse("impact:detail", [assessment.pk])
+            assessment.edit_url = cached_reverse("impact:edit", [assessment.pk])
+        latest = assessments[0] if assessments else None
+        # A next version starts once the latest one is decided (approved or superseded).
+        can_start = (
+            self.tenant.can(Capability.EDIT)
+            and self.tenant.can_change(system)
+            and (latest is None or latest.is_decided)
+        )
+        return {"assessments": assessments, "can_start_assessment": can_start}
 
 
 class SystemsToAssessView(FilteredListView):

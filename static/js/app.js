@@ -215,3 +215,96 @@ document.addEventListener("keydown", (event) => {
     (buttons[at + 1] || p.input).focus();
   }
 });
+
+// Inline editors (a row swapped for its form, as in the SoA): the focus moves into the form
+// when it opens, Escape cancels, and after a save or a cancel the focus returns to the row's
+// Edit button, so a keyboard user never falls back to the top of the page.
+document.addEventListener("htmx:afterSettle", (event) => {
+  // The row of the request that settled (another request, such as a header count, may settle
+  // in between): its element is detached by now, but still knows which row it was in.
+  const source = event.detail.requestConfig?.elt || event.detail.elt;
+  const before = source?.closest?.("[data-inline-row]");
+  const row = before && document.getElementById(before.id);
+  if (!row) return;
+  const editor = row.querySelector("[data-inline-editor]");
+  if (editor) {
+    const field = editor.querySelector("[aria-invalid=true]")
+      || editor.querySelector("input:not([type=hidden]), select, textarea");
+    (field || editor.querySelector("button")).focus();
+  } else {
+    row.querySelector("[data-inline-edit]")?.focus();
+  }
+});
+document.addEventListener("keydown", (event) => {
+  // An open suggestion list takes the Escape first (its handler prevents the default).
+  if (event.key !== "Escape" || event.defaultPrevented) return;
+  const editor = event.target.closest?.("[data-inline-editor]");
+  if (!editor) return;
+  event.preventDefault();
+  editor.querySelector("[data-inline-cancel]")?.click();
+});
+
+// A long list of checkboxes (components/_field.html) gets a box that narrows it as one types.
+const CHOICES_TO_FILTER = 12;
+document.querySelectorAll(".field-choices").forEach((group) => {
+  const labels = [...group.querySelectorAll("div[id] label")];
+  if (labels.length <= CHOICES_TO_FILTER) return;
+  const filter = document.createElement("input");
+  filter.type = "search";
+  filter.className = "choice-filter";
+  filter.setAttribute("aria-label", `Filter: ${group.querySelector("legend").textContent.replace("*", "").trim()}`);
+  filter.placeholder = "Type to filter…";
+  filter.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") event.preventDefault();  // narrowing the list does not submit the form
+  });
+  filter.addEventListener("input", () => {
+    const words = filter.value.trim().toLowerCase();
+    labels.forEach((label) => { label.hidden = words !== "" && !label.textContent.toLowerCase().includes(words); });
+  });
+  group.querySelector("legend").after(filter);
+});
+
+// The evidence form offers the input its kind needs: the file, the link, or the note (a note
+// may also describe a file or a link). Without the script every input shows, as the help says.
+const EVIDENCE_INPUTS = { file: ["file", "note"], link: ["url", "note"], note: ["note"] };
+document.querySelectorAll("form[data-evidence-form]").forEach((form) => {
+  const kinds = form.querySelectorAll("input[name=kind]");
+  if (!kinds.length) return;
+  const show = () => {
+    const kind = form.querySelector("input[name=kind]:checked")?.value || "file";
+    form.querySelectorAll("[data-evidence-content]").forEach((field) => {
+      field.hidden = !EVIDENCE_INPUTS[kind].includes(field.dataset.evidenceContent);
+    });
+    const help = form.querySelector("[data-kind-help]");
+    if (help) help.hidden = true;
+  };
+  kinds.forEach((radio) => radio.addEventListener("change", show));
+  show();
+});
+
+// A field that only one choice of another needs (data-shown-when="scope=system") shows only
+// while that choice is made; without the script it always shows, and its help says when it counts.
+document.querySelectorAll("[data-shown-when]").forEach((input) => {
+  const [name, wanted] = input.dataset.shownWhen.split("=");
+  const form = input.form || input.closest("form");
+  const field = input.closest(".field");
+  if (!form || !field) return;
+  const update = () => {
+    const chosen = form.querySelector(`[name="${name}"]:checked`) || form.querySelector(`select[name="${name}"]`);
+    field.hidden = (chosen ? chosen.value : "") !== wanted;
+  };
+  form.querySelectorAll(`[name="${name}"]`).forEach((control) => control.addEventListener("change", update));
+  update();
+});
+
+// "/" anywhere but in a field puts the cursor in the header's search box.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = event.target;
+  if (target.closest?.("input, textarea, select, [contenteditable=true]")) return;
+  const box = document.querySelector("[data-site-search]");
+  if (!box) return;
+  event.preventDefault();
+  box.focus();
+  box.select();
+});

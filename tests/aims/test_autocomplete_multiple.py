@@ -54,13 +54,21 @@ def _chips(html, name="systems"):
     return [(int(pk), label) for field, pk, label in CHIP.findall(html) if field == name]
 
 
-def test_a_short_list_stays_a_plain_select_multiple(login, olivia, acme):
+def test_a_short_list_is_a_group_of_checkboxes_never_a_ctrl_click_select(login, olivia, acme):
     AISystemFactory.create_batch(3, organization=acme)
     html = login(olivia).get(reverse(EDIT, args=[ROW])).content.decode()
-    select = re.search(r'<select name="systems"[^>]*>(.*?)</select>', html, re.S)
-    assert select and " multiple" in select.group(0)
-    assert select.group(1).count("<option") == 3
+    assert '<select name="systems"' not in html
+    group = re.search(r'<fieldset class="field[^"]*field-choices[^"]*"[^>]*>(.*?)</fieldset>', html, re.S)
+    assert group and "<legend>AI systems it covers" in group.group(1)
+    assert group.group(1).count('type="checkbox" name="systems"') == 3
     assert "data-autocomplete-multiple" not in html
+
+
+def test_the_audit_criteria_are_checkboxes_to_filter(acme, olivia):
+    form = AuditForm(tenant=_tenant(olivia, acme))
+    assert form["criteria"].use_fieldset
+    html = str(form["criteria"])
+    assert html.count('type="checkbox" name="criteria"') > 60 and "<select" not in html
 
 
 def test_a_short_list_of_checkboxes_stays_checkboxes(acme, olivia):

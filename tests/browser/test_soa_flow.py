@@ -73,3 +73,51 @@ def test_edit_soa_rows_upload_evidence_and_watch_readiness(page, officer, tmp_pa
     assert row.applicable is True and row.implementation_status == "implemented"
     evidence = Evidence.objects.get()
     assert evidence.links.get().control.ref == "A.2.2" and evidence.versions.get().sha256
+
+
+FOCUSED_ROW = "() => document.activeElement.closest('tr')?.id || ''"
+FOCUS_IN_EDITOR = "() => !!document.activeElement.closest('form[data-inline-editor]')"
+FOCUSED_LABEL = "() => document.activeElement.getAttribute('aria-label') || document.activeElement.textContent.trim()"
+
+
+def test_an_soa_row_is_edited_with_the_keyboard_alone(page, officer):
+    from playwright.sync_api import expect
+
+    page.goto("/accounts/login/")
+    page.get_by_label("E-mail address").fill("olga@example.com")
+    page.get_by_label("Password").fill("correct-horse-battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/controls/soa/")
+
+    # Enter on a row's Edit opens the editor with the focus on its first field...
+    page.locator("#soa-A\\.2\\.3 [data-inline-edit]").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#soa-A\\.2\\.3 form")).to_be_visible()
+    page.wait_for_function(FOCUS_IN_EDITOR)
+    assert page.evaluate("() => document.activeElement.name") == "applicable"
+    # ...and Escape closes it, the focus back on the same Edit.
+    page.keyboard.press("Escape")
+    expect(page.locator("#soa-A\\.2\\.3 form")).to_have_count(0)
+    page.wait_for_function("() => document.activeElement.hasAttribute('data-inline-edit')")
+    assert page.evaluate(FOCUSED_ROW) == "soa-A.2.3"
+
+    # Open it again, decide, justify and save without the mouse.
+    page.keyboard.press("Enter")
+    page.wait_for_function(FOCUS_IN_EDITOR)
+    page.keyboard.press("ArrowDown")  # the decision's next choice: applicable
+    assert page.evaluate("() => document.activeElement.value") == "yes"
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.name") == "justification"
+    page.keyboard.type("Every AI policy names its owner.")
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate(FOCUSED_LABEL) == "Save":
+            break
+    assert page.evaluate(FOCUSED_LABEL) == "Save"
+    page.keyboard.press("Enter")
+    expect(page.locator("#soa-A\\.2\\.3")).to_contain_text("Applicable")
+    expect(page.locator("#soa-A\\.2\\.3 form")).to_have_count(0)
+    page.wait_for_function("() => document.activeElement.hasAttribute('data-inline-edit')")
+    assert page.evaluate(FOCUSED_ROW) == "soa-A.2.3"
+    row = ApplicabilityStatement.objects.get(control__ref="A.2.3")
+    assert row.applicable is True and row.justification == "Every AI policy names its owner."
