@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "aims.context_processors.tenant",
                 "aims.context_processors.portal",
+                "aims.context_processors.notifications",
             ],
         },
     },
@@ -261,6 +262,8 @@ CELERY_BEAT_SCHEDULE = {
     # Once a day; each item is reminded once per period however often this runs.
     "send-reminders": {"task": "controls.tasks.send_reminders", "schedule": 86400.0},
     "policy-review-reminders": {"task": "aims.tasks.send_policy_review_reminders", "schedule": 86400.0},
+    # Daily; each member gets one digest per ISO week however often this runs.
+    "weekly-digests": {"task": "aims.collaboration.tasks.send_weekly_digests", "schedule": 86400.0},
     # Stale metrics and new breaches are told once each, however often this runs.
     "check-monitoring": {"task": "registry.monitoring.tasks.check_monitoring", "schedule": 900.0},
 }
