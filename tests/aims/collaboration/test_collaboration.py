@@ -291,3 +291,18 @@ def test_the_digest_counts_my_work(risk, acme, alice, olivia):
     assert digests_send(date(2026, 12, 7)) == 1
     assert mail.outbox[0].to == ["alice@acme.example"]
     assert "in My work" in mail.outbox[0].body and "No unread notifications." in mail.outbox[0].body
+
+
+def test_a_notification_is_e_mailed_once_however_often_its_task_arrives(risk, alice, olivia):
+    from aims.collaboration.tasks import send_notification_email
+
+    comment_post(record=risk, body="@olivia once", acting_user=alice)  # no commit here: nothing sent yet
+    notification = Notification.objects.get()
+    assert send_notification_email(notification.pk) is True
+    assert send_notification_email(notification.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_the_digest_runs_from_the_beat_schedule(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["weekly-digests"]
+    assert entry["task"] == "aims.collaboration.tasks.send_weekly_digests"
