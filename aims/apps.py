@@ -28,6 +28,10 @@ class AimsConfig(AppConfig):
         setup.register(governance_setup_steps)
         work.register(governance_work)
 
+        from aims.collaboration.selectors import tasks_work
+
+        work.register(tasks_work)
+
         from aims import autocomplete
         from aims.forms import member_label, members_of
         from aims.models import User

@@ -32,6 +32,23 @@ def tenant(request):
     }
 
 
+def notifications(request):
+    """``unread_notifications``: the member's unread count, counted only if a template shows it."""
+    from django.utils.functional import SimpleLazyObject
+
+    user = getattr(request, "user", None)
+    current = get_tenant(request) if user is not None and user.is_authenticated else None
+    if current is None or current.user is None:
+        return {}
+
+    def count() -> int:
+        from aims.collaboration.selectors import unread_count
+
+        return unread_count(current)
+
+    return {"unread_notifications": SimpleLazyObject(count)}
+
+
 def portal(request):
     """Instance settings every page may need, signed in or not."""
     from django.conf import settings

@@ -27,18 +27,36 @@ class Capability(models.TextChoices):
     MANAGE_ORGANIZATION = "manage_organization", "Change organisation settings"
     APPROVE_SOA = "approve_soa", "Approve the Statement of Applicability"
     VIEW_SECURITY_LOG = "view_security_log", "Read the organisation's security log"
+    DISCUSS = "discuss", "Comment on records and give members tasks about them"
+    MANAGE_TASKS = "manage_tasks", "Close any member's task"
 
 
 _ALL = frozenset(Capability)
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.ADMIN: _ALL,
-    Role.OFFICER: frozenset({Capability.VIEW, Capability.EDIT, Capability.APPROVE, Capability.REQUEST_PACKS}),
-    Role.OWNER: frozenset({Capability.VIEW, Capability.EDIT, Capability.REQUEST_PACKS}),
+    Role.OFFICER: frozenset(
+        {
+            Capability.VIEW,
+            Capability.EDIT,
+            Capability.APPROVE,
+            Capability.REQUEST_PACKS,
+            Capability.DISCUSS,
+            Capability.MANAGE_TASKS,
+        }
+    ),
+    Role.OWNER: frozenset({Capability.VIEW, Capability.EDIT, Capability.REQUEST_PACKS, Capability.DISCUSS}),
     # Auditors examine access control (ISO/IEC 42001 A.4 and 27001 A.8.15): they read the security log.
     Role.AUDITOR: frozenset(
-        {Capability.VIEW, Capability.RECORD_FINDINGS, Capability.REQUEST_PACKS, Capability.VIEW_SECURITY_LOG}
+        {
+            Capability.VIEW,
+            Capability.RECORD_FINDINGS,
+            Capability.REQUEST_PACKS,
+            Capability.VIEW_SECURITY_LOG,
+            Capability.DISCUSS,
+        }
     ),
+    # Viewers read the discussion of a record but do not take part in it.
     Role.VIEWER: frozenset({Capability.VIEW}),
 }
 

@@ -93,6 +93,7 @@ urlpatterns = [
     path("organisation/sso/", include("aims.sso.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("aims/", include("aims.governance.urls")),
+    path("", include("aims.collaboration.urls")),
     path("inventory/", include("registry.urls")),
     path("inventory/", include("registry.imports.urls")),
     path("inventory/", include("registry.monitoring.urls")),

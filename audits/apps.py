@@ -52,3 +52,18 @@ class AuditsConfig(AppConfig):
             improvement_checks,
             reads=(Audit, AuditProgramme, CorrectiveAction, Finding, ManagementReview, ReviewAction),
         )
+
+        from django.urls import reverse
+
+        from aims.collaboration import registry as discussion
+
+        discussion.register(
+            Finding,
+            url=lambda finding: reverse("audits:finding_detail", args=[finding.pk]),
+            label=lambda finding: f"finding {finding}",
+        )
+        discussion.register(
+            CorrectiveAction,
+            url=lambda action: reverse("audits:ca_detail", args=[action.pk]),
+            label=lambda action: f"corrective action {action}",
+        )

@@ -67,3 +67,21 @@ class ControlsConfig(AppConfig):
         invalidate_on(Risk, scope=CONTROL_RISKS_SCOPE, on_create=False)
         demo.register(soa_demo_seed)
         register_framework_context(framework_coverage_context)
+
+        from django.urls import reverse
+
+        from aims.collaboration import registry as discussion
+        from controls.soa.models import ApplicabilityStatement
+
+        # A control's SoA row has its page by the control's reference.
+        discussion.register(
+            ApplicabilityStatement,
+            url=lambda row: reverse("soa:control", args=[row.control.ref]),
+            label=lambda row: f"SoA row {row.control.ref} {row.control.title}",
+            select_related=("control",),
+        )
+        discussion.register(
+            Evidence,
+            url=lambda evidence: reverse("evidence:detail", args=[evidence.pk]),
+            label=lambda evidence: f"evidence {evidence}",
+        )

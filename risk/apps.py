@@ -54,3 +54,18 @@ class RiskConfig(AppConfig):
         demo.register(risk_demo_seed)
         # After the register's demo: an assessment's harm is linked to one of its risks.
         demo.register(impact_demo_seed)
+
+        from django.urls import reverse
+
+        from aims.collaboration import registry as discussion
+
+        discussion.register(Risk, url=lambda risk: reverse("risk:detail", args=[risk.pk]), label=lambda r: f"risk {r}")
+        discussion.register(
+            ImpactAssessment,
+            url=lambda assessment: reverse("impact:detail", args=[assessment.pk]),
+            label=lambda assessment: f"impact assessment {assessment}",
+        )
+        from aims.collaboration.demo import discussion_demo_seed
+
+        # After the register's demo: the demo discussion is about one of its risks.
+        demo.register(discussion_demo_seed)

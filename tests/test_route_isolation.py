@@ -63,6 +63,8 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "step": ("start", "report", "close", "done"),
     "action": ("acknowledge", "close", "incident", "corrective-action"),
     "kind": ("model", "supplier", "resource", "raci"),
+    # The kind of record a discussion is about (aims.collaboration.registry); its id comes next.
+    "record": ("risk.risk",),
 }
 
 # Routes that are not tested here, by path (``<name>`` for each argument; a trailing
@@ -71,6 +73,10 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
 OWN_ROW = "a control's SoA row by catalogue reference: each organisation has its own, made on first use"
 CATALOGUE = "the shared standards catalogue: reference data, the same for every organisation"
 REDIRECT = "a redirect for every method: it reads and writes nothing"
+OWN_INBOX = (
+    "a member's own notifications and e-mail choices, which every role keeps (viewers too); another "
+    "member's notification is 404 (tests/aims/collaboration)"
+)
 EXEMPT: dict[str, str] = {
     "admin/*": "Django admin: the staff-only operations console, outside organisation tenancy",
     "accounts/*": "sign-in, sign-out and password pages of one's own account (reset links carry uid and token)",
@@ -86,6 +92,8 @@ EXEMPT: dict[str, str] = {
     "api/": REDIRECT,
     "api/v1/": REDIRECT,
     "favicon.ico": REDIRECT,
+    "collaboration/notifications/*": OWN_INBOX,
+    "collaboration/preferences/": OWN_INBOX,
     "scim/v2/*": "SCIM: the organisation's SCIM token is the only credential (sessions get 401); its tenancy "
     "is tested in tests/aims/scim (another organisation's token gets 404 for every id)",
 }

@@ -1,11 +1,13 @@
 """Models of the core: users, organisations and access (``core``), the management system's
-leadership and planning records (``governance``), identity-provider group roles (``identity``),
+leadership and planning records (``governance``), comments, tasks and notifications
+(``collaboration``), identity-provider group roles (``identity``),
 SCIM provisioning (``scim``), tasks waiting for the broker (``outbox``), single sign-on
 connections (``sso``) and the security log (``security``).
 Re-exported so ``aims.models`` stays the import path."""
 
 from __future__ import annotations
 
+from aims.collaboration.models import Comment, DigestSent, Notification, NotificationPreference, RecordTask
 from aims.governance.models import (
     AIMSScope,
     CompetenceRecord,
@@ -43,14 +45,18 @@ __all__ = [
     "AIMSScope",
     "ApiToken",
     "ApiTokenQuerySet",
+    "Comment",
     "CompetenceRecord",
     "ConcernChannel",
     "ContextIssue",
+    "DigestSent",
     "IdpGroupRole",
     "InterestedParty",
     "Invitation",
     "Membership",
     "MembershipQuerySet",
+    "Notification",
+    "NotificationPreference",
     "Objective",
     "ObjectiveProgress",
     "OrgRole",
@@ -59,6 +65,7 @@ __all__ = [
     "Policy",
     "PolicyReviewReminder",
     "PolicyVersion",
+    "RecordTask",
     "ScimGroup",
     "ScimProvisioning",
     "ScimUser",

@@ -104,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "aims.context_processors.tenant",
                 "aims.context_processors.portal",
+                "aims.context_processors.notifications",
             ],
         },
     },
@@ -262,6 +263,8 @@ CELERY_BEAT_SCHEDULE = {
     "send-reminders": {"task": "controls.tasks.send_reminders", "schedule": 86400.0},
     "discard-stale-staged-files": {"task": "controls.tasks.discard_stale_staged_files", "schedule": 86400.0},
     "policy-review-reminders": {"task": "aims.tasks.send_policy_review_reminders", "schedule": 86400.0},
+    # Daily; each member gets one digest per ISO week however often this runs.
+    "weekly-digests": {"task": "aims.collaboration.tasks.send_weekly_digests", "schedule": 86400.0},
     # Stale metrics and new breaches are told once each, however often this runs.
     "check-monitoring": {"task": "registry.monitoring.tasks.check_monitoring", "schedule": 900.0},
 }
