@@ -8,6 +8,7 @@ from aims.collaboration import views
 
 urlpatterns = [
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
+    path("notifications/count/", views.NotificationCountView.as_view(), name="notification_count"),
     path(
         "collaboration/records/<str:record>/<int:pk>/comments/",
         views.CommentCreateView.as_view(),

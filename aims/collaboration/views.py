@@ -104,6 +104,15 @@ class TaskDoneView(TenantViewMixin, View):
 # --- Notifications ------------------------------------------------------------------------------
 
 
+class NotificationCountView(TenantViewMixin, View):
+    """The header's unread count, asked for by the page once it is shown (htmx): no page waits for it."""
+
+    http_method_names = ["get"]
+
+    def get(self, request):
+        return render(request, "aims/collaboration/_unread_count.html", {"unread": selectors.unread_count(self.tenant)})
+
+
 class NotificationListView(TenantViewMixin, ListView):
     """The member's notifications, newest first, with their e-mail choices. Never cached: reading
     one changes the page without a recorded change of the organisation."""

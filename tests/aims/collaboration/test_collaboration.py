@@ -255,6 +255,15 @@ def test_notifications_are_listed_marked_read_and_counted(login, risk, alice, ol
     assert login(charlie).post(reverse("notification_read", args=[first.pk])).status_code == 404
 
 
+def test_the_header_asks_for_the_unread_count_after_the_page(login, risk, alice, olivia, charlie):
+    for n in range(2):
+        comment_post(record=risk, body=f"@olivia note {n}", acting_user=alice)
+    client = login(olivia)
+    assert reverse("notification_count") in client.get(reverse("dashboard")).content.decode()
+    assert 'aria-label="2 unread">2<' in client.get(reverse("notification_count")).content.decode()
+    assert "none unread" in login(charlie).get(reverse("notification_count")).content.decode()
+
+
 def test_the_notifications_page_is_paginated(login, risk, alice, olivia):
     for n in range(30):
         comment_post(record=risk, body=f"@olivia note {n}", acting_user=alice)
