@@ -366,7 +366,8 @@ class ActivityView(TenantViewMixin, TemplateView):
 
         # The same for every member who may read it (no form, nothing of the reader), and stale
         # on the next history row of the organisation: reading 50 entries and their predecessors
-        # across the history tables costs more than the rest of the page.
+        # across the history tables costs more than the rest of the page. One entry serves every
+        # reader, where aims.content_cache keeps a page per reader (its forms carry their token).
         cursors = hashlib.sha256(f"{older}\n{newer}".encode()).hexdigest()[:32]
         feed = cached_summary(
             organization.pk, f"activity.{get_language()}.{cursors}", render_feed, scope=ACTIVITY_SCOPE

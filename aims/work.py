@@ -20,6 +20,8 @@ from aims.tenancy import Tenant
 
 # What falls due within this many days is listed (what is overdue always is).
 HORIZON_DAYS = 30
+# Items a provider lists at most per kind of item: the page stays one page.
+WORK_LIMIT = 100
 
 
 @dataclass(frozen=True)

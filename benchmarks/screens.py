@@ -310,6 +310,14 @@ def endpoints(report: dict[str, Any]) -> list[dict[str, Any]]:
         ("corrective actions", "/audits/corrective-actions/"),
         ("monitoring chart 1 day", f"{chart}?period=1d"),
         ("monitoring chart 2 years", f"{chart}?period=2y"),
+        ("setup", "/setup/"),
+        ("my work", "/my-work/"),
+        ("findings", "/audits/findings/"),
+        ("systems to assess", "/impact-assessments/systems-to-assess/"),
+        ("search", "/search/?q=fraud"),
+        ("system risks tab", f"/risks/systems/{report['chart_system_id']}/"),
+        ("system controls tab", f"/controls/systems/{report['chart_system_id']}/"),
+        ("system findings tab", f"/audits/systems/{report['chart_system_id']}/findings/"),
     ]
     apis = [
         ("systems", "/api/v1/systems/"),

@@ -14,7 +14,7 @@ from aims.models import Organization
 from aims.setup import SetupStep
 from aims.summaries import cached_summary
 from aims.tenancy import Tenant
-from aims.work import WorkItem, horizon
+from aims.work import WORK_LIMIT, WorkItem, horizon
 from registry.models import (
     AIModel,
     AISystem,
@@ -181,18 +181,17 @@ def inventory_work(tenant: Tenant, today: date) -> list[WorkItem]:
     from registry.monitoring.models import MonitoringAlert
 
     user, organization, until = tenant.user, tenant.organization, horizon(today)
-    limit = 100  # per kind: the page stays one page
     mine = AISystem.objects.for_org(organization).filter(owner=user).exclude(status=SystemStatus.RETIRED)
     items = [
         WorkItem("Inventory", "System review", s.name, reverse("inventory:system_detail", args=[s.pk]), s.ref_code,
                  s.next_review_date)
-        for s in mine.filter(next_review_date__lte=until).order_by("next_review_date", "pk")[:limit]
+        for s in mine.filter(next_review_date__lte=until).order_by("next_review_date", "pk")[:WORK_LIMIT]
     ]  # fmt: skip
     alerts = (
         MonitoringAlert.objects.for_org(organization)
         .filter(system__owner=user, status=MonitoringAlert.Status.OPEN)
         .select_related("system", "metric")
-        .order_by("pk")[:limit]
+        .order_by("pk")[:WORK_LIMIT]
     )
     items += [
         WorkItem("Monitoring", "Unacknowledged alert", f"{a.metric.name} on {a.system.name}",

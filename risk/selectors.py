@@ -19,7 +19,7 @@ from aims.roles import Capability
 from aims.setup import SetupStep
 from aims.summaries import cached_summary
 from aims.tenancy import Tenant
-from aims.work import WorkItem, horizon
+from aims.work import WORK_LIMIT, WorkItem, horizon
 from risk.impact.models import ImpactItem
 from risk.impact.selectors import impact_assessments_due, systems_without_approved_assessment
 from risk.models import (
@@ -395,10 +395,6 @@ def risk_setup_steps(organization: Organization) -> list[SetupStep]:
                   "Its consequences for individuals, groups and society (clause 6.1.4, A.5).",
                   assessments > 0, reverse("impact:list"), "Start an assessment", f"{assessments} assessment(s)"),
     ]  # fmt: skip
-
-
-# Items a provider lists at most per kind: My work stays one page.
-WORK_LIMIT = 100
 
 
 def risk_work(tenant: Tenant, today: date) -> list[WorkItem]:

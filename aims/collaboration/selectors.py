@@ -14,7 +14,7 @@ from aims.collaboration.models import Comment, Notification, NotificationPrefere
 from aims.collaboration.registry import discussable_for, discussable_for_key, discussables
 from aims.models import Organization, User
 from aims.tenancy import Tenant
-from aims.work import WorkItem
+from aims.work import WORK_LIMIT, WorkItem
 
 # "@olivia" (the e-mail address's local part) or "@olivia@acme.example" (the whole address). A
 # mention starts a word: "ops@olivia" in an address is not one.
@@ -118,7 +118,8 @@ def preference_get(organization_id: int, user_id: int) -> NotificationPreference
 
 
 def open_tasks(tenant: Tenant) -> list[RecordTask]:
-    """The member's open tasks, each with its record (one query per kind of record, whatever their number)."""
+    """The member's open tasks (the first :data:`~aims.work.WORK_LIMIT`), each with its record (one query per
+    kind of record, whatever their number)."""
     if tenant.user is None:
         return []
     records = [
@@ -128,7 +129,7 @@ def open_tasks(tenant: Tenant) -> list[RecordTask]:
     tasks = RecordTask.objects.filter(organization=tenant.organization, assignee=tenant.user, done=False)
     if records:
         tasks = tasks.prefetch_related(GenericPrefetch("record", records))
-    return list(tasks.order_by("due_date", "pk"))
+    return list(tasks.order_by("due_date", "pk")[:WORK_LIMIT])
 
 
 def tasks_work(tenant: Tenant, today: date) -> list[WorkItem]:

@@ -28,7 +28,7 @@ from aims.models import (
 )
 from aims.setup import SetupStep
 from aims.tenancy import Tenant
-from aims.work import WorkItem, horizon
+from aims.work import WORK_LIMIT, WorkItem, horizon
 
 Status = PolicyVersion.Status
 
@@ -217,7 +217,6 @@ def governance_work(tenant: Tenant, today: date) -> list[WorkItem]:
     from aims.roles import Capability
 
     user, organization, until = tenant.user, tenant.organization, horizon(today)
-    limit = 100  # per kind: the page stays one page
     items = []
     if tenant.can(Capability.APPROVE):
         in_review = (
@@ -229,14 +228,14 @@ def governance_work(tenant: Tenant, today: date) -> list[WorkItem]:
         items += [
             WorkItem("AIMS", "Approve a policy version", f"{v.policy.title}, version {v.number}",
                      reverse("governance:version_detail", args=[v.policy_id, v.pk]))
-            for v in in_review.order_by("pk")[:limit]
+            for v in in_review.order_by("pk")[:WORK_LIMIT]
         ]  # fmt: skip
     in_force = Exists(PolicyVersion.objects.filter(policy=OuterRef("pk"), status=PolicyVersion.Status.APPROVED))
     policies = Policy.objects.for_org(organization).filter(in_force, owner=user, next_review_date__lte=until)
     items += [
         WorkItem("AIMS", "Policy review", p.title, reverse("governance:policy_detail", args=[p.pk]), "",
                  p.next_review_date)
-        for p in policies.order_by("next_review_date", "pk")[:limit]
+        for p in policies.order_by("next_review_date", "pk")[:WORK_LIMIT]
     ]  # fmt: skip
     objectives = (
         Objective.objects.for_org(organization)
@@ -245,6 +244,6 @@ def governance_work(tenant: Tenant, today: date) -> list[WorkItem]:
     )
     items += [
         WorkItem("AIMS", "Objective", o.title, reverse("governance:objective_detail", args=[o.pk]), "", o.due_date)
-        for o in objectives.order_by("due_date", "pk")[:limit]
+        for o in objectives.order_by("due_date", "pk")[:WORK_LIMIT]
     ]
     return items

@@ -92,28 +92,32 @@ def checklist_rows(organization: Organization) -> QuerySet[ChecklistItem]:
     return result
 
 
-def finding_list(organization: Organization) -> QuerySet[Finding]:
-    evidence = FindingEvidence.objects.select_related("evidence").order_by("evidence__title")
+def _findings(organization: Organization) -> QuerySet[Finding]:
+    """The organisation's findings with their audit, requirement and number of corrective actions."""
     result: QuerySet[Finding] = (
         Finding.objects.for_org(organization)
-        .select_related("audit", "requirement", "raised_by", "checklist_item", "system")
-        .prefetch_related(Prefetch("evidence_links", queryset=evidence))
-        .annotate(action_count=Count("corrective_actions", distinct=True))
-        .order_by("audit_id", "id")
+        .select_related("audit", "requirement")
+        .annotate(action_count=Count("corrective_actions"))
     )
     return result
+
+
+def finding_list(organization: Organization) -> QuerySet[Finding]:
+    """Findings as an audit's page and a finding's page show them: who raised them, the checklist
+    item, the system and the evidence they rest on."""
+    evidence = FindingEvidence.objects.select_related("evidence").order_by("evidence__title")
+    return (
+        _findings(organization)
+        .select_related("raised_by", "checklist_item", "system")
+        .prefetch_related(Prefetch("evidence_links", queryset=evidence))
+        .order_by("audit_id", "id")
+    )
 
 
 def finding_index(organization: Organization) -> QuerySet[Finding]:
     """Every audit's findings for the findings page, newest first (along the (organisation, kind,
     raised_at) index when filtered by kind)."""
-    result: QuerySet[Finding] = (
-        Finding.objects.for_org(organization)
-        .select_related("audit", "requirement")
-        .annotate(action_count=Count("corrective_actions"))
-        .order_by("-raised_at", "-id")
-    )
-    return result
+    return _findings(organization).order_by("-raised_at", "-id")
 
 
 def corrective_action_list(organization: Organization) -> QuerySet[CorrectiveAction]:
@@ -278,10 +282,9 @@ def improvement_work(tenant: Any, today: Any) -> list[Any]:
     from django.urls import reverse
 
     from aims.roles import Capability
-    from aims.work import WorkItem, horizon
+    from aims.work import WORK_LIMIT, WorkItem, horizon
 
     user, organization, until = tenant.user, tenant.organization, horizon(today)
-    limit = 100  # per kind: the page stays one page
     actions = CorrectiveAction.objects.for_org(organization)
     items = [
         WorkItem(
@@ -289,14 +292,14 @@ def improvement_work(tenant: Any, today: Any) -> list[Any]:
         )
         for a in actions.filter(owner=user, status__in=CorrectiveAction.UNFINISHED)
         .filter(Q(due_date__lte=until) | Q(due_date__isnull=True))
-        .order_by("due_date", "pk")[:limit]
+        .order_by("due_date", "pk")[:WORK_LIMIT]
     ]
     if tenant.can(Capability.APPROVE):
         done = actions.filter(status=CorrectiveAction.Status.DONE).exclude(implemented_by=user)
         items += [
             WorkItem("Audits", "Check a corrective action's effectiveness", a.title,
                      reverse("audits:ca_detail", args=[a.pk]), a.ref_code)
-            for a in done.order_by("implemented_at", "pk")[:limit]
+            for a in done.order_by("implemented_at", "pk")[:WORK_LIMIT]
         ]  # fmt: skip
     review_actions = ReviewAction.objects.for_org(organization).filter(
         owner=user, status__in=ReviewAction.UNFINISHED, due_date__lte=until
@@ -304,6 +307,6 @@ def improvement_work(tenant: Any, today: Any) -> list[Any]:
     items += [
         WorkItem("Audits", "Management review action", a.title, reverse("audits:review_detail", args=[a.review_id]),
                  "", a.due_date)
-        for a in review_actions.order_by("due_date", "pk")[:limit]
+        for a in review_actions.order_by("due_date", "pk")[:WORK_LIMIT]
     ]  # fmt: skip
     return items

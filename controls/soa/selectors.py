@@ -23,7 +23,7 @@ from aims.roles import Capability
 from aims.setup import SetupStep
 from aims.summaries import cached_summary
 from aims.tenancy import Tenant
-from aims.work import WorkItem, horizon
+from aims.work import WORK_LIMIT, WorkItem, horizon
 from controls.catalogue.models import Framework, Mapping, Requirement
 from controls.evidence.models import Evidence, EvidenceLink
 from controls.soa.models import ApplicabilityStatement, ImplementationStatus, SoASystem, SoAVersion
@@ -31,8 +31,6 @@ from registry.models import AISystem
 from risk.models import Risk, TreatmentAction, TreatmentControl
 
 ISO_FRAMEWORK = "ISO42001"
-# Items a provider of My work lists at most per kind: the page stays one page.
-WORK_LIMIT = 100
 # The status of a control in the coverage table when the organisation excluded it.
 EXCLUDED = "excluded"
 
