@@ -20,6 +20,10 @@ from django.urls import reverse
 from aims.demo import DEMO_PASSWORD, demo_seed
 from tests.browser.conftest import REPORT_VIOLATIONS, BrowserProblems
 
+# True once htmx has no request in flight: those the page's "load" triggers start before the
+# document's load event, which page.goto waits for.
+HTMX_SETTLED = "() => !document.querySelector('.htmx-request')"
+
 # (URL name, the record whose URL arguments it takes, or None)
 PAGES: list[tuple[str, str | None]] = [
     ("dashboard", None),
@@ -33,16 +37,24 @@ PAGES: list[tuple[str, str | None]] = [
     ("security_log", None),
     ("account_security", None),
     ("usersessions_list", None),
+    ("scim_settings", None),
+    ("sso_settings", None),
     ("governance:context", None),
+    ("governance:issue_detail", "issue"),
     ("governance:scope", None),
     ("governance:parties", None),
+    ("governance:party_detail", "party"),
     ("governance:policies", None),
     ("governance:policy_detail", "policy"),
+    ("governance:version_detail", "version"),
     ("governance:roles", None),
+    ("governance:role_detail", "role"),
+    ("governance:channel_detail", "channel"),
     ("governance:objectives", None),
     ("governance:objective_detail", "objective"),
     ("governance:competence", None),
     ("governance:competence_records", None),
+    ("governance:competence_detail", "competence"),
     ("inventory:system_list", None),
     ("inventory:system_create", None),
     ("inventory:system_detail", "system"),
@@ -97,7 +109,16 @@ PAGES: list[tuple[str, str | None]] = [
 
 def _records() -> dict[str, dict[str, object]]:
     """The URL arguments of one record of each kind of the demo organisation."""
-    from aims.governance.models import Objective, Policy
+    from aims.governance.models import (
+        CompetenceRecord,
+        ConcernChannel,
+        ContextIssue,
+        InterestedParty,
+        Objective,
+        OrgRole,
+        Policy,
+        PolicyVersion,
+    )
     from aims.models import Organization, User
     from audits.models import Audit, CorrectiveAction, EvidencePack, Finding, Incident, ManagementReview
     from controls.catalogue.models import Requirement
@@ -123,9 +144,16 @@ def _records() -> dict[str, dict[str, object]]:
         return record
 
     statement = first(ApplicabilityStatement)
+    version = first(PolicyVersion)
     requirement = Requirement.objects.of_framework("ISO42001").filter(ref="A.7.5").get()
     return {
+        "issue": {"pk": first(ContextIssue).pk},
+        "party": {"pk": first(InterestedParty).pk},
         "policy": {"pk": first(Policy).pk},
+        "version": {"pk": version.policy_id, "version_pk": version.pk},
+        "role": {"pk": first(OrgRole).pk},
+        "channel": {"pk": first(ConcernChannel).pk},
+        "competence": {"pk": first(CompetenceRecord).pk},
         "objective": {"pk": first(Objective).pk},
         "system": {"pk": first(AISystem).pk},
         "model": {"pk": first(AIModel).pk},
@@ -208,8 +236,8 @@ def check_pages(
                 if response is None or response.status != 200:
                     refused.append(path)
                     continue
-                # htmx fragments that load after the page (My work's count, charts) are part of it.
-                page.wait_for_load_state("networkidle")
+                # htmx fragments that load with the page (My work's count) are part of it.
+                page.wait_for_function(HTMX_SETTLED)
                 found += [f"as {role}: {path}: {finding}" for finding in check(page, path)]
             found += [f"as {role}: {problem}" for problem in problems]
         refused_by_all = [path for path in refused_by_all if path in refused]
