@@ -153,7 +153,10 @@ class CriteriaForm(forms.Form):
                     max_length=60, required=False, initial=current["label"]
                 )
                 self.fields[f"{axis}{n}_description"] = forms.CharField(
-                    max_length=300, required=False, initial=current.get("description", "")
+                    max_length=300,
+                    required=False,
+                    initial=current.get("description", ""),
+                    widget=forms.Textarea(attrs={"rows": 3}),
                 )
         for i in range(1, MAX_LEVELS + 1):
             for j in range(1, MAX_LEVELS + 1):
