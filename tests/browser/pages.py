@@ -29,6 +29,8 @@ PAGES: list[tuple[str, str | None]] = [
     ("dashboard", None),
     ("my_work", None),
     ("setup", None),
+    ("site_search", None),
+    ("notifications", None),
     ("activity", None),
     ("members", None),
     ("organization_settings", None),
@@ -63,6 +65,11 @@ PAGES: list[tuple[str, str | None]] = [
     ("inventory:system_raci", "system"),
     ("inventory:system_history", "system"),
     ("monitoring:system", "system"),
+    ("risk:system_risks", "system"),
+    ("impact:system_assessments", "system"),
+    ("soa:system_controls", "system"),
+    ("audits:system_incidents", "system"),
+    ("audits:system_findings", "system"),
     ("inventory:model_list", None),
     ("inventory:model_detail", "model"),
     ("inventory:dataset_list", None),
@@ -178,7 +185,9 @@ def main_pages() -> list[str]:
     """Seed the demo organisation and answer the path of every main page."""
     demo_seed()
     records = _records()
-    return [reverse(name, kwargs=records[record] if record else None) for name, record in PAGES]
+    paths = [reverse(name, kwargs=records[record] if record else None) for name, record in PAGES]
+    # The search page with results of every kind, not only its empty form.
+    return [f"{path}?q=data" if path == reverse("site_search") else path for path in paths]
 
 
 @contextmanager

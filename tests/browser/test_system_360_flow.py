@@ -47,16 +47,16 @@ def sign_in(page, email: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_my_work_gathers_an_owners_items_from_four_modules(page, owner_world):
+def test_my_work_gathers_an_owners_items_from_five_modules(page, owner_world):
     from playwright.sync_api import expect
 
     owen, system = owner_world
     sign_in(page, owen.email)
     page.get_by_role("link", name="My work").click()
     rows = page.locator("main table tbody tr")
-    expect(rows).to_have_count(4)
+    expect(rows).to_have_count(5)  # the impact assessment draft they wrote is theirs to finish
     modules = set(page.locator("main table tbody tr td:last-child").all_inner_texts())
-    assert modules == {"Inventory", "Risks", "Evidence", "Audits"}
+    assert modules == {"Inventory", "Risks", "Evidence", "Audits", "Impact assessments"}
     expect(page.locator("main table")).to_contain_text("Retrain monthly")
     expect(page.locator("main table")).to_contain_text("Recalibrate")
     expect(page.locator("main table")).to_contain_text("Drift report")
