@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # One pytest worker per core; each takes whole test modules, so module fixtures are built once.
 PYTEST_WORKERS ?= auto
 
-.PHONY: serve test install lint format migrations-check worker clean
+.PHONY: serve test install lint format migrations-check messages worker clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ format: install
 
 migrations-check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
+
+## After marking messages: extract them into locale/{fr,de}, translate the new ones, compile (GNU gettext)
+messages: install
+	$(BIN)/python manage.py makemessages -l fr -l de --no-location --ignore=tests --ignore=benchmarks
+	$(BIN)/python manage.py compilemessages
 
 ## A Celery worker and beat for a local broker (set CELERY_BROKER_URL first)
 worker: install

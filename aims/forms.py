@@ -88,6 +88,24 @@ class OrganizationForm(forms.Form):
     name = forms.CharField(max_length=200, label="Organisation name")
 
 
+class OrganizationSettingsForm(OrganizationForm):
+    language = forms.ChoiceField(
+        choices=settings.LANGUAGES,
+        required=False,  # left out: unchanged
+        label="Default language",
+        help_text="The portal's language for members who have not chosen their own.",
+    )
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        choices=[("", "My organisation's default"), *settings.LANGUAGES],
+        required=False,
+        label="Language",
+        help_text="Pages and e-mails of the portal; ISO/IEC 42001 identifiers and titles stay as published.",
+    )
+
+
 class MemberAddForm(forms.Form):
     email = forms.EmailField(
         label="E-mail address", help_text="They get an invitation e-mail and join once they accept it."

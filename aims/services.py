@@ -67,13 +67,28 @@ def organization_provision(*, name: str, admin_email: str, acting_user: User) ->
 
 
 @transaction.atomic
-def organization_update(*, organization: Organization, name: str, acting_user: User) -> Organization:
+def organization_update(
+    *, organization: Organization, name: str, acting_user: User, language: str | None = None
+) -> Organization:
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the organisation a name."})
     organization.name = name
+    if language is not None:
+        if language not in dict(settings.LANGUAGES):
+            raise ValidationError({"language": "Choose one of the portal's languages."})
+        organization.language = language
     record_save(organization, acting_user=acting_user)
     return organization
+
+
+def user_language_set(*, user: User, language: str) -> User:
+    """A member's own choice of language; empty follows their organisation's default."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": "Choose one of the portal's languages."})
+    user.language = language
+    user.save(update_fields=["language"])
+    return user
 
 
 def _ensure_role(role: str, acting_role: str | None) -> None:

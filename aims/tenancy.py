@@ -175,6 +175,9 @@ class _LazyTenant:
 def get_tenant(request: HttpRequest) -> Tenant | None:
     tenant = getattr(request, "tenant", None)
     if isinstance(tenant, _LazyTenant):
+        from aims.i18n import follow_organization
+
         tenant = tenant.get()
         request.tenant = tenant  # type: ignore[attr-defined]
+        follow_organization(request, tenant)
     return cast("Tenant | None", tenant)

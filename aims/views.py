@@ -24,7 +24,15 @@ from aims import services
 from aims.access import TenantViewMixin, get_for_tenant_or_404
 from aims.content_cache import CachedContentMixin
 from aims.dashboard import panels_for, tiles_for
-from aims.forms import ApiTokenForm, MemberAddForm, OrganizationForm, RegistrationForm, RoleForm, apply_service_errors
+from aims.forms import (
+    ApiTokenForm,
+    MemberAddForm,
+    OrganizationForm,
+    OrganizationSettingsForm,
+    RegistrationForm,
+    RoleForm,
+    apply_service_errors,
+)
 from aims.history import ACTIVITY_SCOPE, organization_activity
 from aims.identity.access import RecentAuthenticationRequiredMixin
 from aims.models import ApiToken, Invitation, Membership, User, invitation_from_token
@@ -144,17 +152,21 @@ class OrganizationSettingsView(TenantViewMixin, View):
     write_capability = Capability.MANAGE_ORGANIZATION
 
     def get(self, request, form=None):
-        form = form or OrganizationForm(initial={"name": self.tenant.organization.name})
+        organization = self.tenant.organization
+        form = form or OrganizationSettingsForm(initial={"name": organization.name, "language": organization.language})
         return render(
             request, "aims/settings.html", {"form": form, "can_manage": self.tenant.can(self.write_capability)}
         )
 
     def post(self, request):
-        form = OrganizationForm(request.POST)
+        form = OrganizationSettingsForm(request.POST)
         if form.is_valid():
             try:
                 services.organization_update(
-                    organization=self.tenant.organization, name=form.cleaned_data["name"], acting_user=request.user
+                    organization=self.tenant.organization,
+                    name=form.cleaned_data["name"],
+                    language=form.cleaned_data["language"] or None,
+                    acting_user=request.user,
                 )
             except ValidationError as exc:
                 apply_service_errors(form, exc)

@@ -10,8 +10,10 @@ from django.shortcuts import redirect, render
 from django.views import View
 from django.views.generic import TemplateView
 
+from aims import services as aims_services
 from aims.access import TenantViewMixin
-from aims.forms import apply_service_errors
+from aims.forms import LanguageForm, apply_service_errors
+from aims.i18n import remember_choice
 from aims.identity import selectors, services
 from aims.identity.access import RecentAuthenticationRequiredMixin
 from aims.identity.policy import policy_snapshot_refresh
@@ -27,7 +29,20 @@ class AccountSecurityView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         sessions = selectors.session_list(user, current_key=self.request.session.session_key)
+        kwargs.setdefault("language_form", LanguageForm(initial={"language": user.language}))
         return super().get_context_data(mfa=selectors.mfa_overview(user), session_count=len(sessions), **kwargs)
+
+    def post(self, request):
+        """The member's language (the page's one form that is not a security step)."""
+        form = LanguageForm(request.POST)
+        if form.is_valid():
+            language = form.cleaned_data["language"]
+            aims_services.user_language_set(user=request.user, language=language)
+            messages.success(request, "Language saved.")
+            response = redirect("account_security")
+            remember_choice(response, language)
+            return response
+        return self.render_to_response(self.get_context_data(language_form=form), status=400)
 
 
 class SessionListView(ListUserSessionsView):

@@ -68,6 +68,8 @@ MIDDLEWARE = [
     # API input hardening: a query string or path no field could accept is a 400 before any query.
     "aims.api.input.ApiInputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language for those signed out; a member's choice once the tenant is known.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -78,6 +80,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "aims.identity.middleware.SessionActivityMiddleware",
     "aims.tenancy.CurrentOrganizationMiddleware",
+    "aims.i18n.PreferredLanguageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -208,6 +211,10 @@ SOCIALACCOUNT_STORE_TOKENS = False
 
 # --- Internationalisation ----------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# The languages the portal is written in (locale/<code>/LC_MESSAGES); each member may choose one,
+# each organisation has a default (aims.i18n.PreferredLanguageMiddleware).
+LANGUAGES = [("en-gb", "English"), ("fr", "Français"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
