@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -68,6 +69,7 @@ class MyWorkView(TenantViewMixin, CachedContentMixin, TemplateView):
     """Everything across the modules that waits for the signed-in member, by due date."""
 
     template_name = "aims/my_work.html"
+    page_size = 50
 
     def get_context_data(self, **kwargs):
         items = work_for(self.tenant)
@@ -75,8 +77,14 @@ class MyWorkView(TenantViewMixin, CachedContentMixin, TemplateView):
         shown = [item for item in items if not module or item.module == module]
         if due == "overdue":
             shown = [item for item in shown if item.overdue]
+        page = Paginator(shown, self.page_size).get_page(self.request.GET.get("page"))
+        params = self.request.GET.copy()
+        params.pop("page", None)
         return super().get_context_data(
-            items=shown,
+            items=page.object_list,
+            matching=len(shown),
+            page_obj=page,
+            querystring=params.urlencode(),
             total=len(items),
             modules=sorted({item.module for item in items}),
             module=module,

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views import View
 
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
+from aims.content_cache import CachedContentMixin
 from aims.history import merged_history, records_history
 from aims.records import RecordDeleteView, RecordDetailView, RecordFormView, ensure_can_change
 from registry import selectors, services
@@ -117,16 +118,25 @@ class SystemDetailView(TenantViewMixin, View):
         return render(request, "registry/system_detail.html", context)
 
 
-class SystemTabView(TenantViewMixin, View):
+class SystemTabView(TenantViewMixin, CachedContentMixin, View):
     """A tab of the AI system page served by another module (see :mod:`registry.system_tabs`).
 
     A subclass names its ``tab`` (the key it registered) and ``tab_template``, and adds what the
     tab shows in :meth:`tab_context`; the head of the page and the tab bar are the system page's.
+    Its content is cached for the reader until the organisation's next recorded change.
     """
 
     http_method_names = ["get", "head"]
+    content_template_name = "registry/system_detail.html"
     tab: str
     tab_template: str
+
+    def cheap_context(self, pk):
+        try:
+            system = AISystem.objects.for_org(self.tenant.organization).only("ref_code", "name").get(pk=pk)
+        except AISystem.DoesNotExist as exc:
+            raise Http404("No such AI system.") from exc
+        return {"system": system}
 
     def get(self, request, pk):
         try:

@@ -68,6 +68,19 @@ def test_the_page_filters_and_the_header_counts(login, acme, olivia):
     assert "Nothing matches these filters" in other_module
 
 
+def test_a_long_list_is_paged_and_the_pages_keep_the_filters(login, acme, olivia):
+    today = timezone.localdate()
+    risk = RiskFactory(organization=acme, owner=olivia)
+    for n in range(55):
+        TreatmentActionFactory(risk=risk, owner=olivia, title=f"Action {n:02d}", due_date=today - timedelta(days=1))
+    client = login(olivia)
+    first = client.get(reverse("my_work"), {"due": "overdue"}).content.decode()
+    assert first.count("<td>Treatment</td>") == 50 and "55 of 55 items" in first
+    assert "due=overdue&amp;page=2" in first
+    second = client.get(reverse("my_work"), {"due": "overdue", "page": 2}).content.decode()
+    assert second.count("<td>Treatment</td>") == 5
+
+
 def test_another_organisations_work_never_shows(login, acme, globex, olivia, charlie):
     MembershipFactory(organization=globex, user=olivia, role=Role.OFFICER)  # a member of both
     risk = RiskFactory(organization=globex, owner=olivia, title="Globex secret", acting_user=charlie)

@@ -176,3 +176,17 @@ def test_a_finding_names_only_its_organisations_systems(seen, globex, olivia):
     with pytest.raises(ValidationError) as refused:
         improvement.finding_save(finding=seen.finding, acting_user=olivia, acting_role=Role.OFFICER)
     assert "system" in refused.value.message_dict
+
+
+def test_a_tab_is_cached_for_its_reader_until_the_next_change(
+    seen, olivia, login, content_cache, django_assert_max_num_queries
+):
+    client = login(olivia)
+    url = reverse(TABS["risks"], args=[seen.system.pk])
+    # The first reading also creates the organisation's default risk criteria: a change.
+    for _ in range(2):
+        assert seen.risk.title in client.get(url).content.decode()
+    with django_assert_max_num_queries(5):  # session, member, the system's title: not the tab's reads
+        assert seen.risk.title in client.get(url).content.decode()
+    RiskFactory(organization=seen.system.organization, owner=olivia, system=seen.system, title="A new risk")
+    assert "A new risk" in client.get(url).content.decode()
