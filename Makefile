@@ -40,7 +40,7 @@ migrations-check: install
 ## After marking messages: extract them into locale/{fr,de}, translate the new ones, compile (GNU gettext)
 messages: install
 	$(BIN)/python manage.py makemessages -l fr -l de --no-location --ignore=tests --ignore=benchmarks
-	$(BIN)/python manage.py compilemessages
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules
 
 ## A Celery worker and beat for a local broker (set CELERY_BROKER_URL first)
 worker: install

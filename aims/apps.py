@@ -10,6 +10,8 @@ class AimsConfig(AppConfig):
     verbose_name = "AI management system"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy
+
         from aims import (
             dashboard,
             demo,
@@ -46,7 +48,7 @@ class AimsConfig(AppConfig):
                 Policy,
                 lambda tenant: Policy.objects.for_org(tenant.organization),
                 ("title",),
-                search_heading="Policies",
+                search_heading=gettext_lazy("Policies"),
                 url=lambda policy: cached_reverse("governance:policy_detail", [policy.pk]),
                 list_url_name="governance:policies",
             )

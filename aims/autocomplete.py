@@ -30,6 +30,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.functional import Promise as StrPromise
 from django.utils.safestring import SafeString, mark_safe
 from django.views import View
 
@@ -58,7 +59,7 @@ class Source:
     capability: str = Capability.VIEW
     # For the portal's search (aims.site_search): the heading of this kind's results and the
     # page of one row. A kind without them is offered in forms only.
-    search_heading: str = ""
+    search_heading: str | StrPromise = ""  # translated when shown
     url: Callable[[Any], str] | None = None
     list_url_name: str = ""  # the kind's list, which takes the same words as ``?q=``
 

@@ -53,5 +53,5 @@ def search_everywhere(tenant: Tenant, query: str) -> list[SearchGroup]:
             hits = [SearchHit(source.label(row), source.url(row)) for row in rows[:HITS_PER_KIND]]
             more = len(rows) > HITS_PER_KIND
             all_url = f"{reverse(source.list_url_name)}?{urlencode({'q': query})}" if source.list_url_name else ""
-            groups.append(SearchGroup(source.search_heading, hits, more, all_url))
+            groups.append(SearchGroup(str(source.search_heading), hits, more, all_url))
     return groups

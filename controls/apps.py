@@ -10,6 +10,8 @@ class ControlsConfig(AppConfig):
     verbose_name = "Controls and catalogue"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy
+
         # Imported once the apps are loaded: these modules read models.
         from aims import autocomplete, dashboard, demo
         from aims.summaries import invalidate_on
@@ -40,7 +42,7 @@ class ControlsConfig(AppConfig):
                 Requirement,
                 lambda tenant: Requirement.objects.select_related("framework"),
                 ("ref", "title"),
-                search_heading="Controls and requirements",
+                search_heading=gettext_lazy("Controls and requirements"),
                 url=lambda row: cached_reverse("catalogue:requirement", [row.framework.code, row.ref]),
             )
         )
@@ -50,7 +52,7 @@ class ControlsConfig(AppConfig):
                 Evidence,
                 lambda tenant: Evidence.objects.for_org(tenant.organization),
                 ("title",),
-                search_heading="Evidence",
+                search_heading=gettext_lazy("Evidence"),
                 url=lambda evidence: cached_reverse("evidence:detail", [evidence.pk]),
                 list_url_name="evidence:list",
             )

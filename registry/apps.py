@@ -10,6 +10,8 @@ class RegistryConfig(AppConfig):
     verbose_name = "AI system inventory"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy
+
         from aims import autocomplete, dashboard, demo, setup, work
         from aims.summaries import invalidate_on
         from aims.templatetags.url_cache import cached_reverse
@@ -37,7 +39,7 @@ class RegistryConfig(AppConfig):
                 AISystem,
                 lambda tenant: AISystem.objects.for_org(tenant.organization),
                 ("ref_code", "name"),
-                search_heading="AI systems",
+                search_heading=gettext_lazy("AI systems"),
                 url=lambda system: cached_reverse("inventory:system_detail", [system.pk]),
                 list_url_name="inventory:system_list",
             )

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.dashboard import Panel, Tile
 from aims.models import Organization
@@ -168,11 +169,12 @@ def inventory_setup_steps(organization: Organization) -> list[SetupStep]:
     """First-run step: the AI systems in scope, one by one or from a spreadsheet."""
     systems = AISystem.objects.for_org(organization).count()
     return [
-        SetupStep(50, "Record your AI systems",
-                  "The inventory every other record points to: what each system does, who is accountable, "
-                  "its EU AI Act tier (clause 4.3, A.4).",
-                  systems > 0, reverse("inventory:system_create"), "Add a system", f"{systems} system(s) recorded",
-                  reverse("imports:upload"), "Import a spreadsheet"),
+        SetupStep(50, gettext("Record your AI systems"),
+                  gettext("The inventory every other record points to: what each system does, who is accountable, "
+                          "its EU AI Act tier (clause 4.3, A.4)."),
+                  systems > 0, reverse("inventory:system_create"), gettext("Add a system"),
+                  gettext("%(count)s system(s) recorded") % {"count": systems},
+                  reverse("imports:upload"), gettext("Import a spreadsheet")),
     ]  # fmt: skip
 
 
@@ -183,8 +185,8 @@ def inventory_work(tenant: Tenant, today: date) -> list[WorkItem]:
     user, organization, until = tenant.user, tenant.organization, horizon(today)
     mine = AISystem.objects.for_org(organization).filter(owner=user).exclude(status=SystemStatus.RETIRED)
     items = [
-        WorkItem("Inventory", "System review", s.name, reverse("inventory:system_detail", args=[s.pk]), s.ref_code,
-                 s.next_review_date)
+        WorkItem(gettext("Inventory"), gettext("System review"), s.name,
+                 reverse("inventory:system_detail", args=[s.pk]), s.ref_code, s.next_review_date)
         for s in mine.filter(next_review_date__lte=until).order_by("next_review_date", "pk")[:WORK_LIMIT]
     ]  # fmt: skip
     alerts = (
@@ -194,7 +196,8 @@ def inventory_work(tenant: Tenant, today: date) -> list[WorkItem]:
         .order_by("pk")[:WORK_LIMIT]
     )
     items += [
-        WorkItem("Monitoring", "Unacknowledged alert", f"{a.metric.name} on {a.system.name}",
+        WorkItem(gettext("Monitoring"), gettext("Unacknowledged alert"),
+                 gettext("%(metric)s on %(system)s") % {"metric": a.metric.name, "system": a.system.name},
                  reverse("monitoring:system", args=[a.system_id]), a.system.ref_code)
         for a in alerts
     ]  # fmt: skip

@@ -10,6 +10,8 @@ class RiskConfig(AppConfig):
     verbose_name = "Risk and impact"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy
+
         # Imported here, not at the top: these modules use the models, which are not loaded yet.
         from aims import autocomplete, dashboard, demo
         from aims.summaries import invalidate_on
@@ -27,7 +29,7 @@ class RiskConfig(AppConfig):
                 Risk,
                 lambda tenant: Risk.objects.for_org(tenant.organization),
                 ("ref_code", "title"),
-                search_heading="Risks",
+                search_heading=gettext_lazy("Risks"),
                 url=lambda risk: cached_reverse("risk:detail", [risk.pk]),
                 list_url_name="risk:list",
             )

@@ -12,6 +12,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, S
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.dashboard import Tile
 from aims.models import Organization
@@ -386,14 +387,15 @@ def risk_setup_steps(organization: Organization) -> list[SetupStep]:
     reviewed = RiskCriteria.history.filter(organization_id=organization.pk, history_type="~").exists()
     assessments = ImpactAssessment.objects.for_org(organization).count()
     return [
-        SetupStep(40, "Set the risk criteria",
-                  "The likelihood and impact scales, the matrix and the level of risk the organisation accepts "
-                  "(clause 6.1.2). Review the defaults and save them.",
-                  reviewed, reverse("risk:criteria"), "Review the criteria",
-                  "saved" if reviewed else "the defaults, not reviewed yet"),
-        SetupStep(70, "Assess the impact of a first AI system",
-                  "Its consequences for individuals, groups and society (clause 6.1.4, A.5).",
-                  assessments > 0, reverse("impact:list"), "Start an assessment", f"{assessments} assessment(s)"),
+        SetupStep(40, gettext("Set the risk criteria"),
+                  gettext("The likelihood and impact scales, the matrix and the level of risk the organisation "
+                          "accepts (clause 6.1.2). Review the defaults and save them."),
+                  reviewed, reverse("risk:criteria"), gettext("Review the criteria"),
+                  gettext("saved") if reviewed else gettext("the defaults, not reviewed yet")),
+        SetupStep(70, gettext("Assess the impact of a first AI system"),
+                  gettext("Its consequences for individuals, groups and society (clause 6.1.4, A.5)."),
+                  assessments > 0, reverse("impact:list"), gettext("Start an assessment"),
+                  gettext("%(count)s assessment(s)") % {"count": assessments}),
     ]  # fmt: skip
 
 
@@ -411,12 +413,26 @@ def risk_work(tenant: Tenant, today: date) -> list[WorkItem]:
         .order_by("due_date", "pk")[:WORK_LIMIT]
     )
     items = [
-        WorkItem("Risks", "Treatment", t.title, reverse("risk:detail", args=[t.risk_id]), t.risk.ref_code, t.due_date)
+        WorkItem(
+            gettext("Risks"),
+            gettext("Treatment"),
+            t.title,
+            reverse("risk:detail", args=[t.risk_id]),
+            t.risk.ref_code,
+            t.due_date,
+        )
         for t in treatments
     ]
     reviews = Risk.objects.for_org(organization).open().filter(owner=user, next_review_date__lte=until)
     items += [
-        WorkItem("Risks", "Risk review", r.title, reverse("risk:detail", args=[r.pk]), r.ref_code, r.next_review_date)
+        WorkItem(
+            gettext("Risks"),
+            gettext("Risk review"),
+            r.title,
+            reverse("risk:detail", args=[r.pk]),
+            r.ref_code,
+            r.next_review_date,
+        )
         for r in reviews.order_by("next_review_date", "pk")[:WORK_LIMIT]
     ]
     assessments = ImpactAssessment.objects.for_org(organization).select_related("system")
@@ -427,14 +443,14 @@ def risk_work(tenant: Tenant, today: date) -> list[WorkItem]:
             for a in assessments.filter(status=ImpactAssessment.Status.IN_REVIEW).exclude(author=user)[:WORK_LIMIT]
         ]
     waiting += [
-        ("Finish a draft impact assessment", a)
+        (gettext("Finish a draft impact assessment"), a)
         for a in assessments.filter(status=ImpactAssessment.Status.DRAFT, author=user)[:WORK_LIMIT]
     ]
     items += [
         WorkItem(
-            "Impact assessments",
+            gettext("Impact assessments"),
             kind,
-            f"{a.system.name}, version {a.version}",
+            gettext("%(system)s, version %(number)s") % {"system": a.system.name, "number": a.version},
             reverse("impact:detail", args=[a.pk]),
             a.system.ref_code,
         )
@@ -443,9 +459,9 @@ def risk_work(tenant: Tenant, today: date) -> list[WorkItem]:
     due = assessments.filter(status=ImpactAssessment.Status.APPROVED, system__owner=user, next_review_date__lte=until)
     items += [
         WorkItem(
-            "Impact assessments",
-            "Review an impact assessment",
-            f"{a.system.name}, version {a.version}",
+            gettext("Impact assessments"),
+            gettext("Review an impact assessment"),
+            gettext("%(system)s, version %(number)s") % {"system": a.system.name, "number": a.version},
             reverse("impact:detail", args=[a.pk]),
             a.system.ref_code,
             a.next_review_date,

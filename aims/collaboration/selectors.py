@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.db.models import Model, Prefetch, Q, QuerySet
+from django.utils.translation import gettext
 
 from aims.collaboration.models import Comment, Notification, NotificationPreference, RecordTask
 from aims.collaboration.registry import discussable_for, discussable_for_key, discussables
@@ -141,8 +142,8 @@ def tasks_work(tenant: Tenant, today: date) -> list[WorkItem]:
             continue
         items.append(
             WorkItem(
-                module="Tasks",
-                kind="Task",
+                module=gettext("Tasks"),
+                kind=gettext("Task"),
                 title=task.title,
                 url=f"{record_url(record)}#discussion",
                 reference=record_label(record),

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.dashboard import Tile
 from aims.governance.models import REVIEW_NOTICE_DAYS
@@ -191,22 +192,26 @@ def governance_setup_steps(organization: Organization) -> list[SetupStep]:
     roles = OrgRole.objects.for_org(organization).count()
     context_progress = ", ".join(
         part
-        for part in ("scope statement recorded" if has_scope else "no scope statement yet", f"{issues} issue(s)")
+        for part in (
+            gettext("scope statement recorded") if has_scope else gettext("no scope statement yet"),
+            gettext("%(count)s issue(s)") % {"count": issues},
+        )
         if part
     )
     return [
-        SetupStep(10, "Define the scope and context of the AIMS",
-                  "Which AI activities, sites and systems the management system covers, and the internal and "
-                  "external issues that shape it (clauses 4.1 to 4.3).",
-                  has_scope and issues > 0, reverse("governance:scope"), "Record the scope", context_progress,
-                  reverse("governance:context"), "Record context issues"),
-        SetupStep(20, "Approve an AI policy",
-                  "Top management's commitment and the principles for developing and using AI (clause 5.2).",
-                  approved_policy, reverse("governance:policies"), "Write the policy",
-                  "approved" if approved_policy else "no approved AI policy yet"),
-        SetupStep(30, "Assign AIMS roles and responsibilities",
-                  "Who runs the management system, who reports on it, who may approve (clause 5.3).",
-                  roles > 0, reverse("governance:roles"), "Assign roles", f"{roles} role(s) recorded"),
+        SetupStep(10, gettext("Define the scope and context of the AIMS"),
+                  gettext("Which AI activities, sites and systems the management system covers, and the internal "
+                          "and external issues that shape it (clauses 4.1 to 4.3)."),
+                  has_scope and issues > 0, reverse("governance:scope"), gettext("Record the scope"),
+                  context_progress, reverse("governance:context"), gettext("Record context issues")),
+        SetupStep(20, gettext("Approve an AI policy"),
+                  gettext("Top management's commitment and the principles for developing and using AI (clause 5.2)."),
+                  approved_policy, reverse("governance:policies"), gettext("Write the policy"),
+                  gettext("approved") if approved_policy else gettext("no approved AI policy yet")),
+        SetupStep(30, gettext("Assign AIMS roles and responsibilities"),
+                  gettext("Who runs the management system, who reports on it, who may approve (clause 5.3)."),
+                  roles > 0, reverse("governance:roles"), gettext("Assign roles"),
+                  gettext("%(count)s role(s) recorded") % {"count": roles}),
     ]  # fmt: skip
 
 
@@ -226,15 +231,16 @@ def governance_work(tenant: Tenant, today: date) -> list[WorkItem]:
             .select_related("policy")
         )
         items += [
-            WorkItem("AIMS", "Approve a policy version", f"{v.policy.title}, version {v.number}",
+            WorkItem(gettext("AIMS"), gettext("Approve a policy version"),
+                     gettext("%(policy)s, version %(number)s") % {"policy": v.policy.title, "number": v.number},
                      reverse("governance:version_detail", args=[v.policy_id, v.pk]))
             for v in in_review.order_by("pk")[:WORK_LIMIT]
         ]  # fmt: skip
     in_force = Exists(PolicyVersion.objects.filter(policy=OuterRef("pk"), status=PolicyVersion.Status.APPROVED))
     policies = Policy.objects.for_org(organization).filter(in_force, owner=user, next_review_date__lte=until)
     items += [
-        WorkItem("AIMS", "Policy review", p.title, reverse("governance:policy_detail", args=[p.pk]), "",
-                 p.next_review_date)
+        WorkItem(gettext("AIMS"), gettext("Policy review"), p.title, reverse("governance:policy_detail", args=[p.pk]),
+                 "", p.next_review_date)
         for p in policies.order_by("next_review_date", "pk")[:WORK_LIMIT]
     ]  # fmt: skip
     objectives = (
@@ -243,7 +249,14 @@ def governance_work(tenant: Tenant, today: date) -> list[WorkItem]:
         .exclude(status__in=Objective.CLOSED)
     )
     items += [
-        WorkItem("AIMS", "Objective", o.title, reverse("governance:objective_detail", args=[o.pk]), "", o.due_date)
+        WorkItem(
+            gettext("AIMS"),
+            gettext("Objective"),
+            o.title,
+            reverse("governance:objective_detail", args=[o.pk]),
+            "",
+            o.due_date,
+        )
         for o in objectives.order_by("due_date", "pk")[:WORK_LIMIT]
     ]
     return items

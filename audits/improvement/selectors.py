@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.models import Organization, User
 from audits.models import (
@@ -269,10 +270,12 @@ def audit_setup_steps(organization: Organization) -> list[Any]:
     year = timezone.localdate().year
     planned = AuditProgramme.objects.for_org(organization).filter(year=year).exists()
     return [
-        SetupStep(80, "Plan the internal audit programme",
-                  f"Which parts of the AIMS are audited in {year}, when and by whom (clause 9.2).",
-                  planned, reverse("audits:home"), "Plan the programme",
-                  f"{year} programme planned" if planned else f"no programme for {year} yet"),
+        SetupStep(80, gettext("Plan the internal audit programme"),
+                  gettext("Which parts of the AIMS are audited in %(year)s, when and by whom (clause 9.2).")
+                  % {"year": year},
+                  planned, reverse("audits:home"), gettext("Plan the programme"),
+                  (gettext("%(year)s programme planned") if planned else gettext("no programme for %(year)s yet"))
+                  % {"year": year}),
     ]  # fmt: skip
 
 
@@ -288,7 +291,12 @@ def improvement_work(tenant: Any, today: Any) -> list[Any]:
     actions = CorrectiveAction.objects.for_org(organization)
     items = [
         WorkItem(
-            "Audits", "Corrective action", a.title, reverse("audits:ca_detail", args=[a.pk]), a.ref_code, a.due_date
+            gettext("Audits"),
+            gettext("Corrective action"),
+            a.title,
+            reverse("audits:ca_detail", args=[a.pk]),
+            a.ref_code,
+            a.due_date,
         )
         for a in actions.filter(owner=user, status__in=CorrectiveAction.UNFINISHED)
         .filter(Q(due_date__lte=until) | Q(due_date__isnull=True))
@@ -297,7 +305,7 @@ def improvement_work(tenant: Any, today: Any) -> list[Any]:
     if tenant.can(Capability.APPROVE):
         done = actions.filter(status=CorrectiveAction.Status.DONE).exclude(implemented_by=user)
         items += [
-            WorkItem("Audits", "Check a corrective action's effectiveness", a.title,
+            WorkItem(gettext("Audits"), gettext("Check a corrective action's effectiveness"), a.title,
                      reverse("audits:ca_detail", args=[a.pk]), a.ref_code)
             for a in done.order_by("implemented_at", "pk")[:WORK_LIMIT]
         ]  # fmt: skip
@@ -305,8 +313,8 @@ def improvement_work(tenant: Any, today: Any) -> list[Any]:
         owner=user, status__in=ReviewAction.UNFINISHED, due_date__lte=until
     )
     items += [
-        WorkItem("Audits", "Management review action", a.title, reverse("audits:review_detail", args=[a.review_id]),
-                 "", a.due_date)
+        WorkItem(gettext("Audits"), gettext("Management review action"), a.title,
+                 reverse("audits:review_detail", args=[a.review_id]), "", a.due_date)
         for a in review_actions.order_by("due_date", "pk")[:WORK_LIMIT]
     ]  # fmt: skip
     return items

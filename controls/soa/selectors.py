@@ -17,6 +17,7 @@ from django.db import connection
 from django.db.models import Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, DenseRank, JSONObject
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.models import Organization
 from aims.roles import Capability
@@ -371,12 +372,14 @@ def soa_setup_steps(organization: Organization) -> list[SetupStep]:
         .count()
     )
     approved = soa_latest_approved(organization) is not None
-    progress = f"{decided} of {controls} controls decided" + (", approved" if approved else "")
+    progress = gettext("%(decided)s of %(controls)s controls decided") % {"decided": decided, "controls": controls}
+    if approved:
+        progress = gettext("%(progress)s, approved") % {"progress": progress}
     return [
-        SetupStep(60, "Decide the Annex A controls in the Statement of Applicability",
-                  "For each of the controls: applicable or not, and why; then submit the statement for "
-                  "approval (clause 6.1.3).",
-                  decided >= controls > 0 and approved, reverse("soa:statement"), "Open the SoA", progress),
+        SetupStep(60, gettext("Decide the Annex A controls in the Statement of Applicability"),
+                  gettext("For each of the controls: applicable or not, and why; then submit the statement for "
+                          "approval (clause 6.1.3)."),
+                  decided >= controls > 0 and approved, reverse("soa:statement"), gettext("Open the SoA"), progress),
     ]  # fmt: skip
 
 
@@ -390,7 +393,8 @@ def controls_work(tenant: Tenant, today: date) -> list[WorkItem]:
     if tenant.can(Capability.APPROVE_SOA):
         submitted = SoAVersion.objects.for_org(organization).filter(status=SoAVersion.Status.SUBMITTED)
         items += [
-            WorkItem("Controls", "Approve the Statement of Applicability", f"Version {v.number}",
+            WorkItem(gettext("Controls"), gettext("Approve the Statement of Applicability"),
+                     gettext("Version %(number)s") % {"number": v.number},
                      reverse("soa:version", args=[v.number]), f"SoA v{v.number}")
             for v in submitted.exclude(submitted_by=user).order_by("number")[:WORK_LIMIT]
         ]  # fmt: skip
@@ -402,13 +406,20 @@ def controls_work(tenant: Tenant, today: date) -> list[WorkItem]:
         .order_by("target_date", "control__order")[:WORK_LIMIT]
     )
     items += [
-        WorkItem("Controls", "Implement a control", row.control.title, reverse("soa:control", args=[row.control.ref]),
-                 row.control.ref, row.target_date)
+        WorkItem(gettext("Controls"), gettext("Implement a control"), row.control.title,
+                 reverse("soa:control", args=[row.control.ref]), row.control.ref, row.target_date)
         for row in rows
     ]  # fmt: skip
     expiring = Evidence.objects.for_org(organization).filter(owner=user, valid_until__lte=until)
     items += [
-        WorkItem("Evidence", "Evidence expires", e.title, reverse("evidence:detail", args=[e.pk]), "", e.valid_until)
+        WorkItem(
+            gettext("Evidence"),
+            gettext("Evidence expires"),
+            e.title,
+            reverse("evidence:detail", args=[e.pk]),
+            "",
+            e.valid_until,
+        )
         for e in expiring.order_by("valid_until", "pk")[:WORK_LIMIT]
     ]
     return items

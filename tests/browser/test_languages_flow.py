@@ -28,6 +28,14 @@ def test_the_main_pages_in_french_and_german(page, catalogue, acme, olivia):
         expect(nav.get_by_role("link", name="Tableau de bord")).to_be_visible()
         expect(page.get_by_role("link", name="Mon travail")).to_be_visible()
 
+    # The first-run checklist and My work are French through and through.
+    page.goto("/setup/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Mettre en place votre système de management de l'IA")
+    expect(page.locator(".setup-step").first).to_contain_text("Définir le domaine d'application et le contexte")
+    page.goto("/my-work/")
+    expect(page.get_by_label("Échéance")).to_be_visible()
+    expect(page.get_by_text("Rien ne vous attend.")).to_be_visible()
+
     page.get_by_role("link", name="Sécurité du compte").click()
     page.get_by_label("Language").select_option("de")
     page.get_by_role("button", name="Save").last.click()
@@ -37,3 +45,5 @@ def test_the_main_pages_in_french_and_german(page, catalogue, acme, olivia):
         expect(page.locator("html")).to_have_attribute("lang", "de")
         expect(nav.get_by_role("link", name="Übersicht")).to_be_visible()
         expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
+    page.goto("/setup/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ihr KI-Managementsystem einrichten")
