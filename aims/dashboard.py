@@ -20,6 +20,7 @@ from typing import TypeVar
 from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext
 
 from aims.models import Organization
 from aims.selectors import member_counts
@@ -63,7 +64,8 @@ def _cached(provider: P, reads: Iterable[type[Model]] | None) -> P:
     invalidate_on(*reads, scope=scope)
 
     def answer(organization: Organization):
-        name = f"{scope}:{timezone.localdate().isoformat()}"
+        # The language too: labels and hints are written in the reader's.
+        name = f"{scope}:{timezone.localdate().isoformat()}:{get_language()}"
         return cached_summary(organization.pk, name, partial(provider, organization), scope=scope)
 
     answer.provider = provider  # type: ignore[attr-defined]  # registered once, whoever wraps it
@@ -102,12 +104,25 @@ def core_tiles(organization: Organization) -> list[Tile]:
     counts = member_counts(organization)
     return [
         Tile(
-            "Members",
+            gettext("Members"),
             counts["members"],
-            f"{counts['admins']} admin(s), {counts['auditors']} auditor(s)",
+            gettext("%(admins)s admin(s), %(auditors)s auditor(s)")
+            % {"admins": counts["admins"], "auditors": counts["auditors"]},
             reverse("members"),
             order=50,
         ),
-        Tile("Pending invitations", counts["pending_invitations"], "awaiting acceptance", reverse("members"), 60),
-        Tile("Active API tokens", counts["active_tokens"], "for integrations", reverse("api_tokens"), 70),
+        Tile(
+            gettext("Pending invitations"),
+            counts["pending_invitations"],
+            gettext("awaiting acceptance"),
+            reverse("members"),
+            60,
+        ),
+        Tile(
+            gettext("Active API tokens"),
+            counts["active_tokens"],
+            gettext("for integrations"),
+            reverse("api_tokens"),
+            70,
+        ),
     ]

@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Window
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.dashboard import Tile
 from aims.governance.models import (
@@ -437,11 +438,13 @@ def readiness_tiles(organization: Organization) -> list[Tile]:
     implemented = sum(a.implemented for a in result.areas)
     url = reverse("soa:readiness")
     return [
-        Tile("Certification readiness", f"{result.overall} %", "clauses 4-10 and Annex A", url, order=0),
         Tile(
-            "Controls implemented",
+            gettext("Certification readiness"), f"{result.overall} %", gettext("clauses 4-10 and Annex A"), url, order=0
+        ),
+        Tile(
+            gettext("Controls implemented"),
             f"{implemented}/{applicable}",
-            "of applicable Annex A controls",
+            gettext("of applicable Annex A controls"),
             reverse("soa:statement"),
             8,
         ),

@@ -126,19 +126,25 @@ def inventory_tiles(organization: Organization) -> list[Tile]:
     missing = systems.missing_accountable().count()
     url = reverse("inventory:system_list")
     return [
-        Tile("AI systems", counts["total"], f"{counts['high']} high-risk", f"{url}?{ACTIVE_SYSTEMS_QUERY}", order=1),
         Tile(
-            "Reviews overdue",
+            gettext("AI systems"),
+            counts["total"],
+            gettext("%(count)s high-risk") % {"count": counts["high"]},
+            f"{url}?{ACTIVE_SYSTEMS_QUERY}",
+            order=1,
+        ),
+        Tile(
+            gettext("Reviews overdue"),
             counts["overdue"],
-            "systems past their review date",
+            gettext("systems past their review date"),
             f"{url}?review_overdue=true",
             2,
             attention=counts["overdue"] > 0,
         ),
         Tile(
-            "No Accountable person",
+            gettext("No Accountable person"),
             missing,
-            "active systems without RACI 'A'",
+            gettext("active systems without RACI 'A'"),
             f"{url}?accountable=missing",
             3,
             attention=missing > 0,
@@ -161,7 +167,7 @@ def inventory_breakdown(organization: Organization) -> dict[str, list[tuple[str,
 def inventory_panels(organization: Organization) -> list[Panel]:
     breakdown = inventory_breakdown(organization)
     largest = max([n for _, _, n in breakdown["tier"] + breakdown["stage"]], default=0) or 1
-    return [Panel("AI systems by EU AI Act tier and life-cycle stage", "registry/_dashboard_panel.html",
+    return [Panel(gettext("AI systems by EU AI Act tier and life-cycle stage"), "registry/_dashboard_panel.html",
                   {**breakdown, "largest": largest}, order=10)]  # fmt: skip
 
 

@@ -270,32 +270,33 @@ def risk_tiles(organization: Organization) -> list[Tile]:
     risks_url, ia_url = reverse("risk:list"), reverse("impact:list")
     return [
         Tile(
-            "Open risks",
+            gettext("Open risks"),
             figures["open"],
-            f"{figures['critical']} critical, {figures['high']} high",
+            gettext("%(critical)s critical, %(high)s high")
+            % {"critical": figures["critical"], "high": figures["high"]},
             f"{risks_url}?{OPEN_RISKS_QUERY}",
             4,
         ),
         Tile(
-            "Risks with overdue treatments",
+            gettext("Risks with overdue treatments"),
             figures["overdue_treatments"],
-            "a treatment past its due date",
+            gettext("a treatment past its due date"),
             f"{risks_url}?treatment_overdue=true",
             5,
             attention=figures["overdue_treatments"] > 0,
         ),
         Tile(
-            "Systems without approved impact assessment",
+            gettext("Systems without approved impact assessment"),
             figures["without_assessment"],
-            "active AI systems",
+            gettext("active AI systems"),
             reverse("impact:systems_to_assess"),
             6,
             attention=figures["without_assessment"] > 0,
         ),
         Tile(
-            "Impact assessments due for review",
+            gettext("Impact assessments due for review"),
             figures["assessments_due"],
-            "approved, review date reached",
+            gettext("approved, review date reached"),
             f"{ia_url}?due=true",
             7,
             attention=figures["assessments_due"] > 0,

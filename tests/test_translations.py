@@ -66,7 +66,7 @@ def test_every_marked_message_is_in_the_catalogues_and_the_compiled_files_are_cu
 
 
 @pytest.mark.django_db
-def test_a_member_reads_the_portal_in_their_language_or_their_organisations(login, acme, olivia, alice):
+def test_a_member_reads_the_portal_in_their_language_or_their_organisations(login, acme, olivia, alice, content_cache):
     english = login(olivia).get(reverse("dashboard"))
     assert english["Content-Language"] == "en-gb" and ">My work" in english.content.decode()
 
@@ -76,11 +76,14 @@ def test_a_member_reads_the_portal_in_their_language_or_their_organisations(logi
     html = german.content.decode()
     assert german["Content-Language"] == "de" and '<html lang="de">' in html
     assert ">Meine Aufgaben" in html and ">Risiken</a>" in html
+    assert "Offene Risiken" in html and "Ihr KI-Managementsystem auf einen Blick." in html
 
     olivia.language = "fr"
     olivia.save()
     french = login(olivia).get(reverse("dashboard")).content.decode()
     assert ">Mon travail" in french and ">Risques</a>" in french and "Aller au contenu principal" in french
+    # The tiles are cached per language: the German reading before left nothing German here.
+    assert "Risques ouverts" in french and "Offene Risiken" not in french
     # Another member of the same organisation still follows its default.
     assert ">Meine Aufgaben" in login(alice).get(reverse("dashboard")).content.decode()
 

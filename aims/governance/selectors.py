@@ -151,25 +151,27 @@ def governance_tiles(organization: Organization) -> list[Tile]:
     policies_url = reverse("governance:policies")
     return [
         Tile(
-            "Approved AI policy",
-            "Yes" if counts["ai_policy"] else "No",
-            "in force (5.2)" if counts["ai_policy"] else "none approved yet (5.2)",
+            gettext("Approved AI policy"),
+            gettext("Yes") if counts["ai_policy"] else gettext("No"),
+            gettext("in force (5.2)") if counts["ai_policy"] else gettext("none approved yet (5.2)"),
             policies_url,
             order=20,
             attention=not counts["ai_policy"],
         ),
         Tile(
-            "Policies due for review",
+            gettext("Policies due for review"),
             counts["due"],
-            f"{counts['overdue']} overdue" if counts["overdue"] else f"within {REVIEW_NOTICE_DAYS} days",
+            gettext("%(count)s overdue") % {"count": counts["overdue"]}
+            if counts["overdue"]
+            else gettext("within %(days)s days") % {"days": REVIEW_NOTICE_DAYS},
             f"{policies_url}?review_due=true",
             21,
             attention=counts["overdue"] > 0,
         ),
         Tile(
-            "Objectives at risk",
+            gettext("Objectives at risk"),
             objectives["at_risk"],
-            f"{objectives['overdue']} past their due date",
+            gettext("%(count)s past their due date") % {"count": objectives["overdue"]},
             f"{reverse('governance:objectives')}?status=at_risk",
             22,
             attention=objectives["at_risk"] > 0,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from aims.dashboard import Tile
 from aims.models import Organization
@@ -85,6 +86,18 @@ def catalogue_tiles(organization: Organization) -> list[Tile]:
     )
     url = reverse("catalogue:framework", args=[ISO_FRAMEWORK])
     return [
-        Tile("Annex A controls", counts["controls"], f"in {counts['areas']} objective areas", url, order=10),
-        Tile("Requirement clauses", counts["clauses"], "clauses 4 to 10 with sub-clauses", url, order=20),
+        Tile(
+            gettext("Annex A controls"),
+            counts["controls"],
+            gettext("in %(count)s objective areas") % {"count": counts["areas"]},
+            url,
+            order=10,
+        ),
+        Tile(
+            gettext("Requirement clauses"),
+            counts["clauses"],
+            gettext("clauses 4 to 10 with sub-clauses"),
+            url,
+            order=20,
+        ),
     ]

@@ -19,6 +19,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views import View
 
 from aims.access import TenantViewMixin, get_for_tenant_or_404
@@ -349,9 +350,28 @@ def monitoring_tiles(organization: Organization) -> list[Tile]:
     unacknowledged = sum(a.status == MonitoringAlert.Status.OPEN for a in alerts)
     breach, stale = overview["systems_in_breach"], overview["stale_metrics"]
     return [
-        Tile("Systems in breach", len(breach), "with an open monitoring alert", f"{url}#breach", 4, bool(breach)),
-        Tile("Stale metrics", len(stale), "no measurement when expected", f"{url}#stale", 5, bool(stale)),
         Tile(
-            "Open alerts", len(alerts), f"{unacknowledged} not acknowledged yet", f"{url}#alerts", 6, unacknowledged > 0
+            gettext("Systems in breach"),
+            len(breach),
+            gettext("with an open monitoring alert"),
+            f"{url}#breach",
+            4,
+            bool(breach),
+        ),
+        Tile(
+            gettext("Stale metrics"),
+            len(stale),
+            gettext("no measurement when expected"),
+            f"{url}#stale",
+            5,
+            bool(stale),
+        ),
+        Tile(
+            gettext("Open alerts"),
+            len(alerts),
+            gettext("%(count)s not acknowledged yet") % {"count": unacknowledged},
+            f"{url}#alerts",
+            6,
+            unacknowledged > 0,
         ),
     ]
