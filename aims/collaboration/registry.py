@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Model
+from django.db.models.signals import post_delete
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,20 @@ def register(
     """Let members comment on and assign tasks about ``model`` records; ``url(record)`` is its page."""
     entry = Discussable(model, url, label, select_related)
     _registry[entry.key] = entry
+    # A deleted record takes its discussion with it: no task left to do about it, no notice
+    # leading to a page that is gone. Each row's history records the deletion.
+    post_delete.connect(_forget_discussion, sender=model, weak=False, dispatch_uid=f"collaboration.forget.{entry.key}")
     return entry
+
+
+def _forget_discussion(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    from aims.collaboration.models import Comment, RecordTask
+
+    content_type = ContentType.objects.get_for_model(sender)
+    for model in (RecordTask, Comment):  # their notifications go with them (foreign keys)
+        model.objects.filter(content_type=content_type, object_id=instance.pk).delete()
 
 
 def discussable_for_key(key: str) -> Discussable | None:

@@ -315,3 +315,18 @@ def test_a_notification_is_e_mailed_once_however_often_its_task_arrives(risk, al
 def test_the_digest_runs_from_the_beat_schedule(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["weekly-digests"]
     assert entry["task"] == "aims.collaboration.tasks.send_weekly_digests"
+
+
+def test_a_deleted_record_takes_its_discussion_tasks_and_notices_with_it(risk, alice, bob, olivia, acme):
+    from risk import services as risk_services
+
+    comment_post(record=risk, body="@olivia have a look", acting_user=alice)
+    task = task_assign(record=risk, title="Check the data", assignee=bob, due_date=None, acting_user=alice)
+    assert Notification.objects.count() == 2
+    risk_services.risk_delete(risk=risk, acting_user=alice)
+    assert not Comment.objects.exists() and not RecordTask.objects.exists()
+    assert not Notification.objects.exists()
+    member = bob.memberships.get(organization=acme)
+    assert not work_for(Tenant(organization=acme, role=member.role, user=bob, membership=member))
+    # The deletions are in the records' history, as every deletion is.
+    assert RecordTask.history.filter(id=task.pk, history_type="-").exists()
