@@ -79,10 +79,14 @@ def source_for_model(model: type[Model]) -> Source | None:
     return next((s for s in _SOURCES.values() if s.model is model), None)
 
 
+def matching_rows(source: Source, tenant: Tenant, query: str) -> QuerySet[Any]:
+    """The tenant's rows of ``source`` matching ``query``, best first (ranked on PostgreSQL)."""
+    return text_search(source.rows(tenant), source.search_fields, query, rank=True)
+
+
 def suggestions(source: Source, tenant: Tenant, query: str) -> list[tuple[Any, str]]:
     """At most :data:`SUGGESTIONS` ``(id, label)`` of the tenant's rows matching ``query``."""
-    rows = text_search(source.rows(tenant), source.search_fields, query, rank=True)
-    return [(row.pk, source.label(row)) for row in rows[:SUGGESTIONS]]
+    return [(row.pk, source.label(row)) for row in matching_rows(source, tenant, query)[:SUGGESTIONS]]
 
 
 def _rows_of_a_short_list(queryset: QuerySet[Any]) -> list[Any] | None:

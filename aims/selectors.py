@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from aims.models import ApiToken, Invitation, Membership, Organization, User
 from aims.roles import Capability, administrator_roles, roles_with
+
+
+def first_rows(rows: QuerySet[Any] | Sequence[Any], limit: int) -> tuple[list[Any], bool]:
+    """The first ``limit`` of ``rows`` and whether there are more: one row more is read, never a count."""
+    found = list(rows[: limit + 1])
+    return found[:limit], len(found) > limit
 
 
 def membership_list(organization: Organization) -> QuerySet[Membership]:

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from aims import autocomplete
-from aims.search import text_search
+from aims.selectors import first_rows
 from aims.tenancy import Tenant
 
 # Matches shown per kind; the kind's list (``?q=``) has the rest.
@@ -48,10 +48,9 @@ def search_everywhere(tenant: Tenant, query: str) -> list[SearchGroup]:
     for source in autocomplete.registered_sources():
         if not source.search_heading or source.url is None or not tenant.can(source.capability):
             continue
-        rows = list(text_search(source.rows(tenant), source.search_fields, query, rank=True)[: HITS_PER_KIND + 1])
+        rows, more = first_rows(autocomplete.matching_rows(source, tenant, query), HITS_PER_KIND)
         if rows:
-            hits = [SearchHit(source.label(row), source.url(row)) for row in rows[:HITS_PER_KIND]]
-            more = len(rows) > HITS_PER_KIND
+            hits = [SearchHit(source.label(row), source.url(row)) for row in rows]
             all_url = f"{reverse(source.list_url_name)}?{urlencode({'q': query})}" if source.list_url_name else ""
             groups.append(SearchGroup(str(source.search_heading), hits, more, all_url))
     return groups

@@ -84,40 +84,6 @@ class SystemUpdateView(SystemFormView):
     pass
 
 
-class SystemDetailView(TenantViewMixin, View):
-    tab = "overview"
-    write_capability = None
-
-    def get(self, request, pk):
-        try:
-            system = selectors.system_detail(self.tenant.organization, pk)
-        except AISystem.DoesNotExist as exc:
-            raise Http404("No such AI system.") from exc
-        can_change = self.tenant.can_change(system)
-        context = {
-            "system": system,
-            "tab": self.tab,
-            "tab_template": f"registry/_tab_{self.tab}.html",
-            "can_change": can_change,
-        }
-        if self.tab == "history":
-            context["entries"] = merged_history(
-                records_history(AISystem, id=system.pk),
-                *(
-                    records_history(m, system_id=system.pk)
-                    for m in (SystemModel, SystemSupplier, Resource, RoleAssignment)
-                ),
-            )
-        if can_change:
-            context.update(
-                model_form=LinkModelForm(tenant=self.tenant),
-                supplier_form=LinkSupplierForm(tenant=self.tenant),
-                resource_form=ResourceForm(),
-                raci_form=RoleAssignmentForm(tenant=self.tenant),
-            )
-        return render(request, "registry/system_detail.html", context)
-
-
 class SystemTabView(TenantViewMixin, CachedContentMixin, View):
     """A tab of the AI system page served by another module (see :mod:`registry.system_tabs`).
 
@@ -154,6 +120,40 @@ class SystemTabView(TenantViewMixin, CachedContentMixin, View):
 
     def tab_context(self, system: AISystem) -> dict[str, Any]:
         raise NotImplementedError
+
+
+class SystemDetailView(SystemTabView):
+    """The inventory's own tabs of the system page: overview, models, suppliers, RACI, history.
+
+    Left out of the content cache, as it was before the other modules' tabs: it holds the forms
+    that add links to the system."""
+
+    tab = "overview"
+    write_capability = None
+    content_cacheable = False
+
+    @property
+    def tab_template(self) -> str:  # type: ignore[override]  # one view serves several tabs
+        return f"registry/_tab_{self.tab}.html"
+
+    def tab_context(self, system: AISystem) -> dict[str, Any]:
+        context: dict[str, Any] = {}
+        if self.tab == "history":
+            context["entries"] = merged_history(
+                records_history(AISystem, id=system.pk),
+                *(
+                    records_history(m, system_id=system.pk)
+                    for m in (SystemModel, SystemSupplier, Resource, RoleAssignment)
+                ),
+            )
+        if self.tenant.can_change(system):
+            context.update(
+                model_form=LinkModelForm(tenant=self.tenant),
+                supplier_form=LinkSupplierForm(tenant=self.tenant),
+                resource_form=ResourceForm(),
+                raci_form=RoleAssignmentForm(tenant=self.tenant),
+            )
+        return context
 
 
 class SystemDeleteView(RecordDeleteView):

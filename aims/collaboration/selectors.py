@@ -105,8 +105,12 @@ def notification_list(tenant: Tenant) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=tenant.user, organization=tenant.organization).select_related("actor")
 
 
+def unread_notifications(tenant: Tenant) -> QuerySet[Notification]:
+    return notification_list(tenant).filter(read_at__isnull=True)
+
+
 def unread_count(tenant: Tenant) -> int:
-    return notification_list(tenant).filter(read_at__isnull=True).count()
+    return unread_notifications(tenant).count()
 
 
 def preference_get(organization_id: int, user_id: int) -> NotificationPreference:

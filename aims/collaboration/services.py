@@ -15,7 +15,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from aims.collaboration.models import Comment, Notification, NotificationPreference, RecordTask
-from aims.collaboration.selectors import mentioned_members, record_label, record_url
+from aims.collaboration.selectors import mentioned_members, record_label, record_url, unread_notifications
 from aims.models import User
 from aims.outbox.services import outbox_enqueue
 from aims.records import ensure_member, record_save
@@ -146,7 +146,7 @@ def task_complete(*, tenant: Tenant, task: RecordTask, done: bool = True) -> Rec
 
 def notifications_mark_read(*, tenant: Tenant, notification_ids: list[int] | None = None) -> int:
     """Mark the member's unread notifications read (all, or those of ``notification_ids``); returns how many."""
-    unread = Notification.objects.filter(recipient=tenant.user, organization=tenant.organization, read_at__isnull=True)
+    unread = unread_notifications(tenant)
     if notification_ids is not None:
         unread = unread.filter(pk__in=notification_ids)
     return unread.update(read_at=timezone.now())

@@ -23,6 +23,7 @@ from aims.history import merged_history, records_history
 from aims.models import User
 from aims.records import ensure_can_change
 from aims.roles import Capability, roles_with
+from aims.selectors import first_rows
 from audits.improvement import selectors as improvement_selectors
 from audits.improvement import services as improvement
 from audits.improvement.forms import (
@@ -945,10 +946,10 @@ class SystemIncidentsView(SystemTabView):
     tab_template = "audits/improvement/_tab_system_incidents.html"
 
     def tab_context(self, system):
-        incidents = list(
-            improvement_selectors.system_incidents(self.tenant.organization, system)[: SYSTEM_TAB_ROWS + 1]
+        incidents, more = first_rows(
+            improvement_selectors.system_incidents(self.tenant.organization, system), SYSTEM_TAB_ROWS
         )
-        return {"incidents": incidents[:SYSTEM_TAB_ROWS], "more_incidents": len(incidents) > SYSTEM_TAB_ROWS}
+        return {"incidents": incidents, "more_incidents": more}
 
 
 class SystemFindingsView(SystemTabView):
@@ -960,11 +961,10 @@ class SystemFindingsView(SystemTabView):
 
     def tab_context(self, system):
         organization = self.tenant.organization
-        findings = list(improvement_selectors.system_findings(organization, system)[: SYSTEM_TAB_ROWS + 1])
-        actions = list(improvement_selectors.system_corrective_actions(organization, system)[: SYSTEM_TAB_ROWS + 1])
-        return {
-            "findings": findings[:SYSTEM_TAB_ROWS],
-            "more_findings": len(findings) > SYSTEM_TAB_ROWS,
-            "actions": actions[:SYSTEM_TAB_ROWS],
-            "more_actions": len(actions) > SYSTEM_TAB_ROWS,
-        }
+        findings, more_findings = first_rows(
+            improvement_selectors.system_findings(organization, system), SYSTEM_TAB_ROWS
+        )
+        actions, more_actions = first_rows(
+            improvement_selectors.system_corrective_actions(organization, system), SYSTEM_TAB_ROWS
+        )
+        return {"findings": findings, "more_findings": more_findings, "actions": actions, "more_actions": more_actions}

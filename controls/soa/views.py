@@ -21,6 +21,7 @@ from aims.content_cache import CachedContentMixin
 from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
 from aims.roles import Capability
+from aims.selectors import first_rows
 from aims.tenancy import Tenant
 from controls.catalogue.models import Framework
 from controls.catalogue.selectors import requirement_mappings
@@ -323,12 +324,12 @@ class SystemControlsView(SystemTabView):
 
     def tab_context(self, system):
         organization = self.tenant.organization
-        evidence = list(system_evidence(organization, system)[: self.evidence_shown + 1])
+        evidence, more = first_rows(system_evidence(organization, system), self.evidence_shown)
         today = timezone.localdate()
         for item in evidence:
             item.validity = evidence_validity(item, today)
         return {
             "system_controls": selectors.system_controls(organization, system),
-            "system_evidence": evidence[: self.evidence_shown],
-            "more_evidence": len(evidence) > self.evidence_shown,
+            "system_evidence": evidence,
+            "more_evidence": more,
         }

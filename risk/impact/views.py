@@ -24,6 +24,7 @@ from aims.forms import apply_service_errors
 from aims.history import merged_history, records_history
 from aims.records import ensure_can_change
 from aims.roles import Capability
+from aims.selectors import first_rows
 from aims.templatetags.url_cache import cached_reverse
 from registry.models import AISystem
 from registry.views import SystemTabView
@@ -80,6 +81,15 @@ def _by_party(items: list[ImpactItem]) -> list[tuple[str, list[ImpactItem]]]:
 # --- List and start ----------------------------------------------------------------------------
 
 
+def _with_links(tenant, assessments):
+    """Each assessment with its page, its editor and whether the reader may edit it (a list's rows)."""
+    for assessment in assessments:
+        assessment.editable_by_me = assessment.editable and tenant.can_change(assessment)
+        assessment.detail_url = cached_reverse("impact:detail", [assessment.pk])
+        assessment.edit_url = cached_reverse("impact:edit", [assessment.pk])
+    return assessments
+
+
 class AssessmentListView(FilteredListView):
     template_name = "risk/impact/list.html"
     # FilteredListView declares both as None (its stubs cannot name what subclasses set).
@@ -88,18 +98,15 @@ class AssessmentListView(FilteredListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        for assessment in context["object_list"]:
-            assessment.editable_by_me = assessment.editable and self.tenant.can_change(assessment)
-            assessment.detail_url = cached_reverse("impact:detail", [assessment.pk])
-            assessment.edit_url = cached_reverse("impact:edit", [assessment.pk])
-        missing = list(selectors.systems_to_assess(self.tenant.organization)[: MISSING_SHOWN + 1])
+        _with_links(self.tenant, context["object_list"])
+        missing, more = first_rows(selectors.systems_to_assess(self.tenant.organization), MISSING_SHOWN)
         for system in missing:
             system.detail_url = cached_reverse("inventory:system_detail", [system.pk])
         can_edit = self.tenant.can(Capability.EDIT)
         context.update(
             start_form=StartAssessmentForm(tenant=self.tenant) if can_edit else None,
-            systems_without=[(s, self.tenant.can_change(s)) for s in missing[:MISSING_SHOWN]],
-            more_without=len(missing) > MISSING_SHOWN,
+            systems_without=[(s, self.tenant.can_change(s)) for s in missing],
+            more_without=more,
         )
         return context
 
@@ -111,11 +118,7 @@ class SystemAssessmentsView(SystemTabView):
     tab_template = "risk/impact/_tab_system_assessments.html"
 
     def tab_context(self, system):
-        assessments = list(selectors.system_assessments(self.tenant.organization, system))
-        for assessment in assessments:
-            assessment.editable_by_me = assessment.editable and self.tenant.can_change(assessment)
-            assessment.detail_url = cached_reverse("impact:detail", [assessment.pk])
-            assessment.edit_url = cached_reverse("impact:edit", [assessment.pk])
+        assessments = _with_links(self.tenant, list(selectors.system_assessments(self.tenant.organization, system)))
         latest = assessments[0] if assessments else None
         # A next version starts once the latest one is decided (approved or superseded).
         can_start = (
