@@ -6,7 +6,7 @@ browser's language first, at no cost. Once the request's tenant is resolved (``a
 before any page of the organisation renders), :func:`follow_organization` applies the member's
 choice (``User.language``) or their organisation's default (``Organization.language``): both are
 read from rows the tenant already loaded, so the language costs no query, and a request that
-never needs the tenant (a health check) reads nothing for it. :class:`PreferredLanguageMiddleware`
+never needs the tenant (a health check) reads nothing for it. :class:`ResponseLanguageMiddleware`
 puts the language back to the default once the response is rendered: the thread's next work (a
 task, an e-mail) starts from the default, not from the last page's language.
 """
@@ -51,7 +51,9 @@ def remember_choice(response: HttpResponse, language: str) -> None:
         response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
 
 
-class PreferredLanguageMiddleware:
+class ResponseLanguageMiddleware:
+    """Names the response's language, then puts the thread's back to the default."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 

@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "aims.identity.middleware.SessionActivityMiddleware",
     "aims.tenancy.CurrentOrganizationMiddleware",
-    "aims.i18n.PreferredLanguageMiddleware",
+    "aims.i18n.ResponseLanguageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -212,7 +212,7 @@ SOCIALACCOUNT_STORE_TOKENS = False
 # --- Internationalisation ----------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 # The languages the portal is written in (locale/<code>/LC_MESSAGES); each member may choose one,
-# each organisation has a default (aims.i18n.PreferredLanguageMiddleware).
+# each organisation has a default (aims.i18n, applied when the tenant is known).
 LANGUAGES = [("en-gb", "English"), ("fr", "Français"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

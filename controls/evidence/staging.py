@@ -79,7 +79,7 @@ def discard(file: StagedFile) -> None:
 def discard_on_commit(file: StagedFile | None) -> None:
     """Remove a staged file once the evidence that took it is committed."""
     if file is not None:
-        transaction.on_commit(lambda: default_storage.delete(file.path))
+        transaction.on_commit(lambda: discard(file))
 
 
 def keep_for_another_try(form: Any, tenant: Tenant) -> None:
@@ -88,11 +88,10 @@ def keep_for_another_try(form: Any, tenant: Tenant) -> None:
     Sets ``form.staged`` for the template; a new file that is itself refused is not kept, and its
     error joins the form's, so the member learns of both problems at once.
     """
-    if "file" not in form.fields or "file" in form.errors:
-        return
-    current = getattr(form, "staged", None)
+    # A file kept from before and a new one never meet here: the form's clean discarded the
+    # kept one as soon as a new one was chosen.
     upload = form.files.get("file")
-    if upload is None:
+    if "file" not in form.fields or "file" in form.errors or upload is None:
         return
     try:
         form.staged = stage(upload, tenant)
@@ -100,9 +99,6 @@ def keep_for_another_try(form: Any, tenant: Tenant) -> None:
         form.staged = None
         for message in exc.message_dict.get("file", exc.messages):
             form.add_error("file", message)
-        return
-    if current is not None:
-        discard(current)  # replaced by the file chosen this time
 
 
 def discard_stale(now: Any = None) -> int:
