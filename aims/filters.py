@@ -16,6 +16,7 @@ from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # untyped in the stubs
 
 from aims.models import User
+from aims.references import looks_like_reference, reference_field_of
 
 
 class OneOrMany(forms.Select):
@@ -48,6 +49,25 @@ class YearFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 9999)
         super().__init__(*args, **kwargs)
+
+
+class IdOrReferenceChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]  # any model
+    """A record chosen by id (the pages' pickers) or by its reference code (``?system=AIS-0001``)."""
+
+    def to_python(self, value: Any) -> Any:
+        field = reference_field_of(self.queryset.model) if self.queryset is not None else None
+        if field is not None and looks_like_reference(value):
+            matches = list(self.queryset.filter(**{field: value.strip()})[:2])  # type: ignore[union-attr]
+            if len(matches) != 1:
+                raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+            return matches[0]
+        return super().to_python(value)
+
+
+class RecordChoiceFilter(django_filters.ModelChoiceFilter):
+    """One of the organisation's records, by id or by reference code."""
+
+    field_class = IdOrReferenceChoiceField
 
 
 def one_or_many(choices: Iterable[tuple[Any, Any]]) -> OneOrMany:

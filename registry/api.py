@@ -52,6 +52,7 @@ LINK_SETTERS = {
     "suppliers": lambda record, objs, user: services.system_suppliers_set(
         system=record, suppliers=objs, acting_user=user
     ),
+    "datasets": lambda record, objs, user: services.system_datasets_set(system=record, datasets=objs, acting_user=user),
     "training_datasets": lambda record, objs, user: services.model_datasets_set(
         model=record, datasets=objs, usage=ModelDataset.Usage.TRAINING, acting_user=user
     ),
@@ -276,7 +277,9 @@ def _bulk_schema(serializer_class, name: str, example_items: list[dict]):
 
 
 def _system_rows(organization) -> QuerySet[AISystem]:
-    return selectors.system_list(organization).prefetch_related(link_rows("model_links"), link_rows("supplier_links"))
+    return selectors.system_list(organization).prefetch_related(
+        link_rows("model_links"), link_rows("supplier_links"), link_rows("dataset_links")
+    )
 
 
 def _model_rows(organization) -> QuerySet[AIModel]:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, TextChoices
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from aims.models import Membership
 from aims.tenancy import TenantModel, TenantQuerySet
@@ -81,6 +82,40 @@ class AnnexIIIArea(models.IntegerChoices):
     JUSTICE = 8, "8. Administration of justice and democratic processes"
 
 
+class AnnexIIIPoint(models.TextChoices):
+    """The points of Annex III, with their letters (5(b): credit scoring); the area is the number."""
+
+    P1_A = "1(a)", _("1(a) Remote biometric identification")
+    P1_B = "1(b)", _("1(b) Biometric categorisation by sensitive attributes")
+    P1_C = "1(c)", _("1(c) Emotion recognition")
+    P2 = "2", _("2 Safety component of critical infrastructure")
+    P3_A = "3(a)", _("3(a) Access or admission to education and training")
+    P3_B = "3(b)", _("3(b) Evaluating learning outcomes")
+    P3_C = "3(c)", _("3(c) Assessing the level of education a person gets")
+    P3_D = "3(d)", _("3(d) Detecting prohibited behaviour during tests")
+    P4_A = "4(a)", _("4(a) Recruitment and selection of candidates")
+    P4_B = "4(b)", _("4(b) Decisions on work terms, tasks and monitoring of workers")
+    P5_A = "5(a)", _("5(a) Eligibility for public assistance benefits and services")
+    P5_B = "5(b)", _("5(b) Creditworthiness and credit scoring")
+    P5_C = "5(c)", _("5(c) Risk and pricing in life and health insurance")
+    P5_D = "5(d)", _("5(d) Emergency calls, dispatch and patient triage")
+    P6_A = "6(a)", _("6(a) Law enforcement: risk of a person becoming a victim")
+    P6_B = "6(b)", _("6(b) Law enforcement: polygraphs and similar tools")
+    P6_C = "6(c)", _("6(c) Law enforcement: reliability of evidence")
+    P6_D = "6(d)", _("6(d) Law enforcement: risk of offending or re-offending")
+    P6_E = "6(e)", _("6(e) Law enforcement: profiling in criminal matters")
+    P7_A = "7(a)", _("7(a) Migration and borders: polygraphs and similar tools")
+    P7_B = "7(b)", _("7(b) Migration and borders: assessing risks a person poses")
+    P7_C = "7(c)", _("7(c) Migration and borders: asylum, visa and residence applications")
+    P7_D = "7(d)", _("7(d) Migration and borders: detecting or identifying persons")
+    P8_A = "8(a)", _("8(a) Justice: assisting in researching and applying the law")
+    P8_B = "8(b)", _("8(b) Democracy: influencing elections or voting behaviour")
+
+    @property
+    def area(self) -> int:
+        return int(self.value.split("(")[0])
+
+
 class SystemStatus(models.TextChoices):
     PROPOSED = "proposed", "Proposed"
     ACTIVE = "active", "Active"
@@ -120,6 +155,7 @@ SYSTEM_DESCRIPTION_FIELDS = (
     "affected_stakeholders",
     "eu_ai_act_tier",
     "annex_iii_area",
+    "annex_iii_point",
     "tier_rationale",
     "justification",
     "performance_metrics",
@@ -175,6 +211,13 @@ class AISystem(TenantModel):
     )
     annex_iii_area = models.PositiveSmallIntegerField(
         "Annex III area", choices=AnnexIIIArea, null=True, blank=True, help_text="For high-risk systems."
+    )
+    annex_iii_point = models.CharField(
+        "Annex III point",
+        max_length=6,
+        choices=AnnexIIIPoint,
+        blank=True,
+        help_text="For high-risk systems: the point and letter, e.g. 5(b); it sets the area.",
     )
     tier_rationale = models.TextField(
         "tier rationale", blank=True, help_text="Why this tier applies; required once a tier is chosen."
@@ -268,6 +311,14 @@ class AISystem(TenantModel):
             )
         if self.eu_ai_act_tier != EUAIActTier.NOT_ASSESSED and not self.tier_rationale.strip():
             errors["tier_rationale"] = "Give the reasons for this EU AI Act tier."
+        if self.annex_iii_point in AnnexIIIPoint.values:
+            area = AnnexIIIPoint(self.annex_iii_point).area
+            if self.annex_iii_area and self.annex_iii_area != area:
+                errors["annex_iii_point"] = (
+                    f"Point {self.annex_iii_point} is not in Annex III area {self.annex_iii_area}."
+                )
+            else:
+                self.annex_iii_area = area
         if self.annex_iii_area and self.eu_ai_act_tier != EUAIActTier.HIGH:
             errors["annex_iii_area"] = "An Annex III area only applies to high-risk systems."
         if self.owner_id and self.organization_id and not self._owner_is_member(self.owner_id):
@@ -465,6 +516,25 @@ class SystemSupplier(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.system.ref_code} relies on {self.supplier}"
+
+
+class SystemDataset(TenantModel):
+    """A dataset an AI system uses directly: a retrieval corpus, reference data, its operational input.
+
+    Datasets reach a system through its models too (training and evaluation); this link is for
+    the data a system relies on that no model of the inventory was trained or evaluated on.
+    """
+
+    system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="dataset_links")
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="system_links")
+    note = models.CharField(max_length=300, blank=True, help_text=_("What the system uses the dataset for."))
+
+    class Meta:
+        verbose_name = _("system dataset link")
+        constraints = [models.UniqueConstraint(fields=["system", "dataset"], name="systemdataset_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.system.ref_code} uses {self.dataset}"
 
 
 class Resource(TenantModel):

@@ -176,9 +176,9 @@ class InventorySerializer(serializers.ModelSerializer):
 
 
 class AISystemSerializer(InventorySerializer):
-    """An AI system. `models`/`suppliers` (ids) or their `*_external_ids` replace the whole list when given."""
+    """An AI system. `models`, `suppliers`, `datasets` (ids) or their `*_external_ids` replace the list when given."""
 
-    link_fields = ("models", "suppliers")
+    link_fields = ("models", "suppliers", "datasets")
     unique_in_org = ("external_id", "ref_code")
 
     roles = serializers.ListField(
@@ -191,8 +191,15 @@ class AISystemSerializer(InventorySerializer):
     suppliers = OrgRecordIdsField(
         model=Supplier, links="supplier_links", target="supplier", help_text="Ids of suppliers relied on."
     )
+    datasets = OrgRecordIdsField(
+        model=Dataset,
+        links="dataset_links",
+        target="dataset",
+        help_text="Ids of datasets the system uses directly (not through one of its models).",
+    )
     model_external_ids = OrgExternalIdsField(model=AIModel, help_text="Instead of `models`: their external ids.")
     supplier_external_ids = OrgExternalIdsField(model=Supplier, help_text="Instead of `suppliers`: their external ids.")
+    dataset_external_ids = OrgExternalIdsField(model=Dataset, help_text="Instead of `datasets`: their external ids.")
     has_accountable = serializers.BooleanField(read_only=True)
     review_overdue = serializers.BooleanField(read_only=True)
 
@@ -208,8 +215,10 @@ class AISystemSerializer(InventorySerializer):
             "next_review_date",
             "models",
             "suppliers",
+            "datasets",
             "model_external_ids",
             "supplier_external_ids",
+            "dataset_external_ids",
             "has_accountable",
             "review_overdue",
             "created_at",
@@ -219,7 +228,11 @@ class AISystemSerializer(InventorySerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        for ids_name, external_name in (("models", "model_external_ids"), ("suppliers", "supplier_external_ids")):
+        for ids_name, external_name in (
+            ("models", "model_external_ids"),
+            ("suppliers", "supplier_external_ids"),
+            ("datasets", "dataset_external_ids"),
+        ):
             if external_name in attrs:
                 if ids_name in attrs:
                     raise serializers.ValidationError(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 
 from aims.models import Organization, User
 from aims.records import ensure_member, record_delete, record_save
@@ -20,6 +21,7 @@ from registry.models import (
     Resource,
     RoleAssignment,
     Supplier,
+    SystemDataset,
     SystemModel,
     SystemSupplier,
 )
@@ -62,51 +64,77 @@ def _ensure_same_organization(organization_id: int, *objects: TenantModel) -> No
             raise ValidationError("Records of different organisations cannot be linked.")
 
 
+def _links_set(
+    *,
+    owner: TenantModel,
+    links: QuerySet[Any],
+    target: str,
+    records: Iterable[TenantModel],
+    build: Callable[[Any], TenantModel],
+    acting_user: User | None,
+) -> None:
+    """Make ``records`` exactly the ``target`` rows of ``links``, recording each link added or removed."""
+    wanted = {record.pk: record for record in records}
+    _ensure_same_organization(owner.organization_id, *wanted.values())
+    for link in links.exclude(**{f"{target}_id__in": wanted}):
+        inventory_record_delete(instance=link, acting_user=acting_user)
+    existing = set(links.values_list(f"{target}_id", flat=True))
+    for pk, record in wanted.items():
+        if pk not in existing:
+            record_save(build(record), acting_user=acting_user)
+
+
 @transaction.atomic
 def system_models_set(*, system: AISystem, models: Iterable[AIModel], acting_user: User | None) -> None:
-    """Make ``models`` exactly the models the system uses, recording each link added or removed."""
-    wanted = {m.pk: m for m in models}
-    _ensure_same_organization(system.organization_id, *wanted.values())
-    for link in system.model_links.exclude(model_id__in=wanted):
-        inventory_record_delete(instance=link, acting_user=acting_user)
-    existing = set(system.model_links.values_list("model_id", flat=True))
-    for pk, model in wanted.items():
-        if pk not in existing:
-            record_save(
-                SystemModel(organization_id=system.organization_id, system=system, model=model), acting_user=acting_user
-            )
+    """Make ``models`` exactly the models the system uses."""
+    _links_set(
+        owner=system,
+        links=system.model_links.all(),
+        target="model",
+        records=models,
+        acting_user=acting_user,
+        build=lambda model: SystemModel(organization_id=system.organization_id, system=system, model=model),
+    )
 
 
 @transaction.atomic
 def system_suppliers_set(*, system: AISystem, suppliers: Iterable[Supplier], acting_user: User | None) -> None:
-    wanted = {s.pk: s for s in suppliers}
-    _ensure_same_organization(system.organization_id, *wanted.values())
-    for link in system.supplier_links.exclude(supplier_id__in=wanted):
-        inventory_record_delete(instance=link, acting_user=acting_user)
-    existing = set(system.supplier_links.values_list("supplier_id", flat=True))
-    for pk, supplier in wanted.items():
-        if pk not in existing:
-            record_save(
-                SystemSupplier(organization_id=system.organization_id, system=system, supplier=supplier),
-                acting_user=acting_user,
-            )
+    _links_set(
+        owner=system,
+        links=system.supplier_links.all(),
+        target="supplier",
+        records=suppliers,
+        acting_user=acting_user,
+        build=lambda supplier: SystemSupplier(organization_id=system.organization_id, system=system, supplier=supplier),
+    )
+
+
+@transaction.atomic
+def system_datasets_set(*, system: AISystem, datasets: Iterable[Dataset], acting_user: User | None) -> None:
+    """Make ``datasets`` exactly the datasets the system uses directly (not through one of its models)."""
+    _links_set(
+        owner=system,
+        links=system.dataset_links.all(),
+        target="dataset",
+        records=datasets,
+        acting_user=acting_user,
+        build=lambda dataset: SystemDataset(organization_id=system.organization_id, system=system, dataset=dataset),
+    )
 
 
 @transaction.atomic
 def model_datasets_set(*, model: AIModel, datasets: Iterable[Dataset], usage: str, acting_user: User | None) -> None:
     """Make ``datasets`` exactly the model's training (or evaluation) datasets."""
-    wanted = {d.pk: d for d in datasets}
-    _ensure_same_organization(model.organization_id, *wanted.values())
-    links = model.dataset_links.filter(usage=usage)
-    for link in links.exclude(dataset_id__in=wanted):
-        inventory_record_delete(instance=link, acting_user=acting_user)
-    existing = set(links.values_list("dataset_id", flat=True))
-    for pk, dataset in wanted.items():
-        if pk not in existing:
-            record_save(
-                ModelDataset(organization_id=model.organization_id, model=model, dataset=dataset, usage=usage),
-                acting_user=acting_user,
-            )
+    _links_set(
+        owner=model,
+        links=model.dataset_links.filter(usage=usage),
+        target="dataset",
+        records=datasets,
+        acting_user=acting_user,
+        build=lambda dataset: ModelDataset(
+            organization_id=model.organization_id, model=model, dataset=dataset, usage=usage
+        ),
+    )
 
 
 @transaction.atomic

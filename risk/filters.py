@@ -14,7 +14,7 @@ from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
 from aims.autocomplete import AutocompleteSelect
-from aims.filters import OneOrMany, organization_members
+from aims.filters import OneOrMany, RecordChoiceFilter, organization_members
 from controls.catalogue.models import Requirement
 from registry.models import AISystem
 from risk.models import REVIEW_DATE_SORT_KEY, Level, Risk, TreatmentAction, TreatmentControl
@@ -78,7 +78,7 @@ class RiskFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(
         choices=Risk.Status.choices, widget=OneOrMany(choices=Risk.Status.choices), distinct=False
     )
-    system = django_filters.ModelChoiceFilter(
+    system = RecordChoiceFilter(
         queryset=organization_systems, empty_label="Any", label="AI system", widget=AutocompleteSelect("systems")
     )
     organisation_level = django_filters.BooleanFilter(

@@ -17,7 +17,7 @@ from django.db.models import Model, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from aims.api.fields import MemberField, OrgRecordField
+from aims.api.fields import ByReferenceMixin, MemberField, OrgRecordField
 from controls.catalogue.models import Requirement
 from registry.models import AISystem
 from risk.models import Level, Risk, RiskCriteria, TreatmentAction
@@ -56,15 +56,16 @@ def refuse_move(serializer: serializers.Serializer, attrs: dict[str, Any], name:
 # --- Catalogue references ----------------------------------------------------------------------
 
 
-@extend_schema_field(serializers.IntegerField(allow_null=True))
-class CatalogueField(serializers.PrimaryKeyRelatedField):
-    """The id of an ISO/IEC 42001 catalogue row of one kind (risk source or AI-related objective)."""
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "nullable": True})
+class CatalogueField(ByReferenceMixin, serializers.PrimaryKeyRelatedField):
+    """The id or identifier (``C.3.1``) of an ISO/IEC 42001 catalogue row of one kind (risk source or objective)."""
 
     def __init__(self, *, kind: str, label: str, **kwargs):
         self.kind = kind
         kwargs.setdefault(
             "error_messages", {"does_not_exist": f"No {label} with id {{pk_value}} in the ISO/IEC 42001 catalogue."}
         )
+        self.reference_error = f"No {label} {{reference!r}} in the ISO/IEC 42001 catalogue."
         super().__init__(**kwargs)
 
     def get_queryset(self) -> QuerySet:

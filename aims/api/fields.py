@@ -9,6 +9,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from aims.models import Organization, User
+from aims.references import looks_like_reference, reference_field_of
 
 
 def request_organization(field: serializers.Field) -> Organization:
@@ -17,10 +18,33 @@ def request_organization(field: serializers.Field) -> Organization:
     return organization
 
 
-class OrgRecordField(serializers.PrimaryKeyRelatedField):
-    """The id of one record of the caller's organisation; another tenant's id is "not found"."""
+class ByReferenceMixin:
+    """A related-record field that also takes the record's reference (``"AIS-0001"``, ``"A.7.4"``).
+
+    Integrators know the codes people read on the pages; asking them for numeric ids made them
+    download whole lists to build a lookup. A number is still read as an id.
+    """
+
+    reference_error = "No record with reference {reference!r}."
+
+    def reference_lookup(self) -> str | None:
+        return reference_field_of(self.get_queryset().model)  # type: ignore[attr-defined]
+
+    def to_internal_value(self, data: Any) -> Any:
+        lookup = self.reference_lookup()
+        if lookup is not None and looks_like_reference(data):
+            matches = list(self.get_queryset().filter(**{lookup: data.strip()})[:2])  # type: ignore[attr-defined]
+            if len(matches) == 1:
+                return matches[0]
+            raise serializers.ValidationError(self.reference_error.format(reference=data.strip()))
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class OrgRecordField(ByReferenceMixin, serializers.PrimaryKeyRelatedField):
+    """The id (or reference code) of one record of the caller's organisation; another tenant's is "not found"."""
 
     default_error_messages = {"does_not_exist": "No record with id {pk_value} in your organisation."}
+    reference_error = "No record with reference {reference!r} in your organisation."
 
     def get_queryset(self) -> Any:
         queryset: Any = super().get_queryset()  # a TenantQuerySet: the field is given one
@@ -97,3 +121,20 @@ class MemberFieldSchema(_NullableWhenStoredNull):
 
 class OrgRecordFieldSchema(_NullableWhenStoredNull):
     target_class = OrgRecordField
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> Any:
+        schema = super().map_serializer_field(auto_schema, direction)
+        queryset = getattr(self.target, "queryset", None)
+        if direction == "request" and queryset is not None and reference_field_of(queryset.model):
+            return by_id_or_reference(schema)
+        return schema
+
+
+def by_id_or_reference(schema: dict[str, Any]) -> dict[str, Any]:
+    """A request schema that takes an id or a reference code."""
+    nullable = schema.pop("nullable", False)
+    described: dict[str, Any] = {key: schema.pop(key) for key in ("description", "title") if key in schema}
+    either: dict[str, Any] = {"oneOf": [schema, {"type": "string", "description": "Its reference code."}]}
+    if nullable:
+        either["nullable"] = True
+    return {**either, **described}

@@ -24,9 +24,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from aims.api.base import CrudMixin, SelectorQuerysetMixin, TenantScopedMixin, TransitionActionMixin, VersionedMixin
-from aims.api.fields import MemberField, OrgRecordField
+from aims.api.fields import ByReferenceMixin, MemberField, OrgRecordField
 from aims.api.permissions import HasOrganizationRole
 from aims.api.schema import IF_MATCH, crud_schema
+from aims.filters import RecordChoiceFilter, organization_records
 from aims.models import User
 from aims.roles import Capability
 from aims.tenancy import Tenant
@@ -168,11 +169,24 @@ class CriteriaRefsField(CriteriaField):
         return {"criteria_refs": [found[ref] for ref in refs]}
 
 
-class RequirementField(serializers.PrimaryKeyRelatedField):
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}], "nullable": True})
+class RequirementField(ByReferenceMixin, serializers.PrimaryKeyRelatedField):
+    """A clause or Annex A control by id or identifier (``8.2``, ``A.6.2.8``)."""
+
     default_error_messages = {"does_not_exist": "No ISO/IEC 42001 clause or Annex A control with id {pk_value}."}
+    reference_error = "No ISO/IEC 42001 clause or Annex A control {reference!r}."
 
     def get_queryset(self) -> QuerySet:
         return improvement.criteria_choices()
+
+
+class ApiFindingFilter(FindingFilter):
+    """The findings page's filters, and the AI system a finding concerns (id or reference)."""
+
+    system = RecordChoiceFilter(queryset=organization_records(AISystem), help_text="AI system id or reference.")
+
+    class Meta(FindingFilter.Meta):
+        fields = [*FindingFilter.Meta.fields, "system"]
 
 
 # --- Serializers -------------------------------------------------------------------------------
@@ -559,7 +573,7 @@ class FindingViewSet(CrudMixin, ImprovementViewSet):
     queryset = Finding.objects.all()
     selector = staticmethod(improvement.finding_list)
     serializer_class = FindingSerializer
-    filterset_class = FindingFilter
+    filterset_class = ApiFindingFilter
     ordering_fields = ["raised_at", "kind", "id"]
     permission_classes = [HasOrganizationRole, CanRecordFindings]
     base_write_capability = Capability.VIEW

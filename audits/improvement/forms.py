@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from aims.autocomplete import AutocompleteSelect, autocomplete_fields
-from aims.filters import OneOrMany, YearFilter, organization_members
+from aims.filters import OneOrMany, RecordChoiceFilter, YearFilter, organization_members
 from aims.forms import DATE, member_label, members_of
 from aims.tenancy import Tenant
 from audits.improvement import services as improvement
@@ -448,7 +448,7 @@ class IncidentFilter(django_filters.FilterSet):
     severity = django_filters.MultipleChoiceFilter(
         choices=Incident.Severity.choices, widget=OneOrMany(choices=Incident.Severity.choices)
     )
-    system = django_filters.ModelChoiceFilter(
+    system = RecordChoiceFilter(
         queryset=_systems, empty_label="Any", label="AI system", widget=AutocompleteSelect("systems")
     )
 

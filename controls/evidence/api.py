@@ -20,6 +20,7 @@ link answers 404 and its records are never accepted as link targets (400).
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -35,10 +36,12 @@ from aims.api.fields import MemberField, OptionalURLField
 from aims.api.input import FormParser, JSONParser, MultiPartParser
 from aims.api.permissions import HasOrganizationRole
 from aims.content_cache import CachedListMixin
+from aims.filters import RecordChoiceFilter, organization_records
 from aims.models import User
 from controls.evidence import selectors, services
 from controls.evidence.forms import EvidenceFilter
 from controls.evidence.models import Evidence, EvidenceLink, EvidenceVersion
+from registry.models import AISystem
 
 FORBIDDEN_CHANGE = "Your role only lets you change the evidence you own."
 
@@ -185,11 +188,22 @@ class EvidenceLinkCreateSerializer(serializers.Serializer):
 
 class ApiEvidenceFilter(EvidenceFilter):
     expired = django_filters.BooleanFilter(method="filter_expired", help_text="true: expired; false: not expired.")
+    system = RecordChoiceFilter(
+        queryset=organization_records(AISystem),
+        method="filter_system",
+        help_text="Evidence linked to this AI system (id or reference).",
+    )
     # A plain number: a choice over all users would answer differently for a non-member's id.
     owner = django_filters.NumberFilter(field_name="owner_id")
 
     class Meta(EvidenceFilter.Meta):
-        fields = [*EvidenceFilter.Meta.fields, "expired"]
+        fields = [*EvidenceFilter.Meta.fields, "expired", "system"]
+
+    def filter_system(self, queryset, name, value):
+        if value is None:
+            return queryset
+        links = EvidenceLink.objects.filter(evidence=OuterRef("pk"), target=EvidenceLink.Target.SYSTEM, system=value)
+        return queryset.filter(Exists(links))
 
     def filter_expired(self, queryset, name, value):
         if value is None:

@@ -15,6 +15,7 @@ from django.db.models import Case, Count, Exists, Model, OuterRef, Prefetch, Q, 
 from django.utils import timezone
 
 from aims.models import Organization
+from aims.references import looks_like_reference, reference_field_of
 from controls.catalogue.models import Requirement
 from controls.evidence.models import Evidence, EvidenceDownload, EvidenceLink, EvidenceVersion
 from registry.models import AISystem
@@ -147,8 +148,9 @@ def link_target_choices(organization: Organization, target: str) -> QuerySet[Any
 def link_target_get(organization: Organization, target: str, value: Any) -> Model:
     """Resolve the record a link points at; anything outside the organisation reads as unknown.
 
-    ``value`` is the record's id; a control may also be given by its Annex A reference
-    (``A.6.2.4``). Raises ``ValidationError`` with ``target`` or ``id`` messages.
+    ``value`` is the record's id, or its reference where it has one: a control's Annex A
+    identifier (``A.6.2.4``), a system's or a risk's code.
+    Raises ``ValidationError`` with ``target`` or ``id`` messages.
     """
     if target not in TARGET_MODELS:
         choices = ", ".join(EvidenceLink.Target.values)
@@ -156,8 +158,10 @@ def link_target_get(organization: Organization, target: str, value: Any) -> Mode
     label = EvidenceLink.Target(target).label
     text = str(value).strip() if value is not None else ""
     queryset = link_target_choices(organization, target)
-    if target == EvidenceLink.Target.CONTROL and text and not text.isdigit():
-        found = queryset.filter(ref=text).first()
+    reference = reference_field_of(queryset.model)
+    if reference is not None and looks_like_reference(text):
+        # A control by its identifier (A.6.2.4), a system or risk by its code (AIS-0001, RSK-0004).
+        found = queryset.filter(**{reference: text}).first()
     else:
         found = queryset.filter(pk=int(text)).first() if text.isdigit() else None
     if found is None:

@@ -25,6 +25,7 @@ from aims.api.base import SelectorQuerysetMixin, TenantScopedMixin
 from aims.api.fields import OrgRecordField
 from aims.api.permissions import HasOrganizationRole
 from aims.api.schema import crud_schema
+from aims.filters import RecordChoiceFilter, organization_records
 from registry.models import AISystem
 from registry.monitoring import selectors
 from registry.monitoring import services as monitoring
@@ -97,7 +98,7 @@ class MetricSerializer(serializers.ModelSerializer):
 
 
 class MetricFilter(django_filters.FilterSet):
-    system = django_filters.NumberFilter(field_name="system_id")
+    system = RecordChoiceFilter(queryset=organization_records(AISystem), help_text="AI system id or reference.")
 
     class Meta:
         model = MetricDefinition
@@ -150,12 +151,15 @@ class MeasurementSerializer(serializers.ModelSerializer):
 
 class MeasurementFilter(django_filters.FilterSet):
     metric = django_filters.NumberFilter(field_name="metric_id")
+    system = RecordChoiceFilter(
+        field_name="metric__system", queryset=organization_records(AISystem), help_text="AI system id or reference."
+    )
     since = django_filters.IsoDateTimeFilter(field_name="measured_at", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="measured_at", lookup_expr="lte")
 
     class Meta:
         model = Measurement
-        fields = ["metric", "since", "until", "slice"]
+        fields = ["metric", "system", "since", "until", "slice"]
 
 
 class MeasurementItemSerializer(serializers.Serializer):
@@ -316,7 +320,7 @@ class NoteSerializer(serializers.Serializer):
 
 
 class AlertFilter(django_filters.FilterSet):
-    system = django_filters.NumberFilter(field_name="system_id")
+    system = RecordChoiceFilter(queryset=organization_records(AISystem), help_text="AI system id or reference.")
     metric = django_filters.NumberFilter(field_name="metric_id")
 
     class Meta:

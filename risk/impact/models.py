@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from aims.tenancy import TenantModel
-from registry.models import AISystem
+from registry.models import AIModel, AISystem
 
 
 class ImpactAssessment(TenantModel):
@@ -35,6 +37,23 @@ class ImpactAssessment(TenantModel):
         blank=True, help_text="Who is affected or has a stake, and how they were heard."
     )
     conclusion = models.TextField(blank=True)
+    # The model version the assessment was made for: a new version of the model calls for a
+    # new (or confirmed) assessment, which integrations and the MLflow sync look for.
+    assessed_model = models.ForeignKey(
+        AIModel,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="impact_assessments",
+        verbose_name=_("assessed model"),
+        help_text=_("The inventory model the assessment was made for."),
+    )
+    assessed_model_version = models.CharField(
+        _("assessed model version"),
+        max_length=60,
+        blank=True,
+        help_text=_("The version assessed, e.g. v3; by default the model's own version."),
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -56,6 +75,14 @@ class ImpactAssessment(TenantModel):
     def __str__(self) -> str:
         # The title names the system, so no query is needed (history lists print many of these).
         return f"{self.title or 'Impact assessment'} (v{self.version})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.assessed_model is not None:
+            if self.assessed_model.organization_id != self.organization_id:
+                raise ValidationError({"assessed_model": _("Choose a model of your organisation.")})
+            if not self.assessed_model_version:
+                self.assessed_model_version = self.assessed_model.version
 
     @property
     def editable(self) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from aims.api.fields import OrgRecordField
-from registry.models import AISystem
+from registry.models import AIModel, AISystem
 from risk.impact.models import ImpactAssessment, ImpactItem
 from risk.serializers import RecordBuilder, refuse_move
 
@@ -39,13 +39,17 @@ class ImpactAssessmentSerializer(RecordBuilder):
     """An AI system impact assessment (6.1.4, 8.4); only drafts change, through the workflow actions."""
 
     system_ref = serializers.CharField(source="system.ref_code", read_only=True)
+    assessed_model = OrgRecordField(
+        queryset=AIModel.objects.all(), required=False, allow_null=True, help_text="Id of the model version assessed."
+    )
     items = ImpactItemSerializer(many=True, read_only=True)
 
     class Meta:
         model = ImpactAssessment
         fields = [
             "id", "system", "system_ref", "version", "title", "scope", "system_information", "data_information",
-            "model_information", "deployment_environment", "interested_parties", "conclusion", "status", "author",
+            "model_information", "assessed_model", "assessed_model_version", "deployment_environment",
+            "interested_parties", "conclusion", "status", "author",
             "submitted_at", "approved_by", "approved_at", "review_comment", "next_review_date", "items",
             "created_at", "updated_at",
         ]  # fmt: skip
