@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 from django.views.generic import ListView
 
 from aims.content_cache import CachedContentMixin
@@ -46,7 +47,7 @@ class TenantViewMixin(LoginRequiredMixin):
         self.tenant = tenant
         needed = self.capability if request.method in SAFE_METHODS else self.write_capability
         if needed is None or not tenant.can(needed):
-            raise PermissionDenied("Your role in this organisation does not allow this.")
+            raise PermissionDenied(gettext("Your role in this organisation does not allow this."))
         return super().dispatch(request, *args, **kwargs)
 
     def get_queryset(self):

@@ -14,6 +14,7 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # untyped in the stubs
+from django.utils.translation import gettext
 
 from aims.models import User
 from aims.references import looks_like_reference, reference_field_of
@@ -29,7 +30,7 @@ class OneOrMany(forms.Select):
     def optgroups(self, name: str, value: Any, attrs: dict[str, Any] | None = None) -> Any:
         # The filter's field replaces the widget's choices; put "Any" back in front.
         if not self.choices or next(iter(self.choices))[0] != "":
-            self.choices = [("", "Any"), *self.choices]
+            self.choices = [("", gettext("Any")), *self.choices]
         return super().optgroups(name, value, attrs)
 
     def format_value(self, value: Any) -> Any:

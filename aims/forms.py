@@ -10,6 +10,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aims.autocomplete import autocomplete_fields
 from aims.concurrency import StaleRecord, expect_version, record_version
@@ -85,57 +87,59 @@ class TenantForm(forms.ModelForm):
 
 
 class OrganizationForm(forms.Form):
-    name = forms.CharField(max_length=200, label="Organisation name")
+    name = forms.CharField(max_length=200, label=_("Organisation name"))
 
 
 class OrganizationSettingsForm(OrganizationForm):
     language = forms.ChoiceField(
         choices=settings.LANGUAGES,
         required=False,  # left out: unchanged
-        label="Default language",
-        help_text="The portal's language for members who have not chosen their own.",
+        label=_("Default language"),
+        help_text=_("The portal's language for members who have not chosen their own."),
     )
 
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(
-        choices=[("", "My organisation's default"), *settings.LANGUAGES],
+        choices=[("", _("My organisation's default")), *settings.LANGUAGES],
         required=False,
-        label="Language",
-        help_text="Pages and e-mails of the portal; ISO/IEC 42001 identifiers and titles stay as published.",
+        label=_("Language"),
+        help_text=_("Pages and e-mails of the portal; ISO/IEC 42001 identifiers and titles stay as published."),
     )
 
 
 class MemberAddForm(forms.Form):
     email = forms.EmailField(
-        label="E-mail address", help_text="They get an invitation e-mail and join once they accept it."
+        label=_("E-mail address"), help_text=_("They get an invitation e-mail and join once they accept it.")
     )
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER, label=_("Role"))
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(choices=Role.choices, label=_("Role"))
 
 
 class ApiTokenForm(forms.Form):
-    EXPIRY_CHOICES = [(30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "1 year")]
+    EXPIRY_CHOICES = [(30, _("30 days")), (90, _("90 days")), (180, _("180 days")), (365, _("1 year"))]
 
-    name = forms.CharField(max_length=100, help_text="Name it after the integration, e.g. “MLflow sync”.")
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER)
-    expires_in_days = forms.TypedChoiceField(choices=EXPIRY_CHOICES, coerce=int, initial=90, label="Expires after")
+    name = forms.CharField(
+        max_length=100, label=_("Name"), help_text=_("Name it after the integration, e.g. “MLflow sync”.")
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER, label=_("Role"))
+    expires_in_days = forms.TypedChoiceField(choices=EXPIRY_CHOICES, coerce=int, initial=90, label=_("Expires after"))
 
     def clean_expires_in_days(self):
         value = self.cleaned_data["expires_in_days"]
         if value > settings.API_TOKEN_MAX_DAYS:
-            raise forms.ValidationError(f"At most {settings.API_TOKEN_MAX_DAYS} days.")
+            raise forms.ValidationError(gettext("At most %(days)s days.") % {"days": settings.API_TOKEN_MAX_DAYS})
         return value
 
 
 class RegistrationForm(forms.Form):
-    full_name = forms.CharField(max_length=150, label="Your name")
-    password1 = forms.CharField(label="Password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    full_name = forms.CharField(max_length=150, label=_("Your name"))
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password2 = forms.CharField(
-        label="Repeat password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Repeat password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
 
     def __init__(self, *args, email: str, **kwargs):
@@ -146,7 +150,7 @@ class RegistrationForm(forms.Form):
         cleaned = super().clean()
         p1, p2 = cleaned.get("password1"), cleaned.get("password2")
         if p1 and p2 and p1 != p2:
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", gettext("The two passwords differ."))
         if p1:
             try:
                 password_validation.validate_password(
@@ -162,10 +166,10 @@ class SignupForm(AllauthSignupForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["email"].label = "E-mail address"
+        self.fields["email"].label = _("E-mail address")
         self.fields["email"].widget.attrs.update({"autocomplete": "email", "autofocus": True})
         if "password2" in self.fields:
-            self.fields["password2"].label = "Repeat password"
+            self.fields["password2"].label = _("Repeat password")
         for field in self.fields.values():
             field.widget.attrs.pop("placeholder", None)
 

@@ -5,30 +5,38 @@ Pages and API endpoints name a capability; they never compare role names themsel
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
 from django.db import models
+from django.utils.translation import gettext_lazy
+
+# Role and capability labels are read as text everywhere (pages, the demo's account list); a
+# lazy text is one at run time, in the language of whoever reads it.
+_ = cast("Callable[[str], str]", gettext_lazy)
 
 
 class Role(models.TextChoices):
-    ADMIN = "admin", "Administrator"
-    OFFICER = "officer", "Compliance officer"
-    OWNER = "owner", "AI system owner"
-    AUDITOR = "auditor", "Auditor"
-    VIEWER = "viewer", "Viewer"
+    ADMIN = "admin", _("Administrator")
+    OFFICER = "officer", _("Compliance officer")
+    OWNER = "owner", _("AI system owner")
+    AUDITOR = "auditor", _("Auditor")
+    VIEWER = "viewer", _("Viewer")
 
 
 class Capability(models.TextChoices):
-    VIEW = "view", "Read the organisation's AIMS records"
-    EDIT = "edit", "Create and change AIMS records"
-    APPROVE = "approve", "Approve documents and accept risks"
-    RECORD_FINDINGS = "record_findings", "Record audit findings"
-    REQUEST_PACKS = "request_packs", "Request and download evidence packs"
-    MANAGE_MEMBERS = "manage_members", "Invite members and change their roles"
-    MANAGE_TOKENS = "manage_tokens", "Create and revoke API tokens"
-    MANAGE_ORGANIZATION = "manage_organization", "Change organisation settings"
-    APPROVE_SOA = "approve_soa", "Approve the Statement of Applicability"
-    VIEW_SECURITY_LOG = "view_security_log", "Read the organisation's security log"
-    DISCUSS = "discuss", "Comment on records and give members tasks about them"
-    MANAGE_TASKS = "manage_tasks", "Close any member's task"
+    VIEW = "view", _("Read the organisation's AIMS records")
+    EDIT = "edit", _("Create and change AIMS records")
+    APPROVE = "approve", _("Approve documents and accept risks")
+    RECORD_FINDINGS = "record_findings", _("Record audit findings")
+    REQUEST_PACKS = "request_packs", _("Request and download evidence packs")
+    MANAGE_MEMBERS = "manage_members", _("Invite members and change their roles")
+    MANAGE_TOKENS = "manage_tokens", _("Create and revoke API tokens")
+    MANAGE_ORGANIZATION = "manage_organization", _("Change organisation settings")
+    APPROVE_SOA = "approve_soa", _("Approve the Statement of Applicability")
+    VIEW_SECURITY_LOG = "view_security_log", _("Read the organisation's security log")
+    DISCUSS = "discuss", _("Comment on records and give members tasks about them")
+    MANAGE_TASKS = "manage_tasks", _("Close any member's task")
 
 
 _ALL = frozenset(Capability)

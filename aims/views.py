@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
@@ -132,9 +132,11 @@ def organization_switch(request):
     """Make another of the user's organisations the current one; unknown ids are 404."""
     membership = user_memberships(request.user).filter(organization_id=request.POST.get("organization")).first()
     if membership is None:
-        raise Http404("No such organisation.")
+        raise Http404(gettext("No such organisation."))
     request.session[SESSION_KEY] = membership.organization_id
-    messages.success(request, f"You are now working in {membership.organization.name}.")
+    messages.success(
+        request, gettext("You are now working in %(organization)s.") % {"organization": membership.organization.name}
+    )
     target = request.POST.get("next") or reverse("dashboard")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("dashboard")
@@ -151,7 +153,10 @@ def no_organization(request):
             apply_service_errors(form, exc)
         else:
             request.session[SESSION_KEY] = org.pk
-            messages.success(request, f"{org.name} is ready. Invite your colleagues from Members.")
+            messages.success(
+                request,
+                gettext("%(organization)s is ready. Invite your colleagues from Members.") % {"organization": org.name},
+            )
             return redirect("dashboard")
     return render(request, "aims/no_organization.html", {"form": form})
 
@@ -179,7 +184,7 @@ class OrganizationSettingsView(TenantViewMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, "Organisation settings saved.")
+                messages.success(request, gettext("Organisation settings saved."))
                 return redirect("organization_settings")
         return self.get(request, form=form)
 
@@ -216,8 +221,8 @@ class MemberListView(TenantViewMixin, RecentAuthenticationRequiredMixin, View):
             else:
                 messages.success(
                     request,
-                    f"An invitation was sent to {invitation.email}; they join as "
-                    f"{invitation.get_role_display()} once they accept it.",
+                    gettext("An invitation was sent to %(email)s; they join as %(role)s once they accept it.")
+                    % {"email": invitation.email, "role": invitation.get_role_display()},
                 )
                 return redirect("members")
         return self.get(request, form=form)
@@ -252,18 +257,24 @@ class MemberRoleView(MembersActionView):
     def perform(self, membership, acting_user) -> str:
         form = RoleForm(self.request.POST)
         if not form.is_valid():
-            raise ValidationError(form.errors.get("role", ["Choose a role."])[0])
+            raise ValidationError(form.errors.get("role", [gettext("Choose a role.")])[0])
         services.membership_change_role(
             membership=membership,
             role=form.cleaned_data["role"],
             acting_user=acting_user,
             acting_role=self.tenant.role,
         )
-        done = f"{membership.user.email} is now {membership.get_role_display()}."
+        done = gettext("%(email)s is now %(role)s.") % {
+            "email": membership.user.email,
+            "role": membership.get_role_display(),
+        }
         tokens = api_token_list(self.tenant.organization).filter(created_by=membership.user)
         narrowed = sum(1 for token in tokens if token.is_active and token.is_narrowed)
         if narrowed:
-            done += f" {narrowed} of their API tokens now act as {membership.get_role_display()}, as they do."
+            done += " " + gettext("%(count)s of their API tokens now act as %(role)s, as they do.") % {
+                "count": narrowed,
+                "role": membership.get_role_display(),
+            }
         return done
 
 
@@ -283,8 +294,13 @@ class MemberRemoveView(MembersActionView):
     def perform(self, membership, acting_user) -> str:
         services.membership_remove(membership=membership, acting_user=acting_user)
         if membership.user_id == acting_user.pk:
-            return f"You left {self.tenant.organization}; your API tokens for it were revoked."
-        return f"{membership.user.email} no longer has access to {self.tenant.organization}."
+            return gettext("You left %(organization)s; your API tokens for it were revoked.") % {
+                "organization": self.tenant.organization
+            }
+        return gettext("%(email)s no longer has access to %(organization)s.") % {
+            "email": membership.user.email,
+            "organization": self.tenant.organization,
+        }
 
 
 class InvitationRevokeView(MembersActionView):
@@ -292,7 +308,7 @@ class InvitationRevokeView(MembersActionView):
 
     def perform(self, invitation, acting_user) -> str:
         services.invitation_revoke(invitation=invitation, acting_user=acting_user)
-        return f"The invitation for {invitation.email} was revoked."
+        return gettext("The invitation for %(email)s was revoked.") % {"email": invitation.email}
 
 
 def invitation_accept(request, token):
@@ -312,7 +328,9 @@ def invitation_accept(request, token):
                 messages.error(request, " ".join(exc.messages))
             else:
                 request.session[SESSION_KEY] = membership.organization_id
-                messages.success(request, f"Welcome to {membership.organization.name}.")
+                messages.success(
+                    request, gettext("Welcome to %(organization)s.") % {"organization": membership.organization.name}
+                )
                 return redirect("dashboard")
     context = {"invitation": invitation, "form": form, "existing": existing}
     return render(request, "aims/invitation_accept.html", context)
@@ -352,7 +370,10 @@ class ApiTokenListView(TenantViewMixin, RecentAuthenticationRequiredMixin, View)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Token “{token.name}” created. Copy it now: it is not shown again.")
+                messages.success(
+                    request,
+                    gettext("Token “%(name)s” created. Copy it now: it is not shown again.") % {"name": token.name},
+                )
                 # Rendered, not redirected: the key exists only in this response.
                 return self.get(request, form=ApiTokenForm(), new_key=raw_key)
         return self.get(request, form=form)
@@ -366,7 +387,9 @@ class ApiTokenRevokeView(TenantViewMixin, View):
     def post(self, request, pk):
         token = get_for_tenant_or_404(self.tenant, ApiToken, pk=pk)
         services.api_token_revoke(token=token, acting_user=request.user)
-        messages.success(request, f"Token “{token.name}” revoked; calls using it are now refused.")
+        messages.success(
+            request, gettext("Token “%(name)s” revoked; calls using it are now refused.") % {"name": token.name}
+        )
         return redirect("api_tokens")
 
 

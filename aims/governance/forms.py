@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aims.autocomplete import AutocompleteSelect
 from aims.forms import DATE, TEXT, TenantForm, member_label, members_of
@@ -26,12 +30,15 @@ from aims.models import (
     User,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class ExclusionsField(forms.CharField):
     """Exclusions typed one per line as ``what is excluded: why``."""
 
     widget = forms.Textarea(
-        attrs={"rows": 4, "placeholder": "Research lab prototypes: not used in production or on customer data"}
+        attrs={"rows": 4, "placeholder": _("Research lab prototypes: not used in production or on customer data")}
     )
 
     def prepare_value(self, value):
@@ -47,7 +54,8 @@ class ExclusionsField(forms.CharField):
             item, sep, reason = line.partition(":")
             if not sep or not item.strip() or not reason.strip():
                 raise forms.ValidationError(
-                    f"Line {number}: write “what is excluded: why”, e.g. “Research lab: no production use”."
+                    gettext("Line %(number)s: write “what is excluded: why”, e.g. “Research lab: no production use”.")
+                    % {"number": number}
                 )
             exclusions.append({"item": item.strip(), "reason": reason.strip()})
         return exclusions
@@ -55,11 +63,12 @@ class ExclusionsField(forms.CharField):
 
 class ScopeForm(TenantForm):
     exclusions = ExclusionsField(
-        required=False, help_text="One per line, “what is excluded: the reason”. Every exclusion needs a reason."
+        required=False, help_text=_("One per line, “what is excluded: the reason”. Every exclusion needs a reason.")
     )
 
     class Meta:
         model = AIMSScope
+        labels = {"locations": _("Locations"), "last_reviewed": _("Last reviewed")}
         fields = [
             "statement",
             "units_covered",
@@ -82,6 +91,12 @@ class ScopeForm(TenantForm):
 class ContextIssueForm(TenantForm):
     class Meta:
         model = ContextIssue
+        labels = {
+            "category": _("Category"),
+            "title": _("Title"),
+            "description": _("Description"),
+            "review_date": _("Review date"),
+        }
         fields = ["kind", "category", "title", "description", "effect", "review_date"]
         widgets = {"description": forms.Textarea(attrs=TEXT), "effect": forms.Textarea(attrs=TEXT), "review_date": DATE}
 
@@ -89,6 +104,7 @@ class ContextIssueForm(TenantForm):
 class InterestedPartyForm(TenantForm):
     class Meta:
         model = InterestedParty
+        labels = {"name": _("Name")}
         fields = ["name", "kind", "requirements", "how_addressed", "legal_requirement"]
         widgets = {"requirements": forms.Textarea(attrs=TEXT), "how_addressed": forms.Textarea(attrs=TEXT)}
 
@@ -98,6 +114,12 @@ class PolicyForm(TenantForm):
 
     class Meta:
         model = Policy
+        labels = {
+            "title": _("Title"),
+            "purpose": _("Purpose"),
+            "owner": _("Owner"),
+            "next_review_date": _("Next review date"),
+        }
         fields = ["title", "kind", "purpose", "owner", "review_interval_months", "next_review_date"]
         widgets = {"purpose": forms.Textarea(attrs=TEXT), "next_review_date": DATE}
 
@@ -112,19 +134,21 @@ class PolicyVersionForm(forms.Form):
     """The text of a version (Markdown) or its document: one of the two."""
 
     body_markdown = forms.CharField(
-        label="Text (Markdown)",
+        label=_("Text (Markdown)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 18, "class": "mono"}),
-        help_text="Headings (#), lists (-), **bold**, _italic_ and [links](https://…). HTML is removed.",
+        help_text=_("Headings (#), lists (-), **bold**, _italic_ and [links](https://…). HTML is removed."),
     )
     file = forms.FileField(
-        label="…or upload the document",
+        label=_("…or upload the document"),
         required=False,
-        help_text="PDF, Word (.docx), OpenDocument (.odt), Markdown or text; at most 10 MB. "
-        "A new upload replaces the current document.",
+        help_text=_(
+            "PDF, Word (.docx), OpenDocument (.odt), Markdown or text; at most 10 MB. "
+            "A new upload replaces the current document."
+        ),
     )
-    change_note = forms.CharField(max_length=300, required=False, help_text="What changed in this version.")
-    effective_date = forms.DateField(required=False, widget=DATE, help_text="The approval date if empty.")
+    change_note = forms.CharField(max_length=300, required=False, help_text=_("What changed in this version."))
+    effective_date = forms.DateField(required=False, widget=DATE, help_text=_("The approval date if empty."))
 
     @classmethod
     def for_version(cls, version: PolicyVersion | None, **kwargs):
@@ -140,7 +164,7 @@ class PolicyVersionForm(forms.Form):
 
 class ReturnForm(forms.Form):
     comment = forms.CharField(
-        label="What needs to change", widget=forms.Textarea(attrs={"rows": 3}), required=True, max_length=2000
+        label=_("What needs to change"), widget=forms.Textarea(attrs={"rows": 3}), required=True, max_length=2000
     )
 
 
@@ -149,6 +173,13 @@ class OrgRoleForm(TenantForm):
 
     class Meta:
         model = OrgRole
+        labels = {
+            "responsibilities": _("Responsibilities"),
+            "authorities": _("Authorities"),
+            "holder": _("Holder"),
+            "external_holder": _("External holder"),
+            "reports_to": _("Reports to"),
+        }
         fields = ["name", "responsibilities", "authorities", "holder", "external_holder", "reports_to"]
         widgets = {"responsibilities": forms.Textarea(attrs=TEXT), "authorities": forms.Textarea(attrs=TEXT)}
 
@@ -163,6 +194,7 @@ class OrgRoleForm(TenantForm):
 class ConcernChannelForm(TenantForm):
     class Meta:
         model = ConcernChannel
+        labels = {"name": _("Name"), "contact": _("Contact")}
         fields = [
             "name",
             "how_to_report",
@@ -185,6 +217,17 @@ class ObjectiveForm(TenantForm):
 
     class Meta:
         model = Objective
+        labels = {
+            "title": _("Title"),
+            "description": _("Description"),
+            "measure": _("Measure"),
+            "target": _("Target"),
+            "unit": _("Unit"),
+            "owner": _("Owner"),
+            "due_date": _("Due date"),
+            "status": _("Status"),
+            "policy": _("Policy"),
+        }
         fields = [
             "title",
             "description",
@@ -207,6 +250,7 @@ class ObjectiveForm(TenantForm):
 class ObjectiveProgressForm(forms.ModelForm):
     class Meta:
         model = ObjectiveProgress
+        labels = {"date": _("Date"), "value": _("Value"), "note": _("Note")}
         fields = ["date", "value", "note"]
         widgets = {"date": DATE, "note": forms.Textarea(attrs={"rows": 2})}
 
@@ -221,6 +265,13 @@ class CompetenceRecordForm(TenantForm):
 
     class Meta:
         model = CompetenceRecord
+        labels = {
+            "member": _("Member"),
+            "title": _("Title"),
+            "provider": _("Provider"),
+            "date_completed": _("Date completed"),
+            "valid_until": _("Valid until"),
+        }
         fields = ["member", "kind", "title", "provider", "date_completed", "valid_until", "evidence_note"]
         widgets = {"date_completed": DATE, "valid_until": DATE, "evidence_note": forms.Textarea(attrs={"rows": 2})}
 
@@ -228,9 +279,23 @@ class CompetenceRecordForm(TenantForm):
 # --- List filters ---------------------------------------------------------------------------
 
 
+ANY_YES_NO = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
+
+
+def _review_due_label() -> str:
+    return gettext("Review due within %(days)s days") % {"days": REVIEW_NOTICE_DAYS}
+
+
 class SearchFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_q", label="Search")
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"))
     search_fields: tuple[str, ...] = ()
+    # Labels of filters built from model fields that have no verbose name of their own.
+    labels: dict[str, StrOrPromise] = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, label in self.labels.items():
+            self.filters[name].label = label
 
     def filter_q(self, queryset, name, value):
         query = Q()
@@ -241,6 +306,7 @@ class SearchFilterSet(django_filters.FilterSet):
 
 class ContextIssueFilter(SearchFilterSet):
     search_fields = ("title", "description", "effect")
+    labels = {"category": _("Category")}
 
     class Meta:
         model = ContextIssue
@@ -250,7 +316,7 @@ class ContextIssueFilter(SearchFilterSet):
 class InterestedPartyFilter(SearchFilterSet):
     search_fields = ("name", "requirements", "how_addressed")
     legal_requirement = django_filters.BooleanFilter(
-        label="Legal requirements", widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+        label=_("Legal requirements"), widget=forms.Select(choices=ANY_YES_NO)
     )
 
     class Meta:
@@ -261,14 +327,14 @@ class InterestedPartyFilter(SearchFilterSet):
 class PolicyFilter(SearchFilterSet):
     search_fields = ("title", "purpose")
     status = django_filters.ChoiceFilter(
-        label="Version in force",
-        choices=[("in_force", "Approved version in force"), ("none", "None in force")],
+        label=_("Version in force"),
+        choices=[("in_force", _("Approved version in force")), ("none", _("None in force"))],
         method="filter_status",
     )
     review_due = django_filters.BooleanFilter(
-        label=f"Review due within {REVIEW_NOTICE_DAYS} days",
+        label=lazy(_review_due_label, str)(),
         method="filter_review_due",
-        widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
+        widget=forms.Select(choices=ANY_YES_NO),
     )
 
     class Meta:
@@ -295,13 +361,14 @@ class OrgRoleFilter(SearchFilterSet):
 
 class ObjectiveFilter(SearchFilterSet):
     search_fields = ("title", "description", "measure")
+    labels = {"status": _("Status")}
     owner = django_filters.ModelChoiceFilter(
-        queryset=User.objects.none(), label="Owner", widget=AutocompleteSelect("members")
+        queryset=User.objects.none(), label=_("Owner"), widget=AutocompleteSelect("members")
     )
     overdue = django_filters.BooleanFilter(
-        label="Past due date",
+        label=_("Past due date"),
         method="filter_overdue",
-        widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
+        widget=forms.Select(choices=ANY_YES_NO),
     )
 
     class Meta:
@@ -323,12 +390,12 @@ class ObjectiveFilter(SearchFilterSet):
 class CompetenceRecordFilter(SearchFilterSet):
     search_fields = ("title", "provider", "evidence_note")
     member = django_filters.ModelChoiceFilter(
-        queryset=User.objects.none(), label="Member", widget=AutocompleteSelect("members")
+        queryset=User.objects.none(), label=_("Member"), widget=AutocompleteSelect("members")
     )
     expired = django_filters.BooleanFilter(
-        label="Expired",
+        label=_("Expired"),
         method="filter_expired",
-        widget=forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")]),
+        widget=forms.Select(choices=ANY_YES_NO),
     )
 
     class Meta:

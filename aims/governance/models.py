@@ -21,6 +21,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aims.tenancy import TenantModel
 
@@ -50,47 +52,59 @@ class AIMSScope(_OrganisationLevel, TenantModel):
     stated in words: the units, locations and kinds of system it covers, and what it leaves out.
     """
 
-    statement = models.TextField("scope statement", help_text="What the AI management system covers, in a few lines.")
+    statement = models.TextField(
+        _("scope statement"), help_text=_("What the AI management system covers, in a few lines.")
+    )
     units_covered = models.TextField(
-        "organisational units covered", blank=True, help_text="One unit, department or function per line."
+        _("organisational units covered"), blank=True, help_text=_("One unit, department or function per line.")
     )
     systems_covered = models.TextField(
-        "AI systems covered",
+        _("AI systems covered"),
         blank=True,
-        help_text="Which AI systems are in scope, in words; the inventory records each system.",
+        help_text=_("Which AI systems are in scope, in words; the inventory records each system."),
     )
-    locations = models.TextField(blank=True, help_text="Sites and countries, one per line.")
+    locations = models.TextField(blank=True, help_text=_("Sites and countries, one per line."))
     exclusions = models.JSONField(
-        default=list, blank=True, help_text="What is left out of the scope, each with the reason."
+        default=list, blank=True, help_text=_("What is left out of the scope, each with the reason.")
     )
     boundaries = models.TextField(
-        "boundaries and interfaces",
+        _("boundaries and interfaces"),
         blank=True,
-        help_text="Interfaces and dependencies with activities outside the scope, e.g. outsourced services (4.3 c).",
+        help_text=_("Interfaces and dependencies with activities outside the scope, e.g. outsourced services (4.3 c)."),
     )
     last_reviewed = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "AIMS scope"
-        verbose_name_plural = "AIMS scopes"
+        verbose_name = _("AIMS scope")
+        verbose_name_plural = _("AIMS scopes")
         constraints = [models.UniqueConstraint(fields=["organization"], name="aimsscope_one_per_org")]
 
     def __str__(self) -> str:
-        return "Scope of the AI management system"
+        return gettext("Scope of the AI management system")
 
     def clean(self) -> None:
         if not isinstance(self.exclusions, list):
-            raise ValidationError({"exclusions": "Give a list of exclusions, each with an item and a reason."})
+            raise ValidationError({"exclusions": gettext("Give a list of exclusions, each with an item and a reason.")})
         for number, exclusion in enumerate(self.exclusions, start=1):
             if not isinstance(exclusion, dict) or set(exclusion) != {"item", "reason"}:
-                raise ValidationError({"exclusions": f"Exclusion {number}: give exactly an item and a reason."})
+                raise ValidationError(
+                    {
+                        "exclusions": gettext("Exclusion %(number)s: give exactly an item and a reason.")
+                        % {"number": number}
+                    }
+                )
             if not str(exclusion["item"]).strip():
-                raise ValidationError({"exclusions": f"Exclusion {number}: say what is excluded."})
+                raise ValidationError(
+                    {"exclusions": gettext("Exclusion %(number)s: say what is excluded.") % {"number": number}}
+                )
             if not str(exclusion["reason"]).strip():
                 raise ValidationError(
-                    {"exclusions": f"Exclusion {number} (“{exclusion['item']}”): give the reason it is excluded."}
+                    {
+                        "exclusions": gettext("Exclusion %(number)s (“%(item)s”): give the reason it is excluded.")
+                        % {"number": number, "item": exclusion["item"]}
+                    }
                 )
 
     @property
@@ -106,32 +120,32 @@ class ContextIssue(_OrganisationLevel, TenantModel):
     """An internal or external issue that affects what the AI management system must achieve (4.1)."""
 
     class Kind(models.TextChoices):
-        INTERNAL = "internal", "Internal"
-        EXTERNAL = "external", "External"
+        INTERNAL = "internal", _("Internal")
+        EXTERNAL = "external", _("External")
 
     class Category(models.TextChoices):
-        LEGAL = "legal", "Legal and regulatory"
-        TECHNOLOGICAL = "technological", "Technological"
-        ETHICAL = "ethical", "Ethical and social"
-        MARKET = "market", "Market and competition"
-        ORGANISATIONAL = "organisational", "Organisational and cultural"
+        LEGAL = "legal", _("Legal and regulatory")
+        TECHNOLOGICAL = "technological", _("Technological")
+        ETHICAL = "ethical", _("Ethical and social")
+        MARKET = "market", _("Market and competition")
+        ORGANISATIONAL = "organisational", _("Organisational and cultural")
         # 4.1 as amended in 2024 asks whether climate change is a relevant issue.
-        ENVIRONMENTAL = "environmental", "Environmental, incl. climate change"
-        OTHER = "other", "Other"
+        ENVIRONMENTAL = "environmental", _("Environmental, incl. climate change")
+        OTHER = "other", _("Other")
 
-    kind = models.CharField("internal or external", max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("internal or external"), max_length=10, choices=Kind.choices)
     category = models.CharField(max_length=20, choices=Category.choices)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     effect = models.TextField(
-        "effect on the AIMS", blank=True, help_text="How the issue affects the intended outcomes."
+        _("effect on the AIMS"), blank=True, help_text=_("How the issue affects the intended outcomes.")
     )
     review_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "context issue"
+        verbose_name = _("context issue")
         ordering = ["kind", "category", "title", "id"]
 
     def __str__(self) -> str:
@@ -142,27 +156,29 @@ class InterestedParty(_OrganisationLevel, TenantModel):
     """Someone with a stake in the AI management system, and what they require of it (4.2)."""
 
     class Kind(models.TextChoices):
-        REGULATOR = "regulator", "Regulator or authority"
-        CUSTOMER = "customer", "Customers and users"
-        AFFECTED = "affected", "Affected persons and communities"
-        EMPLOYEES = "employees", "Employees and their representatives"
-        SUPPLIER = "supplier", "Suppliers and partners"
-        INVESTOR = "investor", "Owners and investors"
-        OTHER = "other", "Other"
+        REGULATOR = "regulator", _("Regulator or authority")
+        CUSTOMER = "customer", _("Customers and users")
+        AFFECTED = "affected", _("Affected persons and communities")
+        EMPLOYEES = "employees", _("Employees and their representatives")
+        SUPPLIER = "supplier", _("Suppliers and partners")
+        INVESTOR = "investor", _("Owners and investors")
+        OTHER = "other", _("Other")
 
     name = models.CharField(max_length=200)
-    kind = models.CharField("type of party", max_length=12, choices=Kind.choices)
+    kind = models.CharField(_("type of party"), max_length=12, choices=Kind.choices)
     requirements = models.TextField("requirements and expectations")
-    how_addressed = models.TextField("how they are addressed", blank=True)
+    how_addressed = models.TextField(_("how they are addressed"), blank=True)
     legal_requirement = models.BooleanField(
-        "includes legal requirements", default=False, help_text="Some of these requirements are legal or regulatory."
+        _("includes legal requirements"),
+        default=False,
+        help_text=_("Some of these requirements are legal or regulatory."),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "interested party"
-        verbose_name_plural = "interested parties"
+        verbose_name = _("interested party")
+        verbose_name_plural = _("interested parties")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -193,46 +209,46 @@ class Policy(_OrganisationLevel, TenantModel):
     """A policy document (5.2, A.2.2) or a topic policy; its text lives in its versions."""
 
     class Kind(models.TextChoices):
-        AI_POLICY = "ai_policy", "AI policy (5.2)"
-        DATA = "data", "Data governance"
-        RESPONSIBLE_USE = "responsible_use", "Responsible use of AI"
-        DEVELOPMENT = "development", "AI system development"
-        THIRD_PARTY = "third_party", "Suppliers and third parties"
-        SECURITY = "security", "Information security"
-        PRIVACY = "privacy", "Privacy"
-        OTHER = "other", "Other topic"
+        AI_POLICY = "ai_policy", _("AI policy (5.2)")
+        DATA = "data", _("Data governance")
+        RESPONSIBLE_USE = "responsible_use", _("Responsible use of AI")
+        DEVELOPMENT = "development", _("AI system development")
+        THIRD_PARTY = "third_party", _("Suppliers and third parties")
+        SECURITY = "security", _("Information security")
+        PRIVACY = "privacy", _("Privacy")
+        OTHER = "other", _("Other topic")
 
     title = models.CharField(max_length=200)
     kind = models.CharField(
-        "type",
+        _("type"),
         max_length=20,
         choices=Kind.choices,
         default=Kind.OTHER,
-        help_text="The AI policy required by 5.2 is flagged as such; every other policy covers a topic (A.2.3).",
+        help_text=_("The AI policy required by 5.2 is flagged as such; every other policy covers a topic (A.2.3)."),
     )
-    purpose = models.TextField(blank=True, help_text="What the policy is for and whom it applies to.")
+    purpose = models.TextField(blank=True, help_text=_("What the policy is for and whom it applies to."))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     review_interval_months = models.PositiveSmallIntegerField(
-        "review every (months)", default=12, validators=[MinValueValidator(1), MaxValueValidator(60)]
+        _("review every (months)"), default=12, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
     next_review_date = models.DateField(
-        null=True, blank=True, help_text="Set on approval from the review interval; change it if needed."
+        null=True, blank=True, help_text=_("Set on approval from the review interval; change it if needed.")
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "policy"
-        verbose_name_plural = "policies"
+        verbose_name = _("policy")
+        verbose_name_plural = _("policies")
         ordering = ["title", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["organization"],
                 condition=Q(kind="ai_policy"),
                 name="policy_one_ai_policy_per_org",
-                violation_error_message="The organisation already has an AI policy: write a new version of it.",
+                violation_error_message=_("The organisation already has an AI policy: write a new version of it."),
             )
         ]
 
@@ -256,20 +272,20 @@ class PolicyVersion(_OrganisationLevel, TenantModel):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        IN_REVIEW = "in_review", "In review"
-        APPROVED = "approved", "Approved"
-        RETIRED = "retired", "Retired"
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        APPROVED = "approved", _("Approved")
+        RETIRED = "retired", _("Retired")
 
     policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    change_note = models.CharField(max_length=300, blank=True, help_text="What changed in this version.")
-    body_markdown = models.TextField("text (Markdown)", blank=True)
+    change_note = models.CharField(max_length=300, blank=True, help_text=_("What changed in this version."))
+    body_markdown = models.TextField(_("text (Markdown)"), blank=True)
     file = models.FileField(upload_to=policy_upload_to, blank=True, max_length=300)
     original_name = models.CharField(max_length=255, blank=True)
-    content_type = models.CharField("detected type", max_length=100, blank=True)
+    content_type = models.CharField(_("detected type"), max_length=100, blank=True)
     size = models.PositiveBigIntegerField(null=True, blank=True)
-    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -278,7 +294,7 @@ class PolicyVersion(_OrganisationLevel, TenantModel):
     )
     approved_at = models.DateTimeField(null=True, blank=True)
     effective_date = models.DateField(
-        null=True, blank=True, help_text="When it takes effect; the approval date if empty."
+        null=True, blank=True, help_text=_("When it takes effect; the approval date if empty.")
     )
     retired_at = models.DateTimeField(null=True, blank=True)
     review_comment = models.TextField(blank=True)
@@ -286,7 +302,7 @@ class PolicyVersion(_OrganisationLevel, TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "policy version"
+        verbose_name = _("policy version")
         ordering = ["-number"]
         constraints = [
             models.UniqueConstraint(fields=["policy", "number"], name="policyversion_unique_number"),
@@ -294,7 +310,7 @@ class PolicyVersion(_OrganisationLevel, TenantModel):
                 fields=["policy"],
                 condition=Q(status="approved"),
                 name="policyversion_one_approved",
-                violation_error_message="Another version of this policy is approved.",
+                violation_error_message=_("Another version of this policy is approved."),
             ),
         ]
 
@@ -303,9 +319,11 @@ class PolicyVersion(_OrganisationLevel, TenantModel):
 
     def clean(self) -> None:
         if bool(self.body_markdown.strip()) == bool(self.file):
-            raise ValidationError({"body_markdown": "Write the policy text or upload the document (one of the two)."})
+            raise ValidationError(
+                {"body_markdown": gettext("Write the policy text or upload the document (one of the two).")}
+            )
         if self.approved_by_id is not None and self.approved_by_id == self.author_id:
-            raise ValidationError("The author cannot approve their own version: ask another approver.")
+            raise ValidationError(gettext("The author cannot approve their own version: ask another approver."))
 
     @property
     def is_uploaded(self) -> bool:
@@ -337,7 +355,7 @@ class PolicyReviewReminder(TenantModel):
     sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "policy review reminder"
+        verbose_name = _("policy review reminder")
         constraints = [
             models.UniqueConstraint(fields=["policy", "review_date"], name="policyreviewreminder_once_per_date")
         ]
@@ -352,18 +370,18 @@ class PolicyReviewReminder(TenantModel):
 class OrgRole(_OrganisationLevel, TenantModel):
     """A role of the AI management system, its responsibilities and authorities (5.3, A.3.2)."""
 
-    name = models.CharField("role", max_length=200)
+    name = models.CharField(_("role"), max_length=200)
     responsibilities = models.TextField()
-    authorities = models.TextField(blank=True, help_text="What the holder may decide or approve.")
+    authorities = models.TextField(blank=True, help_text=_("What the holder may decide or approve."))
     holder = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        help_text="A member of the organisation…",
+        help_text=_("A member of the organisation…"),
     )
-    external_holder = models.CharField(max_length=200, blank=True, help_text="…or someone outside the portal.")
+    external_holder = models.CharField(max_length=200, blank=True, help_text=_("…or someone outside the portal."))
     reports_to = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="direct_reports"
     )
@@ -371,7 +389,7 @@ class OrgRole(_OrganisationLevel, TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "organisational role"
+        verbose_name = _("organisational role")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -379,9 +397,9 @@ class OrgRole(_OrganisationLevel, TenantModel):
 
     def clean(self) -> None:
         if self.holder_id and self.external_holder.strip():
-            raise ValidationError({"external_holder": "Name a member or an external holder, not both."})
+            raise ValidationError({"external_holder": gettext("Name a member or an external holder, not both.")})
         if self.pk and self.reports_to_id == self.pk:
-            raise ValidationError({"reports_to": "A role cannot report to itself."})
+            raise ValidationError({"reports_to": gettext("A role cannot report to itself.")})
 
     @property
     def holder_label(self) -> str:
@@ -395,18 +413,18 @@ class ConcernChannel(_OrganisationLevel, TenantModel):
 
     name = models.CharField(max_length=200)
     how_to_report = models.TextField("how to report")
-    contact = models.CharField(max_length=300, blank=True, help_text="Address, phone number or web form.")
-    receivers = models.TextField("who receives reports", help_text="Who reads the reports and acts on them.")
-    anonymous = models.BooleanField("anonymous reports accepted", default=False)
+    contact = models.CharField(max_length=300, blank=True, help_text=_("Address, phone number or web form."))
+    receivers = models.TextField(_("who receives reports"), help_text=_("Who reads the reports and acts on them."))
+    anonymous = models.BooleanField(_("anonymous reports accepted"), default=False)
     protection_statement = models.TextField(
-        "protection from reprisal", help_text="How people who report are protected from reprisal."
+        _("protection from reprisal"), help_text=_("How people who report are protected from reprisal.")
     )
-    is_active = models.BooleanField("in use", default=True)
+    is_active = models.BooleanField(_("in use"), default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "concern reporting channel"
+        verbose_name = _("concern reporting channel")
         ordering = ["-is_active", "name", "id"]
 
     def __str__(self) -> str:
@@ -420,15 +438,15 @@ class Objective(TenantModel):
     """An AI objective (6.2): what will be achieved, how it is measured, by whom and when."""
 
     class Status(models.TextChoices):
-        NOT_STARTED = "not_started", "Not started"
-        ON_TRACK = "on_track", "On track"
-        AT_RISK = "at_risk", "At risk"
-        ACHIEVED = "achieved", "Achieved"
-        MISSED = "missed", "Missed"
+        NOT_STARTED = "not_started", _("Not started")
+        ON_TRACK = "on_track", _("On track")
+        AT_RISK = "at_risk", _("At risk")
+        ACHIEVED = "achieved", _("Achieved")
+        MISSED = "missed", _("Missed")
 
     class Direction(models.TextChoices):
-        AT_LEAST = "at_least", "At least the target (higher is better)"
-        AT_MOST = "at_most", "At most the target (lower is better)"
+        AT_LEAST = "at_least", _("At least the target (higher is better)")
+        AT_MOST = "at_most", _("At most the target (lower is better)")
 
     CLOSED = (Status.ACHIEVED, Status.MISSED)
     # The portal's status colours: grey, green, amber, green (done), red.
@@ -438,12 +456,12 @@ class Objective(TenantModel):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     measure = models.CharField(
-        max_length=300, help_text="What is measured, e.g. “share of high-risk systems assessed”."
+        max_length=300, help_text=_("What is measured, e.g. “share of high-risk systems assessed”.")
     )
     target = models.DecimalField(max_digits=14, decimal_places=3)
-    unit = models.CharField(max_length=40, blank=True, help_text="e.g. %, days, systems.")
+    unit = models.CharField(max_length=40, blank=True, help_text=_("e.g. %, days, systems."))
     direction = models.CharField(
-        "on target when the value is", max_length=10, choices=Direction.choices, default=Direction.AT_LEAST
+        _("on target when the value is"), max_length=10, choices=Direction.choices, default=Direction.AT_LEAST
     )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     due_date = models.DateField()
@@ -454,13 +472,13 @@ class Objective(TenantModel):
         null=True,
         blank=True,
         related_name="objectives",
-        help_text="The policy this objective supports (6.2 a).",
+        help_text=_("The policy this objective supports (6.2 a)."),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "AI objective"
+        verbose_name = _("AI objective")
         ordering = ["due_date", "title", "id"]
 
     def __str__(self) -> str:
@@ -521,11 +539,11 @@ class ObjectiveProgress(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        verbose_name = "objective progress record"
+        verbose_name = _("objective progress record")
         ordering = ["-date", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.value_display} on {self.date}"
+        return gettext("%(value)s on %(date)s") % {"value": self.value_display, "date": self.date}
 
     @property
     def value_display(self) -> str:
@@ -533,7 +551,7 @@ class ObjectiveProgress(TenantModel):
 
     def clean(self) -> None:
         if self.date and self.date > timezone.localdate():
-            raise ValidationError({"date": "Progress is recorded for today or a past date."})
+            raise ValidationError({"date": gettext("Progress is recorded for today or a past date.")})
 
     def is_owned_by(self, user) -> bool:
         return self.objective.is_owned_by(user)
@@ -546,23 +564,23 @@ class CompetenceRecord(TenantModel):
     """Evidence of a member's competence or awareness: training, qualification, session, experience."""
 
     class Kind(models.TextChoices):
-        TRAINING = "training", "Training"
-        QUALIFICATION = "qualification", "Qualification"
-        AWARENESS = "awareness", "Awareness session"
-        EXPERIENCE = "experience", "Experience"
+        TRAINING = "training", _("Training")
+        QUALIFICATION = "qualification", _("Qualification")
+        AWARENESS = "awareness", _("Awareness session")
+        EXPERIENCE = "experience", _("Experience")
 
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField("type", max_length=14, choices=Kind.choices)
+    kind = models.CharField(_("type"), max_length=14, choices=Kind.choices)
     title = models.CharField(max_length=200)
     provider = models.CharField(max_length=200, blank=True)
     date_completed = models.DateField()
     valid_until = models.DateField(null=True, blank=True)
-    evidence_note = models.TextField("evidence", blank=True, help_text="Where the certificate or record is kept.")
+    evidence_note = models.TextField(_("evidence"), blank=True, help_text=_("Where the certificate or record is kept."))
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "competence record"
+        verbose_name = _("competence record")
         ordering = ["-date_completed", "-id"]
 
     def __str__(self) -> str:
@@ -571,9 +589,9 @@ class CompetenceRecord(TenantModel):
     def clean(self) -> None:
         errors = {}
         if self.date_completed and self.date_completed > timezone.localdate():
-            errors["date_completed"] = "Record what has been completed: the date cannot be in the future."
+            errors["date_completed"] = gettext("Record what has been completed: the date cannot be in the future.")
         if self.valid_until and self.date_completed and self.valid_until < self.date_completed:
-            errors["valid_until"] = "Valid until must be on or after the completion date."
+            errors["valid_until"] = gettext("Valid until must be on or after the completion date.")
         if errors:
             raise ValidationError(errors)
 

@@ -30,6 +30,7 @@ from django.db.models import Exists, Max, Model, OuterRef
 from django.http import FileResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.files import UploadRules, delete_files_on_commit, private_file_response, upload_inspect
 from aims.governance.models import REVIEW_NOTICE_DAYS, add_months
@@ -62,7 +63,7 @@ def _ensure_same_organization(instance: Model, field: str) -> None:
     related = getattr(instance, field)
     if related is not None and related.organization_id != instance.organization_id:  # type: ignore[attr-defined]
         # Unreachable through the portal and API, which only offer the organisation's own rows.
-        raise ValidationError({field: "Records of different organisations cannot be linked."})
+        raise ValidationError({field: gettext("Records of different organisations cannot be linked.")})
 
 
 # --- Markdown -------------------------------------------------------------------------------
@@ -146,7 +147,7 @@ def _check_record(instance: Model) -> None:
     org_id: int = instance.organization_id  # type: ignore[attr-defined]  # every record here is a TenantModel
     if isinstance(instance, AIMSScope) and instance._state.adding:
         if AIMSScope.objects.filter(organization_id=org_id).exists():
-            raise ValidationError("The organisation already has a scope statement: change it instead.")
+            raise ValidationError(gettext("The organisation already has a scope statement: change it instead."))
     elif isinstance(instance, Policy):
         ensure_member(org_id, instance.owner, "owner")
         if (
@@ -157,7 +158,7 @@ def _check_record(instance: Model) -> None:
             .exists()
         ):
             raise ValidationError(
-                {"kind": "The organisation already has an AI policy (5.2): write a new version of it instead."}
+                {"kind": gettext("The organisation already has an AI policy (5.2): write a new version of it instead.")}
             )
     elif isinstance(instance, OrgRole):
         ensure_member(org_id, instance.holder, "holder")
@@ -165,7 +166,7 @@ def _check_record(instance: Model) -> None:
         _ensure_no_reporting_cycle(instance)
     elif isinstance(instance, Objective):
         if instance.owner is None:
-            raise ValidationError({"owner": "Name the member responsible for the objective."})
+            raise ValidationError({"owner": gettext("Name the member responsible for the objective.")})
         ensure_member(org_id, instance.owner, "owner")
         _ensure_same_organization(instance, "policy")
     elif isinstance(instance, CompetenceRecord):
@@ -178,7 +179,7 @@ def _ensure_no_reporting_cycle(role: OrgRole) -> None:
     seen, current = {role.pk}, role.reports_to
     while current is not None:
         if current.pk in seen:
-            raise ValidationError({"reports_to": "This would make the reporting line go round in a circle."})
+            raise ValidationError({"reports_to": gettext("This would make the reporting line go round in a circle.")})
         seen.add(current.pk)
         current = current.reports_to
 
@@ -207,7 +208,7 @@ def governance_record_save(*, instance: Model, acting_user: User | None) -> Mode
             return record_save(instance, acting_user=acting_user)
     except IntegrityError as exc:
         # Another writer took the one scope or the one AI policy between the check and the insert.
-        raise ValidationError("Conflicts with a concurrent change; reload and try again.") from exc
+        raise ValidationError(gettext("Conflicts with a concurrent change; reload and try again.")) from exc
 
 
 @transaction.atomic
@@ -216,7 +217,7 @@ def governance_record_delete(*, instance: Model, acting_user: User | None) -> No
     if isinstance(instance, Policy):
         if instance.versions.filter(status__in=[Status.APPROVED, Status.RETIRED]).exists():
             raise ValidationError(
-                "A policy that has been approved is kept as a record: retire its approved version instead."
+                gettext("A policy that has been approved is kept as a record: retire its approved version instead.")
             )
         names = list(instance.versions.exclude(file="").values_list("file", flat=True))
         for version in instance.versions.all():
@@ -231,7 +232,8 @@ def governance_record_delete(*, instance: Model, acting_user: User | None) -> No
 def _ensure_draft(version: PolicyVersion) -> None:
     if version.status != Status.DRAFT:
         raise ValidationError(
-            f"Version {version.number} is {version.get_status_display().lower()}: only a draft can change."
+            gettext("Version %(number)s is %(status)s: only a draft can change.")
+            % {"number": version.number, "status": version.get_status_display().lower()}
         )
 
 
@@ -239,7 +241,7 @@ def _apply_content(version: PolicyVersion, body_markdown: str, upload: Any) -> l
     """Set the version's text or document; returns stored files no longer used."""
     body = (body_markdown or "").strip()
     if upload is not None and body:
-        raise ValidationError({"file": "Write the text or upload a document, not both."})
+        raise ValidationError({"file": gettext("Write the text or upload a document, not both.")})
     if upload is not None:
         version.body_markdown = ""
         return [_store_upload(version, upload)]
@@ -247,7 +249,7 @@ def _apply_content(version: PolicyVersion, body_markdown: str, upload: Any) -> l
         version.body_markdown = body_markdown
         return [_clear_file(version)]
     if not version.file:
-        raise ValidationError({"body_markdown": "Write the policy text or upload the document."})
+        raise ValidationError({"body_markdown": gettext("Write the policy text or upload the document.")})
     return []
 
 
@@ -266,8 +268,8 @@ def policy_version_create(
     open_version = policy.versions.filter(status__in=OPEN_STATUSES).order_by("-number").first()
     if open_version is not None:
         raise ValidationError(
-            f"Version {open_version.number} is {open_version.get_status_display().lower()}: "
-            "finish or delete it before starting another."
+            gettext("Version %(number)s is %(status)s: finish or delete it before starting another.")
+            % {"number": open_version.number, "status": open_version.get_status_display().lower()}
         )
     number = (policy.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = PolicyVersion(
@@ -334,9 +336,9 @@ def policy_version_submit(*, version: PolicyVersion, acting_user: User) -> Polic
 def policy_version_return(*, version: PolicyVersion, acting_user: User, comment: str) -> PolicyVersion:
     """Send a version in review back to draft with what needs to change."""
     if version.status != Status.IN_REVIEW:
-        raise ValidationError("Only a version in review can be returned.")
+        raise ValidationError(gettext("Only a version in review can be returned."))
     if not (comment or "").strip():
-        raise ValidationError({"comment": "Say what needs to change."})
+        raise ValidationError({"comment": gettext("Say what needs to change.")})
     version.status, version.review_comment = Status.DRAFT, comment.strip()
     return record_save(version, acting_user=acting_user)
 
@@ -351,9 +353,9 @@ def policy_version_approve(*, version: PolicyVersion, acting_user: User) -> Poli
     policy = Policy.objects.select_for_update().get(pk=version.policy_id)
     version.refresh_from_db()
     if version.status != Status.IN_REVIEW:
-        raise ValidationError("Only a version in review can be approved.")
+        raise ValidationError(gettext("Only a version in review can be approved."))
     if version.author_id == acting_user.pk:
-        raise ValidationError("The author cannot approve their own version: ask another approver.")
+        raise ValidationError(gettext("The author cannot approve their own version: ask another approver."))
     now = timezone.now()
     for older in policy.versions.filter(status=Status.APPROVED).exclude(pk=version.pk):
         older.status, older.retired_at = Status.RETIRED, now
@@ -374,7 +376,7 @@ def policy_version_approve(*, version: PolicyVersion, acting_user: User) -> Poli
 def policy_version_retire(*, version: PolicyVersion, acting_user: User) -> PolicyVersion:
     """Withdraw the approved version: the policy is no longer in force and no review is due."""
     if version.status != Status.APPROVED:
-        raise ValidationError("Only the approved version can be retired.")
+        raise ValidationError(gettext("Only the approved version can be retired."))
     version.status, version.retired_at = Status.RETIRED, timezone.now()
     record_save(version, acting_user=acting_user)
     policy = version.policy

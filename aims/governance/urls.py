@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
 from aims.governance import views
@@ -38,29 +39,33 @@ urlpatterns = [
     path(f"{version}document/", views.VersionFileView.as_view(), name="version_file"),
     path(
         f"{version}submit/",
-        views.VersionActionView.as_view(action="submit", done="Version {number} submitted for review."),
+        views.VersionActionView.as_view(action="submit", done=_("Version %(number)s submitted for review.")),
         name="version_submit",
     ),
     path(
         f"{version}return/",
-        views.VersionActionView.as_view(action="return", done="Version {number} returned to draft."),
+        views.VersionActionView.as_view(action="return", done=_("Version %(number)s returned to draft.")),
         name="version_return",
     ),
     path(
         f"{version}approve/",
         views.VersionActionView.as_view(
-            action="approve", done="Version {number} approved; the previously approved version is retired."
+            action="approve", done=_("Version %(number)s approved; the previously approved version is retired.")
         ),
         name="version_approve",
     ),
     path(
         f"{version}retire/",
-        views.VersionActionView.as_view(action="retire", done="Version {number} retired: the policy is not in force."),
+        views.VersionActionView.as_view(
+            action="retire", done=_("Version %(number)s retired: the policy is not in force.")
+        ),
         name="version_retire",
     ),
     path(
         f"{version}delete/",
-        views.VersionActionView.as_view(action="delete", done="Draft version {number} deleted; its history is kept."),
+        views.VersionActionView.as_view(
+            action="delete", done=_("Draft version %(number)s deleted; its history is kept.")
+        ),
         name="version_delete",
     ),
     # Roles and concerns (5.3, A.3.2, A.3.3)

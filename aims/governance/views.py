@@ -11,8 +11,9 @@ retiring a policy version needs "approve", and the author never approves their o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -21,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views import View
 from django.views.generic import ListView
 
@@ -64,6 +66,9 @@ from aims.models import (
 from aims.records import can_create, ensure_can_change
 from aims.roles import Capability
 
+# The list labels of the detail pages are typed as text by the shared record views; a lazy text
+# is one at run time, in the language of each page.
+_ = cast("Callable[[str], str]", gettext_lazy)
 Status = PolicyVersion.Status
 TABS = "aims/governance/_tabs.html"
 
@@ -135,7 +140,7 @@ class ScopeDetailView(TenantViewMixin, View):
         entries = records_history(AIMSScope, organization_id=organization.pk)
         context = {
             "scope": scope,
-            "entries": _relabel(entries, {f"#{scope.pk}": "Scope"} if scope else {}),
+            "entries": _relabel(entries, {f"#{scope.pk}": gettext("Scope")} if scope else {}),
             "can_change": can_create(self.tenant, AIMSScope),
             "tab": "context",
         }
@@ -160,7 +165,7 @@ class IssueFormView(RecordFormView):
 
 
 class IssueDetailView(RecordDetailView):
-    model, tab, list_url_name, list_label = ContextIssue, "context", "governance:context", "Context and scope"
+    model, tab, list_url_name, list_label = ContextIssue, "context", "governance:context", _("Context and scope")
     edit_url_name, delete_url_name = "governance:issue_update", "governance:issue_delete"
     fields = ("kind", "category", "description", "effect", "review_date")
 
@@ -175,7 +180,7 @@ class PartyFormView(RecordFormView):
 
 
 class PartyDetailView(RecordDetailView):
-    model, tab, list_url_name, list_label = InterestedParty, "context", "governance:parties", "Interested parties"
+    model, tab, list_url_name, list_label = InterestedParty, "context", "governance:parties", _("Interested parties")
     edit_url_name, delete_url_name = "governance:party_update", "governance:party_delete"
     fields = ("kind", "requirements", "how_addressed", "legal_requirement")
 
@@ -216,7 +221,7 @@ class PolicyDeleteView(RecordDeleteView):
 
 
 def _version_labels(versions) -> dict[str, str]:
-    return {f"#{v.pk}": f"Version {v.number}" for v in versions}
+    return {f"#{v.pk}": gettext("Version %(number)s") % {"number": v.number} for v in versions}
 
 
 class PolicyDetailView(TenantViewMixin, View):
@@ -275,7 +280,11 @@ class VersionCreateView(TenantViewMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Version {version.number} saved as a draft. Check the preview below.")
+                messages.success(
+                    request,
+                    gettext("Version %(number)s saved as a draft. Check the preview below.")
+                    % {"number": version.number},
+                )
                 return redirect("governance:version_edit", pk=policy.pk, version_pk=version.pk)
         return self.render(policy, form, status=400)
 
@@ -307,7 +316,11 @@ class VersionEditView(TenantViewMixin, View):
     def refused(self, version):
         if version.editable:
             return None
-        messages.error(self.request, f"Version {version.number} is {version.get_status_display().lower()}.")
+        messages.error(
+            self.request,
+            gettext("Version %(number)s is %(status)s.")
+            % {"number": version.number, "status": version.get_status_display().lower()},
+        )
         return redirect("governance:version_detail", pk=version.policy_id, version_pk=version.pk)
 
     def get(self, request, pk, version_pk):
@@ -326,7 +339,7 @@ class VersionEditView(TenantViewMixin, View):
                 apply_service_errors(form, exc)
                 version.refresh_from_db()
             else:
-                messages.success(request, f"Version {version.number} saved.")
+                messages.success(request, gettext("Version %(number)s saved.") % {"number": version.number})
                 return redirect("governance:version_edit", pk=version.policy_id, version_pk=version.pk)
         return self.render(version, form, status=400)
 
@@ -356,7 +369,8 @@ class VersionDetailView(TenantViewMixin, View):
             "is_author": version.author_id == request.user.pk,
             "return_form": ReturnForm(),
             "entries": _relabel(
-                records_history(PolicyVersion, id=version.pk), {f"#{version.pk}": f"Version {version.number}"}
+                records_history(PolicyVersion, id=version.pk),
+                {f"#{version.pk}": gettext("Version %(number)s") % {"number": version.number}},
             ),
             "tab": "policies",
         }
@@ -395,7 +409,7 @@ class VersionActionView(TenantViewMixin, View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("governance:version_detail", pk=version.policy_id, version_pk=version.pk)
-        messages.success(request, self.done.format(number=version.number))
+        messages.success(request, self.done % {"number": version.number})
         if self.action == "delete":
             return redirect("governance:policy_detail", pk=version.policy_id)
         return redirect("governance:version_detail", pk=version.policy_id, version_pk=version.pk)
@@ -439,13 +453,13 @@ class OrgRoleFormView(RecordFormView):
 
 
 class OrgRoleDetailView(RecordDetailView):
-    model, tab, list_url_name, list_label = OrgRole, "roles", "governance:roles", "Roles and concerns"
+    model, tab, list_url_name, list_label = OrgRole, "roles", "governance:roles", _("Roles and concerns")
     edit_url_name, delete_url_name = "governance:role_update", "governance:role_delete"
     fields = ("responsibilities", "authorities", "holder", "external_holder", "reports_to")
 
     def extra_context(self, obj: Any) -> dict[str, Any]:
         facts = records.record_facts(obj, self.fields)
-        facts.append(("Reports to it", ", ".join(str(r) for r in obj.direct_reports.order_by("name")) or None))
+        facts.append((gettext("Reports to it"), ", ".join(str(r) for r in obj.direct_reports.order_by("name")) or None))
         return {**super().extra_context(obj), "facts": facts}
 
 
@@ -459,7 +473,7 @@ class ChannelFormView(RecordFormView):
 
 
 class ChannelDetailView(RecordDetailView):
-    model, tab, list_url_name, list_label = ConcernChannel, "roles", "governance:roles", "Roles and concerns"
+    model, tab, list_url_name, list_label = ConcernChannel, "roles", "governance:roles", _("Roles and concerns")
     edit_url_name, delete_url_name = "governance:channel_update", "governance:channel_delete"
     fields = ("how_to_report", "contact", "receivers", "anonymous", "protection_statement", "is_active")
 
@@ -508,7 +522,7 @@ def _render_objective(request, tenant, objective, progress_form=None, status=200
         "latest": progress[0] if progress else None,
         "can_change": can_change,
         "progress_form": (progress_form or ObjectiveProgressForm()) if can_change else None,
-        "entries": _relabel(entries, {f"#{p.pk}": f"Progress {p}" for p in progress}),
+        "entries": _relabel(entries, {f"#{p.pk}": gettext("Progress %(record)s") % {"record": p} for p in progress}),
         "overdue": objective.is_overdue(),
         "tab": "objectives",
     }
@@ -536,7 +550,7 @@ class ProgressAddView(TenantViewMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, "Progress recorded.")
+                messages.success(request, gettext("Progress recorded."))
                 return redirect(reverse("governance:objective_detail", args=[objective.pk]) + "#progress")
         return _render_objective(request, self.tenant, objective, progress_form=form, status=400)
 
@@ -549,7 +563,7 @@ class ProgressDeleteView(TenantViewMixin, View):
         record = get_for_tenant_or_404(self.tenant, ObjectiveProgress, pk=progress_pk, objective=objective)
         ensure_can_change(self.tenant, objective)
         services.objective_progress_delete(record=record, acting_user=request.user)
-        messages.success(request, "Progress record removed; its history is kept.")
+        messages.success(request, gettext("Progress record removed; its history is kept."))
         return redirect(reverse("governance:objective_detail", args=[objective.pk]) + "#progress")
 
 
@@ -593,7 +607,12 @@ class CompetenceFormView(RecordFormView):
 
 
 class CompetenceDetailView(RecordDetailView):
-    model, tab, list_url_name, list_label = CompetenceRecord, "competence", "governance:competence_records", "Records"
+    model, tab, list_url_name, list_label = (
+        CompetenceRecord,
+        "competence",
+        "governance:competence_records",
+        _("Records"),
+    )
     edit_url_name, delete_url_name = "governance:competence_update", "governance:competence_delete"
     fields = ("member", "kind", "provider", "date_completed", "valid_until", "evidence_note")
 

@@ -8,6 +8,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from aims.security.models import SecurityEvent
 from aims.security.services import security_event_record
@@ -16,11 +17,11 @@ from aims.security.services import security_event_record
 class AccountAdapter(DefaultAccountAdapter):
     error_messages = {
         **DefaultAccountAdapter.error_messages,
-        "too_many_login_attempts": (
+        "too_many_login_attempts": _(
             "Too many failed sign-in attempts. Sign-in is paused for this address; try again in 10 minutes "
             "or reset your password."
         ),
-        "email_password_mismatch": "The e-mail address or the password is not right.",
+        "email_password_mismatch": _("The e-mail address or the password is not right."),
     }
 
     def is_open_for_signup(self, request: HttpRequest) -> bool:

@@ -19,14 +19,16 @@ from allauth.account.forms import LoginForm as AllauthLoginForm
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aims.security.models import SecurityEvent
 from aims.security.services import security_event_record
 from aims.sso.models import SsoConnection
 from aims.sso.selectors import sso_connection_for_email, sso_password_allowed
 
-SSO_REQUIRED_MESSAGE = (
-    "{organization} signs in with single sign-on only. Leave the password empty and choose "
+SSO_REQUIRED_MESSAGE = _(
+    "%(organization)s signs in with single sign-on only. Leave the password empty and choose "
     "“Sign in”, to continue with your organisation's identity provider."
 )
 
@@ -37,13 +39,13 @@ class LoginForm(AllauthLoginForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["login"].label = "E-mail address"
+        self.fields["login"].label = _("E-mail address")
         self.fields["login"].widget.attrs.update({"autocomplete": "email", "autofocus": True})
         self.fields["login"].widget.attrs.pop("placeholder", None)
         self.fields["password"].widget.attrs.pop("placeholder", None)
         # Empty is allowed for an address of a single sign-on domain; clean() asks for it otherwise.
         self.fields["password"].required = False
-        self.fields["password"].help_text = "Leave empty if your organisation signs in with single sign-on."
+        self.fields["password"].help_text = _("Leave empty if your organisation signs in with single sign-on.")
         self.fields.pop("remember", None)
 
     def clean(self) -> dict[str, Any]:
@@ -53,7 +55,7 @@ class LoginForm(AllauthLoginForm):
         self.sso_connection = sso_connection_for_email(cleaned.get("login", ""))
         if not cleaned.get("password"):
             if self.sso_connection is None:
-                self.add_error("password", "Enter your password.")
+                self.add_error("password", gettext("Enter your password."))
             return cleaned
         cleaned = super().clean() or {}
         connection = self.sso_connection
@@ -66,7 +68,7 @@ class LoginForm(AllauthLoginForm):
                 reason="password_sign_in_while_sso_required",
             )
             self.user = None
-            raise forms.ValidationError(SSO_REQUIRED_MESSAGE.format(organization=connection.organization.name))
+            raise forms.ValidationError(SSO_REQUIRED_MESSAGE % {"organization": connection.organization.name})
         return cleaned
 
     def login(self, request: HttpRequest, redirect_url: str | None = None) -> HttpResponse:

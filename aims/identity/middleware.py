@@ -13,6 +13,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from aims.identity.policy import mfa_setup_required, policy_snapshot, policy_snapshot_refresh
 
@@ -91,7 +92,9 @@ class SessionActivityMiddleware:
             # The API answers as to anyone signed out (403), not with a page to go to.
             return self.get_response(request)
         messages.info(
-            request, f"You were signed out after {idle_minutes} minutes without activity. Sign in again to continue."
+            request,
+            gettext("You were signed out after %(minutes)s minutes without activity. Sign in again to continue.")
+            % {"minutes": idle_minutes},
         )
         return redirect(f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}")
 

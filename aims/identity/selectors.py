@@ -8,6 +8,7 @@ from typing import Any
 
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
+from django.utils.translation import gettext
 
 from aims.identity.models import IdpGroupRole, SecurityPolicy
 from aims.roles import ROLE_RANK, Role
@@ -55,8 +56,8 @@ def browser_label(user_agent: str) -> str:
     browser = next((name for token, name in _BROWSERS if token in user_agent), None)
     system = next((name for token, name in _SYSTEMS if token in user_agent), None)
     if browser is None:
-        return (user_agent or "Unknown client")[:60]
-    return f"{browser} on {system}" if system else browser
+        return (user_agent or gettext("Unknown client"))[:60]
+    return gettext("%(browser)s on %(system)s") % {"browser": browser, "system": system} if system else browser
 
 
 @dataclass(frozen=True)

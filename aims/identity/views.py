@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -38,7 +39,7 @@ class AccountSecurityView(LoginRequiredMixin, TemplateView):
         if form.is_valid():
             language = form.cleaned_data["language"]
             aims_services.user_language_set(user=request.user, language=language)
-            messages.success(request, "Language saved.")
+            messages.success(request, gettext("Language saved."))
             response = redirect("account_security")
             remember_choice(response, language)
             return response
@@ -59,9 +60,10 @@ class SessionListView(ListUserSessionsView):
         ended = services.sessions_end_others(request=self.request, user=self.request.user)
         messages.success(
             self.request,
-            f"Signed out of {ended} other session{'s' if ended != 1 else ''}."
+            ngettext("Signed out of %(count)s other session.", "Signed out of %(count)s other sessions.", ended)
+            % {"count": ended}
             if ended
-            else "No other session was open.",
+            else gettext("No other session was open."),
         )
         return redirect("usersessions_list")
 
@@ -95,6 +97,8 @@ class SecurityPolicyView(TenantViewMixin, RecentAuthenticationRequiredMixin, Vie
             else:
                 # The administrator's own session follows the new policy at once; others within a minute.
                 policy_snapshot_refresh(request)
-                messages.success(request, "Security policy saved. Members' sessions follow it within a minute.")
+                messages.success(
+                    request, gettext("Security policy saved. Members' sessions follow it within a minute.")
+                )
                 return redirect("security_policy")
         return self.get(request, form=form)

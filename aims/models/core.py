@@ -12,6 +12,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from aims.roles import Role, administrator_roles, role_lower
@@ -53,13 +55,13 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
-    email = models.EmailField("e-mail address", unique=True)
+    email = models.EmailField(_("e-mail address"), unique=True)
     full_name = models.CharField(max_length=150, blank=True)
     language = models.CharField(
         max_length=10,
         blank=True,
         choices=settings.LANGUAGES,
-        help_text="The portal's language for this person; empty: their organisation's default.",
+        help_text=_("The portal's language for this person; empty: their organisation's default."),
     )
 
     USERNAME_FIELD = "email"
@@ -90,7 +92,7 @@ class Organization(models.Model):
         max_length=10,
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
-        help_text="The portal's language for members who have not chosen one.",
+        help_text=_("The portal's language for members who have not chosen one."),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     history = OrganizationHistoricalRecords(scope="id")
@@ -195,7 +197,7 @@ class ApiToken(TenantModel):
     objects = ApiTokenQuerySet.as_manager()  # type: ignore[misc]  # narrows TenantModel's manager
 
     class Meta:
-        verbose_name = "API token"
+        verbose_name = _("API token")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -227,7 +229,9 @@ class ApiToken(TenantModel):
         return self.effective_role is not None and self.effective_role != self.role
 
     def get_effective_role_display(self) -> str:
-        return Role(self.effective_role).label if self.effective_role else "Nothing (its creator has left)"
+        return (
+            str(Role(self.effective_role).label) if self.effective_role else gettext("Nothing (its creator has left)")
+        )
 
     @property
     def status(self) -> str:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from aims.roles import Role
 from aims.tenancy import TenantModel
@@ -29,7 +30,7 @@ class ScimProvisioning(TenantModel):
         max_length=16,
         choices=Role.choices,
         default=Role.VIEWER,
-        help_text="Role of a provisioned member who is in no group mapped to a role.",
+        help_text=_("Role of a provisioned member who is in no group mapped to a role."),
     )
     token_prefix = models.CharField(max_length=24, blank=True, editable=False)
     token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
@@ -40,7 +41,7 @@ class ScimProvisioning(TenantModel):
     token_last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "SCIM provisioning"
+        verbose_name = _("SCIM provisioning")
         constraints = [models.UniqueConstraint(fields=["organization"], name="scim_provisioning_one_per_org")]
 
     def __str__(self) -> str:
@@ -82,7 +83,7 @@ class ScimUser(TenantModel):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "SCIM user"
+        verbose_name = _("SCIM user")
         ordering = ["created_at", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "user"], name="scim_user_one_per_person"),
@@ -105,7 +106,7 @@ class ScimGroup(TenantModel):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "SCIM group"
+        verbose_name = _("SCIM group")
         ordering = ["display_name", "pk"]
         constraints = [
             models.UniqueConstraint(Lower("display_name"), "organization", name="scim_group_unique_display_name"),

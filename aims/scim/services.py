@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims import services as core_services
 from aims.identity.selectors import role_for_groups
@@ -84,7 +85,7 @@ def scim_token_revoke(
     """Forget the token's hash: every request with it is refused from now on."""
     provisioning = _provisioning(organization)
     if not provisioning.has_token:
-        raise ValidationError("There is no SCIM token to revoke.")
+        raise ValidationError(gettext("There is no SCIM token to revoke."))
     prefix = provisioning.token_prefix
     provisioning.token_hash = None
     provisioning.token_prefix = ""
@@ -111,9 +112,9 @@ def scim_default_role_set(
 ) -> ScimProvisioning:
     """Set the role of provisioned members who are in no mapped group (never administrator)."""
     if role not in Role.values or role_is_administrator(role):
-        raise ValidationError({"default_role": "Choose a role below administrator."})
+        raise ValidationError({"default_role": gettext("Choose a role below administrator.")})
     if acting_role is not None and not role_at_most(role, acting_role):
-        raise ValidationError({"default_role": "You cannot grant a role above your own."})
+        raise ValidationError({"default_role": gettext("You cannot grant a role above your own.")})
     provisioning = _provisioning(organization)
     previous = provisioning.default_role if provisioning.pk else None
     provisioning.default_role = role

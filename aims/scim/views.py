@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views import View
 
 from aims.access import TenantViewMixin
@@ -18,6 +19,14 @@ from aims.roles import Capability, Role
 from aims.scim import services
 from aims.scim.forms import ScimDefaultRoleForm
 from aims.scim.selectors import scim_group_roles, scim_provisioning_get, scim_user_list
+
+
+def _with_role_labels(users):
+    """The provisioned members, each with the name of their current role in the page's language."""
+    rows = list(users)
+    for row in rows:
+        row.member_role_label = Role(row.member_role).label if row.member_role else ""
+    return rows
 
 
 class ScimPageMixin(TenantViewMixin, RecentAuthenticationRequiredMixin):
@@ -35,7 +44,7 @@ class ScimPageMixin(TenantViewMixin, RecentAuthenticationRequiredMixin):
             "form": form or ScimDefaultRoleForm(initial={"default_role": default_role}),
             "new_token": new_token,
             "base_url": request.build_absolute_uri(reverse("scim_root")),
-            "users": scim_user_list(organization),
+            "users": _with_role_labels(scim_user_list(organization)),
             "groups": scim_group_roles(organization),
         }
         return render(request, "aims/scim/settings.html", context)
@@ -51,7 +60,7 @@ class ScimSettingsView(ScimPageMixin, View):
         _, raw_token = services.scim_token_issue(
             organization=self.tenant.organization, acting_user=request.user, request=request
         )
-        messages.success(request, "SCIM token ready. Copy it now: it is not shown again.")
+        messages.success(request, gettext("SCIM token ready. Copy it now: it is not shown again."))
         # Rendered, not redirected: the token exists only in this response.
         return self.render_page(request, new_token=raw_token)
 
@@ -65,7 +74,7 @@ class ScimTokenRevokeView(ScimPageMixin, View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, "SCIM token revoked: the identity provider can no longer provision.")
+            messages.success(request, gettext("SCIM token revoked: the identity provider can no longer provision."))
         return redirect("scim_settings")
 
 
@@ -86,6 +95,6 @@ class ScimDefaultRoleView(ScimPageMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, "Provisioned members now start with this role.")
+                messages.success(request, gettext("Provisioned members now start with this role."))
                 return redirect("scim_settings")
         return self.render_page(request, form=form)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -19,19 +20,22 @@ class PersonFilter(django_filters.ModelChoiceFilter):
 
 
 class SecurityEventFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=SecurityEvent.Kind.choices, label="Event", empty_label="Any")
+    kind = django_filters.ChoiceFilter(choices=SecurityEvent.Kind.choices, label=_("Event"), empty_label=_("Any"))
     person = PersonFilter(
         queryset=organization_members,
         method="filter_person",
-        label="Person",
-        empty_label="Anyone",
+        label=_("Person"),
+        empty_label=_("Anyone"),
         widget=AutocompleteSelect("members"),
     )
     since = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     until = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label="To", widget=forms.DateInput(attrs={"type": "date"})
+        field_name="created_at", lookup_expr="date__lte", label=_("To"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
     class Meta:

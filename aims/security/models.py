@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class SecurityEvent(models.Model):
@@ -16,30 +17,30 @@ class SecurityEvent(models.Model):
     """
 
     class Kind(models.TextChoices):
-        LOGIN = "login", "Signed in"
-        LOGIN_FAILED = "login_failed", "Sign-in failed"
-        LOCKED_OUT = "locked_out", "Sign-in refused: too many failures"
-        LOGOUT = "logout", "Signed out"
-        SESSIONS_ENDED = "sessions_ended", "Signed out everywhere"
-        PASSWORD_CHANGED = "password_changed", "Password changed"
-        PASSWORD_RESET = "password_reset", "Password reset"
-        MFA_ADDED = "mfa_added", "Second factor added"
-        MFA_REMOVED = "mfa_removed", "Second factor removed"
-        RECOVERY_CODES = "recovery_codes", "Recovery codes generated"
-        SSO_LOGIN = "sso_login", "Signed in with single sign-on"
-        SSO_REFUSED = "sso_refused", "Single sign-on refused"
-        SSO_CHANGED = "sso_changed", "Single sign-on settings changed"
-        SECURITY_POLICY_CHANGED = "policy_changed", "Security policy changed"
-        TOKEN_CREATED = "token_created", "API token created"
-        TOKEN_REVOKED = "token_revoked", "API token revoked"
-        SCIM_TOKEN_CHANGED = "scim_token", "SCIM token changed"
-        MEMBER_INVITED = "member_invited", "Member invited"
-        MEMBER_JOINED = "member_joined", "Member joined"
-        MEMBER_ROLE_CHANGED = "member_role", "Member role changed"
-        MEMBER_REMOVED = "member_removed", "Member removed"
-        MEMBER_PROVISIONED = "member_provisioned", "Member provisioned by the identity provider"
-        MEMBER_DEACTIVATED = "member_deactivated", "Member deactivated by the identity provider"
-        ORGANIZATION_CREATED = "org_created", "Organisation created"
+        LOGIN = "login", _("Signed in")
+        LOGIN_FAILED = "login_failed", _("Sign-in failed")
+        LOCKED_OUT = "locked_out", _("Sign-in refused: too many failures")
+        LOGOUT = "logout", _("Signed out")
+        SESSIONS_ENDED = "sessions_ended", _("Signed out everywhere")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        MFA_ADDED = "mfa_added", _("Second factor added")
+        MFA_REMOVED = "mfa_removed", _("Second factor removed")
+        RECOVERY_CODES = "recovery_codes", _("Recovery codes generated")
+        SSO_LOGIN = "sso_login", _("Signed in with single sign-on")
+        SSO_REFUSED = "sso_refused", _("Single sign-on refused")
+        SSO_CHANGED = "sso_changed", _("Single sign-on settings changed")
+        SECURITY_POLICY_CHANGED = "policy_changed", _("Security policy changed")
+        TOKEN_CREATED = "token_created", _("API token created")
+        TOKEN_REVOKED = "token_revoked", _("API token revoked")
+        SCIM_TOKEN_CHANGED = "scim_token", _("SCIM token changed")
+        MEMBER_INVITED = "member_invited", _("Member invited")
+        MEMBER_JOINED = "member_joined", _("Member joined")
+        MEMBER_ROLE_CHANGED = "member_role", _("Member role changed")
+        MEMBER_REMOVED = "member_removed", _("Member removed")
+        MEMBER_PROVISIONED = "member_provisioned", _("Member provisioned by the identity provider")
+        MEMBER_DEACTIVATED = "member_deactivated", _("Member deactivated by the identity provider")
+        ORGANIZATION_CREATED = "org_created", _("Organisation created")
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     organization = models.ForeignKey(

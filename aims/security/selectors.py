@@ -6,12 +6,22 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from aims.models import Membership, Organization
 from aims.security.models import SecurityEvent
 from aims.spreadsheets import spreadsheet_safe
 
-CSV_COLUMNS = ["When (UTC)", "Event", "Person", "E-mail", "By", "IP address", "Browser", "Details"]
+CSV_COLUMNS = [
+    _("When (UTC)"),
+    _("Event"),
+    _("Person"),
+    _("E-mail"),
+    _("By"),
+    _("IP address"),
+    _("Browser"),
+    _("Details"),
+]
 # A spreadsheet runs a cell that starts with one of these as a formula: such text is prefixed
 # with an apostrophe, the spreadsheet convention for "this is text".
 
@@ -31,7 +41,7 @@ def _details(details: dict[str, Any]) -> str:
 
 def security_event_rows(events: QuerySet[SecurityEvent]) -> Iterator[list[str]]:
     """The header, then one row per event, read in chunks so a long log streams in bounded memory."""
-    yield CSV_COLUMNS
+    yield [str(column) for column in CSV_COLUMNS]
     rows: Iterable[SecurityEvent] = events.iterator(chunk_size=500)
     for event in rows:
         person = event.user.email if event.user else ""

@@ -37,6 +37,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.providers.base.constants import AuthProcess
 from django.http import HttpRequest
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
 from aims.identity.services import email_mark_verified
 from aims.models import Membership, User
@@ -47,16 +48,22 @@ from aims.sso.selectors import email_domain, sso_connection_domains, sso_connect
 from aims.sso.services import sso_member_sync
 
 REFUSALS = {
-    "no_connection": "This sign-in method is not set up for any organisation.",
-    "no_email": "Your identity provider did not tell the portal your e-mail address. Ask your IT team to "
-    "release the e-mail claim or attribute to the portal.",
-    "foreign_domain": "Your identity provider asserted an e-mail address outside the domains your "
-    "organisation signs in for, so the portal did not sign you in.",
-    "existing_account": "An account with this e-mail address already exists and is not a member of "
-    "{organization}. Ask an administrator of {organization} to invite it; once you have accepted, "
-    "single sign-on works for it.",
-    "inactive": "This account is deactivated.",
-    "not_sign_in": "Single sign-on only signs people in; it cannot be attached to an account that is signed in.",
+    "no_connection": _("This sign-in method is not set up for any organisation."),
+    "no_email": _(
+        "Your identity provider did not tell the portal your e-mail address. Ask your IT team to "
+        "release the e-mail claim or attribute to the portal."
+    ),
+    "foreign_domain": _(
+        "Your identity provider asserted an e-mail address outside the domains your "
+        "organisation signs in for, so the portal did not sign you in."
+    ),
+    "existing_account": _(
+        "An account with this e-mail address already exists and is not a member of "
+        "%(organization)s. Ask an administrator of %(organization)s to invite it; once you have accepted, "
+        "single sign-on works for it."
+    ),
+    "inactive": _("This account is deactivated."),
+    "not_sign_in": _("Single sign-on only signs people in; it cannot be attached to an account that is signed in."),
 }
 
 
@@ -97,7 +104,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             reason=reason,
             protocol=connection.protocol if connection is not None else None,
         )
-        message = REFUSALS[reason].format(organization=organization.name if organization else "")
+        message = REFUSALS[reason] % {"organization": organization.name if organization else ""}
         response = render(request, "aims/sso/refused.html", {"message": message}, status=403)
         raise ImmediateHttpResponse(response)
 

@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aims.models import User
 from aims.roles import Role, administrator_roles
@@ -17,60 +19,63 @@ ROLE_BY_NAME = {**{value: value for value in Role.values}, **{label.casefold(): 
 
 
 class SsoConnectionForm(forms.Form):
-    protocol = forms.ChoiceField(choices=SsoConnection.Protocol.choices, widget=forms.RadioSelect)
+    protocol = forms.ChoiceField(label=_("Protocol"), choices=SsoConnection.Protocol.choices, widget=forms.RadioSelect)
     domains = forms.CharField(
-        label="E-mail domains",
+        label=_("E-mail domains"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One per line, e.g. example.com. People with these addresses are sent to your identity provider.",
+        help_text=_("One per line, e.g. example.com. People with these addresses are sent to your identity provider."),
     )
     oidc_issuer = forms.URLField(
-        label="Issuer URL", required=False, assume_scheme="https", help_text="Its discovery document is read from it."
+        label=_("Issuer URL"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Its discovery document is read from it."),
     )
-    oidc_client_id = forms.CharField(label="Client ID", required=False, max_length=255)
+    oidc_client_id = forms.CharField(label=_("Client ID"), required=False, max_length=255)
     oidc_client_secret = forms.CharField(
-        label="Client secret",
+        label=_("Client secret"),
         required=False,
         max_length=255,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False),
-        help_text="Never shown again. Leave empty to keep the saved secret.",
+        help_text=_("Never shown again. Leave empty to keep the saved secret."),
     )
-    saml_metadata_url = forms.URLField(label="IdP metadata URL", required=False, assume_scheme="https")
+    saml_metadata_url = forms.URLField(label=_("IdP metadata URL"), required=False, assume_scheme="https")
     saml_metadata_xml = forms.CharField(
-        label="IdP metadata XML",
+        label=_("IdP metadata XML"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Instead of the URL: paste the metadata your identity provider exports.",
+        help_text=_("Instead of the URL: paste the metadata your identity provider exports."),
     )
-    saml_entity_id = forms.CharField(label="IdP entity ID", required=False, max_length=500)
-    saml_sso_url = forms.URLField(label="IdP single sign-on URL", required=False, assume_scheme="https")
+    saml_entity_id = forms.CharField(label=_("IdP entity ID"), required=False, max_length=500)
+    saml_sso_url = forms.URLField(label=_("IdP single sign-on URL"), required=False, assume_scheme="https")
     saml_x509cert = forms.CharField(
-        label="IdP signing certificate",
+        label=_("IdP signing certificate"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="PEM. Needed with the entity ID and URL; the metadata carries its own.",
+        help_text=_("PEM. Needed with the entity ID and URL; the metadata carries its own."),
     )
-    default_role = forms.ChoiceField(label="Role of new members", choices=Role.choices, initial=Role.VIEWER)
+    default_role = forms.ChoiceField(label=_("Role of new members"), choices=Role.choices, initial=Role.VIEWER)
     groups_claim = forms.CharField(
-        label="Groups claim or attribute",
+        label=_("Groups claim or attribute"),
         required=False,
         max_length=200,
         initial="groups",
-        help_text="The name under which your identity provider sends a person's groups.",
+        help_text=_("The name under which your identity provider sends a person's groups."),
     )
     group_roles = forms.CharField(
-        label="Group roles",
+        label=_("Group roles"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One “group = role” per line, e.g. “aims-admins = admin”. The highest mapped role wins.",
+        help_text=_("One “group = role” per line, e.g. “aims-admins = admin”. The highest mapped role wins."),
     )
     sso_required = forms.BooleanField(
-        label="Require single sign-on (no password sign-in except the break-glass administrator)", required=False
+        label=_("Require single sign-on (no password sign-in except the break-glass administrator)"), required=False
     )
     break_glass_admin = forms.ModelChoiceField(
-        label="Break-glass administrator",
+        label=_("Break-glass administrator"),
         queryset=User.objects.none(),
         required=False,
-        help_text="An administrator who may still sign in with password and MFA if the identity provider fails.",
+        help_text=_("An administrator who may still sign in with password and MFA if the identity provider fails."),
     )
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
@@ -103,7 +108,8 @@ class SsoConnectionForm(forms.Form):
             role_value = ROLE_BY_NAME.get(role.strip().casefold())
             if not sep or not group.strip() or role_value is None:
                 raise forms.ValidationError(
-                    f"Line {number} (“{line.strip()}”): write “group = role”, the role one of {', '.join(Role.values)}."
+                    gettext("Line %(number)s (“%(line)s”): write “group = role”, the role one of %(roles)s.")
+                    % {"number": number, "line": line.strip(), "roles": ", ".join(Role.values)}
                 )
             pairs.append((group.strip(), role_value))
         return pairs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from aims.roles import Role
 from aims.tenancy import TenantModel
@@ -18,26 +19,26 @@ class SsoConnection(TenantModel):
     """
 
     class Protocol(models.TextChoices):
-        OIDC = "oidc", "OpenID Connect"
-        SAML = "saml", "SAML 2.0"
+        OIDC = "oidc", _("OpenID Connect")
+        SAML = "saml", _("SAML 2.0")
 
     protocol = models.CharField(max_length=8, choices=Protocol.choices, default=Protocol.OIDC)
     # OpenID Connect: the issuer is discovered at <issuer>/.well-known/openid-configuration.
-    oidc_issuer = models.URLField("issuer URL", max_length=500, blank=True)
-    oidc_client_id = models.CharField("client ID", max_length=255, blank=True)
+    oidc_issuer = models.URLField(_("issuer URL"), max_length=500, blank=True)
+    oidc_client_id = models.CharField(_("client ID"), max_length=255, blank=True)
     # SAML 2.0: the identity provider's metadata (a URL or the pasted XML), or its parts.
-    saml_metadata_url = models.URLField("IdP metadata URL", max_length=500, blank=True)
-    saml_metadata_xml = models.TextField("IdP metadata XML", blank=True)
-    saml_entity_id = models.CharField("IdP entity ID", max_length=500, blank=True)
-    saml_sso_url = models.URLField("IdP single sign-on URL", max_length=500, blank=True)
-    saml_x509cert = models.TextField("IdP signing certificate", blank=True)
+    saml_metadata_url = models.URLField(_("IdP metadata URL"), max_length=500, blank=True)
+    saml_metadata_xml = models.TextField(_("IdP metadata XML"), blank=True)
+    saml_entity_id = models.CharField(_("IdP entity ID"), max_length=500, blank=True)
+    saml_sso_url = models.URLField(_("IdP single sign-on URL"), max_length=500, blank=True)
+    saml_x509cert = models.TextField(_("IdP signing certificate"), blank=True)
 
-    default_role = models.CharField("role of new members", max_length=16, choices=Role.choices, default=Role.VIEWER)
-    groups_claim = models.CharField("groups claim or attribute", max_length=200, default="groups")
-    sso_required = models.BooleanField("single sign-on required", default=False)
+    default_role = models.CharField(_("role of new members"), max_length=16, choices=Role.choices, default=Role.VIEWER)
+    groups_claim = models.CharField(_("groups claim or attribute"), max_length=200, default="groups")
+    sso_required = models.BooleanField(_("single sign-on required"), default=False)
     break_glass_admin = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="break-glass administrator",
+        verbose_name=_("break-glass administrator"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -49,7 +50,7 @@ class SsoConnection(TenantModel):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "single sign-on connection"
+        verbose_name = _("single sign-on connection")
         constraints = [
             models.UniqueConstraint(fields=["organization"], name="sso_connection_one_per_organization"),
         ]
@@ -67,7 +68,7 @@ class SsoDomain(TenantModel):
 
     class Meta:
         ordering = ["domain"]
-        verbose_name = "single sign-on domain"
+        verbose_name = _("single sign-on domain")
 
     def __str__(self) -> str:
         return self.domain

@@ -6,6 +6,8 @@ import json
 from typing import Any
 from urllib.request import urlopen
 
+from django.utils.translation import gettext
+
 from aims.models import Membership, Organization
 from aims.roles import administrator_roles
 from aims.sso.models import SsoConnection, SsoDomain
@@ -91,17 +93,17 @@ def oidc_discovery_problem(issuer: str) -> str | None:
     """
     url = f"{issuer.rstrip('/')}/.well-known/openid-configuration"
     if not url.startswith(("https://", "http://")):
-        return f"{url} is not a web address."
+        return gettext("%(url)s is not a web address.") % {"url": url}
     try:
         with urlopen(url, timeout=DISCOVERY_TIMEOUT_SECONDS) as response:  # noqa: S310  # http(s) only, checked above
             document = json.loads(response.read())
     except (OSError, ValueError) as exc:
-        return f"{url} could not be read ({exc.__class__.__name__})."
+        return gettext("%(url)s could not be read (%(error)s).") % {"url": url, "error": exc.__class__.__name__}
     if not isinstance(document, dict):
-        return f"{url} is not a discovery document."
+        return gettext("%(url)s is not a discovery document.") % {"url": url}
     missing = [key for key in ("authorization_endpoint", "token_endpoint", "jwks_uri") if not document.get(key)]
     if missing:
-        return f"The discovery document names no {', '.join(missing)}."
+        return gettext("The discovery document names no %(fields)s.") % {"fields": ", ".join(missing)}
     if str(document.get("issuer", "")).rstrip("/") != issuer.rstrip("/"):
-        return f"The discovery document names another issuer ({document.get('issuer')})."
+        return gettext("The discovery document names another issuer (%(issuer)s).") % {"issuer": document.get("issuer")}
     return None

@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
@@ -89,17 +90,25 @@ def _clean_domains(organization: Organization, domains: Iterable[str], acting_us
         if not domain:
             continue
         if not DOMAIN_RE.match(domain):
-            raise ValidationError({"domains": f"“{raw.strip()}” is not an e-mail domain such as example.com."})
+            raise ValidationError(
+                {
+                    "domains": gettext("“%(domain)s” is not an e-mail domain such as example.com.")
+                    % {"domain": raw.strip()}
+                }
+            )
         if domain not in cleaned:
             cleaned.append(domain)
     if not cleaned:
-        raise ValidationError({"domains": "Give at least one e-mail domain whose people sign in this way."})
+        raise ValidationError({"domains": gettext("Give at least one e-mail domain whose people sign in this way.")})
     taken = (
         SsoDomain.objects.filter(domain__in=cleaned).exclude(organization=organization).values_list("domain", flat=True)
     )
     if taken:
         raise ValidationError(
-            {"domains": f"{', '.join(sorted(taken))} already signs in through another organisation's connection."}
+            {
+                "domains": gettext("%(domains)s already signs in through another organisation's connection.")
+                % {"domains": ", ".join(sorted(taken))}
+            }
         )
     if not acting_user.is_superuser:
         kept = set(SsoDomain.objects.filter(organization=organization).values_list("domain", flat=True))
@@ -107,11 +116,12 @@ def _clean_domains(organization: Organization, domains: Iterable[str], acting_us
         if unproven:
             raise ValidationError(
                 {
-                    "domains": (
-                        f"{', '.join(unproven)}: no administrator of the organisation has a verified address there. "
+                    "domains": gettext(
+                        "%(domains)s: no administrator of the organisation has a verified address there. "
                         "Add and confirm one under Account security → E-mail addresses, or ask the instance "
                         "administrator to add the domain."
                     )
+                    % {"domains": ", ".join(unproven)}
                 }
             )
     return cleaned
@@ -125,9 +135,14 @@ def _clean_group_roles(group_roles: Iterable[tuple[str, str]]) -> dict[str, str]
         if not group:
             continue
         if role not in Role.values:
-            raise ValidationError({"group_roles": f"“{role}” is not a role; use one of: {', '.join(Role.values)}."})
+            raise ValidationError(
+                {
+                    "group_roles": gettext("“%(role)s” is not a role; use one of: %(roles)s.")
+                    % {"role": role, "roles": ", ".join(Role.values)}
+                }
+            )
         if group.casefold() in seen:
-            raise ValidationError({"group_roles": f"The group “{group}” is mapped twice."})
+            raise ValidationError({"group_roles": gettext("The group “%(group)s” is mapped twice.") % {"group": group}})
         seen.add(group.casefold())
         mapping[group] = role
     return mapping
@@ -137,12 +152,12 @@ def _certificate_clean(pem: str) -> str:
     """The certificate's base64 body, as python3-saml wants it; a field error when unreadable."""
     body = re.sub(r"-----(BEGIN|END) CERTIFICATE-----|\s+", "", pem or "")
     if not body:
-        raise ValidationError({"saml_x509cert": "Paste the identity provider's signing certificate."})
+        raise ValidationError({"saml_x509cert": gettext("Paste the identity provider's signing certificate.")})
     wrapped = "\n".join(body[i : i + 64] for i in range(0, len(body), 64))
     try:
         x509.load_pem_x509_certificate(f"-----BEGIN CERTIFICATE-----\n{wrapped}\n-----END CERTIFICATE-----\n".encode())
     except ValueError as exc:
-        raise ValidationError({"saml_x509cert": "This is not a readable X.509 certificate (PEM)."}) from exc
+        raise ValidationError({"saml_x509cert": gettext("This is not a readable X.509 certificate (PEM).")}) from exc
     return body
 
 
@@ -152,7 +167,11 @@ def _saml_idp_from_metadata(metadata: dict[str, Any], field: str) -> dict[str, s
     sso_url = (idp.get("singleSignOnService") or {}).get("url", "")
     if not idp.get("entityId") or not sso_url or not cert:
         raise ValidationError(
-            {field: "The metadata names no identity provider with a single sign-on URL and a signing certificate."}
+            {
+                field: gettext(
+                    "The metadata names no identity provider with a single sign-on URL and a signing certificate."
+                )
+            }
         )
     return {"entity_id": idp["entityId"], "sso_url": sso_url, "x509cert": cert}
 
@@ -168,7 +187,10 @@ def _saml_idp_settings(connection: SsoConnection) -> dict[str, str]:
             )
         except Exception as exc:  # any network or XML failure is the admin's to fix
             raise ValidationError(
-                {"saml_metadata_url": f"The metadata could not be read from this URL ({exc.__class__.__name__})."}
+                {
+                    "saml_metadata_url": gettext("The metadata could not be read from this URL (%(error)s).")
+                    % {"error": exc.__class__.__name__}
+                }
             ) from exc
         idp = _saml_idp_from_metadata(metadata, "saml_metadata_url")
         # allauth fetches (and caches) the metadata itself at sign-in; it needs the entity id.
@@ -177,13 +199,13 @@ def _saml_idp_settings(connection: SsoConnection) -> dict[str, str]:
         try:
             metadata = OneLogin_Saml2_IdPMetadataParser.parse(connection.saml_metadata_xml.strip().encode())
         except Exception as exc:  # malformed XML of every kind
-            raise ValidationError({"saml_metadata_xml": "This is not readable SAML metadata XML."}) from exc
+            raise ValidationError({"saml_metadata_xml": gettext("This is not readable SAML metadata XML.")}) from exc
         return _saml_idp_from_metadata(metadata, "saml_metadata_xml")
     errors = {}
     if not connection.saml_entity_id.strip():
-        errors["saml_entity_id"] = "Give the IdP entity ID, or its metadata URL or XML instead."
+        errors["saml_entity_id"] = gettext("Give the IdP entity ID, or its metadata URL or XML instead.")
     if not connection.saml_sso_url:
-        errors["saml_sso_url"] = "Give the IdP single sign-on URL, or its metadata URL or XML instead."
+        errors["saml_sso_url"] = gettext("Give the IdP single sign-on URL, or its metadata URL or XML instead.")
     if errors:
         raise ValidationError(errors)
     return {
@@ -227,23 +249,23 @@ def _app_settings(connection: SsoConnection, domains: list[str]) -> tuple[str, d
 def _validate(connection: SsoConnection, *, secret: str | None, has_secret: bool) -> None:
     errors: dict[str, str] = {}
     if connection.protocol not in SsoConnection.Protocol.values:
-        errors["protocol"] = "Choose OpenID Connect or SAML 2.0."
+        errors["protocol"] = gettext("Choose OpenID Connect or SAML 2.0.")
     elif connection.protocol == SsoConnection.Protocol.OIDC:
         if not connection.oidc_issuer:
-            errors["oidc_issuer"] = "Give the issuer URL; its discovery document tells the rest."
+            errors["oidc_issuer"] = gettext("Give the issuer URL; its discovery document tells the rest.")
         if not connection.oidc_client_id.strip():
-            errors["oidc_client_id"] = "Give the client ID the identity provider issued."
+            errors["oidc_client_id"] = gettext("Give the client ID the identity provider issued.")
         if not secret and not has_secret:
-            errors["oidc_client_secret"] = "Give the client secret the identity provider issued."  # noqa: S105
+            errors["oidc_client_secret"] = gettext("Give the client secret the identity provider issued.")
     if connection.default_role not in Role.values:
-        errors["default_role"] = f"Choose one of: {', '.join(Role.values)}."
+        errors["default_role"] = gettext("Choose one of: %(roles)s.") % {"roles": ", ".join(Role.values)}
     admin = connection.break_glass_admin
     if admin is not None:
         membership = Membership.objects.filter(organization=connection.organization, user=admin).first()
         if membership is None or not role_is_administrator(membership.role):
-            errors["break_glass_admin"] = "Choose an administrator of this organisation."
+            errors["break_glass_admin"] = gettext("Choose an administrator of this organisation.")
     if connection.sso_required and admin is None:
-        errors["break_glass_admin"] = (
+        errors["break_glass_admin"] = gettext(
             "When single sign-on is required, name a break-glass administrator who can still sign in "
             "with a password if the identity provider fails."
         )
@@ -389,7 +411,7 @@ def sso_connection_delete(*, organization: Organization, acting_user: User, requ
     """
     connection = SsoConnection.objects.select_for_update().filter(organization=organization).first()
     if connection is None:
-        raise ValidationError("This organisation has no single sign-on connection.")
+        raise ValidationError(gettext("This organisation has no single sign-on connection."))
     app = connection.social_app
     protocol = connection.protocol
     for row in SsoDomain.objects.filter(connection=connection):

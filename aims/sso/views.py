@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from aims.access import TenantViewMixin
@@ -27,8 +29,8 @@ from aims.sso.forms import SsoConnectionForm
 from aims.sso.models import SsoConnection
 from aims.sso.selectors import oidc_discovery_problem, sso_connection_get
 
-IDP_UNREACHABLE = (
-    "{organization}'s identity provider could not be reached or gave an answer the portal cannot read, "
+IDP_UNREACHABLE = _(
+    "%(organization)s's identity provider could not be reached or gave an answer the portal cannot read, "
     "so you are not signed in. Try again in a moment; if it keeps failing, tell your IT team."
 )
 
@@ -58,8 +60,8 @@ def idp_errors_handled(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
                 reason="idp_unreachable",
                 detail=f"{exc.__class__.__name__}: {exc}"[:500],
             )
-            name = organization.name if organization is not None else "Your organisation"
-            message = IDP_UNREACHABLE.format(organization=name)
+            name = organization.name if organization is not None else gettext("Your organisation")
+            message = IDP_UNREACHABLE % {"organization": name}
             return render(request, "aims/sso/refused.html", {"message": message}, status=502)
 
     return wrapped
@@ -99,7 +101,7 @@ class SsoSettingsView(TenantViewMixin, RecentAuthenticationRequiredMixin, View):
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
-                messages.success(request, "Single sign-on removed: everyone signs in with a password again.")
+                messages.success(request, gettext("Single sign-on removed: everyone signs in with a password again."))
             return redirect("sso_settings")
         form = SsoConnectionForm(request.POST, tenant=self.tenant)
         if form.is_valid():
@@ -113,10 +115,13 @@ class SsoSettingsView(TenantViewMixin, RecentAuthenticationRequiredMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, "Single sign-on settings saved.")
+                messages.success(request, gettext("Single sign-on settings saved."))
                 if connection.protocol == SsoConnection.Protocol.OIDC:
                     problem = oidc_discovery_problem(connection.oidc_issuer)
                     if problem:
-                        messages.warning(request, f"Sign-in will fail until the issuer answers: {problem}")
+                        messages.warning(
+                            request,
+                            gettext("Sign-in will fail until the issuer answers: %(problem)s") % {"problem": problem},
+                        )
                 return redirect("sso_settings")
         return self.get(request, form=form)
