@@ -10,7 +10,7 @@ class ControlsConfig(AppConfig):
     verbose_name = "Controls and catalogue"
 
     def ready(self) -> None:
-        from django.utils.translation import gettext_lazy
+        from django.utils.translation import gettext, gettext_lazy
 
         # Imported once the apps are loaded: these modules read models.
         from aims import autocomplete, dashboard, demo
@@ -31,7 +31,12 @@ class ControlsConfig(AppConfig):
 
         system_tabs.register(
             system_tabs.SystemTab(
-                "controls", "Controls and evidence", "soa:system_controls", 70, soa_selectors.system_control_records
+                "controls",
+                # Lazy: the tab is registered once and named in each reader's language.
+                gettext_lazy("Controls and evidence"),  # type: ignore[arg-type]
+                "soa:system_controls",
+                70,
+                soa_selectors.system_control_records,
             )
         )
 
@@ -79,11 +84,12 @@ class ControlsConfig(AppConfig):
         discussion.register(
             ApplicabilityStatement,
             url=lambda row: reverse("soa:control", args=[row.control.ref]),
-            label=lambda row: f"SoA row {row.control.ref} {row.control.title}",
+            label=lambda row: gettext("SoA row %(ref)s %(title)s")
+            % {"ref": row.control.ref, "title": row.control.title},
             select_related=("control",),
         )
         discussion.register(
             Evidence,
             url=lambda evidence: reverse("evidence:detail", args=[evidence.pk]),
-            label=lambda evidence: f"evidence {evidence}",
+            label=lambda evidence: gettext("evidence %(title)s") % {"title": evidence},
         )

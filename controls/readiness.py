@@ -15,7 +15,8 @@ from typing import Any
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet, Window
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext
 
 from aims.dashboard import Tile
 from aims.governance.models import (
@@ -69,7 +70,7 @@ class Check:
         """A check that counts once there is something to check (``present``)."""
         check = cls(*args, **kwargs)
         if not present:
-            check.ok, check.measured, check.detail = False, False, "Nothing to check yet."
+            check.ok, check.measured, check.detail = False, False, gettext("Nothing to check yet.")
         return check
 
 
@@ -171,7 +172,8 @@ def annex_a_readiness(organization: Organization) -> list[AreaReadiness]:
         if row.applicable is not None and row.justification.strip():
             entry.decided += 1
         else:
-            entry.missing.append((f"{row.control.ref} {row.control.title}: decide and justify", link))
+            what = f"{row.control.ref} {row.control.title}"
+            entry.missing.append((gettext("%(control)s: decide and justify") % {"control": what}, link))
             continue
         if row.applicable:
             entry.applicable += 1
@@ -182,7 +184,7 @@ def annex_a_readiness(organization: Organization) -> list[AreaReadiness]:
             if row.valid_evidence_count:  # type: ignore[attr-defined]  # annotated by soa_rows
                 entry.evidenced += 1
             else:
-                entry.missing.append((f"{row.control.ref}: no valid evidence", link))
+                entry.missing.append((gettext("%(ref)s: no valid evidence") % {"ref": row.control.ref}, link))
         else:
             entry.excluded += 1
     order = {r.ref: r.order for r in Requirement.objects.of_framework("ISO42001").filter(depth=0)}
@@ -210,7 +212,8 @@ def readiness_summary(organization: Organization) -> Readiness:
     to a record that part reads commits (the models each one registers): a new risk recomputes the
     risk checks only. The date is part of the names: overdue and expired checks compare with
     today, so a new day computes afresh."""
-    today = timezone.localdate().isoformat()
+    # The language too: the labels and details are written in the reader's language.
+    today = f"{timezone.localdate().isoformat()}:{get_language()}"
     checks = [
         check
         for part in _parts
@@ -250,7 +253,16 @@ def _names(records: QuerySet[Any]) -> str:
 
 def _listed(names: list[str], total: int) -> str:
     more = total - len(names)
-    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+    listed = ", ".join(names)
+    return gettext("%(names)s and %(more)s more") % {"names": listed, "more": more} if more > 0 else listed
+
+
+def _missing_for(names: str) -> str:
+    return gettext("Missing for %(names)s") % {"names": names} if names else ""
+
+
+def _overdue(count: int) -> str:
+    return gettext("%(count)s overdue") % {"count": count} if count else ""
 
 
 def _active_systems(organization: Organization) -> QuerySet[AISystem]:
@@ -262,15 +274,21 @@ def inventory_checks(organization: Organization) -> list[Check]:
     active = _active_systems(organization)
     active_count = active.count()
     inventory = reverse("inventory:system_list")
-    detail = f"{active_count} active system(s)" if active_count else "The inventory is empty."
-    checks = [Check("4.3", "AI systems in scope are recorded in the inventory", active_count > 0, detail, inventory)]
+    detail = (
+        gettext("%(count)s active system(s)") % {"count": active_count}
+        if active_count
+        else gettext("The inventory is empty.")
+    )
+    checks = [
+        Check("4.3", gettext("AI systems in scope are recorded in the inventory"), active_count > 0, detail, inventory)
+    ]
     no_accountable = _names(
         active.filter(status=SystemStatus.ACTIVE).exclude(
             Exists(RoleAssignment.objects.filter(system=OuterRef("pk"), raci=RoleAssignment.Raci.ACCOUNTABLE))
         )
     )
-    checks.append(Check.once(active_count > 0, "5.3", "Every active AI system has an Accountable person",
-                             not no_accountable, f"Missing for {no_accountable}" if no_accountable else "",
+    checks.append(Check.once(active_count > 0, "5.3", gettext("Every active AI system has an Accountable person"),
+                             not no_accountable, _missing_for(no_accountable),
                              f"{inventory}?accountable=missing"))  # fmt: skip
     return checks
 
@@ -286,12 +304,13 @@ def impact_checks(organization: Organization) -> list[Check]:
             Exists(ImpactAssessment.objects.filter(system=OuterRef("pk"), status=ImpactAssessment.Status.APPROVED))
         )
     )
-    checks.append(Check.once(has_active, "6.1.4", "Every active AI system has an approved impact assessment",
-                             not without_ia, f"Missing for {without_ia}" if without_ia else "",
+    checks.append(Check.once(has_active, "6.1.4", gettext("Every active AI system has an approved impact assessment"),
+                             not without_ia, _missing_for(without_ia),
                              reverse("impact:list")))  # fmt: skip
     due = approved.filter(next_review_date__lt=today).count()
-    checks.append(Check.once(approved.exists(), "8.4", "No impact assessment is past its review date", due == 0,
-                             f"{due} due" if due else "", f"{reverse('impact:list')}?due=true"))  # fmt: skip
+    checks.append(Check.once(approved.exists(), "8.4", gettext("No impact assessment is past its review date"),
+                             due == 0, gettext("%(count)s due") % {"count": due} if due else "",
+                             f"{reverse('impact:list')}?due=true"))  # fmt: skip
     return checks
 
 
@@ -299,15 +318,17 @@ def risk_checks(organization: Organization) -> list[Check]:
     """6.1.2, 6.1.3 and 8.2: what reads the risk register, the only checks a new risk recomputes."""
     risks_url = reverse("risk:list")
     criteria = RiskCriteria.objects.for_org(organization).first()
-    checks = [Check("6.1.2", "Risk criteria are defined", criteria is not None, "", reverse("risk:criteria"))]
+    checks = [Check("6.1.2", gettext("Risk criteria are defined"), criteria is not None, "", reverse("risk:criteria"))]
     unassessed = _names(
         _active_systems(organization).exclude(
             Exists(Risk.objects.filter(system=OuterRef("pk")).exclude(inherent_level=""))
         )
     )
     has_active = _active_systems(organization).exists()
-    checks.append(Check.once(has_active, "6.1.2", "Every active AI system has assessed risks", not unassessed,
-                             f"No assessed risk for {unassessed}" if unassessed else "", risks_url))  # fmt: skip
+    checks.append(Check.once(has_active, "6.1.2", gettext("Every active AI system has assessed risks"),
+                             not unassessed,
+                             gettext("No assessed risk for %(names)s") % {"names": unassessed} if unassessed else "",
+                             risks_url))  # fmt: skip
 
     # Read-only: the criteria the register would use, without creating them here.
     threshold = (
@@ -334,11 +355,12 @@ def risk_checks(organization: Organization) -> list[Check]:
     )
     named = _listed(names, counts["untreated"])
     has_open = any(group.count for group in groups)
-    checks.append(Check.once(has_open, "6.1.3", "Risks above the acceptance threshold are treated or accepted",
-                             not named, f"Untreated: {named}" if named else "", risks_url))  # fmt: skip
+    checks.append(Check.once(has_open, "6.1.3", gettext("Risks above the acceptance threshold are treated or accepted"),
+                             not named, gettext("Untreated: %(names)s") % {"names": named} if named else "",
+                             risks_url))  # fmt: skip
     overdue = counts["overdue"]
-    checks.append(Check.once(has_open, "8.2", "No risk is past its review date", overdue == 0,
-                             f"{overdue} overdue" if overdue else "", f"{risks_url}?overdue=true"))  # fmt: skip
+    checks.append(Check.once(has_open, "8.2", gettext("No risk is past its review date"), overdue == 0,
+                             _overdue(overdue), f"{risks_url}?overdue=true"))  # fmt: skip
     return checks
 
 
@@ -348,15 +370,20 @@ def treatment_checks(organization: Organization) -> list[Check]:
         status__in=[TreatmentAction.Status.PLANNED, TreatmentAction.Status.IN_PROGRESS]
     )
     overdue = open_treatments.filter(due_date__lt=timezone.localdate()).count()
-    return [Check.once(overdue > 0 or open_treatments.exists(), "8.3", "No risk treatment is overdue", overdue == 0,
-                       f"{overdue} overdue" if overdue else "",
+    return [Check.once(overdue > 0 or open_treatments.exists(), "8.3", gettext("No risk treatment is overdue"),
+                       overdue == 0, _overdue(overdue),
                        f"{reverse('risk:list')}?treatment_overdue=true")]  # fmt: skip
 
 
 def soa_checks(organization: Organization) -> list[Check]:
     approved = soa_latest_approved(organization)
-    return [Check("6.1.3", "The Statement of Applicability is approved", approved is not None,
-                  f"Version {approved.number} approved {approved.decided_at:%d %b %Y}" if approved else "",
+    detail = ""
+    if approved is not None and approved.decided_at is not None:
+        detail = gettext("Version %(number)s approved %(date)s") % {
+            "number": approved.number,
+            "date": date_format(approved.decided_at, "d M Y"),
+        }
+    return [Check("6.1.3", gettext("The Statement of Applicability is approved"), approved is not None, detail,
                   reverse("soa:versions"))]  # fmt: skip
 
 
@@ -368,9 +395,10 @@ def evidence_checks(organization: Organization) -> list[Check]:
     expired = figures["expired"]
     evidence_url = reverse("evidence:list")
     return [
-        Check("7.5", "Documented evidence is recorded", figures["recorded"] > 0, "", evidence_url),
-        Check.once(figures["recorded"] > 0, "7.5", "No evidence has expired", expired == 0,
-                   f"{expired} expired item(s)" if expired else "", f"{evidence_url}?status=expired"),
+        Check("7.5", gettext("Documented evidence is recorded"), figures["recorded"] > 0, "", evidence_url),
+        Check.once(figures["recorded"] > 0, "7.5", gettext("No evidence has expired"), expired == 0,
+                   gettext("%(count)s expired item(s)") % {"count": expired} if expired else "",
+                   f"{evidence_url}?status=expired"),
     ]  # fmt: skip
 
 
@@ -401,22 +429,24 @@ def governance_checks(organization: Organization) -> list[Check]:
         Exists(CompetenceRecord.objects.for_org(organization).filter(member_id=OuterRef("user_id")))
     ).count()
     return [
-        Check("4.1", "Internal and external issues are recorded",
+        Check("4.1", gettext("Internal and external issues are recorded"),
               ContextIssue.objects.for_org(organization).exists(), "", context_url),
-        Check("4.2", "Interested parties and their requirements are recorded",
+        Check("4.2", gettext("Interested parties and their requirements are recorded"),
               InterestedParty.objects.for_org(organization).exists(), "", reverse("governance:parties")),
-        Check("4.3", "The AIMS scope statement is recorded", scope is not None and bool(scope.statement.strip()),
-              "", reverse("governance:scope")),
-        Check("5.2", "An approved AI policy is in force", ai_policy.exists(), "", policies_url),
-        Check("5.3", "AIMS roles, responsibilities and authorities are assigned",
+        Check("4.3", gettext("The AIMS scope statement is recorded"),
+              scope is not None and bool(scope.statement.strip()), "", reverse("governance:scope")),
+        Check("5.2", gettext("An approved AI policy is in force"), ai_policy.exists(), "", policies_url),
+        Check("5.3", gettext("AIMS roles, responsibilities and authorities are assigned"),
               OrgRole.objects.for_org(organization).exists(), "", reverse("governance:roles")),
-        Check("6.2", "AI objectives are set", Objective.objects.for_org(organization).exists(), "",
+        Check("6.2", gettext("AI objectives are set"), Objective.objects.for_org(organization).exists(), "",
               reverse("governance:objectives")),
-        Check.once(missed > 0 or objectives.exists(), "6.2", "No AI objective has been missed", missed == 0,
-                   f"{missed} missed" if missed else "", reverse("governance:objectives")),
+        Check.once(missed > 0 or objectives.exists(), "6.2", gettext("No AI objective has been missed"), missed == 0,
+                   gettext("%(count)s missed") % {"count": missed} if missed else "",
+                   reverse("governance:objectives")),
         Check.once(untrained > 0 or editors.exists(), "7.2",
-                   "Everyone who changes AIMS records has a competence record", untrained == 0,
-                   f"{untrained} member(s) without one" if untrained else "", reverse("governance:competence")),
+                   gettext("Everyone who changes AIMS records has a competence record"), untrained == 0,
+                   gettext("%(count)s member(s) without one") % {"count": untrained} if untrained else "",
+                   reverse("governance:competence")),
     ]  # fmt: skip
 
 

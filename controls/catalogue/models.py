@@ -6,6 +6,7 @@ Tenant-free reference data that every module may read (the one declared exceptio
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Framework(models.Model):
@@ -15,7 +16,7 @@ class Framework(models.Model):
     version = models.CharField(max_length=40, blank=True)
     publisher = models.CharField(max_length=200, blank=True)
     description = models.TextField(blank=True)
-    source = models.TextField(blank=True, help_text="Where the identifiers and titles come from.")
+    source = models.TextField(blank=True, help_text=_("Where the identifiers and titles come from."))
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -40,27 +41,27 @@ class Requirement(models.Model):
     """A clause, control objective, control or reference item of a framework, in a tree."""
 
     class Kind(models.TextChoices):
-        CLAUSE = "clause", "Clause"
-        OBJECTIVE = "objective", "Control objective"
-        CONTROL = "control", "Control"
-        GROUP = "group", "Group"
-        AI_OBJECTIVE = "ai_objective", "AI-related objective"
-        RISK_SOURCE = "risk_source", "Risk source"
-        FUNCTION = "function", "Function"
-        SUBCATEGORY = "subcategory", "Subcategory"
-        ARTICLE = "article", "Article"
-        TIER = "tier", "Risk tier"
-        ANNEX_III_AREA = "annex_iii_area", "High-risk area (Annex III)"
+        CLAUSE = "clause", _("Clause")
+        OBJECTIVE = "objective", _("Control objective")
+        CONTROL = "control", _("Control")
+        GROUP = "group", _("Group")
+        AI_OBJECTIVE = "ai_objective", _("AI-related objective")
+        RISK_SOURCE = "risk_source", _("Risk source")
+        FUNCTION = "function", _("Function")
+        SUBCATEGORY = "subcategory", _("Subcategory")
+        ARTICLE = "article", _("Article")
+        TIER = "tier", _("Risk tier")
+        ANNEX_III_AREA = "annex_iii_area", _("High-risk area (Annex III)")
 
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="requirements")
     parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
-    ref = models.CharField("identifier", max_length=40)
+    ref = models.CharField(_("identifier"), max_length=40)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
     guidance = models.TextField(blank=True)
     depth = models.PositiveSmallIntegerField(default=0)
-    order = models.PositiveIntegerField(default=0, help_text="Position in the framework's reading order.")
+    order = models.PositiveIntegerField(default=0, help_text=_("Position in the framework's reading order."))
 
     objects = RequirementQuerySet.as_manager()
 
@@ -85,16 +86,16 @@ class Mapping(models.Model):
     """A published relationship between requirements of two frameworks (a crosswalk row)."""
 
     class Relationship(models.TextChoices):
-        EQUIVALENT = "equivalent", "Equivalent"
-        SUBSET = "subset", "Subset of"
-        SUPERSET = "superset", "Superset of"
-        INTERSECTS = "intersects", "Intersects with"
-        RELATED = "related", "Related to"
+        EQUIVALENT = "equivalent", _("Equivalent")
+        SUBSET = "subset", _("Subset of")
+        SUPERSET = "superset", _("Superset of")
+        INTERSECTS = "intersects", _("Intersects with")
+        RELATED = "related", _("Related to")
 
     source = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="mappings_out")
     target = models.ForeignKey(Requirement, on_delete=models.CASCADE, related_name="mappings_in")
     relationship = models.CharField(max_length=16, choices=Relationship.choices, default=Relationship.RELATED)
-    origin = models.CharField(max_length=300, help_text="The published crosswalk this pair comes from.")
+    origin = models.CharField(max_length=300, help_text=_("The published crosswalk this pair comes from."))
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:

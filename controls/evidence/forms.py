@@ -8,6 +8,8 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aims.autocomplete import AutocompleteSelect
 from aims.filters import organization_members
@@ -25,17 +27,22 @@ def _content_fields(form: forms.Form) -> None:
     rules = services.evidence_upload_rules()
     extensions = sorted(rules.extensions)
     form.fields["file"] = forms.FileField(
+        label=_("File"),
         required=False,
         # Only a hint for the browser's file picker; the server checks the name and content itself.
         widget=forms.FileInput(attrs={"accept": ",".join(f".{ext}" for ext in extensions)}),
-        help_text=f"At most {rules.max_mb} MB; accepted: {', '.join(extensions)}.",
+        help_text=gettext("At most %(max_mb)s MB; accepted: %(extensions)s.")
+        % {"max_mb": rules.max_mb, "extensions": ", ".join(extensions)},
     )
     form.fields["url"] = forms.URLField(
-        label="Link", max_length=1000, required=False, assume_scheme="https",
-        help_text="Where the evidence lives, e.g. a ticket, a dashboard or a document in your DMS.",
+        label=_("Link"), max_length=1000, required=False, assume_scheme="https",
+        help_text=_("Where the evidence lives, e.g. a ticket, a dashboard or a document in your DMS."),
     )  # fmt: skip
     form.fields["note"] = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 5}), help_text="For a note: the evidence itself."
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("For a note: the evidence itself."),
     )
     # The token of a file chosen before an error (controls.evidence.staging); the template writes it.
     form.fields["staged_file"] = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -60,8 +67,8 @@ def _require_content(form: forms.Form, kind: str | None) -> None:
     """The input that matches the kind must be filled in (the service checks it again)."""
     wanted = CONTENT_FIELDS.get(kind or "")
     if wanted and wanted in form.fields and not form.cleaned_data.get(wanted) and wanted not in form.errors:
-        message = {"file": "Choose a file to upload.", "url": "Give the address of the evidence.",
-                   "note": "Write the note."}[wanted]  # fmt: skip
+        message = {"file": gettext("Choose a file to upload."), "url": gettext("Give the address of the evidence."),
+                   "note": gettext("Write the note.")}[wanted]  # fmt: skip
         form.add_error(wanted, message)
 
 
@@ -79,23 +86,27 @@ class _MetadataForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("effective_from"), cleaned.get("valid_until")
         if start and end and end < start:
-            self.add_error("valid_until", "The evidence cannot expire before it takes effect.")
+            self.add_error("valid_until", gettext("The evidence cannot expire before it takes effect."))
         return cleaned
 
 
 class EvidenceForm(_MetadataForm):
     """New evidence: its metadata and the file, link or note of version 1."""
 
-    title = forms.CharField(max_length=200)
-    kind = forms.ChoiceField(choices=Evidence.Kind.choices, initial=Evidence.Kind.FILE, widget=forms.RadioSelect)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs=TEXT),
-                                  help_text="What it shows and how it was produced.")  # fmt: skip
-    effective_from = forms.DateField(widget=DATE, initial=timezone.localdate)
-    valid_until = forms.DateField(widget=DATE, required=False, help_text="When it expires; leave empty if it does not.")
+    title = forms.CharField(max_length=200, label=_("Title"))
+    kind = forms.ChoiceField(
+        choices=Evidence.Kind.choices, initial=Evidence.Kind.FILE, widget=forms.RadioSelect, label=_("Kind")
+    )
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs=TEXT), label=_("Description"),
+                                  help_text=_("What it shows and how it was produced."))  # fmt: skip
+    effective_from = forms.DateField(widget=DATE, initial=timezone.localdate, label=_("Effective from"))
+    valid_until = forms.DateField(widget=DATE, required=False, label=_("Valid until"),
+                                  help_text=_("When it expires; leave empty if it does not."))  # fmt: skip
     owner = forms.ModelChoiceField(
         queryset=User.objects.none(),
         required=False,
-        help_text="Reminded before the evidence expires.",
+        label=_("Owner"),
+        help_text=_("Reminded before the evidence expires."),
         widget=AutocompleteSelect("members"),
     )
 
@@ -105,7 +116,7 @@ class EvidenceForm(_MetadataForm):
         self.staged: staging.StagedFile | None = None
         self._owner_field(tenant)
         _content_fields(self)
-        self.fields["comment"] = forms.CharField(max_length=300, required=False, label="Version comment")
+        self.fields["comment"] = forms.CharField(max_length=300, required=False, label=_("Version comment"))
         if tenant.user is not None and "owner" not in self.initial:
             self.initial["owner"] = tenant.user.pk
 
@@ -120,11 +131,14 @@ class EvidenceForm(_MetadataForm):
 class EvidenceUpdateForm(_MetadataForm):
     """The metadata of existing evidence; the content changes by adding a version."""
 
-    title = forms.CharField(max_length=200)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs=TEXT))
-    effective_from = forms.DateField(widget=DATE)
-    valid_until = forms.DateField(widget=DATE, required=False, help_text="When it expires; leave empty if it does not.")
-    owner = forms.ModelChoiceField(queryset=User.objects.none(), required=False, widget=AutocompleteSelect("members"))
+    title = forms.CharField(max_length=200, label=_("Title"))
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs=TEXT), label=_("Description"))
+    effective_from = forms.DateField(widget=DATE, label=_("Effective from"))
+    valid_until = forms.DateField(widget=DATE, required=False, label=_("Valid until"),
+                                  help_text=_("When it expires; leave empty if it does not."))  # fmt: skip
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label=_("Owner"), widget=AutocompleteSelect("members")
+    )
 
     def __init__(self, *args, tenant: Tenant, evidence: Evidence, **kwargs):
         kwargs.setdefault("initial", {name: getattr(evidence, name) for name in services.UPDATABLE_FIELDS})
@@ -151,7 +165,7 @@ class EvidenceVersionForm(forms.Form):
             self.fields[keep].required = True
             del self.fields["staged_file"]
         self.fields["comment"] = forms.CharField(
-            max_length=300, required=False, help_text="What changed since the previous version."
+            max_length=300, required=False, label=_("Comment"), help_text=_("What changed since the previous version.")
         )
 
     def clean(self):
@@ -166,7 +180,7 @@ class EvidenceLinkForm(forms.Form):
     """Link to one record: the kind of record and its id (or, for a control, its reference)."""
 
     target = forms.ChoiceField(choices=EvidenceLink.Target.choices)
-    id = forms.CharField(max_length=40, label="Record")
+    id = forms.CharField(max_length=40, label=_("Record"))
 
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
@@ -186,14 +200,14 @@ class EvidenceLinkForm(forms.Form):
 class EvidenceFilter(django_filters.FilterSet):
     """The evidence library's filters, shared by the page and the API."""
 
-    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"type": "search"}))
-    kind = django_filters.ChoiceFilter(choices=Evidence.Kind.choices, empty_label="Any")
+    q = django_filters.CharFilter(method="search", label=_("Search"), widget=forms.TextInput(attrs={"type": "search"}))
+    kind = django_filters.ChoiceFilter(choices=Evidence.Kind.choices, empty_label=_("Any"), label=_("Kind"))
     status = django_filters.ChoiceFilter(
-        choices=Evidence.Validity.choices, method="filter_status", empty_label="Any", label="Validity"
+        choices=Evidence.Validity.choices, method="filter_status", empty_label=_("Any"), label=_("Validity")
     )
-    control = django_filters.CharFilter(method="filter_control", label="Control", help_text="e.g. A.6.2.4")
+    control = django_filters.CharFilter(method="filter_control", label=_("Control"), help_text=_("e.g. A.6.2.4"))
     owner = django_filters.ModelChoiceFilter(
-        queryset=organization_members, label="Owner", empty_label="Anyone", widget=AutocompleteSelect("members")
+        queryset=organization_members, label=_("Owner"), empty_label=_("Anyone"), widget=AutocompleteSelect("members")
     )
 
     class Meta:

@@ -8,6 +8,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from aims.tenancy import TenantModel, TenantQuerySet
 from controls.catalogue.models import Requirement
@@ -29,22 +30,22 @@ class Evidence(TenantModel):
     """A piece of evidence: a file, a link or a note, with its versions and what it supports."""
 
     class Kind(models.TextChoices):
-        FILE = "file", "File"
-        LINK = "link", "Link"
-        NOTE = "note", "Note"
+        FILE = "file", _("File")
+        LINK = "link", _("Link")
+        NOTE = "note", _("Note")
 
     class Validity(models.TextChoices):
         """Whether evidence still counts: derived from ``valid_until`` and the reminder window."""
 
-        VALID = "valid", "Valid"
-        EXPIRING = "expiring", "Expiring soon"
-        EXPIRED = "expired", "Expired"
+        VALID = "valid", _("Valid")
+        EXPIRING = "expiring", _("Expiring soon")
+        EXPIRED = "expired", _("Expired")
 
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.FILE)
     description = models.TextField(blank=True)
     effective_from = models.DateField(default=timezone.localdate)
-    valid_until = models.DateField(null=True, blank=True, help_text="When it expires; empty if it does not.")
+    valid_until = models.DateField(null=True, blank=True, help_text=_("When it expires; empty if it does not."))
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -54,6 +55,7 @@ class Evidence(TenantModel):
     objects: ClassVar[EvidenceManager] = EvidenceManager()
 
     class Meta:
+        # Not translated: the change history writes the record type into evidence packs' JSON data.
         verbose_name_plural = "evidence"
         ordering = ["title"]
         indexes = [models.Index(fields=["organization", "valid_until"])]
@@ -81,12 +83,12 @@ class EvidenceVersion(TenantModel):
     number = models.PositiveIntegerField()
     file = models.FileField(upload_to=evidence_upload_to, blank=True, max_length=300)
     original_name = models.CharField(max_length=255, blank=True)
-    content_type = models.CharField("detected type", max_length=100, blank=True)
+    content_type = models.CharField(_("detected type"), max_length=100, blank=True)
     size = models.PositiveBigIntegerField(null=True, blank=True)
     sha256 = models.CharField("SHA-256", max_length=64, blank=True)
     url = models.URLField(max_length=1000, blank=True)
     note = models.TextField(blank=True)
-    comment = models.CharField(max_length=300, blank=True, help_text="What changed in this version.")
+    comment = models.CharField(max_length=300, blank=True, help_text=_("What changed in this version."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -120,11 +122,11 @@ class EvidenceLink(TenantModel):
     """What a piece of evidence supports: a control, an AI system, a risk, a treatment or an impact assessment."""
 
     class Target(models.TextChoices):
-        CONTROL = "control", "Control"
-        SYSTEM = "system", "AI system"
-        RISK = "risk", "Risk"
-        TREATMENT = "treatment", "Treatment"
-        ASSESSMENT = "assessment", "Impact assessment"
+        CONTROL = "control", _("Control")
+        SYSTEM = "system", _("AI system")
+        RISK = "risk", _("Risk")
+        TREATMENT = "treatment", _("Treatment")
+        ASSESSMENT = "assessment", _("Impact assessment")
 
     evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="links")
     target = models.CharField(max_length=10, choices=Target.choices)
@@ -199,7 +201,7 @@ class Reminder(TenantModel):
 
     kind = models.CharField(max_length=30)
     object_id = models.PositiveBigIntegerField()
-    period = models.CharField(max_length=20, help_text="e.g. the expiry date or target date reminded about.")
+    period = models.CharField(max_length=20, help_text=_("e.g. the expiry date or target date reminded about."))
     sent_to = models.EmailField()
     sent_at = models.DateTimeField(default=timezone.now)
 

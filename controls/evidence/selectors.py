@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Case, Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet, When
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.models import Organization
 from aims.references import looks_like_reference, reference_field_of
@@ -154,7 +155,7 @@ def link_target_get(organization: Organization, target: str, value: Any) -> Mode
     """
     if target not in TARGET_MODELS:
         choices = ", ".join(EvidenceLink.Target.values)
-        raise ValidationError({"target": f"Choose one of: {choices}."})
+        raise ValidationError({"target": gettext("Choose one of: %(choices)s.") % {"choices": choices}})
     label = EvidenceLink.Target(target).label
     text = str(value).strip() if value is not None else ""
     queryset = link_target_choices(organization, target)
@@ -165,7 +166,10 @@ def link_target_get(organization: Organization, target: str, value: Any) -> Mode
     else:
         found = queryset.filter(pk=int(text)).first() if text.isdigit() else None
     if found is None:
-        where = f"ISO/IEC 42001 Annex A {label.lower()}" if target == EvidenceLink.Target.CONTROL else label.lower()
-        raise ValidationError({"id": f"No {where} “{text}” in your organisation."})
+        if target == EvidenceLink.Target.CONTROL:
+            message = gettext("No ISO/IEC 42001 Annex A control “%(text)s” in your organisation.") % {"text": text}
+        else:
+            message = gettext("No %(kind)s “%(text)s” in your organisation.") % {"kind": label.lower(), "text": text}
+        raise ValidationError({"id": message})
     record: Model = found
     return record

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Max, Model
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.files import InspectedUpload, UploadRules, delete_files_on_commit, private_file_response, upload_inspect
 from aims.models import Organization, User
@@ -39,7 +40,7 @@ def evidence_upload_rules() -> UploadRules:
 
 def _ensure_dates(effective_from: date | None, valid_until: date | None) -> None:
     if effective_from and valid_until and valid_until < effective_from:
-        raise ValidationError({"valid_until": "The evidence cannot expire before it takes effect."})
+        raise ValidationError({"valid_until": gettext("The evidence cannot expire before it takes effect.")})
 
 
 def _content(kind: str, upload: Any, url: str, note: str) -> tuple[InspectedUpload | None, str, str]:
@@ -47,20 +48,20 @@ def _content(kind: str, upload: Any, url: str, note: str) -> tuple[InspectedUplo
     url, note = (url or "").strip(), (note or "").strip()
     if upload is not None and kind != Evidence.Kind.FILE:
         # Refused rather than dropped: the uploader would believe the file was kept.
-        raise ValidationError({"file": "Only file evidence takes a file; choose the kind “file”."})
+        raise ValidationError({"file": gettext("Only file evidence takes a file; choose the kind “file”.")})
     if kind == Evidence.Kind.FILE:
         if upload is None:
-            raise ValidationError({"file": "Choose a file to upload."})
+            raise ValidationError({"file": gettext("Choose a file to upload.")})
         return upload_inspect(upload, evidence_upload_rules()), "", note
     if kind == Evidence.Kind.LINK:
         if not url:
-            raise ValidationError({"url": "Give the address of the evidence."})
+            raise ValidationError({"url": gettext("Give the address of the evidence.")})
         return None, url, note
     if kind == Evidence.Kind.NOTE:
         if not note:
-            raise ValidationError({"note": "Write the note."})
+            raise ValidationError({"note": gettext("Write the note.")})
         return None, "", note
-    raise ValidationError({"kind": "Choose file, link or note."})
+    raise ValidationError({"kind": gettext("Choose file, link or note.")})
 
 
 def _version_save(
@@ -144,13 +145,13 @@ def evidence_update(*, evidence: Evidence, acting_user: User | None, **fields: A
     """Change the metadata (title, description, dates, owner); the content changes by new versions only."""
     unknown = set(fields) - set(UPDATABLE_FIELDS)
     if unknown:
-        raise ValidationError({name: "This cannot be changed here." for name in sorted(unknown)})
+        raise ValidationError({name: gettext("This cannot be changed here.") for name in sorted(unknown)})
     if "owner" in fields:
         ensure_member(evidence.organization_id, fields["owner"])
     for name, value in fields.items():
         setattr(evidence, name, value.strip() if isinstance(value, str) and name == "title" else value)
     if evidence.effective_from is None:
-        raise ValidationError({"effective_from": "Give the date the evidence takes effect."})
+        raise ValidationError({"effective_from": gettext("Give the date the evidence takes effect.")})
     _ensure_dates(evidence.effective_from, evidence.valid_until)
     return record_save(evidence, acting_user=acting_user)
 
@@ -181,13 +182,13 @@ def evidence_add_version(
 def evidence_link(*, evidence: Evidence, target: str, obj: Model, acting_user: User | None) -> EvidenceLink:
     """Link the evidence to a control, AI system, risk, treatment or impact assessment (no-op if linked)."""
     if target not in TARGET_MODELS or not isinstance(obj, TARGET_MODELS[target]):
-        raise ValidationError({"target": "The record does not match the kind of link."})
+        raise ValidationError({"target": gettext("The record does not match the kind of link.")})
     if isinstance(obj, Requirement):
         if obj.kind != Requirement.Kind.CONTROL or obj.framework.code != CONTROL_FRAMEWORK:
-            raise ValidationError({"id": "Evidence supports ISO/IEC 42001 Annex A controls only."})
+            raise ValidationError({"id": gettext("Evidence supports ISO/IEC 42001 Annex A controls only.")})
     elif getattr(obj, "organization_id", None) != evidence.organization_id:
         # Unreachable through the portal and the API, which only offer the organisation's own records.
-        raise ValidationError({"id": "Records of different organisations cannot be linked."})
+        raise ValidationError({"id": gettext("Records of different organisations cannot be linked.")})
     existing: EvidenceLink | None = evidence.links.filter(target=target, **{target: obj}).first()
     if existing is not None:
         return existing

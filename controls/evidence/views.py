@@ -17,6 +17,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.views import View
 
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
@@ -35,7 +36,7 @@ from controls.evidence.forms import (
 )
 from controls.evidence.models import Evidence, EvidenceLink, EvidenceVersion
 
-CHANGE_REFUSED = "You may only change the evidence you own."
+CHANGE_REFUSED = gettext_lazy("You may only change the evidence you own.")
 
 
 def _dates() -> dict:
@@ -61,7 +62,7 @@ class EvidenceMixin(TenantViewMixin):
 
     def get_evidence(self) -> Evidence:
         evidence = get_for_tenant_or_404(self.tenant, Evidence, pk=self.kwargs["pk"])
-        ensure_can_change(self.tenant, evidence, CHANGE_REFUSED)
+        ensure_can_change(self.tenant, evidence, str(CHANGE_REFUSED))
         return evidence
 
 
@@ -103,13 +104,19 @@ class EvidenceCreateView(TenantViewMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Evidence “{evidence}” recorded.")
+                messages.success(request, gettext("Evidence “%(title)s” recorded.") % {"title": evidence})
                 return redirect("evidence:detail", pk=evidence.pk)
         staging.keep_for_another_try(form, self.tenant)
         return self.render(form, link, status=400)
 
     def render(self, form, link, status=200):
-        context = {"form": form, "link": link, "heading": "New evidence", "submit": "Record evidence"}
+        context = {
+            "form": form,
+            "link": link,
+            "link_label": LINK_KINDS[link[0]] if link else "",
+            "heading": gettext("New evidence"),
+            "submit": gettext("Record evidence"),
+        }
         return render(self.request, "controls/evidence/form.html", context, status=status)
 
 
@@ -156,6 +163,16 @@ class EvidenceDetailView(TenantViewMixin, View):
         return render(request, "controls/evidence/detail.html", context)
 
 
+# The kind of record a new piece of evidence will support, as the form's callout names it.
+LINK_KINDS = {
+    EvidenceLink.Target.CONTROL: pgettext_lazy("evidence will support", "control"),
+    EvidenceLink.Target.SYSTEM: pgettext_lazy("evidence will support", "AI system"),
+    EvidenceLink.Target.RISK: pgettext_lazy("evidence will support", "risk"),
+    EvidenceLink.Target.TREATMENT: pgettext_lazy("evidence will support", "treatment"),
+    EvidenceLink.Target.ASSESSMENT: pgettext_lazy("evidence will support", "impact assessment"),
+}
+
+
 # What the "Add a link" choices show, where the record's own name is not enough.
 LINK_LABELS = {
     EvidenceLink.Target.CONTROL: lambda o: f"{o.ref} {Truncator(o.title).chars(70)}",
@@ -177,12 +194,13 @@ class EvidenceUpdateView(EvidenceMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Evidence “{evidence}” saved.")
+                messages.success(request, gettext("Evidence “%(title)s” saved.") % {"title": evidence})
                 return redirect("evidence:detail", pk=evidence.pk)
         return self.render(form, evidence, status=400)
 
     def render(self, form, evidence, status=200):
-        context = {"form": form, "evidence": evidence, "heading": f"Edit {evidence}", "submit": "Save"}
+        heading = gettext("Edit %(title)s") % {"title": evidence}
+        context = {"form": form, "evidence": evidence, "heading": heading, "submit": gettext("Save")}
         return render(self.request, "controls/evidence/form.html", context, status=status)
 
 
@@ -206,13 +224,17 @@ class EvidenceAddVersionView(EvidenceMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Version {version.number} of “{evidence}” added.")
+                messages.success(
+                    request,
+                    gettext("Version %(number)s of “%(title)s” added.") % {"number": version.number, "title": evidence},
+                )
                 return redirect("evidence:detail", pk=evidence.pk)
         staging.keep_for_another_try(form, self.tenant)
         return self.render(form, evidence, status=400)
 
     def render(self, form, evidence, status=200):
-        context = {"form": form, "evidence": evidence, "heading": f"New version of {evidence}", "submit": "Add version"}
+        heading = gettext("New version of %(title)s") % {"title": evidence}
+        context = {"form": form, "evidence": evidence, "heading": heading, "submit": gettext("Add version")}
         return render(self.request, "controls/evidence/form.html", context, status=status)
 
 
@@ -231,7 +253,7 @@ class EvidenceLinkAddView(EvidenceMixin, View):
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
-                messages.success(request, f"Linked to {data['obj']}.")
+                messages.success(request, gettext("Linked to %(record)s.") % {"record": data["obj"]})
         else:
             messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("evidence:detail", pk=evidence.pk)
@@ -244,7 +266,7 @@ class EvidenceLinkRemoveView(EvidenceMixin, View):
         evidence = self.get_evidence()
         link = get_for_tenant_or_404(self.tenant, EvidenceLink, pk=link_pk, evidence=evidence)
         services.evidence_unlink(link=link, acting_user=request.user)
-        messages.success(request, "Link removed.")
+        messages.success(request, gettext("Link removed."))
         return redirect("evidence:detail", pk=evidence.pk)
 
 
@@ -254,7 +276,7 @@ class EvidenceDeleteView(EvidenceMixin, View):
     def post(self, request, pk):
         evidence = self.get_evidence()
         services.evidence_delete(evidence=evidence, acting_user=request.user)
-        messages.success(request, f"“{evidence}” was deleted; its history is kept.")
+        messages.success(request, gettext("“%(title)s” was deleted; its history is kept.") % {"title": evidence})
         return redirect("evidence:list")
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from aims.forms import DATE, TEXT, TenantForm
 from aims.tenancy import Tenant
 from controls.soa.models import ApplicabilityStatement
 from registry.models import AISystem
 
-DECISIONS = [("", "Not decided"), ("yes", "Applicable"), ("no", "Excluded")]
+DECISIONS = [("", _("Not decided")), ("yes", _("Applicable")), ("no", _("Excluded"))]
 
 
 def _decision(value):
@@ -20,12 +21,12 @@ def _decision(value):
 
 class SoARowForm(TenantForm):
     applicable = forms.TypedChoiceField(
-        choices=DECISIONS, coerce=_decision, empty_value=None, required=False, label="Decision"
+        choices=DECISIONS, coerce=_decision, empty_value=None, required=False, label=_("Decision")
     )
     systems = forms.ModelMultipleChoiceField(
         queryset=AISystem.objects.none(),
         required=False,
-        label="AI systems it covers",
+        label=_("AI systems it covers"),
         widget=forms.SelectMultiple(attrs={"size": 4}),
     )
 
@@ -37,6 +38,13 @@ class SoARowForm(TenantForm):
             "justification": forms.Textarea(attrs=TEXT),
             "implementation": forms.Textarea(attrs=TEXT),
             "target_date": DATE,
+        }
+        labels = {
+            "justification": _("Justification"),
+            "implementation_status": _("Implementation status"),
+            "implementation": _("Implementation description"),
+            "owner": _("Owner"),
+            "target_date": _("Target date"),
         }
 
     member_fields = ("owner",)
@@ -52,9 +60,11 @@ class SoARowForm(TenantForm):
 
 class SubmitForm(forms.Form):
     note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="What changed since the last approved version"
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label=_("What changed since the last approved version"),
     )
 
 
 class DecisionForm(forms.Form):
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Comment"))

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, ClassVar
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aims.summaries import summaries_changed
 from aims.tenancy import TenantModel, TenantQuerySet
@@ -17,10 +19,10 @@ if TYPE_CHECKING:
 
 
 class ImplementationStatus(models.TextChoices):
-    NOT_STARTED = "not_started", "Not started"
-    PLANNED = "planned", "Planned"
-    PARTIAL = "partial", "Partially implemented"
-    IMPLEMENTED = "implemented", "Implemented"
+    NOT_STARTED = "not_started", _("Not started")
+    PLANNED = "planned", _("Planned")
+    PARTIAL = "partial", _("Partially implemented")
+    IMPLEMENTED = "implemented", _("Implemented")
 
 
 class ApplicabilityStatementQuerySet(TenantQuerySet):
@@ -52,14 +54,14 @@ class ApplicabilityStatement(TenantModel):
         related_name="statements",
         limit_choices_to={"kind": Requirement.Kind.CONTROL},
     )
-    applicable = models.BooleanField(null=True, blank=True, help_text="Empty until the organisation has decided.")
+    applicable = models.BooleanField(null=True, blank=True, help_text=_("Empty until the organisation has decided."))
     justification = models.TextField(
-        blank=True, help_text="Why the control is included or excluded: required either way."
+        blank=True, help_text=_("Why the control is included or excluded: required either way.")
     )
     implementation_status = models.CharField(
         max_length=12, choices=ImplementationStatus, default=ImplementationStatus.NOT_STARTED
     )
-    implementation = models.TextField("implementation description", blank=True)
+    implementation = models.TextField(_("implementation description"), blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -69,6 +71,7 @@ class ApplicabilityStatement(TenantModel):
     objects: ClassVar[ApplicabilityStatementManager] = ApplicabilityStatementManager()
 
     class Meta:
+        # Not translated: the change history writes the record type into evidence packs' JSON data.
         verbose_name = "SoA row"
         ordering = ["control__order"]
         constraints = [models.UniqueConstraint(fields=["organization", "control"], name="soa_one_row_per_control")]
@@ -78,7 +81,7 @@ class ApplicabilityStatement(TenantModel):
 
     @property
     def decision(self) -> str:
-        return {True: "Applicable", False: "Excluded", None: "Not decided"}[self.applicable]
+        return {True: gettext("Applicable"), False: gettext("Excluded"), None: gettext("Not decided")}[self.applicable]
 
     @property
     def past_target(self) -> bool:
@@ -111,14 +114,14 @@ class SoAVersion(TenantModel):
     """A submitted Statement of Applicability, frozen as it was; approved versions are read-only."""
 
     class Status(models.TextChoices):
-        SUBMITTED = "submitted", "Submitted"
-        APPROVED = "approved", "Approved"
-        RETURNED = "returned", "Returned"
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+        RETURNED = "returned", _("Returned")
 
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
-    rows = models.JSONField(default=list, help_text="The SoA rows as submitted.")
-    note = models.TextField(blank=True, help_text="What changed since the last approved version.")
+    rows = models.JSONField(default=list, help_text=_("The SoA rows as submitted."))
+    note = models.TextField(blank=True, help_text=_("What changed since the last approved version."))
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     submitted_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(

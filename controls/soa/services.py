@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.models import Organization, User
 from aims.records import record_delete, record_save
@@ -41,8 +42,10 @@ def soa_row_update(
     """
     errors = {}
     if statement.applicable is not None and not statement.justification.strip():
-        errors["justification"] = "Explain why this control is " + (
-            "included." if statement.applicable else "excluded: clause 6.1.3 asks for the reason either way."
+        errors["justification"] = (
+            gettext("Explain why this control is included.")
+            if statement.applicable
+            else gettext("Explain why this control is excluded: clause 6.1.3 asks for the reason either way.")
         )
     if statement.applicable is False:
         relied_on = _exclusion_refused(statement)
@@ -54,7 +57,7 @@ def soa_row_update(
     if systems is not None:
         wanted = {s.pk: s for s in systems}
         if any(s.organization_id != statement.organization_id for s in wanted.values()):
-            raise ValidationError({"systems": "Choose your organisation's AI systems."})
+            raise ValidationError({"systems": gettext("Choose your organisation's AI systems.")})
         for link in statement.system_links.exclude(system_id__in=wanted):
             record_delete(link, acting_user=acting_user)
         existing = set(statement.system_links.values_list("system_id", flat=True))
@@ -78,10 +81,18 @@ def _exclusion_refused(statement: ApplicabilityStatement) -> str:
     )
     names = ", ".join(f"{link.treatment.risk.ref_code} ({link.treatment.title})" for link in first)
     more = links.count() - len(first) if len(first) == RISK_PREVIEW else 0
+    figures = {"ref": statement.control.ref, "names": names, "more": more}
+    if more:
+        return (
+            gettext(
+                "%(ref)s cannot be excluded: the treatment of %(names)s and %(more)s more relies on it. "
+                "Change those treatments first."
+            )
+            % figures
+        )
     return (
-        f"{statement.control.ref} cannot be excluded: the treatment of {names}"
-        + (f" and {more} more" if more else "")
-        + " relies on it. Change those treatments first."
+        gettext("%(ref)s cannot be excluded: the treatment of %(names)s relies on it. Change those treatments first.")
+        % figures
     )
 
 
@@ -130,10 +141,11 @@ def soa_submit(*, organization: Organization, acting_user: User, note: str = "")
     )
     if undecided:
         raise ValidationError(
-            f"Decide and justify every control before submitting; still open: {', '.join(undecided)}."
+            gettext("Decide and justify every control before submitting; still open: %(refs)s.")
+            % {"refs": ", ".join(undecided)}
         )
     if SoAVersion.objects.for_org(organization).filter(status=SoAVersion.Status.SUBMITTED).exists():
-        raise ValidationError("A version is already waiting for approval.")
+        raise ValidationError(gettext("A version is already waiting for approval."))
     number = (SoAVersion.objects.for_org(organization).aggregate(n=Max("number"))["n"] or 0) + 1
     version = SoAVersion(
         organization=organization,
@@ -148,10 +160,11 @@ def soa_submit(*, organization: Organization, acting_user: User, note: str = "")
 def _decide(version: SoAVersion, acting_user: User, status: str, comment: str) -> SoAVersion:
     if not version.is_submitted:
         raise ValidationError(
-            f"Version {version.number} is {version.get_status_display().lower()}, not awaiting a decision."
+            gettext("Version %(number)s is %(status)s, not awaiting a decision.")
+            % {"number": version.number, "status": version.get_status_display().lower()}
         )
     if version.submitted_by_id == acting_user.pk:
-        raise ValidationError("The person who submitted the SoA cannot also decide on it.")
+        raise ValidationError(gettext("The person who submitted the SoA cannot also decide on it."))
     version.status, version.decided_by, version.decided_at = status, acting_user, timezone.now()
     version.decision_comment = comment.strip()
     return record_save(version, acting_user=acting_user)
@@ -165,5 +178,5 @@ def soa_approve(*, version: SoAVersion, acting_user: User, comment: str = "") ->
 @transaction.atomic
 def soa_return(*, version: SoAVersion, acting_user: User, comment: str) -> SoAVersion:
     if not comment.strip():
-        raise ValidationError({"comment": "Say what needs to change."})
+        raise ValidationError({"comment": gettext("Say what needs to change.")})
     return _decide(version, acting_user, SoAVersion.Status.RETURNED, comment)

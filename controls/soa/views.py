@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.translation import gettext
 from django.views import View
 
 from aims.access import TenantViewMixin, get_for_tenant_or_404
@@ -110,7 +111,7 @@ class SoARowEditView(TenantViewMixin, View):
         if row is None:
             raise Http404("No such control.")
         if not self.tenant.can_change(row) and row.owner_id is not None:
-            raise PermissionDenied("AI system owners change only the controls they own.")
+            raise PermissionDenied(gettext("AI system owners change only the controls they own."))
         summary = selectors.control_risk_summary(self.tenant.organization, row.control_id)
         row.relied_on = summary if summary.risk_count else None  # type: ignore[attr-defined]  # for the template
         _with_links([row])
@@ -142,7 +143,7 @@ class SoARowEditView(TenantViewMixin, View):
                 if request.headers.get("HX-Request") == "true":
                     fresh = self.load(ref)
                     return render(request, "controls/soa/_row.html", {"row": fresh, "can_edit": True, "saved": True})
-                messages.success(request, f"{row.control.ref} saved.")
+                messages.success(request, gettext("%(ref)s saved.") % {"ref": row.control.ref})
                 return redirect("soa:statement")
         return self.respond(row, form, status=400)
 
@@ -202,7 +203,9 @@ class SoAVersionsView(TenantViewMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Version {version.number} submitted for approval.")
+                messages.success(
+                    request, gettext("Version %(number)s submitted for approval.") % {"number": version.number}
+                )
                 return redirect("soa:version", number=version.number)
         return self.get(request, form=form, status=400)
 
@@ -226,10 +229,12 @@ class SoAVersionView(TenantViewMixin, View):
         try:
             if request.POST.get("decision") == "approve":
                 soa.soa_approve(version=version, acting_user=request.user, comment=comment)
-                messages.success(request, f"Version {version.number} approved.")
+                messages.success(request, gettext("Version %(number)s approved.") % {"number": version.number})
             else:
                 soa.soa_return(version=version, acting_user=request.user, comment=comment)
-                messages.success(request, f"Version {version.number} returned to the officers.")
+                messages.success(
+                    request, gettext("Version %(number)s returned to the officers.") % {"number": version.number}
+                )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect("soa:version", number=version.number)
@@ -246,19 +251,19 @@ class SoAExportView(TenantViewMixin, View):
         relied_on = selectors.cached_control_risk_summaries(organization, [row.control_id for row in rows])
         data = tablib.Dataset(
             headers=[
-                "Control",
-                "Title",
-                "Area",
-                "Decision",
-                "Justification",
-                "Implementation status",
-                "Implementation",
-                "Owner",
-                "Target date",
-                "AI systems",
-                "Risks relying on it",
-                "First risks",
-                "Evidence items",
+                gettext("Control"),
+                gettext("Title"),
+                gettext("Area"),
+                gettext("Decision"),
+                gettext("Justification"),
+                gettext("Implementation status"),
+                gettext("Implementation"),
+                gettext("Owner"),
+                gettext("Target date"),
+                gettext("AI systems"),
+                gettext("Risks relying on it"),
+                gettext("First risks"),
+                gettext("Evidence items"),
             ]
         )
         for row in rows:
@@ -294,7 +299,9 @@ def _risks_cells(summary: selectors.ControlRiskSummary | None) -> tuple[int, str
     if summary is None:
         return 0, ""
     refs = ", ".join(risk.ref_code for risk in summary.first_risks)
-    return summary.risk_count, refs + (f" and {summary.more} more" if summary.more else "")
+    if summary.more:
+        refs = gettext("%(refs)s and %(more)s more") % {"refs": refs, "more": summary.more}
+    return summary.risk_count, refs
 
 
 class ReadinessView(TenantViewMixin, CachedContentMixin, View):
