@@ -629,34 +629,36 @@ def evidence_pack_verify(pack: EvidencePack) -> VerifyReport:
     """Recompute the file's hash, read the embedded manifest and check each record and file against it."""
     report = VerifyReport(pack_id=str(pack.uid), ok=False)
     if not pack.is_downloadable:
-        report.problems.append(f"The pack has no file (status: {pack.get_status_display().lower()}).")
+        report.problems.append(
+            gettext("The pack has no file (status: %(status)s).") % {"status": pack.get_status_display().lower()}
+        )
         return report
     path = Path(default_storage.path(cast(str, pack.file.name)))  # a downloadable pack has its file
     if not path.exists():
-        report.problems.append("The pack's file is missing from storage.")
+        report.problems.append(gettext("The pack's file is missing from storage."))
         return report
     report.file_sha256_matches = render.file_sha256(path) == pack.sha256
     if not report.file_sha256_matches:
-        report.problems.append("The file's SHA-256 differs from the one recorded when it was generated.")
+        report.problems.append(gettext("The file's SHA-256 differs from the one recorded when it was generated."))
     try:
         manifest, digests = read_manifest(path)
     except (PdfError, ValueError) as exc:
-        report.problems.append(f"The file is not a readable PDF ({exc}).")
+        report.problems.append(gettext("The file is not a readable PDF (%(error)s).") % {"error": exc})
         return report
     report.manifest_found = manifest is not None
     if manifest is None:
-        report.problems.append("The PDF carries no manifest.json.")
+        report.problems.append(gettext("The PDF carries no manifest.json."))
         return report
     if manifest.get("pack_id") != str(pack.uid):
-        report.problems.append("The manifest belongs to another pack.")
+        report.problems.append(gettext("The manifest belongs to another pack."))
     report.problems += _check_records(manifest.get("records", []), pack.organization_id)
     report.records_checked = len(manifest.get("records", []))
     for entry in manifest.get("files", []) + manifest.get("data_files", []):
         digest = digests.get(entry["name"])
         if digest is None:
-            report.problems.append(f"File {entry['name']} is listed but not attached.")
+            report.problems.append(gettext("File %(name)s is listed but not attached.") % {"name": entry["name"]})
         elif digest != entry["sha256"]:
-            report.problems.append(f"File {entry['name']} does not match its SHA-256.")
+            report.problems.append(gettext("File %(name)s does not match its SHA-256.") % {"name": entry["name"]})
     report.problems += _check_stored_files(manifest.get("files", []), pack.organization_id)
     report.ok = not report.problems
     return report
@@ -673,16 +675,18 @@ def _check_stored_files(entries: list[dict[str, Any]], organization_id: int) -> 
     for key, entry in wanted.items():
         version = found.get(key)
         if version is None:
-            problems.append(f"Evidence file {entry['name']} no longer exists in the portal.")
+            problems.append(gettext("Evidence file %(name)s no longer exists in the portal.") % {"name": entry["name"]})
             continue
         try:
             with default_storage.open(version.file.name, "rb") as fh:
                 digest = render.file_sha256_stream(fh)
         except OSError:
-            problems.append(f"Evidence file {entry['name']} is missing from storage.")
+            problems.append(gettext("Evidence file %(name)s is missing from storage.") % {"name": entry["name"]})
             continue
         if digest != entry["sha256"]:
-            problems.append(f"Evidence file {entry['name']} in storage differs from the one in the pack.")
+            problems.append(
+                gettext("Evidence file %(name)s in storage differs from the one in the pack.") % {"name": entry["name"]}
+            )
     return problems
 
 
@@ -700,7 +704,13 @@ def _check_records(entries: list[dict[str, Any]], organization_id: int) -> list[
         for entry in group:
             obj = current.get(entry["id"])
             if obj is None:
-                problems.append(f"{entry['label']} ({label} #{entry['id']}) no longer exists.")
+                problems.append(
+                    gettext("%(record)s (%(type)s #%(id)s) no longer exists.")
+                    % {"record": entry["label"], "type": label, "id": entry["id"]}
+                )
             elif record_sha256(obj) != entry["sha256"]:
-                problems.append(f"{entry['label']} ({label} #{entry['id']}) has changed since the pack was generated.")
+                problems.append(
+                    gettext("%(record)s (%(type)s #%(id)s) has changed since the pack was generated.")
+                    % {"record": entry["label"], "type": label, "id": entry["id"]}
+                )
     return problems
