@@ -489,7 +489,7 @@ def _write_sidecar(part: EvidencePackPart, sidecar: _Sidecar) -> Path:
     path = _storage_path(_sidecar_name(part))
     payload = {"records": sidecar.records, "files": sidecar.files, "attachments": sidecar.attachments}
     payload["anchors"] = sidecar.anchors
-    path.write_text(json.dumps(payload))
+    path.write_text(json.dumps(payload, default=str))  # lazy labels (field and model names) as text
     return path
 
 
