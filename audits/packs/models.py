@@ -40,6 +40,11 @@ class PackSection(models.TextChoices):
     EVIDENCE = "evidence", _("Evidence index (clause 7.5)")
     AUDIT = "audit", _("The audit: scope, criteria, checklist, findings and actions")
 
+    @property
+    def label(self) -> str:
+        # Text in the active language (the pack's, while a part renders): headings are compared and joined as text.
+        return str(self._label_)
+
 
 # An audit-scoped pack shows that audit, and the evidence behind it.
 AUDIT_SECTIONS = [PackSection.AUDIT, PackSection.EVIDENCE]
