@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.apps import AppConfig
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditsConfig(AppConfig):
     name = "audits"
-    verbose_name = "Audits and evidence packs"
+    verbose_name = _("Audits and evidence packs")
 
     def ready(self) -> None:
         from aims import dashboard, demo, setup, work
@@ -28,15 +32,20 @@ class AuditsConfig(AppConfig):
         from controls import readiness
         from registry import system_tabs
 
+        # The tab labels are lazy: each page shows them in its reader's language.
         system_tabs.register(
             system_tabs.SystemTab(
-                "incidents", "Incidents", "audits:system_incidents", 80, improvement_selectors.system_incident_records
+                "incidents",
+                cast(str, _("Incidents")),
+                "audits:system_incidents",
+                80,
+                improvement_selectors.system_incident_records,
             )
         )
         system_tabs.register(
             system_tabs.SystemTab(
                 "findings",
-                "Findings and actions",
+                cast(str, _("Findings and actions")),
                 "audits:system_findings",
                 90,
                 improvement_selectors.system_finding_records,
@@ -60,10 +69,10 @@ class AuditsConfig(AppConfig):
         discussion.register(
             Finding,
             url=lambda finding: reverse("audits:finding_detail", args=[finding.pk]),
-            label=lambda finding: f"finding {finding}",
+            label=lambda finding: gettext("finding %(finding)s") % {"finding": finding},
         )
         discussion.register(
             CorrectiveAction,
             url=lambda action: reverse("audits:ca_detail", args=[action.pk]),
-            label=lambda action: f"corrective action {action}",
+            label=lambda action: gettext("corrective action %(action)s") % {"action": action},
         )

@@ -7,12 +7,15 @@ the API alike.
 
 from __future__ import annotations
 
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aims.autocomplete import AutocompleteSelect, autocomplete_fields
 from aims.filters import OneOrMany, RecordChoiceFilter, YearFilter, organization_members
@@ -33,6 +36,9 @@ from audits.models import (
 )
 from controls.models import Evidence
 from registry.models import AISystem
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 TEXT = {"rows": 3}
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -70,7 +76,7 @@ def _member_field(form: forms.BaseForm, name: str, tenant: Tenant) -> None:
 
 
 class SectionsMixin:
-    SECTIONS: list[tuple[str, list[str]]] = []
+    SECTIONS: list[tuple[StrOrPromise, list[str]]] = []
 
     def sections(self):
         for title, names in self.SECTIONS:
@@ -96,23 +102,23 @@ class ProgrammeForm(forms.ModelForm):
 
 class AuditForm(SectionsMixin, forms.ModelForm):
     SECTIONS = [
-        ("The audit", ["programme", "title", "scope", "auditee_area", "criteria"]),
-        ("Team", ["lead_auditor", "auditors", "area_owners"]),
-        ("Dates", ["planned_start", "planned_end", "actual_start", "actual_end"]),
-        ("Conclusion", ["conclusion"]),
+        (_("The audit"), ["programme", "title", "scope", "auditee_area", "criteria"]),
+        (_("Team"), ["lead_auditor", "auditors", "area_owners"]),
+        (_("Dates"), ["planned_start", "planned_end", "actual_start", "actual_end"]),
+        (_("Conclusion"), ["conclusion"]),
     ]
     criteria = RequirementMultipleChoiceField(
         queryset=None,
-        label="Audit criteria",
-        help_text="The clauses and Annex A controls checked; the checklist has one question per requirement.",
+        label=_("Audit criteria"),
+        help_text=_("The clauses and Annex A controls checked; the checklist has one question per requirement."),
         widget=forms.SelectMultiple(attrs={"size": 14}),
     )
-    auditors = MembersField(queryset=None, required=False, help_text="They record the checklist and findings.")
+    auditors = MembersField(queryset=None, required=False, help_text=_("They record the checklist and findings."))
     area_owners = MembersField(
         queryset=None,
         required=False,
-        label="Responsible for the audited area",
-        help_text="The auditees. Auditors must be independent of the area: none of them may audit it.",
+        label=_("Responsible for the audited area"),
+        help_text=_("The auditees. Auditors must be independent of the area: none of them may audit it."),
     )
 
     class Meta:
@@ -155,12 +161,12 @@ class ChecklistItemForm(forms.ModelForm):
 
 class FindingForm(forms.ModelForm):
     requirement = RequirementChoiceField(
-        queryset=None, required=False, help_text="Required for a nonconformity: the requirement not met."
+        queryset=None, required=False, help_text=_("Required for a nonconformity: the requirement not met.")
     )
     evidence: forms.ModelMultipleChoiceField[Evidence] = forms.ModelMultipleChoiceField(
         queryset=None,
         required=False,
-        label="Evidence it rests on",
+        label=_("Evidence it rests on"),
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
 
@@ -175,7 +181,7 @@ class FindingForm(forms.ModelForm):
         items = ChecklistItem.objects.for_org(tenant.organization).filter(audit=audit).order_by("order", "id")
         _choice(self, "checklist_item").queryset = items
         _choice(self, "checklist_item").label_from_instance = lambda item: item.ref  # type: ignore[method-assign,assignment]
-        self.fields["checklist_item"].label = "Checklist item"
+        self.fields["checklist_item"].label = _("Checklist item")
         _choice(self, "evidence").queryset = Evidence.objects.for_org(tenant.organization).order_by("title")
         _choice(self, "system").queryset = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
         if self.instance.pk:
@@ -188,8 +194,8 @@ class FindingForm(forms.ModelForm):
 
 class CorrectiveActionForm(SectionsMixin, forms.ModelForm):
     SECTIONS = [
-        ("Source", ["finding", "incident"]),
-        ("The action", ["title", "correction", "root_cause", "action", "owner", "due_date"]),
+        (_("Source"), ["finding", "incident"]),
+        (_("The action"), ["title", "correction", "root_cause", "action", "owner", "due_date"]),
     ]
 
     class Meta:
@@ -209,7 +215,7 @@ class CorrectiveActionForm(SectionsMixin, forms.ModelForm):
         _choice(self, "finding").label_from_instance = lambda f: f"{f.ref_code} {f.title} ({f.get_kind_display()})"  # type: ignore[method-assign,assignment]
         _choice(self, "incident").queryset = Incident.objects.for_org(org).order_by("-detected_at")
         _member_field(self, "owner", tenant)
-        self.fields["owner"].help_text = "Implements the action; someone else checks its effectiveness."
+        self.fields["owner"].help_text = _("Implements the action; someone else checks its effectiveness.")
         if not self.instance.pk and tenant.user is not None and not self.initial.get("owner"):
             self.initial["owner"] = tenant.user.pk
         autocomplete_fields(self)
@@ -217,13 +223,16 @@ class CorrectiveActionForm(SectionsMixin, forms.ModelForm):
 
 class VerifyForm(forms.Form):
     effective = forms.TypedChoiceField(
-        choices=[("yes", "Effective: the cause is removed, close the action"), ("no", "Not effective: more is needed")],
+        choices=[
+            ("yes", _("Effective: the cause is removed, close the action")),
+            ("no", _("Not effective: more is needed")),
+        ],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,
-        label="Result of the check",
+        label=_("Result of the check"),
     )
-    note = forms.CharField(widget=forms.Textarea(attrs=TEXT), label="What was checked and what it showed")
-    verified_on = forms.DateField(widget=DATE, required=False, label="Checked on", help_text="Today if empty.")
+    note = forms.CharField(widget=forms.Textarea(attrs=TEXT), label=_("What was checked and what it showed"))
+    verified_on = forms.DateField(widget=DATE, required=False, label=_("Checked on"), help_text=_("Today if empty."))
 
 
 # --- Management reviews ------------------------------------------------------------------------
@@ -231,9 +240,9 @@ class VerifyForm(forms.Form):
 
 class ManagementReviewForm(SectionsMixin, forms.ModelForm):
     SECTIONS = [
-        ("The review", ["title", "held_on", "period_start", "period_end"]),
-        ("Attendees", ["attendees", "external_attendees"]),
-        ("Results", ["decisions"]),
+        (_("The review"), ["title", "held_on", "period_start", "period_end"]),
+        (_("Attendees"), ["attendees", "external_attendees"]),
+        (_("Results"), ["decisions"]),
     ]
     attendees = MembersField(queryset=None, required=False)
 
@@ -254,7 +263,7 @@ class ManagementReviewForm(SectionsMixin, forms.ModelForm):
         if self.instance.pk:
             self.initial["attendees"] = [link.user_id for link in self.instance.attendee_links.all()]
             # The inputs were gathered for this period; "Gather the inputs again" follows a change.
-            self.fields["period_start"].help_text = self.fields["period_end"].help_text = (
+            self.fields["period_start"].help_text = self.fields["period_end"].help_text = _(
                 "Gather the inputs again after changing the period."
             )
         else:
@@ -263,7 +272,9 @@ class ManagementReviewForm(SectionsMixin, forms.ModelForm):
             self.initial.setdefault("held_on", today)
             self.initial.setdefault("period_end", today)
             self.initial.setdefault("period_start", latest or today.replace(month=1, day=1))
-            self.initial.setdefault("title", f"Management review {today:%B %Y}")
+            self.initial.setdefault(
+                "title", gettext("Management review %(month)s") % {"month": date_format(today, "F Y")}
+            )
         autocomplete_fields(self)
 
 
@@ -284,9 +295,9 @@ class ReviewActionForm(forms.ModelForm):
 
 class IncidentForm(SectionsMixin, forms.ModelForm):
     SECTIONS = [
-        ("The incident", ["title", "system", "severity", "description", "occurred_at", "detected_at"]),
-        ("Communication", ["informed_parties", "informed_at", "authority_notified", "authority_notified_at"]),
-        ("Status", ["status", "resolution"]),
+        (_("The incident"), ["title", "system", "severity", "description", "occurred_at", "detected_at"]),
+        (_("Communication"), ["informed_parties", "informed_at", "authority_notified", "authority_notified_at"]),
+        (_("Status"), ["status", "resolution"]),
     ]
 
     class Meta:
@@ -305,7 +316,7 @@ class IncidentForm(SectionsMixin, forms.ModelForm):
     def __init__(self, *args, tenant: Tenant, **kwargs):
         super().__init__(*args, **kwargs)
         _choice(self, "system").queryset = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
-        _choice(self, "system").empty_label = "Not tied to one AI system"
+        _choice(self, "system").empty_label = _("Not tied to one AI system")
         for name in ("occurred_at", "detected_at", "informed_at", "authority_notified_at"):
             cast(forms.DateTimeField, self.fields[name]).input_formats = [
                 "%Y-%m-%dT%H:%M",
@@ -342,8 +353,8 @@ SEARCH = forms.TextInput(attrs={"type": "search"})
 
 
 class AuditFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search", widget=SEARCH)
-    year = YearFilter(field_name="programme__year", label="Programme year")
+    q = django_filters.CharFilter(method="search", label=_("Search"), widget=SEARCH)
+    year = YearFilter(field_name="programme__year", label=_("Programme year"))
     status = django_filters.MultipleChoiceFilter(
         choices=Audit.Status.choices, widget=OneOrMany(choices=Audit.Status.choices)
     )
@@ -359,16 +370,16 @@ class FindingFilter(django_filters.FilterSet):
     """Findings of every audit (the page and the API); ``open_nc=true`` is the dashboard's
     "Open nonconformities"."""
 
-    q = django_filters.CharFilter(method="search", label="Search", widget=SEARCH)
+    q = django_filters.CharFilter(method="search", label=_("Search"), widget=SEARCH)
     audit = django_filters.NumberFilter(field_name="audit_id", widget=forms.HiddenInput)
     kind = django_filters.MultipleChoiceFilter(
-        choices=Finding.Kind.choices, widget=OneOrMany(choices=Finding.Kind.choices), label="Kind"
+        choices=Finding.Kind.choices, widget=OneOrMany(choices=Finding.Kind.choices), label=_("Kind")
     )
     open_nc = django_filters.ChoiceFilter(
-        choices=[("true", "Open nonconformities")],
+        choices=[("true", _("Open nonconformities"))],
         method="filter_open_nc",
-        label="Nonconformities",
-        empty_label="Any finding",
+        label=_("Nonconformities"),
+        empty_label=_("Any finding"),
     )
 
     search = _search(("title", "ref_code", "description"))
@@ -394,27 +405,30 @@ class ChecklistFilter(django_filters.FilterSet):
 
 
 class CorrectiveActionFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search", widget=SEARCH)
+    q = django_filters.CharFilter(method="search", label=_("Search"), widget=SEARCH)
     status = django_filters.MultipleChoiceFilter(
         choices=CorrectiveAction.Status.choices, widget=OneOrMany(choices=CorrectiveAction.Status.choices)
     )
     owner = django_filters.ModelChoiceFilter(
-        queryset=organization_members, label="Owner", empty_label="Anyone", widget=AutocompleteSelect("members")
+        queryset=organization_members, label=_("Owner"), empty_label=_("Anyone"), widget=AutocompleteSelect("members")
     )
     source = django_filters.ChoiceFilter(
-        choices=[("finding", "Audit finding"), ("incident", "Incident")],
+        choices=[("finding", _("Audit finding")), ("incident", _("Incident"))],
         method="filter_source",
-        label="Source",
-        empty_label="Any",
+        label=_("Source"),
+        empty_label=_("Any"),
     )
     overdue = django_filters.ChoiceFilter(
-        choices=[("true", "Overdue"), ("false", "Not overdue")],
+        choices=[("true", _("Overdue")), ("false", _("Not overdue"))],
         method="filter_overdue",
-        label="Due date",
-        empty_label="Any",
+        label=_("Due date"),
+        empty_label=_("Any"),
     )
     closed = django_filters.ChoiceFilter(
-        choices=[("false", "Not closed"), ("true", "Closed")], method="filter_closed", label="Closed", empty_label="Any"
+        choices=[("false", _("Not closed")), ("true", _("Closed"))],
+        method="filter_closed",
+        label=_("Closed"),
+        empty_label=_("Any"),
     )
 
     search = _search(("title", "ref_code", "root_cause", "action", "correction"))
@@ -441,7 +455,7 @@ class CorrectiveActionFilter(django_filters.FilterSet):
 
 
 class IncidentFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search", widget=SEARCH)
+    q = django_filters.CharFilter(method="search", label=_("Search"), widget=SEARCH)
     status = django_filters.MultipleChoiceFilter(
         choices=Incident.Status.choices, widget=OneOrMany(choices=Incident.Status.choices)
     )
@@ -449,7 +463,7 @@ class IncidentFilter(django_filters.FilterSet):
         choices=Incident.Severity.choices, widget=OneOrMany(choices=Incident.Severity.choices)
     )
     system = RecordChoiceFilter(
-        queryset=_systems, empty_label="Any", label="AI system", widget=AutocompleteSelect("systems")
+        queryset=_systems, empty_label=_("Any"), label=_("AI system"), widget=AutocompleteSelect("systems")
     )
 
     search = _search(("title", "ref_code", "description"))
@@ -460,7 +474,7 @@ class IncidentFilter(django_filters.FilterSet):
 
 
 class ManagementReviewFilter(django_filters.FilterSet):
-    year = YearFilter(field_name="held_on__year", label="Year")
+    year = YearFilter(field_name="held_on__year", label=_("Year"))
 
     class Meta:
         model = ManagementReview

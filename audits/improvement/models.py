@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from aims.tenancy import TenantModel, TenantQuerySet
 
@@ -19,19 +21,23 @@ from aims.tenancy import TenantModel, TenantQuerySet
 class AuditProgramme(TenantModel):
     """The year's internal audit programme (9.2.2): what it aims at and the audits it plans."""
 
-    year = models.PositiveSmallIntegerField()
-    objectives = models.TextField(blank=True, help_text="What the year's audits aim to show or improve.")
-    notes = models.TextField(blank=True, help_text="Frequency, methods, responsibilities, reporting.")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    objectives = models.TextField(
+        blank=True, help_text=_("What the year's audits aim to show or improve."), verbose_name=_("objectives")
+    )
+    notes = models.TextField(
+        blank=True, help_text=_("Frequency, methods, responsibilities, reporting."), verbose_name=_("notes")
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
-        verbose_name = "audit programme"
+        verbose_name = _("audit programme")
         ordering = ["-year"]
         constraints = [models.UniqueConstraint(fields=["organization", "year"], name="auditprogramme_one_per_year")]
 
     def __str__(self) -> str:
-        return f"Audit programme {self.year}"
+        return gettext("Audit programme %(year)s") % {"year": self.year}
 
     @property
     def title(self) -> str:
@@ -42,29 +48,40 @@ class Audit(TenantModel):
     """One internal audit: scope, criteria, team, dates, status and conclusion (9.2.1)."""
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        IN_PROGRESS = "in_progress", "In progress"
-        REPORTING = "reporting", "Reporting"
-        CLOSED = "closed", "Closed"
+        PLANNED = "planned", _("Planned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        REPORTING = "reporting", _("Reporting")
+        CLOSED = "closed", _("Closed")
 
-    programme = models.ForeignKey(AuditProgramme, on_delete=models.PROTECT, related_name="audits")
-    ref_code = models.CharField("reference", max_length=20, blank=True)
-    title = models.CharField(max_length=200)
-    scope = models.TextField(help_text="Processes, units, AI systems and sites the audit covers.")
+    programme = models.ForeignKey(
+        AuditProgramme, on_delete=models.PROTECT, related_name="audits", verbose_name=_("programme")
+    )
+    ref_code = models.CharField(_("reference"), max_length=20, blank=True)
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    scope = models.TextField(
+        help_text=_("Processes, units, AI systems and sites the audit covers."), verbose_name=_("scope")
+    )
     auditee_area = models.CharField(
-        "audited area", max_length=200, blank=True, help_text="The unit(s) or function(s) audited."
+        _("audited area"), max_length=200, blank=True, help_text=_("The unit(s) or function(s) audited.")
     )
     lead_auditor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("lead auditor"),
     )
-    planned_start = models.DateField()
-    planned_end = models.DateField()
-    actual_start = models.DateField(null=True, blank=True)
-    actual_end = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
-    conclusion = models.TextField(blank=True, help_text="The audit's overall conclusion, for the report.")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    planned_start = models.DateField(verbose_name=_("planned start"))
+    planned_end = models.DateField(verbose_name=_("planned end"))
+    actual_start = models.DateField(null=True, blank=True, verbose_name=_("actual start"))
+    actual_end = models.DateField(null=True, blank=True, verbose_name=_("actual end"))
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED, verbose_name=_("status"))
+    conclusion = models.TextField(
+        blank=True, help_text=_("The audit's overall conclusion, for the report."), verbose_name=_("conclusion")
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["planned_start", "ref_code"]
@@ -103,12 +120,14 @@ class Audit(TenantModel):
 class AuditCriterion(TenantModel):
     """A clause or Annex A control the audit checks conformity against."""
 
-    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="criteria_links")
-    requirement = models.ForeignKey("controls.Requirement", on_delete=models.PROTECT, related_name="+")
+    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="criteria_links", verbose_name=_("audit"))
+    requirement = models.ForeignKey(
+        "controls.Requirement", on_delete=models.PROTECT, related_name="+", verbose_name=_("requirement")
+    )
 
     class Meta:
-        verbose_name = "audit criterion"
-        verbose_name_plural = "audit criteria"
+        verbose_name = _("audit criterion")
+        verbose_name_plural = _("audit criteria")
         constraints = [models.UniqueConstraint(fields=["audit", "requirement"], name="auditcriterion_unique")]
 
     def __str__(self) -> str:
@@ -119,15 +138,17 @@ class AuditMember(TenantModel):
     """Someone on an audit: an auditor, or an owner of the audited area (the auditee)."""
 
     class Role(models.TextChoices):
-        AUDITOR = "auditor", "Auditor"
-        AREA_OWNER = "area_owner", "Responsible for the audited area"
+        AUDITOR = "auditor", _("Auditor")
+        AREA_OWNER = "area_owner", _("Responsible for the audited area")
 
-    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="member_links")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    role = models.CharField(max_length=12, choices=Role.choices)
+    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="member_links", verbose_name=_("audit"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    role = models.CharField(max_length=12, choices=Role.choices, verbose_name=_("role"))
 
     class Meta:
-        verbose_name = "audit team member"
+        verbose_name = _("audit team member")
         constraints = [models.UniqueConstraint(fields=["audit", "user", "role"], name="auditmember_unique")]
 
     def __str__(self) -> str:
@@ -138,29 +159,40 @@ class ChecklistItem(TenantModel):
     """One question of an audit's checklist, generated from one of its criteria."""
 
     class Result(models.TextChoices):
-        NOT_CHECKED = "not_checked", "Not checked"
-        CONFORMING = "conforming", "Conforming"
-        NONCONFORMING = "nonconforming", "Nonconforming"
-        OBSERVATION = "observation", "Observation"
+        NOT_CHECKED = "not_checked", _("Not checked")
+        CONFORMING = "conforming", _("Conforming")
+        NONCONFORMING = "nonconforming", _("Nonconforming")
+        OBSERVATION = "observation", _("Observation")
 
     STYLE: dict[str, str] = {Result.NOT_CHECKED: "status-draft", Result.CONFORMING: "status-done",
              Result.NONCONFORMING: "status-revoked", Result.OBSERVATION: "status-pending"}  # fmt: skip
 
-    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="checklist")
-    requirement = models.ForeignKey("controls.Requirement", on_delete=models.PROTECT, related_name="+")
-    ref = models.CharField("requirement", max_length=40, editable=False)
-    question = models.TextField()
-    result = models.CharField(max_length=14, choices=Result.choices, default=Result.NOT_CHECKED)
-    notes = models.TextField(blank=True)
-    evidence_checked = models.TextField(blank=True, help_text="Records, interviews and samples looked at.")
-    checked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="checklist", verbose_name=_("audit"))
+    requirement = models.ForeignKey(
+        "controls.Requirement", on_delete=models.PROTECT, related_name="+", verbose_name=_("requirement")
     )
-    checked_at = models.DateTimeField(null=True, blank=True)
-    order = models.PositiveIntegerField(default=0)
+    ref = models.CharField(_("requirement"), max_length=40, editable=False)
+    question = models.TextField(verbose_name=_("question"))
+    result = models.CharField(
+        max_length=14, choices=Result.choices, default=Result.NOT_CHECKED, verbose_name=_("result")
+    )
+    notes = models.TextField(blank=True, verbose_name=_("notes"))
+    evidence_checked = models.TextField(
+        blank=True, help_text=_("Records, interviews and samples looked at."), verbose_name=_("evidence checked")
+    )
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked by"),
+    )
+    checked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("checked at"))
+    order = models.PositiveIntegerField(default=0, verbose_name=_("order"))
 
     class Meta:
-        verbose_name = "checklist item"
+        verbose_name = _("checklist item")
         ordering = ["order", "id"]
         constraints = [models.UniqueConstraint(fields=["audit", "requirement"], name="checklistitem_unique")]
 
@@ -181,23 +213,33 @@ class Finding(TenantModel):
     """A finding of an audit, against a requirement, supported by evidence."""
 
     class Kind(models.TextChoices):
-        MAJOR_NC = "major_nc", "Major nonconformity"
-        MINOR_NC = "minor_nc", "Minor nonconformity"
-        OBSERVATION = "observation", "Observation"
-        OFI = "ofi", "Opportunity for improvement"
+        MAJOR_NC = "major_nc", _("Major nonconformity")
+        MINOR_NC = "minor_nc", _("Minor nonconformity")
+        OBSERVATION = "observation", _("Observation")
+        OFI = "ofi", _("Opportunity for improvement")
 
     NONCONFORMITIES = (Kind.MAJOR_NC, Kind.MINOR_NC)
     STYLE: dict[str, str] = {Kind.MAJOR_NC: "level-critical", Kind.MINOR_NC: "level-high",
                              Kind.OBSERVATION: "level-medium", Kind.OFI: "level-low"}  # fmt: skip
 
-    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="findings")
-    ref_code = models.CharField("reference", max_length=30, blank=True)
-    kind = models.CharField(max_length=12, choices=Kind.choices)
+    audit = models.ForeignKey(Audit, on_delete=models.CASCADE, related_name="findings", verbose_name=_("audit"))
+    ref_code = models.CharField(_("reference"), max_length=30, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, verbose_name=_("kind"))
     requirement = models.ForeignKey(
-        "controls.Requirement", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "controls.Requirement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requirement"),
     )
     checklist_item = models.ForeignKey(
-        ChecklistItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="findings"
+        ChecklistItem,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="findings",
+        verbose_name=_("checklist item"),
     )
     system = models.ForeignKey(
         "registry.AISystem",
@@ -205,14 +247,18 @@ class Finding(TenantModel):
         null=True,
         blank=True,
         related_name="findings",
-        verbose_name="AI system",
-        help_text="The AI system it concerns, if it concerns one.",
+        verbose_name=_("AI system"),
+        help_text=_("The AI system it concerns, if it concerns one."),
     )
-    title = models.CharField(max_length=200)
-    description = models.TextField(help_text="What was found, against which requirement, and where.")
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    raised_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    description = models.TextField(
+        help_text=_("What was found, against which requirement, and where."), verbose_name=_("description")
+    )
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("raised by")
+    )
+    raised_at = models.DateTimeField(default=timezone.now, verbose_name=_("raised at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["audit", "id"]
@@ -233,12 +279,16 @@ class Finding(TenantModel):
 class FindingEvidence(TenantModel):
     """Evidence a finding rests on (controls.Evidence)."""
 
-    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="evidence_links")
-    evidence = models.ForeignKey("controls.Evidence", on_delete=models.CASCADE, related_name="+")
+    finding = models.ForeignKey(
+        Finding, on_delete=models.CASCADE, related_name="evidence_links", verbose_name=_("finding")
+    )
+    evidence = models.ForeignKey(
+        "controls.Evidence", on_delete=models.CASCADE, related_name="+", verbose_name=_("evidence")
+    )
 
     class Meta:
-        verbose_name = "finding evidence"
-        verbose_name_plural = "finding evidence"
+        verbose_name = _("finding evidence")
+        verbose_name_plural = _("finding evidence")
         constraints = [models.UniqueConstraint(fields=["finding", "evidence"], name="findingevidence_unique")]
 
     def __str__(self) -> str:
@@ -249,44 +299,65 @@ class Incident(TenantModel):
     """An AI incident (A.8.4): what happened, how bad, who was told and when."""
 
     class Severity(models.TextChoices):
-        LOW = "low", "Low"
-        MEDIUM = "medium", "Medium"
-        HIGH = "high", "High"
-        CRITICAL = "critical", "Critical"
+        LOW = "low", _("Low")
+        MEDIUM = "medium", _("Medium")
+        HIGH = "high", _("High")
+        CRITICAL = "critical", _("Critical")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        INVESTIGATING = "investigating", "Investigating"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", pgettext_lazy("record status", "Open")
+        INVESTIGATING = "investigating", _("Investigating")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
 
     OPEN_STATUSES = (Status.OPEN, Status.INVESTIGATING)
 
-    ref_code = models.CharField("reference", max_length=20, blank=True)
+    ref_code = models.CharField(_("reference"), max_length=20, blank=True)
     system = models.ForeignKey(
-        "registry.AISystem", on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
+        "registry.AISystem",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("system"),
     )
-    title = models.CharField(max_length=200)
-    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
-    description = models.TextField(help_text="What happened, to whom, and its consequences.")
-    occurred_at = models.DateTimeField(null=True, blank=True)
-    detected_at = models.DateTimeField(default=timezone.now)
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    severity = models.CharField(
+        max_length=10, choices=Severity.choices, default=Severity.MEDIUM, verbose_name=_("severity")
+    )
+    description = models.TextField(
+        help_text=_("What happened, to whom, and its consequences."), verbose_name=_("description")
+    )
+    occurred_at = models.DateTimeField(null=True, blank=True, verbose_name=_("occurred at"))
+    detected_at = models.DateTimeField(default=timezone.now, verbose_name=_("detected at"))
     reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reported by"),
     )
     informed_parties = models.TextField(
-        "who was informed", blank=True, help_text="Users, customers, management, suppliers… told about it."
+        _("who was informed"), blank=True, help_text=_("Users, customers, management, suppliers… told about it.")
     )
-    informed_at = models.DateTimeField("informed at", null=True, blank=True)
-    authority_notified = models.BooleanField("authority notified", default=False)
-    authority_notified_at = models.DateTimeField("authority notified at", null=True, blank=True)
-    status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN)
-    resolution = models.TextField(blank=True, help_text="How it was contained and resolved.")
+    informed_at = models.DateTimeField(_("informed at"), null=True, blank=True)
+    authority_notified = models.BooleanField(_("authority notified"), default=False)
+    authority_notified_at = models.DateTimeField(_("authority notified at"), null=True, blank=True)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
+    resolution = models.TextField(
+        blank=True, help_text=_("How it was contained and resolved."), verbose_name=_("resolution")
+    )
     monitoring_alert = models.ForeignKey(
-        "registry.MonitoringAlert", on_delete=models.SET_NULL, null=True, blank=True, related_name="incidents"
+        "registry.MonitoringAlert",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("monitoring alert"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-detected_at", "-id"]
@@ -324,11 +395,11 @@ class CorrectiveAction(TenantModel):
     """A corrective action (10.2) from a finding or an incident, closed only after an effectiveness check."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        IN_PROGRESS = "in_progress", "In progress"
-        DONE = "done", "Done, awaiting effectiveness check"
-        VERIFIED_EFFECTIVE = "verified_effective", "Verified effective"
-        NOT_EFFECTIVE = "not_effective", "Not effective"
+        OPEN = "open", pgettext_lazy("record status", "Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done, awaiting effectiveness check")
+        VERIFIED_EFFECTIVE = "verified_effective", _("Verified effective")
+        NOT_EFFECTIVE = "not_effective", _("Not effective")
 
     # Still work to do: an action found not effective needs more.
     UNFINISHED = (Status.OPEN, Status.IN_PROGRESS, Status.NOT_EFFECTIVE)
@@ -336,12 +407,22 @@ class CorrectiveAction(TenantModel):
                              Status.DONE: "status-pending", Status.VERIFIED_EFFECTIVE: "status-done",
                              Status.NOT_EFFECTIVE: "status-revoked"}  # fmt: skip
 
-    ref_code = models.CharField("reference", max_length=20, blank=True)
+    ref_code = models.CharField(_("reference"), max_length=20, blank=True)
     finding = models.ForeignKey(
-        Finding, on_delete=models.PROTECT, null=True, blank=True, related_name="corrective_actions"
+        Finding,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrective_actions",
+        verbose_name=_("finding"),
     )
     incident = models.ForeignKey(
-        Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="corrective_actions"
+        Incident,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrective_actions",
+        verbose_name=_("incident"),
     )
     # An action raised from an alert keeps it as its source: the alert (and so its system)
     # cannot be deleted while the action exists.
@@ -351,31 +432,50 @@ class CorrectiveAction(TenantModel):
         null=True,
         blank=True,
         related_name="corrective_actions",
+        verbose_name=_("monitoring alert"),
     )
-    title = models.CharField(max_length=200)
-    correction = models.TextField(blank=True, help_text="What was done at once to contain the nonconformity.")
-    root_cause = models.TextField(blank=True, help_text="Why it happened (e.g. five whys).")
-    action = models.TextField("corrective action", blank=True, help_text="What removes the cause so it does not recur.")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    due_date = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=18, choices=Status.choices, default=Status.OPEN)
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    correction = models.TextField(
+        blank=True, help_text=_("What was done at once to contain the nonconformity."), verbose_name=_("correction")
+    )
+    root_cause = models.TextField(
+        blank=True, help_text=_("Why it happened (e.g. five whys)."), verbose_name=_("root cause")
+    )
+    action = models.TextField(
+        _("corrective action"), blank=True, help_text=_("What removes the cause so it does not recur.")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
+    )
+    due_date = models.DateField(null=True, blank=True, verbose_name=_("due date"))
+    status = models.CharField(max_length=18, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
     implemented_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("implemented by"),
     )
-    implemented_at = models.DateTimeField(null=True, blank=True)
+    implemented_at = models.DateTimeField(null=True, blank=True, verbose_name=_("implemented at"))
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("verified by"),
     )
-    verified_on = models.DateField("effectiveness checked on", null=True, blank=True)
-    verification_note = models.TextField("effectiveness check", blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    verified_on = models.DateField(_("effectiveness checked on"), null=True, blank=True)
+    verification_note = models.TextField(_("effectiveness check"), blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects: ClassVar[CorrectiveActionManager] = CorrectiveActionManager()
 
     class Meta:
-        verbose_name = "corrective action"
+        verbose_name = _("corrective action")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -427,22 +527,34 @@ class CorrectiveAction(TenantModel):
 class ManagementReview(TenantModel):
     """A management review (9.3): who attended, the inputs as gathered, decisions and actions."""
 
-    title = models.CharField(max_length=200)
-    held_on = models.DateField("date")
-    period_start = models.DateField(help_text="Start of the period the inputs cover.")
-    period_end = models.DateField(help_text="End of the period the inputs cover.")
-    external_attendees = models.TextField(blank=True, help_text="Attendees without an account, one per line.")
-    inputs = models.JSONField(default=dict, editable=False, help_text="The inputs (9.3.2), frozen when gathered.")
-    inputs_gathered_at = models.DateTimeField(null=True, blank=True, editable=False)
-    decisions = models.TextField(
-        blank=True, help_text="Decisions on continual improvement opportunities and any changes needed (9.3.3)."
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    held_on = models.DateField(_("date"))
+    period_start = models.DateField(
+        help_text=_("Start of the period the inputs cover."), verbose_name=_("period start")
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    period_end = models.DateField(help_text=_("End of the period the inputs cover."), verbose_name=_("period end"))
+    external_attendees = models.TextField(
+        blank=True, help_text=_("Attendees without an account, one per line."), verbose_name=_("external attendees")
+    )
+    inputs = models.JSONField(
+        default=dict, editable=False, help_text=_("The inputs (9.3.2), frozen when gathered."), verbose_name=_("inputs")
+    )
+    inputs_gathered_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("inputs gathered at")
+    )
+    decisions = models.TextField(
+        blank=True,
+        help_text=_("Decisions on continual improvement opportunities and any changes needed (9.3.3)."),
+        verbose_name=_("decisions"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
-        verbose_name = "management review"
+        verbose_name = _("management review")
         ordering = ["-held_on", "-id"]
 
     def __str__(self) -> str:
@@ -450,11 +562,15 @@ class ManagementReview(TenantModel):
 
 
 class ReviewAttendee(TenantModel):
-    review = models.ForeignKey(ManagementReview, on_delete=models.CASCADE, related_name="attendee_links")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    review = models.ForeignKey(
+        ManagementReview, on_delete=models.CASCADE, related_name="attendee_links", verbose_name=_("review")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
 
     class Meta:
-        verbose_name = "review attendee"
+        verbose_name = _("review attendee")
         constraints = [models.UniqueConstraint(fields=["review", "user"], name="reviewattendee_unique")]
 
     def __str__(self) -> str:
@@ -465,23 +581,27 @@ class ReviewAction(TenantModel):
     """An action decided in a management review; the next review reports its status."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        IN_PROGRESS = "in_progress", "In progress"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", pgettext_lazy("record status", "Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
 
     UNFINISHED = (Status.OPEN, Status.IN_PROGRESS)
 
-    review = models.ForeignKey(ManagementReview, on_delete=models.CASCADE, related_name="actions")
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    due_date = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    review = models.ForeignKey(
+        ManagementReview, on_delete=models.CASCADE, related_name="actions", verbose_name=_("review")
+    )
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    description = models.TextField(blank=True, verbose_name=_("description"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
+    )
+    due_date = models.DateField(null=True, blank=True, verbose_name=_("due date"))
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN, verbose_name=_("status"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     class Meta:
-        verbose_name = "review action"
+        verbose_name = _("review action")
         ordering = ["due_date", "id"]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from audits.models import Audit, AuditProgramme, CorrectiveAction, Finding, ManagementReview, ReviewAction
 from controls.readiness import Check
@@ -24,18 +25,25 @@ def improvement_checks(organization) -> list[Check]:
     without_action = nonconformities.exclude(Exists(CorrectiveAction.objects.filter(finding=OuterRef("pk")))).count()
     review_actions = ReviewAction.objects.for_org(organization)
     late_review_actions = review_actions.filter(status__in=ReviewAction.UNFINISHED, due_date__lt=today).count()
+    programme_planned = AuditProgramme.objects.for_org(organization).filter(year=today.year).exists()
     return [
-        Check("9.2", f"An internal audit programme is planned for {today.year}",
-              AuditProgramme.objects.for_org(organization).filter(year=today.year).exists(), "", audits_url),
-        Check("9.2", "An internal audit was completed in the last twelve months", audited.exists(), "", audits_url),
-        Check("9.3", "A management review was held in the last twelve months", reviewed.exists(), "",
+        Check("9.2", gettext("An internal audit programme is planned for %(year)s") % {"year": today.year},
+              programme_planned, "", audits_url),
+        Check("9.2", gettext("An internal audit was completed in the last twelve months"), audited.exists(), "",
+              audits_url),
+        Check("9.3", gettext("A management review was held in the last twelve months"), reviewed.exists(), "",
               reverse("audits:review_list")),
-        Check.once(nonconformities.exists(), "10.2", "Every nonconformity has a corrective action",
-                   without_action == 0, f"{without_action} without one" if without_action else "",
+        Check.once(nonconformities.exists(), "10.2", gettext("Every nonconformity has a corrective action"),
+                   without_action == 0, _count(gettext("%(count)s without one"), without_action),
                    f"{reverse('audits:finding_list')}?open_nc=true"),
-        Check.once(actions.exists(), "10.2", "No corrective action is overdue", overdue == 0,
-                   f"{overdue} overdue" if overdue else "", f"{ca_url}?overdue=true"),
-        Check.once(review_actions.exists(), "10.1", "No management review action is overdue",
-                   late_review_actions == 0, f"{late_review_actions} overdue" if late_review_actions else "",
+        Check.once(actions.exists(), "10.2", gettext("No corrective action is overdue"), overdue == 0,
+                   _count(gettext("%(count)s overdue"), overdue), f"{ca_url}?overdue=true"),
+        Check.once(review_actions.exists(), "10.1", gettext("No management review action is overdue"),
+                   late_review_actions == 0, _count(gettext("%(count)s overdue"), late_review_actions),
                    reverse("audits:review_list")),
     ]  # fmt: skip
+
+
+def _count(text: str, count: int) -> str:
+    """The check's detail: ``text`` with the count, or nothing when there is none."""
+    return text % {"count": count} if count else ""

@@ -31,6 +31,8 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aims.models import ContextIssue, InterestedParty, Membership, Objective, Organization, User
 from aims.records import record_delete, record_save
@@ -79,7 +81,7 @@ CATALOGUE = "ISO42001"
 CRITERIA_KINDS = ("clause", "control")
 # Planning audits and reviews and judging effectiveness are decisions of the compliance function.
 MANAGE = Capability.APPROVE
-CLOSED_RECORD = "This audit is closed: its plan, checklist and findings are a record and no longer change."
+CLOSED_RECORD = _("This audit is closed: its plan, checklist and findings are a record and no longer change.")
 
 Status = Audit.Status
 CAStatus = CorrectiveAction.Status
@@ -104,7 +106,12 @@ def _ensure_members(organization_id: int, field: str, users: Iterable[User | Non
     roles = _member_roles(organization_id, present)
     strangers = [u for u in present if u.pk not in roles]
     if strangers:
-        raise ValidationError({field: f"{', '.join(map(str, strangers))} is not a member of the organisation."})
+        raise ValidationError(
+            {
+                field: gettext("%(names)s is not a member of the organisation.")
+                % {"names": ", ".join(map(str, strangers))}
+            }
+        )
 
 
 def _ensure_editor(organization_id: int, field: str, user: User | None) -> None:
@@ -113,9 +120,11 @@ def _ensure_editor(organization_id: int, field: str, user: User | None) -> None:
         return
     role = _member_roles(organization_id, [user]).get(user.pk)
     if role is None:
-        raise ValidationError({field: f"{user} is not a member of the organisation."})
+        raise ValidationError({field: gettext("%(user)s is not a member of the organisation.") % {"user": user}})
     if not role_can(role, Capability.EDIT):
-        raise ValidationError({field: f"{user} has a read-only role and could not update the action."})
+        raise ValidationError(
+            {field: gettext("%(user)s has a read-only role and could not update the action.") % {"user": user}}
+        )
 
 
 def criteria_choices() -> QuerySet[Requirement]:
@@ -156,14 +165,16 @@ def _ensure_may_record(audit: Audit, acting_user: User | None, acting_role: str 
     from django.core.exceptions import PermissionDenied
 
     if not role_may_record(acting_role, acting_user, audit):
-        raise PermissionDenied("Only the audit's assigned auditors, officers and administrators record its findings.")
+        raise PermissionDenied(
+            gettext("Only the audit's assigned auditors, officers and administrators record its findings.")
+        )
 
 
 def _ensure_under_way(audit: Audit) -> None:
     if audit.is_closed:
         raise ValidationError(CLOSED_RECORD)
     if not audit.records_findings:
-        raise ValidationError("Start the audit before recording checklist results and findings.")
+        raise ValidationError(gettext("Start the audit before recording checklist results and findings."))
 
 
 # --- Audit programme ---------------------------------------------------------------------------
@@ -172,17 +183,19 @@ def _ensure_under_way(audit: Audit) -> None:
 @transaction.atomic
 def programme_save(*, programme: AuditProgramme, acting_user: User | None) -> AuditProgramme:
     if programme.year is not None and not 2000 <= programme.year <= 2100:
-        raise ValidationError({"year": "Give a year between 2000 and 2100."})
+        raise ValidationError({"year": gettext("Give a year between 2000 and 2100.")})
     others = AuditProgramme.objects.filter(organization_id=programme.organization_id, year=programme.year)
     if others.exclude(pk=programme.pk).exists():
-        raise ValidationError({"year": f"There is already an audit programme for {programme.year}."})
+        raise ValidationError(
+            {"year": gettext("There is already an audit programme for %(year)s.") % {"year": programme.year}}
+        )
     return record_save(programme, acting_user=acting_user)
 
 
 @transaction.atomic
 def programme_delete(*, programme: AuditProgramme, acting_user: User | None) -> None:
     if programme.audits.exists():
-        raise ValidationError("The programme has audits: delete or move them first.")
+        raise ValidationError(gettext("The programme has audits: delete or move them first."))
     record_delete(programme, acting_user=acting_user)
 
 
@@ -207,8 +220,11 @@ def _check_team(audit: Audit, auditors: list[User], area_owners: list[User]) -> 
         field = "lead_auditor" if audit.lead_auditor in conflicted and len(conflicted) == 1 else "auditors"
         raise ValidationError(
             {
-                field: f"{names} is responsible for the audited area and may not audit it: auditors must be "
-                "independent of the area they audit (ISO/IEC 42001 9.2.2)."
+                field: gettext(
+                    "%(names)s is responsible for the audited area and may not audit it: auditors must be "
+                    "independent of the area they audit (ISO/IEC 42001 9.2.2)."
+                )
+                % {"names": names}
             }
         )
 
@@ -249,9 +265,9 @@ def audit_save(
     if previous is not None and previous.is_closed:
         raise ValidationError(CLOSED_RECORD)
     if audit.status != (previous.status if previous else Status.PLANNED):
-        raise ValidationError({"status": "Start, report or close the audit with its own actions."})
+        raise ValidationError({"status": gettext("Start, report or close the audit with its own actions.")})
     if audit.programme_id is None or audit.programme.organization_id != audit.organization_id:
-        raise ValidationError({"programme": "Choose one of your organisation's audit programmes."})
+        raise ValidationError({"programme": gettext("Choose one of your organisation's audit programmes.")})
     errors: dict[str, str] = {}
     _check_dates(errors, audit.planned_start, audit.planned_end, "planned_end")
     _check_dates(errors, audit.actual_start, audit.actual_end, "actual_end")
@@ -274,7 +290,7 @@ def audit_save(
     if criteria is not None:
         allowed = set(criteria_choices().filter(pk__in=[c.pk for c in criteria]).values_list("pk", flat=True))
         if any(c.pk not in allowed for c in criteria):
-            raise ValidationError({"criteria": "Choose ISO/IEC 42001 clauses and Annex A controls."})
+            raise ValidationError({"criteria": gettext("Choose ISO/IEC 42001 clauses and Annex A controls.")})
     if not audit.ref_code:
         year = audit.programme.year
         number = _next_number(
@@ -305,7 +321,7 @@ def audit_checklist_generate(*, audit: Audit, acting_user: User | None) -> int:
         raise ValidationError(CLOSED_RECORD)
     criteria = [link.requirement for link in audit.criteria_links.select_related("requirement")]
     if not criteria:
-        raise ValidationError("Choose the audit criteria (clauses and controls) first.")
+        raise ValidationError(gettext("Choose the audit criteria (clauses and controls) first."))
     wanted = {r.pk for r in criteria}
     stale = audit.checklist.exclude(requirement_id__in=wanted).filter(
         result=ChecklistItem.Result.NOT_CHECKED, findings__isnull=True
@@ -335,10 +351,10 @@ def audit_start(*, audit: Audit, acting_user: User | None) -> Audit:
     """Planned → in progress: the checklist is generated from the criteria."""
     audit = Audit.objects.select_for_update(of=("self",)).select_related("programme", "lead_auditor").get(pk=audit.pk)
     if audit.status != Status.PLANNED:
-        raise ValidationError("Only a planned audit can start.")
+        raise ValidationError(gettext("Only a planned audit can start."))
     has_auditor = audit.lead_auditor_id or audit.member_links.filter(role=AuditMember.Role.AUDITOR).exists()
     if not has_auditor:
-        raise ValidationError("Assign a lead auditor or an auditor before starting the audit.")
+        raise ValidationError(gettext("Assign a lead auditor or an auditor before starting the audit."))
     audit.status = Status.IN_PROGRESS
     audit.actual_start = audit.actual_start or timezone.localdate()
     record_save(audit, acting_user=acting_user)
@@ -351,7 +367,7 @@ def audit_report(*, audit: Audit, acting_user: User | None) -> Audit:
     """In progress → reporting: the fieldwork is over, the report is being written."""
     audit = Audit.objects.select_for_update().get(pk=audit.pk)
     if audit.status != Status.IN_PROGRESS:
-        raise ValidationError("Only an audit in progress moves to reporting.")
+        raise ValidationError(gettext("Only an audit in progress moves to reporting."))
     audit.status = Status.REPORTING
     audit.actual_end = audit.actual_end or timezone.localdate()
     return record_save(audit, acting_user=acting_user)
@@ -362,13 +378,13 @@ def audit_close(*, audit: Audit, acting_user: User | None) -> Audit:
     """In progress or reporting → closed, once every checklist item is answered and the conclusion written."""
     audit = Audit.objects.select_for_update().get(pk=audit.pk)
     if audit.status not in (Status.IN_PROGRESS, Status.REPORTING):
-        raise ValidationError("Only an audit in progress or in reporting can be closed.")
+        raise ValidationError(gettext("Only an audit in progress or in reporting can be closed."))
     errors = {}
     if not audit.conclusion.strip():
-        errors["conclusion"] = "Write the audit's conclusion before closing it."
+        errors["conclusion"] = gettext("Write the audit's conclusion before closing it.")
     open_items = audit.checklist.filter(result=ChecklistItem.Result.NOT_CHECKED).count()
     if open_items:
-        errors["__all__"] = f"{open_items} checklist item(s) are not checked yet."
+        errors["__all__"] = gettext("%(count)s checklist item(s) are not checked yet.") % {"count": open_items}
     if errors:
         raise ValidationError(errors)
     audit.status = Status.CLOSED
@@ -379,7 +395,7 @@ def audit_close(*, audit: Audit, acting_user: User | None) -> Audit:
 @transaction.atomic
 def audit_delete(*, audit: Audit, acting_user: User | None) -> None:
     if audit.status != Status.PLANNED:
-        raise ValidationError("Only a planned audit can be deleted; once started it is a record.")
+        raise ValidationError(gettext("Only a planned audit can be deleted; once started it is a record."))
     record_delete(audit, acting_user=acting_user)
 
 
@@ -422,16 +438,16 @@ def finding_save(
     if finding.pk:
         stored = Finding.objects.get(pk=finding.pk)
         if stored.audit_id != finding.audit_id:
-            raise ValidationError({"audit": "A finding stays with its audit."})
+            raise ValidationError({"audit": gettext("A finding stays with its audit.")})
     errors = {}
     if finding.kind in Finding.NONCONFORMITIES and finding.requirement_id is None:
-        errors["requirement"] = "A nonconformity names the requirement that is not met."
+        errors["requirement"] = gettext("A nonconformity names the requirement that is not met.")
     if finding.requirement_id and not criteria_choices().filter(pk=finding.requirement_id).exists():
-        errors["requirement"] = "Choose an ISO/IEC 42001 clause or Annex A control."
+        errors["requirement"] = gettext("Choose an ISO/IEC 42001 clause or Annex A control.")
     if (system := finding.system) is not None and system.organization_id != audit.organization_id:
-        errors["system"] = "Choose one of your organisation's AI systems."
+        errors["system"] = gettext("Choose one of your organisation's AI systems.")
     if (item := finding.checklist_item) is not None and item.audit_id != audit.pk:
-        errors["checklist_item"] = "Choose an item of this audit's checklist."
+        errors["checklist_item"] = gettext("Choose an item of this audit's checklist.")
     if errors:
         raise ValidationError(errors)
     if item is not None and finding.requirement_id is None:
@@ -453,7 +469,7 @@ def finding_save(
     if evidence is not None:
         wanted = {e.pk: e for e in evidence}
         if any(e.organization_id != finding.organization_id for e in wanted.values()):
-            raise ValidationError({"evidence": "Choose your organisation's evidence."})
+            raise ValidationError({"evidence": gettext("Choose your organisation's evidence.")})
         for link in finding.evidence_links.exclude(evidence_id__in=wanted):
             record_delete(link, acting_user=acting_user)
         existing = set(finding.evidence_links.values_list("evidence_id", flat=True))
@@ -470,7 +486,7 @@ def finding_delete(*, finding: Finding, acting_user: User, acting_role: str | No
     _ensure_may_record(audit, acting_user, acting_role)
     _ensure_under_way(audit)
     if finding.corrective_actions.exists():
-        raise ValidationError("The finding has corrective actions: it is a record and stays.")
+        raise ValidationError(gettext("The finding has corrective actions: it is a record and stays."))
     record_delete(finding, acting_user=acting_user)
 
 
@@ -484,19 +500,21 @@ def incident_save(*, incident: Incident, acting_user: User | None) -> Incident:
     """Record or update an incident: who was told and when must be coherent, closing waits for its actions."""
     errors = {}
     if (system := incident.system) is not None and system.organization_id != incident.organization_id:
-        errors["system"] = "Choose one of your organisation's AI systems."
+        errors["system"] = gettext("Choose one of your organisation's AI systems.")
     if incident.occurred_at and incident.detected_at and incident.detected_at < incident.occurred_at:
-        errors["detected_at"] = "It cannot be detected before it occurred."
+        errors["detected_at"] = gettext("It cannot be detected before it occurred.")
     if incident.informed_at and not incident.informed_parties.strip():
-        errors["informed_parties"] = "Say who was informed."
+        errors["informed_parties"] = gettext("Say who was informed.")
     if incident.authority_notified and not incident.authority_notified_at:
-        errors["authority_notified_at"] = "Give when the authority was notified."
+        errors["authority_notified_at"] = gettext("Give when the authority was notified.")
     if incident.authority_notified_at and not incident.authority_notified:
-        errors["authority_notified"] = "Tick “authority notified”, or clear the date."
+        errors["authority_notified"] = gettext("Tick “authority notified”, or clear the date.")
     if incident.status == Incident.Status.CLOSED and incident.pk:
         unfinished = CorrectiveAction.objects.filter(incident=incident).unfinished().count()
         if unfinished:
-            errors["status"] = f"{unfinished} corrective action(s) are not finished: close the incident afterwards."
+            errors["status"] = gettext(
+                "%(count)s corrective action(s) are not finished: close the incident afterwards."
+            ) % {"count": unfinished}
     if errors:
         raise ValidationError(errors)
     if not incident.pk:
@@ -512,14 +530,14 @@ def incident_save(*, incident: Incident, acting_user: User | None) -> Incident:
 @transaction.atomic
 def incident_delete(*, incident: Incident, acting_user: User | None) -> None:
     if incident.corrective_actions.exists():
-        raise ValidationError("The incident has corrective actions: it is a record and stays.")
+        raise ValidationError(gettext("The incident has corrective actions: it is a record and stays."))
     record_delete(incident, acting_user=acting_user)
 
 
 # --- Corrective actions ------------------------------------------------------------------------
 
 CA_REF = re.compile(r"^CA-(\d+)$")
-CLOSE_REFUSED = (
+CLOSE_REFUSED = _(
     "A corrective action closes only after an effectiveness check by someone other than its owner and whoever "
     "implemented it found it effective."
 )
@@ -530,9 +548,9 @@ def corrective_action_save(*, action: CorrectiveAction, acting_user: User | None
     """Create or update a corrective action (its text, owner, due date); progress has its own actions."""
     previous = CorrectiveAction.objects.select_for_update().filter(pk=action.pk).first() if action.pk else None
     if previous is not None and previous.is_closed:
-        raise ValidationError("This corrective action is closed: it is a record and no longer changes.")
+        raise ValidationError(gettext("This corrective action is closed: it is a record and no longer changes."))
     if action.status != (previous.status if previous else CAStatus.OPEN):
-        raise ValidationError({"status": "Use the progress actions (start, done, effectiveness check)."})
+        raise ValidationError({"status": gettext("Use the progress actions (start, done, effectiveness check).")})
     if previous is not None:
         # Recorded by the workflow only.
         for name in ("implemented_by_id", "implemented_at", "verified_by_id", "verified_on", "verification_note",
@@ -540,11 +558,13 @@ def corrective_action_save(*, action: CorrectiveAction, acting_user: User | None
             setattr(action, name, getattr(previous, name))
     errors = {}
     if action.finding_id is None and action.incident_id is None and action.monitoring_alert_id is None:
-        errors["__all__"] = "A corrective action comes from a finding, an incident or a monitoring alert: choose one."
+        errors["__all__"] = gettext(
+            "A corrective action comes from a finding, an incident or a monitoring alert: choose one."
+        )
     if (finding := action.finding) is not None and finding.organization_id != action.organization_id:
-        errors["finding"] = "Choose one of your organisation's findings."
+        errors["finding"] = gettext("Choose one of your organisation's findings.")
     if (incident := action.incident) is not None and incident.organization_id != action.organization_id:
-        errors["incident"] = "Choose one of your organisation's incidents."
+        errors["incident"] = gettext("Choose one of your organisation's incidents.")
     if errors:
         raise ValidationError(errors)
     _ensure_editor(action.organization_id, "owner", action.owner if action.owner_id else None)
@@ -586,7 +606,9 @@ def incident_raise_from_alert(*, alert: MonitoringAlert, acting_user: User | Non
     alert = _locked_alert(alert)
     existing = Incident.objects.filter(monitoring_alert=alert).first()
     if existing is not None:
-        raise ValidationError(f"Incident {existing.ref_code} was raised for this alert already.")
+        raise ValidationError(
+            gettext("Incident %(ref)s was raised for this alert already.") % {"ref": existing.ref_code}
+        )
     incident = Incident(
         organization_id=alert.organization_id,
         system=alert.system,
@@ -621,7 +643,7 @@ def corrective_action_raise_from_alert(
 def _locked(action: CorrectiveAction) -> CorrectiveAction:
     locked: CorrectiveAction = CorrectiveAction.objects.select_for_update().get(pk=action.pk)
     if locked.is_closed:
-        raise ValidationError("This corrective action is closed: it is a record and no longer changes.")
+        raise ValidationError(gettext("This corrective action is closed: it is a record and no longer changes."))
     return locked
 
 
@@ -629,7 +651,7 @@ def _locked(action: CorrectiveAction) -> CorrectiveAction:
 def corrective_action_start(*, action: CorrectiveAction, acting_user: User) -> CorrectiveAction:
     action = _locked(action)
     if action.status not in (CAStatus.OPEN, CAStatus.NOT_EFFECTIVE):
-        raise ValidationError("Only an open action, or one found not effective, can be (re)started.")
+        raise ValidationError(gettext("Only an open action, or one found not effective, can be (re)started."))
     action.status = CAStatus.IN_PROGRESS
     return record_save(action, acting_user=acting_user)
 
@@ -639,12 +661,12 @@ def corrective_action_complete(*, action: CorrectiveAction, acting_user: User) -
     """Mark the action done (implemented by ``acting_user``); it now waits for its effectiveness check."""
     action = _locked(action)
     if action.status not in CorrectiveAction.UNFINISHED:
-        raise ValidationError("The action is already done.")
+        raise ValidationError(gettext("The action is already done."))
     errors = {}
     if not action.root_cause.strip():
-        errors["root_cause"] = "Record the root cause before marking the action done (10.2 b)."
+        errors["root_cause"] = gettext("Record the root cause before marking the action done (10.2 b).")
     if not action.action.strip():
-        errors["action"] = "Describe the corrective action taken before marking it done."
+        errors["action"] = gettext("Describe the corrective action taken before marking it done.")
     if errors:
         raise ValidationError(errors)
     action.status = CAStatus.DONE
@@ -655,7 +677,7 @@ def corrective_action_complete(*, action: CorrectiveAction, acting_user: User) -
 def _ensure_independent_check(action: CorrectiveAction, checker: User | None) -> None:
     if checker is None or checker.pk in (action.owner_id, action.implemented_by_id):
         raise ValidationError(
-            "The effectiveness check needs someone other than the action's owner and whoever implemented it."
+            gettext("The effectiveness check needs someone other than the action's owner and whoever implemented it.")
         )
 
 
@@ -670,14 +692,14 @@ def corrective_action_verify(
     """
     action = _locked(action)
     if action.status != CAStatus.DONE:
-        raise ValidationError("Only a done action can be checked for effectiveness.")
+        raise ValidationError(gettext("Only a done action can be checked for effectiveness."))
     _ensure_independent_check(action, acting_user)
     errors = {}
     if not note.strip():
-        errors["note"] = "Say what was checked and what it showed."
+        errors["note"] = gettext("Say what was checked and what it showed.")
     verified_on = verified_on or timezone.localdate()
     if verified_on > timezone.localdate():
-        errors["verified_on"] = "The check cannot be dated in the future."
+        errors["verified_on"] = gettext("The check cannot be dated in the future.")
     if errors:
         raise ValidationError(errors)
     action.verified_by, action.verified_on, action.verification_note = acting_user, verified_on, note.strip()
@@ -707,7 +729,7 @@ def corrective_action_close(*, action: CorrectiveAction, acting_user: User) -> C
 @transaction.atomic
 def corrective_action_delete(*, action: CorrectiveAction, acting_user: User | None) -> None:
     if action.status != CAStatus.OPEN:
-        raise ValidationError("Only an action not yet started can be deleted; afterwards it is a record.")
+        raise ValidationError(gettext("Only an action not yet started can be deleted; afterwards it is a record."))
     record_delete(action, acting_user=acting_user)
 
 
@@ -873,7 +895,7 @@ def _set_attendees(review: ManagementReview, attendees: Iterable[User], acting_u
 
 def _check_period(review: ManagementReview) -> None:
     if review.period_start and review.period_end and review.period_end < review.period_start:
-        raise ValidationError({"period_end": "The period cannot end before it starts."})
+        raise ValidationError({"period_end": gettext("The period cannot end before it starts.")})
 
 
 @transaction.atomic
@@ -926,9 +948,9 @@ def management_review_delete(*, review: ManagementReview, acting_user: User | No
 @transaction.atomic
 def review_action_save(*, action: ReviewAction, acting_user: User | None) -> ReviewAction:
     if action.review.organization_id != action.organization_id:
-        raise ValidationError({"review": "Choose one of your organisation's management reviews."})
+        raise ValidationError({"review": gettext("Choose one of your organisation's management reviews.")})
     if action.pk and ReviewAction.objects.filter(pk=action.pk).exclude(review_id=action.review_id).exists():
-        raise ValidationError({"review": "An action stays with its review."})
+        raise ValidationError({"review": gettext("An action stays with its review.")})
     _ensure_editor(action.organization_id, "owner", action.owner if action.owner_id else None)
     return record_save(action, acting_user=acting_user)
 

@@ -7,7 +7,7 @@ who may act with :mod:`audits.improvement.services` (``MANAGE``, ``may_record_fi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +15,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404, get_or_404
@@ -61,9 +63,12 @@ from controls.catalogue.models import Requirement
 from registry.monitoring.models import MonitoringAlert
 from registry.views import SystemTabView
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # The requirements this module serves, shown on its home page (and traced in the catalogue).
 MODULE_REFS = ["9.2", "9.3", "10.2", "A.8.4"]
-RECORD_REFUSED = "Only the audit's assigned auditors, officers and administrators record its findings."
+RECORD_REFUSED = _("Only the audit's assigned auditors, officers and administrators record its findings.")
 
 
 def _error(request, exc: ValidationError) -> None:
@@ -88,7 +93,7 @@ class EditView(TenantViewMixin, View):
 
     def ensure_can_change(self, obj) -> None:
         if not self.tenant.can_change(obj):
-            raise PermissionDenied("AI system owners change only the records they own.")
+            raise PermissionDenied(gettext("AI system owners change only the records they own."))
 
 
 class RecordFormPage:
@@ -96,18 +101,18 @@ class RecordFormPage:
     a title and the back link (the record, or the list for a new one)."""
 
     request: HttpRequest
-    list_label = ""
+    list_label: StrOrPromise = ""
     list_url_name = ""
     detail_url_name = ""
-    new_title = ""
+    new_title: StrOrPromise = ""
 
     def edit_title(self, obj: Any) -> str:
-        return f"Edit {obj}"
+        return gettext("Edit %(record)s") % {"record": obj}
 
     def crumb_label(self, obj: Any) -> str:
         return str(obj.ref_code)
 
-    def crumbs(self, obj: Any) -> list[tuple[str, str]]:
+    def crumbs(self, obj: Any) -> list[tuple[StrOrPromise, str]]:
         crumbs = [(self.list_label, reverse(self.list_url_name))]
         if obj.pk and self.detail_url_name:
             crumbs.append((self.crumb_label(obj), reverse(self.detail_url_name, args=[obj.pk])))
@@ -190,10 +195,10 @@ class ProgrammeFormView(RecordFormPage, ManageView):
             return get_for_tenant_or_404(self.tenant, AuditProgramme, pk=self.kwargs["pk"])
         return AuditProgramme(organization=self.tenant.organization)
 
-    list_label, list_url_name, new_title = "Audits", "audits:home", "New audit programme"
+    list_label, list_url_name, new_title = _("Audits"), "audits:home", _("New audit programme")
 
     def edit_title(self, obj: Any) -> str:
-        return f"Edit the audit programme {obj.year}"
+        return gettext("Edit the audit programme %(year)s") % {"year": obj.year}
 
     def get(self, request, **kwargs):
         return self.respond(ProgrammeForm(instance=self.load(), tenant=self.tenant))
@@ -206,7 +211,7 @@ class ProgrammeFormView(RecordFormPage, ManageView):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"{programme} saved.")
+                messages.success(request, gettext("%(programme)s saved.") % {"programme": programme})
                 return redirect(f"{reverse('audits:home')}?year={programme.year}")
         return self.respond(form, status=400)
 
@@ -230,15 +235,15 @@ class AuditFormView(RecordFormPage, ManageView):
             return audit
         return Audit(organization=self.tenant.organization)
 
-    list_label, list_url_name, detail_url_name = "Audits", "audits:home", "audits:audit_detail"
-    new_title = "Plan an audit"
+    list_label, list_url_name, detail_url_name = _("Audits"), "audits:home", "audits:audit_detail"
+    new_title = _("Plan an audit")
 
     def get(self, request, **kwargs):
         audit = self.load()
         form = AuditForm(instance=audit, tenant=self.tenant)
         if not audit.pk:
             if not form.fields["programme"].queryset.exists():
-                messages.error(request, "Create the year's audit programme first.")
+                messages.error(request, gettext("Create the year's audit programme first."))
                 return redirect("audits:home")
             if request.GET.get("programme"):
                 form.initial["programme"] = request.GET["programme"]
@@ -259,7 +264,7 @@ class AuditFormView(RecordFormPage, ManageView):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Audit {audit.ref_code} saved.")
+                messages.success(request, gettext("Audit %(ref)s saved.") % {"ref": audit.ref_code})
                 return redirect("audits:audit_detail", pk=audit.pk)
         return self.respond(form, status=400)
 
@@ -305,9 +310,9 @@ class AuditDetailView(TenantViewMixin, View):
 
 
 AUDIT_STEPS = {
-    "start": (improvement.audit_start, "Audit started; its checklist follows the criteria."),
-    "report": (improvement.audit_report, "Fieldwork over: the audit is in reporting."),
-    "close": (improvement.audit_close, "Audit closed."),
+    "start": (improvement.audit_start, _("Audit started; its checklist follows the criteria.")),
+    "report": (improvement.audit_report, _("Fieldwork over: the audit is in reporting.")),
+    "close": (improvement.audit_close, _("Audit closed.")),
 }
 
 
@@ -338,7 +343,7 @@ class AuditDeleteView(ManageView):
         except ValidationError as exc:
             _error(request, exc)
             return redirect("audits:audit_detail", pk=audit.pk)
-        messages.success(request, f"Audit {audit.ref_code} deleted; its history is kept.")
+        messages.success(request, gettext("Audit %(ref)s deleted; its history is kept.") % {"ref": audit.ref_code})
         return redirect("audits:home")
 
 
@@ -352,7 +357,9 @@ class ChecklistGenerateView(ManageView):
         except ValidationError as exc:
             _error(request, exc)
         else:
-            messages.success(request, f"Checklist follows the criteria: {added} question(s) added.")
+            messages.success(
+                request, gettext("Checklist follows the criteria: %(count)s question(s) added.") % {"count": added}
+            )
         return redirect("audits:audit_checklist", pk=audit.pk)
 
 
@@ -412,7 +419,7 @@ class ChecklistItemEditView(RecordView):
             else:
                 if _htmx(request):
                     return self.row(item, saved=True)
-                messages.success(request, f"{item.ref} recorded.")
+                messages.success(request, gettext("%(ref)s recorded.") % {"ref": item.ref})
                 return redirect("audits:audit_checklist", pk=item.audit_id)
         return self.respond(item, form, status=400)
 
@@ -426,19 +433,19 @@ class FindingFormView(RecordFormPage, RecordView):
         finding.audit = audit
         return finding
 
-    list_label, list_url_name = "Audits", "audits:home"
+    list_label, list_url_name = _("Audits"), "audits:home"
 
     def edit_title(self, obj: Any) -> str:
-        return f"Edit finding {obj.ref_code}"
+        return gettext("Edit finding %(ref)s") % {"ref": obj.ref_code}
 
     def back(self, obj: Any) -> str:
         return reverse("audits:audit_findings", args=[obj.audit.pk])
 
-    def crumbs(self, obj: Any) -> list[tuple[str, str]]:
+    def crumbs(self, obj: Any) -> list[tuple[StrOrPromise, str]]:
         return [(self.list_label, reverse(self.list_url_name)), (obj.audit.ref_code, self.back(obj))]
 
     def respond(self, form: Any, status: int = 200) -> HttpResponse:
-        self.new_title = f"Record a finding of {form.instance.audit.ref_code}"
+        self.new_title = gettext("Record a finding of %(ref)s") % {"ref": form.instance.audit.ref_code}
         return super().respond(form, status)
 
     def get(self, request, pk, finding_pk=None):
@@ -468,7 +475,7 @@ class FindingFormView(RecordFormPage, RecordView):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Finding {saved.ref_code} recorded.")
+                messages.success(request, gettext("Finding %(ref)s recorded.") % {"ref": saved.ref_code})
                 return redirect("audits:audit_findings", pk=saved.audit_id)
         return self.respond(form, status=400)
 
@@ -484,7 +491,9 @@ class FindingDeleteView(RecordView):
         except ValidationError as exc:
             _error(request, exc)
         else:
-            messages.success(request, f"Finding {finding.ref_code} removed; its history is kept.")
+            messages.success(
+                request, gettext("Finding %(ref)s removed; its history is kept.") % {"ref": finding.ref_code}
+            )
         return redirect("audits:audit_findings", pk=audit.pk)
 
 
@@ -537,7 +546,7 @@ class CorrectiveActionFormView(RecordFormPage, EditView):
         action = _load_action(self.tenant, self.kwargs["pk"])
         self.ensure_can_change(action)
         if action.is_closed:
-            raise PermissionDenied("This corrective action is closed: it is a record and no longer changes.")
+            raise PermissionDenied(gettext("This corrective action is closed: it is a record and no longer changes."))
         return action
 
     def form(self, data=None, instance=None):
@@ -547,8 +556,8 @@ class CorrectiveActionFormView(RecordFormPage, EditView):
             form.fields["owner"].queryset = form.fields["owner"].queryset.filter(pk=self.tenant.user.pk)
         return form
 
-    list_label, list_url_name, detail_url_name = "Corrective actions", "audits:ca_list", "audits:ca_detail"
-    new_title = "Raise a corrective action"
+    list_label, list_url_name, detail_url_name = _("Corrective actions"), "audits:ca_list", "audits:ca_detail"
+    new_title = _("Raise a corrective action")
 
     def get(self, request, **kwargs):
         action = self.load()
@@ -563,7 +572,9 @@ class CorrectiveActionFormView(RecordFormPage, EditView):
                 )
                 if obj is not None:
                     form.initial[source] = obj.pk
-                    form.initial["title"] = form.initial.get("title") or f"Correct: {obj.title}"[:200]
+                    form.initial["title"] = (
+                        form.initial.get("title") or (gettext("Correct: %(title)s") % {"title": obj.title})[:200]
+                    )
         return self.respond(form)
 
     def post(self, request, **kwargs):
@@ -575,7 +586,7 @@ class CorrectiveActionFormView(RecordFormPage, EditView):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Corrective action {action.ref_code} saved.")
+                messages.success(request, gettext("Corrective action %(ref)s saved.") % {"ref": action.ref_code})
                 return redirect("audits:ca_detail", pk=action.pk)
         return self.respond(form, status=400)
 
@@ -599,8 +610,8 @@ class CorrectiveActionDetailView(TenantViewMixin, View):
 
 
 CA_STEPS = {
-    "start": (improvement.corrective_action_start, "Work on the action started."),
-    "done": (improvement.corrective_action_complete, "Marked done: it now awaits its effectiveness check."),
+    "start": (improvement.corrective_action_start, _("Work on the action started.")),
+    "done": (improvement.corrective_action_complete, _("Marked done: it now awaits its effectiveness check.")),
 }
 
 
@@ -679,15 +690,21 @@ class ReviewFormView(RecordFormPage, ManageView):
             return _load_review(self.tenant, self.kwargs["pk"])
         return ManagementReview(organization=self.tenant.organization)
 
-    list_label, list_url_name, detail_url_name = "Management reviews", "audits:review_list", "audits:review_detail"
-    new_title = "New management review"
+    list_label, list_url_name, detail_url_name = _("Management reviews"), "audits:review_list", "audits:review_detail"
+    new_title = _("New management review")
 
     def crumb_label(self, obj: Any) -> str:
         return str(obj.title)
 
     def form_extra(self, obj: Any) -> dict[str, Any]:
-        return {"intro": None if obj.pk else "The inputs the standard lists (9.3.2) are gathered from the portal "
-                "when you save, and kept with the review as they were."}  # fmt: skip
+        if obj.pk:
+            return {"intro": None}
+        return {
+            "intro": gettext(
+                "The inputs the standard lists (9.3.2) are gathered from the portal "
+                "when you save, and kept with the review as they were."
+            )
+        }
 
     def get(self, request, **kwargs):
         return self.respond(ManagementReviewForm(instance=self.load(), tenant=self.tenant))
@@ -745,7 +762,7 @@ class ReviewGatherView(ManageView):
     def post(self, request, pk):
         review = get_for_tenant_or_404(self.tenant, ManagementReview, pk=pk)
         improvement.management_review_gather_inputs(review=review, acting_user=request.user)
-        messages.success(request, "Inputs gathered again; the previous set is kept in the history.")
+        messages.success(request, gettext("Inputs gathered again; the previous set is kept in the history."))
         return redirect("audits:review_detail", pk=review.pk)
 
 
@@ -762,15 +779,15 @@ class ReviewDeleteView(ManageView):
 class ReviewActionFormView(RecordFormPage, ManageView):
     """An action of a management review; its page sits under the review."""
 
-    list_label, list_url_name, new_title = "Management reviews", "audits:review_list", "Add an action"
+    list_label, list_url_name, new_title = _("Management reviews"), "audits:review_list", _("Add an action")
 
     def edit_title(self, obj: Any) -> str:
-        return f"Edit action “{obj}”"
+        return gettext("Edit action “%(action)s”") % {"action": obj}
 
     def back(self, obj: Any) -> str:
         return reverse("audits:review_detail", args=[obj.review_id])
 
-    def crumbs(self, obj: Any) -> list[tuple[str, str]]:
+    def crumbs(self, obj: Any) -> list[tuple[StrOrPromise, str]]:
         return [(self.list_label, reverse(self.list_url_name)), (obj.review.title, self.back(obj))]
 
     def load(self, pk, action_pk=None) -> tuple[ManagementReview, ReviewAction]:
@@ -792,7 +809,7 @@ class ReviewActionFormView(RecordFormPage, ManageView):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Action “{action}” saved.")
+                messages.success(request, gettext("Action “%(action)s” saved.") % {"action": action})
                 return redirect(reverse("audits:review_detail", args=[review.pk]) + "#actions")
         if action_pk is None:
             return _render_review(request, self.tenant, pk, action_form=form, status=400)
@@ -806,7 +823,7 @@ class ReviewActionDeleteView(ManageView):
         review = get_for_tenant_or_404(self.tenant, ManagementReview, pk=pk)
         action = get_for_tenant_or_404(self.tenant, ReviewAction, pk=action_pk, review=review)
         improvement.review_action_delete(action=action, acting_user=request.user)
-        messages.success(request, f"Action “{action}” removed.")
+        messages.success(request, gettext("Action “%(action)s” removed.") % {"action": action})
         return redirect(reverse("audits:review_detail", args=[review.pk]) + "#actions")
 
 
@@ -831,8 +848,8 @@ class IncidentFormView(RecordFormPage, EditView):
         self.ensure_can_change(incident)
         return incident
 
-    list_label, list_url_name, detail_url_name = "Incidents", "audits:incident_list", "audits:incident_detail"
-    new_title = "Report an incident"
+    list_label, list_url_name, detail_url_name = _("Incidents"), "audits:incident_list", "audits:incident_detail"
+    new_title = _("Report an incident")
 
     def get(self, request, **kwargs):
         incident = self.load()
@@ -856,7 +873,7 @@ class IncidentFormView(RecordFormPage, EditView):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Incident {incident.ref_code} saved.")
+                messages.success(request, gettext("Incident %(ref)s saved.") % {"ref": incident.ref_code})
                 return redirect("audits:incident_detail", pk=incident.pk)
         return self.respond(form, status=400)
 
@@ -887,13 +904,15 @@ class IncidentDeleteView(EditView):
         except ValidationError as exc:
             _error(request, exc)
             return redirect("audits:incident_detail", pk=incident.pk)
-        messages.success(request, f"Incident {incident.ref_code} deleted; its history is kept.")
+        messages.success(
+            request, gettext("Incident %(ref)s deleted; its history is kept.") % {"ref": incident.ref_code}
+        )
         return redirect("audits:incident_list")
 
 
 # --- Raised from a monitoring alert ------------------------------------------------------------
 
-ALERT_REFUSED = "You may only change the AI systems you own."
+ALERT_REFUSED = _("You may only change the AI systems you own.")
 
 
 class AlertRaiseView(TenantViewMixin, View):
@@ -903,7 +922,7 @@ class AlertRaiseView(TenantViewMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         alert = get_for_tenant_or_404(self.tenant, MonitoringAlert, pk=pk)
-        ensure_can_change(self.tenant, alert, ALERT_REFUSED)
+        ensure_can_change(self.tenant, alert, str(ALERT_REFUSED))
         try:
             messages.success(request, self.raise_from(alert))
         except ValidationError as exc:
@@ -917,7 +936,7 @@ class AlertRaiseView(TenantViewMixin, View):
 class AlertIncidentRaiseView(AlertRaiseView):
     def raise_from(self, alert: MonitoringAlert) -> str:
         incident = improvement.incident_raise_from_alert(alert=alert, acting_user=self.tenant.user)
-        return f"Incident {incident.ref_code} recorded for the alert."
+        return gettext("Incident %(ref)s recorded for the alert.") % {"ref": incident.ref_code}
 
 
 class AlertActionRaiseView(AlertRaiseView):
@@ -928,9 +947,9 @@ class AlertActionRaiseView(AlertRaiseView):
         )
         owner = editors.filter(pk=self.request.POST.get("owner") or 0).distinct().first()
         if owner is None:
-            raise ValidationError("Choose who owns the corrective action.")
+            raise ValidationError(gettext("Choose who owns the corrective action."))
         action = improvement.corrective_action_raise_from_alert(alert=alert, acting_user=self.tenant.user, owner=owner)
-        return f"Corrective action {action.ref_code} opened for the alert."
+        return gettext("Corrective action %(ref)s opened for the alert.") % {"ref": action.ref_code}
 
 
 # --- Tabs of an AI system's page -----------------------------------------------------------------

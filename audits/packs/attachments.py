@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.db.models import Prefetch
+from django.utils.functional import Promise
 
 from audits.models import EvidencePack, PackSection
 from audits.packs.records import RecordEntry
@@ -48,6 +49,9 @@ RECORD_COLUMNS = ["type", "id", "label", "sha256"]
 def _text(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Promise):
+        # A label read from a model (a field's or a model's name): text in the pack's language.
+        return str(value)
     return value
 
 
@@ -73,7 +77,7 @@ class _DataFile:
             self.writer.writerow(["" if row[c] is None else _text(row[c]) for c in self.columns])
         else:
             self.text.write(("," if self.rows else "") + "\n")
-            self.text.write(json.dumps({c: _text(row[c]) for c in self.columns}, ensure_ascii=False))
+            self.text.write(json.dumps({c: _text(row[c]) for c in self.columns}, ensure_ascii=False, default=str))
         self.rows += 1
 
     def close(self) -> bytes:

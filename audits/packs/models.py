@@ -11,6 +11,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aims.tenancy import TenantModel, TenantQuerySet
 
@@ -18,24 +21,29 @@ from aims.tenancy import TenantModel, TenantQuerySet
 class PackSection(models.TextChoices):
     """The sections of a pack, in the order of the standard: clauses 4 to 10, then Annex A and references."""
 
-    SCOPE = "scope", "Context of the organisation and AIMS scope (clause 4)"
-    LEADERSHIP = "leadership", "Leadership: AI policy, roles and reporting of concerns (clause 5, A.2, A.3)"
-    RISK_CRITERIA = "risk_criteria", "Risk criteria (clause 6.1.2)"
-    RISKS = "risks", "Risk register and treatments (clauses 6.1.2, 6.1.3, 8.2, 8.3)"
-    IMPACT = "impact", "AI system impact assessments (clauses 6.1.4, 8.4, A.5)"
-    OBJECTIVES = "objectives", "AI objectives (clause 6.2)"
-    COMPETENCE = "competence", "Competence and awareness (clauses 7.2, 7.3)"
-    INVENTORY = "inventory", "AI system inventory (clause 8, A.4, A.6, A.7, A.10)"
-    MONITORING = "monitoring", "Monitoring of AI system performance (clause 9.1, A.6.2.6)"
-    AUDITS = "audits", "Internal audits (clause 9.2)"
-    REVIEWS = "reviews", "Management reviews (clause 9.3)"
-    IMPROVEMENT = "improvement", "Corrective actions and AI incidents (clause 10, A.8.4)"
-    CONTROLS = "controls", "Statement of Applicability (Annex A controls)"
-    CROSSWALK = "crosswalk", "Crosswalk coverage (NIST AI RMF, EU AI Act)"
-    READINESS = "readiness", "Readiness summary"
-    HISTORY = "history", "Change history for the period"
-    EVIDENCE = "evidence", "Evidence index (clause 7.5)"
-    AUDIT = "audit", "The audit: scope, criteria, checklist, findings and actions"
+    SCOPE = "scope", _("Context of the organisation and AIMS scope (clause 4)")
+    LEADERSHIP = "leadership", _("Leadership: AI policy, roles and reporting of concerns (clause 5, A.2, A.3)")
+    RISK_CRITERIA = "risk_criteria", _("Risk criteria (clause 6.1.2)")
+    RISKS = "risks", _("Risk register and treatments (clauses 6.1.2, 6.1.3, 8.2, 8.3)")
+    IMPACT = "impact", _("AI system impact assessments (clauses 6.1.4, 8.4, A.5)")
+    OBJECTIVES = "objectives", _("AI objectives (clause 6.2)")
+    COMPETENCE = "competence", _("Competence and awareness (clauses 7.2, 7.3)")
+    INVENTORY = "inventory", _("AI system inventory (clause 8, A.4, A.6, A.7, A.10)")
+    MONITORING = "monitoring", _("Monitoring of AI system performance (clause 9.1, A.6.2.6)")
+    AUDITS = "audits", _("Internal audits (clause 9.2)")
+    REVIEWS = "reviews", _("Management reviews (clause 9.3)")
+    IMPROVEMENT = "improvement", _("Corrective actions and AI incidents (clause 10, A.8.4)")
+    CONTROLS = "controls", _("Statement of Applicability (Annex A controls)")
+    CROSSWALK = "crosswalk", _("Crosswalk coverage (NIST AI RMF, EU AI Act)")
+    READINESS = "readiness", _("Readiness summary")
+    HISTORY = "history", _("Change history for the period")
+    EVIDENCE = "evidence", _("Evidence index (clause 7.5)")
+    AUDIT = "audit", _("The audit: scope, criteria, checklist, findings and actions")
+
+    @property
+    def label(self) -> str:
+        # Text in the active language (the pack's, while a part renders): headings are compared and joined as text.
+        return str(self._label_)
 
 
 # An audit-scoped pack shows that audit, and the evidence behind it.
@@ -45,10 +53,10 @@ AUDIT_SECTIONS = [PackSection.AUDIT, PackSection.EVIDENCE]
 class PackDetail(models.TextChoices):
     """How much of the inventory gets a page per AI system; every section keeps its summary tables."""
 
-    AUTO = "auto", "Automatic: every system below 50 systems, else the high-risk ones (up to 200)"
-    ALL = "all", "Every AI system"
-    HIGH_RISK = "high_risk", "High-risk AI systems only"
-    NONE = "none", "None: summary tables only"
+    AUTO = "auto", _("Automatic: every system below 50 systems, else the high-risk ones (up to 200)")
+    ALL = "all", _("Every AI system")
+    HIGH_RISK = "high_risk", _("High-risk AI systems only")
+    NONE = "none", _("None: summary tables only")
 
 
 # Below this many systems in scope, an automatic pack details every one of them: a few dozen
@@ -63,13 +71,19 @@ AUTO_DETAIL_HIGH_RISK_UP_TO = 200
 HIGH_RISK_TIERS = ("high", "prohibited")
 HIGH_RISK_LEVELS = ("high", "critical")
 
-DETAIL_HELP = (
-    "Which AI systems get their own detail pages in the inventory; every section keeps its summary tables. "
-    "High-risk systems are those in the EU AI Act high-risk or prohibited tier, or with an open risk whose "
-    f"current level is high or critical. Automatic details every system below {AUTO_DETAIL_ALL_BELOW} "
-    f"systems, otherwise the high-risk ones while there are at most {AUTO_DETAIL_HIGH_RISK_UP_TO}, "
-    "and beyond that keeps to the summary tables."
-)
+
+def _detail_help() -> str:
+    return gettext(
+        "Which AI systems get their own detail pages in the inventory; every section keeps its summary tables. "
+        "High-risk systems are those in the EU AI Act high-risk or prohibited tier, or with an open risk whose "
+        "current level is high or critical. Automatic details every system below %(all_below)s "
+        "systems, otherwise the high-risk ones while there are at most %(high_risk_up_to)s, "
+        "and beyond that keeps to the summary tables."
+    ) % {"all_below": AUTO_DETAIL_ALL_BELOW, "high_risk_up_to": AUTO_DETAIL_HIGH_RISK_UP_TO}
+
+
+# Read in the language of the page that shows it.
+DETAIL_HELP = lazy(_detail_help, str)()
 
 
 class EvidencePackQuerySet(TenantQuerySet):
@@ -84,61 +98,85 @@ class EvidencePack(TenantModel):
     """One requested PDF pack. The row is the source of truth; the worker only moves it forward."""
 
     class Scope(models.TextChoices):
-        AIMS = "aims", "Whole AI management system"
-        SYSTEM = "system", "One AI system"
-        AUDIT = "audit", "One internal audit"
+        AIMS = "aims", _("Whole AI management system")
+        SYSTEM = "system", _("One AI system")
+        AUDIT = "audit", _("One internal audit")
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        EXPIRED = "expired", "Expired"
-        CANCELLED = "cancelled", "Cancelled"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
+        CANCELLED = "cancelled", _("Cancelled")
 
     ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
 
-    uid = models.UUIDField("pack id", default=uuid.uuid4, unique=True, editable=False)
-    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.AIMS)
+    uid = models.UUIDField(_("pack id"), default=uuid.uuid4, unique=True, editable=False)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.AIMS, verbose_name=_("scope"))
     system = models.ForeignKey(
-        "registry.AISystem", on_delete=models.SET_NULL, null=True, blank=True, related_name="evidence_packs"
+        "registry.AISystem",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="evidence_packs",
+        verbose_name=_("system"),
     )
     audit = models.ForeignKey(
-        "audits.Audit", on_delete=models.SET_NULL, null=True, blank=True, related_name="evidence_packs"
+        "audits.Audit",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="evidence_packs",
+        verbose_name=_("audit"),
     )
-    period_start = models.DateField()
-    period_end = models.DateField()
-    sections = models.JSONField(default=list)
-    include_files = models.BooleanField("include attached files", default=False)
+    period_start = models.DateField(verbose_name=_("period start"))
+    period_end = models.DateField(verbose_name=_("period end"))
+    sections = models.JSONField(default=list, verbose_name=_("sections"))
+    include_files = models.BooleanField(_("include attached files"), default=False)
     # Stored resolved (never "auto"), so the pack says what it actually holds.
     detail = models.CharField(
-        "detail pages",
+        _("detail pages"),
         max_length=10,
         choices=[c for c in PackDetail.choices if c[0] != PackDetail.AUTO],
         default=PackDetail.ALL,
         help_text=DETAIL_HELP,
     )
-    fingerprint = models.CharField(max_length=64, editable=False)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="evidence_packs"
+    # The requester's language when they asked for it: the pack is written in it, whenever a worker renders it.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        default=settings.LANGUAGE_CODE,
+        editable=False,
+        help_text=_("The language the pack is written in: its requester's when they asked for it."),
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(default=0)
-    current_step = models.CharField(max_length=200, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    page_count = models.PositiveIntegerField(null=True, blank=True)
-    file = models.FileField(upload_to="evidence-packs/", blank=True)
-    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
-    size = models.PositiveBigIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    fingerprint = models.CharField(max_length=64, editable=False, verbose_name=_("fingerprint"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="evidence_packs",
+        verbose_name=_("requested by"),
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status"))
+    progress = models.PositiveSmallIntegerField(default=0, verbose_name=_("progress"))
+    current_step = models.CharField(max_length=200, blank=True, verbose_name=_("current step"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    page_count = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("page count"))
+    file = models.FileField(upload_to="evidence-packs/", blank=True, verbose_name=_("file"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True, verbose_name=_("size"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    heartbeat_at = models.DateTimeField(null=True, blank=True, verbose_name=_("heartbeat at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     objects: ClassVar[EvidencePackManager] = EvidencePackManager()
 
     class Meta:
+        verbose_name = _("evidence pack")
+        verbose_name_plural = _("evidence packs")
         ordering = ["-created_at"]
         constraints = [
             # The same pack cannot be queued or running twice at once.
@@ -174,7 +212,7 @@ class EvidencePack(TenantModel):
         return f"evidence-pack-{self.organization.slug}-{self.created_at:%Y%m%d}-{str(self.uid)[:8]}.pdf"
 
     def section_labels(self) -> list[str]:
-        return [PackSection(s).label for s in self.sections if s in PackSection.values]
+        return [str(PackSection(s).label) for s in self.sections if s in PackSection.values]
 
     @staticmethod
     def make_fingerprint(**options) -> str:
@@ -189,36 +227,38 @@ class EvidencePackPart(TenantModel):
     """
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
-    pack = models.ForeignKey(EvidencePack, on_delete=models.CASCADE, related_name="parts")
-    index = models.PositiveIntegerField(help_text="Position of the part in the merged pack.")
+    pack = models.ForeignKey(EvidencePack, on_delete=models.CASCADE, related_name="parts", verbose_name=_("pack"))
+    index = models.PositiveIntegerField(
+        help_text=_("Position of the part in the merged pack."), verbose_name=_("index")
+    )
     # Parts of a later phase need what the earlier ones produced: the evidence index lists every
     # record, and the contents page (phase 2) gives the page where each section starts.
-    phase = models.PositiveSmallIntegerField(default=0)
-    key = models.CharField(max_length=60)
-    label = models.CharField(max_length=200)
+    phase = models.PositiveSmallIntegerField(default=0, verbose_name=_("phase"))
+    key = models.CharField(max_length=60, verbose_name=_("key"))
+    label = models.CharField(max_length=200, verbose_name=_("label"))
     # What the part covers, fixed when the pack is planned: the systems of an inventory chunk,
     # the offset and length of a history chunk.
-    params = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    page_count = models.PositiveIntegerField(null=True, blank=True)
-    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
-    size = models.PositiveBigIntegerField(null=True, blank=True)
-    file = models.CharField(max_length=300, blank=True, help_text="Path in private storage.")
-    worker = models.CharField(max_length=200, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
+    params = models.JSONField(default=dict, blank=True, verbose_name=_("params"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    page_count = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("page count"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True, verbose_name=_("size"))
+    file = models.CharField(max_length=300, blank=True, help_text=_("Path in private storage."), verbose_name=_("file"))
+    worker = models.CharField(max_length=200, blank=True, verbose_name=_("worker"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
     # Running: the worker's last sign of life. Queued: when it was sent to the workers (empty
     # while it waits for an earlier phase, or when it runs in-process without a broker).
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    peak_rss_mb = models.PositiveIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, verbose_name=_("heartbeat at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    peak_rss_mb = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("peak rss mb"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
 
     class Meta:
         ordering = ["pack", "index"]
@@ -235,11 +275,13 @@ class EvidencePackPart(TenantModel):
 class EvidencePackDownload(TenantModel):
     """Who downloaded a pack, when and from where: the download log auditors ask for."""
 
-    pack = models.ForeignKey(EvidencePack, on_delete=models.CASCADE, related_name="downloads")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    via_api = models.BooleanField(default=False)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    downloaded_at = models.DateTimeField(default=timezone.now)
+    pack = models.ForeignKey(EvidencePack, on_delete=models.CASCADE, related_name="downloads", verbose_name=_("pack"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("user")
+    )
+    via_api = models.BooleanField(default=False, verbose_name=_("via api"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("ip address"))
+    downloaded_at = models.DateTimeField(default=timezone.now, verbose_name=_("downloaded at"))
 
     class Meta:
         ordering = ["-downloaded_at"]

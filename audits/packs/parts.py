@@ -34,7 +34,9 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aims.outbox.services import outbox_enqueue
 from audits.models import EvidencePack, EvidencePackPart, PackSection
@@ -65,9 +67,9 @@ LONG_PARTS = ("data:", "history:", "inventory:", "section:risks", "section:impac
 # Parts that write the attached registers (CSV and JSON) and no page.
 DATA_PREFIX = "data:"
 DATA_LABELS = {
-    "risks": "Attached risk register and treatments",
-    "soa": "Attached Statement of Applicability",
-    "history": "Attached change history",
+    "risks": _("Attached risk register and treatments"),
+    "soa": _("Attached Statement of Applicability"),
+    "history": _("Attached change history"),
 }
 FRONT_PHASE, EVIDENCE_PHASE = 2, 1
 
@@ -87,12 +89,12 @@ def chosen_sections(pack: EvidencePack) -> list[str]:
 
 def plan_parts(pack: EvidencePack) -> list[PlannedPart]:
     """The parts of ``pack`` in the order they appear in it."""
-    planned = [PlannedPart(FRONT, "Cover and contents", FRONT_PHASE)]
+    planned = [PlannedPart(FRONT, gettext("Cover and contents"), FRONT_PHASE)]
     # The registers first: they lay out no page, but a large one takes as long as a section,
     # and parts go to the workers in this order.
-    planned += [PlannedPart(f"{DATA_PREFIX}{group}", DATA_LABELS[group]) for group in data_groups(pack)]
+    planned += [PlannedPart(f"{DATA_PREFIX}{group}", str(DATA_LABELS[group])) for group in data_groups(pack)]
     for key in chosen_sections(pack):
-        label = PackSection(key).label
+        label = str(PackSection(key).label)
         if key == PackSection.INVENTORY:
             planned += _inventory_parts(pack, label)
         elif key == PackSection.HISTORY:
@@ -100,15 +102,19 @@ def plan_parts(pack: EvidencePack) -> list[PlannedPart]:
             offsets = list(range(0, count, size)) or [0]
             planned += [
                 PlannedPart(
-                    f"history:{n}", f"{label}, part {n} of {len(offsets)}", params={"offset": offset, "limit": size}
+                    f"history:{n}", _part_label(label, n, len(offsets)), params={"offset": offset, "limit": size}
                 )
                 for n, offset in enumerate(offsets, 1)
             ]
         else:
             planned.append(PlannedPart(f"section:{key}", label))
     if PackSection.EVIDENCE in pack.sections:
-        planned.append(PlannedPart(EVIDENCE, "Evidence index", EVIDENCE_PHASE))
+        planned.append(PlannedPart(EVIDENCE, gettext("Evidence index"), EVIDENCE_PHASE))
     return planned
+
+
+def _part_label(label: str, number: int, count: int) -> str:
+    return gettext("%(section)s, part %(number)s of %(count)s") % {"section": label, "number": number, "count": count}
 
 
 def _inventory_parts(pack: EvidencePack, label: str) -> list[PlannedPart]:
@@ -129,7 +135,7 @@ def _inventory_parts(pack: EvidencePack, label: str) -> list[PlannedPart]:
             for offset in range(0, total, slice_size)
         ] + chunks
     return [
-        PlannedPart(f"inventory:{n}", f"{label}, part {n} of {len(params)}", params=part)
+        PlannedPart(f"inventory:{n}", _part_label(label, n, len(params)), params=part)
         for n, part in enumerate(params, 1)
     ]
 
@@ -315,6 +321,12 @@ def _read_sidecars(parts: list[EvidencePackPart]) -> Iterator[tuple[EvidencePack
 
 
 def _render(part: EvidencePackPart) -> render.RenderedPack:
+    # Whichever worker takes it, a part is written in the language its pack was requested in.
+    with translation.override(part.pack.language):
+        return _render_part(part)
+
+
+def _render_part(part: EvidencePackPart) -> render.RenderedPack:
     pack = part.pack
     generated_at = pack.started_at or timezone.now()
     context: dict[str, Any] = {
@@ -322,7 +334,8 @@ def _render(part: EvidencePackPart) -> render.RenderedPack:
         "organization": pack.organization,
         "generated_at": generated_at,
         "header_org": render.css_string(pack.organization.name),
-        "header_pack": render.css_string(f"Evidence pack {pack.uid}"),
+        "header_pack": render.css_string(gettext("Evidence pack %(uid)s") % {"uid": pack.uid}),
+        "footer_aims": render.css_string("ISO/IEC 42001:2023 " + gettext("AI management system")),
         "sections": [],
     }
     records: list[dict[str, Any]] = []
@@ -415,7 +428,7 @@ def _render_front(part, context, earlier, numbers, files, attachments) -> render
     context.update(record_count=len(_merged_records(s for _, s in sidecars)), front=True, link_scheme=LINK_SCHEME)
     entries = _contents(part.pack, numbers, sidecars)
     front_pages = 1
-    for _ in range(4):
+    for _attempt in range(4):
         context["contents"] = [
             {**entry, "page": front_pages + first_page[entry["anchor"]] + 1}
             for entry in entries
@@ -436,7 +449,7 @@ def _contents(pack: EvidencePack, numbers: dict[str, int], sidecars) -> list[dic
     ]
     systems = AISystem.objects.in_bulk(system_ids)
     for key, number in numbers.items():
-        entries.append({"anchor": f"sec-{key}", "number": number, "title": PackSection(key).label, "sub": False})
+        entries.append({"anchor": f"sec-{key}", "number": number, "title": str(PackSection(key).label), "sub": False})
         if key == PackSection.INVENTORY:
             entries += [
                 {"anchor": f"sys-{pk}", "number": None, "title": f"{s.ref_code} {s.name}", "sub": True}
@@ -444,7 +457,9 @@ def _contents(pack: EvidencePack, numbers: dict[str, int], sidecars) -> list[dic
                 if (s := systems.get(pk)) is not None
             ]
     if PackSection.EVIDENCE in pack.sections:
-        entries.append({"anchor": "sec-evidence", "number": len(numbers) + 1, "title": "Evidence index", "sub": False})
+        entries.append(
+            {"anchor": "sec-evidence", "number": len(numbers) + 1, "title": gettext("Evidence index"), "sub": False}
+        )
     return entries
 
 
@@ -474,7 +489,7 @@ def _write_sidecar(part: EvidencePackPart, sidecar: _Sidecar) -> Path:
     path = _storage_path(_sidecar_name(part))
     payload = {"records": sidecar.records, "files": sidecar.files, "attachments": sidecar.attachments}
     payload["anchors"] = sidecar.anchors
-    path.write_text(json.dumps(payload))
+    path.write_text(json.dumps(payload, default=str))  # lazy labels (field and model names) as text
     return path
 
 
@@ -544,7 +559,7 @@ def merge_input(pack: EvidencePack, parts: list[EvidencePackPart]) -> MergeInput
     attachments = [(name, directory / stored) for _, s in sidecars for name, stored in s.attachments]
     numbers = {key: n for n, key in enumerate(chosen_sections(pack), 1)}
     contents = _contents(pack, numbers, sidecars)
-    outline: list[OutlineEntry] = [OutlineEntry("Contents", "contents")]
+    outline: list[OutlineEntry] = [OutlineEntry(gettext("Contents"), "contents")]
     for entry in contents:
         title = f"{entry['number']}. {entry['title']}" if entry["number"] else entry["title"]
         if entry["sub"] and outline:

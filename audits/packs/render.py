@@ -14,6 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 MANIFEST_NAME = "manifest.json"
 
@@ -56,7 +57,15 @@ def page_number_overlay(first: int, count: int, total: int) -> bytes:
     """
     from weasyprint import HTML
 
-    html = render_to_string("pdf/pack_page_numbers.html", {"first": first, "pages": range(count), "total": total})
+    # "Page 3 of 40" in the active language, around the page counter that CSS fills in.
+    before, _, after = gettext("Page %(page)s of %(total)s").partition("%(page)s")
+    context = {
+        "first": first,
+        "pages": range(count),
+        "before_number": css_string(before),
+        "after_number": css_string(after % {"total": total}),
+    }
+    html = render_to_string("pdf/pack_page_numbers.html", context)
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(pdf_variant="pdf/a-3b")
 
 

@@ -16,6 +16,7 @@ from django.db.models import Case, Count, F, Max, Prefetch, Q, Value, When
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 from aims.history import (
     HistoryEntry,
@@ -117,7 +118,7 @@ def collect_scope(pack: EvidencePack) -> SectionResult:
     extra, extra_records = context_data(pack)
     context.update(extra)
     return SectionResult(
-        PackSection.SCOPE, PackSection.SCOPE.label, "pdf/sections/scope.html", context, records + extra_records
+        PackSection.SCOPE, str(PackSection.SCOPE.label), "pdf/sections/scope.html", context, records + extra_records
     )
 
 
@@ -128,7 +129,9 @@ def portfolio_status(system: AISystem) -> str:
     proposed told auditors that systems in operation had not been approved yet.
     """
     if system.status == SystemStatus.PROPOSED and system.lifecycle_stage in STAGES_IN_USE:
-        return f"In use ({system.get_lifecycle_stage_display().lower()}), status not updated"
+        return gettext("In use (%(stage)s), status not updated") % {
+            "stage": system.get_lifecycle_stage_display().lower()
+        }
     return system.get_status_display()
 
 
@@ -275,7 +278,7 @@ def collect_inventory(
         for row in context["summary_rows"]:
             add(row["system"])
     return SectionResult(
-        PackSection.INVENTORY, PackSection.INVENTORY.label, "pdf/sections/inventory.html", context, records
+        PackSection.INVENTORY, str(PackSection.INVENTORY.label), "pdf/sections/inventory.html", context, records
     )
 
 
@@ -319,7 +322,7 @@ def collect_controls(pack: EvidencePack) -> SectionResult:
         "total": len(rows),
     }
     return SectionResult(
-        PackSection.CONTROLS, PackSection.CONTROLS.label, "pdf/sections/controls.html", context, records
+        PackSection.CONTROLS, str(PackSection.CONTROLS.label), "pdf/sections/controls.html", context, records
     )
 
 
@@ -332,12 +335,16 @@ def collect_crosswalk(pack: EvidencePack) -> SectionResult:
         origin = Mapping.objects.filter(source__framework=framework).values_list("origin", flat=True).first()
         frameworks.append({"framework": framework, "rows": rows, "average": average, "origin": origin})
     context = {"frameworks": frameworks}
-    return SectionResult(PackSection.CROSSWALK, PackSection.CROSSWALK.label, "pdf/sections/crosswalk.html", context)
+    return SectionResult(
+        PackSection.CROSSWALK, str(PackSection.CROSSWALK.label), "pdf/sections/crosswalk.html", context
+    )
 
 
 def collect_readiness(pack: EvidencePack) -> SectionResult:
     context = {"readiness": readiness(pack.organization)}
-    return SectionResult(PackSection.READINESS, PackSection.READINESS.label, "pdf/sections/readiness.html", context)
+    return SectionResult(
+        PackSection.READINESS, str(PackSection.READINESS.label), "pdf/sections/readiness.html", context
+    )
 
 
 def evidence_files(pack: EvidencePack) -> list[tuple[EvidenceVersion, bytes]]:
@@ -425,7 +432,7 @@ def collect_history(pack: EvidencePack, offset: int = 0, limit: int | None = Non
     if offset == 0:
         by_type, by_user, total = history_counts(pack)
         context.update(by_type=by_type, by_user=by_user, total=total, truncated=total > HISTORY_LIMIT)
-    return SectionResult(PackSection.HISTORY, PackSection.HISTORY.label, "pdf/sections/history.html", context)
+    return SectionResult(PackSection.HISTORY, str(PackSection.HISTORY.label), "pdf/sections/history.html", context)
 
 
 def collect_risk_criteria(pack: EvidencePack) -> SectionResult:
@@ -434,7 +441,11 @@ def collect_risk_criteria(pack: EvidencePack) -> SectionResult:
     context = {"criteria": criteria, "matrix": maps[0]}
     records = [record_entry(criteria, "Risk criteria")]
     return SectionResult(
-        PackSection.RISK_CRITERIA, PackSection.RISK_CRITERIA.label, "pdf/sections/risk_criteria.html", context, records
+        PackSection.RISK_CRITERIA,
+        str(PackSection.RISK_CRITERIA.label),
+        "pdf/sections/risk_criteria.html",
+        context,
+        records,
     )
 
 
@@ -502,7 +513,7 @@ def collect_risks(pack: EvidencePack) -> SectionResult:
         "total": total,
         "open_total": open_total,
         "level_counts": [(label, level_counts.get(value, 0)) for value, label in reversed(Level.choices)]
-        + ([("Not assessed", level_counts[""])] if level_counts.get("") else []),
+        + ([(gettext("Not assessed"), level_counts[""])] if level_counts.get("") else []),
         "status_counts": [(label, status_counts.get(value, 0)) for value, label in Risk.Status.choices],
         "worst": worst,
         "worst_limit": WORST_RISKS,
@@ -515,7 +526,7 @@ def collect_risks(pack: EvidencePack) -> SectionResult:
         "detail_limit": RISK_DETAIL_LIMIT,
     }
     return SectionResult(
-        PackSection.RISKS, PackSection.RISKS.label, "pdf/sections/risks.html", context, _risk_records(risks)
+        PackSection.RISKS, str(PackSection.RISKS.label), "pdf/sections/risks.html", context, _risk_records(risks)
     )
 
 
@@ -577,13 +588,15 @@ def collect_impact(pack: EvidencePack) -> SectionResult:
         "missing_count": len(missing),
         "missing_more": max(len(missing) - LIST_PREVIEW, 0),
     }
-    return SectionResult(PackSection.IMPACT, PackSection.IMPACT.label, "pdf/sections/impact.html", context, records)
+    return SectionResult(
+        PackSection.IMPACT, str(PackSection.IMPACT.label), "pdf/sections/impact.html", context, records
+    )
 
 
 def _section(key: PackSection, template: str, data_function):
     def collect(pack: EvidencePack) -> SectionResult:
         context, records = data_function(pack)
-        return SectionResult(key, key.label, template, context, records)
+        return SectionResult(key, str(key.label), template, context, records)
 
     return collect
 

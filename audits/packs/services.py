@@ -28,10 +28,12 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.http import FileResponse, Http404
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from pikepdf import PdfError
 
 from aims.files import private_file_response
+from aims.i18n import SUPPORTED
 from aims.models import Organization, User
 from aims.outbox.services import outbox_dispatch, outbox_enqueue
 from aims.roles import Capability, role_can
@@ -75,11 +77,19 @@ def evidence_pack_request(
     sections: list[str] | None = None,
     include_files: bool = False,
     detail: str = PackDetail.AUTO,
+    language: str | None = None,
 ) -> tuple[EvidencePack, bool]:
     """Queue a pack, or return the identical one already queued or running.
 
+    The pack is written in ``language``, by default the language active for the request:
+    the requester's own choice, else their organisation's default (``aims.i18n.follow_organization``
+    chose it when the tenant was resolved). The same pack in another language is another pack.
+
     Returns ``(pack, created)``. The task is enqueued only once the row is committed.
     """
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
+    if language not in SUPPORTED:
+        language = settings.LANGUAGE_CODE
     today = timezone.localdate()
     period_end = period_end or today
     period_start = period_start or period_end - timedelta(days=365)
@@ -93,21 +103,21 @@ def evidence_pack_request(
     ]
     errors = {}
     if period_start > period_end:
-        errors["period_start"] = "The period must start before it ends."
+        errors["period_start"] = gettext("The period must start before it ends.")
     if period_end > today:
-        errors["period_end"] = "The period cannot end in the future."
+        errors["period_end"] = gettext("The period cannot end in the future.")
     if scope == EvidencePack.Scope.SYSTEM and system is None:
-        errors["system"] = "Choose the AI system this pack covers."
+        errors["system"] = gettext("Choose the AI system this pack covers.")
     if system is not None and system.organization_id != organization.pk:
-        errors["system"] = "Choose one of your organisation's AI systems."
+        errors["system"] = gettext("Choose one of your organisation's AI systems.")
     if scope == EvidencePack.Scope.AUDIT and audit is None:
-        errors["audit"] = "Choose the internal audit this pack covers."
+        errors["audit"] = gettext("Choose the internal audit this pack covers.")
     if audit is not None and audit.organization_id != organization.pk:
-        errors["audit"] = "Choose one of your organisation's audits."
+        errors["audit"] = gettext("Choose one of your organisation's audits.")
     if not sections:
-        errors["sections"] = "Choose at least one section."
+        errors["sections"] = gettext("Choose at least one section.")
     if detail not in PackDetail.values:
-        errors["detail"] = f"Choose one of: {', '.join(PackDetail.values)}."
+        errors["detail"] = gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(PackDetail.values)}
     if errors:
         raise ValidationError(errors)
     if scope != EvidencePack.Scope.SYSTEM:
@@ -118,7 +128,7 @@ def evidence_pack_request(
     fingerprint = EvidencePack.make_fingerprint(
         scope=scope, system=system.pk if system else None, audit=audit.pk if audit else None,
         start=period_start, end=period_end,
-        sections=sections, files=include_files, detail=detail,
+        sections=sections, files=include_files, detail=detail, language=language,
     )  # fmt: skip
     existing = EvidencePack.objects.for_org(organization).active().filter(fingerprint=fingerprint).first()
     if existing is not None:
@@ -135,6 +145,7 @@ def evidence_pack_request(
         sections=sections,
         include_files=include_files,
         detail=detail,
+        language=language,
         fingerprint=fingerprint,
         requested_by=acting_user,
         current_step=QUEUED_STEP,
@@ -279,12 +290,12 @@ def evidence_pack_cancel(*, pack: EvidencePack, acting_user: User) -> EvidencePa
     finish, and the merge never writes a file for a cancelled pack.
     """
     if not pack.is_active:
-        raise ValidationError("Only a queued or running pack can be cancelled.")
+        raise ValidationError(gettext("Only a queued or running pack can be cancelled."))
     cancelled = EvidencePack.objects.filter(pk=pack.pk, status__in=EvidencePack.ACTIVE_STATUSES).update(
         status=Status.CANCELLED, current_step="Cancelled", finished_at=timezone.now()
     )
     if not cancelled:
-        raise ValidationError("The pack finished before it could be cancelled.")
+        raise ValidationError(gettext("The pack finished before it could be cancelled."))
     pack.refresh_from_db()
     pack._history_user = acting_user  # type: ignore[attr-defined]  # read by simple-history
     pack.save(update_fields=["status"])
@@ -331,7 +342,7 @@ def evidence_pack_generate(pack_id: int) -> EvidencePack | None:
         logger.info("Evidence pack %s is not claimable; skipping.", pack_id)
         return None
     try:
-        with transaction.atomic():
+        with transaction.atomic(), translation.override(pack.language):
             planned = parts.record_parts(pack)
             _progress(pack, 5, f"Planned {len(planned)} parts")
             if not settings.CELERY_TASK_ALWAYS_EAGER:
@@ -412,7 +423,8 @@ def evidence_pack_merge(pack_id: int) -> EvidencePack | None:
         return None
     _progress(pack, 92, f"Merging {len(ordered)} parts")
     final_path = Path(default_storage.path(final_name(pack)))
-    with _heartbeat(pack_id):
+    # The outline and the page numbers the merge adds are in the pack's language too.
+    with _heartbeat(pack_id), translation.override(pack.language):
         data = parts.merge_input(pack, ordered)
         manifest = manifest_for(pack, data.records, data.files, pack.started_at or timezone.now())
         # Serialised once, and the records let go before the pages are merged: at a hundred
@@ -555,7 +567,7 @@ def evidence_pack_download(
 ) -> FileResponse:
     """The pack's PDF as a private attachment (the caller checked the permission); the download is logged."""
     if not pack.is_downloadable:
-        raise Http404("This pack has no file to download.")
+        raise Http404(gettext("This pack has no file to download."))
     response = private_file_response(
         pack.file.name, filename=pack.filename, content_type="application/pdf", sha256=pack.sha256
     )
@@ -617,34 +629,36 @@ def evidence_pack_verify(pack: EvidencePack) -> VerifyReport:
     """Recompute the file's hash, read the embedded manifest and check each record and file against it."""
     report = VerifyReport(pack_id=str(pack.uid), ok=False)
     if not pack.is_downloadable:
-        report.problems.append(f"The pack has no file (status: {pack.get_status_display().lower()}).")
+        report.problems.append(
+            gettext("The pack has no file (status: %(status)s).") % {"status": pack.get_status_display().lower()}
+        )
         return report
     path = Path(default_storage.path(cast(str, pack.file.name)))  # a downloadable pack has its file
     if not path.exists():
-        report.problems.append("The pack's file is missing from storage.")
+        report.problems.append(gettext("The pack's file is missing from storage."))
         return report
     report.file_sha256_matches = render.file_sha256(path) == pack.sha256
     if not report.file_sha256_matches:
-        report.problems.append("The file's SHA-256 differs from the one recorded when it was generated.")
+        report.problems.append(gettext("The file's SHA-256 differs from the one recorded when it was generated."))
     try:
         manifest, digests = read_manifest(path)
     except (PdfError, ValueError) as exc:
-        report.problems.append(f"The file is not a readable PDF ({exc}).")
+        report.problems.append(gettext("The file is not a readable PDF (%(error)s).") % {"error": exc})
         return report
     report.manifest_found = manifest is not None
     if manifest is None:
-        report.problems.append("The PDF carries no manifest.json.")
+        report.problems.append(gettext("The PDF carries no manifest.json."))
         return report
     if manifest.get("pack_id") != str(pack.uid):
-        report.problems.append("The manifest belongs to another pack.")
+        report.problems.append(gettext("The manifest belongs to another pack."))
     report.problems += _check_records(manifest.get("records", []), pack.organization_id)
     report.records_checked = len(manifest.get("records", []))
     for entry in manifest.get("files", []) + manifest.get("data_files", []):
         digest = digests.get(entry["name"])
         if digest is None:
-            report.problems.append(f"File {entry['name']} is listed but not attached.")
+            report.problems.append(gettext("File %(name)s is listed but not attached.") % {"name": entry["name"]})
         elif digest != entry["sha256"]:
-            report.problems.append(f"File {entry['name']} does not match its SHA-256.")
+            report.problems.append(gettext("File %(name)s does not match its SHA-256.") % {"name": entry["name"]})
     report.problems += _check_stored_files(manifest.get("files", []), pack.organization_id)
     report.ok = not report.problems
     return report
@@ -661,16 +675,18 @@ def _check_stored_files(entries: list[dict[str, Any]], organization_id: int) -> 
     for key, entry in wanted.items():
         version = found.get(key)
         if version is None:
-            problems.append(f"Evidence file {entry['name']} no longer exists in the portal.")
+            problems.append(gettext("Evidence file %(name)s no longer exists in the portal.") % {"name": entry["name"]})
             continue
         try:
             with default_storage.open(version.file.name, "rb") as fh:
                 digest = render.file_sha256_stream(fh)
         except OSError:
-            problems.append(f"Evidence file {entry['name']} is missing from storage.")
+            problems.append(gettext("Evidence file %(name)s is missing from storage.") % {"name": entry["name"]})
             continue
         if digest != entry["sha256"]:
-            problems.append(f"Evidence file {entry['name']} in storage differs from the one in the pack.")
+            problems.append(
+                gettext("Evidence file %(name)s in storage differs from the one in the pack.") % {"name": entry["name"]}
+            )
     return problems
 
 
@@ -688,7 +704,13 @@ def _check_records(entries: list[dict[str, Any]], organization_id: int) -> list[
         for entry in group:
             obj = current.get(entry["id"])
             if obj is None:
-                problems.append(f"{entry['label']} ({label} #{entry['id']}) no longer exists.")
+                problems.append(
+                    gettext("%(record)s (%(type)s #%(id)s) no longer exists.")
+                    % {"record": entry["label"], "type": label, "id": entry["id"]}
+                )
             elif record_sha256(obj) != entry["sha256"]:
-                problems.append(f"{entry['label']} ({label} #{entry['id']}) has changed since the pack was generated.")
+                problems.append(
+                    gettext("%(record)s (%(type)s #%(id)s) has changed since the pack was generated.")
+                    % {"record": entry["label"], "type": label, "id": entry["id"]}
+                )
     return problems

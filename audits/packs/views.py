@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import ListView
 
@@ -26,7 +27,7 @@ class PackAccessMixin(TenantViewMixin):
         try:
             return selectors.evidence_pack_get(self.tenant.organization, pk)
         except EvidencePack.DoesNotExist as exc:
-            raise Http404("No such evidence pack.") from exc
+            raise Http404(gettext("No such evidence pack.")) from exc
 
 
 class EvidencePackListView(PackAccessMixin, ListView):
@@ -53,10 +54,13 @@ class EvidencePackListView(PackAccessMixin, ListView):
                 if created:
                     messages.success(
                         request,
-                        "The pack is queued and will start when workers are available; this page follows its progress.",
+                        gettext(
+                            "The pack is queued and will start when workers are available; "
+                            "this page follows its progress."
+                        ),
                     )
                 else:
-                    messages.info(request, "The same pack is already being generated; here it is.")
+                    messages.info(request, gettext("The same pack is already being generated; here it is."))
                 return redirect("packs:detail", pk=pack.pk)
         self.object_list = self.get_queryset()
         return self.render_to_response(self.get_context_data(form=form), status=400)
@@ -79,15 +83,17 @@ class EvidencePackCancelView(PackAccessMixin, View):
         pack = self.get_pack(pk)
         if not services.evidence_pack_can_cancel(pack, user=request.user, role=self.tenant.role):
             if pack.is_active:
-                raise PermissionDenied("Only the requester, an officer or an administrator may cancel this pack.")
-            messages.info(request, "The pack is no longer queued or running.")
+                raise PermissionDenied(
+                    gettext("Only the requester, an officer or an administrator may cancel this pack.")
+                )
+            messages.info(request, gettext("The pack is no longer queued or running."))
             return redirect("packs:detail", pk=pack.pk)
         try:
             services.evidence_pack_cancel(pack=pack, acting_user=request.user)
         except ValidationError as exc:
             messages.info(request, " ".join(exc.messages))
         else:
-            messages.success(request, "The pack is cancelled; no file will be written.")
+            messages.success(request, gettext("The pack is cancelled; no file will be written."))
         return redirect("packs:detail", pk=pack.pk)
 
 
