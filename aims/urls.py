@@ -22,10 +22,13 @@ from aims.scim.urls import page_urlpatterns as scim_page_patterns
 from aims.security.api import SecurityEventViewSet
 from aims.sso import urls as sso_urls
 from audits.improvement.api import ROUTES as IMPROVEMENT_ROUTES
+from audits.oscal.api import AssessmentResultsApi
 from audits.packs.api import ROUTES as AUDITS_ROUTES
 from controls.catalogue.api import FrameworkViewSet, RequirementViewSet
 from controls.catalogue.urls import module_urlpatterns
 from controls.evidence.api import ROUTES as EVIDENCE_ROUTES
+from controls.oscal.api import ROUTES as OSCAL_ROUTES
+from controls.oscal.api import api_urlpatterns as oscal_api_patterns
 from controls.soa.api import ROUTES as SOA_ROUTES
 from registry.api import ROUTES as REGISTRY_ROUTES
 from registry.monitoring.api import ROUTES as MONITORING_ROUTES
@@ -51,6 +54,7 @@ API_ROUTES: list[tuple[str, type[ViewSetMixin], str]] = [
     *IMPACT_ROUTES,
     *EVIDENCE_ROUTES,
     *SOA_ROUTES,
+    *OSCAL_ROUTES,
     *AUDITS_ROUTES,
     *IMPROVEMENT_ROUTES,
 ]
@@ -63,6 +67,8 @@ api_patterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    *oscal_api_patterns,
+    path("oscal/assessment-results/<int:audit_id>/", AssessmentResultsApi.as_view(), name="oscal-assessment-results"),
     *router.urls,
 ]
 
@@ -101,8 +107,10 @@ urlpatterns = [
     path("impact-assessments/", include("risk.impact.urls")),
     path("controls/", include("controls.soa.urls")),
     path("controls/", include("controls.catalogue.urls")),
+    path("controls/", include("controls.oscal.urls")),
     path("evidence/", include("controls.evidence.urls")),
     path("evidence-packs/", include("audits.packs.urls")),
+    path("audits/", include("audits.oscal.urls")),
     path("audits/", include("audits.improvement.urls")),
     *module_urlpatterns,
     path("api/v1/", include(api_patterns)),

@@ -1,7 +1,8 @@
 """Models of the controls app, collected here for Django.
 
 They are defined in the sub-packages: the catalogue (``controls.catalogue``), the Statement of
-Applicability (``controls.soa.services``) and evidence (``controls.evidence.services``).
+Applicability (``controls.soa.services``), evidence (``controls.evidence.services``) and
+OSCAL catalogue imports (``controls.oscal``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from controls.evidence.models import (
     Reminder,
     evidence_upload_to,
 )
+from controls.oscal.models import CatalogueImport
 from controls.soa.models import (
     ApplicabilityStatement,
     ApplicabilityStatementQuerySet,
@@ -32,6 +34,7 @@ from controls.soa.models import (
 __all__ = [
     "ApplicabilityStatement",
     "ApplicabilityStatementQuerySet",
+    "CatalogueImport",
     "Evidence",
     "EvidenceDownload",
     "EvidenceLink",

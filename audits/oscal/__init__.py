@@ -1,0 +1,1 @@
+"""Internal audits as OSCAL assessment results."""
