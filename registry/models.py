@@ -213,11 +213,11 @@ class AISystem(TenantModel):
         "Annex III area", choices=AnnexIIIArea, null=True, blank=True, help_text="For high-risk systems."
     )
     annex_iii_point = models.CharField(
-        "Annex III point",
+        _("Annex III point"),
         max_length=6,
         choices=AnnexIIIPoint,
         blank=True,
-        help_text="For high-risk systems: the point and letter, e.g. 5(b); it sets the area.",
+        help_text=_("For high-risk systems: the point and letter, e.g. 5(b); it sets the area."),
     )
     tier_rationale = models.TextField(
         "tier rationale", blank=True, help_text="Why this tier applies; required once a tier is chosen."
