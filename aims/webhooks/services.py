@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -112,8 +113,6 @@ def endpoint_secret_rotate(*, endpoint: WebhookEndpoint, acting_user: User) -> s
 
 
 def _check_url(url: str) -> None:
-    from django.core.exceptions import ValidationError
-
     try:
         transport.target_for(url)
     except transport.AddressRefused as exc:
