@@ -29,7 +29,7 @@ from aims.outbox.services import outbox_enqueue
 from aims.records import record_delete, record_save
 from aims.roles import administrator_roles
 from aims.webhooks import transport
-from aims.webhooks.catalogue import TEST_EVENT
+from aims.webhooks.catalogue import EVENT_TYPES, TEST_EVENT
 from aims.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret
 from aims.webhooks.selectors import listeners_changed
 
@@ -67,7 +67,7 @@ def endpoint_create(
     endpoint = WebhookEndpoint(
         organization=organization, url=url, description=description, events=events, created_by=acting_user
     )
-    _check_url(endpoint.url)
+    _check(endpoint.url, events)
     record_save(endpoint, acting_user=acting_user)
     secret = WebhookSecret.objects.create(endpoint=endpoint, secret=WebhookSecret.generate())
     listeners_changed(organization.pk)
@@ -79,7 +79,7 @@ def endpoint_update(
     *, endpoint: WebhookEndpoint, url: str, description: str, events: list[str], enabled: bool, acting_user: User
 ) -> WebhookEndpoint:
     """Change an endpoint; turning it on again forgets its past failures."""
-    _check_url(url)
+    _check(url, events)
     fields = ["url", "description", "events", "enabled", "disabled_reason"]
     if enabled and not endpoint.enabled:
         endpoint.disabled_reason, endpoint.consecutive_failures = "", 0
@@ -112,7 +112,11 @@ def endpoint_secret_rotate(*, endpoint: WebhookEndpoint, acting_user: User) -> s
     return secret.secret
 
 
-def _check_url(url: str) -> None:
+def _check(url: str, events: list[str]) -> None:
+    unknown = sorted(set(events) - set(EVENT_TYPES))
+    if unknown or not events:
+        message = _("Choose events of the catalogue (unknown: %(events)s).") % {"events": ", ".join(unknown)}
+        raise ValidationError({"events": message if unknown else _("Choose at least one event.")})
     try:
         transport.target_for(url)
     except transport.AddressRefused as exc:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -19,6 +20,7 @@ from aims.webhooks.catalogue import EVENT_TYPES, RESOURCES
 from aims.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret
 from aims.webhooks.tasks import send_due_webhooks
 from risk import services as risk_services
+from tests.aims.factories import MembershipFactory
 from tests.risk.factories import RiskFactory
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "webhooks.md"
@@ -371,6 +373,28 @@ def test_bad_input_is_a_form_error(hooked, login, alice, data, field):
         assert response.status_code == 200
         assert response.context["form"].errors[field]
     assert WebhookEndpoint.objects.count() == 1
+
+
+def test_the_services_refuse_events_outside_the_catalogue(acme, alice):
+    with pytest.raises(ValidationError) as refused:
+        services.endpoint_create(
+            organization=acme, url="https://93.184.215.14/", description="", events=["risk.exploded"], acting_user=alice
+        )
+    assert "risk.exploded" in refused.value.message_dict["events"][0]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_a_membership_event_leads_to_the_members_page(
+    acme, alice, receiver, private_allowed, django_capture_on_commit_callbacks
+):
+    _endpoint, secret = services.endpoint_create(
+        organization=acme, url=receiver.url("/m"), description="", events=["membership.created"], acting_user=alice
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        membership = MembershipFactory(organization=acme)
+    payload = _verified(secret, receiver.at("/m")[0])
+    assert payload["type"] == "membership.created" and payload["data"]["id"] == membership.pk
+    assert payload["data"]["url"].endswith(reverse("members")) and "reference" not in payload["data"]
 
 
 def test_the_pages_render_for_an_administrator(hooked, login, alice):
