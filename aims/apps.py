@@ -24,9 +24,14 @@ class AimsConfig(AppConfig):
         from aims.governance.selectors import governance_setup_steps, governance_tiles, governance_work
         from aims.identity import signals as identity_signals  # noqa: F401  (security policy in the session)
         from aims.security import signals  # noqa: F401  (connects the sign-in receivers)
+        from aims.webhooks import events  # noqa: F401  (records' changes become webhook events)
 
         dashboard.register(governance_tiles, reads=(Policy, PolicyVersion, Objective))
         demo.register(governance_demo_seed)
+
+        from aims.webhooks.demo import webhooks_demo_seed
+
+        demo.register(webhooks_demo_seed)
         setup.register(governance_setup_steps)
         work.register(governance_work)
 

@@ -97,6 +97,7 @@ urlpatterns = [
     path("organisation/", include(identity_urls.organization_urlpatterns)),
     path("organisation/", include(scim_page_patterns)),
     path("organisation/sso/", include("aims.sso.urls")),
+    path("organisation/webhooks/", include("aims.webhooks.urls")),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("aims/", include("aims.governance.urls")),
     path("", include("aims.collaboration.urls")),

@@ -2,7 +2,7 @@
 leadership and planning records (``governance``), comments, tasks and notifications
 (``collaboration``), identity-provider group roles (``identity``),
 SCIM provisioning (``scim``), tasks waiting for the broker (``outbox``), single sign-on
-connections (``sso``) and the security log (``security``).
+connections (``sso``), the security log (``security``) and webhook endpoints (``webhooks``).
 Re-exported so ``aims.models`` stays the import path."""
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from aims.outbox.models import OutboxMessage
 from aims.scim.models import ScimGroup, ScimProvisioning, ScimUser
 from aims.security.models import SecurityEvent
 from aims.sso.models import SsoConnection, SsoDomain
+from aims.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookSecret
 
 __all__ = [
     "INVITATION_SALT",
@@ -75,6 +76,10 @@ __all__ = [
     "SsoDomain",
     "User",
     "UserManager",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookSecret",
     "invitation_from_token",
     "invitation_token",
 ]

@@ -256,7 +256,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules of sub-packages; autodiscovery only finds each app's top-level tasks.py.
-CELERY_IMPORTS = ["registry.monitoring.tasks", "audits.packs.tasks", "aims.outbox.tasks"]
+CELERY_IMPORTS = ["registry.monitoring.tasks", "audits.packs.tasks", "aims.outbox.tasks", "aims.webhooks.tasks"]
 # Evidence packs run on their own queue, so a large pack never delays reminders or the
 # outbox; a worker for packs runs with ``-Q packs`` (or ``-Q celery,packs``), see the README.
 CELERY_TASK_ROUTES = {"audits.packs.tasks.*": {"queue": "packs"}}
@@ -274,6 +274,8 @@ CELERY_BEAT_SCHEDULE = {
     "weekly-digests": {"task": "aims.collaboration.tasks.send_weekly_digests", "schedule": 86400.0},
     # Stale metrics and new breaches are told once each, however often this runs.
     "check-monitoring": {"task": "registry.monitoring.tasks.check_monitoring", "schedule": 900.0},
+    # Webhook retries whose back-off has elapsed (aims.webhooks.services.RETRY_DELAYS).
+    "send-due-webhooks": {"task": "aims.webhooks.tasks.send_due_webhooks", "schedule": 60.0},
 }
 
 # --- REST API ----------------------------------------------------------------
@@ -422,6 +424,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Webhooks (aims.webhooks) -------------------------------------------------------------------
+# Webhooks go only to public addresses (SSRF): set this on an instance whose receivers live on
+# its own private network, or in a test with a receiver on loopback.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 # --- Backup and restore (manage.py aims_backup / aims_restore) ---------------------------------
 # Where pg_dump and pg_restore are (empty: found on PATH). They must be at least the server's

@@ -1,0 +1,1 @@
+"""Signed webhooks: per-organisation endpoints told of changes to AIMS records (Standard Webhooks)."""
