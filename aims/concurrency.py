@@ -19,11 +19,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
 
 from aims.history import HistoryEntry, changes_since
 
-STALE_MESSAGE = (
-    "Someone else saved this {kind} while you were editing it, so your changes were not saved. "
+STALE_MESSAGE = _(
+    "Someone else saved this %(kind)s while you were editing it, so your changes were not saved. "
     "They are still in the form: review what changed meanwhile, then save again to keep yours."
 )
 
@@ -35,7 +36,7 @@ class StaleRecord(ValidationError):
         self.expected_version = expected
         self.current_version = current
         self.changes: list[HistoryEntry] = changes_since(instance, _as_history_id(expected))
-        super().__init__(STALE_MESSAGE.format(kind=instance._meta.verbose_name), code="stale")
+        super().__init__(STALE_MESSAGE % {"kind": instance._meta.verbose_name}, code="stale")
 
 
 def _as_history_id(version: str) -> int:

@@ -18,6 +18,7 @@ from django.db import connection, models
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from simple_history.signals import post_create_historical_record
 
 from aims.summaries import summaries_changed
@@ -28,6 +29,12 @@ from aims.tenancy import TenantModel
 ACTIVITY_SCOPE = "activity"
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+# How a page names each action; ``HistoryEntry.action`` itself stays the code above (reports and the API read it).
+ACTION_LABELS = {
+    "created": pgettext_lazy("history action", "Created"),
+    "changed": pgettext_lazy("history action", "Changed"),
+    "deleted": pgettext_lazy("history action", "Deleted"),
+}
 LABEL_FIELDS = (
     "ref_code",
     "title",
@@ -61,6 +68,10 @@ class HistoryEntry:
     label: str
     changes: list[Change] = field(default_factory=list)
 
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, capfirst(self.action)))
+
 
 @cache
 def _fields(model) -> tuple[tuple[models.Field, Any], ...]:
@@ -84,11 +95,15 @@ def _display(record, f: models.Field) -> Any:
     if f.choices:
         return _choice_labels(f).get(value, value)
     if isinstance(value, bool):
-        return "Yes" if value else "No"
+        return gettext("Yes") if value else gettext("No")
     if isinstance(value, list):
         return "; ".join(" ".join(map(str, i.values())) if isinstance(i, dict) else str(i) for i in value)
     if isinstance(value, dict):
-        return f"recorded ({len(value)} facts)" if value else None
+        return (
+            ngettext("recorded (%(count)s fact)", "recorded (%(count)s facts)", len(value)) % {"count": len(value)}
+            if value
+            else None
+        )
     return value
 
 

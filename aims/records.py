@@ -21,7 +21,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from aims.access import TenantViewMixin, get_for_tenant_or_404
@@ -34,7 +37,7 @@ from aims.tenancy import Tenant
 
 M = TypeVar("M", bound=Model)
 
-CHANGE_REFUSED = "Your role does not let you change this record."
+CHANGE_REFUSED = _("Your role does not let you change this record.")
 
 
 # --- Writes ------------------------------------------------------------------------------------
@@ -71,20 +74,23 @@ def record_delete(instance: Model, *, acting_user: User | None) -> None:
     except (ProtectedError, RestrictedError) as exc:
         related = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
         blocking = sorted({str(obj._meta.verbose_name) for obj in related if hasattr(obj, "_meta")})
-        names = ", ".join(blocking) or "other records"
+        names = ", ".join(blocking) or gettext("other records")
         raise ValidationError(
-            f"“{instance}” cannot be deleted: {names} still refer to it and must keep their source. "
-            "Retire it instead, or remove those records first."
+            gettext(
+                "“%(record)s” cannot be deleted: %(names)s still refer to it and must keep their source. "
+                "Retire it instead, or remove those records first."
+            )
+            % {"record": instance, "names": names}
         ) from exc
 
 
 def ensure_member(organization_id: int, user: User | None, field: str = "owner") -> None:
     """Refuse (``{field: …}``) a person who is not a member of the organisation."""
     if user is not None and not Membership.objects.filter(organization_id=organization_id, user=user).exists():
-        raise ValidationError({field: "Choose a member of the organisation."})
+        raise ValidationError({field: gettext("Choose a member of the organisation.")})
 
 
-def ensure_can_change(tenant: Tenant, obj: Model | None, message: str = CHANGE_REFUSED) -> None:
+def ensure_can_change(tenant: Tenant, obj: Model | None, message: str | Promise = CHANGE_REFUSED) -> None:
     """Raise PermissionDenied (403) unless the tenant may change ``obj`` (owners: only their own)."""
     if not tenant.can_change(obj):
         raise PermissionDenied(message)
@@ -107,7 +113,7 @@ def record_facts(obj: Model, fields: tuple[str, ...]) -> list[tuple[str, object]
         if getattr(field, "choices", None):
             value = getattr(obj, f"get_{name}_display")()
         elif isinstance(value, bool):
-            value = "Yes" if value else "No"
+            value = gettext("Yes") if value else gettext("No")
         elif isinstance(value, date):
             value = date_format(value, "j F Y")
         rows.append((str(capfirst(field.verbose_name)), value))  # type: ignore[union-attr]
@@ -134,7 +140,7 @@ class RecordFormView(TenantViewMixin, View):
     success_url_name = ""
     list_url_name = ""
     owned_by_field: str | None = None
-    change_refused = CHANGE_REFUSED
+    change_refused: str | Promise = CHANGE_REFUSED
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated and request.method == "GET":
@@ -170,7 +176,11 @@ class RecordFormView(TenantViewMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"{capfirst(self.model._meta.verbose_name)} “{saved}” saved.")
+                messages.success(
+                    request,
+                    gettext("%(kind)s “%(record)s” saved.")
+                    % {"kind": capfirst(self.model._meta.verbose_name), "record": saved},
+                )
                 return self.success(saved)
         return self.render(form, status=400)
 
@@ -264,7 +274,7 @@ class RecordDeleteView(TenantViewMixin, View):
     model: type[Model]
     list_url_name = ""
     detail_url_name = ""
-    change_refused = CHANGE_REFUSED
+    change_refused: str | Promise = CHANGE_REFUSED
 
     def post(self, request: HttpRequest, pk: Any) -> HttpResponse:
         obj = get_for_tenant_or_404(self.tenant, self.model, pk=pk)
@@ -276,7 +286,7 @@ class RecordDeleteView(TenantViewMixin, View):
             if self.detail_url_name:
                 return redirect(self.detail_url_name, pk=obj.pk)
             return redirect(self.list_url_name)
-        messages.success(request, f"{obj} was deleted; its history is kept.")
+        messages.success(request, gettext("%(record)s was deleted; its history is kept.") % {"record": obj})
         return redirect(self.list_url_name)
 
     def delete_record(self, obj: Model) -> None:

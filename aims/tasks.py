@@ -11,6 +11,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from aims.i18n import recipient_language
 from aims.links import absolute_url
 from aims.models import Invitation, invitation_token
 
@@ -40,12 +41,13 @@ def send_invitation_email(self, invitation_id: int, once: bool = False) -> bool:
         return False
     link = absolute_url("invitation_accept", args=[invitation_token(invitation)])
     context = {"invitation": invitation, "link": link}
-    send_mail(
-        subject=f"You are invited to {invitation.organization.name} on the AIMS portal",
-        message=render_to_string("emails/invitation.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[invitation.email],
-    )
+    with recipient_language(None, invitation.organization):
+        send_mail(
+            subject=f"You are invited to {invitation.organization.name} on the AIMS portal",
+            message=render_to_string("emails/invitation.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[invitation.email],
+        )
     Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
     return True
 

@@ -3,6 +3,7 @@
 Both are sent at most once: a notification records when it was e-mailed, a digest row is
 written per member and ISO week (like :mod:`controls.evidence.reminders`), in the transaction
 that sends it, so a retried or doubled run sends nothing twice and a failed send is tried again.
+Each is written in its recipient's language (:func:`aims.i18n.recipient_language`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.collaboration.models import DigestSent, Notification, NotificationPreference
+from aims.i18n import recipient_language
 from aims.links import absolute_url
 from aims.models import Membership
 from aims.tenancy import Tenant
@@ -61,9 +64,11 @@ def notification_email_send(notification_id: int) -> bool:
         )
         if not claimed:
             return False
+        with recipient_language(recipient, notification.organization):
+            message = render_to_string("emails/notification.txt", context)
         send_mail(
             subject=f"[{notification.organization.name}] {notification.text}",
-            message=render_to_string("emails/notification.txt", context),
+            message=message,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[recipient.email],
         )
@@ -125,13 +130,19 @@ def _digest_send(membership: Membership, today: date, week: str) -> bool:
         "my_work": absolute_url("my_work"),
         "site": settings.SITE_URL,
     }
+    with recipient_language(membership.user, membership.organization):
+        subject = gettext("[%(organization)s] Your week on the AIMS portal (%(week)s)") % {
+            "organization": membership.organization.name,
+            "week": week,
+        }
+        message = render_to_string("emails/weekly_digest.txt", context)
     try:
         with transaction.atomic():
             # The unique constraint is the guard against two runs at once; it is enforced by the insert.
             DigestSent.objects.create(organization=membership.organization, user=membership.user, week=week)
             send_mail(
-                subject=f"[{membership.organization.name}] Your week on the AIMS portal ({week})",
-                message=render_to_string("emails/weekly_digest.txt", context),
+                subject=subject,
+                message=message,
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 recipient_list=[membership.user.email],
             )

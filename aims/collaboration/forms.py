@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from aims.collaboration.models import COMMENT_MAX_LENGTH, NotificationPreference, RecordTask
 from aims.forms import DATE, TenantForm
@@ -12,11 +13,11 @@ class CommentForm(forms.Form):
     prefix = "comment"
 
     body = forms.CharField(
-        label="Comment",
+        label=_("Comment"),
         max_length=COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Mention a colleague with @ and their e-mail name, e.g. @olivia: they are told.",
-        error_messages={"required": "Write something before posting."},
+        help_text=_("Mention a colleague with @ and their e-mail name, e.g. @olivia: they are told."),
+        error_messages={"required": _("Write something before posting.")},
     )
 
 
@@ -30,7 +31,7 @@ class TaskForm(TenantForm):
         model = RecordTask
         fields = ["title", "assignee", "due_date"]
         widgets = {"due_date": DATE}
-        labels = {"title": "Task", "assignee": "Given to"}
+        labels = {"title": _("Task"), "assignee": _("Given to")}
 
 
 class PreferenceForm(forms.ModelForm):

@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from aims.tenancy import TenantModel
 
@@ -52,14 +53,14 @@ class RecordTask(TenantModel):
     record = GenericForeignKey("content_type", "object_id")
     title = models.CharField(max_length=200)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    due_date = models.DateField("due date", null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
     done = models.BooleanField(default=False)
     done_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        verbose_name = "task"
+        verbose_name = _("task")
         ordering = ["done", "due_date", "pk"]
         indexes = [
             models.Index(fields=["content_type", "object_id"], name="recordtask_record_idx"),
@@ -77,8 +78,8 @@ class Notification(models.Model):
     """Something one member was told: a mention or a task given to them."""
 
     class Kind(models.TextChoices):
-        MENTION = "mention", "Mention"
-        TASK = "task", "Task"
+        MENTION = "mention", _("Mention")
+        TASK = "task", _("Task")
 
     organization = models.ForeignKey("aims.Organization", on_delete=models.CASCADE, related_name="+")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -115,8 +116,8 @@ class NotificationPreference(models.Model):
 
     organization = models.ForeignKey("aims.Organization", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    email_notifications = models.BooleanField("e-mail me when I am mentioned or given a task", default=True)
-    weekly_digest = models.BooleanField("send me a weekly digest", default=True)
+    email_notifications = models.BooleanField(_("e-mail me when I am mentioned or given a task"), default=True)
+    weekly_digest = models.BooleanField(_("send me a weekly digest"), default=True)
 
     class Meta:
         constraints = [

@@ -2,6 +2,8 @@
 
 A notification's e-mail goes through the outbox, written in the transaction that raises the
 notification: a broker that is down delays the e-mail, never loses it or fails the comment.
+A notification's text is stored as it is raised, written in its recipient's language
+(:func:`aims.i18n.recipient_language`), not in that of the member who caused it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from aims.collaboration.models import Comment, Notification, NotificationPreference, RecordTask
 from aims.collaboration.selectors import mentioned_members, record_label, record_url, unread_notifications
-from aims.models import User
+from aims.i18n import recipient_language
+from aims.models import Organization, User
 from aims.outbox.services import outbox_enqueue
 from aims.records import ensure_member, record_save
 from aims.roles import Capability
@@ -27,6 +32,10 @@ NOTIFICATION_EMAIL_TASK = "aims.collaboration.tasks.send_notification_email"
 
 def _organization_id(record: Model) -> int:
     return record.organization_id  # type: ignore[attr-defined]
+
+
+def _organization(record: Model) -> Organization:
+    return record.organization  # type: ignore[attr-defined]
 
 
 @transaction.atomic
@@ -74,13 +83,18 @@ def comment_post(*, record: Model, body: str, acting_user: User) -> Comment:
     mentioned = [user for user in mentioned_members(organization_id, comment.body) if user.pk != acting_user.pk]
     if mentioned:
         comment.mentions.set(mentioned)
-    url, label = f"{record_url(record)}#comment-{comment.pk}", record_label(record)
+    url = f"{record_url(record)}#comment-{comment.pk}"
     for user in mentioned:
+        with recipient_language(user, _organization(record)):
+            text = gettext("%(actor)s mentioned you on %(record)s") % {
+                "actor": acting_user.display_name,
+                "record": record_label(record),
+            }
         notification_raise(
             recipient=user,
             organization_id=organization_id,
             kind=Notification.Kind.MENTION,
-            text=f"{acting_user.display_name} mentioned you on {label}",
+            text=text,
             url=url,
             actor=acting_user,
             comment=comment,
@@ -92,7 +106,7 @@ def comment_post(*, record: Model, body: str, acting_user: User) -> Comment:
 def comment_remove(*, comment: Comment, acting_user: User) -> Comment:
     """Remove a comment from its thread; only its author may. The row and its history stay."""
     if comment.author_id != acting_user.pk:
-        raise PermissionDenied("Only its author may remove a comment.")
+        raise PermissionDenied(gettext("Only its author may remove a comment."))
     if comment.removed_at is None:
         comment.removed_at = timezone.now()
         record_save(comment, acting_user=acting_user)
@@ -115,12 +129,18 @@ def task_assign(*, record: Model, title: str, assignee: User, due_date: date | N
     )
     record_save(task, acting_user=acting_user)
     if assignee.pk != acting_user.pk:
-        due = f" (due {due_date:%d %b %Y})" if due_date else ""
+        with recipient_language(assignee, _organization(record)):
+            facts = {"actor": acting_user.display_name, "record": record_label(record), "title": task.title}
+            if due_date:
+                facts["due"] = date_format(due_date, "d M Y")
+                text = gettext("%(actor)s gave you a task on %(record)s: %(title)s (due %(due)s)") % facts
+            else:
+                text = gettext("%(actor)s gave you a task on %(record)s: %(title)s") % facts
         notification_raise(
             recipient=assignee,
             organization_id=organization_id,
             kind=Notification.Kind.TASK,
-            text=f"{acting_user.display_name} gave you a task on {record_label(record)}: {task.title}{due}",
+            text=text,
             url=f"{record_url(record)}#task-{task.pk}",
             actor=acting_user,
             task=task,
@@ -137,7 +157,7 @@ def task_can_complete(tenant: Tenant, task: RecordTask) -> bool:
 def task_complete(*, tenant: Tenant, task: RecordTask, done: bool = True) -> RecordTask:
     """Mark a task done (or open again); refused (PermissionDenied) to anyone but its assignee or a manager."""
     if not task_can_complete(tenant, task):
-        raise PermissionDenied("Only the person given this task, an officer or an administrator may close it.")
+        raise PermissionDenied(gettext("Only the person given this task, an officer or an administrator may close it."))
     if task.done != done:
         task.done, task.done_at = done, timezone.now() if done else None
         record_save(task, acting_user=tenant.user)

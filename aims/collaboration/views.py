@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views import View
 from django.views.generic import ListView
 
@@ -48,9 +49,9 @@ class CommentCreateView(_RecordWriteView):
         entry, obj = self.load(record, pk)
         form = CommentForm(request.POST)
         if not form.is_valid():
-            return self.refused(form, entry, obj, "Post a comment")
+            return self.refused(form, entry, obj, gettext("Post a comment"))
         comment = services.comment_post(record=obj, body=form.cleaned_data["body"], acting_user=request.user)  # type: ignore[arg-type]
-        messages.success(request, "Comment posted.")
+        messages.success(request, gettext("Comment posted."))
         return redirect(f"{entry.url(obj)}#comment-{comment.pk}")
 
 
@@ -71,9 +72,9 @@ class TaskCreateView(_RecordWriteView):
             except ValidationError as exc:
                 apply_service_errors(form, exc)  # type: ignore[arg-type]  # a ModelForm is a BaseForm
             else:
-                messages.success(request, f"Task given to {task.assignee.display_name}.")
+                messages.success(request, gettext("Task given to %(name)s.") % {"name": task.assignee.display_name})
                 return redirect(f"{entry.url(obj)}#task-{task.pk}")
-        return self.refused(form, entry, obj, "Assign a task")
+        return self.refused(form, entry, obj, gettext("Assign a task"))
 
 
 class CommentRemoveView(TenantViewMixin, View):
@@ -83,7 +84,7 @@ class CommentRemoveView(TenantViewMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         comment = get_for_tenant_or_404(self.tenant, Comment, pk=pk)
         services.comment_remove(comment=comment, acting_user=request.user)  # type: ignore[arg-type]
-        messages.success(request, "Comment removed; its history is kept.")
+        messages.success(request, gettext("Comment removed; its history is kept."))
         return redirect(f"{selectors.record_url(comment.record)}#discussion" if comment.record else "notifications")
 
 
@@ -97,7 +98,8 @@ class TaskDoneView(TenantViewMixin, View):
         task = get_for_tenant_or_404(self.tenant, RecordTask, pk=pk)
         done = request.POST.get("done", "1") != "0"
         services.task_complete(tenant=self.tenant, task=task, done=done)
-        messages.success(request, f"Task “{task.title}” {'done' if done else 'open again'}.")
+        message = gettext("Task “%(title)s” done.") if done else gettext("Task “%(title)s” open again.")
+        messages.success(request, message % {"title": task.title})
         return redirect(f"{selectors.record_url(task.record)}#task-{task.pk}" if task.record else "my_work")
 
 
@@ -152,7 +154,11 @@ class NotificationReadAllView(TenantViewMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         count = services.notifications_mark_read(tenant=self.tenant)
-        messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
+        messages.success(
+            request,
+            ngettext("%(count)s notification marked read.", "%(count)s notifications marked read.", count)
+            % {"count": count},
+        )
         return redirect("notifications")
 
 
@@ -171,5 +177,5 @@ class PreferenceView(TenantViewMixin, View):
             email_notifications=bool(form.cleaned_data.get("email_notifications")),
             weekly_digest=bool(form.cleaned_data.get("weekly_digest")),
         )
-        messages.success(request, "Your e-mail choices are saved.")
+        messages.success(request, gettext("Your e-mail choices are saved."))
         return redirect("notifications")

@@ -34,6 +34,7 @@ from django.utils.translation import gettext
 
 from aims.files import UploadRules, delete_files_on_commit, private_file_response, upload_inspect
 from aims.governance.models import REVIEW_NOTICE_DAYS, add_months
+from aims.i18n import recipient_language
 from aims.links import absolute_url
 from aims.models import (
     AIMSScope,
@@ -446,7 +447,8 @@ def policy_review_reminders_send(today: date | None = None) -> int:
         if not recipients:
             logger.warning("No one to remind about the review of policy #%s.", policy.pk)
             continue
-        sent += _remind_once(policy, recipients, today, to_owner=bool(owner_email))
+        with recipient_language(policy.owner if owner_email else None, policy.organization):
+            sent += _remind_once(policy, recipients, today, to_owner=bool(owner_email))
     return sent
 
 

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from aims.i18n import recipient_language
 from aims.links import absolute_url
 from aims.selectors import reminder_recipients
 from controls.evidence.models import Evidence, Reminder
@@ -89,7 +90,8 @@ def reminders_send(today: date | None = None) -> int:
             if not recipients:
                 logger.warning("No one to remind about %s #%s in organisation %s.", kind, item.pk, item.organization_id)
                 continue
-            subject, body = _reminder_message(item, period, today, addressed_to_owner=bool(owner_email))
+            with recipient_language(item.owner if owner_email else None, item.organization):
+                subject, body = _reminder_message(item, period, today, addressed_to_owner=bool(owner_email))
             sent += _remind_once(item=item, kind=kind, period=period, recipients=recipients, subject=subject, body=body)
     return sent
 

@@ -31,6 +31,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from aims.i18n import recipient_language
 from aims.links import absolute_url
 from aims.models import Organization, User
 from aims.records import record_delete, record_save
@@ -651,8 +652,9 @@ def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
             "never": metric.last_measured_at is None,  # type: ignore[attr-defined]  # annotated
             "link": absolute_url("monitoring:system", "inventory:system_detail", args=[metric.system_id]),
         }
-        subject = f"[{metric.organization.name}] No measurement of {metric.name} ({metric.system.ref_code})"
-        body = render_to_string("emails/monitoring_stale.txt", context)
+        with recipient_language(metric.system.owner if to_owner else None, metric.organization):
+            subject = f"[{metric.organization.name}] No measurement of {metric.name} ({metric.system.ref_code})"
+            body = render_to_string("emails/monitoring_stale.txt", context)
         counts["stale_notified"] += _send_once(
             MetricDefinition.objects.filter(pk=metric.pk), "stale_notified_at", now, recipients, subject, body
         )
@@ -669,8 +671,11 @@ def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
             "to_owner": to_owner,
             "link": absolute_url("monitoring:system", "inventory:system_detail", args=[alert.system_id]),
         }
-        subject = f"[{alert.organization.name}] {alert.metric.name} of {alert.system.ref_code} breached its threshold"
-        body = render_to_string("emails/monitoring_breach.txt", context)
+        with recipient_language(alert.system.owner if to_owner else None, alert.organization):
+            subject = (
+                f"[{alert.organization.name}] {alert.metric.name} of {alert.system.ref_code} breached its threshold"
+            )
+            body = render_to_string("emails/monitoring_breach.txt", context)
         counts["breaches_notified"] += _send_once(
             MonitoringAlert.objects.filter(pk=alert.pk, status=AlertStatus.OPEN),
             "notified_at",
