@@ -37,8 +37,9 @@ def test_the_main_pages_in_french_and_german(page, catalogue, acme, olivia):
     expect(page.get_by_text("Rien ne vous attend.")).to_be_visible()
 
     page.get_by_role("link", name="Sécurité du compte").click()
-    page.get_by_label("Language").select_option("de")
-    page.get_by_role("button", name="Save").last.click()
+    # The account page is French too, its form included.
+    page.get_by_label("Langue").select_option("de")
+    page.get_by_role("button", name="Enregistrer").last.click()
     nav = page.get_by_role("navigation", name="Hauptnavigation")
     for path in MAIN_PAGES:
         page.goto(path)
