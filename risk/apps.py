@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RiskConfig(AppConfig):
     name = "risk"
-    verbose_name = "Risk and impact"
+    verbose_name = _("Risk and impact")
 
     def ready(self) -> None:
-        from django.utils.translation import gettext_lazy
+        from django.utils.translation import gettext, gettext_lazy
 
         # Imported here, not at the top: these modules use the models, which are not loaded yet.
         from aims import autocomplete, dashboard, demo
@@ -39,10 +42,19 @@ class RiskConfig(AppConfig):
         from risk.impact.selectors import system_assessment_records
         from risk.selectors import risk_setup_steps, risk_work, system_risk_records
 
-        system_tabs.register(system_tabs.SystemTab("risks", "Risks", "risk:system_risks", 50, system_risk_records))
+        # The tabs' labels are read when a page shows them, in the reader's language (lazy texts).
         system_tabs.register(
             system_tabs.SystemTab(
-                "impact", "Impact assessments", "impact:system_assessments", 60, system_assessment_records
+                "risks", cast(str, gettext_lazy("Risks")), "risk:system_risks", 50, system_risk_records
+            )
+        )
+        system_tabs.register(
+            system_tabs.SystemTab(
+                "impact",
+                cast(str, gettext_lazy("Impact assessments")),
+                "impact:system_assessments",
+                60,
+                system_assessment_records,
             )
         )
         dashboard.register(risk_tiles)
@@ -61,11 +73,15 @@ class RiskConfig(AppConfig):
 
         from aims.collaboration import registry as discussion
 
-        discussion.register(Risk, url=lambda risk: reverse("risk:detail", args=[risk.pk]), label=lambda r: f"risk {r}")
+        discussion.register(
+            Risk,
+            url=lambda risk: reverse("risk:detail", args=[risk.pk]),
+            label=lambda r: gettext("risk %(risk)s") % {"risk": r},
+        )
         discussion.register(
             ImpactAssessment,
             url=lambda assessment: reverse("impact:detail", args=[assessment.pk]),
-            label=lambda assessment: f"impact assessment {assessment}",
+            label=lambda assessment: gettext("impact assessment %(assessment)s") % {"assessment": assessment},
         )
         from aims.collaboration.demo import discussion_demo_seed
 

@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import Exists, Expression, F, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import extend_schema_field
 
@@ -57,64 +58,64 @@ CONTROL_HELP = "Id of an Annex A control: the risks whose (not cancelled) treatm
 class RiskFilter(django_filters.FilterSet):
     # The choice filters compare columns of the risk itself, never a join: no DISTINCT, which would
     # make PostgreSQL sort every matching row before a page (and count them the same way).
-    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"type": "search"}))
+    q = django_filters.CharFilter(method="search", label=_("Search"), widget=forms.TextInput(attrs={"type": "search"}))
     level = django_filters.MultipleChoiceFilter(
         method="filter_level",
         choices=Level.choices,
-        label="Current level",
+        label=_("Current level"),
         widget=OneOrMany(choices=Level.choices),
         distinct=False,
     )
     inherent_level = django_filters.MultipleChoiceFilter(
-        choices=Level.choices, widget=OneOrMany(choices=Level.choices), distinct=False
+        choices=Level.choices, widget=OneOrMany(choices=Level.choices), distinct=False, label=_("Inherent level")
     )
     residual_level = django_filters.MultipleChoiceFilter(
-        choices=Level.choices, widget=OneOrMany(choices=Level.choices), distinct=False
+        choices=Level.choices, widget=OneOrMany(choices=Level.choices), distinct=False, label=_("Residual level")
     )
     inherent_likelihood = django_filters.NumberFilter(widget=forms.HiddenInput)
     inherent_impact = django_filters.NumberFilter(widget=forms.HiddenInput)
     residual_likelihood = django_filters.NumberFilter(widget=forms.HiddenInput)
     residual_impact = django_filters.NumberFilter(widget=forms.HiddenInput)
     status = django_filters.MultipleChoiceFilter(
-        choices=Risk.Status.choices, widget=OneOrMany(choices=Risk.Status.choices), distinct=False
+        choices=Risk.Status.choices, widget=OneOrMany(choices=Risk.Status.choices), distinct=False, label=_("Status")
     )
     system = RecordChoiceFilter(
-        queryset=organization_systems, empty_label="Any", label="AI system", widget=AutocompleteSelect("systems")
+        queryset=organization_systems, empty_label=_("Any"), label=_("AI system"), widget=AutocompleteSelect("systems")
     )
     organisation_level = django_filters.BooleanFilter(
-        field_name="system", lookup_expr="isnull", label="Organisation-level only", widget=forms.HiddenInput
+        field_name="system", lookup_expr="isnull", label=_("Organisation-level only"), widget=forms.HiddenInput
     )
     owner = django_filters.ModelChoiceFilter(
-        queryset=organization_members, label="Owner", empty_label="Anyone", widget=AutocompleteSelect("members")
+        queryset=organization_members, label=_("Owner"), empty_label=_("Anyone"), widget=AutocompleteSelect("members")
     )
     overdue = django_filters.ChoiceFilter(
-        choices=[("true", "Review overdue"), ("false", "Not overdue")],
+        choices=[("true", _("Review overdue")), ("false", _("Not overdue"))],
         method="filter_overdue",
-        label="Review",
-        empty_label="Any",
+        label=_("Review"),
+        empty_label=_("Any"),
     )
     treatment_overdue = django_filters.ChoiceFilter(
-        choices=[("true", "Has an overdue treatment")],
+        choices=[("true", _("Has an overdue treatment"))],
         method="filter_treatment_overdue",
-        label="Treatment",
-        empty_label="Any",
+        label=_("Treatment"),
+        empty_label=_("Any"),
     )
     control = django_filters.ModelChoiceFilter(
         queryset=Requirement.objects.of_framework("ISO42001").controls().only("ref", "title").order_by("order"),
         method="filter_control",
-        label="Annex A control",
-        empty_label="Any",
+        label=_("Annex A control"),
+        empty_label=_("Any"),
         help_text=CONTROL_HELP,
     )
     # Each ordering is backed by an index of Risk.Meta (organization, key, id).
     ordering = KeysetOrderingFilter(
         fields=[("ref_code", "ref_code"), ("title", "title"), ("next_review_date", "next_review_date"),
                 ("updated_at", "updated_at")],
-        field_labels={"ref_code": "Reference", "title": "Title", "next_review_date": "Next review",
-                      "updated_at": "Last changed"},
+        field_labels={"ref_code": _("Reference"), "title": _("Title"), "next_review_date": _("Next review"),
+                      "updated_at": _("Last changed")},
         sort_keys={"next_review_date": REVIEW_DATE_SORT_KEY},
-        label="Sort by",
-        empty_label="Reference",
+        label=_("Sort by"),
+        empty_label=_("Reference"),
     )  # fmt: skip
 
     class Meta:

@@ -7,13 +7,15 @@ from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aims.autocomplete import autocomplete_fields
 from aims.forms import DATE, TenantForm
 from aims.tenancy import Tenant
 from controls.catalogue.models import Requirement
 from registry.models import AISystem
-from risk.models import Level, Risk, RiskCriteria, TreatmentAction, default_matrix
+from risk.models import Level, Risk, RiskCriteria, TreatmentAction, default_matrix, scale_label
 
 MAX_LEVELS = 5
 
@@ -38,20 +40,22 @@ class RequirementMultipleChoiceField(forms.ModelMultipleChoiceField):
 
 
 def _scale_choices(levels: list[dict]) -> list[tuple[str, str]]:
-    return [("", "Not assessed")] + [(str(n), f"{n} · {lv['label']}") for n, lv in enumerate(levels, start=1)]
+    return [("", gettext("Not assessed"))] + [
+        (str(n), f"{n} · {scale_label(lv)}") for n, lv in enumerate(levels, start=1)
+    ]
 
 
 class RiskForm(TenantForm):
     SECTIONS = [
-        ("The risk", ["title", "description", "system", "owner", "risk_source", "objective"]),
+        (_("The risk"), ["title", "description", "system", "owner", "risk_source", "objective"]),
         (
-            "Assessment and treatment",
+            _("Assessment and treatment"),
             ["inherent_likelihood", "inherent_impact", "treatment_option", "status", "residual_likelihood",
              "residual_impact", "next_review_date"],
         ),
     ]  # fmt: skip
-    risk_source = RequirementChoiceField(queryset=None, required=False, label="Risk source (Annex C)")
-    objective = RequirementChoiceField(queryset=None, required=False, label="Affected objective (Annex C)")
+    risk_source = RequirementChoiceField(queryset=None, required=False, label=_("Risk source (Annex C)"))
+    objective = RequirementChoiceField(queryset=None, required=False, label=_("Affected objective (Annex C)"))
     member_fields = ("owner",)
 
     class Meta:
@@ -62,12 +66,26 @@ class RiskForm(TenantForm):
             "status", "next_review_date",
         ]  # fmt: skip
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "next_review_date": DATE}
+        # The model's fields without a verbose name of their own, in the reader's language.
+        labels = {
+            "title": _("Title"),
+            "description": _("Description"),
+            "system": _("System"),
+            "owner": _("Owner"),
+            "inherent_likelihood": _("Inherent likelihood"),
+            "inherent_impact": _("Inherent impact"),
+            "treatment_option": _("Treatment option"),
+            "residual_likelihood": _("Residual likelihood"),
+            "residual_impact": _("Residual impact"),
+            "status": _("Status"),
+            "next_review_date": _("Next review date"),
+        }
 
     def __init__(self, *args: Any, tenant: Tenant, criteria: RiskCriteria, **kwargs: Any) -> None:
         super().__init__(*args, tenant=tenant, **kwargs)
         system = _model_choice(self, "system")
         system.queryset = AISystem.objects.for_org(tenant.organization).order_by("ref_code")
-        system.empty_label = "Organisation level (no single system)"
+        system.empty_label = gettext("Organisation level (no single system)")
         self.fields["owner"].required = True
         _model_choice(self, "risk_source").queryset = _requirements(Requirement.Kind.RISK_SOURCE)
         _model_choice(self, "objective").queryset = _requirements(Requirement.Kind.AI_OBJECTIVE)
@@ -82,7 +100,7 @@ class RiskForm(TenantForm):
                 coerce=int,
                 empty_value=None,
                 required=False,
-                label=str(self.fields[name].label).capitalize(),
+                label=self.fields[name].label,
             )
         # Acceptance has its own form, which checks the level against the criteria.
         statuses = [c for c in Risk.Status.choices if c[0] != Risk.Status.ACCEPTED or self.instance.status == c[0]]
@@ -92,15 +110,15 @@ class RiskForm(TenantForm):
 
     def sections(self) -> Iterator[tuple[str, list[forms.BoundField]]]:
         for title, names in self.SECTIONS:
-            yield title, [self[name] for name in names]
+            yield str(title), [self[name] for name in names]
 
 
 class TreatmentForm(TenantForm):
     controls = RequirementMultipleChoiceField(
         queryset=None,
         required=False,
-        label="Annex A controls it relies on",
-        help_text="These make the controls applicable in the SoA.",
+        label=_("Annex A controls it relies on"),
+        help_text=_("These make the controls applicable in the SoA."),
         widget=forms.SelectMultiple(attrs={"size": 10}),
     )
 
@@ -108,6 +126,13 @@ class TreatmentForm(TenantForm):
         model = TreatmentAction
         fields = ["title", "description", "owner", "due_date", "status", "controls"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3}), "due_date": DATE}
+        labels = {
+            "title": _("Title"),
+            "description": _("Description"),
+            "owner": _("Owner"),
+            "due_date": _("Due date"),
+            "status": _("Status"),
+        }
 
     member_fields = ("owner",)
 
@@ -122,10 +147,10 @@ class TreatmentForm(TenantForm):
 
 
 class AcceptForm(forms.Form):
-    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Why the organisation accepts it")
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label=_("Why the organisation accepts it"))
     override = forms.BooleanField(
-        required=False, label="Accept above the acceptance threshold (override)",
-        help_text="Only when treating it further is not reasonable; the justification is kept with the risk.",
+        required=False, label=_("Accept above the acceptance threshold (override)"),
+        help_text=_("Only when treating it further is not reasonable; the justification is kept with the risk."),
     )  # fmt: skip
 
 
@@ -137,11 +162,13 @@ class CriteriaForm(forms.Form):
     """
 
     likelihood_count = forms.TypedChoiceField(
-        choices=[(n, n) for n in (3, 4, 5)], coerce=int, label="Likelihood levels"
+        choices=[(n, n) for n in (3, 4, 5)], coerce=int, label=_("Likelihood levels")
     )
-    impact_count = forms.TypedChoiceField(choices=[(n, n) for n in (3, 4, 5)], coerce=int, label="Impact levels")
+    impact_count = forms.TypedChoiceField(choices=[(n, n) for n in (3, 4, 5)], coerce=int, label=_("Impact levels"))
     acceptance_threshold = forms.ChoiceField(
-        choices=Level.choices, help_text="Risks whose residual level is above this need treatment before acceptance."
+        choices=Level.choices,
+        label=_("Acceptance threshold"),
+        help_text=_("Risks whose residual level is above this need treatment before acceptance."),
     )
 
     def __init__(self, *args, criteria: RiskCriteria, **kwargs):
@@ -188,7 +215,7 @@ class CriteriaForm(forms.Form):
         for axis, count in (("l", likelihood), ("i", impact)):
             for n in range(1, count + 1):
                 if not cleaned.get(f"{axis}{n}_label", "").strip():
-                    self.add_error(f"{axis}{n}_label", "Every level needs a label.")
+                    self.add_error(f"{axis}{n}_label", gettext("Every level needs a label."))
         defaults = default_matrix(likelihood, impact)
         for i in range(1, impact + 1):
             for j in range(1, likelihood + 1):

@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from aims.models import Organization
 from aims.tenancy import TenantModel, TenantQuerySet
@@ -25,28 +27,42 @@ from risk.impact.models import ImpactAssessment, ImpactItem  # noqa: F401 (regis
 
 
 class Level(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
 
 
 LEVEL_RANK: dict[str, int] = {Level.LOW: 0, Level.MEDIUM: 1, Level.HIGH: 2, Level.CRITICAL: 3}
 
+# The default scales are stored in English, as the criteria's own data; their labels are shown
+# in the reader's language for as long as the organisation keeps them (scale_label).
 DEFAULT_LIKELIHOOD = [
-    {"label": "Rare", "description": "Not expected in the life of the system."},
-    {"label": "Unlikely", "description": "Could happen, but has not happened in similar systems."},
-    {"label": "Possible", "description": "Has happened in similar systems."},
-    {"label": "Likely", "description": "Expected to happen at least once a year."},
-    {"label": "Almost certain", "description": "Expected to happen often."},
+    {"label": gettext_noop("Rare"), "description": "Not expected in the life of the system."},
+    {"label": gettext_noop("Unlikely"), "description": "Could happen, but has not happened in similar systems."},
+    {"label": gettext_noop("Possible"), "description": "Has happened in similar systems."},
+    {"label": gettext_noop("Likely"), "description": "Expected to happen at least once a year."},
+    {"label": gettext_noop("Almost certain"), "description": "Expected to happen often."},
 ]
 DEFAULT_IMPACT = [
-    {"label": "Negligible", "description": "No noticeable effect on people or the organisation."},
-    {"label": "Minor", "description": "Limited, quickly reversible effects on a few people."},
-    {"label": "Moderate", "description": "Noticeable harm or cost; reversible with effort."},
-    {"label": "Major", "description": "Serious harm to people or rights, regulatory breach."},
-    {"label": "Severe", "description": "Lasting or irreversible harm to many people; existential for the service."},
+    {"label": gettext_noop("Negligible"), "description": "No noticeable effect on people or the organisation."},
+    {"label": gettext_noop("Minor"), "description": "Limited, quickly reversible effects on a few people."},
+    {"label": gettext_noop("Moderate"), "description": "Noticeable harm or cost; reversible with effort."},
+    {"label": gettext_noop("Major"), "description": "Serious harm to people or rights, regulatory breach."},
+    {
+        "label": gettext_noop("Severe"),
+        "description": "Lasting or irreversible harm to many people; existential for the service.",
+    },
 ]
+
+
+DEFAULT_SCALE_LABELS = frozenset(level["label"] for level in (*DEFAULT_LIKELIHOOD, *DEFAULT_IMPACT))
+
+
+def scale_label(level: dict) -> str:
+    """The label of a scale level in the reader's language when it is a default one, else as written."""
+    label = str(level.get("label", ""))
+    return gettext(label) if label in DEFAULT_SCALE_LABELS else label
 
 
 def default_matrix(likelihood_levels: int = 5, impact_levels: int = 5) -> list[list[str]]:
@@ -74,18 +90,18 @@ class RiskCriteria(TenantModel):
 
     likelihood_levels = models.JSONField(default=list)
     impact_levels = models.JSONField(default=list)
-    matrix = models.JSONField(default=list, help_text="matrix[impact][likelihood] gives the risk level.")
+    matrix = models.JSONField(default=list, help_text=_("matrix[impact][likelihood] gives the risk level."))
     acceptance_threshold = models.CharField(
         max_length=10,
         choices=Level,
         default=Level.MEDIUM,
-        help_text="Highest residual level that may be accepted without an explicit, justified override.",
+        help_text=_("Highest residual level that may be accepted without an explicit, justified override."),
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "risk criteria"
-        verbose_name_plural = "risk criteria"
+        verbose_name = _("risk criteria")
+        verbose_name_plural = _("risk criteria")
         constraints = [models.UniqueConstraint(fields=["organization"], name="riskcriteria_one_per_org")]
 
     def __str__(self) -> str:
@@ -105,9 +121,9 @@ class RiskCriteria(TenantModel):
         for name in ("likelihood_levels", "impact_levels"):
             scale = getattr(self, name)
             if not isinstance(scale, list) or not 3 <= len(scale) <= 5:
-                errors[name] = "Use between 3 and 5 levels."
+                errors[name] = gettext("Use between 3 and 5 levels.")
             elif any(not isinstance(s, dict) or not str(s.get("label", "")).strip() for s in scale):
-                errors[name] = "Every level needs a label."
+                errors[name] = gettext("Every level needs a label.")
         if not errors:
             rows, cols = len(self.impact_levels), len(self.likelihood_levels)
             if (
@@ -115,9 +131,14 @@ class RiskCriteria(TenantModel):
                 or len(self.matrix) != rows
                 or any(not isinstance(r, list) or len(r) != cols for r in self.matrix)
             ):
-                errors["matrix"] = f"The matrix needs {rows} rows of {cols} cells."
+                errors["matrix"] = gettext("The matrix needs %(rows)s rows of %(cols)s cells.") % {
+                    "rows": rows,
+                    "cols": cols,
+                }
             elif any(cell not in Level.values for row in self.matrix for cell in row):
-                errors["matrix"] = f"Every cell must be one of: {', '.join(Level.values)}."
+                errors["matrix"] = gettext("Every cell must be one of: %(levels)s.") % {
+                    "levels": ", ".join(Level.values)
+                }
         if errors:
             raise ValidationError(errors)
 
@@ -147,28 +168,28 @@ class Risk(TenantModel):
     """One AI risk (6.1.2, 8.2), for the organisation or for one AI system."""
 
     class Treatment(models.TextChoices):
-        AVOID = "avoid", "Avoid"
-        MODIFY = "modify", "Modify (reduce)"
-        SHARE = "share", "Share (transfer)"
-        RETAIN = "retain", "Retain"
+        AVOID = "avoid", _("Avoid")
+        MODIFY = "modify", _("Modify (reduce)")
+        SHARE = "share", _("Share (transfer)")
+        RETAIN = "retain", _("Retain")
 
     class Status(models.TextChoices):
-        IDENTIFIED = "identified", "Identified"
-        ASSESSED = "assessed", "Assessed"
-        IN_TREATMENT = "in_treatment", "In treatment"
-        ACCEPTED = "accepted", "Accepted"
-        CLOSED = "closed", "Closed"
+        IDENTIFIED = "identified", _("Identified")
+        ASSESSED = "assessed", _("Assessed")
+        IN_TREATMENT = "in_treatment", _("In treatment")
+        ACCEPTED = "accepted", _("Accepted")
+        CLOSED = "closed", _("Closed")
 
-    ref_code = models.CharField("reference", max_length=20, blank=True)
+    ref_code = models.CharField(_("reference"), max_length=20, blank=True)
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True, help_text="Cause, event and consequence.")
+    description = models.TextField(blank=True, help_text=_("Cause, event and consequence."))
     system = models.ForeignKey(
         AISystem,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="risks",
-        help_text="Leave empty for an organisation-level risk.",
+        help_text=_("Leave empty for an organisation-level risk."),
     )
     risk_source = models.ForeignKey(
         Requirement,
@@ -177,7 +198,7 @@ class Risk(TenantModel):
         blank=True,
         related_name="+",
         limit_choices_to={"kind": Requirement.Kind.RISK_SOURCE},
-        help_text="Annex C risk source.",
+        help_text=_("Annex C risk source."),
     )
     objective = models.ForeignKey(
         Requirement,
@@ -186,8 +207,8 @@ class Risk(TenantModel):
         blank=True,
         related_name="+",
         limit_choices_to={"kind": Requirement.Kind.AI_OBJECTIVE},
-        verbose_name="affected objective",
-        help_text="Annex C AI-related objective the risk threatens.",
+        verbose_name=_("affected objective"),
+        help_text=_("Annex C AI-related objective the risk threatens."),
     )
     # Blank is allowed so that removing a user never blocks the records they owned; forms ask for one.
     owner = models.ForeignKey(
@@ -207,7 +228,7 @@ class Risk(TenantModel):
     accepted_at = models.DateTimeField(null=True, blank=True)
     acceptance_rationale = models.TextField(blank=True)
     acceptance_override = models.BooleanField(
-        default=False, help_text="Accepted although the residual level is above the acceptance threshold."
+        default=False, help_text=_("Accepted although the residual level is above the acceptance threshold.")
     )
     next_review_date = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -272,10 +293,10 @@ class TreatmentAction(TenantModel):
     """An action that treats a risk (6.1.3, 8.3), and the Annex A controls it relies on."""
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        IN_PROGRESS = "in_progress", "In progress"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
+        PLANNED = "planned", pgettext_lazy("treatment status", "Planned")
+        IN_PROGRESS = "in_progress", pgettext_lazy("treatment status", "In progress")
+        DONE = "done", pgettext_lazy("treatment status", "Done")
+        CANCELLED = "cancelled", pgettext_lazy("treatment status", "Cancelled")
 
     risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="treatments")
     title = models.CharField(max_length=200)
@@ -288,7 +309,7 @@ class TreatmentAction(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        verbose_name = "treatment"
+        verbose_name = _("treatment")
         ordering = ["due_date", "pk"]
         indexes = [
             # The SoA counts a control's treatments and risks from its links: covering the
@@ -331,7 +352,7 @@ class TreatmentControl(TenantModel):
     )
 
     class Meta:
-        verbose_name = "treatment control"
+        verbose_name = _("treatment control")
         constraints = [models.UniqueConstraint(fields=["treatment", "control"], name="treatmentcontrol_unique")]
         # What relies on a control (the SoA): one organisation's links to one control, in one range.
         indexes = [models.Index(fields=["organization", "control", "treatment"], name="treatmentcontrol_org_control")]
@@ -349,7 +370,7 @@ class ReferenceCounter(models.Model):
     """
 
     class Kind(models.TextChoices):
-        RISK = "risk", "Risk"
+        RISK = "risk", _("Risk")
 
     # The unique constraint's index (organization, kind) serves every lookup.
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)

@@ -31,6 +31,7 @@ from risk.models import (
     RiskCriteria,
     TreatmentAction,
     TreatmentControl,
+    scale_label,
 )
 from risk.services import criteria_for
 
@@ -192,6 +193,10 @@ class HeatCell:
     level: str
     count: int
 
+    @property
+    def level_label(self) -> str:
+        return str(Level(self.level).label) if self.level else ""
+
 
 @dataclass
 class HeatMap:
@@ -211,7 +216,7 @@ def heat_maps(organization: Organization, risks: QuerySet[Risk] | None = None) -
 
 def _maps(criteria: RiskCriteria, counts: dict[str, dict[tuple[int, int], int]]) -> list[HeatMap]:
     maps = []
-    likelihood_labels = [lv["label"] for lv in criteria.likelihood_levels]
+    likelihood_labels = [scale_label(lv) for lv in criteria.likelihood_levels]
     for kind in ("inherent", "residual"):
         cells_of_kind = counts[kind]
         rows = []
@@ -225,7 +230,7 @@ def _maps(criteria: RiskCriteria, counts: dict[str, dict[tuple[int, int], int]])
                 )
                 for likelihood in range(1, len(criteria.likelihood_levels) + 1)
             ]
-            rows.append((impact, criteria.impact_levels[impact - 1]["label"], cells))
+            rows.append((impact, scale_label(criteria.impact_levels[impact - 1]), cells))
         maps.append(HeatMap(kind, likelihood_labels, rows, sum(cells_of_kind.values())))
     return maps
 
@@ -440,7 +445,7 @@ def risk_work(tenant: Tenant, today: date) -> list[WorkItem]:
     waiting: list[tuple[str, Any]] = []
     if tenant.can(Capability.APPROVE):
         waiting += [
-            ("Approve an impact assessment", a)
+            (gettext("Approve an impact assessment"), a)
             for a in assessments.filter(status=ImpactAssessment.Status.IN_REVIEW).exclude(author=user)[:WORK_LIMIT]
         ]
     waiting += [

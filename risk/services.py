@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import BigIntegerField, Max
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.models import Organization, User
 from aims.records import record_delete, record_save
@@ -109,15 +110,15 @@ def _validate_scores(risk: Risk, criteria: RiskCriteria) -> None:
     for prefix in ("inherent", "residual"):
         likelihood, impact = getattr(risk, f"{prefix}_likelihood"), getattr(risk, f"{prefix}_impact")
         if (likelihood is None) != (impact is None):
-            errors[f"{prefix}_impact" if impact is None else f"{prefix}_likelihood"] = (
+            errors[f"{prefix}_impact" if impact is None else f"{prefix}_likelihood"] = gettext(
                 "Give both likelihood and impact, or neither."
             )
         if likelihood is not None and not 1 <= likelihood <= top_l:
-            errors[f"{prefix}_likelihood"] = f"Choose a likelihood from 1 to {top_l}."
+            errors[f"{prefix}_likelihood"] = gettext("Choose a likelihood from 1 to %(top)s.") % {"top": top_l}
         if impact is not None and not 1 <= impact <= top_i:
-            errors[f"{prefix}_impact"] = f"Choose an impact from 1 to {top_i}."
+            errors[f"{prefix}_impact"] = gettext("Choose an impact from 1 to %(top)s.") % {"top": top_i}
     if risk.residual_likelihood is not None and not risk.treatment_option:
-        errors["treatment_option"] = "Choose how the risk is treated before giving its residual level."
+        errors["treatment_option"] = gettext("Choose how the risk is treated before giving its residual level.")
     if errors:
         raise ValidationError(errors)
 
@@ -169,11 +170,11 @@ def risk_save(*, instance: Risk, acting_user: User | None) -> Risk:
     """
     criteria = criteria_for(instance.organization)
     if instance.system is not None and instance.system.organization_id != instance.organization_id:
-        raise ValidationError({"system": "Choose one of your organisation's AI systems."})
+        raise ValidationError({"system": gettext("Choose one of your organisation's AI systems.")})
     _validate_scores(instance, criteria)
     previous = Risk.objects.filter(pk=instance.pk).first() if instance.pk else None
     if instance.status == Risk.Status.ACCEPTED and (previous is None or previous.status != Risk.Status.ACCEPTED):
-        raise ValidationError({"status": "Use “Accept risk”, which checks the level against the criteria."})
+        raise ValidationError({"status": gettext("Use “Accept risk”, which checks the level against the criteria.")})
     _score(instance, criteria)
     if (
         previous is not None
@@ -200,20 +201,22 @@ def risk_accept(*, risk: Risk, acting_user: User, rationale: str, override: bool
     level = risk.current_level
     errors = {}
     if not level:
-        errors["__all__"] = "Assess the risk's likelihood and impact before accepting it."
+        errors["__all__"] = gettext("Assess the risk's likelihood and impact before accepting it.")
     if not rationale.strip():
-        errors["rationale"] = "Explain why the organisation accepts this risk."
+        errors["rationale"] = gettext("Explain why the organisation accepts this risk.")
     if risk.status == Risk.Status.CLOSED:
-        errors["__all__"] = "A closed risk cannot be accepted."
+        errors["__all__"] = gettext("A closed risk cannot be accepted.")
     if level and not criteria.acceptable(level):
         if not override:
-            errors["override"] = (
-                f"The level ({Level(level).label.lower()}) is above the acceptance threshold "
-                f"({Level(criteria.acceptance_threshold).label.lower()}): treat the risk further, or "
-                "tick the override and justify it."
-            )
+            errors["override"] = gettext(
+                "The level (%(level)s) is above the acceptance threshold (%(threshold)s): treat the risk "
+                "further, or tick the override and justify it."
+            ) % {
+                "level": Level(level).label.lower(),
+                "threshold": Level(criteria.acceptance_threshold).label.lower(),
+            }
         elif len(rationale.strip()) < 30:
-            errors["rationale"] = "An override needs a real justification (at least a sentence)."
+            errors["rationale"] = gettext("An override needs a real justification (at least a sentence).")
     if errors:
         raise ValidationError(errors)
     risk.status = Risk.Status.ACCEPTED
@@ -235,7 +238,7 @@ def _controls(control_ids: Iterable[int]) -> list[Requirement]:
     wanted = set(control_ids)
     found = list(Requirement.objects.filter(pk__in=wanted, kind=Requirement.Kind.CONTROL))
     if len(found) != len(wanted):
-        raise ValidationError({"controls": "Choose Annex A controls from the catalogue."})
+        raise ValidationError({"controls": gettext("Choose Annex A controls from the catalogue.")})
     return found
 
 
@@ -245,7 +248,7 @@ def treatment_save(
 ) -> TreatmentAction:
     """Create or update a treatment; with ``control_ids``, make them exactly the controls it relies on."""
     if instance.risk.organization_id != instance.organization_id:
-        raise ValidationError({"risk": "Choose one of your organisation's risks."})
+        raise ValidationError({"risk": gettext("Choose one of your organisation's risks.")})
     record_save(instance, acting_user=acting_user)
     if control_ids is not None:
         controls = {c.pk: c for c in _controls(control_ids)}

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext, gettext_noop, ngettext
 from django.views import View
 
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
@@ -26,7 +27,7 @@ from risk.forms import AcceptForm, CriteriaForm, RiskForm, TreatmentForm
 from risk.models import Risk, TreatmentAction, TreatmentControl, default_matrix
 from risk.pagination import CURSOR_PARAM, DeferredJoinPaginator, InvalidCursor, keyset_page
 
-CHANGE_REFUSED = "AI system owners change only the risks they own or those of their systems."
+CHANGE_REFUSED = gettext_noop("AI system owners change only the risks they own or those of their systems.")
 
 
 class RiskListView(FilteredListView):
@@ -79,11 +80,12 @@ class RiskListView(FilteredListView):
 
     def heat_maps_html(self) -> str:
         """The heat maps as HTML, cached with the figures they map: the same for every member
-        (no form, no token, nothing of the user) and stale on the same writes."""
+        reading in the same language (no form, no token, nothing else of the user) and stale on
+        the same writes. The language is in the name: the maps' labels are translated."""
         summary = self.summary
         html = cached_summary(
             self.tenant.organization.pk,
-            f"{summary['heat_maps_name']}.html",
+            f"{summary['heat_maps_name']}.{get_language()}.html",
             lambda: str(render_to_string("risk/_heatmaps.html", {"heat_maps": summary["heat_maps"]})),
         )
         return mark_safe(html)  # noqa: S308  # the output of an escaping template
@@ -124,7 +126,7 @@ class RiskFormView(TenantViewMixin, View):
         if "pk" not in self.kwargs:
             return Risk(organization=self.tenant.organization)
         risk = get_for_tenant_or_404(self.tenant, Risk, pk=self.kwargs["pk"])
-        ensure_can_change(self.tenant, risk, CHANGE_REFUSED)
+        ensure_can_change(self.tenant, risk, gettext(CHANGE_REFUSED))
         return risk
 
     def form(self, data=None, instance=None):
@@ -144,13 +146,13 @@ class RiskFormView(TenantViewMixin, View):
         if form.is_valid():
             risk = form.save(commit=False)
             risk.organization = self.tenant.organization
-            ensure_can_change(self.tenant, risk, CHANGE_REFUSED)
+            ensure_can_change(self.tenant, risk, gettext(CHANGE_REFUSED))
             try:
                 services.risk_save(instance=risk, acting_user=request.user)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Risk {risk.ref_code} saved.")
+                messages.success(request, gettext("Risk %(ref)s saved.") % {"ref": risk.ref_code})
                 return redirect("risk:detail", pk=risk.pk)
         return render(request, "risk/risk_form.html", {"form": form, "object": risk}, status=400)
 
@@ -195,7 +197,7 @@ class RiskAcceptView(RiskDetailView):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Risk {risk.ref_code} accepted.")
+                messages.success(request, gettext("Risk %(ref)s accepted.") % {"ref": risk.ref_code})
                 return redirect("risk:detail", pk=risk.pk)
         return self.get(request, pk, accept_form=form, status=400)
 
@@ -205,9 +207,9 @@ class RiskDeleteView(TenantViewMixin, View):
 
     def post(self, request, pk):
         risk = get_for_tenant_or_404(self.tenant, Risk, pk=pk)
-        ensure_can_change(self.tenant, risk, CHANGE_REFUSED)
+        ensure_can_change(self.tenant, risk, gettext(CHANGE_REFUSED))
         services.risk_delete(risk=risk, acting_user=request.user)
-        messages.success(request, f"Risk {risk.ref_code} deleted; its history is kept.")
+        messages.success(request, gettext("Risk %(ref)s deleted; its history is kept.") % {"ref": risk.ref_code})
         return redirect("risk:list")
 
 
@@ -218,7 +220,7 @@ class TreatmentFormView(TenantViewMixin, View):
 
     def load(self, pk, treatment_pk=None):
         risk = get_for_tenant_or_404(self.tenant, Risk, pk=pk)
-        ensure_can_change(self.tenant, risk, CHANGE_REFUSED)
+        ensure_can_change(self.tenant, risk, gettext(CHANGE_REFUSED))
         if treatment_pk is None:
             return risk, TreatmentAction(organization=self.tenant.organization, risk=risk)
         return risk, get_for_tenant_or_404(self.tenant, TreatmentAction, pk=treatment_pk, risk=risk)
@@ -242,7 +244,7 @@ class TreatmentFormView(TenantViewMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Treatment “{treatment.title}” saved.")
+                messages.success(request, gettext("Treatment “%(title)s” saved.") % {"title": treatment.title})
                 return redirect("risk:detail", pk=risk.pk)
         context = {"form": form, "risk": risk, "object": treatment}
         return render(request, "risk/treatment_form.html", context, status=400)
@@ -254,7 +256,7 @@ class TreatmentDeleteView(TreatmentFormView):
     def post(self, request, pk, treatment_pk):
         risk, treatment = self.load(pk, treatment_pk)
         services.treatment_delete(treatment=treatment, acting_user=request.user)
-        messages.success(request, f"Treatment “{treatment.title}” removed.")
+        messages.success(request, gettext("Treatment “%(title)s” removed.") % {"title": treatment.title})
         return redirect("risk:detail", pk=risk.pk)
 
 
@@ -285,7 +287,15 @@ class CriteriaView(TenantViewMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Risk criteria saved; {rescored} open risk(s) re-scored.")
+                messages.success(
+                    request,
+                    ngettext(
+                        "Risk criteria saved; %(count)d open risk re-scored.",
+                        "Risk criteria saved; %(count)d open risks re-scored.",
+                        rescored,
+                    )
+                    % {"count": rescored},
+                )
                 return redirect("risk:criteria")
         return self.render_form(form, criteria, status=400)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from aims.autocomplete import AutocompleteSelect
 from aims.filters import OneOrMany
@@ -15,13 +16,15 @@ from risk.impact.models import ImpactAssessment
 
 class ImpactAssessmentFilter(django_filters.FilterSet):
     system = django_filters.ModelChoiceFilter(
-        queryset=organization_systems, empty_label="Any", label="AI system", widget=AutocompleteSelect("systems")
+        queryset=organization_systems, empty_label=_("Any"), label=_("AI system"), widget=AutocompleteSelect("systems")
     )
     status = django_filters.MultipleChoiceFilter(
-        choices=ImpactAssessment.Status.choices, widget=OneOrMany(choices=ImpactAssessment.Status.choices)
+        choices=ImpactAssessment.Status.choices,
+        widget=OneOrMany(choices=ImpactAssessment.Status.choices),
+        label=_("Status"),
     )
     due = django_filters.ChoiceFilter(
-        choices=[("true", "Review due")], method="filter_due", label="Review", empty_label="Any"
+        choices=[("true", _("Review due"))], method="filter_due", label=_("Review"), empty_label=_("Any")
     )
 
     class Meta:
@@ -37,7 +40,7 @@ class ImpactAssessmentFilter(django_filters.FilterSet):
 class SystemsToAssessFilter(django_filters.FilterSet):
     """The active AI systems without an approved impact assessment, searched by reference or name."""
 
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
 
     class Meta:
         model = AISystem

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from aims.autocomplete import AutocompleteSelect
 from aims.forms import DATE
@@ -12,9 +13,12 @@ from aims.tenancy import Tenant
 from registry.models import AISystem
 from risk.impact.models import ImpactAssessment, ImpactItem
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
-def _text(rows: int = 4, placeholder: str = "") -> forms.Textarea:
-    attrs: dict[str, int | str] = {"rows": rows}
+
+def _text(rows: int = 4, placeholder: StrOrPromise = "") -> forms.Textarea:
+    attrs: dict[str, int | StrOrPromise] = {"rows": rows}
     if placeholder:
         attrs["placeholder"] = placeholder
     return forms.Textarea(attrs=attrs)
@@ -41,18 +45,24 @@ class ImpactAssessmentForm(forms.ModelForm):
             "model_information": _text(),
             "deployment_environment": _text(),
             "interested_parties": _text(),
-            "conclusion": _text(5, "Are the remaining impacts acceptable, and on which conditions?"),
+            "conclusion": _text(5, _("Are the remaining impacts acceptable, and on which conditions?")),
             "next_review_date": DATE,
         }
         labels = {
-            "data_information": "Data information",
-            "model_information": "Algorithm and model information",
+            "title": _("Title"),
+            "scope": _("Scope"),
+            "data_information": _("Data information"),
+            "model_information": _("Algorithm and model information"),
+            "deployment_environment": _("Deployment environment"),
+            "interested_parties": _("Interested parties"),
+            "conclusion": _("Conclusion"),
+            "next_review_date": _("Next review date"),
         }
         help_texts = {
-            "model_information": "Algorithms and models the system relies on, their versions and known limits.",
-            "deployment_environment": "Where and how the system runs, who operates it and under which oversight.",
-            "conclusion": "Required before the assessment can be submitted for review.",
-            "next_review_date": "When the assessment is looked at again, or sooner if the system changes.",
+            "model_information": _("Algorithms and models the system relies on, their versions and known limits."),
+            "deployment_environment": _("Where and how the system runs, who operates it and under which oversight."),
+            "conclusion": _("Required before the assessment can be submitted for review."),
+            "next_review_date": _("When the assessment is looked at again, or sooner if the system changes."),
         }
 
 
@@ -69,9 +79,18 @@ class ImpactItemForm(forms.ModelForm):
             "reversibility",
             "measures",
         ]
-        labels = {"nature": "Benefit or harm"}
+        labels = {
+            "affected_party": _("Affected party"),
+            "dimension": _("Dimension"),
+            "nature": _("Benefit or harm"),
+            "description": _("Description"),
+            "severity": _("Severity"),
+            "likelihood": _("Likelihood"),
+            "reversibility": _("Reversibility"),
+            "measures": _("Measures"),
+        }
         widgets = {
-            "description": _text(3, "Who is affected, how, and in which situation."),
+            "description": _text(3, _("Who is affected, how, and in which situation.")),
             "measures": _text(3),
         }
 
@@ -80,7 +99,10 @@ class StartAssessmentForm(forms.Form):
     """Choose the system whose next assessment version starts; owners only see the systems they own."""
 
     system = forms.ModelChoiceField(
-        queryset=AISystem.objects.none(), label="AI system", empty_label="Choose…", widget=AutocompleteSelect("systems")
+        queryset=AISystem.objects.none(),
+        label=_("AI system"),
+        empty_label=_("Choose…"),
+        widget=AutocompleteSelect("systems"),
     )
 
     def __init__(self, *args: Any, tenant: Tenant, **kwargs: Any) -> None:
@@ -100,5 +122,8 @@ class StartAssessmentForm(forms.Form):
 class ReturnForm(forms.Form):
     # Not required here: the service owns the rule, so the page and the API say the same thing.
     comment = forms.CharField(
-        label="What needs to change", required=False, widget=_text(3), help_text="The author sees this comment."
+        label=_("What needs to change"),
+        required=False,
+        widget=_text(3),
+        help_text=_("The author sees this comment."),
     )

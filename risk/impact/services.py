@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.models import User
 from aims.records import record_delete, record_save
@@ -70,11 +71,12 @@ def impact_assessment_start(*, system: AISystem, acting_user: User) -> ImpactAss
     # Lock the system so two people starting at once cannot take the same version number.
     system = AISystem.objects.select_for_update().get(pk=system.pk)
     if system.status == SystemStatus.RETIRED:
-        raise ValidationError("A retired system is not assessed any more.")
+        raise ValidationError(gettext("A retired system is not assessed any more."))
     previous = ImpactAssessment.objects.filter(system=system).order_by("-version").first()
     if previous is not None and previous.status in (Status.DRAFT, Status.IN_REVIEW):
         raise ValidationError(
-            f"Version {previous.version} of this system's assessment is still {previous.get_status_display().lower()}."
+            gettext("Version %(number)s of this system's assessment is still %(status)s.")
+            % {"number": previous.version, "status": previous.status_in_sentence}
         )
     version = (ImpactAssessment.objects.filter(system=system).aggregate(v=Max("version"))["v"] or 0) + 1
     snapshot = system_snapshot(system)
@@ -82,7 +84,7 @@ def impact_assessment_start(*, system: AISystem, acting_user: User) -> ImpactAss
         organization_id=system.organization_id,
         system=system,
         version=version,
-        title=f"Impact assessment of {system.name}",
+        title=gettext("Impact assessment of %(system)s") % {"system": system.name},
         system_information=snapshot,
         author=acting_user,
     )
@@ -90,7 +92,10 @@ def impact_assessment_start(*, system: AISystem, acting_user: User) -> ImpactAss
         for name in COPIED_FIELDS:
             setattr(assessment, name, getattr(previous, name))
     else:
-        assessment.scope = f"The use of {system.name} as recorded in the inventory ({system.ref_code})."
+        assessment.scope = gettext("The use of %(system)s as recorded in the inventory (%(ref)s).") % {
+            "system": system.name,
+            "ref": system.ref_code,
+        }
         assessment.model_information = "; ".join(
             f"{m['name']} v{m['version']} ({m['type']})" for m in snapshot["models"]
         )
@@ -107,8 +112,10 @@ def impact_assessment_start(*, system: AISystem, acting_user: User) -> ImpactAss
 
 def _ensure_draft(assessment: ImpactAssessment) -> None:
     if not assessment.editable:
-        status = assessment.get_status_display().lower()
-        raise ValidationError(f"Version {assessment.version} is {status}: start a new version to change it.")
+        raise ValidationError(
+            gettext("Version %(number)s is %(status)s: start a new version to change it.")
+            % {"number": assessment.version, "status": assessment.status_in_sentence}
+        )
 
 
 @transaction.atomic
@@ -123,8 +130,10 @@ def impact_assessment_delete(*, assessment: ImpactAssessment, acting_user: User)
     """Delete a draft with its items; anything past draft is a record of the AIMS and stays."""
     stored = ImpactAssessment.objects.select_for_update().get(pk=assessment.pk)
     if not stored.editable:
-        status = stored.get_status_display().lower()
-        raise ValidationError(f"Version {stored.version} is {status}: only a draft can be deleted.")
+        raise ValidationError(
+            gettext("Version %(number)s is %(status)s: only a draft can be deleted.")
+            % {"number": stored.version, "status": stored.status_in_sentence}
+        )
     record_delete(stored, acting_user=acting_user)
 
 
@@ -133,9 +142,9 @@ def impact_assessment_submit(*, assessment: ImpactAssessment, acting_user: User)
     _ensure_draft(assessment)
     errors = {}
     if not assessment.items.exists():
-        errors["__all__"] = "Record at least one impact before submitting the assessment."
+        errors["__all__"] = gettext("Record at least one impact before submitting the assessment.")
     if not assessment.conclusion.strip():
-        errors["conclusion"] = "Write the conclusion before submitting the assessment."
+        errors["conclusion"] = gettext("Write the conclusion before submitting the assessment.")
     if errors:
         raise ValidationError(errors)
     assessment.status, assessment.submitted_at, assessment.review_comment = Status.IN_REVIEW, timezone.now(), ""
@@ -146,9 +155,9 @@ def impact_assessment_submit(*, assessment: ImpactAssessment, acting_user: User)
 def impact_assessment_return(*, assessment: ImpactAssessment, acting_user: User, comment: str) -> ImpactAssessment:
     """Send an assessment in review back to draft with the reviewer's comment."""
     if assessment.status != Status.IN_REVIEW:
-        raise ValidationError("Only an assessment in review can be returned.")
+        raise ValidationError(gettext("Only an assessment in review can be returned."))
     if not comment.strip():
-        raise ValidationError({"comment": "Say what needs to change."})
+        raise ValidationError({"comment": gettext("Say what needs to change.")})
     assessment.status, assessment.review_comment = Status.DRAFT, comment.strip()
     return record_save(assessment, acting_user=acting_user)
 
@@ -157,9 +166,9 @@ def impact_assessment_return(*, assessment: ImpactAssessment, acting_user: User,
 def impact_assessment_approve(*, assessment: ImpactAssessment, acting_user: User) -> ImpactAssessment:
     """Approve an assessment in review; the system's previously approved version becomes superseded."""
     if assessment.status != Status.IN_REVIEW:
-        raise ValidationError("Only an assessment in review can be approved.")
+        raise ValidationError(gettext("Only an assessment in review can be approved."))
     if assessment.author_id == acting_user.pk:
-        raise ValidationError("The author cannot approve their own assessment: ask another approver.")
+        raise ValidationError(gettext("The author cannot approve their own assessment: ask another approver."))
     for older in ImpactAssessment.objects.filter(system=assessment.system, status=Status.APPROVED):
         older.status = Status.SUPERSEDED
         record_save(older, acting_user=acting_user)
@@ -190,17 +199,29 @@ def _rescale(value: int, source_levels: int, target_levels: int) -> int:
 def impact_item_raise_risk(*, item: ImpactItem, acting_user: User) -> Risk:
     """Turn a harmful impact into a risk of the register, scored on the organisation's scales."""
     if item.risk_id:
-        raise ValidationError("This impact already has a risk in the register.")
+        raise ValidationError(gettext("This impact already has a risk in the register."))
     if item.nature != ImpactItem.Nature.HARM:
-        raise ValidationError("Only a harm can raise a risk.")
+        raise ValidationError(gettext("Only a harm can raise a risk."))
     assessment = item.assessment
     criteria = criteria_for(assessment.organization)
     risk = Risk(
         organization_id=assessment.organization_id,
-        title=f"{item.get_dimension_display()} harm to {item.get_affected_party_display().lower()}: "
-        f"{item.description[:120]}",
-        description=f"{item.description}\n\nRaised from impact assessment v{assessment.version} of "
-        f"{assessment.system.ref_code}. Measures: {item.measures or 'none yet'}.",
+        # Written in the language of the person raising it, as they would have written it.
+        title=gettext("%(dimension)s harm to %(party)s: %(description)s")
+        % {
+            "dimension": item.get_dimension_display(),
+            "party": item.party_in_sentence,
+            "description": item.description[:120],
+        },
+        description=gettext(
+            "%(description)s\n\nRaised from impact assessment v%(number)s of %(system)s. Measures: %(measures)s."
+        )
+        % {
+            "description": item.description,
+            "number": assessment.version,
+            "system": assessment.system.ref_code,
+            "measures": item.measures or gettext("none yet"),
+        },
         system=assessment.system,
         owner=assessment.system.owner or acting_user,
         inherent_likelihood=_rescale(item.likelihood, len(ImpactItem.Likelihood), len(criteria.likelihood_levels)),

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, gettext_noop
 from django.views import View
 
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
@@ -40,7 +41,7 @@ OPEN_STATUSES = (Status.DRAFT, Status.IN_REVIEW)
 MISSING_SHOWN = 50
 
 
-CHANGE_REFUSED = "You may only change the assessments of your AI systems."
+CHANGE_REFUSED = gettext_noop("You may only change the assessments of your AI systems.")
 
 
 def _load(tenant, pk) -> ImpactAssessment:
@@ -151,10 +152,10 @@ class AssessmentStartView(TenantViewMixin, View):
 
     def post(self, request):
         if not request.POST.get("system"):
-            messages.error(request, "Choose the AI system to assess.")
+            messages.error(request, gettext("Choose the AI system to assess."))
             return redirect("impact:list")
         system = get_for_tenant_or_404(self.tenant, AISystem, pk=request.POST["system"])
-        ensure_can_change(self.tenant, system, "You may only assess the AI systems you own.")
+        ensure_can_change(self.tenant, system, gettext("You may only assess the AI systems you own."))
         try:
             assessment = services.impact_assessment_start(system=system, acting_user=request.user)
         except ValidationError as exc:
@@ -165,7 +166,11 @@ class AssessmentStartView(TenantViewMixin, View):
                 .first()
             )
             return redirect(_workspace(self.tenant, current) if current else "impact:list")
-        messages.success(request, f"Version {assessment.version} of the assessment of {system} started.")
+        messages.success(
+            request,
+            gettext("Version %(number)s of the assessment of %(system)s started.")
+            % {"number": assessment.version, "system": system},
+        )
         return redirect("impact:edit", pk=assessment.pk)
 
 
@@ -192,15 +197,18 @@ class DraftView(TenantViewMixin, View):
 
     def load(self, pk) -> ImpactAssessment:
         assessment = _load(self.tenant, pk)
-        ensure_can_change(self.tenant, assessment, CHANGE_REFUSED)
+        ensure_can_change(self.tenant, assessment, gettext(CHANGE_REFUSED))
         return assessment
 
     def refused(self, assessment: ImpactAssessment):
         """A redirect to the read view, with the reason, when the assessment is no longer a draft."""
         if assessment.editable:
             return None
-        status = assessment.get_status_display().lower()
-        messages.error(self.request, f"Version {assessment.version} is {status}: start a new version to change it.")
+        messages.error(
+            self.request,
+            gettext("Version %(number)s is %(status)s: start a new version to change it.")
+            % {"number": assessment.version, "status": assessment.status_in_sentence},
+        )
         return redirect("impact:detail", pk=assessment.pk)
 
     def load_item(self, assessment, item_pk) -> ImpactItem:
@@ -225,7 +233,7 @@ class AssessmentEditView(DraftView):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, "Assessment saved.")
+                messages.success(request, gettext("Assessment saved."))
                 return redirect("impact:edit", pk=assessment.pk)
         return _render_editor(request, assessment, form=form, status=400)
 
@@ -245,7 +253,7 @@ class ItemAddView(DraftView):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, "Impact added.")
+                messages.success(request, gettext("Impact added."))
                 return redirect(reverse("impact:edit", args=[assessment.pk]) + "#impacts")
         return _render_editor(request, assessment, item_form=form, status=400)
 
@@ -268,7 +276,7 @@ class ItemEditView(DraftView):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, "Impact saved.")
+                messages.success(request, gettext("Impact saved."))
                 return redirect(reverse("impact:edit", args=[assessment.pk]) + "#impacts")
         return self.render(form, status=400)
 
@@ -286,7 +294,7 @@ class ItemDeleteView(DraftView):
         if refused := self.refused(assessment):
             return refused
         services.impact_item_delete(item=item, acting_user=request.user)
-        messages.success(request, "Impact removed; its history is kept.")
+        messages.success(request, gettext("Impact removed; its history is kept."))
         return redirect(reverse("impact:edit", args=[assessment.pk]) + "#impacts")
 
 
@@ -297,7 +305,7 @@ class ItemRaiseRiskView(TenantViewMixin, View):
 
     def post(self, request, pk, item_pk):
         assessment = _load(self.tenant, pk)
-        ensure_can_change(self.tenant, assessment, CHANGE_REFUSED)
+        ensure_can_change(self.tenant, assessment, gettext(CHANGE_REFUSED))
         item = get_for_tenant_or_404(self.tenant, ImpactItem, pk=item_pk, assessment=assessment)
         item.assessment = assessment
         try:
@@ -305,7 +313,9 @@ class ItemRaiseRiskView(TenantViewMixin, View):
         except ValidationError as exc:
             _error(request, exc)
         else:
-            messages.success(request, f"Risk {risk.ref_code} raised in the register from this impact.")
+            messages.success(
+                request, gettext("Risk %(ref)s raised in the register from this impact.") % {"ref": risk.ref_code}
+            )
         return redirect(_workspace(self.tenant, assessment) + "#impacts")
 
 
@@ -317,13 +327,13 @@ class AssessmentSubmitView(TenantViewMixin, View):
 
     def post(self, request, pk):
         assessment = _load(self.tenant, pk)
-        ensure_can_change(self.tenant, assessment, CHANGE_REFUSED)
+        ensure_can_change(self.tenant, assessment, gettext(CHANGE_REFUSED))
         try:
             services.impact_assessment_submit(assessment=assessment, acting_user=request.user)
         except ValidationError as exc:
             _error(request, exc)
             return redirect(_workspace(self.tenant, assessment))
-        messages.success(request, f"Version {assessment.version} submitted for review.")
+        messages.success(request, gettext("Version %(number)s submitted for review.") % {"number": assessment.version})
         return redirect("impact:detail", pk=assessment.pk)
 
 
@@ -340,7 +350,10 @@ class AssessmentReturnView(TenantViewMixin, View):
         except ValidationError as exc:
             _error(request, exc)
         else:
-            messages.success(request, f"Version {assessment.version} returned to its author as a draft.")
+            messages.success(
+                request,
+                gettext("Version %(number)s returned to its author as a draft.") % {"number": assessment.version},
+            )
         return redirect("impact:detail", pk=assessment.pk)
 
 
@@ -355,7 +368,11 @@ class AssessmentApproveView(TenantViewMixin, View):
         except ValidationError as exc:
             _error(request, exc)
         else:
-            messages.success(request, f"Version {assessment.version} approved; earlier approved versions superseded.")
+            messages.success(
+                request,
+                gettext("Version %(number)s approved; earlier approved versions superseded.")
+                % {"number": assessment.version},
+            )
         return redirect("impact:detail", pk=assessment.pk)
 
 
