@@ -80,6 +80,8 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         MENTION = "mention", _("Mention")
         TASK = "task", _("Task")
+        # An organisation-wide notice to its administrators, e.g. a webhook endpoint turned off.
+        NOTICE = "webhook", _("Webhook notice")
 
     organization = models.ForeignKey("aims.Organization", on_delete=models.CASCADE, related_name="+")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

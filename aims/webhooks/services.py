@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from standardwebhooks.webhooks import Webhook
 
+from aims.collaboration.models import Notification
 from aims.collaboration.services import notification_raise
 from aims.models import Membership, Organization, User
 from aims.outbox.services import outbox_enqueue
@@ -48,7 +49,7 @@ DISABLE_AFTER_FAILURES = 10
 PREVIOUS_SECRET_VALIDITY = timedelta(hours=24)
 # A sender holds a delivery this long: longer than one request can take.
 LEASE = timedelta(seconds=60)
-NOTICE_KIND = "webhook"
+NOTICE_KIND = Notification.Kind.NOTICE
 TURNED_OFF = gettext_noop("Not sent: the endpoint is turned off.")
 
 
