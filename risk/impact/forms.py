@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from aims.autocomplete import AutocompleteSelect
 from aims.forms import DATE
 from aims.tenancy import Tenant
-from registry.models import AISystem
+from registry.models import AIModel, AISystem
 from risk.impact.models import ImpactAssessment, ImpactItem
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class ImpactAssessmentForm(forms.ModelForm):
             "scope",
             "data_information",
             "model_information",
+            "assessed_model",
+            "assessed_model_version",
             "deployment_environment",
             "interested_parties",
             "conclusion",
@@ -62,9 +65,21 @@ class ImpactAssessmentForm(forms.ModelForm):
             "model_information": _("Algorithms and models the system relies on, their versions and known limits."),
             "deployment_environment": _("Where and how the system runs, who operates it and under which oversight."),
             "conclusion": _("Required before the assessment can be submitted for review."),
+            "assessed_model": _("One of the system's models, the version this assessment was made for."),
             "next_review_date": _("When the assessment is looked at again, or sooner if the system changes."),
         }
 
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The models the assessed system uses, and whichever was chosen before (it may have been unlinked since).
+        assessment = self.instance
+        chosen = Q(pk=assessment.assessed_model_id) if assessment.assessed_model_id else Q(pk__in=[])
+        field = self.fields["assessed_model"]
+        field.queryset = AIModel.objects.filter(  # type: ignore[attr-defined]
+            Q(system_links__system_id=assessment.system_id) | chosen, organization_id=assessment.organization_id
+        ).distinct()
+        field.empty_label = _("Not recorded")  # type: ignore[attr-defined]
 
 class ImpactItemForm(forms.ModelForm):
     class Meta:

@@ -46,7 +46,7 @@ def impact_assessment_rows(organization: Organization) -> QuerySet[ImpactAssessm
 def impact_assessment_detail(organization: Organization, pk: int) -> ImpactAssessment:
     return (
         _of(organization)
-        .select_related("system__owner", "author", "approved_by")
+        .select_related("system__owner", "author", "approved_by", "assessed_model")
         .prefetch_related(Prefetch("items", queryset=ImpactItem.objects.select_related("risk")))
         .get(pk=pk)
     )

@@ -497,3 +497,29 @@ def test_dashboard_tile_links_to_the_list(login, olivia, acme):
     assert listed.status_code == 200 and [s.pk for s in listed.context["object_list"]] == [
         s.pk for s in AISystem.objects.for_org(acme)
     ]
+
+
+def test_the_editor_records_which_model_version_was_assessed(login, olivia, acme, globex):
+    from registry.models import SystemModel
+    from tests.registry.factories import AIModelFactory
+
+    system = make_system(acme, olivia)
+    used = AIModelFactory(organization=acme, name="Scorecard", version="v3")
+    SystemModel.objects.create(organization=acme, system=system, model=used)
+    unrelated = AIModelFactory(organization=acme, name="Chat", version="v1")
+    theirs = AIModelFactory(organization=globex, name="Theirs", version="v9")
+    assessment = impact_services.impact_assessment_start(system=system, acting_user=olivia)
+    client = login(olivia)
+    url = reverse("impact:edit", args=[assessment.pk])
+
+    editor = client.get(url).content.decode()
+    assert "Scorecard" in editor and "Chat" not in editor and "Theirs" not in editor
+    for other in (unrelated, theirs):
+        refused = client.post(url, fields_data(assessed_model=other.pk))
+        assert refused.status_code == 400 and "assessed_model" in refused.context["form"].errors
+    saved = client.post(url, fields_data(assessed_model=used.pk, assessed_model_version=""))
+    assert saved.status_code == 302
+    assessment.refresh_from_db()
+    assert assessment.assessed_model == used and assessment.assessed_model_version == "v3"
+    document = client.get(reverse("impact:detail", args=[assessment.pk])).content.decode()
+    assert "Assessed model: Scorecard, version v3" in document
