@@ -69,7 +69,6 @@ class ImpactAssessmentForm(forms.ModelForm):
             "next_review_date": _("When the assessment is looked at again, or sooner if the system changes."),
         }
 
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The models the assessed system uses, and whichever was chosen before (it may have been unlinked since).
@@ -80,6 +79,7 @@ class ImpactAssessmentForm(forms.ModelForm):
             Q(system_links__system_id=assessment.system_id) | chosen, organization_id=assessment.organization_id
         ).distinct()
         field.empty_label = _("Not recorded")  # type: ignore[attr-defined]
+
 
 class ImpactItemForm(forms.ModelForm):
     class Meta:
