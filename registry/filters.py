@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.functional import Promise as StrPromise
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from aims.autocomplete import AutocompleteSelect
@@ -34,6 +36,11 @@ SYSTEM_ORDERING = {
     "next_review_date": _("Next review"),
     "updated_at": _("Last changed"),
 }
+
+
+def _descending(label: StrPromise) -> StrPromise:
+    """``label (descending)`` in the reader's language: django-filter formats it once, at import."""
+    return cast(StrPromise, lazy(lambda: str(django_filters.OrderingFilter.descending_fmt) % label, str)())
 
 
 _suppliers = organization_records(Supplier)
@@ -92,7 +99,7 @@ class AISystemFilter(InventoryFilter):
     )
     ordering = django_filters.OrderingFilter(
         fields=[(name, name) for name in SYSTEM_ORDERING],
-        field_labels=SYSTEM_ORDERING,
+        field_labels={**SYSTEM_ORDERING, **{f"-{name}": _descending(label) for name, label in SYSTEM_ORDERING.items()}},
         label=_("Sort by"),
         empty_label=_("Reference"),
     )

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q, TextChoices
 from django.utils import timezone
 from django.utils.functional import Promise as StrPromise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from aims.models import Membership
@@ -88,7 +88,7 @@ class SystemStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
     ACTIVE = "active", _("Active")
     SUSPENDED = "suspended", _("Suspended")
-    RETIRED = "retired", _("Retired")
+    RETIRED = "retired", pgettext_lazy("AI system status", "Retired")
 
 
 class AISystemQuerySet(TenantQuerySet):
@@ -345,7 +345,7 @@ class Supplier(TenantModel):
 
 class Dataset(TenantModel):
     class Purpose(models.TextChoices):
-        TRAINING = "training", _("Training")
+        TRAINING = "training", pgettext_lazy("data used for", "Training")
         VALIDATION = "validation", _("Validation")
         TEST = "test", _("Test")
         PRODUCTION = "production", _("Production")
@@ -444,7 +444,7 @@ class ModelDataset(TenantModel):
     """A model is trained or evaluated on a dataset."""
 
     class Usage(models.TextChoices):
-        TRAINING = "training", _("Training")
+        TRAINING = "training", pgettext_lazy("data used for", "Training")
         EVALUATION = "evaluation", _("Evaluation")
 
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="dataset_links")
@@ -499,10 +499,10 @@ class RoleAssignment(TenantModel):
     """Who is Responsible, Accountable, Consulted or Informed for an AI system."""
 
     class Raci(models.TextChoices):
-        RESPONSIBLE = "R", _("Responsible")
-        ACCOUNTABLE = "A", _("Accountable")
-        CONSULTED = "C", _("Consulted")
-        INFORMED = "I", _("Informed")
+        RESPONSIBLE = "R", pgettext_lazy("RACI", "Responsible")
+        ACCOUNTABLE = "A", pgettext_lazy("RACI", "Accountable")
+        CONSULTED = "C", pgettext_lazy("RACI", "Consulted")
+        INFORMED = "I", pgettext_lazy("RACI", "Informed")
 
     system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="role_assignments")
     raci = models.CharField(_("RACI role"), max_length=1, choices=Raci.choices)

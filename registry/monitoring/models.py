@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aims.tenancy import TenantModel, TenantQuerySet
 
@@ -115,9 +116,9 @@ class MonitoringAlert(TenantModel):
     """A breach of a metric's alert threshold; one open alert per metric, updated by later breaches."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("monitoring alert status", "Open")
+        ACKNOWLEDGED = "acknowledged", pgettext_lazy("monitoring alert status", "Acknowledged")
+        CLOSED = "closed", pgettext_lazy("monitoring alert status", "Closed")
 
     OPEN_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED)
 
