@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar, cast
+
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.functional import Promise as StrPromise
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from aims.autocomplete import AutocompleteSelect
 from aims.filters import one_or_many, organization_members, organization_records
@@ -23,14 +28,19 @@ from registry.models import (
 )
 
 SYSTEM_ORDERING = {
-    "ref_code": "Reference",
-    "name": "Name",
-    "eu_ai_act_tier": "EU AI Act tier",
-    "lifecycle_stage": "Life-cycle stage",
-    "status": "Status",
-    "next_review_date": "Next review",
-    "updated_at": "Last changed",
+    "ref_code": _("Reference"),
+    "name": _("Name"),
+    "eu_ai_act_tier": _("EU AI Act tier"),
+    "lifecycle_stage": _("Life-cycle stage"),
+    "status": _("Status"),
+    "next_review_date": _("Next review"),
+    "updated_at": _("Last changed"),
 }
+
+
+def _descending(label: StrPromise) -> StrPromise:
+    """``label (descending)`` in the reader's language: django-filter formats it once, at import."""
+    return cast(StrPromise, lazy(lambda: str(django_filters.OrderingFilter.descending_fmt) % label, str)())
 
 
 _suppliers = organization_records(Supplier)
@@ -44,44 +54,54 @@ class InventoryFilter(django_filters.FilterSet):
     """
 
     external_id = django_filters.CharFilter(widget=forms.HiddenInput)
+    # Labels of the filters built from ``Meta.fields``: django-filter would derive them from the
+    # model's field names, untranslated.
+    labels: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in self.labels.items():
+            self.filters[name].label = label
 
 
 class AISystemFilter(InventoryFilter):
-    q = django_filters.CharFilter(method="search", label="Search", widget=forms.TextInput(attrs={"type": "search"}))
+    q = django_filters.CharFilter(method="search", label=_("Search"), widget=forms.TextInput(attrs={"type": "search"}))
     tier = django_filters.MultipleChoiceFilter(
         field_name="eu_ai_act_tier",
         choices=EUAIActTier.choices,
-        label="EU AI Act tier",
+        label=_("EU AI Act tier"),
         widget=one_or_many(EUAIActTier.choices),
     )
     stage = django_filters.MultipleChoiceFilter(
-        field_name="lifecycle_stage", choices=LifecycleStage.choices, label="Life-cycle stage",
+        field_name="lifecycle_stage", choices=LifecycleStage.choices, label=_("Life-cycle stage"),
         widget=one_or_many(LifecycleStage.choices),
     )  # fmt: skip
     role = django_filters.ChoiceFilter(
-        choices=OrganisationRole.choices, method="filter_role", label="Our role", empty_label="Any"
+        choices=OrganisationRole.choices, method="filter_role", label=_("Our role"), empty_label=_("Any")
     )
     owner = django_filters.ModelChoiceFilter(
-        queryset=organization_members, label="Owner", empty_label="Anyone", widget=AutocompleteSelect("members")
+        queryset=organization_members, label=_("Owner"), empty_label=_("Anyone"), widget=AutocompleteSelect("members")
     )
-    status = django_filters.MultipleChoiceFilter(choices=SystemStatus.choices, widget=one_or_many(SystemStatus.choices))
+    status = django_filters.MultipleChoiceFilter(
+        choices=SystemStatus.choices, label=_("Status"), widget=one_or_many(SystemStatus.choices)
+    )
     review_overdue = django_filters.ChoiceFilter(
-        choices=[("true", "Overdue"), ("false", "Not overdue")],
+        choices=[("true", _("Overdue")), ("false", _("Not overdue"))],
         method="filter_overdue",
-        label="Review",
-        empty_label="Any",
+        label=_("Review"),
+        empty_label=_("Any"),
     )
     accountable = django_filters.ChoiceFilter(
-        choices=[("missing", "Missing (active systems)"), ("assigned", "Assigned")],
+        choices=[("missing", _("Missing (active systems)")), ("assigned", _("Assigned"))],
         method="filter_accountable",
-        label="Accountable person",
-        empty_label="Any",
+        label=_("Accountable person"),
+        empty_label=_("Any"),
     )
     ordering = django_filters.OrderingFilter(
         fields=[(name, name) for name in SYSTEM_ORDERING],
-        field_labels=SYSTEM_ORDERING,
-        label="Sort by",
-        empty_label="Reference",
+        field_labels={**SYSTEM_ORDERING, **{f"-{name}": _descending(label) for name, label in SYSTEM_ORDERING.items()}},
+        label=_("Sort by"),
+        empty_label=_("Reference"),
     )
 
     class Meta:
@@ -115,9 +135,10 @@ class AISystemFilter(InventoryFilter):
 
 
 class AIModelFilter(InventoryFilter):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
     # Narrowed to the organisation, so another tenant's supplier id is as unknown as a made-up one.
-    supplier = django_filters.ModelChoiceFilter(queryset=_suppliers, empty_label="Any")
+    supplier = django_filters.ModelChoiceFilter(queryset=_suppliers, label=_("Supplier"), empty_label=_("Any"))
+    labels = {"kind": _("Type"), "source": _("Source")}
 
     class Meta:
         model = AIModel
@@ -128,8 +149,9 @@ class AIModelFilter(InventoryFilter):
 
 
 class DatasetFilter(InventoryFilter):
-    q = django_filters.CharFilter(method="search", label="Search")
-    supplier = django_filters.ModelChoiceFilter(queryset=_suppliers, empty_label="Any")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    supplier = django_filters.ModelChoiceFilter(queryset=_suppliers, label=_("Supplier"), empty_label=_("Any"))
+    labels = {"purpose": _("Purpose"), "contains_personal_data": _("Contains personal data")}
 
     class Meta:
         model = Dataset
@@ -140,7 +162,8 @@ class DatasetFilter(InventoryFilter):
 
 
 class SupplierFilter(InventoryFilter):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    labels = {"kind": _("Type"), "due_diligence_status": _("Due diligence status")}
 
     class Meta:
         model = Supplier

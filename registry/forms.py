@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from aims.autocomplete import autocomplete_fields
 from aims.forms import DATE, TEXT, TenantForm, member_label, members_of
@@ -25,7 +27,9 @@ from registry.models import (
 class MetricsField(forms.CharField):
     """Performance metrics typed one per line as ``name = target``."""
 
-    widget = forms.Textarea(attrs={"rows": 3, "placeholder": "AUC = ≥ 0.80\nApproval-rate gap between groups = < 5%"})
+    widget = forms.Textarea(
+        attrs={"rows": 3, "placeholder": _("AUC = ≥ 0.80\nApproval-rate gap between groups = < 5%")}
+    )
 
     def prepare_value(self, value):
         if isinstance(value, list):
@@ -39,7 +43,9 @@ class MetricsField(forms.CharField):
                 continue
             name, sep, target = line.partition("=")
             if not sep or not name.strip() or not target.strip():
-                raise forms.ValidationError(f"Line {number}: write “metric = target”, e.g. “AUC = ≥ 0.80”.")
+                raise forms.ValidationError(
+                    gettext("Line %(number)s: write “metric = target”, e.g. “AUC = ≥ 0.80”.") % {"number": number}
+                )
             metrics.append({"name": name.strip(), "target": target.strip()})
         return metrics
 
@@ -62,13 +68,13 @@ class TenantChoicesForm(forms.Form):
 
 
 SYSTEM_SECTIONS = [
-    ("Identity and purpose", ["name", "purpose", "description", "intended_use", "foreseeable_misuse"]),
+    (_("Identity and purpose"), ["name", "purpose", "description", "intended_use", "foreseeable_misuse"]),
     (
-        "Role, stage and ownership",
+        _("Role, stage and ownership"),
         ["roles", "lifecycle_stage", "deployment_context", "status", "owner", "business_unit", "next_review_date"],
     ),
     (
-        "Automation and people",
+        _("Automation and people"),
         [
             "automation_level",
             "human_oversight",
@@ -79,29 +85,50 @@ SYSTEM_SECTIONS = [
             "affected_stakeholders",
         ],
     ),
-    ("EU AI Act", ["eu_ai_act_tier", "annex_iii_area", "tier_rationale"]),
-    ("Design and performance", ["justification", "performance_metrics", "design_choices"]),
-    ("Identifiers", ["ref_code", "external_id"]),
+    (_("EU AI Act"), ["eu_ai_act_tier", "annex_iii_area", "tier_rationale"]),
+    (_("Design and performance"), ["justification", "performance_metrics", "design_choices"]),
+    (_("Identifiers"), ["ref_code", "external_id"]),
 ]
+
+
+# Labels of the fields whose model field has no verbose name of its own (Django would derive an
+# untranslated one from the field name).
+NAME, DESCRIPTION, SUPPLIER = _("Name"), _("Description"), _("Supplier")
 
 
 class AISystemForm(TenantForm):
     # An AI system owner keeps their own systems: they cannot hand one to someone else.
     owned_by_field = "owner"
     roles = forms.MultipleChoiceField(
-        label="Our role(s) towards this system",
+        label=_("Our role(s) towards this system"),
         choices=OrganisationRole.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Provider: makes it available; producer: builds it; customer: uses it; partner: helps.",
+        help_text=_("Provider: makes it available; producer: builds it; customer: uses it; partner: helps."),
     )
     performance_metrics = MetricsField(
-        required=False, help_text="One per line, “metric = target”. Monitoring builds on these."
+        label=_("Performance metrics"),
+        required=False,
+        help_text=_("One per line, “metric = target”. Monitoring builds on these."),
     )
 
     class Meta:
         model = AISystem
-        fields = [name for _, names in SYSTEM_SECTIONS for name in names]
+        fields = [name for _title, names in SYSTEM_SECTIONS for name in names]
+        labels = {
+            "name": NAME,
+            "description": DESCRIPTION,
+            "purpose": _("Purpose"),
+            "intended_use": _("Intended use"),
+            "deployment_context": _("Deployment context"),
+            "status": _("Status"),
+            "owner": _("Owner"),
+            "business_unit": _("Business unit"),
+            "next_review_date": _("Next review date"),
+            "human_oversight": _("Human oversight"),
+            "continuous_learning": _("Continuous learning"),
+            "affected_stakeholders": _("Affected stakeholders"),
+        }
         widgets = {
             "next_review_date": DATE,
             **{
@@ -155,6 +182,16 @@ class SupplierForm(TenantForm):
             "supplier_responsibilities",
             "external_id",
         ]
+        labels = {
+            "name": NAME,
+            "description": DESCRIPTION,
+            "contact": _("Contact"),
+            "due_diligence_status": _("Due diligence status"),
+            "due_diligence_date": _("Due diligence date"),
+            "contract_reference": _("Contract reference"),
+            "organisation_responsibilities": _("Organisation responsibilities"),
+            "supplier_responsibilities": _("Supplier responsibilities"),
+        }
         widgets = {
             "due_diligence_date": DATE,
             "description": forms.Textarea(attrs=TEXT),
@@ -184,6 +221,20 @@ class DatasetForm(TenantForm):
             "retention",
             "external_id",
         ]
+        labels = {
+            "name": NAME,
+            "purpose": _("Purpose"),
+            "description": DESCRIPTION,
+            "source": _("Source"),
+            "supplier": SUPPLIER,
+            "provenance": _("Provenance"),
+            "acquisition": _("Acquisition"),
+            "quality_checks": _("Quality checks"),
+            "contains_personal_data": _("Contains personal data"),
+            "sensitive_data": _("Sensitive data"),
+            "licence": _("Licence"),
+            "retention": _("Retention"),
+        }
         widgets = {
             name: forms.Textarea(attrs=TEXT)
             for name in ["description", "provenance", "acquisition", "quality_checks", "preparation", "sensitive_data"]
@@ -194,12 +245,18 @@ class AIModelForm(TenantForm):
     tenant_querysets = {"supplier": Supplier, "training_datasets": Dataset, "evaluation_datasets": Dataset}
 
     training_datasets = forms.ModelMultipleChoiceField(
-        queryset=Dataset.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Training datasets"),
+        queryset=Dataset.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
     evaluation_datasets = forms.ModelMultipleChoiceField(
-        queryset=Dataset.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Evaluation datasets"),
+        queryset=Dataset.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
-    model_card_url = forms.URLField(label="Model card link", required=False, assume_scheme="https")
+    model_card_url = forms.URLField(label=_("Model card link"), required=False, assume_scheme="https")
 
     class Meta:
         model = AIModel
@@ -217,6 +274,15 @@ class AIModelForm(TenantForm):
             "evaluation_datasets",
             "external_id",
         ]
+        labels = {
+            "name": NAME,
+            "version": _("Version"),
+            "framework": _("Framework"),
+            "source": _("Source"),
+            "supplier": SUPPLIER,
+            "description": DESCRIPTION,
+            "evaluation_results": _("Evaluation results"),
+        }
         widgets = {"description": forms.Textarea(attrs=TEXT), "evaluation_results": forms.Textarea(attrs=TEXT)}
 
     def __init__(self, *args, **kwargs):
@@ -229,37 +295,40 @@ class AIModelForm(TenantForm):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("source") == AIModel.Source.THIRD_PARTY and not cleaned.get("supplier"):
-            self.add_error("supplier", "Name the supplier of a third-party model.")
+            self.add_error("supplier", gettext("Name the supplier of a third-party model."))
         return cleaned
 
 
 class LinkModelForm(TenantChoicesForm):
     tenant_querysets = {"model": AIModel}
-    model = forms.ModelChoiceField(queryset=AIModel.objects.none(), label="Model")
+    model = forms.ModelChoiceField(queryset=AIModel.objects.none(), label=_("Model"))
 
 
 class LinkSupplierForm(TenantChoicesForm):
     tenant_querysets = {"supplier": Supplier}
-    supplier = forms.ModelChoiceField(queryset=Supplier.objects.none())
-    note = forms.CharField(max_length=300, required=False, label="What they provide")
+    supplier = forms.ModelChoiceField(queryset=Supplier.objects.none(), label=SUPPLIER)
+    note = forms.CharField(max_length=300, required=False, label=_("What they provide"))
 
 
 class ResourceForm(forms.ModelForm):
     class Meta:
         model = Resource
         fields = ["kind", "name", "description"]
+        labels = {"name": NAME, "description": DESCRIPTION}
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
 class RoleAssignmentForm(TenantChoicesForm):
     member_fields = ("member",)
-    raci = forms.ChoiceField(choices=RoleAssignment.Raci.choices, label="RACI role")
-    member = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
-    external_party = forms.CharField(max_length=200, required=False, help_text="Or someone outside the portal.")
-    note = forms.CharField(max_length=300, required=False)
+    raci = forms.ChoiceField(choices=RoleAssignment.Raci.choices, label=_("RACI role"))
+    member = forms.ModelChoiceField(queryset=User.objects.none(), required=False, label=_("Member"))
+    external_party = forms.CharField(
+        max_length=200, required=False, label=_("External party"), help_text=_("Or someone outside the portal.")
+    )
+    note = forms.CharField(max_length=300, required=False, label=_("Note"))
 
 
 class ModelDatasetForm(TenantChoicesForm):
     tenant_querysets = {"dataset": Dataset}
-    dataset = forms.ModelChoiceField(queryset=Dataset.objects.none())
-    usage = forms.ChoiceField(choices=ModelDataset.Usage.choices)
+    dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), label=_("Dataset"))
+    usage = forms.ChoiceField(choices=ModelDataset.Usage.choices, label=_("Usage"))

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q, TextChoices
 from django.utils import timezone
+from django.utils.functional import Promise as StrPromise
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from aims.models import Membership
@@ -27,59 +29,59 @@ from registry.monitoring.models import (  # noqa: F401 (registered with the app)
 class OrganisationRole(models.TextChoices):
     """The organisation's role(s) towards an AI system (ISO/IEC 22989 terms)."""
 
-    PROVIDER = "provider", "AI provider"
-    PRODUCER = "producer", "AI producer"
-    CUSTOMER = "customer", "AI customer"
-    PARTNER = "partner", "AI partner"
+    PROVIDER = "provider", _("AI provider")
+    PRODUCER = "producer", _("AI producer")
+    CUSTOMER = "customer", _("AI customer")
+    PARTNER = "partner", _("AI partner")
 
 
 class LifecycleStage(models.TextChoices):
-    INCEPTION = "inception", "Inception"
-    DESIGN = "design", "Design and development"
-    VERIFICATION = "verification", "Verification and validation"
-    DEPLOYMENT = "deployment", "Deployment"
-    OPERATION = "operation", "Operation and monitoring"
-    REEVALUATION = "reevaluation", "Re-evaluation"
-    RETIREMENT = "retirement", "Retirement"
+    INCEPTION = "inception", _("Inception")
+    DESIGN = "design", _("Design and development")
+    VERIFICATION = "verification", _("Verification and validation")
+    DEPLOYMENT = "deployment", _("Deployment")
+    OPERATION = "operation", _("Operation and monitoring")
+    REEVALUATION = "reevaluation", _("Re-evaluation")
+    RETIREMENT = "retirement", _("Retirement")
 
 
 class DeploymentContext(models.TextChoices):
-    INTERNAL = "internal", "Internal use"
-    CUSTOMER_FACING = "customer_facing", "Customer-facing"
-    PUBLIC = "public", "Public"
+    INTERNAL = "internal", _("Internal use")
+    CUSTOMER_FACING = "customer_facing", _("Customer-facing")
+    PUBLIC = "public", _("Public")
 
 
 class AutomationLevel(models.TextChoices):
-    ASSISTIVE = "assistive", "Assistive: a person decides, the system informs"
-    HUMAN_IN_LOOP = "human_in_loop", "Human in the loop: a person approves each outcome"
-    HUMAN_ON_LOOP = "human_on_loop", "Human on the loop: a person supervises and can intervene"
-    AUTONOMOUS = "autonomous", "Autonomous: no person reviews outcomes"
+    ASSISTIVE = "assistive", _("Assistive: a person decides, the system informs")
+    HUMAN_IN_LOOP = "human_in_loop", _("Human in the loop: a person approves each outcome")
+    HUMAN_ON_LOOP = "human_on_loop", _("Human on the loop: a person supervises and can intervene")
+    AUTONOMOUS = "autonomous", _("Autonomous: no person reviews outcomes")
 
 
 class PeopleDecisions(models.TextChoices):
-    NONE = "none", "No decisions about people"
-    SUPPORTS = "supports", "Supports decisions about people"
-    MAKES = "makes", "Makes decisions about people"
+    NONE = "none", _("No decisions about people")
+    SUPPORTS = "supports", _("Supports decisions about people")
+    MAKES = "makes", _("Makes decisions about people")
 
 
 class EUAIActTier(models.TextChoices):
-    NOT_ASSESSED = "not_assessed", "Not assessed"
-    PROHIBITED = "prohibited", "Prohibited practice (Art. 5)"
-    HIGH = "high", "High-risk"
-    LIMITED = "limited", "Transparency obligations (limited)"
-    MINIMAL = "minimal", "Minimal risk"
-    GPAI = "gpai", "General-purpose AI model"
+    NOT_ASSESSED = "not_assessed", _("Not assessed")
+    PROHIBITED = "prohibited", _("Prohibited practice (Art. 5)")
+    HIGH = "high", _("High-risk")
+    LIMITED = "limited", _("Transparency obligations (limited)")
+    MINIMAL = "minimal", _("Minimal risk")
+    GPAI = "gpai", _("General-purpose AI model")
 
 
 class AnnexIIIArea(models.IntegerChoices):
-    BIOMETRICS = 1, "1. Biometrics"
-    CRITICAL_INFRASTRUCTURE = 2, "2. Critical infrastructure"
-    EDUCATION = 3, "3. Education and vocational training"
-    EMPLOYMENT = 4, "4. Employment, workers management and access to self-employment"
-    ESSENTIAL_SERVICES = 5, "5. Access to essential private and public services and benefits"
-    LAW_ENFORCEMENT = 6, "6. Law enforcement"
-    MIGRATION = 7, "7. Migration, asylum and border control management"
-    JUSTICE = 8, "8. Administration of justice and democratic processes"
+    BIOMETRICS = 1, _("1. Biometrics")
+    CRITICAL_INFRASTRUCTURE = 2, _("2. Critical infrastructure")
+    EDUCATION = 3, _("3. Education and vocational training")
+    EMPLOYMENT = 4, _("4. Employment, workers management and access to self-employment")
+    ESSENTIAL_SERVICES = 5, _("5. Access to essential private and public services and benefits")
+    LAW_ENFORCEMENT = 6, _("6. Law enforcement")
+    MIGRATION = 7, _("7. Migration, asylum and border control management")
+    JUSTICE = 8, _("8. Administration of justice and democratic processes")
 
 
 class AnnexIIIPoint(models.TextChoices):
@@ -117,10 +119,10 @@ class AnnexIIIPoint(models.TextChoices):
 
 
 class SystemStatus(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"
-    ACTIVE = "active", "Active"
-    SUSPENDED = "suspended", "Suspended"
-    RETIRED = "retired", "Retired"
+    PROPOSED = "proposed", _("Proposed")
+    ACTIVE = "active", _("Active")
+    SUSPENDED = "suspended", _("Suspended")
+    RETIRED = "retired", pgettext_lazy("AI system status", "Retired")
 
 
 class AISystemQuerySet(TenantQuerySet):
@@ -165,52 +167,54 @@ SYSTEM_DESCRIPTION_FIELDS = (
 
 class AISystem(TenantModel):
     ref_code = models.CharField(
-        "reference", max_length=20, help_text="Assigned automatically (AIS-0001, AIS-0002, …) when left empty."
+        _("reference"), max_length=20, help_text=_("Assigned automatically (AIS-0001, AIS-0002, …) when left empty.")
     )
     external_id = models.CharField(
-        "external id", max_length=200, blank=True, help_text="The identifier in your ML platform, for syncing."
+        _("external id"), max_length=200, blank=True, help_text=_("The identifier in your ML platform, for syncing.")
     )
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    purpose = models.TextField(help_text="What the system is for, in a sentence or two.")
+    purpose = models.TextField(help_text=_("What the system is for, in a sentence or two."))
     intended_use = models.TextField(
-        blank=True, help_text="Who uses it, for what, in which setting and under which conditions (A.9.4)."
+        blank=True, help_text=_("Who uses it, for what, in which setting and under which conditions (A.9.4).")
     )
     foreseeable_misuse = models.TextField(
-        "reasonably foreseeable misuse", blank=True, help_text="Uses it was not made for but that could happen."
+        _("reasonably foreseeable misuse"), blank=True, help_text=_("Uses it was not made for but that could happen.")
     )
-    is_provider = models.BooleanField("AI provider", default=False)
-    is_producer = models.BooleanField("AI producer", default=False)
-    is_customer = models.BooleanField("AI customer", default=False)
-    is_partner = models.BooleanField("AI partner", default=False)
+    is_provider = models.BooleanField(_("AI provider"), default=False)
+    is_producer = models.BooleanField(_("AI producer"), default=False)
+    is_customer = models.BooleanField(_("AI customer"), default=False)
+    is_partner = models.BooleanField(_("AI partner"), default=False)
     lifecycle_stage = models.CharField(
-        "life-cycle stage", max_length=20, choices=LifecycleStage, default=LifecycleStage.INCEPTION
+        _("life-cycle stage"), max_length=20, choices=LifecycleStage, default=LifecycleStage.INCEPTION
     )
     deployment_context = models.CharField(max_length=20, choices=DeploymentContext, default=DeploymentContext.INTERNAL)
     automation_level = models.CharField(
-        "level of automation", max_length=20, choices=AutomationLevel, default=AutomationLevel.ASSISTIVE
+        _("level of automation"), max_length=20, choices=AutomationLevel, default=AutomationLevel.ASSISTIVE
     )
     human_oversight = models.TextField(
-        blank=True, help_text="How people supervise the system and can override or stop it."
+        blank=True, help_text=_("How people supervise the system and can override or stop it.")
     )
     continuous_learning = models.BooleanField(
-        default=False, help_text="Does the system keep learning from new data in operation?"
+        default=False, help_text=_("Does the system keep learning from new data in operation?")
     )
     continuous_learning_controls = models.TextField(
-        "how continuous learning is controlled", blank=True, help_text="Required when the system learns continuously."
+        _("how continuous learning is controlled"),
+        blank=True,
+        help_text=_("Required when the system learns continuously."),
     )
     people_decisions = models.CharField(
-        "decisions about people", max_length=10, choices=PeopleDecisions, default=PeopleDecisions.NONE
+        _("decisions about people"), max_length=10, choices=PeopleDecisions, default=PeopleDecisions.NONE
     )
     personal_data = models.TextField(
-        "personal data processed", blank=True, help_text="Categories of personal data, or leave empty if none."
+        _("personal data processed"), blank=True, help_text=_("Categories of personal data, or leave empty if none.")
     )
-    affected_stakeholders = models.TextField(blank=True, help_text="People and groups the system's outcomes affect.")
+    affected_stakeholders = models.TextField(blank=True, help_text=_("People and groups the system's outcomes affect."))
     eu_ai_act_tier = models.CharField(
-        "EU AI Act tier", max_length=20, choices=EUAIActTier, default=EUAIActTier.NOT_ASSESSED
+        _("EU AI Act tier"), max_length=20, choices=EUAIActTier, default=EUAIActTier.NOT_ASSESSED
     )
     annex_iii_area = models.PositiveSmallIntegerField(
-        "Annex III area", choices=AnnexIIIArea, null=True, blank=True, help_text="For high-risk systems."
+        _("Annex III area"), choices=AnnexIIIArea, null=True, blank=True, help_text=_("For high-risk systems.")
     )
     annex_iii_point = models.CharField(
         _("Annex III point"),
@@ -220,20 +224,20 @@ class AISystem(TenantModel):
         help_text=_("For high-risk systems: the point and letter, e.g. 5(b); it sets the area."),
     )
     tier_rationale = models.TextField(
-        "tier rationale", blank=True, help_text="Why this tier applies; required once a tier is chosen."
+        _("tier rationale"), blank=True, help_text=_("Why this tier applies; required once a tier is chosen.")
     )
     justification = models.TextField(
-        "justification for developing or acquiring it",
+        _("justification for developing or acquiring it"),
         blank=True,
-        help_text="The need it meets and the options weighed.",
+        help_text=_("The need it meets and the options weighed."),
     )
     performance_metrics = models.JSONField(
-        default=list, blank=True, help_text="Metrics with their targets, e.g. AUC ≥ 0.80."
+        default=list, blank=True, help_text=_("Metrics with their targets, e.g. AUC ≥ 0.80.")
     )
     design_choices = models.TextField(
-        "design choices and ML methods",
+        _("design choices and ML methods"),
         blank=True,
-        help_text="Architecture, methods and the reasons for them (A.6.2.3).",
+        help_text=_("Architecture, methods and the reasons for them (A.6.2.3)."),
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="owned_ai_systems"
@@ -248,7 +252,7 @@ class AISystem(TenantModel):
     objects = AISystemQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
-        verbose_name = "AI system"
+        verbose_name = _("AI system")
         ordering = ["ref_code"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "ref_code"], name="aisystem_unique_ref_per_org"),
@@ -277,7 +281,7 @@ class AISystem(TenantModel):
         return [role.value for role in OrganisationRole if getattr(self, f"is_{role.value}")]
 
     @property
-    def role_labels(self) -> list[str]:
+    def role_labels(self) -> list[str | StrPromise]:
         return [OrganisationRole(role).label for role in self.roles]
 
     @property
@@ -306,23 +310,24 @@ class AISystem(TenantModel):
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.continuous_learning and not self.continuous_learning_controls.strip():
-            errors["continuous_learning_controls"] = (
+            errors["continuous_learning_controls"] = gettext(
                 "Explain how the system's continuous learning is kept under control."
             )
         if self.eu_ai_act_tier != EUAIActTier.NOT_ASSESSED and not self.tier_rationale.strip():
-            errors["tier_rationale"] = "Give the reasons for this EU AI Act tier."
+            errors["tier_rationale"] = gettext("Give the reasons for this EU AI Act tier.")
         if self.annex_iii_point in AnnexIIIPoint.values:
             area = AnnexIIIPoint(self.annex_iii_point).area
             if self.annex_iii_area and self.annex_iii_area != area:
-                errors["annex_iii_point"] = (
-                    f"Point {self.annex_iii_point} is not in Annex III area {self.annex_iii_area}."
-                )
+                errors["annex_iii_point"] = gettext("Point %(point)s is not in Annex III area %(area)s.") % {
+                    "point": self.annex_iii_point,
+                    "area": self.annex_iii_area,
+                }
             else:
                 self.annex_iii_area = area
         if self.annex_iii_area and self.eu_ai_act_tier != EUAIActTier.HIGH:
-            errors["annex_iii_area"] = "An Annex III area only applies to high-risk systems."
+            errors["annex_iii_area"] = gettext("An Annex III area only applies to high-risk systems.")
         if self.owner_id and self.organization_id and not self._owner_is_member(self.owner_id):
-            errors["owner"] = "The owner must be a member of the organisation."
+            errors["owner"] = gettext("The owner must be a member of the organisation.")
         metrics_error = validate_metrics(self.performance_metrics)
         if metrics_error:
             errors["performance_metrics"] = metrics_error
@@ -333,33 +338,33 @@ class AISystem(TenantModel):
 def validate_metrics(value) -> str | None:
     """Performance metrics are a list of {"name": ..., "target": ...} with non-empty strings."""
     if not isinstance(value, list):
-        return "Give a list of metrics, each with a name and a target."
+        return gettext("Give a list of metrics, each with a name and a target.")
     for index, item in enumerate(value, start=1):
         if not isinstance(item, dict) or set(item) - {"name", "target"}:
-            return f"Metric {index}: use the keys name and target."
+            return gettext("Metric %(index)s: use the keys name and target.") % {"index": index}
         if not str(item.get("name", "")).strip() or not str(item.get("target", "")).strip():
-            return f"Metric {index}: both a name and a target are needed."
+            return gettext("Metric %(index)s: both a name and a target are needed.") % {"index": index}
     return None
 
 
 class Supplier(TenantModel):
     class Kind(TextChoices):
-        MODEL = "model", "Model provider"
-        DATA = "data", "Data provider"
-        CLOUD = "cloud", "Cloud and computing"
-        TOOLING = "tooling", "Tooling"
-        SERVICE = "service", "Service"
+        MODEL = "model", _("Model provider")
+        DATA = "data", _("Data provider")
+        CLOUD = "cloud", _("Cloud and computing")
+        TOOLING = "tooling", _("Tooling")
+        SERVICE = "service", _("Service")
 
     class DueDiligence(TextChoices):
-        NOT_STARTED = "not_started", "Not started"
-        IN_PROGRESS = "in_progress", "In progress"
-        APPROVED = "approved", "Approved"
-        APPROVED_WITH_CONDITIONS = "conditional", "Approved with conditions"
-        REJECTED = "rejected", "Rejected"
+        NOT_STARTED = "not_started", _("Not started")
+        IN_PROGRESS = "in_progress", _("In progress")
+        APPROVED = "approved", _("Approved")
+        APPROVED_WITH_CONDITIONS = "conditional", _("Approved with conditions")
+        REJECTED = "rejected", _("Rejected")
 
-    external_id = models.CharField("external id", max_length=200, blank=True)
+    external_id = models.CharField(_("external id"), max_length=200, blank=True)
     name = models.CharField(max_length=200)
-    kind = models.CharField("type", max_length=10, choices=Kind.choices, default=Kind.SERVICE)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.SERVICE)
     description = models.TextField(blank=True)
     contact = models.CharField(max_length=200, blank=True)
     due_diligence_status = models.CharField(
@@ -368,9 +373,11 @@ class Supplier(TenantModel):
     due_diligence_date = models.DateField(null=True, blank=True)
     contract_reference = models.CharField(max_length=120, blank=True)
     organisation_responsibilities = models.TextField(
-        blank=True, help_text="What your organisation is responsible for in this relationship (A.10.2)."
+        blank=True, help_text=_("What your organisation is responsible for in this relationship (A.10.2).")
     )
-    supplier_responsibilities = models.TextField(blank=True, help_text="What the supplier is responsible for (A.10.2).")
+    supplier_responsibilities = models.TextField(
+        blank=True, help_text=_("What the supplier is responsible for (A.10.2).")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -389,26 +396,26 @@ class Supplier(TenantModel):
 
 class Dataset(TenantModel):
     class Purpose(models.TextChoices):
-        TRAINING = "training", "Training"
-        VALIDATION = "validation", "Validation"
-        TEST = "test", "Test"
-        PRODUCTION = "production", "Production"
+        TRAINING = "training", pgettext_lazy("data used for", "Training")
+        VALIDATION = "validation", _("Validation")
+        TEST = "test", _("Test")
+        PRODUCTION = "production", _("Production")
 
-    external_id = models.CharField("external id", max_length=200, blank=True)
+    external_id = models.CharField(_("external id"), max_length=200, blank=True)
     name = models.CharField(max_length=200)
     purpose = models.CharField(max_length=12, choices=Purpose.choices, default=Purpose.TRAINING)
     description = models.TextField(blank=True)
-    source = models.CharField(max_length=300, blank=True, help_text="Where the data comes from.")
-    provenance = models.TextField(blank=True, help_text="Origin and history of the data, its lineage (A.7.5).")
-    acquisition = models.TextField(blank=True, help_text="How the data was obtained and on what basis (A.7.3).")
-    quality_checks = models.TextField(blank=True, help_text="Checks of completeness, accuracy and bias (A.7.4).")
+    source = models.CharField(max_length=300, blank=True, help_text=_("Where the data comes from."))
+    provenance = models.TextField(blank=True, help_text=_("Origin and history of the data, its lineage (A.7.5)."))
+    acquisition = models.TextField(blank=True, help_text=_("How the data was obtained and on what basis (A.7.3)."))
+    quality_checks = models.TextField(blank=True, help_text=_("Checks of completeness, accuracy and bias (A.7.4)."))
     preparation = models.TextField(
-        "preparation and labelling", blank=True, help_text="Cleaning, transformation and labelling (A.7.6)."
+        _("preparation and labelling"), blank=True, help_text=_("Cleaning, transformation and labelling (A.7.6).")
     )
     contains_personal_data = models.BooleanField(default=False)
-    sensitive_data = models.TextField(blank=True, help_text="Special categories or other sensitive data it holds.")
+    sensitive_data = models.TextField(blank=True, help_text=_("Special categories or other sensitive data it holds."))
     licence = models.CharField(max_length=200, blank=True)
-    retention = models.CharField(max_length=200, blank=True, help_text="How long it is kept, and why.")
+    retention = models.CharField(max_length=200, blank=True, help_text=_("How long it is kept, and why."))
     supplier = models.ForeignKey(Supplier, on_delete=models.SET_NULL, null=True, blank=True, related_name="datasets")
 
     class Meta:
@@ -427,35 +434,35 @@ class Dataset(TenantModel):
 
 class AIModel(TenantModel):
     class Kind(models.TextChoices):
-        CLASSIFICATION = "classification", "Classification"
-        REGRESSION = "regression", "Regression"
-        FORECASTING = "forecasting", "Forecasting"
-        RANKING = "ranking", "Ranking and recommendation"
-        GENERATIVE = "generative", "Generative / large language model"
-        VISION = "vision", "Computer vision"
-        NLP = "nlp", "Natural language processing"
-        CLUSTERING = "clustering", "Clustering and anomaly detection"
-        RULES = "rules", "Rules and expert system"
-        OTHER = "other", "Other"
+        CLASSIFICATION = "classification", _("Classification")
+        REGRESSION = "regression", _("Regression")
+        FORECASTING = "forecasting", _("Forecasting")
+        RANKING = "ranking", _("Ranking and recommendation")
+        GENERATIVE = "generative", _("Generative / large language model")
+        VISION = "vision", _("Computer vision")
+        NLP = "nlp", _("Natural language processing")
+        CLUSTERING = "clustering", _("Clustering and anomaly detection")
+        RULES = "rules", _("Rules and expert system")
+        OTHER = "other", _("Other")
 
     class Source(models.TextChoices):
-        IN_HOUSE = "in_house", "In-house"
-        THIRD_PARTY = "third_party", "Third-party"
-        OPEN = "open", "Open source / open weights"
+        IN_HOUSE = "in_house", _("In-house")
+        THIRD_PARTY = "third_party", _("Third-party")
+        OPEN = "open", _("Open source / open weights")
 
-    external_id = models.CharField("external id", max_length=200, blank=True)
+    external_id = models.CharField(_("external id"), max_length=200, blank=True)
     name = models.CharField(max_length=200)
     version = models.CharField(max_length=60, default="1")
-    kind = models.CharField("type", max_length=16, choices=Kind.choices, default=Kind.CLASSIFICATION)
-    framework = models.CharField(max_length=120, blank=True, help_text="e.g. scikit-learn 1.6, PyTorch 2.5")
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.CLASSIFICATION)
+    framework = models.CharField(max_length=120, blank=True, help_text=_("e.g. scikit-learn 1.6, PyTorch 2.5"))
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.IN_HOUSE)
     supplier = models.ForeignKey(Supplier, on_delete=models.SET_NULL, null=True, blank=True, related_name="models")
     description = models.TextField(blank=True)
-    evaluation_results = models.TextField(blank=True, help_text="Key results, with the dataset and date.")
-    model_card_url = models.URLField("model card link", blank=True)
+    evaluation_results = models.TextField(blank=True, help_text=_("Key results, with the dataset and date."))
+    model_card_url = models.URLField(_("model card link"), blank=True)
 
     class Meta:
-        verbose_name = "model"
+        verbose_name = _("model")
         ordering = ["name", "version"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "name", "version"], name="aimodel_unique_version"),
@@ -477,7 +484,7 @@ class SystemModel(TenantModel):
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="system_links")
 
     class Meta:
-        verbose_name = "system model link"
+        verbose_name = _("system model link")
         constraints = [models.UniqueConstraint(fields=["system", "model"], name="systemmodel_unique")]
 
     def __str__(self) -> str:
@@ -488,15 +495,15 @@ class ModelDataset(TenantModel):
     """A model is trained or evaluated on a dataset."""
 
     class Usage(models.TextChoices):
-        TRAINING = "training", "Training"
-        EVALUATION = "evaluation", "Evaluation"
+        TRAINING = "training", pgettext_lazy("data used for", "Training")
+        EVALUATION = "evaluation", _("Evaluation")
 
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="dataset_links")
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="model_links")
     usage = models.CharField(max_length=12, choices=Usage.choices, default=Usage.TRAINING)
 
     class Meta:
-        verbose_name = "model dataset link"
+        verbose_name = _("model dataset link")
         constraints = [models.UniqueConstraint(fields=["model", "dataset", "usage"], name="modeldataset_unique")]
 
     def __str__(self) -> str:
@@ -508,10 +515,10 @@ class SystemSupplier(TenantModel):
 
     system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="supplier_links")
     supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="system_links")
-    note = models.CharField(max_length=300, blank=True, help_text="What the supplier provides for this system.")
+    note = models.CharField(max_length=300, blank=True, help_text=_("What the supplier provides for this system."))
 
     class Meta:
-        verbose_name = "system supplier link"
+        verbose_name = _("system supplier link")
         constraints = [models.UniqueConstraint(fields=["system", "supplier"], name="systemsupplier_unique")]
 
     def __str__(self) -> str:
@@ -541,13 +548,13 @@ class Resource(TenantModel):
     """A resource an AI system needs (A.4.2-A.4.6)."""
 
     class Kind(models.TextChoices):
-        DATA = "data", "Data resource (A.4.3)"
-        TOOLING = "tooling", "Tooling resource (A.4.4)"
-        COMPUTING = "computing", "System and computing resource (A.4.5)"
-        HUMAN = "human", "Human resource (A.4.6)"
+        DATA = "data", _("Data resource (A.4.3)")
+        TOOLING = "tooling", _("Tooling resource (A.4.4)")
+        COMPUTING = "computing", _("System and computing resource (A.4.5)")
+        HUMAN = "human", _("Human resource (A.4.6)")
 
     system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="resources")
-    kind = models.CharField("type", max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
 
@@ -562,23 +569,23 @@ class RoleAssignment(TenantModel):
     """Who is Responsible, Accountable, Consulted or Informed for an AI system."""
 
     class Raci(models.TextChoices):
-        RESPONSIBLE = "R", "Responsible"
-        ACCOUNTABLE = "A", "Accountable"
-        CONSULTED = "C", "Consulted"
-        INFORMED = "I", "Informed"
+        RESPONSIBLE = "R", pgettext_lazy("RACI", "Responsible")
+        ACCOUNTABLE = "A", pgettext_lazy("RACI", "Accountable")
+        CONSULTED = "C", pgettext_lazy("RACI", "Consulted")
+        INFORMED = "I", pgettext_lazy("RACI", "Informed")
 
     system = models.ForeignKey(AISystem, on_delete=models.CASCADE, related_name="role_assignments")
-    raci = models.CharField("RACI role", max_length=1, choices=Raci.choices)
+    raci = models.CharField(_("RACI role"), max_length=1, choices=Raci.choices)
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     external_party = models.CharField(
-        max_length=200, blank=True, help_text="A person or body outside the portal, instead of a member."
+        max_length=200, blank=True, help_text=_("A person or body outside the portal, instead of a member.")
     )
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
-        verbose_name = "role assignment"
+        verbose_name = _("role assignment")
         ordering = ["raci"]
         constraints = [
             models.UniqueConstraint(

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext
 
 from aims.dashboard import Panel, Tile
@@ -152,7 +153,7 @@ def inventory_tiles(organization: Organization) -> list[Tile]:
     ]
 
 
-def inventory_breakdown(organization: Organization) -> dict[str, list[tuple[str, str, int]]]:
+def inventory_breakdown(organization: Organization) -> dict[str, list[tuple[str, str | StrPromise, int]]]:
     """Active systems counted by EU AI Act tier and by life-cycle stage (one query each)."""
     systems: QuerySet[AISystem] = AISystem.objects.for_org(organization)
     systems = systems.exclude(status=SystemStatus.RETIRED)

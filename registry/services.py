@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model, QuerySet
+from django.utils.translation import gettext
 
 from aims.models import Organization, User
 from aims.records import ensure_member, record_delete, record_save
@@ -180,9 +181,9 @@ def role_assign(
     """Assign a RACI role; a second Accountable is refused with a clear message."""
     ensure_member(system.organization_id, member, field="member")
     if bool(member) == bool(external_party.strip()):
-        raise ValidationError({"member": "Choose a member or name an external party (one of the two)."})
+        raise ValidationError({"member": gettext("Choose a member or name an external party (one of the two).")})
     if raci == RoleAssignment.Raci.ACCOUNTABLE and system.role_assignments.filter(raci=raci).exists():
-        raise ValidationError({"raci": "This system already has an Accountable person; remove them first."})
+        raise ValidationError({"raci": gettext("This system already has an Accountable person; remove them first.")})
     assignment = RoleAssignment(
         organization_id=system.organization_id,
         system=system,

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, Func, IntegerField, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.functional import Promise as StrPromise
+from django.utils.translation import gettext_lazy as _
 
 from aims.templatetags.url_cache import cached_reverse
 
@@ -33,7 +35,7 @@ TabRecords = Callable[["Organization", "AISystem"], Sequence[QuerySet[Any]]]
 @dataclass(frozen=True)
 class SystemTab:
     key: str  # the page's ``tab``: which one is current
-    label: str
+    label: str | StrPromise  # translated when shown
     url_name: str  # takes the system's pk
     order: int
     records: TabRecords | None = None
@@ -44,7 +46,7 @@ class SystemTab:
 @dataclass(frozen=True)
 class ShownTab:
     key: str
-    label: str
+    label: str | StrPromise
     url: str
     count: int | None
 
@@ -100,25 +102,25 @@ def system_tabs(organization: Organization, system: AISystem) -> list[ShownTab]:
 
 def register_inventory_tabs() -> None:
     """The inventory's own tabs: the system's record, links and responsibilities, its monitoring."""
-    register(SystemTab("overview", "Overview", "inventory:system_detail", 0))
+    register(SystemTab("overview", _("Overview"), "inventory:system_detail", 0))
     register(
         SystemTab(
             "models",
-            "Models and data",
+            _("Models and data"),
             "inventory:system_models",
             10,
             count_from_system=lambda system: len(system.model_links.all()),
         )
     )
-    register(SystemTab("suppliers", "Suppliers and resources", "inventory:system_suppliers", 20))
+    register(SystemTab("suppliers", _("Suppliers and resources"), "inventory:system_suppliers", 20))
     register(
         SystemTab(
             "raci",
-            "Responsibilities",
+            _("Responsibilities"),
             "inventory:system_raci",
             30,
             count_from_system=lambda system: len(system.role_assignments.all()),
         )
     )
-    register(SystemTab("monitoring", "Monitoring", "monitoring:system", 40))
-    register(SystemTab("history", "History", "inventory:system_history", 1000))
+    register(SystemTab("monitoring", _("Monitoring"), "monitoring:system", 40))
+    register(SystemTab("history", _("History"), "inventory:system_history", 1000))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -11,6 +11,8 @@ from django.db.models import Model
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from aims.access import FilteredListView, TenantViewMixin, get_for_tenant_or_404
@@ -42,7 +44,8 @@ from registry.models import (
     SystemSupplier,
 )
 
-SYSTEM_CHANGE_REFUSED = "You may only change the AI systems you own."
+# Lazy, so the 403 page says it in the reader's language (aims.records passes it on as the message).
+SYSTEM_CHANGE_REFUSED = cast(str, _("You may only change the AI systems you own."))
 INVENTORY = "inventory:system_list"
 
 
@@ -65,7 +68,7 @@ class InventoryFormView(RecordFormView):
         return services.inventory_record_save(instance=record, acting_user=self.request.user)  # type: ignore[arg-type]
 
     def extra_context(self, form: Any) -> dict[str, Any]:
-        return {"crumbs": [("Inventory", reverse(INVENTORY))]}
+        return {"crumbs": [(gettext("Inventory"), reverse(INVENTORY))]}
 
 
 class SystemFormView(InventoryFormView):
@@ -190,7 +193,7 @@ class SystemLinkView(TenantViewMixin, View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"Added {added}.")
+            messages.success(request, gettext("Added %(record)s.") % {"record": added})
         return redirect(LINK_TABS[kind], pk=system.pk)
 
     def _add(self, kind, system, request):
@@ -231,7 +234,7 @@ class SystemUnlinkView(TenantViewMixin, View):
             raise Http404("Unknown link type.")
         link = get_for_tenant_or_404(self.tenant, UNLINK[kind], pk=link_pk, system=system)
         services.inventory_record_delete(instance=link, acting_user=request.user)
-        messages.success(request, f"Removed {link}.")
+        messages.success(request, gettext("Removed %(record)s.") % {"record": link})
         return redirect(LINK_TABS[kind], pk=system.pk)
 
 
@@ -350,7 +353,7 @@ class ModelDatasetView(TenantViewMixin, View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"{form.cleaned_data['dataset']} linked.")
+            messages.success(request, gettext("%(dataset)s linked.") % {"dataset": form.cleaned_data["dataset"]})
         return redirect(reverse("inventory:model_detail", args=[model.pk]))
 
 
@@ -361,5 +364,7 @@ class ModelDatasetRemoveView(TenantViewMixin, View):
         model = get_for_tenant_or_404(self.tenant, AIModel, pk=pk)
         link = get_for_tenant_or_404(self.tenant, ModelDataset, pk=link_pk, model=model)
         services.inventory_record_delete(instance=link, acting_user=request.user)
-        messages.success(request, f"Removed {link.dataset} from {model}.")
+        messages.success(
+            request, gettext("Removed %(dataset)s from %(model)s.") % {"dataset": link.dataset, "model": model}
+        )
         return redirect("inventory:model_detail", pk=model.pk)

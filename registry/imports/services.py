@@ -29,6 +29,9 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.functional import Promise as StrPromise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -116,7 +119,7 @@ class ReferenceWidget(TextWidget):
 class ChoiceWidget(widgets.Widget):
     """Accepts a stored value or its label, in any case; exports the stored value, which never changes."""
 
-    def __init__(self, choices: Iterable[tuple[Any, Any]], noun: str) -> None:
+    def __init__(self, choices: Iterable[tuple[Any, Any]], noun: str | StrPromise) -> None:
         super().__init__()
         self.noun = noun
         self.values = [str(value) for value, _label in choices]
@@ -132,7 +135,10 @@ class ChoiceWidget(widgets.Widget):
         try:
             return self.lookup[text.lower()]
         except KeyError:
-            raise ValueError(f"“{text}” is not a {self.noun}; use one of: {', '.join(self.values)}.") from None
+            raise ValueError(
+                gettext("“%(text)s” is not a %(noun)s; use one of: %(values)s.")
+                % {"text": text, "noun": self.noun, "values": ", ".join(self.values)}
+            ) from None
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return "" if value is None else str(value)
@@ -150,7 +156,9 @@ class YesNoWidget(widgets.Widget):
             return True
         if text in self.FALSE:
             return False
-        raise ValueError(f"“{_text(value)}” is not yes or no; use yes, no, true, false, 1 or 0.")
+        raise ValueError(
+            gettext("“%(text)s” is not yes or no; use yes, no, true, false, 1 or 0.") % {"text": _text(value)}
+        )
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return "yes" if value else "no"
@@ -170,7 +178,9 @@ class IsoDateWidget(widgets.Widget):
                 raise ValueError
             return date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"“{text}” is not a date; use YYYY-MM-DD, e.g. 2026-03-31.") from None
+            raise ValueError(
+                gettext("“%(text)s” is not a date; use YYYY-MM-DD, e.g. 2026-03-31.") % {"text": text}
+            ) from None
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return value.isoformat() if value else ""
@@ -187,7 +197,9 @@ class MetricsWidget(widgets.Widget):
                 continue
             name, sep, target = part.partition("=")
             if not sep or not name.strip() or not target.strip():
-                raise ValueError(f"“{part}” is not a metric; write name=target, separated by semicolons.")
+                raise ValueError(
+                    gettext("“%(text)s” is not a metric; write name=target, separated by semicolons.") % {"text": part}
+                )
             metrics.append({"name": name.strip(), "target": target.strip()})
         return metrics
 
@@ -215,7 +227,10 @@ class RolesWidget(widgets.Widget):
                 continue
             if part not in self.lookup:
                 allowed = ", ".join(role.value for role in OrganisationRole)
-                raise ValueError(f"“{part}” is not a role; use one or more of: {allowed}.")
+                raise ValueError(
+                    gettext("“%(text)s” is not a role; use one or more of: %(allowed)s.")
+                    % {"text": part, "allowed": allowed}
+                )
             wanted.add(self.lookup[part])
         return [role.value for role in OrganisationRole if role.value in wanted]
 
@@ -250,7 +265,7 @@ class OwnerWidget(widgets.Widget):
         try:
             return self.members[email.lower()]
         except KeyError:
-            raise ValueError(f"{email} is not a member of this organisation.") from None
+            raise ValueError(gettext("%(email)s is not a member of this organisation.") % {"email": email}) from None
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return value.email if value is not None else ""
@@ -263,7 +278,7 @@ def _field(attribute: str, widget: widgets.Widget, column: str | None = None, **
     return fields.Field(attribute=attribute, column_name=column or attribute, widget=widget, **kwargs)
 
 
-def _choice(attribute: str, choices: Iterable[tuple[Any, Any]], noun: str) -> fields.Field:
+def _choice(attribute: str, choices: Iterable[tuple[Any, Any]], noun: str | StrPromise) -> fields.Field:
     # An empty cell keeps the current value (a new system gets the default): these fields cannot be blank.
     return _field(attribute, ChoiceWidget(choices, noun), saves_null_values=False)
 
@@ -283,24 +298,24 @@ class AISystemResource(resources.ModelResource):
     intended_use = _field("intended_use", TextWidget())
     foreseeable_misuse = _field("foreseeable_misuse", TextWidget())
     roles = RolesField(attribute="roles", column_name="roles", widget=RolesWidget())
-    lifecycle_stage = _choice("lifecycle_stage", LifecycleStage.choices, "life-cycle stage")
-    deployment_context = _choice("deployment_context", DeploymentContext.choices, "deployment context")
-    automation_level = _choice("automation_level", AutomationLevel.choices, "level of automation")
+    lifecycle_stage = _choice("lifecycle_stage", LifecycleStage.choices, _("life-cycle stage"))
+    deployment_context = _choice("deployment_context", DeploymentContext.choices, _("deployment context"))
+    automation_level = _choice("automation_level", AutomationLevel.choices, _("level of automation"))
     human_oversight = _field("human_oversight", TextWidget())
     continuous_learning = _field("continuous_learning", YesNoWidget(), saves_null_values=False)
     continuous_learning_controls = _field("continuous_learning_controls", TextWidget())
-    people_decisions = _choice("people_decisions", PeopleDecisions.choices, "kind of decision about people")
+    people_decisions = _choice("people_decisions", PeopleDecisions.choices, _("kind of decision about people"))
     personal_data = _field("personal_data", TextWidget())
     affected_stakeholders = _field("affected_stakeholders", TextWidget())
-    eu_ai_act_tier = _choice("eu_ai_act_tier", EUAIActTier.choices, "EU AI Act tier")
-    annex_iii_area = _field("annex_iii_area", ChoiceWidget(AnnexIIIArea.choices, "Annex III area"))
+    eu_ai_act_tier = _choice("eu_ai_act_tier", EUAIActTier.choices, _("EU AI Act tier"))
+    annex_iii_area = _field("annex_iii_area", ChoiceWidget(AnnexIIIArea.choices, _("Annex III area")))
     tier_rationale = _field("tier_rationale", TextWidget())
     justification = _field("justification", TextWidget())
     performance_metrics = _field("performance_metrics", MetricsWidget())
     design_choices = _field("design_choices", TextWidget())
     owner_email = _field("owner", OwnerWidget({}), "owner_email")
     business_unit = _field("business_unit", TextWidget())
-    status = _choice("status", SystemStatus.choices, "status")
+    status = _choice("status", SystemStatus.choices, _("status"))
     next_review_date = _field("next_review_date", IsoDateWidget())
 
     class Meta:
@@ -393,8 +408,11 @@ class AISystemResource(resources.ModelResource):
         line = self.line(kwargs["row_number"])
         if line in self.overflow:
             raise ValidationError(
-                f"This row has {self.overflow[line]} values but the first row names fewer columns; "
-                "check for unquoted commas or a missing column name."
+                gettext(
+                    "This row has %(count)s values but the first row names fewer columns; "
+                    "check for unquoted commas or a missing column name."
+                )
+                % {"count": self.overflow[line]}
             )
         for column in ("reference", "external_id"):
             value = _text(row.get(column))
@@ -402,7 +420,12 @@ class AISystemResource(resources.ModelResource):
                 continue
             first = self._seen.setdefault((column, value), line)
             if first != line:
-                raise ValidationError({column: f"{value} appears more than once in the file (also row {first})."})
+                raise ValidationError(
+                    {
+                        column: gettext("%(value)s appears more than once in the file (also row %(first)s).")
+                        % {"value": value, "first": first}
+                    }
+                )
 
     def after_init_instance(self, instance: AISystem, new: bool, row: Any, **kwargs: Any) -> None:
         self.actions[kwargs["row_number"]] = "new" if new else "update"
@@ -412,9 +435,15 @@ class AISystemResource(resources.ModelResource):
         first = self._changed.setdefault(instance.pk, line)
         if first != line:
             # Found once by reference and once by external id, say: which row should win is anyone's guess.
-            raise ValidationError(f"Row {first} already changes {instance.ref_code}; change each system in one row.")
+            raise ValidationError(
+                gettext("Row %(first)s already changes %(reference)s; change each system in one row.")
+                % {"first": first, "reference": instance.ref_code}
+            )
         if not self.importer.can_change(instance):
-            raise ValidationError(f"You can only change AI systems you own; {instance.ref_code} has another owner.")
+            raise ValidationError(
+                gettext("You can only change AI systems you own; %(reference)s has another owner.")
+                % {"reference": instance.ref_code}
+            )
 
     def import_instance(self, instance: AISystem, row: Any, **kwargs: Any) -> None:
         errors: dict[str, Any] = {}
@@ -428,13 +457,18 @@ class AISystemResource(resources.ModelResource):
                 instance.owner = self.importer.user
             elif "owner" not in errors:
                 errors["owner"] = [
-                    "As an AI system owner you can only import systems you own: "
-                    "leave owner_email empty or give your own address."
+                    gettext(
+                        "As an AI system owner you can only import systems you own: "
+                        "leave owner_email empty or give your own address."
+                    )
                 ]
         if instance.external_id and "external_id" not in errors:
             other = self._by_external_id.get(instance.external_id)
             if other is not None and other is not instance:
-                errors["external_id"] = [f"{instance.external_id} is already the external id of {other.ref_code}."]
+                errors["external_id"] = [
+                    gettext("%(external_id)s is already the external id of %(reference)s.")
+                    % {"external_id": instance.external_id, "reference": other.ref_code}
+                ]
         if errors:
             raise ValidationError(errors)
 
@@ -499,11 +533,14 @@ def _csv_rows(content: bytes) -> Iterator[list[str]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFileError(
-            "The file is not UTF-8 text. In Excel, save it as “CSV UTF-8 (Comma delimited)”, or upload an .xlsx file."
+            gettext(
+                "The file is not UTF-8 text. In Excel, save it as “CSV UTF-8 (Comma delimited)”, "
+                "or upload an .xlsx file."
+            )
         ) from None
     if "\x00" in text:
         # Python's csv module accepts NUL, PostgreSQL text does not: refuse it here, not at save time.
-        raise ImportFileError("The file contains NUL characters, so it is not a CSV text file.")
+        raise ImportFileError(gettext("The file contains NUL characters, so it is not a CSV text file."))
     first_line = text.split("\n", 1)[0]
     # Spreadsheets set to many European locales separate CSV cells with semicolons.
     delimiter = max((",", ";", "\t"), key=first_line.count)
@@ -526,21 +563,22 @@ def _blank(values: Iterable[Any]) -> bool:
 def read_table(content: bytes, fmt: str) -> Table:
     """Parse a CSV or XLSX file into a :class:`Table`; raise :class:`ImportFileError` if it cannot be used."""
     if fmt not in FORMATS:
-        raise ImportFileError("Upload a .csv or .xlsx file.")
+        raise ImportFileError(gettext("Upload a .csv or .xlsx file."))
     if len(content) > MAX_IMPORT_BYTES:
-        raise ImportFileError("The file is larger than 2 MB; split it into smaller files.")
+        raise ImportFileError(gettext("The file is larger than 2 MB; split it into smaller files."))
     try:
         rows = _csv_rows(content) if fmt == "csv" else _xlsx_rows(content)
         return _table(rows)
     except ImportFileError:
         raise
     except csv.Error as exc:
-        raise ImportFileError(f"The CSV file could not be read ({exc}).") from exc
+        raise ImportFileError(gettext("The CSV file could not be read (%(error)s).") % {"error": exc}) from exc
     except Exception as exc:
         # openpyxl raises many kinds of errors on damaged or disguised files; all mean the same to the user.
         logger.info("Unreadable inventory import (%s): %r", fmt, exc)
-        kind = "an Excel workbook (.xlsx)" if fmt == "xlsx" else "a CSV file"
-        raise ImportFileError(f"The file is not {kind} that can be read.") from exc
+        if fmt == "xlsx":
+            raise ImportFileError(gettext("The file is not an Excel workbook (.xlsx) that can be read.")) from exc
+        raise ImportFileError(gettext("The file is not a CSV file that can be read.")) from exc
 
 
 def _table(rows: Iterable[Iterable[Any]]) -> Table:
@@ -562,7 +600,10 @@ def _table(rows: Iterable[Iterable[Any]]) -> Table:
         if _blank(values):
             continue
         if len(data) >= MAX_IMPORT_ROWS:
-            raise ImportFileError(f"The file has more than {MAX_IMPORT_ROWS:,} rows; split it into smaller files.")
+            raise ImportFileError(
+                gettext("The file has more than %(rows)s rows; split it into smaller files.")
+                % {"rows": f"{MAX_IMPORT_ROWS:,}"}
+            )
         filled = len(values)
         while filled and _text(values[filled - 1]) == "":
             filled -= 1
@@ -572,13 +613,17 @@ def _table(rows: Iterable[Iterable[Any]]) -> Table:
         data.append(values)
         lines.append(line)
     if header is None:
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(gettext("The file is empty."))
     if not data:
-        raise ImportFileError("The file has column names but no rows to import.")
+        raise ImportFileError(gettext("The file has column names but no rows to import."))
     # Unknown columns (someone's notes, say) are carried but ignored; only known ones are imported.
     columns = [name if name in known else f"_ignored_{index}" for index, name in enumerate(header)]
     dataset = tablib.Dataset(*[tuple(row) for row in data], headers=columns)
-    ignored = [name or f"(unnamed column {index + 1})" for index, name in enumerate(header) if name not in known]
+    ignored = [
+        name or gettext("(unnamed column %(number)s)") % {"number": index + 1}
+        for index, name in enumerate(header)
+        if name not in known
+    ]
     return Table(dataset=dataset, lines=lines, ignored_columns=ignored, overflow=overflow)
 
 
@@ -590,12 +635,16 @@ def _header(value: Any) -> str:
 def _check_header(header: list[str], known: set[str]) -> None:
     if not known.intersection(header):
         raise ImportFileError(
-            "The first row must name the columns (name, purpose, …); none of them was recognised. "
-            "Export the inventory to get a file with the right columns."
+            gettext(
+                "The first row must name the columns (name, purpose, …); none of them was recognised. "
+                "Export the inventory to get a file with the right columns."
+            )
         )
     twice = sorted({name for name in header if name in known and header.count(name) > 1})
     if twice:
-        raise ImportFileError(f"These columns appear more than once: {', '.join(twice)}.")
+        raise ImportFileError(
+            gettext("These columns appear more than once: %(columns)s.") % {"columns": ", ".join(twice)}
+        )
 
 
 # --- Import services ----------------------------------------------------------------------------
@@ -658,9 +707,9 @@ class ImportReport:
 def _friendly(text: str) -> str:
     """Database constraint messages name the constraint; say what it means instead."""
     if "aisystem_unique_external_id_per_org" in text:
-        return "external_id: Another AI system of the organisation already has this external id."
+        return "external_id: " + gettext("Another AI system of the organisation already has this external id.")
     if text.endswith("Reference already exists."):
-        return "reference: Another AI system of the organisation already has this reference."
+        return "reference: " + gettext("Another AI system of the organisation already has this reference.")
     return text
 
 
@@ -676,7 +725,7 @@ def _messages(error: ValidationError) -> list[str]:
 
 def _run(tenant: Tenant, table: Table, *, dry_run: bool) -> ImportReport:
     if not tenant.can(Capability.EDIT):
-        raise PermissionDenied("Your role in this organisation does not allow imports.")
+        raise PermissionDenied(gettext("Your role in this organisation does not allow imports."))
     resource = AISystemResource(tenant=tenant, lines=table.lines, overflow=table.overflow)
     result = resource.import_data(
         table.dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True
@@ -684,7 +733,7 @@ def _run(tenant: Tenant, table: Table, *, dry_run: bool) -> ImportReport:
     report = ImportReport(rows=[], ignored_columns=table.ignored_columns)
     for error in result.base_errors:
         logger.error("Inventory import failed", exc_info=error.error)
-        report.errors.append("The import failed unexpectedly; nothing was imported. Please try again.")
+        report.errors.append(gettext("The import failed unexpectedly; nothing was imported. Please try again."))
     headers = table.dataset.headers
     for number, (row_result, values) in enumerate(zip(result.rows, table.dataset, strict=False), start=1):
         cells = dict(zip(headers, values, strict=False))
@@ -700,7 +749,7 @@ def _run(tenant: Tenant, table: Table, *, dry_run: bool) -> ImportReport:
             row.errors = _messages(row_result.validation_error)
         for error in row_result.errors:
             logger.error("Inventory import row %s failed", row.line, exc_info=error.error)
-            row.errors.append("This row could not be saved because of an unexpected error.")
+            row.errors.append(gettext("This row could not be saved because of an unexpected error."))
         report.rows.append(row)
     return report
 
@@ -742,11 +791,11 @@ def pending_import_store(content: bytes, fmt: str) -> tuple[str, str]:
 def pending_import_read(name: str, sha256: str) -> bytes:
     """The stored file's content; :class:`ImportFileError` if it vanished or is not the one previewed."""
     if not name.startswith(f"{IMPORT_DIR}/") or not default_storage.exists(name):
-        raise ImportFileError("The uploaded file is no longer available; upload it again.")
+        raise ImportFileError(gettext("The uploaded file is no longer available; upload it again."))
     with default_storage.open(name, "rb") as handle:
         content: bytes = handle.read(MAX_IMPORT_BYTES + 1)
     if hashlib.sha256(content).hexdigest() != sha256:
-        raise ImportFileError("The uploaded file changed after the preview; upload it again.")
+        raise ImportFileError(gettext("The uploaded file changed after the preview; upload it again."))
     return content
 
 

@@ -12,6 +12,9 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from aims.access import TenantViewMixin
@@ -41,8 +44,10 @@ MAX_PENDING = 5
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label="Inventory file",
-        help_text=f"A .csv (UTF-8) or .xlsx file, up to 2 MB and {MAX_IMPORT_ROWS:,} rows.",
+        label=_("Inventory file"),
+        help_text=format_lazy(
+            _("A .csv (UTF-8) or .xlsx file, up to 2 MB and {rows} rows."), rows=f"{MAX_IMPORT_ROWS:,}"
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
     )
 
@@ -50,9 +55,9 @@ class ImportUploadForm(forms.Form):
         upload = self.cleaned_data["file"]
         self.fmt = import_format_for(upload.name)
         if self.fmt is None:
-            raise forms.ValidationError("Upload a .csv or .xlsx file.")
+            raise forms.ValidationError(gettext("Upload a .csv or .xlsx file."))
         if upload.size > MAX_IMPORT_BYTES:
-            raise forms.ValidationError("The file is larger than 2 MB; split it into smaller files.")
+            raise forms.ValidationError(gettext("The file is larger than 2 MB; split it into smaller files."))
         return upload
 
 
@@ -69,15 +74,18 @@ def _render(request, form, report=None, token=None, status=200):
 
 def _accepted_values() -> list[tuple[str, str]]:
     resource_fields = AISystemResource().fields
-    accepted = [("roles", "provider, producer, customer, partner (comma-separated)")]
+    accepted = [("roles", gettext("provider, producer, customer, partner (comma-separated)"))]
     for name in ("lifecycle_stage", "deployment_context", "automation_level", "people_decisions", "eu_ai_act_tier"):
         accepted.append((name, ", ".join(resource_fields[name].widget.values)))
     accepted += [
-        ("annex_iii_area", "1 to 8, only for high-risk systems, or empty"),
+        ("annex_iii_area", gettext("1 to 8, only for high-risk systems, or empty")),
         ("status", ", ".join(resource_fields["status"].widget.values)),
-        ("continuous_learning", "yes or no"),
-        ("performance_metrics", "name=target pairs separated by semicolons, e.g. AUC=0.80; Approval rate gap=<5%"),
-        ("owner_email", "the e-mail address of a member of the organisation"),
+        ("continuous_learning", gettext("yes or no")),
+        (
+            "performance_metrics",
+            gettext("name=target pairs separated by semicolons, e.g. AUC=0.80; Approval rate gap=<5%"),
+        ),
+        ("owner_email", gettext("the e-mail address of a member of the organisation")),
         ("next_review_date", "YYYY-MM-DD"),
     ]
     return accepted
@@ -143,7 +151,8 @@ class InventoryImportConfirmView(TenantViewMixin, View):
         entry = _take(request, self.tenant, request.POST.get("token", ""))
         if entry is None:
             messages.error(
-                request, "This import is no longer available (or was prepared by someone else); upload it again."
+                request,
+                gettext("This import is no longer available (or was prepared by someone else); upload it again."),
             )
             return redirect("imports:upload")
         try:
@@ -156,13 +165,19 @@ class InventoryImportConfirmView(TenantViewMixin, View):
             pending_import_discard(entry["name"])
         if not report.applied:
             messages.error(
-                request, "Nothing was imported: the inventory changed since the preview and some rows no longer pass."
+                request,
+                gettext("Nothing was imported: the inventory changed since the preview and some rows no longer pass."),
             )
             return _render(request, ImportUploadForm(), report=report)
         messages.success(
             request,
-            f"Imported {entry['filename']}: {report.new_count} new, {report.update_count} updated, "
-            f"{report.unchanged_count} unchanged.",
+            gettext("Imported %(file)s: %(new)s new, %(updated)s updated, %(unchanged)s unchanged.")
+            % {
+                "file": entry["filename"],
+                "new": report.new_count,
+                "updated": report.update_count,
+                "unchanged": report.unchanged_count,
+            },
         )
         return redirect("inventory:system_list")
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
+from django.utils import dateformat
+
 from registry.monitoring.models import MetricDefinition
 
 WIDTH = 640
@@ -104,23 +106,24 @@ def format_value(value: float, step: float) -> str:
 
 
 def _time_format(span: timedelta) -> str:
+    """A Django date format, so month names follow the reader's language."""
     if span <= timedelta(days=2):
-        return "%H:%M"
+        return "H:i"
     if span <= timedelta(days=120):
-        return "%-d %b"
-    return "%b %Y"
+        return "j M"
+    return "M Y"
 
 
 def time_ticks(start: datetime, end: datetime, to_x, tz: tzinfo | None = None, count: int = 5) -> list[Tick]:
     """About ``count`` evenly spaced labels along the time axis, formatted for the span."""
     if end <= start:
-        return [Tick(to_x(start), _local(start, tz).strftime("%-d %b %Y"))]
+        return [Tick(to_x(start), dateformat.format(_local(start, tz), "j M Y"))]
     fmt = _time_format(end - start)
     step = (end - start) / (count - 1)
     ticks, seen = [], set()
     for i in range(count):
         moment = start + step * i
-        label = _local(moment, tz).strftime(fmt)
+        label = dateformat.format(_local(moment, tz), fmt)
         if label not in seen:
             seen.add(label)
             ticks.append(Tick(round(to_x(moment), 1), label))

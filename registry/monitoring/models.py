@@ -10,40 +10,42 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from aims.tenancy import TenantModel, TenantQuerySet
 
 
 class MetricDefinition(TenantModel):
     class Kind(models.TextChoices):
-        ACCURACY = "accuracy", "Accuracy"
-        ERROR_RATE = "error_rate", "Error rate"
-        FAIRNESS_GAP = "fairness_gap", "Fairness gap between groups"
-        DRIFT = "drift", "Drift score"
-        LATENCY = "latency", "Latency"
-        AVAILABILITY = "availability", "Availability"
-        OVERRIDE_RATE = "override_rate", "Human override rate"
-        COMPLAINTS = "complaints", "Complaint count"
-        CUSTOM = "custom", "Custom"
+        ACCURACY = "accuracy", _("Accuracy")
+        ERROR_RATE = "error_rate", _("Error rate")
+        FAIRNESS_GAP = "fairness_gap", _("Fairness gap between groups")
+        DRIFT = "drift", _("Drift score")
+        LATENCY = "latency", _("Latency")
+        AVAILABILITY = "availability", _("Availability")
+        OVERRIDE_RATE = "override_rate", _("Human override rate")
+        COMPLAINTS = "complaints", _("Complaint count")
+        CUSTOM = "custom", _("Custom")
 
     class Direction(models.TextChoices):
-        HIGHER = "higher", "Higher is better"
-        LOWER = "lower", "Lower is better"
+        HIGHER = "higher", _("Higher is better")
+        LOWER = "lower", _("Lower is better")
 
     class Source(models.TextChoices):
-        PIPELINE = "pipeline", "Pipeline (API)"
-        MANUAL = "manual", "Entered by hand"
+        PIPELINE = "pipeline", _("Pipeline (API)")
+        MANUAL = "manual", _("Entered by hand")
 
     system = models.ForeignKey("registry.AISystem", on_delete=models.CASCADE, related_name="metrics")
-    key = models.SlugField(max_length=60, help_text="Stable identifier pipelines use, e.g. auc or approval_gap.")
+    key = models.SlugField(max_length=60, help_text=_("Stable identifier pipelines use, e.g. auc or approval_gap."))
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=14, choices=Kind.choices, default=Kind.CUSTOM)
     unit = models.CharField(max_length=20, blank=True)
     direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.HIGHER)
-    target = models.FloatField(help_text="The value the system should reach.")
-    alert_threshold = models.FloatField(help_text="Beyond this value (in the bad direction) an alert opens.")
+    target = models.FloatField(help_text=_("The value the system should reach."))
+    alert_threshold = models.FloatField(help_text=_("Beyond this value (in the bad direction) an alert opens."))
     expected_every_minutes = models.PositiveIntegerField(
-        default=1440, help_text="How often a measurement is expected; longer silence marks the metric stale."
+        default=1440, help_text=_("How often a measurement is expected; longer silence marks the metric stale.")
     )
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.PIPELINE)
     is_active = models.BooleanField(default=True)
@@ -51,7 +53,7 @@ class MetricDefinition(TenantModel):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        verbose_name = "metric"
+        verbose_name = _("metric")
         ordering = ["system__ref_code", "name"]
         constraints = [models.UniqueConstraint(fields=["system", "key"], name="metric_unique_key_per_system")]
 
@@ -81,7 +83,7 @@ class Measurement(models.Model):
     metric = models.ForeignKey(MetricDefinition, on_delete=models.CASCADE, related_name="measurements")
     measured_at = models.DateTimeField()
     value = models.FloatField()
-    slice = models.CharField(max_length=100, blank=True, default="", help_text="Dataset or population slice.")
+    slice = models.CharField(max_length=100, blank=True, default="", help_text=_("Dataset or population slice."))
     model_version = models.CharField(max_length=60, blank=True)
     source = models.CharField(
         max_length=8, choices=MetricDefinition.Source.choices, default=MetricDefinition.Source.PIPELINE
@@ -114,9 +116,9 @@ class MonitoringAlert(TenantModel):
     """A breach of a metric's alert threshold; one open alert per metric, updated by later breaches."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", pgettext_lazy("monitoring alert status", "Open")
+        ACKNOWLEDGED = "acknowledged", pgettext_lazy("monitoring alert status", "Acknowledged")
+        CLOSED = "closed", pgettext_lazy("monitoring alert status", "Closed")
 
     OPEN_STATUSES = (Status.OPEN, Status.ACKNOWLEDGED)
 
@@ -143,7 +145,7 @@ class MonitoringAlert(TenantModel):
     objects = MonitoringAlertQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
-        verbose_name = "monitoring alert"
+        verbose_name = _("monitoring alert")
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
@@ -178,7 +180,7 @@ class MeasurementRollup(models.Model):
 
     organization = models.ForeignKey("aims.Organization", on_delete=models.CASCADE, related_name="+")
     metric = models.ForeignKey(MetricDefinition, on_delete=models.CASCADE, related_name="+")
-    bucket = models.DateTimeField(help_text="Start of the hour or day (UTC).")
+    bucket = models.DateTimeField(help_text=_("Start of the hour or day (UTC)."))
     count = models.PositiveIntegerField()
     total = models.FloatField()
     minimum = models.FloatField()
@@ -200,11 +202,11 @@ class MeasurementRollup(models.Model):
 
 class MeasurementHourly(MeasurementRollup):
     class Meta(MeasurementRollup.Meta):
-        verbose_name = "hourly measurement roll-up"
+        verbose_name = _("hourly measurement roll-up")
         constraints = [models.UniqueConstraint(fields=["metric", "bucket"], name="measurementhourly_unique_bucket")]
 
 
 class MeasurementDaily(MeasurementRollup):
     class Meta(MeasurementRollup.Meta):
-        verbose_name = "daily measurement roll-up"
+        verbose_name = _("daily measurement roll-up")
         constraints = [models.UniqueConstraint(fields=["metric", "bucket"], name="measurementdaily_unique_bucket")]

@@ -30,6 +30,7 @@ from django.db.models.functions import Trunc
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 from aims.i18n import recipient_language
 from aims.links import absolute_url
@@ -70,26 +71,26 @@ def metric_save(*, instance: MetricDefinition, acting_user: User | None) -> Metr
     """
     errors: dict[str, str] = {}
     if instance.system_id and instance.system.organization_id != instance.organization_id:
-        errors["system"] = "Choose one of your organisation's AI systems."
+        errors["system"] = gettext("Choose one of your organisation's AI systems.")
     for name in ("target", "alert_threshold"):
         value = getattr(instance, name)
         if value is not None and not math.isfinite(value):
-            errors[name] = "Give a finite number."
+            errors[name] = gettext("Give a finite number.")
     if not errors and instance.target is not None and instance.alert_threshold is not None:
         if instance.direction == MetricDefinition.Direction.HIGHER and instance.alert_threshold > instance.target:
-            errors["alert_threshold"] = (
+            errors["alert_threshold"] = gettext(
                 "Higher is better: the alert threshold must be at or below the target "
-                f"({instance.target:g}), otherwise a value that meets the target would raise an alert."
-            )
+                "(%(target)s), otherwise a value that meets the target would raise an alert."
+            ) % {"target": f"{instance.target:g}"}
         if instance.direction == MetricDefinition.Direction.LOWER and instance.alert_threshold < instance.target:
-            errors["alert_threshold"] = (
+            errors["alert_threshold"] = gettext(
                 "Lower is better: the alert threshold must be at or above the target "
-                f"({instance.target:g}), otherwise a value that meets the target would raise an alert."
-            )
+                "(%(target)s), otherwise a value that meets the target would raise an alert."
+            ) % {"target": f"{instance.target:g}"}
     if instance.system_id and instance.key:
         others = MetricDefinition.objects.filter(system_id=instance.system_id, key=instance.key)
         if others.exclude(pk=instance.pk).exists():
-            errors["key"] = f"This system already has a metric with the key “{instance.key}”."
+            errors["key"] = gettext("This system already has a metric with the key “%(key)s”.") % {"key": instance.key}
     if errors:
         raise ValidationError(errors)
     return record_save(instance, acting_user=acting_user)
@@ -139,7 +140,7 @@ def _parse_time(value: Any, now: datetime) -> tuple[datetime | None, str | None]
     if timezone.is_naive(moment):
         return None, "Give the time zone too, e.g. 2026-05-01T10:00:00Z or +02:00."
     if moment > now + FUTURE_TOLERANCE:
-        return None, "This time is in the future: measurements are recorded once they are taken."
+        return None, gettext("This time is in the future: measurements are recorded once they are taken.")
     return moment.astimezone(UTC), None
 
 
@@ -579,7 +580,10 @@ def alert_acknowledge(*, alert: MonitoringAlert, acting_user: User, note: str = 
     """Someone looks into an open alert; it stays open (later breaches still update it) until closed."""
     alert = _locked_alert(alert)
     if alert.status != AlertStatus.OPEN:
-        raise ValidationError(f"Only an open alert can be acknowledged; this one is {alert.get_status_display()}.")
+        raise ValidationError(
+            gettext("Only an open alert can be acknowledged; this one is %(status)s.")
+            % {"status": alert.get_status_display()}
+        )
     alert.status = AlertStatus.ACKNOWLEDGED
     alert.acknowledged_by, alert.acknowledged_at = acting_user, timezone.now()
     alert.acknowledgement_note = note.strip()
@@ -591,9 +595,9 @@ def alert_close(*, alert: MonitoringAlert, acting_user: User, note: str) -> Moni
     """Close an open or acknowledged alert by hand; the note says why (the record of the decision)."""
     alert = _locked_alert(alert)
     if alert.status == AlertStatus.CLOSED:
-        raise ValidationError("This alert is closed already.")
+        raise ValidationError(gettext("This alert is closed already."))
     if not note.strip():
-        raise ValidationError({"note": "Say why the alert is closed."})
+        raise ValidationError({"note": gettext("Say why the alert is closed.")})
     alert.status, alert.closed_at, alert.close_note = AlertStatus.CLOSED, timezone.now(), note.strip()
     return record_save(alert, acting_user=acting_user)
 

@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from aims.access import TenantViewMixin, get_for_tenant_or_404
@@ -40,13 +41,13 @@ from registry.monitoring.services import MEASUREMENTS_SCOPE
 from registry.views import SYSTEM_CHANGE_REFUSED
 
 PERIODS = [
-    ("1d", "24 hours", 1),
-    ("7d", "7 days", 7),
-    ("30d", "30 days", 30),
-    ("90d", "90 days", 90),
-    ("1y", "1 year", 365),
-    ("2y", "2 years", 730),
-    ("all", "All", None),
+    ("1d", _("24 hours"), 1),
+    ("7d", _("7 days"), 7),
+    ("30d", _("30 days"), 30),
+    ("90d", _("90 days"), 90),
+    ("1y", _("1 year"), 365),
+    ("2y", _("2 years"), 730),
+    ("all", _("All"), None),
 ]
 DEFAULT_PERIOD = "30d"
 ALERTS_SHOWN = 25
@@ -93,7 +94,7 @@ def series_by_metric(metric_ids, start: datetime, end: datetime) -> dict[int, li
 def period_bounds(period: str, metric_ids, now: datetime | None = None) -> tuple[datetime, datetime]:
     """``(start, end)`` of a period key; "all" starts at the first measurement (one query)."""
     now = now or timezone.now()
-    days = next((d for key, _, d in PERIODS if key == period), 30)
+    days = next((d for key, _label, d in PERIODS if key == period), 30)
     if days is not None:
         return now - timedelta(days=days), now
     first = Measurement.objects.filter(metric_id__in=list(metric_ids)).aggregate(first=Min("measured_at"))["first"]
@@ -119,19 +120,28 @@ class MetricForm(forms.ModelForm):
     class Meta:
         model = MetricDefinition
         fields = ["name", "key", "kind", "unit", "direction", "target", "alert_threshold", "expected_every_minutes"]
-        labels = {"expected_every_minutes": "Expected every (minutes)"}
+        labels = {
+            "name": _("Name"),
+            "key": _("Key"),
+            "kind": _("Kind"),
+            "unit": _("Unit"),
+            "direction": _("Direction"),
+            "target": _("Target"),
+            "alert_threshold": _("Alert threshold"),
+            "expected_every_minutes": _("Expected every (minutes)"),
+        }
 
 
 class MeasurementForm(forms.Form):
-    metric = forms.ModelChoiceField(queryset=MetricDefinition.objects.none())
-    value = forms.FloatField()
+    metric = forms.ModelChoiceField(queryset=MetricDefinition.objects.none(), label=_("Metric"))
+    value = forms.FloatField(label=_("Value"))
     measured_at = forms.DateTimeField(
-        label="Measured at",
+        label=_("Measured at"),
         required=False,
-        help_text="Leave empty for now.",
+        help_text=_("Leave empty for now."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
-    note = forms.CharField(max_length=300, required=False)
+    note = forms.CharField(max_length=300, required=False, label=_("Note"))
 
     def __init__(self, *args, metrics=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -140,7 +150,7 @@ class MeasurementForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(required=False, label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 def _owners(organization):
@@ -213,7 +223,7 @@ def render_monitoring_tab(view, pk, *, metric_form=None, measurement_form=None, 
         raise Http404("No such AI system.") from exc
     can_change = tenant.can_change(system)
     period = request.GET.get("period", DEFAULT_PERIOD)
-    if period not in {key for key, _, _ in PERIODS}:
+    if period not in {key for key, _label, _days in PERIODS}:
         period = DEFAULT_PERIOD
     statuses = monitoring_selectors.system_monitoring(system)
     ids = [s.metric.pk for s in statuses]
@@ -261,7 +271,7 @@ class MetricCreateView(TenantViewMixin, View):
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
-                messages.success(request, f"Metric “{metric.name}” added.")
+                messages.success(request, gettext("Metric “%(name)s” added.") % {"name": metric.name})
                 return redirect("monitoring:system", pk=system.pk)
         return render_monitoring_tab(self, pk, metric_form=form, status=400)
 
@@ -288,11 +298,17 @@ class MeasurementCreateView(TenantViewMixin, View):
                 apply_service_errors(form, exc)
             else:
                 if result.created:
-                    messages.success(request, f"Measurement of {data['metric'].name} recorded.")
+                    messages.success(
+                        request, gettext("Measurement of %(metric)s recorded.") % {"metric": data["metric"].name}
+                    )
                 else:
-                    messages.warning(request, "This measurement was recorded already.")
+                    messages.warning(request, gettext("This measurement was recorded already."))
                 if result.alerts_opened:
-                    messages.warning(request, f"{data['metric'].name} is beyond its alert threshold: an alert opened.")
+                    messages.warning(
+                        request,
+                        gettext("%(metric)s is beyond its alert threshold: an alert opened.")
+                        % {"metric": data["metric"].name},
+                    )
                 return redirect("monitoring:system", pk=system.pk)
         return render_monitoring_tab(self, pk, measurement_form=form, status=400)
 
@@ -314,10 +330,10 @@ class AlertActionView(TenantViewMixin, View):
         try:
             if action == "acknowledge":
                 monitoring.alert_acknowledge(alert=alert, acting_user=user, note=note)
-                messages.success(request, f"Alert on {alert.metric.name} acknowledged.")
+                messages.success(request, gettext("Alert on %(metric)s acknowledged.") % {"metric": alert.metric.name})
             else:
                 monitoring.alert_close(alert=alert, acting_user=user, note=note)
-                messages.success(request, f"Alert on {alert.metric.name} closed.")
+                messages.success(request, gettext("Alert on %(metric)s closed.") % {"metric": alert.metric.name})
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         return redirect("monitoring:system", pk=alert.system_id)
