@@ -33,7 +33,7 @@ class ControlsConfig(AppConfig):
             system_tabs.SystemTab(
                 "controls",
                 # Lazy: the tab is registered once and named in each reader's language.
-                gettext_lazy("Controls and evidence"),  # type: ignore[arg-type]
+                gettext_lazy("Controls and evidence"),
                 "soa:system_controls",
                 70,
                 soa_selectors.system_control_records,
