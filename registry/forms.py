@@ -85,7 +85,7 @@ SYSTEM_SECTIONS = [
             "affected_stakeholders",
         ],
     ),
-    (_("EU AI Act"), ["eu_ai_act_tier", "annex_iii_area", "tier_rationale"]),
+    (_("EU AI Act"), ["eu_ai_act_tier", "annex_iii_area", "annex_iii_point", "tier_rationale"]),
     (_("Design and performance"), ["justification", "performance_metrics", "design_choices"]),
     (_("Identifiers"), ["ref_code", "external_id"]),
 ]
@@ -308,6 +308,12 @@ class LinkSupplierForm(TenantChoicesForm):
     tenant_querysets = {"supplier": Supplier}
     supplier = forms.ModelChoiceField(queryset=Supplier.objects.none(), label=SUPPLIER)
     note = forms.CharField(max_length=300, required=False, label=_("What they provide"))
+
+
+class LinkDatasetForm(TenantChoicesForm):
+    tenant_querysets = {"dataset": Dataset}
+    dataset = forms.ModelChoiceField(queryset=Dataset.objects.none(), label=_("Dataset"))
+    note = forms.CharField(max_length=300, required=False, label=_("What the system uses it for"))
 
 
 class ResourceForm(forms.ModelForm):

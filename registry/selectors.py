@@ -62,6 +62,7 @@ def system_detail(organization: Organization, pk: int) -> AISystem:
                 ),
             ),
             "supplier_links__supplier",
+            "dataset_links__dataset",
             "resources",
             Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("member")),
         )

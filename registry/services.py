@@ -138,24 +138,33 @@ def model_datasets_set(*, model: AIModel, datasets: Iterable[Dataset], usage: st
     )
 
 
+# The link row that ties a system to each kind of record, and the field naming that record.
+NOTED_LINKS: dict[type[TenantModel], tuple[type[SystemSupplier] | type[SystemDataset], str]] = {
+    Supplier: (SystemSupplier, "supplier"),
+    Dataset: (SystemDataset, "dataset"),
+}
+
+
 @transaction.atomic
 def system_link_add(
-    *, system: AISystem, target: AIModel | Supplier, acting_user: User | None, note: str = ""
-) -> SystemModel | SystemSupplier:
-    """Link one model or supplier to a system (no-op if linked already)."""
+    *, system: AISystem, target: AIModel | Supplier | Dataset, acting_user: User | None, note: str = ""
+) -> SystemModel | SystemSupplier | SystemDataset:
+    """Link one model, supplier or dataset (used directly) to a system (no-op if linked already)."""
     _ensure_same_organization(system.organization_id, target)
     if isinstance(target, AIModel):
         model_link: SystemModel | None = SystemModel.objects.filter(system=system, model=target).first()
         return model_link or record_save(
             SystemModel(organization_id=system.organization_id, system=system, model=target), acting_user=acting_user
         )
-    link: SystemSupplier | None = SystemSupplier.objects.filter(system=system, supplier=target).first()
+    link_model, field = NOTED_LINKS[type(target)]
+    links: Any = link_model._default_manager  # the stubs cannot type a lookup over either link model
+    link: Any = links.filter(system=system, **{field: target}).first()
     if link is not None and link.note == note:
-        return link
+        return link  # type: ignore[no-any-return]
     if link is None:
-        link = SystemSupplier(organization_id=system.organization_id, system=system, supplier=target)
+        link = link_model(organization_id=system.organization_id, system=system, **{field: target})
     link.note = note
-    return record_save(link, acting_user=acting_user)
+    return record_save(link, acting_user=acting_user)  # type: ignore[no-any-return]
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from registry.forms import (
     AIModelForm,
     AISystemForm,
     DatasetForm,
+    LinkDatasetForm,
     LinkModelForm,
     LinkSupplierForm,
     ModelDatasetForm,
@@ -40,6 +41,7 @@ from registry.models import (
     Resource,
     RoleAssignment,
     Supplier,
+    SystemDataset,
     SystemModel,
     SystemSupplier,
 )
@@ -146,12 +148,13 @@ class SystemDetailView(SystemTabView):
                 records_history(AISystem, id=system.pk),
                 *(
                     records_history(m, system_id=system.pk)
-                    for m in (SystemModel, SystemSupplier, Resource, RoleAssignment)
+                    for m in (SystemModel, SystemDataset, SystemSupplier, Resource, RoleAssignment)
                 ),
             )
         if self.tenant.can_change(system):
             context.update(
                 model_form=LinkModelForm(tenant=self.tenant),
+                dataset_form=LinkDatasetForm(tenant=self.tenant),
                 supplier_form=LinkSupplierForm(tenant=self.tenant),
                 resource_form=ResourceForm(),
                 raci_form=RoleAssignmentForm(tenant=self.tenant),
@@ -170,6 +173,7 @@ class SystemDeleteView(RecordDeleteView):
 
 LINK_TABS = {
     "model": "inventory:system_models",
+    "dataset": "inventory:system_models",
     "supplier": "inventory:system_suppliers",
     "resource": "inventory:system_suppliers",
     "raci": "inventory:system_raci",
@@ -202,6 +206,11 @@ class SystemLinkView(TenantViewMixin, View):
             form = _valid(LinkModelForm(request.POST, tenant=self.tenant))
             services.system_link_add(system=system, target=form.cleaned_data["model"], acting_user=user)
             return form.cleaned_data["model"]
+        if kind == "dataset":
+            form = _valid(LinkDatasetForm(request.POST, tenant=self.tenant))
+            data = form.cleaned_data
+            services.system_link_add(system=system, target=data["dataset"], note=data["note"], acting_user=user)
+            return data["dataset"]
         if kind == "supplier":
             form = _valid(LinkSupplierForm(request.POST, tenant=self.tenant))
             data = form.cleaned_data
@@ -221,7 +230,13 @@ def _valid(form):
     return form
 
 
-UNLINK = {"model": SystemModel, "supplier": SystemSupplier, "resource": Resource, "raci": RoleAssignment}
+UNLINK = {
+    "model": SystemModel,
+    "dataset": SystemDataset,
+    "supplier": SystemSupplier,
+    "resource": Resource,
+    "raci": RoleAssignment,
+}
 
 
 class SystemUnlinkView(TenantViewMixin, View):

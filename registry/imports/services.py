@@ -44,6 +44,7 @@ from registry.models import (
     SYSTEM_DESCRIPTION_FIELDS,
     AISystem,
     AnnexIIIArea,
+    AnnexIIIPoint,
     AutomationLevel,
     DeploymentContext,
     EUAIActTier,
@@ -142,6 +143,13 @@ class ChoiceWidget(widgets.Widget):
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return "" if value is None else str(value)
+
+
+class BlankableChoiceWidget(ChoiceWidget):
+    """A choice that may be left empty, kept as "" (a text field that is blank, never null)."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        return super().clean(value, row, **kwargs) or ""
 
 
 class YesNoWidget(widgets.Widget):
@@ -309,6 +317,7 @@ class AISystemResource(resources.ModelResource):
     affected_stakeholders = _field("affected_stakeholders", TextWidget())
     eu_ai_act_tier = _choice("eu_ai_act_tier", EUAIActTier.choices, _("EU AI Act tier"))
     annex_iii_area = _field("annex_iii_area", ChoiceWidget(AnnexIIIArea.choices, _("Annex III area")))
+    annex_iii_point = _field("annex_iii_point", BlankableChoiceWidget(AnnexIIIPoint.choices, _("Annex III point")))
     tier_rationale = _field("tier_rationale", TextWidget())
     justification = _field("justification", TextWidget())
     performance_metrics = _field("performance_metrics", MetricsWidget())

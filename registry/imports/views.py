@@ -79,6 +79,7 @@ def _accepted_values() -> list[tuple[str, str]]:
         accepted.append((name, ", ".join(resource_fields[name].widget.values)))
     accepted += [
         ("annex_iii_area", gettext("1 to 8, only for high-risk systems, or empty")),
+        ("annex_iii_point", gettext("the point and letter, e.g. 5(b), only for high-risk systems, or empty")),
         ("status", ", ".join(resource_fields["status"].widget.values)),
         ("continuous_learning", gettext("yes or no")),
         (

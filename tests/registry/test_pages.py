@@ -424,3 +424,32 @@ def test_the_api_lists_link_ids_without_a_query_per_row(api_for, acme, olivia, d
         return len(queries)
 
     assert listed(2) == listed(20)
+
+
+def test_a_system_records_its_annex_iii_point_and_the_datasets_it_uses_directly(login, olivia, victor, acme, globex):
+    client = login(olivia)
+    created = client.post(reverse("inventory:system_create"), system_form(owner=olivia.pk, annex_iii_point="5(b)"))
+    assert created.status_code == 302
+    system = AISystem.objects.get(organization=acme)
+    assert system.annex_iii_point == "5(b)" and system.annex_iii_area == 5
+    assert "Annex III point 5(b)" in client.get(reverse("inventory:system_detail", args=[system.pk])).content.decode()
+    mismatch = client.post(reverse("inventory:system_create"), system_form(owner=olivia.pk, annex_iii_point="4(a)"))
+    assert mismatch.status_code == 400 and "annex_iii_point" in mismatch.context["form"].errors
+
+    corpus = DatasetFactory(organization=acme, name="Policy corpus")
+    theirs = DatasetFactory(organization=globex, name="Their corpus")
+    link_url = reverse("inventory:system_link", args=[system.pk])
+    client.post(link_url, {"link": "dataset", "dataset": theirs.pk})
+    assert not system.dataset_links.exists()
+    assert client.post(link_url, {"link": "dataset", "dataset": corpus.pk, "note": "Retrieval"}).status_code == 302
+    link = system.dataset_links.get()
+    assert link.dataset == corpus and link.note == "Retrieval"
+    tab = client.get(reverse("inventory:system_models", args=[system.pk])).content.decode()
+    assert "Policy corpus" in tab and "Retrieval" in tab
+    history = client.get(reverse("inventory:system_history", args=[system.pk]))
+    assert "System dataset link" in {entry.model for entry in history.context["entries"]}
+    unlink = reverse("inventory:system_unlink", args=[system.pk, "dataset", link.pk])
+    viewer = login(victor)
+    assert viewer.post(link_url, {"link": "dataset", "dataset": corpus.pk}).status_code == 403
+    assert viewer.post(unlink).status_code == 403 and system.dataset_links.exists()
+    assert login(olivia).post(unlink).status_code == 302 and not system.dataset_links.exists()
