@@ -15,6 +15,8 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # untyped in the stubs
 from django.utils.translation import gettext
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from aims.models import User
 from aims.references import looks_like_reference, reference_field_of
@@ -65,6 +67,7 @@ class IdOrReferenceChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg
         return super().to_python(value)
 
 
+@extend_schema_field(OpenApiTypes.STR)  # an id or a reference code
 class RecordChoiceFilter(django_filters.ModelChoiceFilter):
     """One of the organisation's records, by id or by reference code."""
 

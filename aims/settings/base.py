@@ -256,7 +256,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_TIMEZONE = TIME_ZONE
 # Task modules of sub-packages; autodiscovery only finds each app's top-level tasks.py.
-CELERY_IMPORTS = ["registry.monitoring.tasks", "audits.packs.tasks", "aims.outbox.tasks", "aims.webhooks.tasks"]
+CELERY_IMPORTS = [
+    "registry.monitoring.tasks",
+    "audits.packs.tasks",
+    "aims.outbox.tasks",
+    "aims.webhooks.tasks",
+    "aims.collaboration.tasks",
+]
 # Evidence packs run on their own queue, so a large pack never delays reminders or the
 # outbox; a worker for packs runs with ``-Q packs`` (or ``-Q celery,packs``), see the README.
 CELERY_TASK_ROUTES = {"audits.packs.tasks.*": {"queue": "packs"}}
