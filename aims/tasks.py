@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from aims.i18n import recipient_language
 from aims.links import absolute_url
@@ -43,7 +44,8 @@ def send_invitation_email(self, invitation_id: int, once: bool = False) -> bool:
     context = {"invitation": invitation, "link": link}
     with recipient_language(None, invitation.organization):
         send_mail(
-            subject=f"You are invited to {invitation.organization.name} on the AIMS portal",
+            subject=gettext("You are invited to %(organization)s on the AIMS portal")
+            % {"organization": invitation.organization.name},
             message=render_to_string("emails/invitation.txt", context),
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[invitation.email],

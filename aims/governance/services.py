@@ -30,7 +30,7 @@ from django.db.models import Exists, Max, Model, OuterRef
 from django.http import FileResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from aims.files import UploadRules, delete_files_on_commit, private_file_response, upload_inspect
 from aims.governance.models import REVIEW_NOTICE_DAYS, add_months
@@ -458,13 +458,20 @@ def _remind_once(policy: Policy, recipients: list[str], today: date, *, to_owner
     if review_date is None:  # only policies with a review date are selected
         return False
     days = (review_date - today).days
-    state = (
-        "is overdue for review"
-        if days < 0
-        else "is due for review today"
-        if days == 0
-        else f"is due for review in {days} days"
-    )
+    names = {"organization": policy.organization.name, "policy": policy.title, "days": days}
+    if days < 0:
+        subject = gettext("[%(organization)s] Policy “%(policy)s” is overdue for review") % names
+    elif days == 0:
+        subject = gettext("[%(organization)s] Policy “%(policy)s” is due for review today") % names
+    else:
+        subject = (
+            ngettext(
+                "[%(organization)s] Policy “%(policy)s” is due for review in %(days)s day",
+                "[%(organization)s] Policy “%(policy)s” is due for review in %(days)s days",
+                days,
+            )
+            % names
+        )
     context = {
         "policy": policy,
         "today": today,
@@ -483,7 +490,7 @@ def _remind_once(policy: Policy, recipients: list[str], today: date, *, to_owner
                 sent_to=", ".join(recipients)[:500],
             )
             send_mail(
-                subject=f"[{policy.organization.name}] Policy “{policy.title}” {state}",
+                subject=subject,
                 message=render_to_string("emails/policy_review.txt", context),
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 recipient_list=recipients,

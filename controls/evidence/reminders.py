@@ -15,6 +15,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from aims.i18n import recipient_language
 from aims.links import absolute_url
@@ -106,13 +107,28 @@ def _reminder_message(item: Remindable, period: date, today: date, *, addressed_
         context.update(
             days=days, expired=days < 0, days_ago=-days, link=absolute_url("evidence:detail", args=[item.pk])
         )
-        state = "has expired" if days < 0 else "expires today" if days == 0 else f"expires in {days} days"
-        subject = f"[{item.organization.name}] Evidence “{item.title}” {state}"
+        names = {"organization": item.organization.name, "evidence": item.title, "days": days}
+        if days < 0:
+            subject = gettext("[%(organization)s] Evidence “%(evidence)s” has expired") % names
+        elif days == 0:
+            subject = gettext("[%(organization)s] Evidence “%(evidence)s” expires today") % names
+        else:
+            subject = (
+                ngettext(
+                    "[%(organization)s] Evidence “%(evidence)s” expires in %(days)s day",
+                    "[%(organization)s] Evidence “%(evidence)s” expires in %(days)s days",
+                    days,
+                )
+                % names
+            )
         return subject, render_to_string("emails/reminder_evidence_expiry.txt", context)
     context.update(
         days_late=(today - period).days,
         link=absolute_url("soa:statement"),
         control_link=absolute_url("catalogue:requirement", args=[CONTROL_FRAMEWORK, item.control.ref]),
     )
-    subject = f"[{item.organization.name}] Control {item.control.ref} is past its target date"
+    subject = gettext("[%(organization)s] Control %(control)s is past its target date") % {
+        "organization": item.organization.name,
+        "control": item.control.ref,
+    }
     return subject, render_to_string("emails/reminder_soa_target.txt", context)

@@ -657,7 +657,11 @@ def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
             "link": absolute_url("monitoring:system", "inventory:system_detail", args=[metric.system_id]),
         }
         with recipient_language(metric.system.owner if to_owner else None, metric.organization):
-            subject = f"[{metric.organization.name}] No measurement of {metric.name} ({metric.system.ref_code})"
+            subject = gettext("[%(organization)s] No measurement of %(metric)s (%(system)s)") % {
+                "organization": metric.organization.name,
+                "metric": metric.name,
+                "system": metric.system.ref_code,
+            }
             body = render_to_string("emails/monitoring_stale.txt", context)
         counts["stale_notified"] += _send_once(
             MetricDefinition.objects.filter(pk=metric.pk), "stale_notified_at", now, recipients, subject, body
@@ -676,9 +680,11 @@ def monitoring_check(*, now: datetime | None = None) -> dict[str, int]:
             "link": absolute_url("monitoring:system", "inventory:system_detail", args=[alert.system_id]),
         }
         with recipient_language(alert.system.owner if to_owner else None, alert.organization):
-            subject = (
-                f"[{alert.organization.name}] {alert.metric.name} of {alert.system.ref_code} breached its threshold"
-            )
+            subject = gettext("[%(organization)s] %(metric)s of %(system)s breached its threshold") % {
+                "organization": alert.organization.name,
+                "metric": alert.metric.name,
+                "system": alert.system.ref_code,
+            }
             body = render_to_string("emails/monitoring_breach.txt", context)
         counts["breaches_notified"] += _send_once(
             MonitoringAlert.objects.filter(pk=alert.pk, status=AlertStatus.OPEN),

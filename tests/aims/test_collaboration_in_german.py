@@ -118,6 +118,9 @@ def test_an_evidence_reminder_to_a_french_owner_is_french_and_an_english_one_eng
     assert "Vous recevez ce rappel une seule fois pour cette date d'expiration." in french
     english = by_recipient[bob.email]
     assert english.startswith("Hello,") and "Valid until 12 March 2026 (10 days from now)." in english
+    subjects = {message.to[0]: message.subject for message in mail.outbox}
+    assert subjects[olivia.email] == "[Acme Health AI] La preuve « Rapport de test d'intrusion » expire dans 10 jours"
+    assert subjects[bob.email] == "[Acme Health AI] Evidence “Pen test report” expires in 10 days"
 
 
 def test_a_soa_reminder_without_an_owner_follows_the_organisations_language(acme, alice, olivia):
@@ -132,6 +135,7 @@ def test_a_soa_reminder_without_an_owner_follows_the_organisations_language(acme
     body = mail.outbox[0].body
     assert "Cette mesure de la Déclaration d'applicabilité de Acme Health AI n'a pas de responsable" in body
     assert "Date cible : 27 février 2026 (il y a 3 jours)" in body
+    assert mail.outbox[0].subject == "[Acme Health AI] La mesure A.6.2.6 a dépassé sa date cible"
 
 
 def test_the_history_panel_reads_french_on_a_french_page(login, risk, alice):
