@@ -19,7 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from aims.models import User
-from aims.references import looks_like_reference, reference_field_of
+from aims.references import names_by_reference, record_by_reference
 
 
 class OneOrMany(forms.Select):
@@ -58,12 +58,11 @@ class IdOrReferenceChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg
     """A record chosen by id (the pages' pickers) or by its reference code (``?system=AIS-0001``)."""
 
     def to_python(self, value: Any) -> Any:
-        field = reference_field_of(self.queryset.model) if self.queryset is not None else None
-        if field is not None and looks_like_reference(value):
-            matches = list(self.queryset.filter(**{field: value.strip()})[:2])  # type: ignore[union-attr]
-            if len(matches) != 1:
+        if self.queryset is not None and names_by_reference(self.queryset, value):
+            found = record_by_reference(self.queryset, value)
+            if found is None:
                 raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
-            return matches[0]
+            return found
         return super().to_python(value)
 
 

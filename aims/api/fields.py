@@ -9,7 +9,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from aims.models import Organization, User
-from aims.references import looks_like_reference, reference_field_of
+from aims.references import names_by_reference, record_by_reference, reference_field_of
 
 
 def request_organization(field: serializers.Field) -> Organization:
@@ -27,16 +27,13 @@ class ByReferenceMixin:
 
     reference_error = "No record with reference {reference!r}."
 
-    def reference_lookup(self) -> str | None:
-        return reference_field_of(self.get_queryset().model)  # type: ignore[attr-defined]
-
     def to_internal_value(self, data: Any) -> Any:
-        lookup = self.reference_lookup()
-        if lookup is not None and looks_like_reference(data):
-            matches = list(self.get_queryset().filter(**{lookup: data.strip()})[:2])  # type: ignore[attr-defined]
-            if len(matches) == 1:
-                return matches[0]
-            raise serializers.ValidationError(self.reference_error.format(reference=data.strip()))
+        queryset = self.get_queryset()  # type: ignore[attr-defined]
+        if names_by_reference(queryset, data):
+            found = record_by_reference(queryset, data)
+            if found is None:
+                raise serializers.ValidationError(self.reference_error.format(reference=data.strip()))
+            return found
         return super().to_internal_value(data)  # type: ignore[misc]
 
 

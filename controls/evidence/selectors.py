@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from aims.models import Organization
-from aims.references import looks_like_reference, reference_field_of
+from aims.references import names_by_reference, record_by_reference
 from controls.catalogue.models import Requirement
 from controls.evidence.models import Evidence, EvidenceDownload, EvidenceLink, EvidenceVersion
 from registry.models import AISystem
@@ -159,10 +159,9 @@ def link_target_get(organization: Organization, target: str, value: Any) -> Mode
     label = EvidenceLink.Target(target).label
     text = str(value).strip() if value is not None else ""
     queryset = link_target_choices(organization, target)
-    reference = reference_field_of(queryset.model)
-    if reference is not None and looks_like_reference(text):
+    if names_by_reference(queryset, text):
         # A control by its identifier (A.6.2.4), a system or risk by its code (AIS-0001, RSK-0004).
-        found = queryset.filter(**{reference: text}).first()
+        found = record_by_reference(queryset, text)
     else:
         found = queryset.filter(pk=int(text)).first() if text.isdigit() else None
     if found is None:
